@@ -1,0 +1,87 @@
+// eyeballs — Endpoint: an IP address and a port, the library's own value type.
+//
+// Public headers need only the standard library; adapters convert to sockaddr
+// (eyeballs/posix.hpp) or to asio::ip::tcp::endpoint.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace eyeballs {
+
+/// An address family. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is IPv6
+/// everywhere (SPEC §1 rule 1).
+enum class Family : std::uint8_t { v6 = 0, v4 = 1 };
+
+/// "IPv6" / "IPv4".
+const char* family_name(Family f) noexcept;
+/// The DNS record type that carries the family: "AAAA" / "A".
+const char* record_name(Family f) noexcept;
+
+/// An IP endpoint: family, 16 address bytes (IPv4 uses the first 4), port.
+/// Zone ids are not supported (SPEC §5); `scope_id` stays 0 from parsing and
+/// exists so adapters can carry a kernel-provided one.
+class Endpoint {
+public:
+    constexpr Endpoint() noexcept = default;
+
+    static Endpoint v4(std::array<std::uint8_t, 4> bytes, std::uint16_t port) noexcept;
+    static Endpoint v6(std::array<std::uint8_t, 16> bytes, std::uint16_t port,
+                       std::uint32_t scope_id = 0) noexcept;
+
+    /// Parses `2001:db8::1`, `192.0.2.1`, `[2001:db8::1]:443`, `192.0.2.1:443`
+    /// (and `[2001:db8::1]` without a port). Text without a port gets
+    /// `default_port`. On failure returns nullopt and, when `error` is given,
+    /// stores a message that says what is wrong ("bad IPv6 address 'x'", ...).
+    static std::optional<Endpoint> parse(std::string_view text, std::uint16_t default_port,
+                                         std::string* error = nullptr);
+    /// Parses an address alone (no brackets, no port).
+    static std::optional<Endpoint> parse_address(std::string_view text, std::uint16_t port,
+                                                 std::string* error = nullptr);
+
+    Family family() const noexcept { return family_; }
+    bool is_v4() const noexcept { return family_ == Family::v4; }
+    bool is_v6() const noexcept { return family_ == Family::v6; }
+    /// True for ::ffff:a.b.c.d.
+    bool is_v4_mapped() const noexcept;
+    std::uint16_t port() const noexcept { return port_; }
+    std::uint32_t scope_id() const noexcept { return scope_id_; }
+    /// 4 (IPv4) or 16 (IPv6) meaningful bytes.
+    const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
+    Endpoint with_port(std::uint16_t port) const noexcept {
+        Endpoint e = *this;
+        e.port_ = port;
+        return e;
+    }
+
+    /// The address in RFC 5952 form: lower-case hex, the longest run (first on a
+    /// tie, length ≥ 2) of zero fields compressed, no dotted quad except for
+    /// IPv4-mapped addresses (`::ffff:192.0.2.1`).
+    std::string address_string() const;
+    /// `192.0.2.1:443` or `[2001:db8::1]:443`.
+    std::string to_string() const;
+
+    friend bool operator==(const Endpoint& a, const Endpoint& b) noexcept {
+        return a.family_ == b.family_ && a.port_ == b.port_ && a.scope_id_ == b.scope_id_ &&
+               a.bytes_ == b.bytes_;
+    }
+    friend bool operator!=(const Endpoint& a, const Endpoint& b) noexcept { return !(a == b); }
+    friend bool operator<(const Endpoint& a, const Endpoint& b) noexcept;
+
+private:
+    std::array<std::uint8_t, 16> bytes_{};
+    std::uint32_t scope_id_ = 0;
+    std::uint16_t port_ = 0;
+    Family family_ = Family::v4;
+};
+
+}  // namespace eyeballs
+
+template <>
+struct std::hash<eyeballs::Endpoint> {
+    std::size_t operator()(const eyeballs::Endpoint& e) const noexcept;
+};

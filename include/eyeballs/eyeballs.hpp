@@ -1,0 +1,11 @@
+// eyeballs — everything in the core, in one include.
+#pragma once
+
+#include "eyeballs/action.hpp"
+#include "eyeballs/config.hpp"
+#include "eyeballs/endpoint.hpp"
+#include "eyeballs/error.hpp"
+#include "eyeballs/race_machine.hpp"
+#include "eyeballs/report.hpp"
+#include "eyeballs/trace.hpp"
+#include "eyeballs/version.hpp"

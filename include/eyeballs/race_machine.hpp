@@ -1,0 +1,215 @@
+// eyeballs — RaceMachine: Happy Eyeballs (RFC 8305) as a sans-I/O state machine.
+//
+// The machine is fully deterministic. It never reads a clock, never touches a
+// socket, never starts a thread: every input carries `now`, a time point the
+// caller owns, and every output is an action the caller performs. The same
+// inputs always give the same actions. This is what lets it run inside any
+// event loop, and be tested in virtual time, by properties and by fuzzing.
+//
+// The run loop (what every adapter does):
+//   1. Mutate: start(), start_resolving(), or feed one handle_*() input.
+//   2. Drain: call poll_action() until it returns nullopt, and perform each
+//      action. OpenSocket and Bind are answered at once (handle_opened,
+//      handle_bound) while draining; Connect's answer comes later.
+//   3. Arm one timer at next_timeout() (if it is already due, fire at once).
+//   4. Wait for I/O or the timer.
+//   5. Feed what happened back: I/O results first, then handle_timeout(now)
+//      if the timer is due (SPEC §7). Go to 2.
+//   The race is over after a Report action; nothing follows it.
+//
+// Memory: the machine allocates only when its input grows (an address list,
+// a DNS answer, a recorded error); timers, attempt state changes and actions
+// never allocate.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "eyeballs/action.hpp"
+#include "eyeballs/config.hpp"
+#include "eyeballs/endpoint.hpp"
+#include "eyeballs/error.hpp"
+#include "eyeballs/report.hpp"
+
+namespace eyeballs {
+
+class RaceMachine;
+
+/// Every adapter accepts one of these in its options: it is called with each
+/// action the adapter performs, at the time it performs it (tools print the
+/// trace from it; a Report action's details come from `machine.report()`).
+using ActionObserver = std::function<void(TimePoint now, const Action& action,
+                                          const RaceMachine& machine)>;
+
+class RaceMachine {
+public:
+    explicit RaceMachine(Config config = {});
+
+    // ---- Commands: start the race (once) or cancel it --------------------
+
+    /// Addresses mode: race these remotes, in this order, interleaved by family
+    /// (SPEC §1). Fails (and changes nothing) when the configuration is
+    /// invalid, the list is empty, or the race has already started.
+    Status start(TimePoint now, const Endpoint* remotes, std::size_t count);
+    Status start(TimePoint now, const std::vector<Endpoint>& remotes) {
+        return start(now, remotes.data(), remotes.size());
+    }
+    /// DNS mode: emits Resolve{v6} then Resolve{v4}; answers come as
+    /// handle_resolved / handle_resolve_failed, in any order (SPEC §2).
+    Status start_resolving(TimePoint now);
+    /// Ends the race at once: every socket in flight is closed, the report is
+    /// `cancelled`. Ignored after the race has finished.
+    void cancel(TimePoint now);
+
+    // ---- Inputs: what happened ------------------------------------------
+
+    /// A positive DNS answer for `family`. Addresses of the other family are
+    /// ignored; an empty answer counts as "no data". Ports are taken as given.
+    void handle_resolved(TimePoint now, Family family, const Endpoint* addresses,
+                         std::size_t count);
+    void handle_resolved(TimePoint now, Family family, const std::vector<Endpoint>& addresses) {
+        handle_resolved(now, family, addresses.data(), addresses.size());
+    }
+    /// A negative DNS answer: `code` 0 and empty `detail` mean "no data";
+    /// otherwise an errno value and/or the resolver's text.
+    void handle_resolve_failed(TimePoint now, Family family, int code = 0,
+                               std::string_view detail = {});
+    /// The answer to OpenSocket: 0, or the errno of a failed socket creation.
+    void handle_opened(TimePoint now, AttemptId id, int code = 0);
+    /// The answer to Bind: 0, or the errno of the failed bind.
+    void handle_bound(TimePoint now, AttemptId id, int code = 0);
+    /// The attempt's connect completed.
+    void handle_connected(TimePoint now, AttemptId id);
+    /// The attempt's connect failed with errno `code` (ECONNREFUSED, ...).
+    void handle_connect_failed(TimePoint now, AttemptId id, int code);
+    /// Fires whatever timers are due at `now`, in SPEC §1 rule 8's order:
+    /// overall timeout, attempt timeouts (in attempt order), resolution delay,
+    /// next attempt. May be called early, late or twice: it does what is due.
+    void handle_timeout(TimePoint now);
+
+    // ---- Outputs ---------------------------------------------------------
+
+    /// The next action to perform, or nullopt when there is none for now.
+    std::optional<Action> poll_action();
+    /// The one deadline to arm, or nullopt when no timer is running.
+    std::optional<TimePoint> next_timeout() const;
+
+    // ---- Getters ---------------------------------------------------------
+
+    const Config& config() const noexcept { return config_; }
+    bool started() const noexcept { return phase_ != Phase::idle; }
+    /// True once the Report action has been queued.
+    bool finished() const noexcept { return phase_ == Phase::done; }
+    std::optional<Outcome> outcome() const noexcept;
+    /// Attempts numbered so far.
+    std::uint32_t attempts_started() const noexcept { return started_count_; }
+    /// Attempts whose socket is open (or about to be) and not yet closed/won.
+    std::uint32_t attempts_in_flight() const noexcept { return in_flight_; }
+    /// Candidates not yet tried.
+    std::size_t candidates_left() const noexcept { return remaining_[0] + remaining_[1]; }
+    /// Builds the full report (valid once finished; before that, the state so
+    /// far with outcome `failed`).
+    RaceReport report() const;
+    /// Heap bytes held (capacity of internal tables), for the benchmarks.
+    std::size_t heap_bytes() const noexcept;
+
+private:
+    enum class Phase : std::uint8_t { idle, resolving, racing, done };
+    enum class DnsState : std::uint8_t { pending, positive, negative };
+    enum class AState : std::uint8_t {
+        unused,      // not started
+        opening,     // OpenSocket queued, waiting for handle_opened
+        binding,     // Bind queued, waiting for handle_bound
+        connecting,  // Connect queued / in progress
+        failed,      // failed; socket closed (or never opened)
+        won,
+        closed,      // closed by the end of the race (lost, cancelled, timed out)
+    };
+    static constexpr std::uint32_t npos = UINT32_MAX;
+
+    struct Candidate {
+        Endpoint remote;
+        TimePoint started{};
+        TimePoint ended{};
+        std::uint32_t next_in_family = npos;  // singly linked per-family list
+        std::uint32_t next_in_order = npos;   // arrival order (interleave=off)
+        std::uint32_t attempt = 0;            // attempt number, 0 = unused
+        std::uint16_t local_index = 0;        // next local candidate to try / the bound one
+        AState state = AState::unused;
+        bool bound = false;
+        bool socket_open = false;
+    };
+    enum class QKind : std::uint8_t { resolve6, resolve4, open, bind, connect, report };
+    struct QEntry {
+        QKind kind;
+        std::uint32_t slot;
+    };
+    struct ErrorRec {
+        std::uint32_t attempt;  // 0 = resolve
+        std::uint32_t slot;     // candidate slot, npos for resolve
+        std::uint16_t local;    // local index for bind errors
+        Stage stage;
+        Family family;
+        int code;
+        std::uint32_t detail;  // index into details_, npos = none
+    };
+
+    Status check_startable() const;
+    void add_candidates(Family only, bool filter, const Endpoint* eps, std::size_t n, bool front);
+    void advance(TimePoint now);
+    bool start_due(TimePoint now, bool from_timer) const;
+    std::optional<TimePoint> next_start_at() const;
+    void start_attempt(TimePoint now);
+    std::uint32_t pick_slot();
+    void take_from_family(Family f, std::uint32_t slot);
+    void take_from_order(std::uint32_t slot);
+    void bind_next_or_connect(TimePoint now, std::uint32_t slot);
+    void fail_attempt(TimePoint now, std::uint32_t slot, bool close_socket);
+    void finish(TimePoint now, Outcome outcome, std::uint32_t winner_slot);
+    void check_all_failed(TimePoint now);
+    std::uint32_t lookup(AttemptId id, AState expect) const;
+    void record(Stage stage, std::uint32_t attempt, std::uint32_t slot, Family family, int code,
+                std::uint16_t local = 0, std::string_view detail = {});
+    void push(QKind kind, std::uint32_t slot);
+    TimePoint clamp(TimePoint now);
+    std::optional<TimePoint> earliest_attempt_deadline() const;
+
+    Config config_;
+    std::vector<Candidate> cands_;
+    std::vector<QEntry> queue_;
+    std::size_t queue_head_ = 0;
+    std::vector<ErrorRec> errors_;
+    std::vector<std::string> details_;
+
+    TimePoint start_time_{};
+    TimePoint now_{};
+    TimePoint last_start_{};
+    TimePoint finished_at_{};
+    std::optional<TimePoint> resolution_deadline_;
+
+    std::uint32_t fam_head_[2] = {npos, npos};  // next unused per family
+    std::uint32_t fam_tail_[2] = {npos, npos};
+    std::uint32_t order_head_ = npos;           // next unused in arrival order
+    std::uint32_t order_tail_ = npos;
+    std::uint32_t remaining_[2] = {0, 0};
+    std::uint32_t started_count_ = 0;
+    std::uint32_t in_flight_ = 0;
+    std::uint32_t pending_closes_ = 0;
+    std::uint32_t close_cursor_ = 0;
+    std::uint32_t winner_slot_ = npos;
+    Family first_family_ = Family::v6;
+    Family last_family_ = Family::v6;
+    Phase phase_ = Phase::idle;
+    Outcome outcome_ = Outcome::failed;
+    DnsState dns_[2] = {DnsState::positive, DnsState::positive};
+    bool dns_mode_ = false;
+    bool fail_fast_ = false;       // the newest attempt failed with a candidate left
+    bool report_queued_ = false;
+    bool overall_timed_out_ = false;
+};
+
+}  // namespace eyeballs

@@ -1,0 +1,53 @@
+// eyeballs — the full report of a finished race.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eyeballs/action.hpp"
+#include "eyeballs/error.hpp"
+
+namespace eyeballs {
+
+using TimePoint = std::chrono::steady_clock::time_point;
+
+/// What happened to one attempt.
+struct AttemptRecord {
+    enum class State : std::uint8_t { in_flight, connected, failed, closed };
+    AttemptId id;
+    Endpoint remote;
+    std::optional<Endpoint> local;  ///< the address it bound, if any
+    TimePoint started{};
+    std::optional<TimePoint> ended;  ///< when it connected, failed or was closed
+    State state = State::in_flight;
+};
+
+/// The race's result. Built by RaceMachine::report(); a value the caller owns.
+struct RaceReport {
+    Outcome outcome = Outcome::failed;
+    /// Connected: the winner.
+    AttemptId winner;
+    std::optional<Endpoint> remote;
+    std::optional<Endpoint> local;
+    /// Failed: the summary (SPEC §3). `code` is the errno every attempt error
+    /// shares, or 0 when they differ; `message` is the single error's text or
+    /// "multiple errors: a, b, ..."; an overall timeout gives ETIMEDOUT and
+    /// "overall timeout after N ms".
+    int code = 0;
+    std::string message;
+    /// True when the overall timeout ended the race.
+    bool overall_timeout = false;
+    /// Every recorded error: negative DNS answers first in arrival order, then
+    /// per attempt in start order its bind errors, then its open, connect or
+    /// timeout error.
+    std::vector<Error> errors;
+    /// Every attempt in start order, with its timings.
+    std::vector<AttemptRecord> attempts;
+    TimePoint started{};
+    TimePoint finished{};
+};
+
+}  // namespace eyeballs
