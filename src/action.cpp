@@ -1,0 +1,58 @@
+// eyeballs — one readable line per action, for tests and logs.
+#include <ostream>
+#include <string>
+#include <type_traits>
+
+#include "eyeballs/action.hpp"
+
+namespace eyeballs {
+
+const char* outcome_name(Outcome o) noexcept {
+    switch (o) {
+        case Outcome::connected: return "connected";
+        case Outcome::failed: return "failed";
+        case Outcome::cancelled: return "cancelled";
+    }
+    return "unknown";
+}
+
+namespace {
+
+std::string id_text(AttemptId id) { return "#" + std::to_string(id.number()); }
+
+}  // namespace
+
+std::string to_string(const Action& action) {
+    return std::visit(
+        [](const auto& a) -> std::string {
+            using T = std::decay_t<decltype(a)>;
+            if constexpr (std::is_same_v<T, Resolve>) {
+                return std::string("resolve ") + record_name(a.family);
+            } else if constexpr (std::is_same_v<T, OpenSocket>) {
+                return "open " + id_text(a.attempt) + " " + a.remote.to_string();
+            } else if constexpr (std::is_same_v<T, Bind>) {
+                return "bind " + id_text(a.attempt) + " " + a.local.to_string();
+            } else if constexpr (std::is_same_v<T, Connect>) {
+                std::string s = "connect " + id_text(a.attempt) + " " + a.remote.to_string();
+                if (a.local) s += " from " + a.local->to_string();
+                return s;
+            } else if constexpr (std::is_same_v<T, Close>) {
+                return "close " + id_text(a.attempt);
+            } else {
+                static_assert(std::is_same_v<T, Report>);
+                std::string s = std::string("report ") + outcome_name(a.outcome);
+                if (a.winner) s += " " + id_text(a.winner);
+                if (a.remote) s += " " + a.remote->to_string();
+                return s;
+            }
+        },
+        action);
+}
+
+std::ostream& operator<<(std::ostream& os, const Action& action) {
+    return os << to_string(action);
+}
+
+std::ostream& operator<<(std::ostream& os, AttemptId id) { return os << id_text(id); }
+
+}  // namespace eyeballs

@@ -1,0 +1,81 @@
+// eyeballs — configuration rules (RFC 8305 bounds) and the millisecond text
+// that messages and traces share.
+#include <cstdint>
+#include <string>
+
+#include "eyeballs/config.hpp"
+
+namespace eyeballs {
+
+std::string format_ms(Duration d) {
+    const std::int64_t ns = d.count();
+    // Work in unsigned so that the most negative value has a magnitude too.
+    std::uint64_t mag = ns < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(ns)
+                               : static_cast<std::uint64_t>(ns);
+    std::string out;
+    if (ns < 0) out += '-';
+    out += std::to_string(mag / 1000000u);
+    std::uint64_t frac = mag % 1000000u;
+    if (frac != 0) {
+        std::string digits = std::to_string(frac);
+        digits.insert(0, 6 - digits.size(), '0');
+        while (!digits.empty() && digits.back() == '0') digits.pop_back();
+        out += '.';
+        out += digits;
+    }
+    return out;
+}
+
+namespace {
+
+std::string ms(Duration d) { return format_ms(d) + " ms"; }
+
+// "NAME D ms is outside LO … HI (WHY)"
+std::string outside(const char* name, Duration d, const char* range, const char* why) {
+    std::string s = name;
+    s += ' ';
+    s += ms(d);
+    s += " is outside ";
+    s += range;
+    if (why != nullptr) {
+        s += " (";
+        s += why;
+        s += ')';
+    }
+    return s;
+}
+
+std::string not_positive(const char* name, Duration d) {
+    return std::string(name) + ' ' + ms(d) + " must be greater than 0 ms";
+}
+
+}  // namespace
+
+std::optional<std::string> validate(const Config& config) {
+    if (config.attempt_delay) {
+        const Duration d = *config.attempt_delay;
+        if (d < min_attempt_delay_bound || d > max_attempt_delay_bound) {
+            return outside("attempt-delay", d, "10 ms … 2 s", "RFC 8305 §5");
+        }
+    }
+    if (config.resolution_delay < Duration::zero() ||
+        config.resolution_delay > max_resolution_delay) {
+        return outside("resolution-delay", config.resolution_delay, "0 ms … 2 s", "RFC 8305 §3");
+    }
+    if (config.family_count < 1) {
+        return "family-count " + std::to_string(config.family_count) +
+               " must be at least 1 (RFC 8305 §4)";
+    }
+    if (config.attempt_timeout && *config.attempt_timeout <= Duration::zero()) {
+        return not_positive("attempt-timeout", *config.attempt_timeout);
+    }
+    if (config.overall_timeout && *config.overall_timeout <= Duration::zero()) {
+        return not_positive("overall-timeout", *config.overall_timeout);
+    }
+    if (config.min_start_gap < Duration::zero() || config.min_start_gap > max_min_start_gap) {
+        return outside("min-start-gap", config.min_start_gap, "0 ms … 100 ms", nullptr);
+    }
+    return std::nullopt;
+}
+
+}  // namespace eyeballs

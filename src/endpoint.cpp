@@ -1,0 +1,285 @@
+// eyeballs — Endpoint: parsing and RFC 5952 printing.
+//
+// Parsing uses inet_pton (strict: no leading zeros in a dotted quad on glibc,
+// no zone ids, no surrounding text). Printing is written by hand, because
+// inet_ntop does not follow RFC 5952 everywhere: glibc prints the deprecated
+// IPv4-compatible form `::192.0.2.1` for ::c000:201. Here only an
+// IPv4-mapped address (::ffff:a.b.c.d, RFC 5952 §5) gets a dotted quad.
+#include "eyeballs/endpoint.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstddef>
+#include <cstring>
+#include <string>
+
+namespace eyeballs {
+
+const char* family_name(Family f) noexcept { return f == Family::v6 ? "IPv6" : "IPv4"; }
+
+const char* record_name(Family f) noexcept { return f == Family::v6 ? "AAAA" : "A"; }
+
+Endpoint Endpoint::v4(std::array<std::uint8_t, 4> bytes, std::uint16_t port) noexcept {
+    Endpoint e;
+    e.family_ = Family::v4;
+    for (std::size_t i = 0; i < 4; ++i) e.bytes_[i] = bytes[i];
+    e.port_ = port;
+    return e;
+}
+
+Endpoint Endpoint::v6(std::array<std::uint8_t, 16> bytes, std::uint16_t port,
+                      std::uint32_t scope_id) noexcept {
+    Endpoint e;
+    e.family_ = Family::v6;
+    e.bytes_ = bytes;
+    e.port_ = port;
+    e.scope_id_ = scope_id;
+    return e;
+}
+
+bool Endpoint::is_v4_mapped() const noexcept {
+    if (family_ != Family::v6) return false;
+    for (std::size_t i = 0; i < 10; ++i) {
+        if (bytes_[i] != 0) return false;
+    }
+    return bytes_[10] == 0xff && bytes_[11] == 0xff;
+}
+
+namespace {
+
+void set_error(std::string* error, std::string message) {
+    if (error != nullptr) *error = std::move(message);
+}
+
+std::string quoted(std::string_view text) {
+    std::string s;
+    s.reserve(text.size() + 2);
+    s += '\'';
+    s.append(text.data(), text.size());
+    s += '\'';
+    return s;
+}
+
+void append_dotted(std::string& out, const std::uint8_t* b) {
+    for (std::size_t i = 0; i < 4; ++i) {
+        if (i != 0) out += '.';
+        out += std::to_string(static_cast<unsigned>(b[i]));
+    }
+}
+
+void append_hex16(std::string& out, unsigned v) {
+    static constexpr char digits[] = "0123456789abcdef";
+    bool started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+        const unsigned nibble = (v >> shift) & 0xfu;
+        if (nibble != 0 || started || shift == 0) {
+            out += digits[nibble];
+            started = true;
+        }
+    }
+}
+
+// A port: 1-5 decimal digits, at most 65535.
+bool parse_port(std::string_view text, std::uint16_t& port) {
+    if (text.empty() || text.size() > 5) return false;
+    unsigned v = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (v > 65535) return false;
+    port = static_cast<std::uint16_t>(v);
+    return true;
+}
+
+std::string port_error(std::string_view port, std::string_view text) {
+    if (port.empty()) return "missing port after ':' in " + quoted(text);
+    return "bad port " + quoted(port) + " in " + quoted(text) + " (expected 0 … 65535)";
+}
+
+}  // namespace
+
+std::optional<Endpoint> Endpoint::parse_address(std::string_view text, std::uint16_t port,
+                                                std::string* error) {
+    if (text.empty()) {
+        set_error(error, "empty address");
+        return std::nullopt;
+    }
+    if (text.find('%') != std::string_view::npos) {
+        set_error(error, "zone ids are not supported: " + quoted(text));
+        return std::nullopt;
+    }
+    // inet_pton needs a NUL-terminated string; an embedded NUL must not cut
+    // the text short and make bad input look good.
+    if (text.find('\0') != std::string_view::npos || text.size() > 64) {
+        const bool v6 = text.find(':') != std::string_view::npos;
+        set_error(error, std::string(v6 ? "bad IPv6 address " : "bad IPv4 address ") +
+                             quoted(text));
+        return std::nullopt;
+    }
+    const std::string s(text);
+    if (s.find(':') != std::string::npos) {
+        std::array<std::uint8_t, 16> b{};
+        if (inet_pton(AF_INET6, s.c_str(), b.data()) != 1) {
+            set_error(error, "bad IPv6 address " + quoted(text));
+            return std::nullopt;
+        }
+        return Endpoint::v6(b, port);
+    }
+    std::array<std::uint8_t, 4> b{};
+    if (inet_pton(AF_INET, s.c_str(), b.data()) != 1) {
+        set_error(error, "bad IPv4 address " + quoted(text));
+        return std::nullopt;
+    }
+    return Endpoint::v4(b, port);
+}
+
+std::optional<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t default_port,
+                                        std::string* error) {
+    if (text.empty()) {
+        set_error(error, "empty address");
+        return std::nullopt;
+    }
+    if (text.find('%') != std::string_view::npos) {
+        set_error(error, "zone ids are not supported: " + quoted(text));
+        return std::nullopt;
+    }
+    std::string_view addr;
+    std::uint16_t port = default_port;
+    if (text.front() == '[') {
+        const std::size_t close = text.find(']');
+        if (close == std::string_view::npos) {
+            set_error(error, "missing ']' in " + quoted(text));
+            return std::nullopt;
+        }
+        addr = text.substr(1, close - 1);
+        if (addr.find(':') == std::string_view::npos) {
+            set_error(error, "brackets are only for IPv6 addresses: " + quoted(text));
+            return std::nullopt;
+        }
+        const std::string_view rest = text.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') {
+                set_error(error, "expected ':PORT' after ']' in " + quoted(text));
+                return std::nullopt;
+            }
+            if (!parse_port(rest.substr(1), port)) {
+                set_error(error, port_error(rest.substr(1), text));
+                return std::nullopt;
+            }
+        }
+    } else {
+        const std::size_t first = text.find(':');
+        if (first != std::string_view::npos && text.find(':', first + 1) == std::string_view::npos) {
+            // Exactly one colon: an IPv4 address and a port. (An IPv6
+            // address has at least two colons and needs brackets for a port.)
+            addr = text.substr(0, first);
+            const std::string_view p = text.substr(first + 1);
+            if (!parse_port(p, port)) {
+                set_error(error, port_error(p, text));
+                return std::nullopt;
+            }
+        } else {
+            addr = text;
+        }
+    }
+    std::string inner;
+    auto ep = parse_address(addr, port, &inner);
+    if (!ep) {
+        if (addr.size() != text.size()) inner += " in " + quoted(text);
+        set_error(error, std::move(inner));
+    }
+    return ep;
+}
+
+std::string Endpoint::address_string() const {
+    std::string out;
+    if (family_ == Family::v4) {
+        out.reserve(15);
+        append_dotted(out, bytes_.data());
+        return out;
+    }
+    out.reserve(39);
+    if (is_v4_mapped()) {
+        out += "::ffff:";
+        append_dotted(out, bytes_.data() + 12);
+        return out;
+    }
+    unsigned fields[8];
+    for (std::size_t i = 0; i < 8; ++i) {
+        fields[i] = (static_cast<unsigned>(bytes_[2 * i]) << 8) | bytes_[2 * i + 1];
+    }
+    // RFC 5952 §4.2: compress the longest run of zero fields (the first on a
+    // tie); a single zero field is not compressed (§4.2.2).
+    int best_start = -1;
+    int best_len = 0;
+    for (int i = 0; i < 8;) {
+        if (fields[i] != 0) {
+            ++i;
+            continue;
+        }
+        int j = i;
+        while (j < 8 && fields[j] == 0) ++j;
+        if (j - i > best_len) {
+            best_start = i;
+            best_len = j - i;
+        }
+        i = j;
+    }
+    if (best_len < 2) {
+        best_start = -1;
+        best_len = 0;
+    }
+    for (int i = 0; i < 8;) {
+        if (i == best_start) {
+            out += "::";
+            i += best_len;
+            continue;
+        }
+        if (i != 0 && i != best_start + best_len) out += ':';
+        append_hex16(out, fields[i]);
+        ++i;
+    }
+    return out;
+}
+
+std::string Endpoint::to_string() const {
+    std::string out;
+    if (family_ == Family::v6) {
+        out += '[';
+        out += address_string();
+        out += ']';
+    } else {
+        out = address_string();
+    }
+    out += ':';
+    out += std::to_string(port_);
+    return out;
+}
+
+bool operator<(const Endpoint& a, const Endpoint& b) noexcept {
+    if (a.family_ != b.family_) return a.family_ < b.family_;
+    if (a.bytes_ != b.bytes_) return a.bytes_ < b.bytes_;
+    if (a.port_ != b.port_) return a.port_ < b.port_;
+    return a.scope_id_ < b.scope_id_;
+}
+
+}  // namespace eyeballs
+
+std::size_t std::hash<eyeballs::Endpoint>::operator()(const eyeballs::Endpoint& e) const noexcept {
+    // FNV-1a over the meaningful bytes, the port, the scope id and the family.
+    std::uint64_t h = 1469598103934665603ull;
+    auto mix = [&h](std::uint8_t byte) {
+        h ^= byte;
+        h *= 1099511628211ull;
+    };
+    const std::size_t n = e.is_v4() ? 4 : 16;
+    for (std::size_t i = 0; i < n; ++i) mix(e.bytes()[i]);
+    mix(static_cast<std::uint8_t>(e.port() >> 8));
+    mix(static_cast<std::uint8_t>(e.port() & 0xff));
+    for (int shift = 0; shift < 32; shift += 8) {
+        mix(static_cast<std::uint8_t>((e.scope_id() >> shift) & 0xff));
+    }
+    mix(static_cast<std::uint8_t>(e.family()));
+    return static_cast<std::size_t>(h);
+}

@@ -1,0 +1,108 @@
+// eyeballs — error texts: stage names and Error::message().
+//
+// The texts appear in reports and in the JSON trace (SPEC §3, §5):
+//   connect to R: ECONNREFUSED
+//   connect to R timed out: ETIMEDOUT (DETAIL)
+//   bind to L for R: EADDRINUSE
+//   open socket for R: EMFILE
+//   no local address of family IPv6
+//   resolve AAAA: no data | resolve A: EAI_TEXT (ENAME) | resolve A: ENAME
+// Any of the attempt texts gets " (DETAIL)" appended when the adapter gave one.
+#include <cerrno>
+#include <string>
+
+#include "eyeballs/error.hpp"
+
+namespace eyeballs {
+
+const char* stage_name(Stage s) noexcept {
+    switch (s) {
+        case Stage::resolve: return "resolve";
+        case Stage::open: return "open";
+        case Stage::bind: return "bind";
+        case Stage::connect: return "connect";
+        case Stage::timeout: return "timeout";
+    }
+    return "unknown";
+}
+
+namespace {
+
+// "ECONNREFUSED", or "errno N" for a value with no name.
+std::string code_text(int code) {
+    if (const char* name = errno_name(code)) return name;
+    return "errno " + std::to_string(code);
+}
+
+std::string remote_text(const Error& e) {
+    return e.remote ? e.remote->to_string() : std::string("unknown remote");
+}
+
+void append_detail(std::string& out, const std::string& detail) {
+    if (detail.empty()) return;
+    out += " (";
+    out += detail;
+    out += ')';
+}
+
+// ": ENAME", or ": failed" when the adapter gave no errno.
+void append_code(std::string& out, int code) {
+    out += ": ";
+    out += code != 0 ? code_text(code) : std::string("failed");
+}
+
+}  // namespace
+
+std::string Error::message() const {
+    std::string out;
+    switch (stage) {
+        case Stage::resolve: {
+            const Family f = family.value_or(remote ? remote->family() : Family::v6);
+            out = "resolve ";
+            out += record_name(f);
+            out += ": ";
+            if (!detail.empty()) {
+                out += detail;
+                if (code != 0) {
+                    out += " (";
+                    out += code_text(code);
+                    out += ')';
+                }
+            } else if (code != 0) {
+                out += code_text(code);
+            } else {
+                out += "no data";
+            }
+            return out;
+        }
+        case Stage::open:
+            out = "open socket for " + remote_text(*this);
+            append_code(out, code);
+            break;
+        case Stage::bind:
+            if (!local && code == 0) {
+                const Family f = remote ? remote->family() : family.value_or(Family::v4);
+                out = "no local address of family ";
+                out += family_name(f);
+                append_detail(out, detail);
+                return out;
+            }
+            out = "bind";
+            if (local) out += " to " + local->to_string();
+            out += " for " + remote_text(*this);
+            append_code(out, code);
+            break;
+        case Stage::connect:
+            out = "connect to " + remote_text(*this);
+            append_code(out, code);
+            break;
+        case Stage::timeout:
+            out = "connect to " + remote_text(*this) + " timed out: ";
+            out += code != 0 ? code_text(code) : std::string("ETIMEDOUT");
+            break;
+    }
+    append_detail(out, detail);
+    return out;
+}
+
+}  // namespace eyeballs
