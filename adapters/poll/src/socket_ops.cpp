@@ -1,0 +1,74 @@
+// eyeballs — POSIX socket steps shared by the socket-level adapters.
+#include "eyeballs/detail/socket_ops.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "eyeballs/posix.hpp"
+
+namespace eyeballs::detail {
+
+int open_stream_socket(Family family, int* error) noexcept {
+    int fd = ::socket(to_af(family), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0 && error != nullptr) *error = errno != 0 ? errno : EINVAL;
+    return fd;
+}
+
+int make_nonblocking_cloexec(int fd) noexcept {
+    int fl = ::fcntl(fd, F_GETFL);
+    if (fl < 0) return errno;
+    if ((fl & O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return errno;
+    int fdfl = ::fcntl(fd, F_GETFD);
+    if (fdfl < 0) return errno;
+    if ((fdfl & FD_CLOEXEC) == 0 && ::fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0) return errno;
+    return 0;
+}
+
+int bind_socket(int fd, const Endpoint& local) noexcept {
+    sockaddr_storage ss;
+    socklen_t len = to_sockaddr(local, ss);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) < 0) return errno;
+    return 0;
+}
+
+int start_connect(int fd, const Endpoint& remote) noexcept {
+    sockaddr_storage ss;
+    socklen_t len = to_sockaddr(remote, ss);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&ss), len) == 0) return 0;
+    int err = errno;
+    if (err == EINTR) return EINPROGRESS;
+    return err;
+}
+
+int take_socket_error(int fd) noexcept {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return errno;
+    return err;
+}
+
+std::optional<int> connect_result(int fd, short revents) noexcept {
+    if ((revents & (POLLOUT | POLLERR | POLLHUP | POLLNVAL)) == 0) return std::nullopt;
+    if ((revents & POLLNVAL) != 0) return EBADF;
+    int err = take_socket_error(fd);
+    if (err != 0) return err;
+    if ((revents & POLLOUT) != 0 && (revents & POLLHUP) == 0) return 0;
+    return ECONNRESET;
+}
+
+std::optional<Endpoint> local_endpoint(int fd) noexcept {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return std::nullopt;
+    return from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
+}
+
+void close_socket(int fd) noexcept {
+    if (fd >= 0) ::close(fd);
+}
+
+}  // namespace eyeballs::detail
