@@ -135,13 +135,14 @@ private:
         Endpoint remote;
         TimePoint started{};
         TimePoint ended{};
-        std::uint32_t next_in_family = npos;  // singly linked per-family list
-        std::uint32_t next_in_order = npos;   // arrival order (interleave=off)
-        std::uint32_t attempt = 0;            // attempt number, 0 = unused
-        std::uint16_t local_index = 0;        // next local candidate to try / the bound one
+        std::uint32_t next_in_family = npos;  // per-family list of unused candidates
+        std::uint32_t next_in_order = npos;   // arrival-order list (interleave=off)
+        std::uint32_t attempt = 0;            // attempt number, 0 = not started
+        std::uint16_t local_index = 0;        // local candidate being tried / bound
         AState state = AState::unused;
+        bool socket_open = false;   // OpenSocket was handed to the adapter
         bool bound = false;
-        bool socket_open = false;
+        bool close_pending = false;
     };
     enum class QKind : std::uint8_t { resolve6, resolve4, open, bind, connect, report };
     struct QEntry {
@@ -150,40 +151,48 @@ private:
     };
     struct ErrorRec {
         std::uint32_t attempt;  // 0 = resolve
-        std::uint32_t slot;     // candidate slot, npos for resolve
-        std::uint16_t local;    // local index for bind errors
+        std::uint32_t slot;     // candidate slot; npos for resolve
+        std::uint32_t local;    // local index of a failed bind; npos = none
+        std::uint32_t detail;   // index into details_; npos = none
+        int code;
         Stage stage;
         Family family;
-        int code;
-        std::uint32_t detail;  // index into details_, npos = none
     };
+    static constexpr std::size_t ring_capacity = 8;
 
     Status check_startable() const;
     void add_candidates(Family only, bool filter, const Endpoint* eps, std::size_t n, bool front);
-    void advance(TimePoint now);
+    void advance(TimePoint now, bool from_timer);
+    void resolving_progress(TimePoint now, bool from_timer);
     bool start_due(TimePoint now, bool from_timer) const;
     std::optional<TimePoint> next_start_at() const;
     void start_attempt(TimePoint now);
     std::uint32_t pick_slot();
-    void take_from_family(Family f, std::uint32_t slot);
-    void take_from_order(std::uint32_t slot);
     void bind_next_or_connect(TimePoint now, std::uint32_t slot);
-    void fail_attempt(TimePoint now, std::uint32_t slot, bool close_socket);
+    void fail_attempt(TimePoint now, std::uint32_t slot);
     void finish(TimePoint now, Outcome outcome, std::uint32_t winner_slot);
     void check_all_failed(TimePoint now);
-    std::uint32_t lookup(AttemptId id, AState expect) const;
+    std::uint32_t lookup(AttemptId id) const;
     void record(Stage stage, std::uint32_t attempt, std::uint32_t slot, Family family, int code,
-                std::uint16_t local = 0, std::string_view detail = {});
+                std::uint32_t local, std::string_view detail);
     void push(QKind kind, std::uint32_t slot);
+    bool pop(QEntry& out);
+    void mark_close(Candidate& c);
     TimePoint clamp(TimePoint now);
-    std::optional<TimePoint> earliest_attempt_deadline() const;
+    bool dns_outstanding() const noexcept;
+    bool in_flight_state(AState s) const noexcept {
+        return s == AState::opening || s == AState::binding || s == AState::connecting;
+    }
 
     Config config_;
     std::vector<Candidate> cands_;
-    std::vector<QEntry> queue_;
-    std::size_t queue_head_ = 0;
     std::vector<ErrorRec> errors_;
     std::vector<std::string> details_;
+    QEntry ring_[ring_capacity] = {};
+    std::vector<QEntry> overflow_;  // only when the caller does not drain
+    std::size_t overflow_head_ = 0;
+    std::uint8_t ring_head_ = 0;
+    std::uint8_t ring_size_ = 0;
 
     TimePoint start_time_{};
     TimePoint now_{};
@@ -191,15 +200,14 @@ private:
     TimePoint finished_at_{};
     std::optional<TimePoint> resolution_deadline_;
 
-    std::uint32_t fam_head_[2] = {npos, npos};  // next unused per family
+    std::uint32_t fam_head_[2] = {npos, npos};  // next unused candidate per family
     std::uint32_t fam_tail_[2] = {npos, npos};
-    std::uint32_t order_head_ = npos;           // next unused in arrival order
+    std::uint32_t order_head_ = npos;  // next unused candidate in arrival order
     std::uint32_t order_tail_ = npos;
     std::uint32_t remaining_[2] = {0, 0};
     std::uint32_t started_count_ = 0;
     std::uint32_t in_flight_ = 0;
     std::uint32_t pending_closes_ = 0;
-    std::uint32_t close_cursor_ = 0;
     std::uint32_t winner_slot_ = npos;
     Family first_family_ = Family::v6;
     Family last_family_ = Family::v6;
@@ -207,8 +215,7 @@ private:
     Outcome outcome_ = Outcome::failed;
     DnsState dns_[2] = {DnsState::positive, DnsState::positive};
     bool dns_mode_ = false;
-    bool fail_fast_ = false;       // the newest attempt failed with a candidate left
-    bool report_queued_ = false;
+    bool fail_fast_ = false;  // the newest attempt failed while a candidate was left
     bool overall_timed_out_ = false;
 };
 

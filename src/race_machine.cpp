@@ -1,0 +1,723 @@
+// eyeballs — RaceMachine: RFC 8305 Happy Eyeballs as a sans-I/O state machine.
+//
+// Theory of operation
+// ===================
+//
+// The race moves through four phases:
+//
+//     idle ──start()──────────────► racing ──(winner | all failed | overall
+//       │                             ▲        timeout | cancel)──► done
+//       └──start_resolving()──► resolving ──(first attempt starts)──┘
+//
+// Candidates. Every remote the race may try is a Candidate in `cands_`, kept
+// in arrival order, and linked into two lists of *unused* candidates: one per
+// family (for interleaving, SPEC §1 rule 1) and one in arrival order (for
+// interleave=off). Taking a candidate pops it from the head of its family list
+// (and of the order list when that one is in use). A candidate is used by at
+// most one attempt, so an attempt's state lives in its candidate's slot; its
+// AttemptId carries the slot as a lookup hint.
+//
+// An attempt's life (one candidate's `state`):
+//
+//     unused ──start──► opening ──opened──► binding ──bound──► connecting
+//                         │                   │  ▲ bind failed,    │   │
+//                         │                   │  └─ next local ─┘  │   │
+//                     open failed     all binds failed    failed/timeout  connected
+//                         ▼                   ▼                  ▼       ▼
+//                       failed ◄───────────────────────────────────     won
+//     (opening/binding/connecting) ──race ends──► closed
+//
+// An attempt is *in flight* from its start until it fails, wins or is closed.
+// Every socket handed out by OpenSocket gets exactly one Close unless it wins;
+// a socket whose creation failed gets none.
+//
+// When does the next attempt start? After every input the machine asks
+// `start_due()`. A start is *immediate* (it happens at this input, at `now`)
+// when nothing is in flight (rule 3: the race never idles), when the newest
+// attempt failed while a candidate was left (fail fast), or when the Next
+// Connection Attempt Timer (previous start + attempt delay) has already
+// passed. An immediate start still honours the floor (rule 4: previous start +
+// min-start-gap); when the floor is still ahead, the start is deferred to it
+// and that deferred start is the Next Connection Attempt Timer. Otherwise, when
+// racing, the next start is due at max(previous start + delay, floor), and it
+// only fires from handle_timeout(), so that every event of an instant is
+// delivered before the timers of that instant (SPEC §4). In sequential mode a
+// start is only ever immediate.
+//
+// Timers are not stored as a queue: each deadline is derived from the state
+// (overall: start + overall timeout; attempt timeouts: in-flight attempts'
+// start + attempt timeout; resolution delay; next start), and next_timeout() is
+// their minimum. handle_timeout(now) fires whatever is due, in SPEC §1 rule 8's
+// order: overall, attempt timeouts, resolution delay, next attempt.
+//
+// Output. Actions wait in a small FIFO ring of (kind, slot) pairs and are
+// turned into values when polled; closes are flags on the candidates, polled
+// before the FIFO, so a race that ends with many attempts in flight queues
+// nothing. The Report is the last action; after it every input is ignored.
+
+#include "eyeballs/race_machine.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+#include <utility>
+
+namespace eyeballs {
+
+namespace {
+
+constexpr std::size_t idx(Family f) noexcept { return static_cast<std::size_t>(f); }
+constexpr Family other(Family f) noexcept { return f == Family::v6 ? Family::v4 : Family::v6; }
+
+}  // namespace
+
+RaceMachine::RaceMachine(Config config) : config_(std::move(config)) {}
+
+// ---- helpers ---------------------------------------------------------------
+
+TimePoint RaceMachine::clamp(TimePoint now) {
+    // Time never goes backwards inside the machine (SPEC §1 rule 10).
+    if (now > now_) now_ = now;
+    return now_;
+}
+
+bool RaceMachine::dns_outstanding() const noexcept {
+    return dns_mode_ && (dns_[0] == DnsState::pending || dns_[1] == DnsState::pending);
+}
+
+void RaceMachine::push(QKind kind, std::uint32_t slot) {
+    if (overflow_.empty() && ring_size_ < ring_capacity) {
+        ring_[(ring_head_ + ring_size_) % ring_capacity] = QEntry{kind, slot};
+        ++ring_size_;
+        return;
+    }
+    overflow_.push_back(QEntry{kind, slot});  // the caller did not drain: keep order
+}
+
+bool RaceMachine::pop(QEntry& out) {
+    if (ring_size_ > 0) {
+        out = ring_[ring_head_];
+        ring_head_ = static_cast<std::uint8_t>((ring_head_ + 1) % ring_capacity);
+        --ring_size_;
+        return true;
+    }
+    if (overflow_head_ < overflow_.size()) {
+        out = overflow_[overflow_head_++];
+        if (overflow_head_ == overflow_.size()) {
+            overflow_.clear();
+            overflow_head_ = 0;
+        }
+        return true;
+    }
+    return false;
+}
+
+void RaceMachine::mark_close(Candidate& c) {
+    if (c.socket_open && !c.close_pending) {
+        c.close_pending = true;
+        ++pending_closes_;
+    }
+}
+
+void RaceMachine::record(Stage stage, std::uint32_t attempt, std::uint32_t slot, Family family,
+                         int code, std::uint32_t local, std::string_view detail) {
+    std::uint32_t detail_index = npos;
+    if (!detail.empty()) {
+        detail_index = static_cast<std::uint32_t>(details_.size());
+        details_.emplace_back(detail);
+    }
+    errors_.push_back(ErrorRec{attempt, slot, local, detail_index, code, stage, family});
+}
+
+std::uint32_t RaceMachine::lookup(AttemptId id) const {
+    if (id.number_ == 0 || id.number_ > started_count_) return npos;
+    if (id.slot_ < cands_.size() && cands_[id.slot_].attempt == id.number_) return id.slot_;
+    for (std::uint32_t i = 0; i < cands_.size(); ++i) {
+        if (cands_[i].attempt == id.number_) return i;
+    }
+    return npos;
+}
+
+// ---- commands --------------------------------------------------------------
+
+Status RaceMachine::check_startable() const {
+    if (phase_ != Phase::idle) {
+        return Status::failure(phase_ == Phase::done ? "the race has already finished"
+                                                     : "the race has already started");
+    }
+    if (auto problem = validate(config_)) return Status::failure(*problem);
+    return Status::success();
+}
+
+Status RaceMachine::start(TimePoint now, const Endpoint* remotes, std::size_t count) {
+    Status s = check_startable();
+    if (!s) return s;
+    if (remotes == nullptr || count == 0) {
+        return Status::failure("no addresses to race: the address list is empty");
+    }
+    now_ = now;
+    start_time_ = now;
+    dns_mode_ = false;
+    add_candidates(Family::v6, false, remotes, count, false);
+    phase_ = Phase::racing;
+    advance(now_, false);
+    return Status::success();
+}
+
+Status RaceMachine::start_resolving(TimePoint now) {
+    Status s = check_startable();
+    if (!s) return s;
+    now_ = now;
+    start_time_ = now;
+    dns_mode_ = true;
+    dns_[0] = dns_[1] = DnsState::pending;
+    phase_ = Phase::resolving;
+    // RFC 8305 §3: send the AAAA query first, then the A query.
+    push(QKind::resolve6, npos);
+    push(QKind::resolve4, npos);
+    return Status::success();
+}
+
+void RaceMachine::cancel(TimePoint now) {
+    now = clamp(now);
+    if (phase_ == Phase::done) return;
+    if (phase_ == Phase::idle) start_time_ = now;
+    finish(now, Outcome::cancelled, npos);
+}
+
+// ---- candidates ------------------------------------------------------------
+
+void RaceMachine::add_candidates(Family only, bool filter, const Endpoint* eps, std::size_t n,
+                                 bool front) {
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!filter || eps[i].family() == only) ++count;
+    }
+    if (count == 0) return;
+    cands_.reserve(cands_.size() + count);  // one allocation per answer
+
+    // With interleaving off the arrival order decides; an AAAA answer that ends
+    // the resolution delay goes before the A answer that started it (SPEC §1).
+    std::uint32_t chain_head = npos;
+    std::uint32_t chain_tail = npos;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (filter && eps[i].family() != only) continue;
+        const auto slot = static_cast<std::uint32_t>(cands_.size());
+        Candidate c;
+        c.remote = eps[i];
+        cands_.push_back(c);
+        const std::size_t f = idx(eps[i].family());
+        if (fam_tail_[f] == npos) {
+            fam_head_[f] = slot;
+        } else {
+            cands_[fam_tail_[f]].next_in_family = slot;
+        }
+        fam_tail_[f] = slot;
+        if (fam_head_[f] == npos) fam_head_[f] = slot;
+        ++remaining_[f];
+        if (chain_tail == npos) {
+            chain_head = slot;
+        } else {
+            cands_[chain_tail].next_in_order = slot;
+        }
+        chain_tail = slot;
+    }
+    if (front && order_head_ != npos) {
+        cands_[chain_tail].next_in_order = order_head_;
+        order_head_ = chain_head;
+    } else {
+        if (order_tail_ == npos) {
+            order_head_ = chain_head;
+        } else {
+            cands_[order_tail_].next_in_order = chain_head;
+        }
+        order_tail_ = chain_tail;
+        if (order_head_ == npos) order_head_ = chain_head;
+    }
+}
+
+std::uint32_t RaceMachine::pick_slot() {
+    Family f;
+    if (!config_.interleaving()) {
+        f = cands_[order_head_].remote.family();
+    } else {
+        auto available = [&](Family g) { return fam_head_[idx(g)] != npos; };
+        if (started_count_ == 0) {
+            // The first family: the first address's in addresses mode; in DNS
+            // mode IPv6 when it has an address (RFC 8305 §3 prefers AAAA).
+            first_family_ = dns_mode_ ? (available(Family::v6) ? Family::v6 : Family::v4)
+                                      : cands_[order_head_].remote.family();
+            f = first_family_;
+        } else if (started_count_ < config_.family_count && available(first_family_)) {
+            f = first_family_;
+        } else if (available(other(last_family_))) {
+            f = other(last_family_);
+        } else if (available(last_family_)) {
+            f = last_family_;
+        } else {
+            f = other(last_family_);
+        }
+        if (!available(f)) f = other(f);
+    }
+    const std::size_t fi = idx(f);
+    const std::uint32_t slot = fam_head_[fi];
+    fam_head_[fi] = cands_[slot].next_in_family;
+    if (fam_head_[fi] == npos) fam_tail_[fi] = npos;
+    --remaining_[fi];
+    // Keep the arrival-order list free of taken candidates. With interleaving
+    // off the taken candidate is the order head; with it on the order list is
+    // consulted only for the first attempt of addresses mode, so unlink lazily.
+    if (order_head_ == slot) {
+        order_head_ = cands_[slot].next_in_order;
+        if (order_head_ == npos) order_tail_ = npos;
+    }
+    while (order_head_ != npos && cands_[order_head_].attempt != 0) {
+        order_head_ = cands_[order_head_].next_in_order;
+        if (order_head_ == npos) order_tail_ = npos;
+    }
+    return slot;
+}
+
+// ---- starting attempts ----------------------------------------------------------
+
+bool RaceMachine::start_due(TimePoint now, bool from_timer) const {
+    if (phase_ != Phase::racing || candidates_left() == 0) return false;
+    const bool floor_ok = started_count_ == 0 || now >= last_start_ + config_.min_start_gap;
+    const bool racing = config_.racing();
+    const bool timer_passed = racing && started_count_ > 0 &&
+                              last_start_ + *config_.attempt_delay < now;
+    const bool immediate = in_flight_ == 0 || fail_fast_ || timer_passed;
+    if (immediate) return floor_ok;
+    // The Next Connection Attempt Timer fires only from handle_timeout, after
+    // the events of its instant.
+    return from_timer && racing && floor_ok && now >= last_start_ + *config_.attempt_delay;
+}
+
+std::optional<TimePoint> RaceMachine::next_start_at() const {
+    if (phase_ != Phase::racing || candidates_left() == 0) return std::nullopt;
+    if (started_count_ == 0) return now_;
+    const TimePoint floor = last_start_ + config_.min_start_gap;
+    if (in_flight_ == 0 || fail_fast_) return floor;
+    if (!config_.racing()) return std::nullopt;
+    return std::max(floor, last_start_ + *config_.attempt_delay);
+}
+
+void RaceMachine::start_attempt(TimePoint now) {
+    const std::uint32_t slot = pick_slot();
+    Candidate& c = cands_[slot];
+    c.attempt = ++started_count_;
+    c.started = now;
+    last_start_ = now;
+    last_family_ = c.remote.family();
+    fail_fast_ = false;
+
+    if (!config_.local.empty()) {
+        const bool has_family =
+            std::any_of(config_.local.begin(), config_.local.end(),
+                        [&](const Endpoint& l) { return l.family() == c.remote.family(); });
+        if (!has_family) {
+            // SPEC §1 rule 7: fails before a socket is opened, stage bind, no errno.
+            record(Stage::bind, c.attempt, slot, c.remote.family(), 0, npos, {});
+            c.state = AState::failed;
+            c.ended = now;
+            fail_fast_ = candidates_left() > 0;
+            return;
+        }
+    }
+    c.state = AState::opening;
+    ++in_flight_;
+    push(QKind::open, slot);
+}
+
+void RaceMachine::bind_next_or_connect(TimePoint now, std::uint32_t slot) {
+    Candidate& c = cands_[slot];
+    if (config_.local.empty()) {
+        c.state = AState::connecting;
+        push(QKind::connect, slot);
+        return;
+    }
+    while (c.local_index < config_.local.size() &&
+           config_.local[c.local_index].family() != c.remote.family()) {
+        ++c.local_index;
+    }
+    if (c.local_index < config_.local.size()) {
+        c.state = AState::binding;
+        push(QKind::bind, slot);
+        return;
+    }
+    // Every local candidate of the family failed: the attempt fails with just
+    // those bind errors (already recorded); its socket was opened, so close it.
+    fail_attempt(now, slot);
+}
+
+void RaceMachine::fail_attempt(TimePoint now, std::uint32_t slot) {
+    Candidate& c = cands_[slot];
+    c.state = AState::failed;
+    c.ended = now;
+    --in_flight_;
+    mark_close(c);
+    // Fail fast (rule 3) acts at the instant of the failure, and only for the
+    // newest attempt; an older attempt's failure changes no timer.
+    if (c.attempt == started_count_ && candidates_left() > 0) fail_fast_ = true;
+}
+
+void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
+    // SPEC §2 / RFC 8305 §3: before the first attempt.
+    if (phase_ != Phase::resolving) return;
+    bool go = false;
+    if (remaining_[idx(Family::v6)] > 0) {
+        go = true;  // a positive AAAA: connect at once
+    } else if (remaining_[idx(Family::v4)] > 0) {
+        if (dns_[idx(Family::v6)] == DnsState::negative) {
+            go = true;  // AAAA said no: no reason to wait
+        } else if (!resolution_deadline_) {
+            resolution_deadline_ = now + config_.resolution_delay;
+            // A zero delay still fires from handle_timeout, after this instant's events.
+        } else if (now > *resolution_deadline_ ||
+                   (from_timer && now >= *resolution_deadline_)) {
+            go = true;
+        }
+    }
+    if (go) {
+        phase_ = Phase::racing;
+        resolution_deadline_.reset();
+    }
+}
+
+void RaceMachine::check_all_failed(TimePoint now) {
+    if (phase_ == Phase::done) return;
+    if (phase_ == Phase::resolving) {
+        if (dns_[0] == DnsState::negative && dns_[1] == DnsState::negative) {
+            finish(now, Outcome::failed, npos);
+        }
+        return;
+    }
+    if (phase_ == Phase::racing && in_flight_ == 0 && candidates_left() == 0 &&
+        !dns_outstanding()) {
+        finish(now, Outcome::failed, npos);  // rule 6
+    }
+}
+
+void RaceMachine::advance(TimePoint now, bool from_timer) {
+    if (phase_ == Phase::done) return;
+    resolving_progress(now, from_timer);
+    // Each start either puts an attempt in flight (which makes the next start
+    // wait) or fails at once; candidates run out, so this ends.
+    while (phase_ == Phase::racing && start_due(now, from_timer)) start_attempt(now);
+    check_all_failed(now);
+}
+
+void RaceMachine::finish(TimePoint now, Outcome outcome, std::uint32_t winner_slot) {
+    phase_ = Phase::done;
+    outcome_ = outcome;
+    finished_at_ = now;
+    winner_slot_ = winner_slot;
+    resolution_deadline_.reset();
+    for (std::uint32_t i = 0; i < cands_.size(); ++i) {
+        Candidate& c = cands_[i];
+        if (!in_flight_state(c.state)) continue;
+        --in_flight_;
+        c.ended = now;
+        if (i == winner_slot) {
+            c.state = AState::won;
+            continue;
+        }
+        c.state = AState::closed;
+        mark_close(c);
+    }
+    push(QKind::report, winner_slot);
+}
+
+// ---- inputs ------------------------------------------------------------------
+
+void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* addresses,
+                                  std::size_t count) {
+    now = clamp(now);
+    if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
+    if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;  // late or duplicate
+    std::size_t usable = 0;
+    for (std::size_t i = 0; addresses != nullptr && i < count; ++i) {
+        if (addresses[i].family() == family) ++usable;
+    }
+    if (usable == 0) {
+        dns_[idx(family)] = DnsState::negative;  // an empty answer is "no data"
+        record(Stage::resolve, 0, npos, family, 0, npos, {});
+    } else {
+        dns_[idx(family)] = DnsState::positive;
+        const bool ends_resolution_delay =
+            family == Family::v6 && phase_ == Phase::resolving && resolution_deadline_.has_value();
+        add_candidates(family, true, addresses, count, ends_resolution_delay);
+    }
+    advance(now, false);
+}
+
+void RaceMachine::handle_resolve_failed(TimePoint now, Family family, int code,
+                                        std::string_view detail) {
+    now = clamp(now);
+    if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
+    if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;
+    dns_[idx(family)] = DnsState::negative;
+    record(Stage::resolve, 0, npos, family, code, npos, detail);
+    advance(now, false);
+}
+
+void RaceMachine::handle_opened(TimePoint now, AttemptId id, int code) {
+    now = clamp(now);
+    if (phase_ == Phase::done) return;
+    const std::uint32_t slot = lookup(id);
+    if (slot == npos || cands_[slot].state != AState::opening) return;
+    Candidate& c = cands_[slot];
+    if (code != 0) {
+        // Creation failed: the socket was never opened, so it is never closed.
+        c.socket_open = false;
+        record(Stage::open, c.attempt, slot, c.remote.family(), code, npos, {});
+        fail_attempt(now, slot);
+    } else {
+        bind_next_or_connect(now, slot);
+    }
+    advance(now, false);
+}
+
+void RaceMachine::handle_bound(TimePoint now, AttemptId id, int code) {
+    now = clamp(now);
+    if (phase_ == Phase::done) return;
+    const std::uint32_t slot = lookup(id);
+    if (slot == npos || cands_[slot].state != AState::binding) return;
+    Candidate& c = cands_[slot];
+    if (code != 0) {
+        record(Stage::bind, c.attempt, slot, c.remote.family(), code, c.local_index, {});
+        ++c.local_index;
+        bind_next_or_connect(now, slot);
+    } else {
+        c.bound = true;
+        c.state = AState::connecting;
+        push(QKind::connect, slot);
+    }
+    advance(now, false);
+}
+
+void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
+    now = clamp(now);
+    if (phase_ == Phase::done) return;  // a success after the winner: already closed
+    const std::uint32_t slot = lookup(id);
+    if (slot == npos || cands_[slot].state != AState::connecting) return;
+    finish(now, Outcome::connected, slot);
+}
+
+void RaceMachine::handle_connect_failed(TimePoint now, AttemptId id, int code) {
+    now = clamp(now);
+    if (phase_ == Phase::done) return;
+    const std::uint32_t slot = lookup(id);
+    if (slot == npos || cands_[slot].state != AState::connecting) return;
+    Candidate& c = cands_[slot];
+    record(Stage::connect, c.attempt, slot, c.remote.family(), code, npos, {});
+    fail_attempt(now, slot);
+    advance(now, false);
+}
+
+void RaceMachine::handle_timeout(TimePoint now) {
+    now = clamp(now);
+    if (phase_ == Phase::idle || phase_ == Phase::done) return;
+    // 1. The overall timeout ends the race.
+    if (config_.overall_timeout && now >= start_time_ + *config_.overall_timeout) {
+        overall_timed_out_ = true;
+        finish(now, Outcome::failed, npos);
+        return;
+    }
+    // 2. Attempt timeouts, each a failure with ETIMEDOUT (counts for fail fast).
+    if (config_.attempt_timeout) {
+        for (std::uint32_t i = 0; i < cands_.size(); ++i) {
+            Candidate& c = cands_[i];
+            if (!in_flight_state(c.state) || now < c.started + *config_.attempt_timeout) continue;
+            record(Stage::timeout, c.attempt, i, c.remote.family(), ETIMEDOUT, npos, {});
+            fail_attempt(now, i);
+        }
+    }
+    // 3. The resolution delay, then 4. the next attempt.
+    advance(now, true);
+}
+
+// ---- outputs -----------------------------------------------------------------
+
+std::optional<Action> RaceMachine::poll_action() {
+    if (pending_closes_ > 0) {
+        for (std::uint32_t i = 0; i < cands_.size(); ++i) {
+            Candidate& c = cands_[i];
+            if (!c.close_pending) continue;
+            c.close_pending = false;
+            --pending_closes_;
+            return Action{Close{AttemptId(c.attempt, i)}};
+        }
+        pending_closes_ = 0;  // unreachable: counts and flags agree
+    }
+    QEntry e{};
+    while (pop(e)) {
+        switch (e.kind) {
+            case QKind::resolve6:
+                return Action{Resolve{Family::v6}};
+            case QKind::resolve4:
+                return Action{Resolve{Family::v4}};
+            case QKind::open: {
+                Candidate& c = cands_[e.slot];
+                if (c.state != AState::opening) break;  // the race ended first
+                c.socket_open = true;
+                return Action{OpenSocket{AttemptId(c.attempt, e.slot), c.remote}};
+            }
+            case QKind::bind: {
+                const Candidate& c = cands_[e.slot];
+                if (c.state != AState::binding) break;
+                return Action{Bind{AttemptId(c.attempt, e.slot), config_.local[c.local_index]}};
+            }
+            case QKind::connect: {
+                const Candidate& c = cands_[e.slot];
+                if (c.state != AState::connecting) break;
+                Connect a{AttemptId(c.attempt, e.slot), c.remote, std::nullopt};
+                if (c.bound) a.local = config_.local[c.local_index];
+                return Action{a};
+            }
+            case QKind::report: {
+                Report r{outcome_, AttemptId(), std::nullopt};
+                if (e.slot != npos) {
+                    r.winner = AttemptId(cands_[e.slot].attempt, e.slot);
+                    r.remote = cands_[e.slot].remote;
+                }
+                return Action{r};
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<TimePoint> RaceMachine::next_timeout() const {
+    if (phase_ == Phase::idle || phase_ == Phase::done) return std::nullopt;
+    std::optional<TimePoint> best;
+    auto consider = [&](TimePoint t) {
+        if (!best || t < *best) best = t;
+    };
+    if (config_.overall_timeout) consider(start_time_ + *config_.overall_timeout);
+    if (config_.attempt_timeout && in_flight_ > 0) {
+        for (const Candidate& c : cands_) {
+            if (in_flight_state(c.state)) consider(c.started + *config_.attempt_timeout);
+        }
+    }
+    if (resolution_deadline_) consider(*resolution_deadline_);
+    if (auto t = next_start_at()) consider(*t);
+    return best;
+}
+
+std::optional<Outcome> RaceMachine::outcome() const noexcept {
+    if (phase_ != Phase::done) return std::nullopt;
+    return outcome_;
+}
+
+std::size_t RaceMachine::heap_bytes() const noexcept {
+    std::size_t n = cands_.capacity() * sizeof(Candidate) +
+                    errors_.capacity() * sizeof(ErrorRec) +
+                    details_.capacity() * sizeof(std::string) +
+                    overflow_.capacity() * sizeof(QEntry) +
+                    config_.local.capacity() * sizeof(Endpoint);
+    for (const std::string& d : details_) {
+        if (d.capacity() > 15) n += d.capacity() + 1;
+    }
+    return n;
+}
+
+RaceReport RaceMachine::report() const {
+    RaceReport r;
+    r.outcome = phase_ == Phase::done ? outcome_ : Outcome::failed;
+    r.started = start_time_;
+    r.finished = phase_ == Phase::done ? finished_at_ : now_;
+    r.overall_timeout = overall_timed_out_;
+
+    // Errors: resolve errors in arrival order, then per attempt in start order
+    // (bind errors, then the open/connect/timeout error: recording order).
+    std::vector<const ErrorRec*> order;
+    order.reserve(errors_.size());
+    for (const ErrorRec& e : errors_) order.push_back(&e);
+    std::stable_sort(order.begin(), order.end(), [](const ErrorRec* a, const ErrorRec* b) {
+        return a->attempt < b->attempt;
+    });
+    r.errors.reserve(order.size());
+    for (const ErrorRec* e : order) {
+        Error out;
+        out.stage = e->stage;
+        out.attempt = e->attempt;
+        out.code = e->code;
+        if (e->stage == Stage::resolve) {
+            out.family = e->family;
+        } else {
+            out.remote = cands_[e->slot].remote;
+        }
+        if (e->local != npos) out.local = config_.local[e->local];
+        if (e->detail != npos) out.detail = details_[e->detail];
+        if (e->stage == Stage::timeout && config_.attempt_timeout) {
+            out.detail = "attempt timeout after " + format_ms(*config_.attempt_timeout) + " ms";
+        }
+        r.errors.push_back(std::move(out));
+    }
+
+    // Attempts in start order.
+    for (std::uint32_t i = 0; i < cands_.size(); ++i) {
+        const Candidate& c = cands_[i];
+        if (c.attempt == 0) continue;
+        AttemptRecord a;
+        a.id = AttemptId(c.attempt, i);
+        a.remote = c.remote;
+        if (c.bound) a.local = config_.local[c.local_index];
+        a.started = c.started;
+        switch (c.state) {
+            case AState::won: a.state = AttemptRecord::State::connected; break;
+            case AState::failed: a.state = AttemptRecord::State::failed; break;
+            case AState::closed: a.state = AttemptRecord::State::closed; break;
+            default: a.state = AttemptRecord::State::in_flight; break;
+        }
+        if (a.state != AttemptRecord::State::in_flight) a.ended = c.ended;
+        r.attempts.push_back(std::move(a));
+    }
+    std::sort(r.attempts.begin(), r.attempts.end(),
+              [](const AttemptRecord& a, const AttemptRecord& b) { return a.id < b.id; });
+
+    if (phase_ == Phase::done && outcome_ == Outcome::connected && winner_slot_ != npos) {
+        const Candidate& w = cands_[winner_slot_];
+        r.winner = AttemptId(w.attempt, winner_slot_);
+        r.remote = w.remote;
+        if (w.bound) r.local = config_.local[w.local_index];
+        return r;
+    }
+    if (phase_ == Phase::done && outcome_ == Outcome::cancelled) {
+        r.message = "cancelled by the caller";
+        r.code = ECANCELED;
+        return r;
+    }
+    if (overall_timed_out_) {
+        r.code = ETIMEDOUT;
+        r.message = "overall timeout after " + format_ms(*config_.overall_timeout) + " ms";
+        return r;
+    }
+    // The summary (SPEC §3): from the attempts' errors, or from the resolve
+    // errors when no attempt was made.
+    std::vector<const Error*> basis;
+    for (const Error& e : r.errors) {
+        if (e.attempt != 0) basis.push_back(&e);
+    }
+    if (basis.empty()) {
+        for (const Error& e : r.errors) basis.push_back(&e);
+    }
+    if (basis.size() == 1) {
+        r.code = basis.front()->code;
+        r.message = basis.front()->message();
+    } else if (basis.size() > 1) {
+        r.message = "multiple errors: ";
+        r.code = basis.front()->code;
+        for (std::size_t i = 0; i < basis.size(); ++i) {
+            if (i > 0) r.message += ", ";
+            r.message += basis[i]->message();
+            if (basis[i]->code != r.code) r.code = 0;
+        }
+    } else if (phase_ != Phase::done) {
+        r.message = "the race has not finished";
+    }
+    return r;
+}
+
+}  // namespace eyeballs
