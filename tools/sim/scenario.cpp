@@ -1,0 +1,705 @@
+// eyeballs-sim's library: the scenario parser (SPEC §4) and the virtual-time
+// driver.
+//
+// Parsing is two passes over the lines. The first only looks for the `port`
+// line, because the default port applies to the whole file, lines before it
+// included. The second reads every directive in order and reports the first
+// bad line; a line that conflicts with an earlier one is the bad line. Remotes
+// are resolved (default port applied) while reading, so conflicts are found by
+// value: `[2001:db8:0::1]:443` and `2001:db8::1` name the same remote.
+//
+// The driver owns virtual time. The race starts at t=0 before any event; then
+// the next event (file events in file order, connect results in the order
+// their attempts started) is delivered while its time is not after the
+// machine's next deadline, so at one instant every event comes before the
+// timers. After each input every action is drained: OpenSocket and Bind are
+// answered at once, Connect schedules its result, the rest is only printed.
+#include "scenario.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <sstream>
+#include <utility>
+#include <variant>
+
+#include "eyeballs/error.hpp"
+
+namespace eyeballs::sim {
+namespace {
+
+using std::string;
+using std::string_view;
+
+constexpr std::uint16_t default_port = 443;
+
+std::vector<string_view> tokenize(string_view line) {
+    const std::size_t hash = line.find('#');
+    if (hash != string_view::npos) line = line.substr(0, hash);
+    std::vector<string_view> tokens;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+        std::size_t j = i;
+        while (j < line.size() && !std::isspace(static_cast<unsigned char>(line[j]))) ++j;
+        if (j > i) tokens.push_back(line.substr(i, j - i));
+        i = j;
+    }
+    return tokens;
+}
+
+std::vector<string_view> split_text_lines(string_view text) {
+    std::vector<string_view> lines;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == string_view::npos) end = text.size();
+        lines.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return lines;
+}
+
+bool all_digits(string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(),
+                                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<std::uint64_t> parse_whole(string_view s, std::uint64_t max) {
+    if (!all_digits(s)) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+        if (v > max) return std::nullopt;
+    }
+    return v;
+}
+
+string quoted(string_view s) { return "'" + string(s) + "'"; }
+
+string join(const std::vector<string_view>& tokens, std::size_t from) {
+    string out;
+    for (std::size_t i = from; i < tokens.size(); ++i) {
+        if (!out.empty()) out += ' ';
+        out += tokens[i];
+    }
+    return out;
+}
+
+// Thrown inside the parser only, caught by parse_scenario.
+struct LineError {
+    int line;
+    string message;
+};
+
+class Parser {
+public:
+    Parser(string_view text, const string& file) : lines_(split_text_lines(text)) {
+        sc_.file = file;
+    }
+
+    ParseResult run() {
+        ParseResult result;
+        try {
+            find_port();
+            for (std::size_t i = 0; i < lines_.size(); ++i) {
+                line_ = static_cast<int>(i + 1);
+                const auto tokens = tokenize(lines_[i]);
+                if (!tokens.empty()) directive(tokens);
+            }
+            if (addresses_line_ == 0 && first_dns_line_ == 0) {
+                throw LineError{0, "the scenario has neither an `addresses` nor a `dns` line"};
+            }
+        } catch (const LineError& e) {
+            result.error = ParseError{sc_.file, e.line, e.message};
+            return result;
+        }
+        result.scenario = std::move(sc_);
+        return result;
+    }
+
+private:
+    [[noreturn]] void fail(string message) const { throw LineError{line_, std::move(message)}; }
+
+    // The port applies to the whole file: find it before reading the lines. A
+    // bad or second `port` line is reported when the main pass reaches it.
+    void find_port() {
+        for (string_view line : lines_) {
+            const auto tokens = tokenize(line);
+            if (tokens.size() == 2 && tokens[0] == "port") {
+                if (auto p = parse_whole(tokens[1], 65535); p && *p > 0) {
+                    sc_.port = static_cast<std::uint16_t>(*p);
+                }
+                return;
+            }
+        }
+    }
+
+    void directive(const std::vector<string_view>& t) {
+        const string_view d = t[0];
+        if (d == "config") return config(t);
+        if (d == "port") return port(t);
+        if (d == "addresses") return addresses(t);
+        if (d == "dns") return dns(t);
+        if (d == "local") return local(t);
+        if (d == "open") return open(t);
+        if (d == "bind") return bind(t);
+        if (d == "connect") return connect(t);
+        if (d == "cancel") return cancel(t);
+        fail("unknown directive " + quoted(d) +
+             " (expected config, port, addresses, dns, local, open, bind, connect or cancel)");
+    }
+
+    Duration duration(string_view text, const char* what) const {
+        string error;
+        auto d = parse_duration(text, &error);
+        if (!d) fail(string(what) + ": " + error);
+        return *d;
+    }
+
+    int errno_value(string_view name) const {
+        bool shape = name.size() >= 2 && name[0] == 'E' &&
+                     std::all_of(name.begin() + 1, name.end(), [](char c) {
+                         return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                     });
+        if (!shape) {
+            fail("bad errno " + quoted(name) +
+                 " (an <errno.h> name: E followed by capitals and digits)");
+        }
+        auto code = errno_from_name(name);
+        if (!code) fail("unknown errno " + quoted(name));
+        return *code;
+    }
+
+    Endpoint endpoint(string_view text, std::uint16_t port) const {
+        string error;
+        auto ep = Endpoint::parse(text, port, &error);
+        if (!ep) {
+            fail("bad address " + quoted(text) + (error.empty() ? string() : ": " + error));
+        }
+        return *ep;
+    }
+
+    void config(const std::vector<string_view>& t) {
+        if (t.size() < 2) fail("config needs KEY=VALUE settings");
+        Config c = sc_.config;
+        for (std::size_t i = 1; i < t.size(); ++i) {
+            const string_view kv = t[i];
+            const std::size_t eq = kv.find('=');
+            if (eq == string_view::npos) fail("config setting " + quoted(kv) + " is not KEY=VALUE");
+            const string_view key = kv.substr(0, eq);
+            const string_view value = kv.substr(eq + 1);
+            const string k(key);
+            if (key == "attempt-delay") {
+                if (value == "none") {
+                    c.attempt_delay.reset();
+                } else {
+                    c.attempt_delay = duration(value, "attempt-delay");
+                }
+            } else if (key == "resolution-delay") {
+                c.resolution_delay = duration(value, "resolution-delay");
+            } else if (key == "family-count") {
+                auto n = parse_whole(value, std::numeric_limits<std::uint32_t>::max());
+                if (!n || *n < 1) {
+                    fail("family-count " + quoted(value) + " is not a whole number >= 1");
+                }
+                c.family_count = static_cast<std::uint32_t>(*n);
+            } else if (key == "interleave") {
+                if (value == "on") {
+                    c.interleave = true;
+                } else if (value == "off") {
+                    c.interleave = false;
+                } else {
+                    fail("interleave must be on or off, not " + quoted(value));
+                }
+            } else if (key == "attempt-timeout" || key == "overall-timeout") {
+                std::optional<Duration>& slot =
+                    key == "attempt-timeout" ? c.attempt_timeout : c.overall_timeout;
+                if (value == "none") {
+                    slot.reset();
+                } else {
+                    const Duration d = duration(value, k.c_str());
+                    if (d <= Duration::zero()) fail(k + " must be > 0 (or none)");
+                    slot = d;
+                }
+            } else if (key == "min-start-gap") {
+                c.min_start_gap = duration(value, "min-start-gap");
+            } else {
+                fail("unknown config key " + quoted(key) +
+                     " (expected attempt-delay, resolution-delay, family-count, interleave, "
+                     "attempt-timeout, overall-timeout or min-start-gap)");
+            }
+        }
+        Config check = c;
+        check.local.clear();  // checked by the `local` line
+        if (auto problem = validate(check)) fail(*problem);
+        sc_.config = std::move(c);
+    }
+
+    void port(const std::vector<string_view>& t) {
+        if (port_line_ != 0) fail("a second `port` line (the first is line " +
+                                  std::to_string(port_line_) + ")");
+        if (t.size() != 2) fail("usage: port N");
+        auto p = parse_whole(t[1], 65535);
+        if (!p || *p == 0) fail("port " + quoted(t[1]) + " is not 1 ... 65535");
+        port_line_ = line_;
+        // sc_.port was set by find_port() from this very line.
+    }
+
+    void addresses(const std::vector<string_view>& t) {
+        if (addresses_line_ != 0) {
+            fail("a second `addresses` line (the first is line " +
+                 std::to_string(addresses_line_) + ")");
+        }
+        if (first_dns_line_ != 0) {
+            fail("`addresses` cannot be mixed with `dns` (line " +
+                 std::to_string(first_dns_line_) + ")");
+        }
+        if (t.size() < 2) fail("`addresses` needs at least one address");
+        for (std::size_t i = 1; i < t.size(); ++i) sc_.addresses.push_back(endpoint(t[i], sc_.port));
+        addresses_line_ = line_;
+    }
+
+    void dns(const std::vector<string_view>& t) {
+        if (addresses_line_ != 0) {
+            fail("`dns` cannot be mixed with `addresses` (line " +
+                 std::to_string(addresses_line_) + ")");
+        }
+        if (t.size() < 4 || t[2] != "at") fail("usage: dns AAAA|A at T: ANSWER");
+        DnsAnswer answer;
+        answer.line = line_;
+        if (t[1] == "AAAA") {
+            answer.family = Family::v6;
+        } else if (t[1] == "A") {
+            answer.family = Family::v4;
+        } else {
+            fail("dns family " + quoted(t[1]) + " is not AAAA or A");
+        }
+        const int fi = static_cast<int>(answer.family);
+        if (dns_lines_[fi] != 0) {
+            fail(string("a second answer for ") + record_name(answer.family) + " (the first is line " +
+                 std::to_string(dns_lines_[fi]) + ")");
+        }
+        std::size_t rest = 4;
+        string_view when = t[3];
+        if (!when.empty() && when.back() == ':') {
+            when.remove_suffix(1);
+        } else if (t.size() > 4 && t[4] == ":") {
+            rest = 5;
+        } else {
+            fail("usage: dns AAAA|A at T: ANSWER (missing ':' after the time)");
+        }
+        answer.at = duration(when, "dns time");
+        if (rest >= t.size()) {
+            fail(string("empty answer for ") + record_name(answer.family) +
+                 " (write `none` for no data, `error` for a failure)");
+        }
+        if (t[rest] == "none") {
+            if (t.size() != rest + 1) fail("`none` stands alone in a dns answer");
+            answer.kind = DnsAnswer::Kind::none;
+        } else if (t[rest] == "error") {
+            if (t.size() > rest + 2) fail("usage: dns ... error [ERRNO]");
+            answer.kind = DnsAnswer::Kind::error;
+            if (t.size() == rest + 2) answer.code = errno_value(t[rest + 1]);
+        } else {
+            answer.kind = DnsAnswer::Kind::addresses;
+            for (std::size_t i = rest; i < t.size(); ++i) {
+                if (t[i] == "none" || t[i] == "error") {
+                    fail("`" + string(t[i]) + "` cannot be mixed with addresses");
+                }
+                Endpoint ep = endpoint(t[i], sc_.port);
+                if (ep.family() != answer.family) {
+                    fail(string("an ") + record_name(answer.family) + " answer lists only " +
+                         family_name(answer.family) + " addresses, not " + quoted(t[i]));
+                }
+                answer.addresses.push_back(ep);
+            }
+        }
+        dns_lines_[fi] = line_;
+        if (first_dns_line_ == 0) first_dns_line_ = line_;
+        sc_.dns_mode = true;
+        FileEvent ev;
+        ev.kind = FileEvent::Kind::dns;
+        ev.at = answer.at;
+        ev.dns_index = sc_.dns.size();
+        ev.line = line_;
+        sc_.dns.push_back(std::move(answer));
+        sc_.events.push_back(ev);
+    }
+
+    void local(const std::vector<string_view>& t) {
+        if (local_line_ != 0) {
+            fail("a second `local` line (the first is line " + std::to_string(local_line_) + ")");
+        }
+        if (t.size() < 2) fail("`local` needs at least one address");
+        for (std::size_t i = 1; i < t.size(); ++i) sc_.config.local.push_back(endpoint(t[i], 0));
+        local_line_ = line_;
+    }
+
+    void open(const std::vector<string_view>& t) {
+        if (t.size() != 4 || t[2] != "error") fail("usage: open A error ERRNO");
+        const Endpoint remote = endpoint(t[1], sc_.port);
+        const int code = errno_value(t[3]);
+        if (auto it = open_lines_.find(remote); it != open_lines_.end()) {
+            fail("a second `open` line for " + remote.to_string() + " (the first is line " +
+                 std::to_string(it->second) + ")");
+        }
+        open_lines_[remote] = line_;
+        sc_.open_errors[remote] = code;
+    }
+
+    void bind(const std::vector<string_view>& t) {
+        if (t.size() != 4 || t[2] != "error") fail("usage: bind L error ERRNO");
+        const Endpoint local = endpoint(t[1], 0);
+        const int code = errno_value(t[3]);
+        if (auto it = bind_lines_.find(local); it != bind_lines_.end()) {
+            fail("a second `bind` line for " + local.to_string() + " (the first is line " +
+                 std::to_string(it->second) + ")");
+        }
+        bind_lines_[local] = line_;
+        sc_.bind_errors[local] = code;
+    }
+
+    void connect(const std::vector<string_view>& t) {
+        if (t.size() < 3) fail("usage: connect A ok after D | error ERRNO after D | hang");
+        const Endpoint remote = endpoint(t[1], sc_.port);
+        ConnectRule rule;
+        rule.line = line_;
+        if (t[2] == "hang" && t.size() == 3) {
+            rule.kind = ConnectRule::Kind::hang;
+        } else if (t[2] == "ok" && t.size() == 5 && t[3] == "after") {
+            rule.kind = ConnectRule::Kind::ok;
+            rule.after = duration(t[4], "connect delay");
+        } else if (t[2] == "error" && t.size() == 6 && t[4] == "after") {
+            rule.kind = ConnectRule::Kind::error;
+            rule.code = errno_value(t[3]);
+            rule.after = duration(t[5], "connect delay");
+        } else {
+            fail("usage: connect A ok after D | error ERRNO after D | hang (got " +
+                 quoted(join(t, 2)) + ")");
+        }
+        if (auto it = sc_.connects.find(remote); it != sc_.connects.end()) {
+            fail("a second `connect` line for " + remote.to_string() + " (the first is line " +
+                 std::to_string(it->second.line) + ")");
+        }
+        sc_.connects.emplace(remote, rule);
+    }
+
+    void cancel(const std::vector<string_view>& t) {
+        if (t.size() != 3 || t[1] != "at") fail("usage: cancel at T");
+        FileEvent ev;
+        ev.kind = FileEvent::Kind::cancel;
+        ev.at = duration(t[2], "cancel time");
+        ev.line = line_;
+        sc_.events.push_back(ev);
+    }
+
+    std::vector<string_view> lines_;
+    Scenario sc_;
+    int line_ = 0;
+    int port_line_ = 0;
+    int addresses_line_ = 0;
+    int dns_lines_[2] = {0, 0};  // by Family: v6 (AAAA), v4 (A)
+    int first_dns_line_ = 0;
+    int local_line_ = 0;
+    std::map<Endpoint, int> open_lines_;
+    std::map<Endpoint, int> bind_lines_;
+};
+
+}  // namespace
+
+string ParseError::text() const { return file + ":" + std::to_string(line) + ": " + message; }
+
+ParseResult parse_scenario(string_view text, const string& file) {
+    return Parser(text, file).run();
+}
+
+std::optional<Duration> parse_duration(string_view text, string* error) {
+    auto bad = [&](string message) -> std::optional<Duration> {
+        if (error != nullptr) *error = std::move(message);
+        return std::nullopt;
+    };
+    if (text == "0") return Duration::zero();
+    std::int64_t unit = 0;  // nanoseconds per unit
+    int unit_digits = 0;    // log10(unit)
+    string_view number = text;
+    if (text.size() > 2 && text.substr(text.size() - 2) == "ms") {
+        unit = 1000000;
+        unit_digits = 6;
+        number.remove_suffix(2);
+    } else if (text.size() > 1 && text.back() == 's' &&
+               std::isdigit(static_cast<unsigned char>(text[text.size() - 2]))) {
+        unit = 1000000000;
+        unit_digits = 9;
+        number.remove_suffix(1);
+    } else {
+        if (all_digits(text)) {
+            return bad("bad duration " + quoted(text) +
+                       ": a unit (ms or s) is needed; only 0 may be written without one");
+        }
+        return bad("bad duration " + quoted(text) +
+                   ": write 0 or a decimal number followed by ms or s, in lower case");
+    }
+    const std::size_t dot = number.find('.');
+    const string_view whole = number.substr(0, dot);
+    string_view frac = dot == string_view::npos ? string_view() : number.substr(dot + 1);
+    if (!all_digits(whole) || (dot != string_view::npos && !all_digits(frac))) {
+        return bad("bad duration " + quoted(text) +
+                   ": write 0 or a decimal number followed by ms or s, in lower case");
+    }
+    while (!frac.empty() && frac.back() == '0') frac.remove_suffix(1);
+    if (static_cast<int>(frac.size()) > unit_digits) {
+        return bad("bad duration " + quoted(text) +
+                   ": finer than 1 ns (virtual time is exact, never rounded)");
+    }
+    auto w = parse_whole(whole, 1000000000);  // up to 10^9 s: fits in int64 nanoseconds
+    if (!w) return bad("bad duration " + quoted(text) + ": too large");
+    std::int64_t ns = static_cast<std::int64_t>(*w) * unit;
+    std::int64_t f = 0;
+    for (char c : frac) f = f * 10 + (c - '0');
+    for (int i = static_cast<int>(frac.size()); i < unit_digits; ++i) f *= 10;
+    return Duration(ns + f);
+}
+
+std::vector<string> split_lines(const string& text) {
+    std::vector<string> out;
+    for (string_view l : split_text_lines(text)) out.emplace_back(l);
+    return out;
+}
+
+// ---- Driver ---------------------------------------------------------------
+
+TimePoint sim_origin() {
+    // Any fixed point works; one far from the clock's epoch keeps arithmetic
+    // below t=0 (a machine bug) representable.
+    return TimePoint(std::chrono::hours(24));
+}
+
+int RunResult::exit_status() const noexcept {
+    switch (end) {
+        case End::finished: return 0;
+        case End::never_ends: return 3;
+        case End::start_failed: return 2;
+        case End::runaway: return 4;
+    }
+    return 4;
+}
+
+namespace {
+
+struct Event {
+    TimePoint at;
+    std::uint64_t seq = 0;
+    bool is_file = true;
+    std::size_t file_index = 0;  // into Scenario::events
+    AttemptId attempt;           // connect result
+    ConnectRule::Kind kind = ConnectRule::Kind::hang;
+    int code = 0;
+};
+
+struct Later {
+    bool operator()(const Event& a, const Event& b) const {
+        if (a.at != b.at) return a.at > b.at;
+        return a.seq > b.seq;
+    }
+};
+
+class Driver {
+public:
+    Driver(const Scenario& sc, const ActionObserver& observer)
+        : sc_(sc), observer_(observer), machine_(sc.config), now_(sim_origin()) {}
+
+    RunResult run() {
+        RunResult result;
+        for (std::size_t i = 0; i < sc_.events.size(); ++i) {
+            Event ev;
+            ev.at = sim_origin() + sc_.events[i].at;
+            ev.seq = seq_++;
+            ev.is_file = true;
+            ev.file_index = i;
+            push(ev);
+        }
+        const Status started =
+            sc_.dns_mode ? machine_.start_resolving(now_) : machine_.start(now_, sc_.addresses);
+        if (!started) {
+            result.end = RunResult::End::start_failed;
+            result.message = "the race cannot start: " + started.message();
+            return finish(result);
+        }
+        drain();
+        int idle_timeouts = 0;
+        while (!machine_.finished()) {
+            const std::optional<TimePoint> deadline = machine_.next_timeout();
+            if (!queue_.empty() && (!deadline || queue_.front().at <= *deadline)) {
+                std::pop_heap(queue_.begin(), queue_.end(), Later{});
+                const Event ev = queue_.back();
+                queue_.pop_back();
+                now_ = std::max(now_, ev.at);
+                deliver(ev);
+                drain();
+                idle_timeouts = 0;
+            } else if (deadline) {
+                now_ = std::max(now_, *deadline);
+                const std::size_t before = actions_;
+                machine_.handle_timeout(now_);
+                drain();
+                if (actions_ == before && machine_.next_timeout() == deadline) {
+                    if (++idle_timeouts > 1000) {
+                        result.end = RunResult::End::runaway;
+                        result.message = "the machine keeps asking for a timer at " +
+                                         format_trace_ms(*deadline - sim_origin()) +
+                                         " ms that does nothing";
+                        return finish(result);
+                    }
+                } else {
+                    idle_timeouts = 0;
+                }
+            } else {
+                result.end = RunResult::End::never_ends;
+                result.message = "the race can never finish: nothing else will happen after " +
+                                 format_trace_ms(now_ - sim_origin()) + " ms (" +
+                                 std::to_string(machine_.attempts_in_flight()) +
+                                 " attempt(s) in flight, no event and no timer left)";
+                return finish(result);
+            }
+        }
+        result.end = RunResult::End::finished;
+        result.report = machine_.report();
+        return finish(result);
+    }
+
+private:
+    RunResult& finish(RunResult& result) {
+        result.last_time = now_;
+        result.attempts_started = machine_.attempts_started();
+        result.attempts_in_flight = machine_.attempts_in_flight();
+        return result;
+    }
+
+    void push(const Event& ev) {
+        queue_.push_back(ev);
+        std::push_heap(queue_.begin(), queue_.end(), Later{});
+    }
+
+    void deliver(const Event& ev) {
+        if (!ev.is_file) {
+            if (ev.kind == ConnectRule::Kind::ok) {
+                machine_.handle_connected(now_, ev.attempt);
+            } else {
+                machine_.handle_connect_failed(now_, ev.attempt, ev.code);
+            }
+            return;
+        }
+        const FileEvent& fe = sc_.events[ev.file_index];
+        if (fe.kind == FileEvent::Kind::cancel) {
+            machine_.cancel(now_);
+            return;
+        }
+        const DnsAnswer& a = sc_.dns[fe.dns_index];
+        switch (a.kind) {
+            case DnsAnswer::Kind::addresses:
+                machine_.handle_resolved(now_, a.family, a.addresses);
+                break;
+            case DnsAnswer::Kind::none:
+                machine_.handle_resolve_failed(now_, a.family);
+                break;
+            case DnsAnswer::Kind::error:
+                if (a.code != 0) {
+                    machine_.handle_resolve_failed(now_, a.family, a.code);
+                } else {
+                    machine_.handle_resolve_failed(now_, a.family, 0, "resolution failed");
+                }
+                break;
+        }
+    }
+
+    void drain() {
+        while (std::optional<Action> action = machine_.poll_action()) {
+            ++actions_;
+            if (observer_) observer_(now_, *action, machine_);
+            if (const auto* open = std::get_if<OpenSocket>(&*action)) {
+                auto it = sc_.open_errors.find(open->remote);
+                machine_.handle_opened(now_, open->attempt,
+                                       it != sc_.open_errors.end() ? it->second : 0);
+            } else if (const auto* bind = std::get_if<Bind>(&*action)) {
+                auto it = sc_.bind_errors.find(bind->local);
+                machine_.handle_bound(now_, bind->attempt,
+                                      it != sc_.bind_errors.end() ? it->second : 0);
+            } else if (const auto* connect = std::get_if<Connect>(&*action)) {
+                auto it = sc_.connects.find(connect->remote);
+                if (it != sc_.connects.end() && it->second.kind != ConnectRule::Kind::hang) {
+                    Event ev;
+                    ev.at = now_ + it->second.after;
+                    ev.seq = seq_++;
+                    ev.is_file = false;
+                    ev.attempt = connect->attempt;
+                    ev.kind = it->second.kind;
+                    ev.code = it->second.code;
+                    push(ev);
+                }
+            }
+        }
+    }
+
+    const Scenario& sc_;
+    const ActionObserver& observer_;
+    RaceMachine machine_;
+    TimePoint now_;
+    std::vector<Event> queue_;  // a min-heap by (at, seq)
+    std::uint64_t seq_ = 0;
+    std::size_t actions_ = 0;
+};
+
+}  // namespace
+
+RunResult run_scenario(const Scenario& scenario, const ActionObserver& observer) {
+    return Driver(scenario, observer).run();
+}
+
+SimOutput simulate(const Scenario& scenario, TraceWriter::Format format, bool verbose) {
+    std::ostringstream out;
+    std::ostringstream err;
+    TraceWriter writer(out, format, sim_origin(), verbose);
+    // With a JSON trace on stdout, -v adds the verbose timeline on stderr.
+    std::optional<TraceWriter> timeline;
+    if (format == TraceWriter::Format::json && verbose) {
+        timeline.emplace(err, TraceWriter::Format::timeline, sim_origin(), true);
+    }
+    ActionObserver observer = [&](TimePoint now, const Action& action, const RaceMachine& m) {
+        writer.write(now, action, m);
+        if (timeline) timeline->write(now, action, m);
+    };
+    SimOutput result;
+    result.run = run_scenario(scenario, observer);
+    switch (result.run.end) {
+        case RunResult::End::finished:
+            break;
+        case RunResult::End::never_ends:
+            err << scenario.file << ": " << result.run.message << '\n';
+            break;
+        case RunResult::End::start_failed:
+            err << scenario.file << ":0: " << result.run.message << '\n';
+            break;
+        case RunResult::End::runaway:
+            err << scenario.file << ": internal error: " << result.run.message << '\n';
+            break;
+    }
+    result.exit_status = result.run.exit_status();
+    result.out = out.str();
+    result.err = err.str();
+    return result;
+}
+
+SimOutput simulate_text(string_view text, const string& file, TraceWriter::Format format,
+                        bool verbose) {
+    ParseResult parsed = parse_scenario(text, file);
+    if (!parsed.ok()) {
+        SimOutput result;
+        result.exit_status = 2;
+        result.err = parsed.error.text() + "\n";
+        return result;
+    }
+    return simulate(*parsed.scenario, format, verbose);
+}
+
+}  // namespace eyeballs::sim

@@ -1,0 +1,141 @@
+// eyeballs-sim's library: the scenario language of SPEC §4 and a driver that
+// plays a scenario against a RaceMachine in virtual time.
+//
+//   ParseResult parsed = parse_scenario(text, "race.scn");
+//   if (!parsed.ok()) { std::cerr << parsed.error.text() << '\n'; return 2; }
+//   SimOutput out = simulate(*parsed.scenario, TraceWriter::Format::json);
+//
+// The parser and the driver are pure functions of their input (no clock, no
+// files, no globals), so the tool, the scenario tests, the property tests and
+// the fuzzers all share them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eyeballs/action.hpp"
+#include "eyeballs/config.hpp"
+#include "eyeballs/endpoint.hpp"
+#include "eyeballs/race_machine.hpp"
+#include "eyeballs/report.hpp"
+#include "eyeballs/trace.hpp"
+
+namespace eyeballs::sim {
+
+/// One `dns FAMILY at T: ...` line.
+struct DnsAnswer {
+    enum class Kind : std::uint8_t { addresses, none, error };
+    Family family = Family::v6;
+    Duration at{};
+    Kind kind = Kind::none;
+    std::vector<Endpoint> addresses;  ///< Kind::addresses: never empty, all of `family`
+    int code = 0;                     ///< Kind::error: the ERRNO, or 0 when not given
+    int line = 0;
+};
+
+/// One `connect A ...` line.
+struct ConnectRule {
+    enum class Kind : std::uint8_t { ok, error, hang };
+    Kind kind = Kind::hang;
+    int code = 0;      ///< Kind::error
+    Duration after{};  ///< ok / error: how long after the attempt starts
+    int line = 0;
+};
+
+/// A file event (`dns` or `cancel`), in file order.
+struct FileEvent {
+    enum class Kind : std::uint8_t { dns, cancel };
+    Kind kind = Kind::cancel;
+    Duration at{};
+    std::size_t dns_index = 0;  ///< into Scenario::dns, for Kind::dns
+    int line = 0;
+};
+
+struct Scenario {
+    std::string file;  ///< the name errors and messages use
+    Config config;     ///< `config` lines, and `local` candidates in config.local
+    std::uint16_t port = 443;
+    bool dns_mode = false;
+    std::vector<Endpoint> addresses;  ///< addresses mode, ports resolved
+    std::vector<DnsAnswer> dns;       ///< DNS mode, in file order
+    std::vector<FileEvent> events;    ///< dns and cancel lines, in file order
+    std::map<Endpoint, int> open_errors;  ///< `open A error ERRNO`
+    std::map<Endpoint, int> bind_errors;  ///< `bind L error ERRNO`
+    std::map<Endpoint, ConnectRule> connects;
+};
+
+struct ParseError {
+    std::string file;
+    int line = 0;  ///< 0: the file as a whole
+    std::string message;
+    /// "FILE:LINE: message".
+    std::string text() const;
+};
+
+struct ParseResult {
+    std::optional<Scenario> scenario;
+    ParseError error;  ///< when !scenario
+    bool ok() const noexcept { return scenario.has_value(); }
+};
+
+/// Parses a scenario (SPEC §4). `file` names it in error messages.
+ParseResult parse_scenario(std::string_view text, const std::string& file);
+
+/// Parses a duration: `0`, or a decimal number followed by `ms` or `s` in lower
+/// case, exact to the nanosecond. nullopt (and `error` set) otherwise.
+std::optional<Duration> parse_duration(std::string_view text, std::string* error = nullptr);
+
+// ---- The virtual-time driver ---------------------------------------------
+
+/// The fixed time point that is t=0 of every simulation.
+TimePoint sim_origin();
+
+struct RunResult {
+    enum class End : std::uint8_t {
+        finished,      ///< a Report came out (exit 0)
+        never_ends,    ///< no event and no timer left, not finished (exit 3)
+        start_failed,  ///< the machine refused to start (exit 2)
+        runaway,       ///< the machine kept asking for timers that changed nothing
+    };
+    End end = End::finished;
+    TimePoint last_time{};  ///< virtual time when the run stopped
+    std::string message;    ///< start_failed / runaway / never_ends: what happened
+    std::uint32_t attempts_started = 0;
+    std::uint32_t attempts_in_flight = 0;
+    std::optional<RaceReport> report;  ///< finished only
+
+    /// 0, 3 or 2 (start_failed) / 4 (runaway), the tool's exit status.
+    int exit_status() const noexcept;
+};
+
+/// Plays `scenario` against a fresh RaceMachine. Every action drained from the
+/// machine is passed to `observer` (if set) with the virtual time it happened at.
+/// OpenSocket and Bind are answered at once from the `open`/`bind` lines;
+/// Connect schedules its result from the `connect` line.
+RunResult run_scenario(const Scenario& scenario, const ActionObserver& observer = {});
+
+/// What eyeballs-sim prints for a scenario, without any I/O.
+struct SimOutput {
+    int exit_status = 0;
+    std::string out;  ///< stdout: the trace
+    std::string err;  ///< stderr: messages
+    RunResult run;    ///< when the scenario parsed
+};
+
+/// Runs `scenario` and renders the trace in `format` (SPEC §5 or a timeline),
+/// with the exit-3 message on `err`.
+SimOutput simulate(const Scenario& scenario, TraceWriter::Format format, bool verbose = false);
+
+/// Parses and runs `text` as eyeballs-sim would the file `file`: a bad file
+/// gives exit 2 and "FILE:LINE: message" on `err`.
+SimOutput simulate_text(std::string_view text, const std::string& file,
+                        TraceWriter::Format format, bool verbose = false);
+
+/// Splits text into lines (without the newlines; no empty last line).
+std::vector<std::string> split_lines(const std::string& text);
+
+}  // namespace eyeballs::sim
