@@ -1,0 +1,108 @@
+// eyeballs::poll — Happy Eyeballs (RFC 8305) as one blocking call, for plain
+// C and C++ programs that today write the getaddrinfo-then-connect loop by hand.
+//
+//   eyeballs::poll::Options options;
+//   options.config.attempt_timeout = std::chrono::seconds(5);
+//   eyeballs::poll::Result r = eyeballs::poll::connect("example.com", 443, options);
+//   if (r.fd < 0) { std::fprintf(stderr, "%s\n", r.report.message.c_str()); return 1; }
+//   // r.fd is a connected, non-blocking, close-on-exec TCP socket; it is yours.
+//
+// The call drives a RaceMachine (eyeballs/race_machine.hpp) with non-blocking
+// sockets, connect + ppoll + SO_ERROR, and one timer taken from
+// next_timeout() with nanosecond resolution (SPEC §7). When one wake-up brings
+// both I/O results and a due timer, the I/O results are fed first.
+//
+// DNS goes through c-ares: AAAA and A are asked separately
+// (ares_getaddrinfo once per family), c-ares' sockets sit in the same poll
+// set, and each answer is fed to the machine when it arrives, so the
+// Resolution Delay (RFC 8305 §3) happens for real. No data (ARES_ENODATA,
+// ARES_ENOTFOUND) is a negative answer; any other failure is a resolve error
+// that carries c-ares' text. The system resolver configuration
+// (/etc/resolv.conf, /etc/hosts) is used unless `dns.server` is set.
+//
+// Threads: each call is independent and keeps its state on the stack; calls
+// may run concurrently from several threads. The observer and the socket
+// factory run on the calling thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "eyeballs/config.hpp"
+#include "eyeballs/endpoint.hpp"
+#include "eyeballs/error.hpp"
+#include "eyeballs/race_machine.hpp"
+#include "eyeballs/report.hpp"
+
+namespace eyeballs::poll {
+
+/// Creates the socket for one attempt (aiohappyeyeballs `socket_factory`):
+/// called with the attempt's remote, it returns a new TCP socket of
+/// `remote.family()` — with whatever options, marks or binding the caller
+/// wants — or -1 with errno set (the attempt then fails at stage `open` with
+/// that errno; errno 0 is recorded as EINVAL).
+///
+/// The adapter owns the returned fd from then on: it sets O_NONBLOCK and
+/// FD_CLOEXEC if the factory did not, binds it to the `local` candidates of
+/// Config (if any), connects it, and closes it unless it wins. A factory must
+/// not call back into the adapter.
+using SocketFactory = std::function<int(const Endpoint& remote)>;
+
+/// How DNS queries are made (DNS mode only).
+struct DnsOptions {
+    /// The server to ask, e.g. 127.0.0.1:5353 (port 53 when 0). Unset: the
+    /// system configuration. /etc/hosts is read either way.
+    std::optional<Endpoint> server;
+    /// c-ares' first per-query timeout (it doubles on each retry) and its
+    /// number of tries per server.
+    Duration query_timeout = std::chrono::milliseconds(1500);
+    int tries = 2;
+    /// After this long from the start of the race, a family that has not
+    /// answered fails with ETIMEDOUT, so a silent server cannot hold a race
+    /// forever. Must be > 0.
+    Duration total_timeout = std::chrono::seconds(5);
+};
+
+struct Options {
+    /// Every race setting, local bind candidates included (SPEC §1).
+    Config config;
+    /// Unset: the adapter creates each socket itself.
+    SocketFactory socket_factory;
+    /// When this fd becomes readable (or hangs up), the race is cancelled:
+    /// everything in flight is closed and the report says `cancelled`. The fd
+    /// is only polled, never read or closed. -1 = none.
+    int cancel_fd = -1;
+    DnsOptions dns;
+    /// Called with every action the adapter performs, at the time it performs
+    /// it (the Report action last).
+    ActionObserver on_action;
+};
+
+struct Result {
+    /// The connected socket (non-blocking, close-on-exec), owned by the caller
+    /// from now on; -1 unless report.outcome is connected.
+    int fd = -1;
+    /// The machine's report: winner, or the summary error and every
+    /// attempt's error; timings of every attempt.
+    RaceReport report;
+    /// Misuse (an invalid Config, an empty address list or host, bad DNS
+    /// options): no race was run, fd is -1, and report.message repeats this
+    /// message with report.code EINVAL.
+    Status status;
+
+    bool connected() const noexcept { return fd >= 0; }
+};
+
+/// Races `host`'s addresses for `port`. A literal IPv4 or IPv6 address (no
+/// brackets) is raced alone, without DNS; a name is resolved (DNS mode).
+Result connect(std::string_view host, std::uint16_t port, const Options& options = {});
+
+/// Races these remotes (ports already set) in addresses mode, in this order,
+/// interleaved by family as Config says.
+Result connect(const std::vector<Endpoint>& addresses, const Options& options = {});
+
+}  // namespace eyeballs::poll

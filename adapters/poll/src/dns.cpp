@@ -1,0 +1,203 @@
+// eyeballs::poll — internal: c-ares (1.16+ API: ares_getaddrinfo,
+// ares_getsock, ares_timeout, ares_process_fd) driven by the adapter's loop.
+//
+// Each family is one ares_getaddrinfo call with ai_family AF_INET6 or AF_INET.
+// Its callback only records the answer; the adapter feeds it to the machine
+// after c-ares returns. Mapping of c-ares' status (SPEC §2, issue 4):
+//   ARES_SUCCESS with addresses        → positive answer
+//   ARES_ENODATA, ARES_ENOTFOUND       → no data (negative, no detail)
+//   ARES_ETIMEOUT                      → ETIMEDOUT + c-ares' text
+//   ARES_ECONNREFUSED                  → ECONNREFUSED + c-ares' text
+//   anything else (ESERVFAIL, ...)     → no errno, c-ares' text
+//   our total timeout (ares_cancel)    → ETIMEDOUT + "no answer within N ms"
+#include "dns.hpp"
+
+#include <ares.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "eyeballs/posix.hpp"
+
+namespace eyeballs::poll::detail {
+namespace {
+
+void library_init() {
+    // ares_library_init is not thread-safe before c-ares 1.23; do it once.
+    static std::once_flag once;
+    std::call_once(once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
+}
+
+std::string server_csv(const Endpoint& server) {
+    Endpoint s = server.port() == 0 ? server.with_port(53) : server;
+    return s.to_string();  // "127.0.0.1:53" or "[::1]:53"
+}
+
+}  // namespace
+
+struct Resolver::State {
+    struct Query {
+        State* state;
+        Family family;
+    };
+
+    DnsOptions options;
+    std::string host;
+    std::uint16_t port = 0;
+    ares_channel channel = nullptr;
+    std::string init_error;  // non-empty: every query fails with this text
+    int outstanding = 0;
+    bool started = false;
+    bool timed_out = false;
+    TimePoint deadline{};
+    std::vector<DnsAnswer> answers;
+    Query queries[2];
+
+    static void on_answer(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
+        auto* q = static_cast<Query*>(arg);
+        State& s = *q->state;
+        --s.outstanding;
+        DnsAnswer a;
+        a.family = q->family;
+        if (status == ARES_SUCCESS && result != nullptr) {
+            for (ares_addrinfo_node* n = result->nodes; n != nullptr; n = n->ai_next) {
+                auto ep = from_sockaddr(n->ai_addr, static_cast<socklen_t>(n->ai_addrlen));
+                if (!ep || ep->family() != q->family) continue;
+                Endpoint e = ep->with_port(s.port);
+                if (std::find(a.addresses.begin(), a.addresses.end(), e) == a.addresses.end()) {
+                    a.addresses.push_back(e);
+                }
+            }
+        } else if (status == ARES_ECANCELLED && s.timed_out) {
+            a.code = ETIMEDOUT;
+            a.detail = "no answer within " + format_ms(s.options.total_timeout) + " ms";
+        } else if (status == ARES_ENODATA || status == ARES_ENOTFOUND || status == ARES_SUCCESS) {
+            // no data: negative, nothing to add
+        } else {
+            if (status == ARES_ETIMEOUT) a.code = ETIMEDOUT;
+            if (status == ARES_ECONNREFUSED) a.code = ECONNREFUSED;
+            a.detail = ares_strerror(status);
+        }
+        if (result != nullptr) ares_freeaddrinfo(result);
+        if (status != ARES_EDESTRUCTION) s.answers.push_back(std::move(a));
+    }
+};
+
+Resolver::Resolver(const DnsOptions& options, std::string host, std::uint16_t port)
+    : state_(std::make_unique<State>()) {
+    library_init();
+    State& s = *state_;
+    s.options = options;
+    s.host = std::move(host);
+    s.port = port;
+    s.queries[0] = {&s, Family::v6};
+    s.queries[1] = {&s, Family::v4};
+
+    ares_options opts;
+    std::memset(&opts, 0, sizeof opts);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.query_timeout).count();
+    opts.timeout = static_cast<int>(std::clamp<long long>(ms, 1, 60000));
+    opts.tries = std::max(1, options.tries);
+    int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+    int rc = ares_init_options(&s.channel, &opts, mask);
+    if (rc != ARES_SUCCESS) {
+        s.channel = nullptr;
+        s.init_error = std::string("c-ares init: ") + ares_strerror(rc);
+        return;
+    }
+    if (options.server) {
+        rc = ares_set_servers_ports_csv(s.channel, server_csv(*options.server).c_str());
+        if (rc != ARES_SUCCESS) {
+            s.init_error = "c-ares server " + server_csv(*options.server) + ": " + ares_strerror(rc);
+        }
+    }
+}
+
+Resolver::~Resolver() {
+    // ares_destroy calls pending callbacks with ARES_EDESTRUCTION; they record nothing.
+    if (state_->channel != nullptr) ares_destroy(state_->channel);
+}
+
+void Resolver::query(Family family, TimePoint now) {
+    State& s = *state_;
+    if (!s.started) {
+        s.started = true;
+        s.deadline = now + s.options.total_timeout;
+    }
+    if (!s.init_error.empty()) {
+        s.answers.push_back(DnsAnswer{family, {}, 0, s.init_error});
+        return;
+    }
+    ares_addrinfo_hints hints;
+    std::memset(&hints, 0, sizeof hints);
+    hints.ai_family = to_af(family);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    ++s.outstanding;
+    // May call on_answer before returning (e.g. an /etc/hosts hit).
+    ares_getaddrinfo(s.channel, s.host.c_str(), nullptr, &hints, &State::on_answer,
+                     &s.queries[family == Family::v6 ? 0 : 1]);
+}
+
+bool Resolver::busy() const noexcept { return state_->outstanding > 0; }
+
+std::size_t Resolver::add_pollfds(std::vector<pollfd>& fds) const {
+    if (state_->channel == nullptr || state_->outstanding == 0) return 0;
+    ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+    int bits = ares_getsock(state_->channel, socks, ARES_GETSOCK_MAXNUM);
+    std::size_t added = 0;
+    for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
+        short events = 0;
+        if (ARES_GETSOCK_READABLE(bits, i)) events |= POLLIN;
+        if (ARES_GETSOCK_WRITABLE(bits, i)) events |= POLLOUT;
+        if (events == 0) continue;
+        fds.push_back(pollfd{socks[i], events, 0});
+        ++added;
+    }
+    return added;
+}
+
+std::optional<TimePoint> Resolver::next_timeout(TimePoint now) const {
+    const State& s = *state_;
+    if (s.channel == nullptr || s.outstanding == 0) return std::nullopt;
+    TimePoint at = s.deadline;
+    timeval max{};
+    auto left = std::max(s.deadline - now, TimePoint::duration::zero());
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(left).count();
+    max.tv_sec = static_cast<time_t>(us / 1000000);
+    max.tv_usec = static_cast<suseconds_t>(us % 1000000);
+    timeval tv{};
+    if (timeval* t = ares_timeout(s.channel, &max, &tv)) {
+        at = std::min(at, now + std::chrono::seconds(t->tv_sec) +
+                              std::chrono::microseconds(t->tv_usec));
+    }
+    return at;
+}
+
+void Resolver::process(const pollfd* fds, std::size_t count, TimePoint now) {
+    State& s = *state_;
+    if (s.channel == nullptr || s.outstanding == 0) return;
+    for (std::size_t i = 0; i < count; ++i) {
+        short re = fds[i].revents;
+        if (re == 0) continue;
+        ares_socket_t rd = (re & (POLLIN | POLLERR | POLLHUP)) != 0 ? fds[i].fd : ARES_SOCKET_BAD;
+        ares_socket_t wr = (re & (POLLOUT | POLLERR | POLLHUP)) != 0 ? fds[i].fd : ARES_SOCKET_BAD;
+        ares_process_fd(s.channel, rd, wr);
+    }
+    // c-ares' own timeouts (retries, the next server).
+    ares_process_fd(s.channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    if (s.outstanding > 0 && now >= s.deadline) {
+        s.timed_out = true;
+        ares_cancel(s.channel);  // callbacks run now with ARES_ECANCELLED
+    }
+}
+
+std::vector<DnsAnswer> Resolver::take_answers() {
+    std::vector<DnsAnswer> out;
+    out.swap(state_->answers);
+    return out;
+}
+
+}  // namespace eyeballs::poll::detail

@@ -1,0 +1,383 @@
+// eyeballs-connect [options] HOST PORT — races real connections (SPEC §6).
+//
+// A literal HOST (an IP address) races that one address, with no DNS; a name
+// is resolved (DNS mode) unless --resolve names it, in which case those
+// addresses race in addresses mode. With --json stdout carries only the SPEC §5
+// trace; without it, one line naming the winner. Messages, the -v timeline
+// and the summary error go to stderr. SIGINT cancels the race cleanly.
+// Exit status: 0 connected, 1 failed or cancelled, 2 bad usage.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eyeballs/trace.hpp"
+#include "run.hpp"
+
+namespace {
+
+using eyeballs::Config;
+using eyeballs::Duration;
+using eyeballs::Endpoint;
+using eyeballs::tool::ConnectJob;
+using eyeballs::tool::ConnectResult;
+
+constexpr const char* usage_text =
+    "usage: eyeballs-connect [options] HOST PORT\n"
+    "  Connects to HOST:PORT the Happy Eyeballs way (RFC 8305) and names the winner.\n"
+    "  --resolve HOST:PORT:ADDR[,ADDR...]  skip DNS, race these addresses (curl's syntax)\n"
+    "  --attempt-delay MS|none   delay between attempt starts (250); none = one at a time\n"
+    "  --resolution-delay MS     wait this long for AAAA after A (50)\n"
+    "  --family-count N          attempts of the first family before alternating (1)\n"
+    "  --no-interleave           keep the address order as resolved\n"
+    "  --local ADDR              bind to this local address (repeatable; port 0 unless given)\n"
+    "  --attempt-timeout MS      fail an attempt after MS\n"
+    "  --timeout MS              end the race after MS\n"
+    "  --min-start-gap MS        never start attempts closer than this (10; below 10 departs\n"
+    "                            from RFC 8305)\n"
+    "  --adapter poll|asio|libevent   which event loop runs the race (poll)\n"
+    "  --dns-server IP[:PORT]    ask this DNS server instead of the system's\n"
+    "  --json                    print the JSON trace (SPEC §5) on stdout\n"
+    "  -v                        print a timeline on stderr\n"
+    "  -h, --help                this text\n"
+    "exit status: 0 connected, 1 failed or cancelled, 2 bad usage\n";
+
+struct UsageError {
+    std::string message;
+};
+
+[[noreturn]] void usage_error(std::string message) { throw UsageError{std::move(message)}; }
+
+// "250", "0.5", "250ms" → a duration; nullopt when it is not a number >= 0.
+std::optional<Duration> parse_ms(std::string_view text) {
+    if (text.size() > 2 && text.substr(text.size() - 2) == "ms") text.remove_suffix(2);
+    if (text.empty()) return std::nullopt;
+    double value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+        value < 0 || value > 1e9) {
+        return std::nullopt;
+    }
+    return Duration(static_cast<Duration::rep>(std::llround(value * 1e6)));
+}
+
+Duration need_ms(std::string_view option, std::string_view text) {
+    auto d = parse_ms(text);
+    if (!d) {
+        usage_error(std::string(option) + ": '" + std::string(text) +
+                    "' is not a number of milliseconds");
+    }
+    return *d;
+}
+
+// Checks one setting alone, so the message can name the option.
+void check(std::string_view option, const Config& only) {
+    if (auto msg = eyeballs::validate(only)) usage_error(std::string(option) + ": " + *msg);
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint16_t>(value);
+}
+
+bool same_host(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(b[i]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+struct ResolveEntry {
+    std::string host;
+    std::uint16_t port = 0;
+    std::vector<Endpoint> addresses;
+};
+
+// HOST:PORT:ADDR[,ADDR...]; an address may be [v6], v6 or v4, with a port of
+// its own in the bracketed form ([::1]:8443).
+ResolveEntry parse_resolve(std::string_view text) {
+    const std::string what = "--resolve: '" + std::string(text) + "'";
+    auto c1 = text.find(':');
+    auto c2 = c1 == std::string_view::npos ? c1 : text.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) usage_error(what + " is not HOST:PORT:ADDR[,ADDR...]");
+    ResolveEntry e;
+    e.host = std::string(text.substr(0, c1));
+    if (e.host.empty()) usage_error(what + " has no HOST");
+    auto port = parse_port(text.substr(c1 + 1, c2 - c1 - 1));
+    if (!port) usage_error(what + " has a bad PORT");
+    e.port = *port;
+    std::string_view list = text.substr(c2 + 1);
+    while (true) {
+        auto comma = list.find(',');
+        std::string_view one = list.substr(0, comma);
+        std::string error;
+        auto ep = Endpoint::parse(one, e.port, &error);
+        if (!ep) usage_error(what + ": " + (error.empty() ? "bad address" : error));
+        e.addresses.push_back(*ep);
+        if (comma == std::string_view::npos) break;
+        list = list.substr(comma + 1);
+    }
+    return e;
+}
+
+// ---- SIGINT → the cancel fd (self-pipe) ----------------------------------
+
+int sigint_pipe[2] = {-1, -1};
+
+extern "C" void on_sigint(int) {
+    int saved = errno;
+    char byte = 1;
+    [[maybe_unused]] auto n = ::write(sigint_pipe[1], &byte, 1);
+    errno = saved;
+}
+
+bool install_sigint() {
+    if (::pipe2(sigint_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: let the wait return
+    return ::sigaction(SIGINT, &sa, nullptr) == 0;
+}
+
+struct Parsed {
+    ConnectJob job;
+    std::string adapter = "poll";
+    bool json = false;
+    bool verbose = false;
+};
+
+Parsed parse(int argc, char** argv) {
+    Parsed p;
+    Config& config = p.job.config;
+    std::vector<ResolveEntry> resolves;
+    std::vector<std::string> positional;
+    bool options_done = false;
+
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (options_done || arg.size() < 2 || arg[0] != '-') {
+            positional.emplace_back(arg);
+            continue;
+        }
+        if (arg == "--") {
+            options_done = true;
+            continue;
+        }
+        std::string name(arg);
+        std::optional<std::string> inline_value;
+        if (arg.substr(0, 2) == "--") {
+            if (auto eq = arg.find('='); eq != std::string_view::npos) {
+                name = std::string(arg.substr(0, eq));
+                inline_value = std::string(arg.substr(eq + 1));
+            }
+        }
+        auto value = [&]() -> std::string {
+            if (inline_value) return *inline_value;
+            if (i + 1 >= argc) usage_error(name + " needs a value");
+            return argv[++i];
+        };
+        auto no_value = [&] {
+            if (inline_value) usage_error(name + " takes no value");
+        };
+
+        if (name == "-h" || name == "--help") {
+            no_value();
+            std::cout << usage_text;
+            std::exit(0);
+        } else if (name == "--json") {
+            no_value();
+            p.json = true;
+        } else if (name == "-v" || name == "--verbose") {
+            no_value();
+            p.verbose = true;
+        } else if (name == "--no-interleave") {
+            no_value();
+            config.interleave = false;
+        } else if (name == "--resolve") {
+            resolves.push_back(parse_resolve(value()));
+        } else if (name == "--attempt-delay") {
+            std::string v = value();
+            Config only;
+            if (v == "none") {
+                only.attempt_delay = std::nullopt;
+            } else {
+                only.attempt_delay = need_ms(name, v);
+            }
+            check(name, only);
+            config.attempt_delay = only.attempt_delay;
+        } else if (name == "--resolution-delay") {
+            Config only;
+            only.resolution_delay = need_ms(name, value());
+            check(name, only);
+            config.resolution_delay = only.resolution_delay;
+        } else if (name == "--family-count") {
+            std::string v = value();
+            unsigned n = 0;
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (ec != std::errc() || end != v.data() + v.size() || n < 1) {
+                usage_error(name + ": '" + v + "' is not a whole number >= 1");
+            }
+            config.family_count = n;
+        } else if (name == "--local") {
+            std::string v = value();
+            std::string error;
+            auto ep = Endpoint::parse(v, 0, &error);
+            if (!ep) usage_error(name + ": " + (error.empty() ? "bad address '" + v + "'" : error));
+            config.local.push_back(*ep);
+        } else if (name == "--attempt-timeout") {
+            Config only;
+            only.attempt_timeout = need_ms(name, value());
+            check(name, only);
+            config.attempt_timeout = only.attempt_timeout;
+        } else if (name == "--timeout") {
+            Config only;
+            only.overall_timeout = need_ms(name, value());
+            check(name, only);
+            config.overall_timeout = only.overall_timeout;
+        } else if (name == "--min-start-gap") {
+            Config only;
+            only.min_start_gap = need_ms(name, value());
+            check(name, only);
+            config.min_start_gap = only.min_start_gap;
+        } else if (name == "--adapter") {
+            p.adapter = value();
+            if (p.adapter != "poll" && p.adapter != "asio" && p.adapter != "libevent") {
+                usage_error(name + ": unknown adapter '" + p.adapter +
+                            "' (poll, asio or libevent)");
+            }
+        } else if (name == "--dns-server") {
+            std::string v = value();
+            std::string error;
+            auto ep = Endpoint::parse(v, 53, &error);
+            if (!ep) usage_error(name + ": " + (error.empty() ? "bad address '" + v + "'" : error));
+            p.job.dns_server = *ep;
+        } else {
+            usage_error("unknown option '" + name + "'");
+        }
+    }
+
+    if (positional.size() != 2) {
+        usage_error(positional.size() < 2 ? "HOST and PORT are required"
+                                          : "too many arguments after HOST PORT");
+    }
+    p.job.host = positional[0];
+    if (p.job.host.empty()) usage_error("HOST is empty");
+    auto port = parse_port(positional[1]);
+    if (!port) usage_error("PORT: '" + positional[1] + "' is not a port (1 ... 65535)");
+    p.job.port = *port;
+
+    for (const ResolveEntry& r : resolves) {
+        if (!same_host(r.host, p.job.host) || r.port != p.job.port) {
+            usage_error("--resolve: " + r.host + ":" + std::to_string(r.port) +
+                        " does not match " + p.job.host + ":" + std::to_string(p.job.port));
+        }
+        p.job.addresses_mode = true;
+        p.job.addresses.insert(p.job.addresses.end(), r.addresses.begin(), r.addresses.end());
+    }
+    if (!p.job.addresses_mode) {
+        std::string_view host = p.job.host;
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+        }
+        if (auto ep = Endpoint::parse_address(host, p.job.port)) {
+            p.job.addresses_mode = true;  // a literal: that one address, no DNS
+            p.job.addresses.push_back(*ep);
+        }
+    }
+    if (auto msg = eyeballs::validate(config)) usage_error(*msg);
+    return p;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Parsed p;
+    try {
+        p = parse(argc, argv);
+    } catch (const UsageError& e) {
+        std::cerr << "eyeballs-connect: " << e.message << '\n'
+                  << "Try 'eyeballs-connect --help' for more information.\n";
+        return 2;
+    }
+
+    ConnectResult (*run)(const ConnectJob&) = nullptr;
+#ifdef EYEBALLS_HAVE_POLL
+    if (p.adapter == "poll") run = eyeballs::tool::run_poll;
+#endif
+#ifdef EYEBALLS_HAVE_ASIO
+    if (p.adapter == "asio") run = eyeballs::tool::run_asio;
+#endif
+#ifdef EYEBALLS_HAVE_LIBEVENT
+    if (p.adapter == "libevent") run = eyeballs::tool::run_libevent;
+#endif
+    if (run == nullptr) {
+        std::cerr << "eyeballs-connect: --adapter: adapter " << p.adapter << " was not built\n";
+        return 2;
+    }
+
+    // The trace's origin is the race's start: the time of the first action.
+    std::optional<eyeballs::TraceWriter> json_out;
+    std::optional<eyeballs::TraceWriter> timeline;
+    p.job.on_action = [&](eyeballs::TimePoint now, const eyeballs::Action& action,
+                          const eyeballs::RaceMachine& machine) {
+        if (p.json) {
+            if (!json_out) json_out.emplace(std::cout, eyeballs::TraceWriter::Format::json, now);
+            json_out->write(now, action, machine);
+        }
+        if (p.verbose) {
+            if (!timeline) {
+                timeline.emplace(std::cerr, eyeballs::TraceWriter::Format::timeline, now, true);
+            }
+            timeline->write(now, action, machine);
+        }
+    };
+
+    if (!install_sigint()) {
+        std::cerr << "eyeballs-connect: cannot set up SIGINT handling: " << std::strerror(errno)
+                  << '\n';
+        return 1;
+    }
+    p.job.cancel_fd = sigint_pipe[0];
+
+    ConnectResult result = run(p.job);
+    std::cout.flush();
+
+    switch (result.report.outcome) {
+        case eyeballs::Outcome::connected: {
+            if (!p.json) {
+                std::cout << "connected to "
+                          << (result.report.remote ? result.report.remote->to_string() : "?");
+                if (result.report.local) std::cout << " from " << result.report.local->to_string();
+                std::cout << '\n';
+            }
+            if (result.fd >= 0) ::close(result.fd);
+            return 0;
+        }
+        case eyeballs::Outcome::cancelled:
+            std::cerr << "eyeballs-connect: cancelled\n";
+            return 1;
+        case eyeballs::Outcome::failed:
+            std::cerr << "eyeballs-connect: " << result.report.message << '\n';
+            return 1;
+    }
+    return 1;
+}
