@@ -1,0 +1,188 @@
+// eyeballs::libevent — Happy Eyeballs (RFC 8305) on a libevent event_base.
+//
+// libevent's own bufferevent_socket_connect_hostname() tries only the first
+// address it resolves. This adapter races them all, as RFC 8305 says, and
+// hands back the first socket that connects:
+//
+//     eyeballs::libevent::Options options;            // RFC 8305 defaults
+//     auto handle = eyeballs::libevent::connect(
+//         base, "example.com", 443, options,
+//         [](evutil_socket_t fd, const eyeballs::RaceReport& report) {
+//             if (fd < 0) { /* report.message says why */ return; }
+//             /* fd is connected, non-blocking, close-on-exec; it is yours */
+//         });
+//     if (!handle.status()) { /* misuse: handle.status().message() */ }
+//     event_base_dispatch(base);
+//
+// How it runs. Every race is a RaceMachine (eyeballs/race_machine.hpp) driven
+// from the base's own callbacks: one evtimer re-armed at the machine's
+// next_timeout() (microsecond timeval), one EV_WRITE event per connecting
+// socket (the result is read from SO_ERROR), and one evdns_getaddrinfo()
+// query per address family (AF_INET6 for AAAA, AF_INET for A) on an
+// evdns_base you supply or the adapter makes. Nothing blocks and no thread is
+// started; everything happens inside event_base_dispatch()/event_base_loop()
+// on the thread that runs the base. A handle and its race must only be used
+// from that thread.
+//
+// Time. The machine is fed std::chrono::steady_clock::now() at each callback.
+// libevent's timers are only as fine as its clock: by default an event_base
+// on Linux uses CLOCK_MONOTONIC_COARSE and epoll's whole milliseconds, so a
+// deadline can be missed by a few milliseconds. For sub-millisecond timing
+// (SPEC §7) create the base with EVENT_BASE_FLAG_PRECISE_TIMER (libevent then
+// uses CLOCK_MONOTONIC and a timerfd); eyeballs-connect does.
+//
+// The callback runs exactly once per accepted race, unless the handle is
+// destroyed first — never from inside connect(), never after the handle's
+// race is gone:
+// - when the race ends by itself, from the event loop;
+// - when you call Handle::cancel(), before cancel() returns (outcome
+//   `cancelled`, fd -1 — or the real outcome if the race had already ended
+//   inside connect() and its callback was still waiting for the loop);
+// - cancel() called from inside an Options::on_action observer takes effect
+//   once the observed action is done, and the callback runs before control
+//   goes back to the event loop.
+// Destroying (or move-assigning over) a Handle whose race is still running
+// cancels the race *without* calling the callback: every socket is closed,
+// DNS queries are cancelled. Handle::detach() instead lets the race run on
+// by itself; its callback still runs, and the race frees itself after it.
+// The callback (and the observer) may destroy or cancel any handle, free
+// other events and bufferevents of the base, or break the loop; they must not
+// free the event_base itself while a race on it is still running, and must
+// not throw.
+#pragma once
+
+#include <event2/util.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "eyeballs/config.hpp"
+#include "eyeballs/endpoint.hpp"
+#include "eyeballs/error.hpp"
+#include "eyeballs/race_machine.hpp"
+#include "eyeballs/report.hpp"
+
+struct event_base;
+struct evdns_base;
+struct bufferevent;
+
+namespace eyeballs::libevent {
+
+/// Creates the socket for one attempt (aiohappyeyeballs `socket_factory`):
+/// return a SOCK_STREAM socket of `remote`'s family, configured as you like
+/// (options, marks, ...). The adapter makes it non-blocking and close-on-exec,
+/// then binds (local candidates) and connects it, and closes it if the attempt
+/// fails or loses. On failure return -1 and set errno: the attempt fails at
+/// stage `open` with that errno (EINVAL when errno is 0). Must not throw.
+using SocketFactory = std::function<evutil_socket_t(const Endpoint& remote)>;
+
+/// Everything a race can be told besides the target.
+struct Options {
+    /// Attempt delay, resolution delay, family count, interleaving, timeouts,
+    /// minimum start gap and local bind candidates (Config::local): all of
+    /// eyeballs::Config. Defaults are RFC 8305's.
+    Config config;
+    /// The evdns_base to resolve on (host-name races only). It stays yours:
+    /// the adapter never changes or frees it, and only cancels its own
+    /// queries. Null: the adapter makes one for the race — from the system's
+    /// /etc/resolv.conf and /etc/hosts, or with `dns_server` as its only
+    /// nameserver — and frees it once libevent has delivered the
+    /// cancellations of its outstanding queries (on the loop's next turn
+    /// after the race ends). Races that share one evdns_base share its cache
+    /// and sockets: prefer that when you start many races.
+    evdns_base* dns = nullptr;
+    /// A nameserver (port 53 unless given) to use instead of the system's.
+    /// Only with an adapter-made evdns_base: combined with `dns` it is a
+    /// misuse error.
+    std::optional<Endpoint> dns_server;
+    /// Creates each attempt's socket; empty = socket(2) with the remote's
+    /// family, SOCK_NONBLOCK | SOCK_CLOEXEC.
+    SocketFactory socket_factory;
+    /// Called with each action as the adapter performs it (the trace of SPEC
+    /// §5 is printed from it; a Report's details are machine.report()).
+    /// It may call Handle::cancel(); see above for when that takes effect.
+    ActionObserver on_action;
+};
+
+/// Receives the connected socket (-1 when the race failed or was cancelled)
+/// and the full report. The socket belongs to the callee: non-blocking,
+/// close-on-exec, connected to report.remote.
+using Callback = std::function<void(evutil_socket_t fd, const RaceReport& report)>;
+
+/// Receives a bufferevent around the connected socket, made with
+/// BEV_OPT_CLOSE_ON_FREE (plus the caller's options), or null when the race
+/// failed or was cancelled. The bufferevent belongs to the callee; free it
+/// with bufferevent_free(). If the bufferevent cannot be made, the socket is
+/// closed and the report is turned into a failure (ENOMEM).
+using BuffereventCallback = std::function<void(bufferevent* bev, const RaceReport& report)>;
+
+namespace detail {
+class Race;
+struct HandleAccess;
+}  // namespace detail
+
+/// Owns one race. Movable, not copyable. See the file comment for when the
+/// callback runs and what destroying a running handle does.
+class Handle {
+public:
+    /// An empty handle: no race, status ok, not running.
+    Handle() noexcept;
+    Handle(Handle&& other) noexcept;
+    /// Abandons this handle's running race (no callback), then takes `other`'s.
+    Handle& operator=(Handle&& other) noexcept;
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    /// Abandons a running race: it is cancelled, the callback is not called.
+    ~Handle();
+
+    /// Why connect() refused to start the race (empty base or callback, bad
+    /// configuration, empty address list, ...). When it is not ok there is no
+    /// race and the callback will never be called.
+    const Status& status() const noexcept { return status_; }
+    /// True while the callback is still to come.
+    bool running() const noexcept;
+    /// Ends the race now: closes every socket, cancels DNS, calls the callback
+    /// with outcome `cancelled` before returning. Idempotent; does nothing
+    /// once the callback has run (or been called for), or on an empty handle.
+    void cancel();
+    /// Lets the race run on without this handle (which becomes empty). The
+    /// callback still runs once, and the race frees itself after it. The race
+    /// must end before the event_base is freed.
+    void detach() noexcept;
+
+private:
+    friend struct detail::HandleAccess;
+    explicit Handle(Status status) : status_(std::move(status)) {}
+    explicit Handle(std::shared_ptr<detail::Race> race) noexcept;
+
+    std::shared_ptr<detail::Race> race_;
+    Status status_;
+};
+
+/// Races the addresses of `host`: a literal IPv4/IPv6 address is raced alone
+/// with no DNS; a name is resolved with one evdns_getaddrinfo() per family
+/// (AAAA and A at once, SPEC §2). NODATA and NXDOMAIN count as "no data";
+/// other resolver failures are recorded with evutil_gai_strerror()'s text.
+Handle connect(event_base* base, std::string_view host, std::uint16_t port,
+               const Options& options, Callback callback);
+
+/// Races `endpoints` (with their own ports) in the given order, interleaved
+/// by family (SPEC §1); no DNS.
+Handle connect(event_base* base, const std::vector<Endpoint>& endpoints, const Options& options,
+               Callback callback);
+
+/// As connect(), but hands the winner over as a bufferevent made with
+/// BEV_OPT_CLOSE_ON_FREE | `bev_options` (e.g. BEV_OPT_DEFER_CALLBACKS).
+Handle connect_bufferevent(event_base* base, std::string_view host, std::uint16_t port,
+                           const Options& options, BuffereventCallback callback,
+                           int bev_options = 0);
+Handle connect_bufferevent(event_base* base, const std::vector<Endpoint>& endpoints,
+                           const Options& options, BuffereventCallback callback,
+                           int bev_options = 0);
+
+}  // namespace eyeballs::libevent

@@ -1,0 +1,690 @@
+// eyeballs::libevent — a RaceMachine driven by an event_base.
+//
+// Theory of operation
+// ===================
+//
+// One Race object per connect() call, owned by a shared_ptr: the Handle holds
+// one reference, a detached race holds one on itself, and every entry point
+// (libevent callbacks, cancel(), abandon()) takes one for its own duration, so
+// user code run from inside (observer, callback) may drop the handle safely.
+//
+// The run loop of race_machine.hpp, in libevent terms:
+//
+//   libevent callback ──► submit(input) ──► pump():
+//        ┌─► drain poll_action(): perform each action, answer OpenSocket and
+//        │   Bind at once; a Connect that completes (or fails) at once, and a
+//        │   DNS answer evdns gives inline, become *pending inputs*
+//        └── feed the next pending input (connect result, DNS answer, timer)
+//       then re-arm the one evtimer at next_timeout(), or deliver the result.
+//
+// Inputs never reach the machine while it is being drained: anything that
+// happens during pump() (evdns answering inline, connect() returning at once,
+// the observer calling cancel()) is queued and fed right after, at its own
+// time. Timers: libevent runs the I/O callbacks of one loop turn before its
+// timer callbacks (both are activated in that order, at one priority), which
+// is SPEC §7's order; the evtimer is only re-added when the deadline changes,
+// so a due timer stays behind the turn's I/O.
+//
+// DNS: one evdns_getaddrinfo() per family. Its callback always runs exactly
+// once — with the answer, inline for hosts-file and literal answers, or with
+// EVUTIL_EAI_CANCEL on a later loop turn after evdns_getaddrinfo_cancel(). So
+// each query carries a small heap token that the callback frees; the race
+// only unhooks itself from the token when it stops caring. An evdns_base the
+// adapter made (OwnedDns) is freed when the race is done with it *and* every
+// token has come back, because libevent reads the evdns_base when it delivers
+// a cancellation.
+//
+// Ending: at the Report action every libevent object of the race is freed and
+// DNS is cancelled at once; the result (winner fd or bufferevent, report) is
+// handed to the callback at the end of that pump — or, when the race ended
+// inside connect(), from a one-shot event on the next loop turn.
+
+#include "eyeballs/libevent.hpp"
+
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <deque>
+#include <string>
+#include <utility>
+
+#include "eyeballs/detail/socket_ops.hpp"
+#include "eyeballs/posix.hpp"
+
+namespace eyeballs::libevent {
+namespace detail {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t idx(Family f) noexcept { return static_cast<std::size_t>(f); }
+
+/// The port a DNS server listens on when none is given.
+constexpr std::uint16_t dns_port = 53;
+
+/// A literal address, with or without brackets ("[::1]"), or nullopt.
+std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    return Endpoint::parse_address(host, port);
+}
+
+}  // namespace
+
+/// An evdns_base the adapter made for one race.
+struct OwnedDns {
+    evdns_base* base = nullptr;
+    unsigned outstanding = 0;  // queries whose callback has not run yet
+    bool released = false;     // the race no longer uses it
+
+    void maybe_free() {
+        if (!released || outstanding != 0) return;
+        evdns_base_free(base, 0);
+        delete this;
+    }
+};
+
+class Race;
+
+/// The argument of one evdns_getaddrinfo() query; freed by its callback.
+struct DnsQuery {
+    Race* race = nullptr;  // null once the race no longer wants the answer
+    OwnedDns* owned = nullptr;
+    Family family = Family::v6;
+};
+
+/// One attempt's socket and its EV_WRITE event.
+struct Attempt {
+    Race* race = nullptr;
+    AttemptId id;
+    evutil_socket_t fd = -1;
+    event* ev = nullptr;
+
+    void free_event() noexcept {
+        if (ev != nullptr) event_free(ev);
+        ev = nullptr;
+    }
+    void close() noexcept {
+        free_event();
+        if (fd >= 0) eyeballs::detail::close_socket(fd);
+        fd = -1;
+    }
+};
+
+/// Something that happened, waiting to be fed to the machine.
+struct Input {
+    enum class Kind : std::uint8_t { resolved, resolve_failed, connected, connect_failed, timeout };
+    Kind kind = Kind::timeout;
+    TimePoint at{};
+    Family family = Family::v6;
+    AttemptId id;
+    int code = 0;
+    std::string detail;
+    std::vector<Endpoint> addresses;
+};
+
+class Race : public std::enable_shared_from_this<Race> {
+public:
+    Race(event_base* base, const Options& options, Callback callback,
+         BuffereventCallback bev_callback, int bev_options)
+        : base_(base),
+          machine_(options.config),
+          factory_(options.socket_factory),
+          observer_(options.on_action),
+          callback_(std::move(callback)),
+          bev_callback_(std::move(bev_callback)),
+          bev_options_(bev_options) {}
+
+    Race(const Race&) = delete;
+    Race& operator=(const Race&) = delete;
+    ~Race() {
+        release_all();
+        if (wake_ != nullptr) event_free(wake_);
+        if (winner_fd_ >= 0) eyeballs::detail::close_socket(winner_fd_);
+    }
+
+    Status start(std::string_view host, std::uint16_t port, const std::vector<Endpoint>* endpoints,
+                 const Options& options);
+    bool running() const noexcept { return !delivered_; }
+    void cancel();
+    void abandon();
+    void detach() {
+        if (!delivered_) self_ = shared_from_this();
+    }
+
+    // libevent callbacks (C linkage-compatible signatures).
+    static void on_timer(evutil_socket_t, short, void* arg);
+    static void on_writable(evutil_socket_t, short, void* arg);
+    static void on_wake(evutil_socket_t, short, void* arg);
+    static void on_dns(int result, evutil_addrinfo* res, void* arg);
+
+private:
+    void submit(Input input);
+    void pump();
+    void feed(Input& input);
+    void perform(const Action& action);
+    void observe(const Action& action);
+    void rearm();
+    void finish();
+    void deliver();
+    void dns_answer(Family family, int result, const evutil_addrinfo* res);
+    Attempt& attempt(AttemptId id);
+    void release_all() noexcept;
+    TimePoint clock_now() {
+        now_ = std::max(now_, Clock::now());
+        return now_;
+    }
+
+    event_base* base_;
+    RaceMachine machine_;
+    SocketFactory factory_;
+    ActionObserver observer_;
+    Callback callback_;
+    BuffereventCallback bev_callback_;
+    int bev_options_;
+
+    std::string host_;
+    std::uint16_t port_ = 0;
+    evdns_base* dns_ = nullptr;
+    OwnedDns* owned_dns_ = nullptr;
+    DnsQuery* queries_[2] = {nullptr, nullptr};
+    evdns_getaddrinfo_request* requests_[2] = {nullptr, nullptr};
+
+    event* timer_ = nullptr;
+    std::optional<TimePoint> armed_;
+    event* wake_ = nullptr;
+    std::vector<std::unique_ptr<Attempt>> attempts_;  // [number - 1]
+    std::deque<Input> pending_;
+    TimePoint now_{};
+
+    RaceReport report_;
+    evutil_socket_t winner_fd_ = -1;
+    std::shared_ptr<Race> self_;  // set while detached
+
+    bool busy_ = false;       // inside pump()
+    bool starting_ = false;   // inside connect()
+    bool cancel_requested_ = false;
+    bool abandoned_ = false;  // the handle is gone: no callback, no observer
+    bool result_ready_ = false;
+    bool delivered_ = false;
+};
+
+// ---- starting ---------------------------------------------------------------
+
+Status Race::start(std::string_view host, std::uint16_t port,
+                   const std::vector<Endpoint>* endpoints, const Options& options) {
+    timer_ = evtimer_new(base_, &Race::on_timer, this);
+    if (timer_ == nullptr) return Status::failure("libevent: event_new failed for the race timer");
+
+    const TimePoint now = clock_now();
+    Status status;
+    if (endpoints != nullptr) {
+        status = machine_.start(now, *endpoints);
+    } else if (auto literal = parse_literal(host, port)) {
+        status = machine_.start(now, &*literal, 1);
+    } else {
+        if (host.empty()) return Status::failure("the host name is empty");
+        if (auto bad = validate(options.config)) return Status::failure(*bad);
+        host_ = std::string(host);
+        port_ = port;
+        if (options.dns != nullptr) {
+            if (options.dns_server) {
+                return Status::failure(
+                    "Options::dns and Options::dns_server cannot be combined: a DNS server "
+                    "override applies only to an evdns_base the adapter makes");
+            }
+            dns_ = options.dns;
+        } else {
+            evdns_base* made = nullptr;
+            if (options.dns_server) {
+                made = evdns_base_new(base_, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+                if (made != nullptr) {
+                    Endpoint server = *options.dns_server;
+                    if (server.port() == 0) server = server.with_port(dns_port);
+                    sockaddr_storage ss;
+                    socklen_t len = to_sockaddr(server, ss);
+                    if (evdns_base_nameserver_sockaddr_add(
+                            made, reinterpret_cast<const sockaddr*>(&ss), len, 0) != 0) {
+                        evdns_base_free(made, 0);
+                        return Status::failure("libevent: cannot use DNS server " +
+                                               server.to_string());
+                    }
+                }
+            } else {
+                made = evdns_base_new(base_, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+                                                 EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+            }
+            if (made == nullptr) return Status::failure("libevent: evdns_base_new failed");
+            owned_dns_ = new OwnedDns;
+            owned_dns_->base = made;
+            dns_ = made;
+        }
+        status = machine_.start_resolving(now);
+    }
+    if (!status.ok()) return status;
+
+    starting_ = true;
+    pump();
+    starting_ = false;
+    if (result_ready_ && !delivered_) {
+        // Ended inside connect() (every attempt failed at once): the callback
+        // never runs before connect() has returned the handle.
+        wake_ = event_new(base_, -1, 0, &Race::on_wake, this);
+        if (wake_ != nullptr) event_active(wake_, EV_TIMEOUT, 0);
+    }
+    return status;
+}
+
+// ---- the run loop -----------------------------------------------------------
+
+void Race::submit(Input input) {
+    pending_.push_back(std::move(input));
+    if (busy_) return;  // pump() is running further up the stack: it feeds this next
+    auto guard = shared_from_this();
+    pump();
+}
+
+void Race::pump() {
+    busy_ = true;
+    for (;;) {
+        while (auto action = machine_.poll_action()) {
+            perform(*action);
+            if (cancel_requested_) {
+                cancel_requested_ = false;
+                machine_.cancel(now_);
+            }
+        }
+        if (cancel_requested_) {  // asked while the last action was performed
+            cancel_requested_ = false;
+            machine_.cancel(now_);
+            continue;
+        }
+        if (pending_.empty() || machine_.finished()) break;
+        Input input = std::move(pending_.front());
+        pending_.pop_front();
+        feed(input);
+    }
+    pending_.clear();
+    busy_ = false;
+    if (!machine_.finished()) {
+        rearm();
+    } else if (result_ready_ && !starting_) {
+        deliver();
+    }
+}
+
+void Race::feed(Input& in) {
+    now_ = std::max(now_, in.at);
+    switch (in.kind) {
+        case Input::Kind::resolved:
+            machine_.handle_resolved(now_, in.family, in.addresses);
+            break;
+        case Input::Kind::resolve_failed:
+            machine_.handle_resolve_failed(now_, in.family, in.code, in.detail);
+            break;
+        case Input::Kind::connected:
+            machine_.handle_connected(now_, in.id);
+            break;
+        case Input::Kind::connect_failed:
+            machine_.handle_connect_failed(now_, in.id, in.code);
+            break;
+        case Input::Kind::timeout:
+            machine_.handle_timeout(now_);
+            break;
+    }
+}
+
+void Race::rearm() {
+    const auto next = machine_.next_timeout();
+    if (!next) {
+        if (armed_) evtimer_del(timer_);
+        armed_.reset();
+        return;
+    }
+    if (armed_ && *armed_ == *next) return;  // keeps a due timer behind this turn's I/O
+    auto delta = std::chrono::ceil<std::chrono::microseconds>(*next - Clock::now());
+    if (delta.count() < 0) delta = std::chrono::microseconds(0);
+    timeval tv;
+    tv.tv_sec = static_cast<decltype(tv.tv_sec)>(delta.count() / 1000000);
+    tv.tv_usec = static_cast<decltype(tv.tv_usec)>(delta.count() % 1000000);
+    evtimer_add(timer_, &tv);
+    armed_ = *next;
+}
+
+Attempt& Race::attempt(AttemptId id) {
+    const std::size_t i = id.number() - 1;
+    if (attempts_.size() <= i) attempts_.resize(i + 1);
+    if (!attempts_[i]) {
+        attempts_[i] = std::make_unique<Attempt>();
+        attempts_[i]->race = this;
+        attempts_[i]->id = id;
+    }
+    return *attempts_[i];
+}
+
+void Race::observe(const Action& action) {
+    if (observer_ && !abandoned_) observer_(now_, action, machine_);
+}
+
+// ---- actions ----------------------------------------------------------------
+
+void Race::perform(const Action& action) {
+    if (const auto* r = std::get_if<Resolve>(&action)) {
+        const std::size_t i = idx(r->family);
+        auto* q = new DnsQuery{this, owned_dns_, r->family};
+        if (owned_dns_ != nullptr) ++owned_dns_->outstanding;
+        queries_[i] = q;
+        evutil_addrinfo hints{};
+        hints.ai_family = to_af(r->family);
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_protocol = IPPROTO_TCP;
+        // May call on_dns inline (hosts file) and return null; the answer is
+        // then pending and fed after this drain.
+        evdns_getaddrinfo_request* req =
+            evdns_getaddrinfo(dns_, host_.c_str(), nullptr, &hints, &Race::on_dns, q);
+        if (req != nullptr) requests_[i] = req;
+        observe(action);
+    } else if (const auto* o = std::get_if<OpenSocket>(&action)) {
+        Attempt& a = attempt(o->attempt);
+        int err = 0;
+        if (factory_) {
+            errno = 0;
+            evutil_socket_t fd = factory_(o->remote);
+            if (fd < 0) {
+                err = errno != 0 ? errno : EINVAL;
+            } else if ((err = eyeballs::detail::make_nonblocking_cloexec(fd)) != 0) {
+                eyeballs::detail::close_socket(fd);
+            } else {
+                a.fd = fd;
+            }
+        } else {
+            a.fd = eyeballs::detail::open_stream_socket(o->remote.family(), &err);
+        }
+        observe(action);
+        machine_.handle_opened(now_, o->attempt, err);
+    } else if (const auto* b = std::get_if<Bind>(&action)) {
+        Attempt& a = attempt(b->attempt);
+        const int err = a.fd >= 0 ? eyeballs::detail::bind_socket(a.fd, b->local) : EBADF;
+        observe(action);
+        machine_.handle_bound(now_, b->attempt, err);
+    } else if (const auto* c = std::get_if<Connect>(&action)) {
+        Attempt& a = attempt(c->attempt);
+        int err = a.fd >= 0 ? eyeballs::detail::start_connect(a.fd, c->remote) : EBADF;
+        if (err == EINPROGRESS) {
+            a.ev = event_new(base_, a.fd, EV_WRITE, &Race::on_writable, &a);
+            if (a.ev != nullptr && event_add(a.ev, nullptr) == 0) {
+                err = -1;  // the answer comes from on_writable
+            } else {
+                err = ENOMEM;
+            }
+        }
+        if (err >= 0) {
+            Input in;
+            in.kind = err == 0 ? Input::Kind::connected : Input::Kind::connect_failed;
+            in.at = now_;
+            in.id = c->attempt;
+            in.code = err;
+            pending_.push_back(std::move(in));
+        }
+        observe(action);
+    } else if (const auto* cl = std::get_if<Close>(&action)) {
+        attempt(cl->attempt).close();
+        observe(action);
+    } else if (std::holds_alternative<Report>(action)) {
+        observe(action);
+        finish();
+    }
+}
+
+void Race::finish() {
+    report_ = machine_.report();
+    if (report_.outcome == Outcome::connected && report_.winner) {
+        Attempt& a = attempt(report_.winner);
+        a.free_event();
+        winner_fd_ = a.fd;
+        a.fd = -1;
+    }
+    release_all();
+    result_ready_ = true;
+}
+
+void Race::deliver() {
+    if (delivered_) return;
+    delivered_ = true;
+    if (wake_ != nullptr) {
+        event_free(wake_);
+        wake_ = nullptr;
+    }
+    self_.reset();  // a detached race: the caller's guard keeps it alive until we return
+    evutil_socket_t fd = winner_fd_;
+    winner_fd_ = -1;
+    if (abandoned_) {
+        if (fd >= 0) eyeballs::detail::close_socket(fd);
+        return;
+    }
+    if (bev_callback_) {
+        bufferevent* bev = nullptr;
+        if (fd >= 0) {
+            bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE | bev_options_);
+            if (bev == nullptr) {
+                eyeballs::detail::close_socket(fd);
+                report_.outcome = Outcome::failed;
+                report_.code = ENOMEM;
+                report_.message = "bufferevent_socket_new failed";
+            }
+        }
+        auto callback = std::move(bev_callback_);
+        callback(bev, report_);
+    } else {
+        auto callback = std::move(callback_);
+        callback(fd, report_);
+    }
+}
+
+// Frees every libevent object of the race but the wake-up event, cancels its
+// DNS queries and closes any attempt socket still open (the machine has closed
+// them all by the Report; this also covers a race destroyed before it ended).
+// The winner's socket is no longer an attempt's: it waits in winner_fd_.
+void Race::release_all() noexcept {
+    if (timer_ != nullptr) event_free(timer_);
+    timer_ = nullptr;
+    armed_.reset();
+    for (std::size_t i = 0; i < 2; ++i) {
+        if (queries_[i] != nullptr) queries_[i]->race = nullptr;
+        if (requests_[i] != nullptr) evdns_getaddrinfo_cancel(requests_[i]);
+        queries_[i] = nullptr;
+        requests_[i] = nullptr;
+    }
+    if (owned_dns_ != nullptr) {
+        owned_dns_->released = true;
+        owned_dns_->maybe_free();
+        owned_dns_ = nullptr;
+    }
+    dns_ = nullptr;
+    for (auto& a : attempts_) {
+        if (a) a->close();
+    }
+}
+
+// ---- commands from the handle -----------------------------------------------
+
+void Race::cancel() {
+    if (delivered_ || abandoned_) return;
+    if (busy_) {  // from the observer: after the current action
+        cancel_requested_ = true;
+        return;
+    }
+    auto guard = shared_from_this();
+    if (!machine_.finished()) {
+        machine_.cancel(clock_now());
+        pump();
+    } else {
+        deliver();  // ended inside connect(); its callback was waiting for the loop
+    }
+}
+
+void Race::abandon() {
+    if (delivered_) return;
+    abandoned_ = true;
+    if (busy_) {
+        cancel_requested_ = true;
+        return;
+    }
+    auto guard = shared_from_this();
+    if (!machine_.finished()) {
+        machine_.cancel(clock_now());
+        pump();
+    } else {
+        deliver();
+    }
+}
+
+// ---- libevent callbacks -----------------------------------------------------
+
+void Race::on_timer(evutil_socket_t, short, void* arg) {
+    auto* race = static_cast<Race*>(arg);
+    race->armed_.reset();
+    Input in;
+    in.kind = Input::Kind::timeout;
+    in.at = Clock::now();
+    race->submit(std::move(in));
+}
+
+void Race::on_writable(evutil_socket_t, short, void* arg) {
+    auto* a = static_cast<Attempt*>(arg);
+    const int err = eyeballs::detail::take_socket_error(a->fd);
+    Input in;
+    in.kind = err == 0 ? Input::Kind::connected : Input::Kind::connect_failed;
+    in.at = Clock::now();
+    in.id = a->id;
+    in.code = err;
+    a->race->submit(std::move(in));
+}
+
+void Race::on_wake(evutil_socket_t, short, void* arg) {
+    auto* race = static_cast<Race*>(arg);
+    auto guard = race->shared_from_this();
+    race->deliver();
+}
+
+void Race::on_dns(int result, evutil_addrinfo* res, void* arg) {
+    auto* q = static_cast<DnsQuery*>(arg);
+    Race* race = q->race;
+    OwnedDns* owned = q->owned;
+    const Family family = q->family;
+    delete q;
+    if (race != nullptr) race->dns_answer(family, result, res);  // may free the race
+    if (res != nullptr) evutil_freeaddrinfo(res);
+    if (owned != nullptr) {
+        --owned->outstanding;
+        owned->maybe_free();
+    }
+}
+
+void Race::dns_answer(Family family, int result, const evutil_addrinfo* res) {
+    queries_[idx(family)] = nullptr;
+    requests_[idx(family)] = nullptr;
+    if (result == EVUTIL_EAI_CANCEL) return;  // not ours: we unhook before cancelling
+    Input in;
+    in.at = Clock::now();
+    in.family = family;
+    if (result == 0) {
+        in.kind = Input::Kind::resolved;
+        for (const evutil_addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+            auto ep = from_sockaddr(ai->ai_addr, static_cast<socklen_t>(ai->ai_addrlen));
+            if (ep && ep->family() == family) in.addresses.push_back(ep->with_port(port_));
+        }
+    } else {
+        in.kind = Input::Kind::resolve_failed;
+        // NODATA and NXDOMAIN are "no data" (code 0, no text); anything else
+        // is a resolver failure with libevent's text.
+        if (result != EVUTIL_EAI_NODATA && result != EVUTIL_EAI_NONAME) {
+            in.detail = evutil_gai_strerror(result);
+            if (result == EVUTIL_EAI_SYSTEM) in.code = errno;
+        }
+    }
+    submit(std::move(in));
+}
+
+// ---- the Handle -------------------------------------------------------------
+
+struct HandleAccess {
+    static Handle start(event_base* base, std::string_view host, std::uint16_t port,
+                        const std::vector<Endpoint>* endpoints, const Options& options,
+                        Callback callback, BuffereventCallback bev_callback, int bev_options) {
+        if (base == nullptr) return Handle(Status::failure("the event_base is null"));
+        if (!callback && !bev_callback) return Handle(Status::failure("the callback is empty"));
+        auto race = std::make_shared<Race>(base, options, std::move(callback),
+                                           std::move(bev_callback), bev_options);
+        Status status = race->start(host, port, endpoints, options);
+        if (!status.ok()) return Handle(std::move(status));  // ~Race frees what start made
+        return Handle(std::move(race));
+    }
+};
+
+}  // namespace detail
+
+Handle::Handle() noexcept = default;
+Handle::Handle(std::shared_ptr<detail::Race> race) noexcept : race_(std::move(race)) {}
+Handle::Handle(Handle&& other) noexcept
+    : race_(std::move(other.race_)), status_(std::move(other.status_)) {}
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+    if (this != &other) {
+        if (auto old = std::move(race_)) old->abandon();
+        race_ = std::move(other.race_);
+        status_ = std::move(other.status_);
+    }
+    return *this;
+}
+
+Handle::~Handle() {
+    if (auto race = std::move(race_)) race->abandon();
+}
+
+bool Handle::running() const noexcept { return race_ && race_->running(); }
+
+void Handle::cancel() {
+    if (auto race = race_) race->cancel();  // a copy: the callback may reset this handle
+}
+
+void Handle::detach() noexcept {
+    if (race_) race_->detach();
+    race_.reset();
+}
+
+Handle connect(event_base* base, std::string_view host, std::uint16_t port,
+               const Options& options, Callback callback) {
+    return detail::HandleAccess::start(base, host, port, nullptr, options, std::move(callback),
+                                       {}, 0);
+}
+
+Handle connect(event_base* base, const std::vector<Endpoint>& endpoints, const Options& options,
+               Callback callback) {
+    return detail::HandleAccess::start(base, {}, 0, &endpoints, options, std::move(callback), {},
+                                       0);
+}
+
+Handle connect_bufferevent(event_base* base, std::string_view host, std::uint16_t port,
+                           const Options& options, BuffereventCallback callback,
+                           int bev_options) {
+    return detail::HandleAccess::start(base, host, port, nullptr, options, {},
+                                       std::move(callback), bev_options);
+}
+
+Handle connect_bufferevent(event_base* base, const std::vector<Endpoint>& endpoints,
+                           const Options& options, BuffereventCallback callback,
+                           int bev_options) {
+    return detail::HandleAccess::start(base, {}, 0, &endpoints, options, {}, std::move(callback),
+                                       bev_options);
+}
+
+}  // namespace eyeballs::libevent
