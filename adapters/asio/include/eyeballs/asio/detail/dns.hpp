@@ -1,0 +1,310 @@
+// eyeballs::asio — a tiny DNS client over UDP, for `connect_options::dns_server`.
+//
+// Asio's ip::tcp::resolver asks the system (getaddrinfo), which reads
+// /etc/resolv.conf and cannot be pointed at another server. When the caller
+// names a server, the adapter asks it itself: one query per family (AAAA for
+// IPv6, A for IPv4, recursion desired, no EDNS), sent from a connected UDP
+// socket, resent after 1 s and then every doubling interval until
+// `timeout`, when the family fails with ETIMEDOUT. No TCP fallback: a
+// truncated answer is used as far as it goes. An ICMP "port unreachable"
+// (ECONNREFUSED on the connected socket) fails the family at once.
+//
+// Everything here runs on the race's strand; the lookup keeps itself alive
+// (shared_from_this) while one of its operations is pending.
+#pragma once
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <asio/bind_executor.hpp>
+#include <asio/buffer.hpp>
+#include <asio/ip/udp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include "eyeballs/asio/detail/error.hpp"
+#include "eyeballs/endpoint.hpp"
+
+namespace eyeballs::asio::detail {
+
+/// What one family's query gave: addresses (possibly none = no data) or an
+/// error (`code` an errno value or 0, `detail` a text, as
+/// RaceMachine::handle_resolve_failed takes them).
+struct dns_result {
+    bool ok = false;
+    std::vector<Endpoint> addresses;
+    int code = 0;
+    std::string detail;
+};
+
+inline constexpr std::uint16_t dns_type_a = 1;
+inline constexpr std::uint16_t dns_type_aaaa = 28;
+
+inline std::uint16_t dns_type_of(Family f) noexcept {
+    return f == Family::v6 ? dns_type_aaaa : dns_type_a;
+}
+
+/// The query packet for `host` (a trailing dot is allowed), or an empty vector
+/// and a message in `error` when the name cannot be sent (empty label, label
+/// over 63 bytes, name over 253).
+inline std::vector<std::uint8_t> dns_build_query(std::uint16_t id, std::string_view host,
+                                                 Family family, std::string& error) {
+    if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+    if (host.empty() || host.size() > 253) {
+        error = "bad host name '" + std::string(host) + "'";
+        return {};
+    }
+    std::vector<std::uint8_t> q = {
+        static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id & 0xff),
+        0x01, 0x00,  // standard query, recursion desired
+        0x00, 0x01,  // one question
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    };
+    std::size_t start = 0;
+    while (start <= host.size()) {
+        std::size_t dot = host.find('.', start);
+        if (dot == std::string_view::npos) dot = host.size();
+        const std::size_t len = dot - start;
+        if (len == 0 || len > 63) {
+            error = "bad host name '" + std::string(host) + "'";
+            return {};
+        }
+        q.push_back(static_cast<std::uint8_t>(len));
+        q.insert(q.end(), host.begin() + static_cast<std::ptrdiff_t>(start),
+                 host.begin() + static_cast<std::ptrdiff_t>(dot));
+        start = dot + 1;
+    }
+    q.push_back(0);
+    const std::uint16_t type = dns_type_of(family);
+    q.push_back(static_cast<std::uint8_t>(type >> 8));
+    q.push_back(static_cast<std::uint8_t>(type & 0xff));
+    q.push_back(0x00);  // class IN
+    q.push_back(0x01);
+    return q;
+}
+
+/// Skips a (possibly compressed) name starting at `pos`; returns the offset
+/// after it, or nullopt when the packet is malformed.
+inline std::optional<std::size_t> dns_skip_name(const std::uint8_t* p, std::size_t size,
+                                                std::size_t pos) {
+    for (int labels = 0; labels < 128; ++labels) {
+        if (pos >= size) return std::nullopt;
+        const std::uint8_t len = p[pos];
+        if (len == 0) return pos + 1;
+        if ((len & 0xc0) == 0xc0) return pos + 2 <= size ? std::optional<std::size_t>(pos + 2)
+                                                          : std::nullopt;
+        if ((len & 0xc0) != 0) return std::nullopt;
+        pos += 1u + len;
+    }
+    return std::nullopt;
+}
+
+/// Reads the answer to query `query` (the packet we sent). Returns nullopt when
+/// `p` is not that answer (wrong id, not a response, another question, too
+/// short): the caller keeps waiting. `port` goes into every address.
+inline std::optional<dns_result> dns_parse_response(const std::uint8_t* p, std::size_t size,
+                                                    const std::vector<std::uint8_t>& query,
+                                                    Family family, std::uint16_t port) {
+    auto get16 = [p](std::size_t at) {
+        return static_cast<std::uint16_t>((p[at] << 8) | p[at + 1]);
+    };
+    if (size < 12 || query.size() < 12) return std::nullopt;
+    if (p[0] != query[0] || p[1] != query[1]) return std::nullopt;  // id
+    if ((p[2] & 0x80) == 0) return std::nullopt;                      // QR: a response
+    if (get16(4) != 1) return std::nullopt;                           // our one question
+    const std::size_t qlen = query.size() - 12;
+    if (size < 12 + qlen) return std::nullopt;
+    for (std::size_t i = 0; i < qlen; ++i) {  // same question, case aside
+        std::uint8_t a = p[12 + i], b = query[12 + i];
+        if (a >= 'A' && a <= 'Z') a = static_cast<std::uint8_t>(a + 32);
+        if (b >= 'A' && b <= 'Z') b = static_cast<std::uint8_t>(b + 32);
+        if (a != b) return std::nullopt;
+    }
+
+    dns_result r;
+    const unsigned rcode = p[3] & 0x0f;
+    if (rcode == 3) {
+        r.detail = "host not found (NXDOMAIN)";
+        return r;
+    }
+    if (rcode == 2) {
+        r.detail = "server failure (SERVFAIL)";
+        return r;
+    }
+    if (rcode != 0) {
+        r.detail = "DNS error, rcode " + std::to_string(rcode);
+        return r;
+    }
+    r.ok = true;
+    const std::uint16_t want = dns_type_of(family);
+    std::size_t pos = 12 + qlen;
+    const unsigned answers = get16(6);
+    for (unsigned i = 0; i < answers; ++i) {
+        auto after = dns_skip_name(p, size, pos);
+        if (!after || *after + 10 > size) break;  // truncated: keep what we have
+        pos = *after;
+        const std::uint16_t type = get16(pos);
+        const std::uint16_t cls = get16(pos + 2);
+        const std::uint16_t rdlen = get16(pos + 8);
+        pos += 10;
+        if (pos + rdlen > size) break;
+        if (cls == 1 && type == want && type == dns_type_a && rdlen == 4) {
+            std::array<std::uint8_t, 4> b{};
+            for (std::size_t k = 0; k < 4; ++k) b[k] = p[pos + k];
+            r.addresses.push_back(Endpoint::v4(b, port));
+        } else if (cls == 1 && type == want && type == dns_type_aaaa && rdlen == 16) {
+            std::array<std::uint8_t, 16> b{};
+            for (std::size_t k = 0; k < 16; ++k) b[k] = p[pos + k];
+            r.addresses.push_back(Endpoint::v6(b, port));
+        }
+        pos += rdlen;  // CNAMEs and other records are skipped
+    }
+    return r;
+}
+
+/// One family's query to one server.
+class udp_lookup : public std::enable_shared_from_this<udp_lookup> {
+public:
+    using strand_type = ::asio::strand<::asio::any_io_executor>;
+    using callback = std::function<void(dns_result)>;
+
+    udp_lookup(const ::asio::any_io_executor& ex, strand_type strand,
+               ::asio::ip::udp::endpoint server, std::string host, Family family,
+               std::uint16_t port, std::chrono::milliseconds timeout)
+        : strand_(std::move(strand)),
+          socket_(ex),
+          timer_(ex),
+          server_(server),
+          host_(std::move(host)),
+          family_(family),
+          port_(port),
+          timeout_(timeout) {}
+
+    /// Sends the query; `done` is called once (on the strand, never from
+    /// inside start) unless cancel() comes first.
+    void start(callback done) {
+        done_ = std::move(done);
+        std::string error;
+        query_ = dns_build_query(random_id(), host_, family_, error);
+        if (query_.empty()) return fail_later(EINVAL, error);
+        std::error_code ec;
+        socket_.open(server_.protocol(), ec);
+        if (!ec) socket_.connect(server_, ec);
+        if (ec) return fail_later(errno_value(ec), {});
+        deadline_ = std::chrono::steady_clock::now() + timeout_;
+        send();
+        receive();
+        arm(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    }
+
+    /// Stops at once; the callback is never called.
+    void cancel() {
+        done_ = nullptr;
+        std::error_code ignored;
+        timer_.cancel();
+        socket_.close(ignored);
+    }
+
+private:
+    static std::uint16_t random_id() {
+        static thread_local std::minstd_rand gen(std::random_device{}());
+        return static_cast<std::uint16_t>(gen());
+    }
+    void fail_later(int code, std::string detail) {
+        dns_result r;
+        r.code = code;
+        r.detail = std::move(detail);
+        ::asio::post(strand_, [self = shared_from_this(), r = std::move(r)]() mutable {
+            self->finish(std::move(r));
+        });
+    }
+
+    void finish(dns_result r) {
+        if (!done_) return;
+        callback done = std::move(done_);
+        done_ = nullptr;
+        std::error_code ignored;
+        timer_.cancel();
+        socket_.close(ignored);
+        done(std::move(r));
+    }
+
+    void send() {
+        std::error_code ec;
+        socket_.send(::asio::buffer(query_), 0, ec);  // UDP: never waits for long
+        // A send error (ECONNREFUSED from an earlier ICMP, ENETUNREACH) shows
+        // up again on receive, or the timeout fires; nothing to do here.
+    }
+
+    void receive() {
+        socket_.async_receive(
+            ::asio::buffer(buffer_), ::asio::bind_executor(strand_, [self = shared_from_this()](
+                                                                        std::error_code ec,
+                                                                        std::size_t n) {
+                self->on_receive(ec, n);
+            }));
+    }
+
+    void on_receive(std::error_code ec, std::size_t n) {
+        if (!done_) return;
+        if (ec == ::asio::error::operation_aborted) return;
+        if (ec) {
+            dns_result r;
+            r.code = errno_value(ec);
+            return finish(std::move(r));
+        }
+        if (auto r = dns_parse_response(buffer_.data(), n, query_, family_, port_)) {
+            return finish(std::move(*r));
+        }
+        receive();  // not our answer: keep listening
+    }
+
+    void arm(std::chrono::steady_clock::time_point at) {
+        if (at > deadline_) at = deadline_;
+        timer_.expires_at(at);
+        timer_.async_wait(::asio::bind_executor(
+            strand_, [self = shared_from_this()](std::error_code ec) { self->on_timer(ec); }));
+    }
+
+    void on_timer(std::error_code ec) {
+        if (!done_ || ec == ::asio::error::operation_aborted) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline_) {
+            dns_result r;
+            r.code = ETIMEDOUT;
+            r.detail = "no answer from " + server_.address().to_string();
+            return finish(std::move(r));
+        }
+        send();
+        interval_ *= 2;
+        arm(now + interval_);
+    }
+
+    strand_type strand_;
+    ::asio::ip::udp::socket socket_;
+    ::asio::steady_timer timer_;
+    ::asio::ip::udp::endpoint server_;
+    std::string host_;
+    Family family_;
+    std::uint16_t port_;
+    std::chrono::milliseconds timeout_;
+    std::chrono::steady_clock::time_point deadline_{};
+    std::chrono::seconds interval_{1};
+    std::vector<std::uint8_t> query_;
+    std::array<std::uint8_t, 1500> buffer_{};
+    callback done_;
+};
+
+}  // namespace eyeballs::asio::detail

@@ -1,0 +1,383 @@
+// eyeballs::asio — the run loop that binds a RaceMachine to Asio.
+//
+// Theory of operation. One `race` object per async_connect call, owned by
+// shared_ptr: every pending operation (each socket's connect, the one timer,
+// each DNS query) holds a reference, so every handler finds it alive, and it
+// goes away when the last of them has run. All of its work happens on a
+// private strand over the caller's executor, so an io_context run by many
+// threads never runs two of its handlers at once. The caller's completion
+// handler is kept apart (`race_completion`) and is invoked exactly once, by
+// a post to the handler's associated executor — never from inside
+// async_connect and never from inside a cancellation signal's emit().
+//
+// The loop is race_machine.hpp's:
+//   1. mutate the machine: start / start_resolving (begin), an answer from
+//      DNS, a connect result, the timer, a cancellation;
+//   2. drain poll_action(): Resolve → one query for that family;
+//      OpenSocket → create the socket (factory) and answer handle_opened;
+//      Bind → bind and answer handle_bound; Connect → socket.async_connect;
+//      Close → close and forget the socket; Report → finish;
+//   3. re-arm the one steady_timer at next_timeout() (a deadline already
+//      passed still goes through the timer, so nothing runs inline);
+//   4. wait; 5. feed the result with the time it happened, go to 2.
+// Results for attempts the machine has closed are dropped (their sockets are
+// already gone), and a timer wait made stale by a re-arm is recognised by
+// its generation number.
+#pragma once
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/bind_executor.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/error.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include "eyeballs/asio/detail/dns.hpp"
+#include "eyeballs/asio/detail/error.hpp"
+#include "eyeballs/asio/endpoint.hpp"
+#include "eyeballs/asio/options.hpp"
+#include "eyeballs/race_machine.hpp"
+
+namespace eyeballs::asio::detail {
+
+/// The type-erased completion handler of one race.
+class race_completion {
+public:
+    virtual ~race_completion() = default;
+    /// Posts the handler's invocation to its associated executor.
+    virtual void complete(std::error_code ec, ::asio::ip::tcp::socket socket) = 0;
+};
+
+class race : public std::enable_shared_from_this<race> {
+public:
+    using clock = std::chrono::steady_clock;
+    using strand_type = ::asio::strand<::asio::any_io_executor>;
+
+    race(const ::asio::any_io_executor& ex, connect_options options)
+        : ex_(ex),
+          strand_(::asio::make_strand(ex)),
+          options_(std::move(options)),
+          machine_(options_.config),
+          timer_(ex) {}
+
+    /// Addresses mode.
+    void set_endpoints(std::vector<Endpoint> endpoints) {
+        dns_mode_ = false;
+        endpoints_ = std::move(endpoints);
+    }
+    /// DNS mode.
+    void set_host(std::string host, std::uint16_t port) {
+        dns_mode_ = true;
+        host_ = std::move(host);
+        port_ = port;
+    }
+
+    /// Called once from the initiation: keeps the completion and starts the
+    /// race on the strand (never inline).
+    void launch(std::unique_ptr<race_completion> completion) {
+        completion_ = std::move(completion);
+        ::asio::post(strand_, [self = shared_from_this()] { self->begin(); });
+    }
+
+    /// Installed in the operation's cancellation slot. Runs in the thread that
+    /// emits; the race itself is cancelled on the strand.
+    struct cancel_handler {
+        std::weak_ptr<race> target;
+        void operator()(::asio::cancellation_type_t type) const {
+            constexpr auto ends = ::asio::cancellation_type::terminal |
+                                  ::asio::cancellation_type::partial |
+                                  ::asio::cancellation_type::total;
+            if ((type & ends) == ::asio::cancellation_type::none) return;
+            if (auto self = target.lock()) {
+                ::asio::post(self->strand_, [self] { self->cancel(); });
+            }
+        }
+    };
+
+private:
+    // ---- 1. inputs ---------------------------------------------------------
+
+    void begin() {
+        const auto now = clock::now();
+        const Status status =
+            dns_mode_ ? machine_.start_resolving(now) : machine_.start(now, endpoints_);
+        if (!status.ok()) return fail_misuse(now, status.message());
+        drain(now);
+    }
+
+    void cancel() {
+        if (done_) return;
+        const auto now = clock::now();
+        machine_.cancel(now);
+        drain(now);
+    }
+
+    void on_resolved(Family family, dns_result result) {
+        if (done_) return;
+        const auto now = clock::now();
+        if (result.ok && !result.addresses.empty()) {
+            machine_.handle_resolved(now, family, result.addresses);
+        } else {
+            machine_.handle_resolve_failed(now, family, result.code, result.detail);
+        }
+        drain(now);
+    }
+
+    void on_system_resolved(Family family, const std::error_code& ec,
+                            const ::asio::ip::tcp::resolver::results_type& results) {
+        if (done_ || ec == ::asio::error::operation_aborted) return;
+        dns_result r;
+        if (!ec) {
+            r.ok = true;
+            for (const auto& entry : results) {
+                const Endpoint ep = from_asio(entry.endpoint());
+                if (ep.family() == family) r.addresses.push_back(ep);
+            }
+        } else if (ec == ::asio::error::no_data) {
+            // "no data": code 0, no detail
+        } else if (ec.category() == ::asio::error::get_system_category() ||
+                   ec.category() == std::system_category()) {
+            r.code = ec.value();  // EAI_SYSTEM: an errno value
+        } else {
+            r.detail = ec.message();
+        }
+        on_resolved(family, std::move(r));
+    }
+
+    void on_connected(AttemptId id, const std::error_code& ec) {
+        if (done_ || socket_of(id) == nullptr) return;  // closed: its result is stale
+        const auto now = clock::now();
+        if (!ec) {
+            machine_.handle_connected(now, id);
+        } else {
+            machine_.handle_connect_failed(now, id, errno_value(ec));
+        }
+        drain(now);
+    }
+
+    void on_timer(std::uint64_t generation, const std::error_code& ec) {
+        if (done_ || generation != timer_generation_ || ec == ::asio::error::operation_aborted) {
+            return;
+        }
+        armed_.reset();
+        const auto now = clock::now();
+        machine_.handle_timeout(now);
+        drain(now);
+    }
+
+    // ---- 2. actions --------------------------------------------------------
+
+    void drain(clock::time_point now) {
+        while (!done_) {
+            std::optional<Action> action = machine_.poll_action();
+            if (!action) break;
+            if (options_.on_action) options_.on_action(now, *action, machine_);
+            std::visit([this, now](const auto& a) { perform(now, a); }, *action);
+        }
+        if (!done_) rearm();
+    }
+
+    void perform(clock::time_point, const Resolve& a) {
+        const Family family = a.family;
+        auto self = shared_from_this();
+        if (options_.dns_server) {
+            auto& lookup = lookups_[family == Family::v6 ? 0 : 1];
+            lookup = std::make_shared<udp_lookup>(ex_, strand_, *options_.dns_server, host_,
+                                                  family, port_, options_.dns_timeout);
+            lookup->start([self, family](dns_result r) { self->on_resolved(family, std::move(r)); });
+            return;
+        }
+        if (!resolver_) resolver_.emplace(ex_);
+        const auto protocol = family == Family::v6 ? ::asio::ip::tcp::v6() : ::asio::ip::tcp::v4();
+        resolver_->async_resolve(
+            protocol, host_, std::to_string(port_),
+            options_.resolve_flags | ::asio::ip::resolver_base::numeric_service,
+            ::asio::bind_executor(strand_, [self, family](
+                                               const std::error_code& ec,
+                                               ::asio::ip::tcp::resolver::results_type results) {
+                self->on_system_resolved(family, ec, results);
+            }));
+    }
+
+    void perform(clock::time_point now, const OpenSocket& a) {
+        const std::uint32_t n = a.attempt.number();
+        if (sockets_.size() < n) sockets_.resize(n);
+        auto socket = std::make_unique<::asio::ip::tcp::socket>(ex_);
+        const auto remote = to_asio_endpoint(a.remote);
+        std::error_code ec =
+            options_.open_socket ? options_.open_socket(*socket, remote) : open_default(*socket, remote);
+        if (!ec && !socket->is_open()) ec = std::make_error_code(std::errc::bad_file_descriptor);
+        if (ec) {
+            std::error_code ignored;
+            socket->close(ignored);  // a factory may have opened it before failing
+            machine_.handle_opened(now, a.attempt, errno_value(ec));
+            return;
+        }
+        sockets_[n - 1] = std::move(socket);
+        machine_.handle_opened(now, a.attempt, 0);
+    }
+
+    void perform(clock::time_point now, const Bind& a) {
+        std::error_code ec;
+        if (auto* socket = socket_of(a.attempt)) {
+            socket->bind(to_asio_endpoint(a.local), ec);
+        } else {
+            ec = std::make_error_code(std::errc::bad_file_descriptor);
+        }
+        machine_.handle_bound(now, a.attempt, errno_value(ec));
+    }
+
+    void perform(clock::time_point now, const Connect& a) {
+        auto* socket = socket_of(a.attempt);
+        if (socket == nullptr) {
+            machine_.handle_connect_failed(now, a.attempt, EBADF);
+            return;
+        }
+        const AttemptId id = a.attempt;
+        socket->async_connect(
+            to_asio_endpoint(a.remote),
+            ::asio::bind_executor(strand_, [self = shared_from_this(), id](const std::error_code& ec) {
+                self->on_connected(id, ec);
+            }));
+    }
+
+    void perform(clock::time_point, const Close& a) {
+        const std::uint32_t n = a.attempt.number();
+        if (n == 0 || n > sockets_.size() || !sockets_[n - 1]) return;
+        std::error_code ignored;
+        sockets_[n - 1]->close(ignored);  // its pending connect ends with operation_aborted
+        sockets_[n - 1].reset();
+    }
+
+    void perform(clock::time_point now, const Report& a) { finish(now, a); }
+
+    // ---- 3. the timer ------------------------------------------------------
+
+    void rearm() {
+        const std::optional<TimePoint> next = machine_.next_timeout();
+        if (next == armed_) return;
+        ++timer_generation_;
+        armed_ = next;
+        if (!next) {
+            timer_.cancel();
+            return;
+        }
+        timer_.expires_at(*next);  // cancels the previous wait
+        timer_.async_wait(::asio::bind_executor(
+            strand_, [self = shared_from_this(), generation = timer_generation_](
+                         const std::error_code& ec) { self->on_timer(generation, ec); }));
+    }
+
+    // ---- the end -----------------------------------------------------------
+
+    void finish(clock::time_point, const Report& a) {
+        done_ = true;
+        RaceReport report = machine_.report();
+        ::asio::ip::tcp::socket winner(ex_);
+        if (a.outcome == Outcome::connected) {
+            const std::uint32_t n = a.winner.number();
+            if (n != 0 && n <= sockets_.size() && sockets_[n - 1]) {
+                winner = std::move(*sockets_[n - 1]);
+                sockets_[n - 1].reset();
+            }
+        }
+        const std::error_code ec = completion_error(report);
+        complete(ec, std::move(winner), std::move(report));
+    }
+
+    void fail_misuse(clock::time_point now, const std::string& message) {
+        done_ = true;
+        RaceReport report = machine_.report();
+        report.outcome = Outcome::failed;
+        report.code = EINVAL;
+        report.message = message;
+        report.started = now;
+        report.finished = now;
+        const std::error_code ec = !dns_mode_ && endpoints_.empty()
+                                       ? std::error_code(::asio::error::not_found)
+                                       : std::error_code(::asio::error::invalid_argument);
+        complete(ec, ::asio::ip::tcp::socket(ex_), std::move(report));
+    }
+
+    void complete(std::error_code ec, ::asio::ip::tcp::socket socket, RaceReport report) {
+        ++timer_generation_;
+        armed_.reset();
+        timer_.cancel();
+        if (resolver_) resolver_->cancel();
+        for (auto& lookup : lookups_) {
+            if (lookup) lookup->cancel();
+        }
+        // The machine closes every socket but the winner before it reports;
+        // whatever is left here is closed all the same, so nothing leaks.
+        for (auto& s : sockets_) {
+            if (s) {
+                std::error_code ignored;
+                s->close(ignored);
+                s.reset();
+            }
+        }
+        if (options_.report) *options_.report = std::move(report);
+        auto completion = std::move(completion_);
+        if (completion) completion->complete(ec, std::move(socket));
+    }
+
+    // ---- helpers -----------------------------------------------------------
+
+    ::asio::ip::tcp::socket* socket_of(AttemptId id) const {
+        const std::uint32_t n = id.number();
+        if (n == 0 || n > sockets_.size()) return nullptr;
+        return sockets_[n - 1].get();
+    }
+
+    static std::error_code open_default(::asio::ip::tcp::socket& socket,
+                                        const ::asio::ip::tcp::endpoint& remote) {
+        std::error_code ec;
+#if defined(SOCK_CLOEXEC)
+        const int fd = ::socket(remote.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC,
+                                remote.protocol().protocol());
+        if (fd < 0) return {errno, ::asio::error::get_system_category()};
+        socket.assign(remote.protocol(), fd, ec);
+        if (ec) ::close(fd);
+#else
+        socket.open(remote.protocol(), ec);
+#endif
+        return ec;
+    }
+
+    ::asio::any_io_executor ex_;
+    strand_type strand_;
+    connect_options options_;
+    RaceMachine machine_;
+    bool dns_mode_ = false;
+    bool done_ = false;
+    std::vector<Endpoint> endpoints_;
+    std::string host_;
+    std::uint16_t port_ = 0;
+
+    std::optional<::asio::ip::tcp::resolver> resolver_;
+    std::shared_ptr<udp_lookup> lookups_[2];
+    std::vector<std::unique_ptr<::asio::ip::tcp::socket>> sockets_;  // by attempt number - 1
+    ::asio::steady_timer timer_;
+    std::optional<TimePoint> armed_;
+    std::uint64_t timer_generation_ = 0;
+    std::unique_ptr<race_completion> completion_;
+};
+
+}  // namespace eyeballs::asio::detail

@@ -1,0 +1,73 @@
+// eyeballs::asio — what eyeballs::asio::async_connect can be told.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <system_error>
+
+#include <asio/ip/resolver_base.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
+
+#include "eyeballs/config.hpp"
+#include "eyeballs/race_machine.hpp"
+#include "eyeballs/report.hpp"
+
+namespace eyeballs::asio {
+
+/// Creates the socket of one connection attempt (aiohappyeyeballs'
+/// `socket_factory`). It gets a closed socket on the operation's executor and
+/// the remote endpoint, and must open it for `remote.protocol()` — socket
+/// options, marks, an fd from elsewhere through `assign` — or return the error
+/// that prevents it. A non-zero error fails the attempt at stage `open` (the
+/// errno value when the error has one, EIO otherwise); the adapter closes the
+/// socket if the factory left it open. The adapter binds it (local
+/// candidates) and connects it; it must not be connected or used by the
+/// factory. Runs on the operation's internal strand; must not throw.
+using socket_factory = std::function<std::error_code(::asio::ip::tcp::socket& socket,
+                                                     const ::asio::ip::tcp::endpoint& remote)>;
+
+/// Options of one race. The defaults are RFC 8305's.
+struct connect_options {
+    /// Every timer and rule of the race: attempt delay, resolution delay,
+    /// family count, interleaving, attempt and overall timeouts, the 10 ms
+    /// floor, local bind candidates (see eyeballs/config.hpp). An invalid
+    /// configuration completes the operation with asio::error::invalid_argument
+    /// and the reason in the report's `message`.
+    Config config;
+
+    /// Opens each attempt's socket. Empty: a plain TCP socket of the remote's
+    /// family, close-on-exec.
+    socket_factory open_socket;
+
+    /// Called with each action at the moment the adapter performs it (before
+    /// performing it), on the operation's internal strand, so never
+    /// concurrently with itself. The Report action's details come from
+    /// `machine.report()`. Must not throw, and must not call into the machine.
+    ActionObserver on_action;
+
+    /// When set, receives the full report (every attempt with its timings,
+    /// every error, the winner) before the completion handler is invoked.
+    std::shared_ptr<RaceReport> report;
+
+    /// Host-name form only. Empty: the system resolver (ip::tcp::resolver,
+    /// getaddrinfo on Asio's resolver thread), one query per family. Set:
+    /// query this DNS server directly over UDP, one AAAA and one A query
+    /// (port 53 is not implied: give it).
+    std::optional<::asio::ip::udp::endpoint> dns_server;
+
+    /// With `dns_server`: how long to wait for each family's answer (the
+    /// query is resent after 1 s, then 2 s, ...) before it fails with
+    /// ETIMEDOUT.
+    std::chrono::milliseconds dns_timeout{5000};
+
+    /// With the system resolver: getaddrinfo flags for both queries
+    /// (`numeric_service` is always added). The default, `address_configured`
+    /// (AI_ADDRCONFIG), asks for AAAA only when the host has an IPv6 address
+    /// other than loopback, and for A likewise.
+    ::asio::ip::resolver_base::flags resolve_flags = ::asio::ip::resolver_base::address_configured;
+};
+
+}  // namespace eyeballs::asio
