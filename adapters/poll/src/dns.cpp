@@ -7,7 +7,6 @@
 //   ARES_SUCCESS with addresses        → positive answer
 //   ARES_ENODATA, ARES_ENOTFOUND       → no data (negative, no detail)
 //   ARES_ETIMEOUT                      → ETIMEDOUT + c-ares' text
-//   ARES_ECONNREFUSED                  → ECONNREFUSED + c-ares' text
 //   anything else (ESERVFAIL, ...)     → no errno, c-ares' text
 //   our total timeout (ares_cancel)    → ETIMEDOUT + "no answer within N ms"
 #include "dns.hpp"
@@ -77,7 +76,6 @@ struct Resolver::State {
             // no data: negative, nothing to add
         } else {
             if (status == ARES_ETIMEOUT) a.code = ETIMEDOUT;
-            if (status == ARES_ECONNREFUSED) a.code = ECONNREFUSED;
             a.detail = ares_strerror(status);
         }
         if (result != nullptr) ares_freeaddrinfo(result);

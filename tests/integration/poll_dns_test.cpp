@@ -1,0 +1,286 @@
+// The poll adapter with real DNS: c-ares asking the test's own UDP server on
+// 127.0.0.1, answers fed as they arrive (RFC 8305 §3, SPEC §2).
+//
+// Delays are chosen so that every assertion is an ordering or a bound with a
+// wide margin: "started after the 100 ms answer and before the 1.5 s
+// resolution delay would have ended".
+#include <ares.h>
+
+#include <cerrno>
+
+#include "poll_common.hpp"
+
+namespace eyeballs::test {
+namespace {
+
+class PollDns : public FdLeakTest {
+protected:
+    void SetUp() override {
+        FdLeakTest::SetUp();
+        if (!ipv6_loopback_available()) GTEST_SKIP() << "needs [::1]: IPv6 loopback is disabled here";
+    }
+    poll::Options options(const DnsServer& dns) {
+        poll::Options o;
+        o.on_action = rec.observer();
+        o.dns.server = dns.endpoint();
+        return o;
+    }
+    // Time from the race's start to attempt i's start.
+    static Clock::duration start_of(const poll::Result& r, std::size_t i) {
+        return r.report.attempts.at(i).started - r.report.started;
+    }
+    Recorder rec;
+};
+
+TEST_F(PollDns, AaaaFirstConnectsAtOnce) {
+    DnsServer dns;
+    LoopbackPair pair = bind_loopback_pair();
+    Listener v6(std::move(pair.v6));
+    Listener v4(std::move(pair.v4));
+    dns.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    dns.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}, 300ms));
+
+    poll::Result r = poll::connect("dual.test", pair.port, options(dns));
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, loopback_v6(pair.port));
+    EXPECT_EQ(peer_of(r.fd), loopback_v6(pair.port));
+    EXPECT_LT(r.report.finished - r.report.started, 300ms)
+        << "IPv6 connects without waiting for the A answer";
+    // Both families were asked, AAAA first (SPEC §2).
+    auto resolves = rec.all<Resolve>();
+    ASSERT_EQ(resolves.size(), 2u);
+    EXPECT_EQ(resolves[0].family, Family::v6);
+    EXPECT_EQ(resolves[1].family, Family::v4);
+    auto qs = dns.queries();
+    ASSERT_GE(qs.size(), 2u);
+    EXPECT_EQ(qs[0].name, "dual.test");
+    expect_clean_trace(rec, r);
+    ::close(r.fd);
+}
+
+// A first, AAAA inside the Resolution Delay → IPv6 goes first anyway.
+TEST_F(PollDns, AFirstThenAaaaWithinResolutionDelayStartsIpv6) {
+    DnsServer dns;
+    LoopbackPair pair = bind_loopback_pair();
+    Listener v6(std::move(pair.v6));
+    Listener v4(std::move(pair.v4));
+    dns.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}, 100ms));
+    dns.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+
+    poll::Options o = options(dns);
+    o.config.resolution_delay = 1500ms;
+    poll::Result r = poll::connect("dual.test", pair.port, o);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    ASSERT_GE(r.report.attempts.size(), 1u);
+    EXPECT_EQ(r.report.attempts[0].remote, loopback_v6(pair.port));
+    EXPECT_GE(start_of(r, 0), 100ms);
+    EXPECT_LT(start_of(r, 0), 1500ms) << "the AAAA answer ends the wait";
+    EXPECT_EQ(r.report.remote, loopback_v6(pair.port));
+    expect_clean_trace(rec, r);
+    ::close(r.fd);
+}
+
+// A first, AAAA late → IPv4 starts when the Resolution Delay expires.
+TEST_F(PollDns, AFirstAndAaaaTooLateStartsIpv4AfterResolutionDelay) {
+    DnsServer dns;
+    LoopbackPair pair = bind_loopback_pair();
+    Listener v6(std::move(pair.v6));
+    Listener v4(std::move(pair.v4));
+    dns.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}, 1500ms));
+    dns.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+
+    poll::Options o = options(dns);
+    o.config.resolution_delay = 100ms;
+    poll::Result r = poll::connect("dual.test", pair.port, o);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, loopback_v4(pair.port));
+    ASSERT_EQ(r.report.attempts.size(), 1u);
+    EXPECT_GE(start_of(r, 0), 100ms);
+    EXPECT_LT(start_of(r, 0), 1500ms);
+    expect_clean_trace(rec, r);
+    ::close(r.fd);
+}
+
+// A negative AAAA ends the Resolution Delay at once.
+TEST_F(PollDns, NodataAaaaEndsTheResolutionDelay) {
+    DnsServer dns;
+    Listener v4(loopback_v4());
+    dns.set("v4only.test", Family::v6, DnsServer::Answer::nodata(100ms));
+    dns.set("v4only.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+
+    poll::Options o = options(dns);
+    o.config.resolution_delay = 1500ms;
+    poll::Result r = poll::connect("v4only.test", v4.endpoint().port(), o);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, v4.endpoint());
+    EXPECT_GE(start_of(r, 0), 100ms);
+    EXPECT_LT(start_of(r, 0), 1500ms);
+    ASSERT_EQ(r.report.errors.size(), 1u);
+    EXPECT_EQ(r.report.errors[0].stage, Stage::resolve);
+    EXPECT_EQ(r.report.errors[0].family, Family::v6);
+    EXPECT_EQ(r.report.errors[0].message(), "resolve AAAA: no data");
+    expect_clean_trace(rec, r);
+    ::close(r.fd);
+}
+
+// A silent AAAA cannot hold IPv4 back longer than the Resolution Delay, and
+// the race ends without waiting for it.
+TEST_F(PollDns, SilentAaaaDoesNotHoldTheRace) {
+    DnsServer dns;
+    Listener v4(loopback_v4());
+    dns.set("quiet6.test", Family::v6, DnsServer::Answer::silent());
+    dns.set("quiet6.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+
+    poll::Result r = poll::connect("quiet6.test", v4.endpoint().port(), options(dns));
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, v4.endpoint());
+    EXPECT_GE(start_of(r, 0), 50ms);
+    EXPECT_LT(r.report.finished - r.report.started, 1s);
+    expect_clean_trace(rec, r);
+    ::close(r.fd);
+}
+
+// SPEC §2: an address that arrives while an attempt is in flight waits for
+// the Next Connection Attempt Timer.
+TEST_F(PollDns, LateAAnswerWaitsForTheAttemptDelay) {
+    DnsServer dns;
+    LoopbackPair pair = bind_loopback_pair();
+    Blackhole v6(std::move(pair.v6));
+    Listener v4(std::move(pair.v4));
+    dns.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    dns.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}, 60ms));
+
+    poll::Result r = poll::connect("dual.test", pair.port, options(dns));
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, loopback_v4(pair.port));
+    ASSERT_EQ(r.report.attempts.size(), 2u);
+    auto gap = r.report.attempts[1].started - r.report.attempts[0].started;
+    EXPECT_GE(gap, 250ms);
+    EXPECT_LT(gap, 2s);
+    expect_clean_trace(rec, r);
+    ::close(r.fd);
+}
+
+TEST_F(PollDns, BothNodataFailsWithTheResolveErrors) {
+    DnsServer dns;
+    dns.set("empty.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("empty.test", Family::v4, DnsServer::Answer::nodata(20ms));
+    poll::Result r = poll::connect("empty.test", 443, options(dns));
+    EXPECT_EQ(r.report.outcome, Outcome::failed);
+    EXPECT_TRUE(r.status.ok());
+    ASSERT_EQ(r.report.errors.size(), 2u);
+    EXPECT_EQ(r.report.errors[0].family, Family::v6);
+    EXPECT_EQ(r.report.errors[1].family, Family::v4);
+    EXPECT_EQ(r.report.message, "multiple errors: resolve AAAA: no data, resolve A: no data");
+    EXPECT_TRUE(rec.all<OpenSocket>().empty());
+    expect_clean_trace(rec, r);
+}
+
+// NXDOMAIN (ARES_ENOTFOUND) is "no data" too.
+TEST_F(PollDns, NxdomainIsNoData) {
+    DnsServer dns;  // knows no names at all
+    poll::Result r = poll::connect("nosuch.test", 443, options(dns));
+    EXPECT_EQ(r.report.outcome, Outcome::failed);
+    ASSERT_EQ(r.report.errors.size(), 2u);
+    EXPECT_EQ(r.report.errors[0].message(), "resolve AAAA: no data");
+    EXPECT_EQ(r.report.errors[1].message(), "resolve A: no data");
+}
+
+// Any other failure carries c-ares' own text.
+TEST_F(PollDns, ServfailCarriesCaresText) {
+    DnsServer dns;
+    Listener v4(loopback_v4());
+    dns.set("broken6.test", Family::v6, DnsServer::Answer::servfail());
+    dns.set("broken6.test", Family::v4, DnsServer::Answer::with({loopback_v4()}, 30ms));
+    poll::Options o = options(dns);
+    o.dns.tries = 1;
+    poll::Result r = poll::connect("broken6.test", v4.endpoint().port(), o);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    ASSERT_EQ(r.report.errors.size(), 1u);
+    EXPECT_EQ(r.report.errors[0].stage, Stage::resolve);
+    // c-ares turns a SERVFAIL from its only server into "could not contact"
+    // (1.18) or passes it on as ARES_ESERVFAIL; either way its text is kept.
+    const std::string detail = r.report.errors[0].detail;
+    EXPECT_TRUE(detail == ares_strerror(ARES_ESERVFAIL) ||
+                detail == ares_strerror(ARES_ECONNREFUSED))
+        << detail;
+    EXPECT_EQ(r.report.errors[0].code, 0);
+    EXPECT_EQ(r.report.errors[0].message(), "resolve AAAA: " + detail);
+    expect_clean_trace(rec, r);
+    ::close(r.fd);
+}
+
+// c-ares' own per-query timeout and tries bound a silent server...
+TEST_F(PollDns, SilentServerTimesOutByCaresTries) {
+    DnsServer dns;
+    dns.set("void.test", Family::v6, DnsServer::Answer::silent());
+    dns.set("void.test", Family::v4, DnsServer::Answer::silent());
+    poll::Options o = options(dns);
+    o.dns.query_timeout = 100ms;
+    o.dns.tries = 2;  // 100 ms, then 200 ms
+    poll::Result r = poll::connect("void.test", 443, o);
+    EXPECT_EQ(r.report.outcome, Outcome::failed);
+    ASSERT_EQ(r.report.errors.size(), 2u);
+    for (const Error& e : r.report.errors) {
+        EXPECT_EQ(e.code, ETIMEDOUT);
+        EXPECT_EQ(e.detail, ares_strerror(ARES_ETIMEOUT));
+    }
+    auto took = r.report.finished - r.report.started;
+    EXPECT_GE(took, 300ms);
+    EXPECT_LT(took, 3s);
+    EXPECT_GE(dns.queries().size(), 4u) << "two tries per family";
+    expect_clean_trace(rec, r);
+}
+
+// ...and the total timeout bounds it whatever c-ares would do.
+TEST_F(PollDns, SilentServerTimesOutByTheTotalTimeout) {
+    DnsServer dns;
+    dns.set("void.test", Family::v6, DnsServer::Answer::silent());
+    dns.set("void.test", Family::v4, DnsServer::Answer::silent());
+    poll::Options o = options(dns);
+    o.dns.query_timeout = 10s;
+    o.dns.total_timeout = 300ms;
+    poll::Result r = poll::connect("void.test", 443, o);
+    EXPECT_EQ(r.report.outcome, Outcome::failed);
+    ASSERT_EQ(r.report.errors.size(), 2u);
+    for (const Error& e : r.report.errors) {
+        EXPECT_EQ(e.code, ETIMEDOUT);
+        EXPECT_EQ(e.detail, "no answer within 300 ms");
+    }
+    auto took = r.report.finished - r.report.started;
+    EXPECT_GE(took, 300ms);
+    EXPECT_LT(took, 3s);
+    expect_clean_trace(rec, r);
+}
+
+TEST_F(PollDns, DefaultDnsOptionsAreBoundedByFiveSeconds) {
+    poll::DnsOptions d;
+    EXPECT_LE(d.total_timeout, 5s);
+    // c-ares doubles the timeout on each retry: the sum of the tries fits too.
+    auto sum = Duration::zero();
+    for (int i = 0; i < d.tries; ++i) sum += d.query_timeout * (1 << i);
+    EXPECT_LE(sum, 5s);
+}
+
+TEST_F(PollDns, CancelDuringResolution) {
+    DnsServer dns;
+    dns.set("void.test", Family::v6, DnsServer::Answer::silent());
+    dns.set("void.test", Family::v4, DnsServer::Answer::silent());
+    int p[2];
+    ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+    Fd rd(p[0]), wr(p[1]);
+    poll::Options o = options(dns);
+    o.cancel_fd = rd.get();
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(100ms);
+        [[maybe_unused]] auto n = ::write(wr.get(), "x", 1);
+    });
+    poll::Result r = poll::connect("void.test", 443, o);
+    canceller.join();
+    EXPECT_EQ(r.report.outcome, Outcome::cancelled);
+    EXPECT_LT(r.report.finished - r.report.started, 3s);
+    expect_clean_trace(rec, r);
+}
+
+}  // namespace
+}  // namespace eyeballs::test

@@ -1,0 +1,153 @@
+// eyeballs integration-test support: the two-host topology (see netns.hpp).
+#include "netns.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+#include "eyeballs/posix.hpp"
+
+namespace eyeballs::test {
+namespace {
+
+int index(Family f) { return f == Family::v6 ? 0 : 1; }
+
+bool quiet(const std::string& command) {
+    return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+// An RFC 5737 /24 with no address of this host in it.
+std::string free_v4_net() {
+    for (const char* net : {"198.51.100", "203.0.113", "192.0.2"}) {
+        Endpoint probe = *Endpoint::parse_address(std::string(net) + ".1", 0);
+        int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_storage ss;
+        socklen_t len = to_sockaddr(probe, ss);
+        bool local = ::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+        ::close(fd);
+        // Also refuse a network some route already covers more specifically
+        // than the default route (e.g. the VM's own 192.0.2.0/24 on eth0).
+        if (!local && !quiet("ip -4 route show " + std::string(net) + ".0/24 | grep -q .") &&
+            !quiet("ip -4 addr show | grep -q 'inet " + std::string(net) + ".'")) {
+            return net;
+        }
+    }
+    throw std::runtime_error("netns: every RFC 5737 network is in use on this host");
+}
+
+}  // namespace
+
+std::string TwoHostTopology::unavailable_reason() {
+    if (::geteuid() != 0) return "needs root (network namespaces and veth); run as root or in CI";
+    if (!quiet("ip -V")) return "needs iproute2's `ip` command";
+    std::string ns = "eyeballs-probe-" + std::to_string(::getpid());
+    if (!quiet("ip netns add " + ns)) return "`ip netns add` fails here (no CAP_SYS_ADMIN?)";
+    quiet("ip netns del " + ns);
+    return {};
+}
+
+TwoHostTopology::TwoHostTopology() {
+    static std::atomic<int> counter{0};
+    std::string id = std::to_string(::getpid() % 100000) + "x" + std::to_string(counter++);
+    ns_ = "eyeballs-test-" + id;
+    // Interface names: at most 15 characters.
+    if_host_[0] = "eb6h" + id;
+    if_server_[0] = "eb6s" + id;
+    if_host_[1] = "eb4h" + id;
+    if_server_[1] = "eb4s" + id;
+    v4_net_ = free_v4_net();
+    try {
+        run("ip netns add " + ns_);
+        run("ip -n " + ns_ + " link set lo up");
+        for (int i = 0; i < 2; ++i) {
+            run("ip link add " + if_host_[i] + " type veth peer name " + if_server_[i]);
+            run("ip link set " + if_server_[i] + " netns " + ns_);
+        }
+        run("ip addr add 2001:db8:e6::1/64 dev " + if_host_[0] + " nodad");
+        run("ip -n " + ns_ + " addr add 2001:db8:e6::2/64 dev " + if_server_[0] + " nodad");
+        run("ip addr add " + v4_net_ + ".1/24 dev " + if_host_[1]);
+        run("ip -n " + ns_ + " addr add " + v4_net_ + ".2/24 dev " + if_server_[1]);
+        for (int i = 0; i < 2; ++i) {
+            run("ip link set " + if_host_[i] + " up");
+            run("ip -n " + ns_ + " link set " + if_server_[i] + " up");
+        }
+    } catch (...) {
+        cleanup();
+        throw;
+    }
+}
+
+TwoHostTopology::~TwoHostTopology() { cleanup(); }
+
+void TwoHostTopology::cleanup() noexcept {
+    if (unreachable_[0]) quiet("ip -6 route del unreachable 2001:db8:e6::2/128");
+    if (unreachable_[1]) quiet("ip -4 route del unreachable " + v4_net_ + ".2/32");
+    for (const std::string& i : if_host_) {
+        if (!i.empty()) quiet("ip link del " + i);
+    }
+    if (!ns_.empty()) quiet("ip netns del " + ns_);
+}
+
+void TwoHostTopology::run(const std::string& command) {
+    std::string full = command + " 2>&1";
+    if (std::system((full + " >/dev/null").c_str()) != 0) {
+        throw std::runtime_error("netns: `" + command + "` failed");
+    }
+}
+
+Endpoint TwoHostTopology::server(Family family, std::uint16_t port) const {
+    return *Endpoint::parse_address(family == Family::v6 ? "2001:db8:e6::2" : v4_net_ + ".2",
+                                    port);
+}
+
+Endpoint TwoHostTopology::client(Family family) const {
+    return *Endpoint::parse_address(family == Family::v6 ? "2001:db8:e6::1" : v4_net_ + ".1",
+                                    0);
+}
+
+Fd TwoHostTopology::listen_in_server(const Endpoint& at, int backlog) {
+    Fd home(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+    Fd there(::open(("/run/netns/" + ns_).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!home || !there) throw std::runtime_error("netns: cannot open namespace files");
+    if (::setns(there.get(), CLONE_NEWNET) != 0) {
+        throw std::runtime_error(std::string("netns: setns: ") + std::strerror(errno));
+    }
+    Fd sock;
+    std::string error;
+    try {
+        sock = bind_tcp(at);
+        if (::listen(sock.get(), backlog) != 0) error = std::strerror(errno);
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    if (::setns(home.get(), CLONE_NEWNET) != 0) std::abort();  // cannot continue elsewhere
+    if (!error.empty()) throw std::runtime_error("netns: listen in server: " + error);
+    return sock;
+}
+
+void TwoHostTopology::blackhole(Family family) {
+    if (family == Family::v6) {
+        run("ip -n " + ns_ + " -6 route add blackhole 2001:db8:e6::1/128");
+    } else {
+        run("ip -n " + ns_ + " -4 route add blackhole " + v4_net_ + ".1/32");
+    }
+}
+
+void TwoHostTopology::unreachable(Family family) {
+    if (family == Family::v6) {
+        run("ip -6 route add unreachable 2001:db8:e6::2/128");
+    } else {
+        run("ip -4 route add unreachable " + v4_net_ + ".2/32");
+    }
+    unreachable_[index(family)] = true;
+}
+
+}  // namespace eyeballs::test

@@ -1,0 +1,59 @@
+// eyeballs integration-test support (root only): a real two-host topology.
+//
+// A second network namespace, the "server host", joined to the test's own
+// namespace by two veth pairs, one per family, so each path can be broken on
+// its own:
+//
+//     this host                              server host (netns)
+//     2001:db8:e6::1/64  ── veth (IPv6) ──   2001:db8:e6::2/64
+//     <net>.1/24         ── veth (IPv4) ──   <net>.2/24
+//
+// <net> is an RFC 5737 network not already used on this host. Listening
+// sockets are created inside the server namespace with listen_in_server().
+// Breaking a path:
+//   blackhole(f)    the server host drops its replies (a blackhole route back
+//                   to us): our SYNs go out, nothing comes back.
+//   unreachable(f)  our route to the server is "unreachable": connect(2)
+//                   fails at once with EHOSTUNREACH (or ENETUNREACH).
+// Everything is removed by the destructor. Needs CAP_NET_ADMIN and `ip`;
+// unavailable_reason() says why it cannot run, for GTEST_SKIP.
+#pragma once
+
+#include <string>
+
+#include "support.hpp"
+
+namespace eyeballs::test {
+
+class TwoHostTopology {
+public:
+    /// Empty when the topology can be built here; otherwise why not.
+    static std::string unavailable_reason();
+
+    TwoHostTopology();  // throws std::runtime_error naming the failing command
+    ~TwoHostTopology();
+    TwoHostTopology(const TwoHostTopology&) = delete;
+    TwoHostTopology& operator=(const TwoHostTopology&) = delete;
+
+    /// The server host's address of a family, with a port.
+    Endpoint server(Family family, std::uint16_t port) const;
+    /// Our own address on that path.
+    Endpoint client(Family family) const;
+
+    /// A listening TCP socket inside the server namespace.
+    Fd listen_in_server(const Endpoint& at, int backlog = 64);
+
+    void blackhole(Family family);
+    void unreachable(Family family);
+
+private:
+    void run(const std::string& command);
+    void cleanup() noexcept;
+    std::string ns_;
+    std::string if_host_[2];
+    std::string if_server_[2];
+    std::string v4_net_;  // "198.51.100"
+    bool unreachable_[2] = {false, false};
+};
+
+}  // namespace eyeballs::test
