@@ -166,8 +166,12 @@ private:
 
 /// Races the addresses of `host`: a literal IPv4/IPv6 address is raced alone
 /// with no DNS; a name is resolved with one evdns_getaddrinfo() per family
-/// (AAAA and A at once, SPEC §2). NODATA and NXDOMAIN count as "no data";
-/// other resolver failures are recorded with evutil_gai_strerror()'s text.
+/// (AAAA and A at once, SPEC §2). EVUTIL_EAI_NODATA and EVUTIL_EAI_NONAME
+/// (NXDOMAIN) count as "no data"; other resolver failures are recorded with
+/// evutil_gai_strerror()'s text. Note that libevent 2.1 reports an empty
+/// answer (NOERROR without records) as EVUTIL_EAI_FAIL, like a timeout or
+/// SERVFAIL, so it is recorded as "non-recoverable failure in name
+/// resolution"; the race treats every negative answer alike (SPEC §2).
 Handle connect(event_base* base, std::string_view host, std::uint16_t port,
                const Options& options, Callback callback);
 
