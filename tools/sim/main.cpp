@@ -5,6 +5,7 @@
 // Exit status: 0 the race finished (whatever its outcome); 2 bad usage or a bad
 // scenario ("FILE:LINE: message" on stderr); 3 the race can never finish (the
 // trace so far is printed, then a message on stderr).
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -63,6 +64,11 @@ int main(int argc, char** argv) {
     if (file == "-") {
         text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     } else {
+        std::error_code ec;
+        if (std::filesystem::is_directory(file, ec)) {
+            std::cerr << "eyeballs-sim: cannot read " << file << ": it is a directory\n";
+            return 2;
+        }
         std::ifstream in(file, std::ios::binary);
         if (!in) {
             std::cerr << "eyeballs-sim: cannot read " << file << '\n';

@@ -480,7 +480,7 @@ int RunResult::exit_status() const noexcept {
         case End::finished: return 0;
         case End::never_ends: return 3;
         case End::start_failed: return 2;
-        case End::runaway: return 4;
+        case End::broken: return 4;
     }
     return 4;
 }
@@ -545,7 +545,7 @@ public:
                 drain();
                 if (actions_ == before && machine_.next_timeout() == deadline) {
                     if (++idle_timeouts > 1000) {
-                        result.end = RunResult::End::runaway;
+                        result.end = RunResult::End::broken;
                         result.message = "the machine keeps asking for a timer at " +
                                          format_trace_ms(*deadline - sim_origin()) +
                                          " ms that does nothing";
@@ -565,6 +565,30 @@ public:
         }
         result.end = RunResult::End::finished;
         result.report = machine_.report();
+        // Rule 10: late events (a result for a closed attempt, a cancel after the
+        // end, ...) must change nothing. Deliver what is left and let any action
+        // that comes out show in the trace, after the report, where it is an error.
+        const std::size_t before = actions_;
+        for (int timers = 0; !queue_.empty() || (machine_.next_timeout() && timers < 100);) {
+            const std::optional<TimePoint> deadline = machine_.next_timeout();
+            if (!queue_.empty() && (!deadline || queue_.front().at <= *deadline)) {
+                std::pop_heap(queue_.begin(), queue_.end(), Later{});
+                const Event ev = queue_.back();
+                queue_.pop_back();
+                now_ = std::max(now_, ev.at);
+                deliver(ev);
+            } else {
+                now_ = std::max(now_, *deadline);
+                machine_.handle_timeout(now_);
+                ++timers;
+            }
+            drain();
+        }
+        if (actions_ != before) {
+            result.end = RunResult::End::broken;
+            result.message = std::to_string(actions_ - before) +
+                             " action(s) came out after the report";
+        }
         return finish(result);
     }
 
@@ -680,7 +704,7 @@ SimOutput simulate(const Scenario& scenario, TraceWriter::Format format, bool ve
         case RunResult::End::start_failed:
             err << scenario.file << ":0: " << result.run.message << '\n';
             break;
-        case RunResult::End::runaway:
+        case RunResult::End::broken:
             err << scenario.file << ": internal error: " << result.run.message << '\n';
             break;
     }

@@ -99,23 +99,26 @@ struct RunResult {
         finished,      ///< a Report came out (exit 0)
         never_ends,    ///< no event and no timer left, not finished (exit 3)
         start_failed,  ///< the machine refused to start (exit 2)
-        runaway,       ///< the machine kept asking for timers that changed nothing
+        broken,        ///< the machine broke a rule: an action after the report, or
+                       ///< a timer that never stops asking and changes nothing (exit 4)
     };
     End end = End::finished;
     TimePoint last_time{};  ///< virtual time when the run stopped
-    std::string message;    ///< start_failed / runaway / never_ends: what happened
+    std::string message;    ///< start_failed / broken / never_ends: what happened
     std::uint32_t attempts_started = 0;
     std::uint32_t attempts_in_flight = 0;
     std::optional<RaceReport> report;  ///< finished only
 
-    /// 0, 3 or 2 (start_failed) / 4 (runaway), the tool's exit status.
+    /// The tool's exit status: 0 finished, 3 never ends, 2 start failed, 4 broken.
     int exit_status() const noexcept;
 };
 
 /// Plays `scenario` against a fresh RaceMachine. Every action drained from the
 /// machine is passed to `observer` (if set) with the virtual time it happened at.
 /// OpenSocket and Bind are answered at once from the `open`/`bind` lines;
-/// Connect schedules its result from the `connect` line.
+/// Connect schedules its result from the `connect` line. After the report, the
+/// events left are still delivered (SPEC §1 rule 10): any action they cause is
+/// passed to `observer` too, and the run ends as `broken`.
 RunResult run_scenario(const Scenario& scenario, const ActionObserver& observer = {});
 
 /// What eyeballs-sim prints for a scenario, without any I/O.
