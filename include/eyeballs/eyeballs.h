@@ -1,0 +1,493 @@
+/* eyeballs — the C API (C99) over the sans-I/O RaceMachine.
+ *
+ * Happy Eyeballs (RFC 8305) as a state machine you drive from C, or from any
+ * language with a C FFI. The machine never reads a clock, never touches a
+ * socket and never starts a thread: every input carries `now_ns`, a time on a
+ * monotonic clock you own (nanoseconds, any origin — CLOCK_MONOTONIC is the
+ * natural choice, see eyeballs_monotonic_ns()), and every output is an action
+ * you perform. It behaves exactly as the C++ class eyeballs::RaceMachine
+ * (eyeballs/race_machine.hpp), which it wraps; SPEC.md is the contract.
+ *
+ * The run loop:
+ *   1. Mutate: eyeballs_machine_start() (you have the addresses) or
+ *      eyeballs_machine_start_resolving() (DNS mode), or feed one input with an
+ *      eyeballs_machine_handle_*() call, or eyeballs_machine_cancel().
+ *   2. Drain: call eyeballs_machine_poll_action() until it returns 0, and
+ *      perform each action:
+ *        RESOLVE      ask DNS for AAAA (family V6) or A (V4); answer later with
+ *                     eyeballs_machine_handle_resolved / _handle_resolve_failed.
+ *        OPEN_SOCKET  create a non-blocking TCP socket of remote.family; answer
+ *                     AT ONCE with eyeballs_machine_handle_opened (0 or errno).
+ *        BIND         bind the attempt's socket to `local`; answer AT ONCE with
+ *                     eyeballs_machine_handle_bound (0 or errno).
+ *        CONNECT      start connect() to `remote`; answer when it completes
+ *                     with _handle_connected or _handle_connect_failed(errno).
+ *        CLOSE        close the attempt's socket (exactly once per opened
+ *                     socket that failed, lost or was cancelled).
+ *        REPORT       the race is over; the last action. When connected, the
+ *                     winner's socket is yours. eyeballs_machine_report() has
+ *                     the summary, every error and every attempt.
+ *      Answering OPEN_SOCKET and BIND while draining is allowed and expected:
+ *      the answer queues the next actions, which the same drain loop picks up.
+ *   3. Arm one timer at eyeballs_machine_next_timeout() (fire at once if it is
+ *      already due).
+ *   4. Wait for I/O or the timer (poll(2), epoll, your loop's timers...).
+ *   5. Feed what happened: I/O results first, then
+ *      eyeballs_machine_handle_timeout(now) if the timer is due. Go to 2.
+ *
+ * Errors. Functions that can be misused return an eyeballs_status: EYEBALLS_OK
+ * (0) or a code saying what kind of misuse, with a message. Network failures
+ * are never errors of the API: they are inputs (handle_connect_failed, ...)
+ * and, at the end, the report. A result for an unknown or finished attempt, a
+ * timer after the end, or time going backwards is ignored, exactly as in C++.
+ *
+ * Memory and threads. The machine is an opaque object you create and free; it
+ * copies every endpoint and string it is given. Pointers it hands out (the
+ * message of the last error, strings in a report) live as long as the function
+ * that returned them says. One machine must not be used from two threads at
+ * once; distinct machines are independent. No function throws (C++ exceptions
+ * never cross this API) and none calls abort() on bad input.
+ *
+ * Link with the eyeballs library (CMake: eyeballs::core; pkg-config: eyeballs).
+ * It is written in C++, so a C program linking the static library also needs
+ * the C++ runtime (pkg-config's `eyeballs.pc` and CMake add it for you).
+ */
+#ifndef EYEBALLS_EYEBALLS_H
+#define EYEBALLS_EYEBALLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* EYEBALLS_VERSION_MAJOR/MINOR/PATCH and EYEBALLS_VERSION_STRING: the version
+ * of the headers. Plain macros, valid C and C++. */
+#include "eyeballs/version.hpp"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Values ------------------------------------------------------------- */
+
+/* What a call returns. Every non-OK value comes with a message: from
+ * eyeballs_machine_last_error() for calls on a machine, or in the caller's
+ * message buffer for eyeballs_machine_new() and eyeballs_endpoint_parse(). */
+typedef enum eyeballs_status {
+    EYEBALLS_OK = 0,
+    /* A NULL pointer where one is required, an enum value out of range, an
+     * endpoint with a bad family, an empty address list, an index past the
+     * end, text that does not parse. Nothing was changed. */
+    EYEBALLS_ERR_ARGUMENT = 1,
+    /* The configuration breaks a rule (attempt delay outside 10 ms … 2 s,
+     * ...); the message names the setting and the rule. */
+    EYEBALLS_ERR_CONFIG = 2,
+    /* The call does not fit the machine's state: start twice, start after
+     * cancel, read a report's errors before taking the report. */
+    EYEBALLS_ERR_STATE = 3,
+    /* Memory ran out. The machine is unchanged or, for an input, may have
+     * taken it only in part; free it. */
+    EYEBALLS_ERR_NO_MEMORY = 4,
+    /* An unexpected failure inside the library (a bug); the message says
+     * what. Please report it. */
+    EYEBALLS_ERR_INTERNAL = 5
+} eyeballs_status;
+
+/* Address families. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is V6. */
+enum {
+    EYEBALLS_FAMILY_V6 = 0, /* IPv6; DNS record AAAA */
+    EYEBALLS_FAMILY_V4 = 1  /* IPv4; DNS record A */
+};
+
+/* How a race ended (eyeballs_report.outcome, REPORT actions). */
+enum {
+    EYEBALLS_OUTCOME_CONNECTED = 0,
+    EYEBALLS_OUTCOME_FAILED = 1,
+    EYEBALLS_OUTCOME_CANCELLED = 2
+};
+
+/* Where in a race an error happened (eyeballs_error.stage; SPEC §3). */
+enum {
+    EYEBALLS_STAGE_RESOLVE = 0,
+    EYEBALLS_STAGE_OPEN = 1,
+    EYEBALLS_STAGE_BIND = 2,
+    EYEBALLS_STAGE_CONNECT = 3,
+    EYEBALLS_STAGE_TIMEOUT = 4
+};
+
+/* The kinds of eyeballs_action (see the run loop above). */
+enum {
+    EYEBALLS_ACTION_RESOLVE = 1,
+    EYEBALLS_ACTION_OPEN_SOCKET = 2,
+    EYEBALLS_ACTION_BIND = 3,
+    EYEBALLS_ACTION_CONNECT = 4,
+    EYEBALLS_ACTION_CLOSE = 5,
+    EYEBALLS_ACTION_REPORT = 6
+};
+
+/* What became of one attempt (eyeballs_attempt.state). */
+enum {
+    EYEBALLS_ATTEMPT_IN_FLIGHT = 0,
+    EYEBALLS_ATTEMPT_CONNECTED = 1, /* the winner */
+    EYEBALLS_ATTEMPT_FAILED = 2,    /* open, bind, connect or timeout error */
+    EYEBALLS_ATTEMPT_CLOSED = 3     /* closed by the end of the race */
+};
+
+/* eyeballs_config.interleave. */
+enum {
+    EYEBALLS_INTERLEAVE_AUTO = -1, /* on when racing, off when sequential */
+    EYEBALLS_INTERLEAVE_OFF = 0,
+    EYEBALLS_INTERLEAVE_ON = 1
+};
+
+/* "No value" for the optional durations of eyeballs_config. */
+#define EYEBALLS_NONE INT64_C(-1)
+
+/* A buffer of this many bytes holds any endpoint's text with its NUL
+ * ("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535" is 47 characters). */
+#define EYEBALLS_ENDPOINT_TEXT_SIZE 64
+
+/* An IP endpoint: family, address bytes in network order (IPv4 uses the first
+ * 4 of 16), port in host order. Zone ids are not supported by the text forms;
+ * `scope_id` carries a kernel-provided one and stays 0 from parsing. */
+typedef struct eyeballs_endpoint {
+    int family; /* EYEBALLS_FAMILY_V6 or EYEBALLS_FAMILY_V4 */
+    uint16_t port;
+    uint32_t scope_id;
+    uint8_t address[16];
+} eyeballs_endpoint;
+
+/* Everything a race can be told (SPEC §1, §2). Always start from
+ * eyeballs_config_init(), which sets RFC 8305's defaults, then change fields:
+ * later versions may add fields, and init keeps them at their defaults.
+ * Durations are nanoseconds. */
+typedef struct eyeballs_config {
+    /* Connection Attempt Delay (RFC 8305 §5), 10 ms … 2 s. Default 250 ms.
+     * EYEBALLS_NONE = sequential mode: one attempt at a time. */
+    int64_t attempt_delay_ns;
+    /* Resolution Delay (RFC 8305 §3), DNS mode only, 0 … 2 s. Default 50 ms. */
+    int64_t resolution_delay_ns;
+    /* No attempt starts within this of the previous start, 0 … 100 ms.
+     * Default 10 ms (RFC 8305 §5's floor; below it departs from the RFC). */
+    int64_t min_start_gap_ns;
+    /* Fails an attempt with ETIMEDOUT this long after it starts; > 0.
+     * Default EYEBALLS_NONE. */
+    int64_t attempt_timeout_ns;
+    /* Ends the race (failed, ETIMEDOUT) this long after it starts; > 0.
+     * Default EYEBALLS_NONE. */
+    int64_t overall_timeout_ns;
+    /* First Address Family Count (RFC 8305 §4), >= 1. Default 1. */
+    uint32_t family_count;
+    /* EYEBALLS_INTERLEAVE_AUTO (default), _OFF or _ON. */
+    int interleave;
+    /* Local bind candidates (aiohappyeyeballs `local_addr_infos`): each
+     * attempt binds to the first of its own family that works. Copied by
+     * eyeballs_machine_new(); NULL with local_count 0 (default) for none. */
+    const eyeballs_endpoint* local;
+    size_t local_count;
+} eyeballs_config;
+
+/* One action to perform. Which fields mean something depends on `kind`;
+ * the others are zero. */
+typedef struct eyeballs_action {
+    int kind; /* EYEBALLS_ACTION_* */
+    /* OPEN_SOCKET, BIND, CONNECT, CLOSE: the attempt (numbered from 1 in start
+     * order). REPORT: the winning attempt when connected, else 0. */
+    uint32_t attempt;
+    /* RESOLVE: the family to ask for. OPEN_SOCKET, CONNECT, and REPORT when
+     * connected: remote.family. */
+    int family;
+    /* REPORT: EYEBALLS_OUTCOME_*. */
+    int outcome;
+    /* OPEN_SOCKET, CONNECT, and REPORT when connected: 1, and `remote` is the
+     * address to connect to / the winner's. */
+    int has_remote;
+    eyeballs_endpoint remote;
+    /* BIND: 1, `local` is the address to bind. CONNECT: 1 when the socket was
+     * bound, `local` is that address. */
+    int has_local;
+    eyeballs_endpoint local;
+} eyeballs_action;
+
+/* The race's result, from eyeballs_machine_report(). */
+typedef struct eyeballs_report {
+    /* 1 once the REPORT action was queued; before that the report is the state
+     * so far with outcome FAILED and message "the race has not finished". */
+    int finished;
+    int outcome; /* EYEBALLS_OUTCOME_* */
+    /* Connected: the winning attempt, its remote and, when it was bound, its
+     * local address. */
+    uint32_t winner;
+    int has_remote;
+    eyeballs_endpoint remote;
+    int has_local;
+    eyeballs_endpoint local;
+    /* Failed: the errno every attempt error shares, or 0 when they differ
+     * (ETIMEDOUT after an overall timeout); cancelled: ECANCELED; connected: 0. */
+    int code;
+    /* Failed: the single error's text, or "multiple errors: a, b, ...", or
+     * "overall timeout after N ms"; cancelled: "cancelled by the caller";
+     * connected: "". Valid until the next eyeballs_machine_report() call on
+     * the machine or eyeballs_machine_free(). */
+    const char* message;
+    int overall_timeout; /* 1 when the overall timeout ended the race */
+    /* How many errors and attempts eyeballs_machine_report_error() and
+     * eyeballs_machine_report_attempt() can read from this snapshot. */
+    size_t error_count;
+    size_t attempt_count;
+    /* When the race started and finished (or, unfinished, the latest input),
+     * on the caller's clock. */
+    int64_t started_ns;
+    int64_t finished_ns;
+} eyeballs_report;
+
+/* One recorded error (SPEC §3): negative DNS answers first in arrival order,
+ * then per attempt in start order its bind errors, then its open, connect or
+ * timeout error. Strings live as long as the report snapshot they came from. */
+typedef struct eyeballs_error {
+    int stage;        /* EYEBALLS_STAGE_* */
+    uint32_t attempt; /* the attempt number; 0 for a resolve error */
+    int has_family;   /* resolve errors: 1, `family` is the DNS family */
+    int family;
+    int has_remote; /* attempt errors: 1, `remote` is the attempt's remote */
+    eyeballs_endpoint remote;
+    int has_local; /* bind errors: 1, `local` is the address that failed */
+    eyeballs_endpoint local;
+    int code;               /* the errno value; 0 = none */
+    const char* errno_name; /* "ECONNREFUSED", or NULL when code is 0 or has no name */
+    const char* detail;     /* the resolver's text, the timeout's length, or "" */
+    const char* message;    /* one line: "connect to 192.0.2.1:443: ECONNREFUSED" */
+} eyeballs_error;
+
+/* What happened to one attempt, in start order. */
+typedef struct eyeballs_attempt {
+    uint32_t attempt; /* its number, from 1 */
+    int state;        /* EYEBALLS_ATTEMPT_* */
+    eyeballs_endpoint remote;
+    int has_local; /* 1 when it bound `local` */
+    eyeballs_endpoint local;
+    int64_t started_ns;
+    int has_ended; /* 1 once it connected, failed or was closed: `ended_ns` */
+    int64_t ended_ns;
+} eyeballs_attempt;
+
+/* The machine: opaque, created by eyeballs_machine_new(). */
+typedef struct eyeballs_machine eyeballs_machine;
+
+/* ---- Configuration and lifetime ------------------------------------------ */
+
+/* Sets every field to RFC 8305's defaults (see eyeballs_config). Does nothing
+ * when `config` is NULL. */
+void eyeballs_config_init(eyeballs_config* config);
+
+/* Creates a machine for one race. `config` NULL means the defaults. The
+ * configuration is checked here with the rules of SPEC §1-§2, and the local
+ * candidates are copied.
+ * On success stores the machine in *out and returns EYEBALLS_OK; free it with
+ * eyeballs_machine_free(). On failure stores NULL in *out (when `out` is not
+ * NULL), writes the message into `message` (at most message_size bytes,
+ * always NUL-terminated, truncated if needed; pass NULL/0 to skip) and returns
+ *   EYEBALLS_ERR_ARGUMENT   `out` is NULL, `interleave` is out of range, a local
+ *                           candidate has a bad family, or `local` is NULL
+ *                           with local_count > 0;
+ *   EYEBALLS_ERR_CONFIG     a rule is broken, e.g. "attempt-delay 5 ms is
+ *                           outside 10 ms … 2 s (RFC 8305 §5)";
+ *   EYEBALLS_ERR_NO_MEMORY. */
+eyeballs_status eyeballs_machine_new(const eyeballs_config* config, eyeballs_machine** out,
+                                     char* message, size_t message_size);
+
+/* Frees the machine and everything it handed out (report strings, the last
+ * error). NULL is ignored. It closes no socket: sockets belong to the caller,
+ * so close those still in flight first (eyeballs_machine_cancel() and drain
+ * gives a CLOSE for each). */
+void eyeballs_machine_free(eyeballs_machine* machine);
+
+/* The message of the most recent call on `machine` that returned an error, or
+ * "" when none has. Valid until the next call on the machine that fails, or
+ * eyeballs_machine_free(). Returns "" for NULL. */
+const char* eyeballs_machine_last_error(const eyeballs_machine* machine);
+
+/* ---- Commands: start the race (once) or cancel it ------------------------ */
+
+/* Addresses mode (SPEC §1): races these remotes (ports set), in this order,
+ * interleaved by family as the configuration says. The endpoints are copied.
+ * Actions that may follow at once: OPEN_SOCKET for attempt 1.
+ * Fails, changing nothing, with
+ *   EYEBALLS_ERR_ARGUMENT   `machine` NULL, `remotes` NULL or count 0 ("no
+ *                           addresses to race: the address list is empty"),
+ *                           an endpoint with a bad family;
+ *   EYEBALLS_ERR_STATE      the race has already started, finished or been
+ *                           cancelled. */
+eyeballs_status eyeballs_machine_start(eyeballs_machine* machine, int64_t now_ns,
+                                       const eyeballs_endpoint* remotes, size_t count);
+
+/* DNS mode (SPEC §2): the actions that follow are RESOLVE V6 (AAAA), then
+ * RESOLVE V4 (A). Answer each family once, in any order, with
+ * eyeballs_machine_handle_resolved() or eyeballs_machine_handle_resolve_failed().
+ * Fails like eyeballs_machine_start() (ERR_ARGUMENT for NULL, ERR_STATE). */
+eyeballs_status eyeballs_machine_start_resolving(eyeballs_machine* machine, int64_t now_ns);
+
+/* Ends the race at once. Actions that follow: CLOSE for every socket in
+ * flight, then REPORT cancelled (also before start: then only the REPORT).
+ * Ignored (EYEBALLS_OK) after the race has finished. Fails only with
+ * EYEBALLS_ERR_ARGUMENT for a NULL machine. */
+eyeballs_status eyeballs_machine_cancel(eyeballs_machine* machine, int64_t now_ns);
+
+/* ---- Inputs: what happened ---------------------------------------------- */
+/* Each returns EYEBALLS_OK, also when the input is ignored (a late, duplicate
+ * or unknown event, SPEC §1 rule 10); EYEBALLS_ERR_ARGUMENT only for a NULL
+ * machine or a bad family/endpoint, in which case nothing is fed; and
+ * EYEBALLS_ERR_NO_MEMORY if an allocation failed. */
+
+/* A positive DNS answer for `family` (SPEC §2). Addresses of the other family
+ * are ignored; an empty answer (count 0) counts as "no data". Copied.
+ * Actions that may follow: OPEN_SOCKET (at once, or after the resolution
+ * delay / attempt delay — see next_timeout), or REPORT failed when this was
+ * the last outstanding answer and nothing is left to try. */
+eyeballs_status eyeballs_machine_handle_resolved(eyeballs_machine* machine, int64_t now_ns,
+                                                 int family, const eyeballs_endpoint* addresses,
+                                                 size_t count);
+
+/* A negative DNS answer for `family`: `code` 0 and `detail` NULL or "" mean
+ * "no data"; otherwise an errno value and/or the resolver's text (copied).
+ * Actions that may follow: OPEN_SOCKET (a negative AAAA ends the resolution
+ * delay), or REPORT failed with the resolve errors when both families failed. */
+eyeballs_status eyeballs_machine_handle_resolve_failed(eyeballs_machine* machine, int64_t now_ns,
+                                                       int family, int code, const char* detail);
+
+/* The answer to OPEN_SOCKET: 0, or the errno of the failed socket creation
+ * (the socket was then never opened and gets no CLOSE). Actions that may
+ * follow: BIND or CONNECT for this attempt; on failure OPEN_SOCKET for the
+ * next candidate (fail fast, at the 10 ms floor) or REPORT failed. */
+eyeballs_status eyeballs_machine_handle_opened(eyeballs_machine* machine, int64_t now_ns,
+                                               uint32_t attempt, int code);
+
+/* The answer to BIND: 0, or the errno of the failed bind (recorded; the next
+ * local candidate of the family is tried). Actions that may follow: CONNECT;
+ * BIND with the next local candidate; or, when every candidate failed, CLOSE
+ * for this attempt and what a failure brings (OPEN_SOCKET, REPORT). */
+eyeballs_status eyeballs_machine_handle_bound(eyeballs_machine* machine, int64_t now_ns,
+                                              uint32_t attempt, int code);
+
+/* The attempt's connect completed. Actions that follow: CLOSE for every other
+ * attempt in flight, then REPORT connected; the socket is now yours. A success
+ * after the race ended is ignored, and that socket was already given a CLOSE. */
+eyeballs_status eyeballs_machine_handle_connected(eyeballs_machine* machine, int64_t now_ns,
+                                                  uint32_t attempt);
+
+/* The attempt's connect failed with errno `code` (ECONNREFUSED, ...). Actions
+ * that may follow: CLOSE for this attempt, OPEN_SOCKET for the next candidate
+ * (fail fast when it was the newest attempt), REPORT failed when it was the
+ * last hope. */
+eyeballs_status eyeballs_machine_handle_connect_failed(eyeballs_machine* machine, int64_t now_ns,
+                                                       uint32_t attempt, int code);
+
+/* Fires whatever timers are due at `now_ns`, in SPEC §1 rule 8's order:
+ * overall timeout, attempt timeouts (in attempt order), resolution delay, next
+ * attempt. May be called early, late or twice: it does what is due. Actions
+ * that may follow: OPEN_SOCKET; CLOSE for attempts that timed out; CLOSE for
+ * everything and REPORT failed on the overall timeout. */
+eyeballs_status eyeballs_machine_handle_timeout(eyeballs_machine* machine, int64_t now_ns);
+
+/* ---- Outputs -------------------------------------------------------------- */
+
+/* Takes the next action: returns 1 and fills *action, or returns 0 when there
+ * is none for now (or `machine` or `action` is NULL). After the REPORT action
+ * it always returns 0. */
+int eyeballs_machine_poll_action(eyeballs_machine* machine, eyeballs_action* action);
+
+/* The one deadline to arm: returns 1 and stores it (caller's clock, ns) in
+ * *deadline_ns when a timer is running, 0 when none is (or an argument is
+ * NULL). The deadline may already have passed: then call
+ * eyeballs_machine_handle_timeout() at once. */
+int eyeballs_machine_next_timeout(const eyeballs_machine* machine, int64_t* deadline_ns);
+
+/* ---- Getters (0 for a NULL machine) -------------------------------------- */
+
+int eyeballs_machine_started(const eyeballs_machine* machine);
+/* 1 once the REPORT action has been queued. */
+int eyeballs_machine_finished(const eyeballs_machine* machine);
+/* Attempts numbered so far. */
+uint32_t eyeballs_machine_attempts_started(const eyeballs_machine* machine);
+/* Attempts whose socket is open (or about to be) and not yet closed or won. */
+uint32_t eyeballs_machine_attempts_in_flight(const eyeballs_machine* machine);
+/* Candidates not yet tried. */
+size_t eyeballs_machine_candidates_left(const eyeballs_machine* machine);
+
+/* ---- Report ----------------------------------------------------------------- */
+
+/* Takes a snapshot of the report (complete once finished; before that, the
+ * state so far) and fills *report. The snapshot's strings, errors and attempts
+ * stay valid until the next eyeballs_machine_report() call on this machine or
+ * eyeballs_machine_free(). Fails with EYEBALLS_ERR_ARGUMENT (NULL) or
+ * EYEBALLS_ERR_NO_MEMORY. */
+eyeballs_status eyeballs_machine_report(eyeballs_machine* machine, eyeballs_report* report);
+
+/* Error `index` (0 … error_count - 1) of the latest snapshot. Fails with
+ * EYEBALLS_ERR_STATE when no snapshot has been taken, EYEBALLS_ERR_ARGUMENT
+ * for NULL or an index past the end. */
+eyeballs_status eyeballs_machine_report_error(const eyeballs_machine* machine, size_t index,
+                                              eyeballs_error* error);
+
+/* Attempt `index` (0 … attempt_count - 1, start order) of the latest
+ * snapshot. Fails like eyeballs_machine_report_error(). */
+eyeballs_status eyeballs_machine_report_attempt(const eyeballs_machine* machine, size_t index,
+                                                eyeballs_attempt* attempt);
+
+/* ---- Endpoints ------------------------------------------------------------ */
+
+/* Parses "2001:db8::1", "192.0.2.1", "[2001:db8::1]:443", "192.0.2.1:443" or
+ * "[2001:db8::1]"; text without a port gets `default_port`. On failure returns
+ * EYEBALLS_ERR_ARGUMENT, leaves *out unchanged and writes a message ("bad IPv6
+ * address 'x'", ...) into `message` as eyeballs_machine_new() does. */
+eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,
+                                        eyeballs_endpoint* out, char* message,
+                                        size_t message_size);
+
+/* Writes "192.0.2.1:443" or "[2001:db8::1]:443" (RFC 5952 form) like
+ * snprintf: at most `size` bytes, NUL-terminated when size > 0, and returns
+ * the length of the whole text (without the NUL), so a return >= size means
+ * it was truncated; EYEBALLS_ENDPOINT_TEXT_SIZE bytes always suffice. Returns
+ * 0 and writes "" for a NULL endpoint or a bad family. */
+size_t eyeballs_endpoint_format(const eyeballs_endpoint* endpoint, char* buffer, size_t size);
+
+/* Fills a struct sockaddr_in or sockaddr_in6 in `storage` (pass a struct
+ * sockaddr_storage and its size) and returns the length to give connect() or
+ * bind(); returns 0 when the endpoint is NULL or bad or `size` is too small. */
+size_t eyeballs_endpoint_to_sockaddr(const eyeballs_endpoint* endpoint, void* storage,
+                                     size_t size);
+
+/* Reads a struct sockaddr_in or sockaddr_in6 of `length` bytes. Fails with
+ * EYEBALLS_ERR_ARGUMENT for NULL, another family or a short length. */
+eyeballs_status eyeballs_endpoint_from_sockaddr(const void* sockaddr, size_t length,
+                                                eyeballs_endpoint* out);
+
+/* ---- Text and time -------------------------------------------------------- */
+
+/* One line for an action, e.g. "connect #2 192.0.2.1:443 from 192.0.2.9:0",
+ * written like eyeballs_endpoint_format(). 0 and "" for NULL or a bad kind. */
+size_t eyeballs_action_format(const eyeballs_action* action, char* buffer, size_t size);
+
+/* Static names; NULL for a value out of range. */
+const char* eyeballs_status_name(eyeballs_status status); /* "ok", "invalid argument", ... */
+const char* eyeballs_family_name(int family);             /* "IPv6", "IPv4" */
+const char* eyeballs_record_name(int family);             /* "AAAA", "A" */
+const char* eyeballs_outcome_name(int outcome);           /* "connected", ... */
+const char* eyeballs_stage_name(int stage);               /* "resolve", "connect", ... */
+/* The symbolic name of an errno value ("ECONNREFUSED"); NULL when it has none. */
+const char* eyeballs_errno_name(int code);
+/* The errno value for a symbolic name, aliases included; 0 when unknown. */
+int eyeballs_errno_from_name(const char* name);
+
+/* The library's version, e.g. "0.1.0" (may differ from EYEBALLS_VERSION_STRING
+ * when the headers and the library come from different builds). */
+const char* eyeballs_version(void);
+
+/* Nanoseconds on the clock the C++ adapters use (std::chrono::steady_clock:
+ * CLOCK_MONOTONIC on Linux). Any monotonic clock will do for the machine;
+ * this one is here for convenience. */
+int64_t eyeballs_monotonic_ns(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* EYEBALLS_EYEBALLS_H */

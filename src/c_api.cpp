@@ -1,0 +1,745 @@
+// eyeballs — the C API (include/eyeballs/eyeballs.h) over RaceMachine.
+//
+// A thin translation layer: C values in, C++ values to the machine, C values
+// out. Three rules hold at every entry point:
+//   - no C++ exception crosses into C: each body runs inside guard(), which
+//     turns std::bad_alloc into EYEBALLS_ERR_NO_MEMORY and anything else into
+//     EYEBALLS_ERR_INTERNAL, with the message kept on the machine;
+//   - every argument is checked before anything changes (NULL pointers,
+//     families, enum values), so a rejected call leaves the machine as it was;
+//   - pointers handed out point into storage the machine owns, with the
+//     lifetime the header documents (the last error; the report snapshot).
+#include "eyeballs/eyeballs.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "eyeballs/action.hpp"
+#include "eyeballs/config.hpp"
+#include "eyeballs/endpoint.hpp"
+#include "eyeballs/error.hpp"
+#include "eyeballs/posix.hpp"
+#include "eyeballs/race_machine.hpp"
+#include "eyeballs/report.hpp"
+#include "eyeballs/version.hpp"
+
+struct eyeballs_machine {
+    explicit eyeballs_machine(eyeballs::Config config) : machine(std::move(config)) {}
+
+    eyeballs::RaceMachine machine;
+    // The message of the latest failed call (eyeballs_machine_last_error).
+    mutable std::string last_error;
+    // The latest report snapshot and the texts its errors point into.
+    std::optional<eyeballs::RaceReport> report;
+    std::vector<std::string> error_messages;
+};
+
+namespace {
+
+using eyeballs::Duration;
+using eyeballs::Endpoint;
+using eyeballs::Family;
+using eyeballs::TimePoint;
+
+// ---- small conversions -------------------------------------------------------
+
+TimePoint to_time(std::int64_t ns) {
+    return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(ns)));
+}
+
+std::int64_t to_ns(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+bool valid_family(int family) { return family == EYEBALLS_FAMILY_V6 || family == EYEBALLS_FAMILY_V4; }
+
+Family to_family(int family) { return family == EYEBALLS_FAMILY_V4 ? Family::v4 : Family::v6; }
+
+int from_family(Family family) { return family == Family::v4 ? EYEBALLS_FAMILY_V4 : EYEBALLS_FAMILY_V6; }
+
+// The caller has checked the family.
+Endpoint to_endpoint(const eyeballs_endpoint& in) {
+    if (in.family == EYEBALLS_FAMILY_V4) {
+        std::array<std::uint8_t, 4> bytes{};
+        std::memcpy(bytes.data(), in.address, bytes.size());
+        return Endpoint::v4(bytes, in.port);
+    }
+    std::array<std::uint8_t, 16> bytes{};
+    std::memcpy(bytes.data(), in.address, bytes.size());
+    return Endpoint::v6(bytes, in.port, in.scope_id);
+}
+
+eyeballs_endpoint from_endpoint(const Endpoint& in) {
+    eyeballs_endpoint out;
+    std::memset(&out, 0, sizeof out);
+    out.family = from_family(in.family());
+    out.port = in.port();
+    out.scope_id = in.scope_id();
+    std::memcpy(out.address, in.bytes().data(), in.is_v4() ? 4 : 16);
+    return out;
+}
+
+// Checks a C array of endpoints; on failure says which one is wrong.
+std::optional<std::string> check_endpoints(const eyeballs_endpoint* eps, std::size_t count,
+                                           const char* what) {
+    if (eps == nullptr && count > 0) return std::string(what) + " is NULL but its count is not 0";
+    for (std::size_t i = 0; i < count; ++i) {
+        if (!valid_family(eps[i].family)) {
+            return std::string(what) + "[" + std::to_string(i) + "] has family " +
+                   std::to_string(eps[i].family) +
+                   ", neither EYEBALLS_FAMILY_V6 (0) nor EYEBALLS_FAMILY_V4 (1)";
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<Endpoint> to_endpoints(const eyeballs_endpoint* eps, std::size_t count) {
+    std::vector<Endpoint> out;
+    out.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) out.push_back(to_endpoint(eps[i]));
+    return out;
+}
+
+// snprintf-like copy: writes at most `size` bytes, NUL-terminated when size > 0,
+// never cutting a UTF-8 sequence in two; returns the full length.
+std::size_t copy_text(std::string_view text, char* buffer, std::size_t size) {
+    if (buffer != nullptr && size > 0) {
+        std::size_t n = text.size() < size - 1 ? text.size() : size - 1;
+        if (n < text.size()) {
+            // Back off to the start of a code point (continuation bytes are 10xxxxxx).
+            while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0u) == 0x80u) --n;
+        }
+        std::memcpy(buffer, text.data(), n);
+        buffer[n] = '\0';
+    }
+    return text.size();
+}
+
+// ---- error plumbing ----------------------------------------------------------
+
+eyeballs_status fail(const eyeballs_machine* m, eyeballs_status status, std::string message) {
+    if (m != nullptr) {
+        try {
+            m->last_error = std::move(message);
+        } catch (...) {
+            m->last_error.clear();  // keep the old buffer's promise: a valid string
+        }
+    }
+    return status;
+}
+
+// Runs `body` (which returns an eyeballs_status) and turns exceptions into codes.
+template <typename Body>
+eyeballs_status guard(const eyeballs_machine* m, Body&& body) noexcept {
+    try {
+        return body();
+    } catch (const std::bad_alloc&) {
+        return fail(m, EYEBALLS_ERR_NO_MEMORY, "out of memory");
+    } catch (const std::exception& e) {
+        return fail(m, EYEBALLS_ERR_INTERNAL, std::string("internal error: ") + e.what());
+    } catch (...) {
+        return fail(m, EYEBALLS_ERR_INTERNAL, "internal error: unknown exception");
+    }
+}
+
+eyeballs_status null_machine() { return EYEBALLS_ERR_ARGUMENT; }
+
+// ---- configuration -----------------------------------------------------------
+
+std::optional<Duration> optional_duration(std::int64_t ns) {
+    if (ns == EYEBALLS_NONE) return std::nullopt;
+    return Duration(ns);
+}
+
+// Converts a C configuration; returns a message for what cannot be converted.
+// The rules of the values themselves are eyeballs::validate()'s.
+std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config& out) {
+    if (in.interleave != EYEBALLS_INTERLEAVE_AUTO && in.interleave != EYEBALLS_INTERLEAVE_OFF &&
+        in.interleave != EYEBALLS_INTERLEAVE_ON) {
+        return "interleave is " + std::to_string(in.interleave) +
+               ", not EYEBALLS_INTERLEAVE_AUTO (-1), _OFF (0) or _ON (1)";
+    }
+    if (auto problem = check_endpoints(in.local, in.local_count, "local")) return problem;
+    out.attempt_delay = optional_duration(in.attempt_delay_ns);
+    out.resolution_delay = Duration(in.resolution_delay_ns);
+    out.min_start_gap = Duration(in.min_start_gap_ns);
+    out.attempt_timeout = optional_duration(in.attempt_timeout_ns);
+    out.overall_timeout = optional_duration(in.overall_timeout_ns);
+    out.family_count = in.family_count;
+    if (in.interleave == EYEBALLS_INTERLEAVE_AUTO) {
+        out.interleave.reset();
+    } else {
+        out.interleave = in.interleave == EYEBALLS_INTERLEAVE_ON;
+    }
+    out.local = to_endpoints(in.local, in.local_count);
+    return std::nullopt;
+}
+
+// ---- actions -------------------------------------------------------------------
+
+eyeballs_action from_action(const eyeballs::Action& action) {
+    eyeballs_action out;
+    std::memset(&out, 0, sizeof out);
+    std::visit(
+        [&out](const auto& a) {
+            using T = std::decay_t<decltype(a)>;
+            if constexpr (std::is_same_v<T, eyeballs::Resolve>) {
+                out.kind = EYEBALLS_ACTION_RESOLVE;
+                out.family = from_family(a.family);
+            } else if constexpr (std::is_same_v<T, eyeballs::OpenSocket>) {
+                out.kind = EYEBALLS_ACTION_OPEN_SOCKET;
+                out.attempt = a.attempt.number();
+                out.family = from_family(a.remote.family());
+                out.has_remote = 1;
+                out.remote = from_endpoint(a.remote);
+            } else if constexpr (std::is_same_v<T, eyeballs::Bind>) {
+                out.kind = EYEBALLS_ACTION_BIND;
+                out.attempt = a.attempt.number();
+                out.has_local = 1;
+                out.local = from_endpoint(a.local);
+            } else if constexpr (std::is_same_v<T, eyeballs::Connect>) {
+                out.kind = EYEBALLS_ACTION_CONNECT;
+                out.attempt = a.attempt.number();
+                out.family = from_family(a.remote.family());
+                out.has_remote = 1;
+                out.remote = from_endpoint(a.remote);
+                if (a.local) {
+                    out.has_local = 1;
+                    out.local = from_endpoint(*a.local);
+                }
+            } else if constexpr (std::is_same_v<T, eyeballs::Close>) {
+                out.kind = EYEBALLS_ACTION_CLOSE;
+                out.attempt = a.attempt.number();
+            } else {
+                static_assert(std::is_same_v<T, eyeballs::Report>);
+                out.kind = EYEBALLS_ACTION_REPORT;
+                out.outcome = static_cast<int>(a.outcome);
+                out.attempt = a.winner.number();
+                if (a.remote) {
+                    out.family = from_family(a.remote->family());
+                    out.has_remote = 1;
+                    out.remote = from_endpoint(*a.remote);
+                }
+            }
+        },
+        action);
+    return out;
+}
+
+// The C action as a C++ one, for printing; nullopt when it is malformed.
+std::optional<eyeballs::Action> to_action(const eyeballs_action& a) {
+    const eyeballs::AttemptId id(a.attempt);
+    auto remote_ok = [&a] { return a.has_remote && valid_family(a.remote.family); };
+    auto local_ok = [&a] { return a.has_local && valid_family(a.local.family); };
+    switch (a.kind) {
+        case EYEBALLS_ACTION_RESOLVE:
+            if (!valid_family(a.family)) return std::nullopt;
+            return eyeballs::Resolve{to_family(a.family)};
+        case EYEBALLS_ACTION_OPEN_SOCKET:
+            if (!remote_ok()) return std::nullopt;
+            return eyeballs::OpenSocket{id, to_endpoint(a.remote)};
+        case EYEBALLS_ACTION_BIND:
+            if (!local_ok()) return std::nullopt;
+            return eyeballs::Bind{id, to_endpoint(a.local)};
+        case EYEBALLS_ACTION_CONNECT: {
+            if (!remote_ok() || (a.has_local && !local_ok())) return std::nullopt;
+            eyeballs::Connect c{id, to_endpoint(a.remote), std::nullopt};
+            if (a.has_local) c.local = to_endpoint(a.local);
+            return c;
+        }
+        case EYEBALLS_ACTION_CLOSE:
+            return eyeballs::Close{id};
+        case EYEBALLS_ACTION_REPORT: {
+            if (a.outcome < EYEBALLS_OUTCOME_CONNECTED || a.outcome > EYEBALLS_OUTCOME_CANCELLED) {
+                return std::nullopt;
+            }
+            if (a.has_remote && !valid_family(a.remote.family)) return std::nullopt;
+            eyeballs::Report r;
+            r.outcome = static_cast<eyeballs::Outcome>(a.outcome);
+            r.winner = id;
+            if (a.has_remote) r.remote = to_endpoint(a.remote);
+            return r;
+        }
+        default:
+            return std::nullopt;
+    }
+}
+
+static_assert(static_cast<int>(eyeballs::Outcome::connected) == EYEBALLS_OUTCOME_CONNECTED);
+static_assert(static_cast<int>(eyeballs::Outcome::failed) == EYEBALLS_OUTCOME_FAILED);
+static_assert(static_cast<int>(eyeballs::Outcome::cancelled) == EYEBALLS_OUTCOME_CANCELLED);
+static_assert(static_cast<int>(eyeballs::Stage::resolve) == EYEBALLS_STAGE_RESOLVE);
+static_assert(static_cast<int>(eyeballs::Stage::open) == EYEBALLS_STAGE_OPEN);
+static_assert(static_cast<int>(eyeballs::Stage::bind) == EYEBALLS_STAGE_BIND);
+static_assert(static_cast<int>(eyeballs::Stage::connect) == EYEBALLS_STAGE_CONNECT);
+static_assert(static_cast<int>(eyeballs::Stage::timeout) == EYEBALLS_STAGE_TIMEOUT);
+static_assert(static_cast<int>(eyeballs::AttemptRecord::State::in_flight) == EYEBALLS_ATTEMPT_IN_FLIGHT);
+static_assert(static_cast<int>(eyeballs::AttemptRecord::State::connected) == EYEBALLS_ATTEMPT_CONNECTED);
+static_assert(static_cast<int>(eyeballs::AttemptRecord::State::failed) == EYEBALLS_ATTEMPT_FAILED);
+static_assert(static_cast<int>(eyeballs::AttemptRecord::State::closed) == EYEBALLS_ATTEMPT_CLOSED);
+
+// The common shape of every input: check the machine, feed, report OK.
+template <typename Feed>
+eyeballs_status feed(eyeballs_machine* m, Feed&& body) noexcept {
+    if (m == nullptr) return null_machine();
+    return guard(m, [&] {
+        body(m->machine);
+        return EYEBALLS_OK;
+    });
+}
+
+eyeballs_status bad_family(eyeballs_machine* m, int family) {
+    return fail(m, EYEBALLS_ERR_ARGUMENT,
+                "family is " + std::to_string(family) +
+                    ", neither EYEBALLS_FAMILY_V6 (0) nor EYEBALLS_FAMILY_V4 (1)");
+}
+
+}  // namespace
+
+extern "C" {
+
+// ---- configuration and lifetime ------------------------------------------------
+
+void eyeballs_config_init(eyeballs_config* config) {
+    if (config == nullptr) return;
+    std::memset(config, 0, sizeof *config);
+    const eyeballs::Config defaults;
+    config->attempt_delay_ns = defaults.attempt_delay ? defaults.attempt_delay->count() : EYEBALLS_NONE;
+    config->resolution_delay_ns = defaults.resolution_delay.count();
+    config->min_start_gap_ns = defaults.min_start_gap.count();
+    config->attempt_timeout_ns = EYEBALLS_NONE;
+    config->overall_timeout_ns = EYEBALLS_NONE;
+    config->family_count = defaults.family_count;
+    config->interleave = EYEBALLS_INTERLEAVE_AUTO;
+    config->local = nullptr;
+    config->local_count = 0;
+}
+
+eyeballs_status eyeballs_machine_new(const eyeballs_config* config, eyeballs_machine** out,
+                                     char* message, size_t message_size) {
+    copy_text("", message, message_size);
+    if (out == nullptr) {
+        copy_text("out is NULL", message, message_size);
+        return EYEBALLS_ERR_ARGUMENT;
+    }
+    *out = nullptr;
+    try {
+        eyeballs::Config cfg;
+        if (config != nullptr) {
+            if (auto problem = to_config(*config, cfg)) {
+                copy_text(*problem, message, message_size);
+                return EYEBALLS_ERR_ARGUMENT;
+            }
+        }
+        if (auto problem = eyeballs::validate(cfg)) {
+            copy_text(*problem, message, message_size);
+            return EYEBALLS_ERR_CONFIG;
+        }
+        *out = new eyeballs_machine(std::move(cfg));
+        return EYEBALLS_OK;
+    } catch (const std::bad_alloc&) {
+        copy_text("out of memory", message, message_size);
+        return EYEBALLS_ERR_NO_MEMORY;
+    } catch (const std::exception& e) {
+        copy_text(std::string("internal error: ") + e.what(), message, message_size);
+        return EYEBALLS_ERR_INTERNAL;
+    } catch (...) {
+        copy_text("internal error: unknown exception", message, message_size);
+        return EYEBALLS_ERR_INTERNAL;
+    }
+}
+
+void eyeballs_machine_free(eyeballs_machine* machine) { delete machine; }
+
+const char* eyeballs_machine_last_error(const eyeballs_machine* machine) {
+    return machine == nullptr ? "" : machine->last_error.c_str();
+}
+
+// ---- commands --------------------------------------------------------------------
+
+eyeballs_status eyeballs_machine_start(eyeballs_machine* m, int64_t now_ns,
+                                       const eyeballs_endpoint* remotes, size_t count) {
+    if (m == nullptr) return null_machine();
+    return guard(m, [&] {
+        if (m->machine.started()) {
+            return fail(m, EYEBALLS_ERR_STATE,
+                        m->machine.finished() ? "the race has already finished"
+                                              : "the race has already started");
+        }
+        if (auto problem = check_endpoints(remotes, count, "remotes")) {
+            return fail(m, EYEBALLS_ERR_ARGUMENT, *problem);
+        }
+        const std::vector<Endpoint> eps = to_endpoints(remotes, count);
+        eyeballs::Status s = m->machine.start(to_time(now_ns), eps);
+        if (!s) return fail(m, EYEBALLS_ERR_ARGUMENT, s.message());
+        return EYEBALLS_OK;
+    });
+}
+
+eyeballs_status eyeballs_machine_start_resolving(eyeballs_machine* m, int64_t now_ns) {
+    if (m == nullptr) return null_machine();
+    return guard(m, [&] {
+        eyeballs::Status s = m->machine.start_resolving(to_time(now_ns));
+        if (!s) {
+            return fail(m, m->machine.started() ? EYEBALLS_ERR_STATE : EYEBALLS_ERR_CONFIG,
+                        s.message());
+        }
+        return EYEBALLS_OK;
+    });
+}
+
+eyeballs_status eyeballs_machine_cancel(eyeballs_machine* m, int64_t now_ns) {
+    return feed(m, [&](eyeballs::RaceMachine& rm) { rm.cancel(to_time(now_ns)); });
+}
+
+// ---- inputs ------------------------------------------------------------------------
+
+eyeballs_status eyeballs_machine_handle_resolved(eyeballs_machine* m, int64_t now_ns, int family,
+                                                 const eyeballs_endpoint* addresses, size_t count) {
+    if (m == nullptr) return null_machine();
+    return guard(m, [&] {
+        if (!valid_family(family)) return bad_family(m, family);
+        if (auto problem = check_endpoints(addresses, count, "addresses")) {
+            return fail(m, EYEBALLS_ERR_ARGUMENT, *problem);
+        }
+        const std::vector<Endpoint> eps = to_endpoints(addresses, count);
+        m->machine.handle_resolved(to_time(now_ns), to_family(family), eps);
+        return EYEBALLS_OK;
+    });
+}
+
+eyeballs_status eyeballs_machine_handle_resolve_failed(eyeballs_machine* m, int64_t now_ns,
+                                                       int family, int code, const char* detail) {
+    if (m == nullptr) return null_machine();
+    return guard(m, [&] {
+        if (!valid_family(family)) return bad_family(m, family);
+        m->machine.handle_resolve_failed(to_time(now_ns), to_family(family), code,
+                                         detail != nullptr ? std::string_view(detail)
+                                                           : std::string_view());
+        return EYEBALLS_OK;
+    });
+}
+
+eyeballs_status eyeballs_machine_handle_opened(eyeballs_machine* m, int64_t now_ns,
+                                               uint32_t attempt, int code) {
+    return feed(m, [&](eyeballs::RaceMachine& rm) {
+        rm.handle_opened(to_time(now_ns), eyeballs::AttemptId(attempt), code);
+    });
+}
+
+eyeballs_status eyeballs_machine_handle_bound(eyeballs_machine* m, int64_t now_ns,
+                                              uint32_t attempt, int code) {
+    return feed(m, [&](eyeballs::RaceMachine& rm) {
+        rm.handle_bound(to_time(now_ns), eyeballs::AttemptId(attempt), code);
+    });
+}
+
+eyeballs_status eyeballs_machine_handle_connected(eyeballs_machine* m, int64_t now_ns,
+                                                  uint32_t attempt) {
+    return feed(m, [&](eyeballs::RaceMachine& rm) {
+        rm.handle_connected(to_time(now_ns), eyeballs::AttemptId(attempt));
+    });
+}
+
+eyeballs_status eyeballs_machine_handle_connect_failed(eyeballs_machine* m, int64_t now_ns,
+                                                       uint32_t attempt, int code) {
+    return feed(m, [&](eyeballs::RaceMachine& rm) {
+        rm.handle_connect_failed(to_time(now_ns), eyeballs::AttemptId(attempt), code);
+    });
+}
+
+eyeballs_status eyeballs_machine_handle_timeout(eyeballs_machine* m, int64_t now_ns) {
+    return feed(m, [&](eyeballs::RaceMachine& rm) { rm.handle_timeout(to_time(now_ns)); });
+}
+
+// ---- outputs -------------------------------------------------------------------------
+
+int eyeballs_machine_poll_action(eyeballs_machine* m, eyeballs_action* action) {
+    if (m == nullptr || action == nullptr) return 0;
+    try {
+        std::optional<eyeballs::Action> next = m->machine.poll_action();
+        if (!next) return 0;
+        *action = from_action(*next);
+        return 1;
+    } catch (const std::bad_alloc&) {
+        fail(m, EYEBALLS_ERR_NO_MEMORY, "out of memory");
+    } catch (...) {
+        fail(m, EYEBALLS_ERR_INTERNAL, "internal error while polling an action");
+    }
+    return 0;
+}
+
+int eyeballs_machine_next_timeout(const eyeballs_machine* m, int64_t* deadline_ns) {
+    if (m == nullptr || deadline_ns == nullptr) return 0;
+    const std::optional<TimePoint> at = m->machine.next_timeout();
+    if (!at) return 0;
+    *deadline_ns = to_ns(*at);
+    return 1;
+}
+
+// ---- getters ---------------------------------------------------------------------------
+
+int eyeballs_machine_started(const eyeballs_machine* m) {
+    return m != nullptr && m->machine.started() ? 1 : 0;
+}
+
+int eyeballs_machine_finished(const eyeballs_machine* m) {
+    return m != nullptr && m->machine.finished() ? 1 : 0;
+}
+
+uint32_t eyeballs_machine_attempts_started(const eyeballs_machine* m) {
+    return m == nullptr ? 0 : m->machine.attempts_started();
+}
+
+uint32_t eyeballs_machine_attempts_in_flight(const eyeballs_machine* m) {
+    return m == nullptr ? 0 : m->machine.attempts_in_flight();
+}
+
+size_t eyeballs_machine_candidates_left(const eyeballs_machine* m) {
+    return m == nullptr ? 0 : m->machine.candidates_left();
+}
+
+// ---- report ------------------------------------------------------------------------------
+
+eyeballs_status eyeballs_machine_report(eyeballs_machine* m, eyeballs_report* report) {
+    if (m == nullptr) return null_machine();
+    if (report == nullptr) return fail(m, EYEBALLS_ERR_ARGUMENT, "report is NULL");
+    return guard(m, [&] {
+        eyeballs::RaceReport r = m->machine.report();
+        std::vector<std::string> messages;
+        messages.reserve(r.errors.size());
+        for (const eyeballs::Error& e : r.errors) messages.push_back(e.message());
+        // Commit only once everything is built: a failure leaves the old snapshot.
+        m->report = std::move(r);
+        m->error_messages = std::move(messages);
+
+        const eyeballs::RaceReport& s = *m->report;
+        eyeballs_report out;
+        std::memset(&out, 0, sizeof out);
+        out.finished = m->machine.finished() ? 1 : 0;
+        out.outcome = static_cast<int>(s.outcome);
+        out.winner = s.winner.number();
+        if (s.remote) {
+            out.has_remote = 1;
+            out.remote = from_endpoint(*s.remote);
+        }
+        if (s.local) {
+            out.has_local = 1;
+            out.local = from_endpoint(*s.local);
+        }
+        out.code = s.code;
+        out.message = s.message.c_str();
+        out.overall_timeout = s.overall_timeout ? 1 : 0;
+        out.error_count = s.errors.size();
+        out.attempt_count = s.attempts.size();
+        out.started_ns = to_ns(s.started);
+        out.finished_ns = to_ns(s.finished);
+        *report = out;
+        return EYEBALLS_OK;
+    });
+}
+
+eyeballs_status eyeballs_machine_report_error(const eyeballs_machine* m, size_t index,
+                                              eyeballs_error* error) {
+    if (m == nullptr) return null_machine();
+    return guard(m, [&] {
+        if (error == nullptr) return fail(m, EYEBALLS_ERR_ARGUMENT, "error is NULL");
+        if (!m->report) {
+            return fail(m, EYEBALLS_ERR_STATE,
+                        "no report snapshot yet: call eyeballs_machine_report() first");
+        }
+        if (index >= m->report->errors.size()) {
+            return fail(m, EYEBALLS_ERR_ARGUMENT,
+                        "error index " + std::to_string(index) + " is past the end (" +
+                            std::to_string(m->report->errors.size()) + " errors)");
+        }
+        const eyeballs::Error& e = m->report->errors[index];
+        eyeballs_error out;
+        std::memset(&out, 0, sizeof out);
+        out.stage = static_cast<int>(e.stage);
+        out.attempt = e.attempt;
+        if (e.family) {
+            out.has_family = 1;
+            out.family = from_family(*e.family);
+        }
+        if (e.remote) {
+            out.has_remote = 1;
+            out.remote = from_endpoint(*e.remote);
+        }
+        if (e.local) {
+            out.has_local = 1;
+            out.local = from_endpoint(*e.local);
+        }
+        out.code = e.code;
+        out.errno_name = e.code != 0 ? eyeballs::errno_name(e.code) : nullptr;
+        out.detail = e.detail.c_str();
+        out.message = m->error_messages[index].c_str();
+        *error = out;
+        return EYEBALLS_OK;
+    });
+}
+
+eyeballs_status eyeballs_machine_report_attempt(const eyeballs_machine* m, size_t index,
+                                                eyeballs_attempt* attempt) {
+    if (m == nullptr) return null_machine();
+    return guard(m, [&] {
+        if (attempt == nullptr) return fail(m, EYEBALLS_ERR_ARGUMENT, "attempt is NULL");
+        if (!m->report) {
+            return fail(m, EYEBALLS_ERR_STATE,
+                        "no report snapshot yet: call eyeballs_machine_report() first");
+        }
+        if (index >= m->report->attempts.size()) {
+            return fail(m, EYEBALLS_ERR_ARGUMENT,
+                        "attempt index " + std::to_string(index) + " is past the end (" +
+                            std::to_string(m->report->attempts.size()) + " attempts)");
+        }
+        const eyeballs::AttemptRecord& a = m->report->attempts[index];
+        eyeballs_attempt out;
+        std::memset(&out, 0, sizeof out);
+        out.attempt = a.id.number();
+        out.state = static_cast<int>(a.state);
+        out.remote = from_endpoint(a.remote);
+        if (a.local) {
+            out.has_local = 1;
+            out.local = from_endpoint(*a.local);
+        }
+        out.started_ns = to_ns(a.started);
+        if (a.ended) {
+            out.has_ended = 1;
+            out.ended_ns = to_ns(*a.ended);
+        }
+        *attempt = out;
+        return EYEBALLS_OK;
+    });
+}
+
+// ---- endpoints ------------------------------------------------------------------------------
+
+eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,
+                                        eyeballs_endpoint* out, char* message,
+                                        size_t message_size) {
+    copy_text("", message, message_size);
+    if (text == nullptr || out == nullptr) {
+        copy_text(text == nullptr ? "text is NULL" : "out is NULL", message, message_size);
+        return EYEBALLS_ERR_ARGUMENT;
+    }
+    try {
+        std::string error;
+        std::optional<Endpoint> ep = Endpoint::parse(text, default_port, &error);
+        if (!ep) {
+            copy_text(error, message, message_size);
+            return EYEBALLS_ERR_ARGUMENT;
+        }
+        *out = from_endpoint(*ep);
+        return EYEBALLS_OK;
+    } catch (const std::bad_alloc&) {
+        copy_text("out of memory", message, message_size);
+        return EYEBALLS_ERR_NO_MEMORY;
+    } catch (...) {
+        copy_text("internal error while parsing an endpoint", message, message_size);
+        return EYEBALLS_ERR_INTERNAL;
+    }
+}
+
+size_t eyeballs_endpoint_format(const eyeballs_endpoint* endpoint, char* buffer, size_t size) {
+    copy_text("", buffer, size);
+    if (endpoint == nullptr || !valid_family(endpoint->family)) return 0;
+    try {
+        return copy_text(to_endpoint(*endpoint).to_string(), buffer, size);
+    } catch (...) {
+        return 0;
+    }
+}
+
+size_t eyeballs_endpoint_to_sockaddr(const eyeballs_endpoint* endpoint, void* storage,
+                                     size_t size) {
+    if (endpoint == nullptr || storage == nullptr || !valid_family(endpoint->family)) return 0;
+    sockaddr_storage ss;
+    const socklen_t len = eyeballs::to_sockaddr(to_endpoint(*endpoint), ss);
+    if (size < static_cast<size_t>(len)) return 0;
+    std::memcpy(storage, &ss, static_cast<size_t>(len));
+    return static_cast<size_t>(len);
+}
+
+eyeballs_status eyeballs_endpoint_from_sockaddr(const void* sa, size_t length,
+                                                eyeballs_endpoint* out) {
+    if (sa == nullptr || out == nullptr) return EYEBALLS_ERR_ARGUMENT;
+    sockaddr_storage ss;
+    std::memset(&ss, 0, sizeof ss);
+    const size_t n = length < sizeof ss ? length : sizeof ss;
+    std::memcpy(&ss, sa, n);
+    const std::optional<Endpoint> ep =
+        eyeballs::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), static_cast<socklen_t>(n));
+    if (!ep) return EYEBALLS_ERR_ARGUMENT;
+    *out = from_endpoint(*ep);
+    return EYEBALLS_OK;
+}
+
+// ---- text and time ------------------------------------------------------------------------------
+
+size_t eyeballs_action_format(const eyeballs_action* action, char* buffer, size_t size) {
+    copy_text("", buffer, size);
+    if (action == nullptr) return 0;
+    try {
+        const std::optional<eyeballs::Action> a = to_action(*action);
+        if (!a) return 0;
+        return copy_text(eyeballs::to_string(*a), buffer, size);
+    } catch (...) {
+        return 0;
+    }
+}
+
+const char* eyeballs_status_name(eyeballs_status status) {
+    switch (status) {
+        case EYEBALLS_OK: return "ok";
+        case EYEBALLS_ERR_ARGUMENT: return "invalid argument";
+        case EYEBALLS_ERR_CONFIG: return "invalid configuration";
+        case EYEBALLS_ERR_STATE: return "wrong state";
+        case EYEBALLS_ERR_NO_MEMORY: return "out of memory";
+        case EYEBALLS_ERR_INTERNAL: return "internal error";
+    }
+    return nullptr;
+}
+
+const char* eyeballs_family_name(int family) {
+    return valid_family(family) ? eyeballs::family_name(to_family(family)) : nullptr;
+}
+
+const char* eyeballs_record_name(int family) {
+    return valid_family(family) ? eyeballs::record_name(to_family(family)) : nullptr;
+}
+
+const char* eyeballs_outcome_name(int outcome) {
+    if (outcome < EYEBALLS_OUTCOME_CONNECTED || outcome > EYEBALLS_OUTCOME_CANCELLED) return nullptr;
+    return eyeballs::outcome_name(static_cast<eyeballs::Outcome>(outcome));
+}
+
+const char* eyeballs_stage_name(int stage) {
+    if (stage < EYEBALLS_STAGE_RESOLVE || stage > EYEBALLS_STAGE_TIMEOUT) return nullptr;
+    return eyeballs::stage_name(static_cast<eyeballs::Stage>(stage));
+}
+
+const char* eyeballs_errno_name(int code) { return eyeballs::errno_name(code); }
+
+int eyeballs_errno_from_name(const char* name) {
+    if (name == nullptr) return 0;
+    return eyeballs::errno_from_name(name).value_or(0);
+}
+
+const char* eyeballs_version(void) { return EYEBALLS_VERSION_STRING; }
+
+int64_t eyeballs_monotonic_ns(void) {
+    return to_ns(std::chrono::steady_clock::now());
+}
+
+}  // extern "C"
