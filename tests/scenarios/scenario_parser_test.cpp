@@ -46,12 +46,16 @@ TEST(ParseDuration, AcceptsZeroAndLowerCaseUnitsExactly) {
     EXPECT_EQ(parse_duration("12.345678ms"), Duration(12345678ns));
     EXPECT_EQ(parse_duration("1.0000000000s"), Duration(1s));  // zeros are not finer
     EXPECT_EQ(parse_duration("007ms"), Duration(7ms));
+    EXPECT_EQ(parse_duration("1000000s"), Duration(1000000s));  // the largest
+    EXPECT_EQ(parse_duration("1000000000ms"), Duration(1000000s));
+    EXPECT_EQ(parse_duration("1000000.000s"), Duration(1000000s));
 }
 
 TEST(ParseDuration, RejectsEverythingElse) {
     for (const char* bad : {"", "10", "00", "0.5", "10MS", "10Ms", "1.5S", "ms", "s", ".5ms",
                             "5.ms", "-1ms", "+1ms", "1e3ms", "1 ms", "10us", "10ns", "0x10ms",
-                            "0.0000001ms", "0.0000000001s", "99999999999s"}) {
+                            "0.0000001ms", "0.0000000001s", "99999999999s", "1000001s",
+                            "1000000.5s", "1000000000.000001ms"}) {
         std::string error;
         EXPECT_FALSE(parse_duration(bad, &error).has_value()) << "'" << bad << "'";
         EXPECT_FALSE(error.empty()) << bad;

@@ -4,7 +4,8 @@
 //
 // Exit status: 0 the race finished (whatever its outcome); 2 bad usage or a bad
 // scenario ("FILE:LINE: message" on stderr); 3 the race can never finish (the
-// trace so far is printed, then a message on stderr).
+// trace so far is printed, then a message on stderr); 4 the machine broke a rule
+// the simulator checks (an action after the report, a timer that never stops).
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,7 +24,8 @@ constexpr const char* usage_text =
     "  --json     one JSON object a line (SPEC §5) instead of a timeline\n"
     "  -v         show open and bind steps too (with --json: a timeline on stderr)\n"
     "  FILE       a scenario file, or - for standard input\n"
-    "exit status: 0 finished, 2 bad usage or bad scenario, 3 the race can never finish\n";
+    "exit status: 0 finished, 2 bad usage or bad scenario, 3 the race can never finish,\n"
+    "  4 the machine broke a rule (an action after the report, a runaway timer)\n";
 
 int usage_error(const std::string& message) {
     std::cerr << "eyeballs-sim: " << message << '\n' << usage_text;
