@@ -5,7 +5,7 @@
 // values are errno values; the machine wants plain errno values. The other way
 // round, a failed race completes with an error in that same category, so that
 // `ec == asio::error::connection_refused` holds as it does for Asio's own
-// operations (and `ec == std::errc::connection_refused` too).
+// operations, and `ec.value()` is the errno value.
 #pragma once
 
 #include <cerrno>

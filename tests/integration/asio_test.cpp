@@ -1,0 +1,958 @@
+// eyeballs::asio::async_connect on real loopback sockets: the race (blackhole,
+// refused, both open, all fail), local bind, timeouts, the socket factory,
+// DNS (system resolver and the UDP client against the test DNS server),
+// cancellation at every stage, every completion token, the handler's executor
+// and work tracking, many races on one io_context. Every test runs inside
+// FdLeakTest: a socket left open anywhere fails it.
+//
+// Timing assertions are lower bounds (the RFC's delays must be respected) and
+// generous upper bounds (a busy 2-core box can be slow, never early).
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+#include <string>
+#include <thread>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/bind_executor.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/deferred.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+
+#include "asio_common.hpp"
+
+namespace {
+
+using namespace asio_test;
+using eyeballs::Config;
+using eyeballs::Family;
+using eyeballs::Outcome;
+using eyeballs::Stage;
+using eyeballs::test::Blackhole;
+using eyeballs::test::bind_loopback_pair;
+using eyeballs::test::DnsServer;
+using eyeballs::test::Listener;
+using eyeballs::test::loopback_v4;
+using eyeballs::test::loopback_v6;
+using eyeballs::test::RefusedPort;
+
+class AsioRace : public eyeballs::test::FdLeakTest {
+protected:
+    void SetUp() override {
+        FdLeakTest::SetUp();
+        if (!eyeballs::test::ipv6_loopback_available()) {
+            GTEST_SKIP() << "needs [::1]: IPv6 loopback is disabled here";
+        }
+    }
+};
+
+std::vector<Endpoint> pair_endpoints(std::uint16_t port) {
+    return {loopback_v6(port), loopback_v4(port)};
+}
+
+/// A 127.0.0.0/8 address other than 127.0.0.1 (bindable on Linux's lo).
+Endpoint loopback_alias(std::uint8_t last) { return Endpoint::v4({127, 0, 0, last}, 0); }
+
+/// An RFC 5737 address not assigned here: binding to it fails (EADDRNOTAVAIL).
+Endpoint unassigned_v4() {
+    for (auto net : {std::array<std::uint8_t, 3>{203, 0, 113}, {198, 51, 100}, {192, 0, 2}}) {
+        Endpoint e = Endpoint::v4({net[0], net[1], net[2], 77}, 0);
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        tcp::endpoint ep = to_tcp(e);
+        const bool bound = ::bind(fd, ep.data(), static_cast<socklen_t>(ep.size())) == 0;
+        const int err = errno;
+        ::close(fd);
+        if (!bound && err == EADDRNOTAVAIL) return e;
+    }
+    ADD_FAILURE() << "every RFC 5737 network is assigned on this host";
+    return Endpoint::v4({203, 0, 113, 77}, 0);
+}
+
+// ---- The race (RFC 8305 §5) --------------------------------------------------
+
+TEST_F(AsioRace, BlackholedIpv6LosesToIpv4AfterTheAttemptDelay) {
+    auto pair = bind_loopback_pair();
+    Blackhole hole(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+                                  r.handler());
+    io.run();
+
+    ASSERT_TRUE(r.connected()) << r.ec.message() << " " << r.report->message;
+    EXPECT_EQ(r.peer(), loopback_v4(pair.port));
+    EXPECT_EQ(r.report->outcome, Outcome::connected);
+    EXPECT_EQ(r.report->winner.number(), 2u);
+    const auto t1 = r.rec.time_of<eyeballs::Connect>(1);
+    const auto t2 = r.rec.time_of<eyeballs::Connect>(2);
+    ASSERT_TRUE(t1 && t2);
+    EXPECT_GE(ms(*t2 - *t1), 250.0) << "IPv4 must wait the Connection Attempt Delay";
+    EXPECT_LT(ms(*t2 - *t1), 2250.0);
+    EXPECT_EQ(r.rec.all<eyeballs::Close>().size(), 1u) << "the blackholed attempt is closed";
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, RefusedIpv6FailsOverToIpv4AtOnce) {
+    auto pair = bind_loopback_pair();
+    RefusedPort refused(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+                                  r.handler());
+    io.run();
+
+    ASSERT_TRUE(r.connected()) << r.ec.message();
+    EXPECT_EQ(r.peer(), loopback_v4(pair.port));
+    const auto t1 = r.rec.time_of<eyeballs::Connect>(1);
+    const auto t2 = r.rec.time_of<eyeballs::Connect>(2);
+    ASSERT_TRUE(t1 && t2);
+    EXPECT_GE(ms(*t2 - *t1), 10.0) << "the 10 ms floor (RFC 8305 §5)";
+    EXPECT_LT(ms(*t2 - *t1), 200.0) << "fail fast: no waiting for the attempt delay";
+    ASSERT_EQ(r.report->errors.size(), 1u);
+    EXPECT_EQ(r.report->errors[0].stage, Stage::connect);
+    EXPECT_EQ(r.report->errors[0].code, ECONNREFUSED);
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, BothOpenIpv6Wins) {
+    auto pair = bind_loopback_pair();
+    Listener open6(std::move(pair.v6));
+    Listener open4(std::move(pair.v4));
+    asio::io_context io;
+    Race r;
+    // Given IPv4 first: interleaving keeps the order, so sort IPv6 first ourselves
+    // as a resolver would (RFC 6724); here the list is IPv6 first.
+    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+                                  r.handler());
+    io.run();
+
+    ASSERT_TRUE(r.connected()) << r.ec.message();
+    EXPECT_EQ(r.peer(), loopback_v6(pair.port));
+    EXPECT_EQ(r.report->winner.number(), 1u);
+    EXPECT_EQ(r.report->attempts.size(), 1u) << "no second attempt once the first connected";
+    EXPECT_TRUE(r.rec.all<eyeballs::Close>().empty());
+    EXPECT_LT(r.elapsed_ms(), 200.0);
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, AllRefusedFailsWithEconnrefused) {
+    auto pair = bind_loopback_pair();
+    RefusedPort r6(std::move(pair.v6));
+    RefusedPort r4(std::move(pair.v4));
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+                                  r.handler());
+    io.run();
+
+    EXPECT_EQ(r.calls, 1);
+    EXPECT_EQ(r.ec, asio::error::connection_refused);
+    EXPECT_EQ(r.ec.value(), ECONNREFUSED);
+    ASSERT_TRUE(r.socket);
+    EXPECT_FALSE(r.socket->is_open());
+    EXPECT_EQ(r.report->outcome, Outcome::failed);
+    EXPECT_EQ(r.report->code, ECONNREFUSED);
+    ASSERT_EQ(r.report->errors.size(), 2u);
+    EXPECT_EQ(r.report->errors[0].remote, loopback_v6(pair.port));
+    EXPECT_EQ(r.report->errors[1].remote, loopback_v4(pair.port));
+    EXPECT_NE(r.report->message.find("multiple errors"), std::string::npos) << r.report->message;
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, MixedErrorsCompleteWithTheLastAttemptsError) {
+    auto pair = bind_loopback_pair();
+    RefusedPort r6(std::move(pair.v6));
+    Blackhole h4(std::move(pair.v4));
+    Config c;
+    c.attempt_timeout = 100ms;
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
+                                  r.handler());
+    io.run();
+
+    EXPECT_EQ(r.report->outcome, Outcome::failed);
+    EXPECT_EQ(r.report->code, 0) << "the errors differ: no shared errno";
+    EXPECT_EQ(r.ec, asio::error::timed_out) << "the last attempt (IPv4) timed out";
+    expect_clean_trace(r);
+}
+
+// ---- Local bind (SPEC §1 rule 7) ---------------------------------------------
+
+TEST_F(AsioRace, BindsToTheLocalCandidateOfItsFamily) {
+    Listener open(loopback_v4(0));
+    Config c;
+    c.local = {loopback_v6(0), loopback_alias(2)};
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+                                  r.options(c), r.handler());
+    io.run();
+
+    ASSERT_TRUE(r.connected()) << r.ec.message() << " " << r.report->message;
+    EXPECT_EQ(r.socket->local_endpoint().address(), asio::ip::make_address("127.0.0.2"));
+    ASSERT_EQ(r.rec.all<eyeballs::Bind>().size(), 1u);
+    EXPECT_EQ(r.rec.all<eyeballs::Bind>()[0].local, loopback_alias(2));
+    EXPECT_EQ(r.report->local, loopback_alias(2));
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, AFailingBindIsRecordedAndTheNextCandidateIsUsed) {
+    Listener open(loopback_v4(0));
+    const Endpoint bad = unassigned_v4();
+    Config c;
+    c.local = {bad, loopback_alias(3)};
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+                                  r.options(c), r.handler());
+    io.run();
+
+    ASSERT_TRUE(r.connected()) << r.ec.message() << " " << r.report->message;
+    EXPECT_EQ(r.socket->local_endpoint().address(), asio::ip::make_address("127.0.0.3"));
+    EXPECT_EQ(r.rec.all<eyeballs::Bind>().size(), 2u);
+    ASSERT_EQ(r.report->errors.size(), 1u);
+    EXPECT_EQ(r.report->errors[0].stage, Stage::bind);
+    EXPECT_EQ(r.report->errors[0].code, EADDRNOTAVAIL);
+    EXPECT_EQ(r.report->errors[0].local, bad);
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, NoLocalCandidateOfTheFamilyFailsTheAttemptBeforeItsSocket) {
+    auto pair = bind_loopback_pair();
+    Listener open6(std::move(pair.v6));
+    Listener open4(std::move(pair.v4));
+    Config c;
+    c.local = {loopback_alias(4)};  // IPv4 only
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
+                                  r.handler());
+    io.run();
+
+    ASSERT_TRUE(r.connected()) << r.ec.message();
+    EXPECT_EQ(r.peer(), loopback_v4(pair.port)) << "IPv6 had no local address";
+    ASSERT_GE(r.report->errors.size(), 1u);
+    EXPECT_EQ(r.report->errors[0].stage, Stage::bind);
+    EXPECT_EQ(r.report->errors[0].message(), "no local address of family IPv6");
+    expect_clean_trace(r);
+
+    // With only the IPv6 remote, the race fails without an errno.
+    asio::io_context io2;
+    Race r2;
+    eyeballs::asio::async_connect(io2.get_executor(),
+                                  std::vector<Endpoint>{loopback_v6(pair.port)}, r2.options(c),
+                                  r2.handler());
+    io2.run();
+    EXPECT_EQ(r2.ec, asio::error::address_family_not_supported);
+    EXPECT_TRUE(r2.rec.all<eyeballs::Connect>().empty());
+    expect_clean_trace(r2);
+}
+
+TEST_F(AsioRace, AllBindsFailingFailTheAttemptWithThoseErrors) {
+    Listener open(loopback_v4(0));
+    const Endpoint bad = unassigned_v4();
+    Config c;
+    c.local = {bad};
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+                                  r.options(c), r.handler());
+    io.run();
+    EXPECT_EQ(r.ec, std::error_code(EADDRNOTAVAIL, asio::error::get_system_category()));
+    EXPECT_EQ(r.rec.all<eyeballs::Close>().size(), 1u) << "its socket was opened, so it is closed";
+    expect_clean_trace(r);
+}
+
+// ---- Timeouts (SPEC §1 rule 8) -----------------------------------------------
+
+TEST_F(AsioRace, AttemptTimeoutFailsEachAttemptAndMovesOn) {
+    auto pair = bind_loopback_pair();
+    Blackhole h6(std::move(pair.v6));
+    Blackhole h4(std::move(pair.v4));
+    Config c;
+    c.attempt_timeout = 100ms;
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
+                                  r.handler());
+    io.run();
+
+    EXPECT_EQ(r.ec, asio::error::timed_out);
+    EXPECT_FALSE(r.report->overall_timeout);
+    ASSERT_EQ(r.report->errors.size(), 2u);
+    EXPECT_EQ(r.report->errors[0].stage, Stage::timeout);
+    EXPECT_EQ(r.report->errors[1].stage, Stage::timeout);
+    const auto t1 = r.rec.time_of<eyeballs::Connect>(1);
+    const auto t2 = r.rec.time_of<eyeballs::Connect>(2);
+    ASSERT_TRUE(t1 && t2);
+    EXPECT_GE(ms(*t2 - *t1), 100.0) << "IPv4 starts when IPv6 times out";
+    EXPECT_LT(ms(*t2 - *t1), 250.0 + 1000.0);
+    EXPECT_GE(r.elapsed_ms(), 200.0);
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, OverallTimeoutEndsTheRace) {
+    auto pair = bind_loopback_pair();
+    Blackhole h6(std::move(pair.v6));
+    Blackhole h4(std::move(pair.v4));
+    Config c;
+    c.overall_timeout = 400ms;
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
+                                  r.handler());
+    io.run();
+
+    EXPECT_EQ(r.ec, asio::error::timed_out);
+    EXPECT_TRUE(r.report->overall_timeout);
+    EXPECT_EQ(r.report->code, ETIMEDOUT);
+    EXPECT_EQ(r.rec.all<eyeballs::Close>().size(), 2u) << "both attempts in flight are closed";
+    EXPECT_GE(r.elapsed_ms(), 400.0);
+    EXPECT_LT(r.elapsed_ms(), 2400.0);
+    expect_clean_trace(r);
+}
+
+// ---- Socket factory ----------------------------------------------------------
+
+TEST_F(AsioRace, SocketFactoryConfiguresEverySocket) {
+    auto pair = bind_loopback_pair();
+    RefusedPort refused(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    int calls = 0;
+    asio::io_context io;
+    Race r;
+    auto options = r.options();
+    options.open_socket = [&calls](tcp::socket& s, const tcp::endpoint& remote) {
+        ++calls;
+        std::error_code ec;
+        s.open(remote.protocol(), ec);
+        if (!ec) s.set_option(tcp::no_delay(true), ec);
+        return ec;
+    };
+    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), options,
+                                  r.handler());
+    io.run();
+
+    ASSERT_TRUE(r.connected()) << r.ec.message();
+    EXPECT_EQ(calls, 2);
+    tcp::no_delay nd;
+    r.socket->get_option(nd);
+    EXPECT_TRUE(nd.value()) << "the winner is the factory's socket";
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, AFailingFactoryFailsTheAttemptAtOpen) {
+    auto pair = bind_loopback_pair();
+    Listener open6(std::move(pair.v6));
+    Listener open4(std::move(pair.v4));
+    asio::io_context io;
+    Race r;
+    auto options = r.options();
+    options.open_socket = [](tcp::socket& s, const tcp::endpoint& remote) -> std::error_code {
+        if (remote.address().is_v6()) {
+            s.open(remote.protocol());  // opened, then refused: the adapter closes it
+            return asio::error::address_family_not_supported;
+        }
+        std::error_code ec;
+        s.open(remote.protocol(), ec);
+        return ec;
+    };
+    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), options,
+                                  r.handler());
+    io.run();
+
+    ASSERT_TRUE(r.connected()) << r.ec.message();
+    EXPECT_EQ(r.peer(), loopback_v4(pair.port));
+    ASSERT_EQ(r.report->errors.size(), 1u);
+    EXPECT_EQ(r.report->errors[0].stage, Stage::open);
+    EXPECT_EQ(r.report->errors[0].code, EAFNOSUPPORT);
+    EXPECT_TRUE(r.rec.all<eyeballs::Close>().empty()) << "a failed open is never closed";
+    expect_clean_trace(r);
+}
+
+// ---- Misuse: an error, never inline ------------------------------------------
+
+TEST_F(AsioRace, EmptyListCompletesWithNotFoundAndNotInline) {
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), std::vector<tcp::endpoint>{}, r.options(),
+                                  r.handler());
+    EXPECT_EQ(r.calls, 0) << "the handler must not run inside async_connect";
+    io.run();
+    EXPECT_EQ(r.calls, 1);
+    EXPECT_EQ(r.ec, asio::error::not_found);
+    EXPECT_EQ(r.report->outcome, Outcome::failed);
+    EXPECT_FALSE(r.report->message.empty());
+}
+
+TEST_F(AsioRace, InvalidConfigCompletesWithInvalidArgumentAndTheReason) {
+    asio::io_context io;
+    Race r;
+    Config c;
+    c.attempt_delay = 5ms;
+    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{loopback_v4(9)},
+                                  r.options(c), r.handler());
+    EXPECT_EQ(r.calls, 0);
+    io.run();
+    EXPECT_EQ(r.calls, 1);
+    EXPECT_EQ(r.ec, asio::error::invalid_argument);
+    EXPECT_NE(r.report->message.find("10 ms"), std::string::npos) << r.report->message;
+    EXPECT_TRUE(r.rec.log.empty()) << "no action for a race that never started";
+}
+
+TEST_F(AsioRace, ImmediateSuccessIsNotInline) {
+    Listener open(loopback_v4(0));
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+                                  r.options(), r.handler());
+    EXPECT_EQ(r.calls, 0);
+    io.run();
+    EXPECT_TRUE(r.connected());
+}
+
+// ---- Completion tokens -------------------------------------------------------
+
+TEST_F(AsioRace, UseFuture) {
+    Listener open(loopback_v4(0));
+    RefusedPort refused(loopback_v4(0));
+    asio::io_context io;
+    std::future<tcp::socket> ok = eyeballs::asio::async_connect(
+        io.get_executor(), std::vector<tcp::endpoint>{to_tcp(open.endpoint())}, asio::use_future);
+    std::future<tcp::socket> bad = eyeballs::asio::async_connect(
+        io.get_executor(), std::vector<tcp::endpoint>{to_tcp(refused.endpoint())},
+        asio::use_future);
+    io.run();
+    tcp::socket s = ok.get();
+    EXPECT_EQ(eyeballs::asio::from_asio(s.remote_endpoint()), open.endpoint());
+    try {
+        bad.get();
+        ADD_FAILURE() << "a refused race must throw from the future";
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code(), asio::error::connection_refused);
+    }
+}
+
+TEST_F(AsioRace, UseAwaitable) {
+    auto pair = bind_loopback_pair();
+    Blackhole hole(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    asio::io_context io;
+    std::optional<Endpoint> peer;
+    std::error_code error;
+    auto report = std::make_shared<eyeballs::RaceReport>();
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto ex = co_await asio::this_coro::executor;
+            eyeballs::asio::connect_options o;
+            o.report = report;
+            tcp::socket s = co_await eyeballs::asio::async_connect(ex, pair_endpoints(pair.port),
+                                                                   o, asio::use_awaitable);
+            peer = eyeballs::asio::from_asio(s.remote_endpoint());
+            try {
+                RefusedPort refused(loopback_v4(0));
+                // (A braced list inside a co_await expression trips g++ 12.)
+                std::vector<Endpoint> refused_only(1, refused.endpoint());
+                co_await eyeballs::asio::async_connect(ex, refused_only, asio::use_awaitable);
+            } catch (const std::system_error& e) {
+                error = e.code();
+            }
+        },
+        asio::detached);
+    io.run();
+    EXPECT_EQ(peer, loopback_v4(pair.port));
+    EXPECT_EQ(report->winner.number(), 2u);
+    EXPECT_EQ(error, asio::error::connection_refused);
+}
+
+TEST_F(AsioRace, ExperimentalDeferred) {
+    Listener open(loopback_v4(0));
+    asio::io_context io;
+    auto op = eyeballs::asio::async_connect(io.get_executor(),
+                                            std::vector<Endpoint>{open.endpoint()},
+                                            asio::experimental::deferred);
+    io.run();
+    EXPECT_EQ(open.accept_all(), 0) << "a deferred operation does nothing until it is launched";
+    io.restart();
+    int calls = 0;
+    std::optional<Endpoint> peer;
+    std::move(op)([&](std::error_code ec, tcp::socket s) {
+        ++calls;
+        ASSERT_FALSE(ec) << ec.message();
+        peer = eyeballs::asio::from_asio(s.remote_endpoint());
+    });
+    io.run();
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(peer, open.endpoint());
+}
+
+// ---- The handler's executor, work tracking -----------------------------------
+
+TEST_F(AsioRace, HandlerRunsOnItsAssociatedExecutor) {
+    Listener open(loopback_v4(0));
+    asio::io_context io;
+    auto strand = asio::make_strand(io);
+    bool in_strand = false;
+    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+                                  asio::bind_executor(strand, [&](std::error_code ec, tcp::socket) {
+                                      EXPECT_FALSE(ec);
+                                      in_strand = strand.running_in_this_thread();
+                                  }));
+    io.run();
+    EXPECT_TRUE(in_strand);
+}
+
+TEST_F(AsioRace, WorkIsTrackedOnTheHandlersExecutor) {
+    // The race runs on `net` (its own thread); the handler belongs to `app`.
+    // app.run() must not return before the handler has run there.
+    auto pair = bind_loopback_pair();
+    Blackhole hole(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    asio::io_context net;
+    asio::io_context app;
+    std::atomic<bool> called{false};
+    std::thread::id handler_thread;
+    eyeballs::asio::async_connect(net.get_executor(), pair_endpoints(pair.port),
+                                  asio::bind_executor(app, [&](std::error_code ec, tcp::socket) {
+                                      EXPECT_FALSE(ec) << ec.message();
+                                      handler_thread = std::this_thread::get_id();
+                                      called = true;
+                                  }));
+    std::thread net_thread([&net] { net.run(); });
+    app.run();  // returns only when no work is left on app: after the handler
+    EXPECT_TRUE(called);
+    EXPECT_EQ(handler_thread, std::this_thread::get_id());
+    net_thread.join();
+}
+
+// ---- Cancellation at every stage (SPEC §1 rule 9) -----------------------------
+
+TEST_F(AsioRace, CancelDuringDnsWithTheSystemResolver) {
+    asio::io_context io;
+    asio::cancellation_signal cancel;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), "localhost", 9, r.options(),
+                                  asio::bind_cancellation_slot(cancel.slot(), r.handler()));
+    cancel.emit(asio::cancellation_type::terminal);
+    EXPECT_EQ(r.calls, 0) << "not from inside emit()";
+    io.run();
+    EXPECT_EQ(r.calls, 1);
+    EXPECT_EQ(r.ec, asio::error::operation_aborted);
+    EXPECT_EQ(r.report->outcome, Outcome::cancelled);
+    EXPECT_EQ(r.rec.all<eyeballs::Resolve>().size(), 2u) << "the race was resolving";
+    EXPECT_TRUE(r.rec.all<eyeballs::OpenSocket>().empty());
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, CancelDuringDnsWithTheUdpClient) {
+    DnsServer dns;
+    dns.set("slow.test", Family::v6, DnsServer::Answer::silent());
+    dns.set("slow.test", Family::v4, DnsServer::Answer::silent());
+    asio::io_context io;
+    asio::cancellation_signal cancel;
+    Race r;
+    auto options = r.options();
+    options.dns_server = asio::ip::udp::endpoint(
+        eyeballs::asio::to_asio_address(dns.endpoint()), dns.endpoint().port());
+    eyeballs::asio::async_connect(io.get_executor(), "slow.test", 443, options,
+                                  asio::bind_cancellation_slot(cancel.slot(), r.handler()));
+    asio::steady_timer t(io, 100ms);
+    t.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+    io.run();
+    EXPECT_EQ(r.ec, asio::error::operation_aborted);
+    EXPECT_GE(r.elapsed_ms(), 100.0);
+    EXPECT_LT(r.elapsed_ms(), 900.0) << "before the first resend";
+    EXPECT_EQ(dns.queries().size(), 2u) << "one AAAA and one A query";
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, CancelBetweenAttemptsClosesTheOneInFlight) {
+    auto pair = bind_loopback_pair();
+    Blackhole h6(std::move(pair.v6));
+    Blackhole h4(std::move(pair.v4));
+    asio::io_context io;
+    asio::cancellation_signal cancel;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+                                  asio::bind_cancellation_slot(cancel.slot(), r.handler()));
+    asio::steady_timer t(io, 100ms);  // attempt 1 at 0, attempt 2 due at 250 ms
+    t.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+    io.run();
+    EXPECT_EQ(r.ec, asio::error::operation_aborted);
+    EXPECT_EQ(r.report->outcome, Outcome::cancelled);
+    EXPECT_EQ(r.report->attempts.size(), 1u);
+    EXPECT_EQ(r.rec.all<eyeballs::Close>().size(), 1u);
+    EXPECT_LT(r.elapsed_ms(), 250.0 + 1000.0);
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, PartialAndTotalCancellationEndTheRaceToo) {
+    for (auto type : {asio::cancellation_type::partial, asio::cancellation_type::total}) {
+        auto pair = bind_loopback_pair();
+        Blackhole h6(std::move(pair.v6));
+        Blackhole h4(std::move(pair.v4));
+        asio::io_context io;
+        asio::cancellation_signal cancel;
+        Race r;
+        eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+                                      asio::bind_cancellation_slot(cancel.slot(), r.handler()));
+        asio::steady_timer t(io, 300ms);  // both attempts in flight
+        t.async_wait([&](std::error_code) { cancel.emit(type); });
+        io.run();
+        EXPECT_EQ(r.ec, asio::error::operation_aborted);
+        EXPECT_EQ(r.rec.all<eyeballs::Close>().size(), 2u);
+        expect_clean_trace(r);
+    }
+}
+
+TEST_F(AsioRace, CancelWhenTheConnectIsIssuedWins) {
+    // Emitted as the Connect action is performed: the cancellation is queued
+    // before the connect can complete, so the race is cancelled, and the
+    // socket whose handshake the kernel may well finish is closed.
+    Listener open(loopback_v4(0));
+    asio::io_context io;
+    asio::cancellation_signal cancel;
+    Race r;
+    auto options = r.options();
+    auto record = options.on_action;
+    options.on_action = [&](eyeballs::TimePoint t, const Action& a, const eyeballs::RaceMachine& m) {
+        record(t, a, m);
+        if (std::holds_alternative<eyeballs::Connect>(a)) {
+            cancel.emit(asio::cancellation_type::terminal);
+        }
+    };
+    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+                                  options, asio::bind_cancellation_slot(cancel.slot(), r.handler()));
+    io.run();
+    EXPECT_EQ(r.calls, 1);
+    EXPECT_EQ(r.ec, asio::error::operation_aborted);
+    EXPECT_FALSE(r.socket->is_open());
+    EXPECT_EQ(r.rec.all<eyeballs::Close>().size(), 1u);
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, CancelAfterTheReportIsIgnored) {
+    Listener open(loopback_v4(0));
+    asio::io_context io;
+    asio::cancellation_signal cancel;
+    Race r;
+    auto options = r.options();
+    auto record = options.on_action;
+    options.on_action = [&](eyeballs::TimePoint t, const Action& a, const eyeballs::RaceMachine& m) {
+        record(t, a, m);
+        if (std::holds_alternative<eyeballs::Report>(a)) {
+            cancel.emit(asio::cancellation_type::terminal);
+        }
+    };
+    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+                                  options, asio::bind_cancellation_slot(cancel.slot(), r.handler()));
+    io.run();
+    EXPECT_TRUE(r.connected()) << "the race was over: the winner stands";
+    EXPECT_EQ(r.report->outcome, Outcome::connected);
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, CancelAtTheInstantOfSuccess) {
+    // The kernel has completed the handshake, the connect's completion is on
+    // its way, and the cancellation arrives: either may win, but there is
+    // exactly one completion, it is consistent, and no socket is leaked.
+    int connected = 0, cancelled = 0;
+    for (int i = 0; i < 40; ++i) {
+        Listener open(loopback_v4(0));
+        asio::io_context io;
+        asio::cancellation_signal cancel;
+        Race r;
+        eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+                                      r.options(),
+                                      asio::bind_cancellation_slot(cancel.slot(), r.handler()));
+        io.poll_one();  // begin: the connect is issued
+        ASSERT_EQ(r.rec.all<eyeballs::Connect>().size(), 1u);
+        switch (i % 3) {
+            case 0:  // before the reactor has seen the handshake: cancel first
+                cancel.emit(asio::cancellation_type::terminal);
+                break;
+            case 1:  // the reactor has queued the connect's completion: it first
+                std::this_thread::sleep_for(2ms);
+                io.poll_one();
+                cancel.emit(asio::cancellation_type::terminal);
+                break;
+            default:  // from a handler queued behind it
+                std::this_thread::sleep_for(2ms);
+                asio::post(io, [&] { cancel.emit(asio::cancellation_type::terminal); });
+                break;
+        }
+        io.run();
+        ASSERT_EQ(r.calls, 1);
+        if (!r.ec) {
+            ++connected;
+            EXPECT_TRUE(r.socket->is_open());
+            EXPECT_EQ(r.report->outcome, Outcome::connected);
+        } else {
+            ++cancelled;
+            EXPECT_EQ(r.ec, asio::error::operation_aborted);
+            EXPECT_FALSE(r.socket->is_open());
+            EXPECT_EQ(r.report->outcome, Outcome::cancelled);
+        }
+        expect_clean_trace(r);
+        open.accept_all();
+    }
+    EXPECT_EQ(connected + cancelled, 40);
+    EXPECT_GT(connected, 0) << "the success-first order was never exercised";
+    EXPECT_GT(cancelled, 0) << "the cancel-first order was never exercised";
+    RecordProperty("connected", connected);
+    RecordProperty("cancelled", cancelled);
+}
+
+TEST_F(AsioRace, DestroyingTheIoContextMidRaceLeaksNothing) {
+    auto pair = bind_loopback_pair();
+    Blackhole h6(std::move(pair.v6));
+    Blackhole h4(std::move(pair.v4));
+    int calls = 0;
+    {
+        asio::io_context io;
+        eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port),
+                                      [&](std::error_code, tcp::socket) { ++calls; });
+        io.run_for(300ms);  // both attempts in flight
+    }
+    EXPECT_EQ(calls, 0) << "an abandoned operation's handler is destroyed, never invoked";
+}
+
+// ---- DNS mode (SPEC §2) ------------------------------------------------------
+
+asio::ip::udp::endpoint udp_of(const DnsServer& dns) {
+    return {eyeballs::asio::to_asio_address(dns.endpoint()), dns.endpoint().port()};
+}
+
+TEST_F(AsioRace, SystemResolverRacesLocalhost) {
+    Listener open(loopback_v4(0));
+    asio::io_context io;
+    Race r;
+    auto options = r.options();
+    options.resolve_flags = {};  // loopback only: no AI_ADDRCONFIG
+    eyeballs::asio::async_connect(io.get_executor(), "localhost", open.endpoint().port(), options,
+                                  r.handler());
+    io.run();
+    ASSERT_EQ(r.rec.all<eyeballs::Resolve>().size(), 2u);
+    EXPECT_EQ(r.rec.all<eyeballs::Resolve>()[0].family, Family::v6) << "AAAA first";
+    EXPECT_EQ(r.rec.all<eyeballs::Resolve>()[1].family, Family::v4);
+    ASSERT_TRUE(r.connected()) << r.ec.message() << " " << r.report->message;
+    EXPECT_EQ(r.socket->remote_endpoint().port(), open.endpoint().port());
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, AnIpLiteralHostNeedsNoDns) {
+    Listener open(loopback_v4(0));
+    asio::io_context io;
+    Race r;
+    eyeballs::asio::async_connect(io.get_executor(), "127.0.0.1", open.endpoint().port(),
+                                  r.options(), r.handler());
+    io.run();
+    ASSERT_TRUE(r.connected());
+    EXPECT_TRUE(r.rec.all<eyeballs::Resolve>().empty());
+}
+
+TEST_F(AsioRace, UdpDnsBlackholedIpv6LosesToIpv4) {
+    auto pair = bind_loopback_pair();
+    Blackhole hole(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    DnsServer dns;
+    dns.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    dns.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    asio::io_context io;
+    Race r;
+    auto options = r.options();
+    options.dns_server = udp_of(dns);
+    eyeballs::asio::async_connect(io.get_executor(), "dual.test", pair.port, options, r.handler());
+    io.run();
+
+    ASSERT_TRUE(r.connected()) << r.ec.message() << " " << r.report->message;
+    EXPECT_EQ(r.peer(), loopback_v4(pair.port));
+    ASSERT_EQ(r.rec.all<eyeballs::Connect>().size(), 2u);
+    EXPECT_EQ(r.rec.all<eyeballs::Connect>()[0].remote, loopback_v6(pair.port));
+    const auto t1 = r.rec.time_of<eyeballs::Connect>(1);
+    const auto t2 = r.rec.time_of<eyeballs::Connect>(2);
+    EXPECT_GE(ms(*t2 - *t1), 250.0);
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, UdpDnsAFirstWaitsTheResolutionDelayForAaaa) {
+    auto pair = bind_loopback_pair();
+    Listener open6(std::move(pair.v6));
+    Listener open4(std::move(pair.v4));
+    DnsServer dns;
+    dns.set("late6.test", Family::v6, DnsServer::Answer::with({loopback_v6()}, 20ms));
+    dns.set("late6.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    dns.set("no6.test", Family::v6, DnsServer::Answer::silent());
+    dns.set("no6.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    asio::io_context io;
+    Race late, none;
+    auto o1 = late.options();
+    o1.dns_server = udp_of(dns);
+    auto o2 = none.options();
+    o2.dns_server = udp_of(dns);
+    o2.config.resolution_delay = 100ms;
+    eyeballs::asio::async_connect(io.get_executor(), "late6.test", pair.port, o1, late.handler());
+    eyeballs::asio::async_connect(io.get_executor(), "no6.test", pair.port, o2, none.handler());
+    io.run();
+
+    // AAAA 20 ms late, within the 50 ms resolution delay: IPv6 still goes first.
+    ASSERT_TRUE(late.connected()) << late.report->message;
+    EXPECT_EQ(late.peer(), loopback_v6(pair.port));
+    // AAAA never answers: IPv4 starts when the resolution delay ends.
+    ASSERT_TRUE(none.connected()) << none.report->message;
+    EXPECT_EQ(none.peer(), loopback_v4(pair.port));
+    const auto resolve = none.rec.time_of<eyeballs::Resolve>();
+    const auto connect = none.rec.time_of<eyeballs::Connect>(1);
+    ASSERT_TRUE(resolve && connect);
+    EXPECT_GE(ms(*connect - *resolve), 100.0);
+    EXPECT_LT(ms(*connect - *resolve), 900.0);
+    expect_clean_trace(late);
+    expect_clean_trace(none);
+}
+
+TEST_F(AsioRace, UdpDnsNegativeAnswersFailWithHostNotFound) {
+    DnsServer dns;  // nothing in its table: NXDOMAIN for both
+    dns.set("servfail.test", Family::v6, DnsServer::Answer::servfail());
+    dns.set("servfail.test", Family::v4, DnsServer::Answer::nodata());
+    asio::io_context io;
+    Race nx, sf;
+    auto o1 = nx.options();
+    o1.dns_server = udp_of(dns);
+    auto o2 = sf.options();
+    o2.dns_server = udp_of(dns);
+    eyeballs::asio::async_connect(io.get_executor(), "missing.test", 443, o1, nx.handler());
+    eyeballs::asio::async_connect(io.get_executor(), "servfail.test", 443, o2, sf.handler());
+    io.run();
+
+    EXPECT_EQ(nx.ec, asio::error::host_not_found);
+    ASSERT_EQ(nx.report->errors.size(), 2u);
+    EXPECT_EQ(nx.report->errors[0].stage, Stage::resolve);
+    EXPECT_NE(nx.report->errors[0].message().find("NXDOMAIN"), std::string::npos);
+    EXPECT_EQ(sf.ec, asio::error::host_not_found);
+    ASSERT_EQ(sf.report->errors.size(), 2u);
+    std::string texts = sf.report->errors[0].message() + " | " + sf.report->errors[1].message();
+    EXPECT_NE(texts.find("SERVFAIL"), std::string::npos) << texts;
+    EXPECT_NE(texts.find("no data"), std::string::npos) << texts;
+}
+
+TEST_F(AsioRace, UdpDnsSilentServerTimesOutPerFamily) {
+    DnsServer dns;
+    dns.set("quiet.test", Family::v6, DnsServer::Answer::silent());
+    dns.set("quiet.test", Family::v4, DnsServer::Answer::silent());
+    asio::io_context io;
+    Race r;
+    auto options = r.options();
+    options.dns_server = udp_of(dns);
+    options.dns_timeout = 1500ms;
+    eyeballs::asio::async_connect(io.get_executor(), "quiet.test", 443, options, r.handler());
+    io.run();
+    EXPECT_EQ(r.ec, asio::error::host_not_found);
+    ASSERT_EQ(r.report->errors.size(), 2u);
+    EXPECT_EQ(r.report->errors[0].code, ETIMEDOUT);
+    EXPECT_GE(r.elapsed_ms(), 1500.0);
+    EXPECT_EQ(dns.queries().size(), 4u) << "each family sent, then resent after 1 s";
+}
+
+TEST(AsioDnsPacket, QueryAndAnswerRoundTrip) {
+    using namespace eyeballs::asio::detail;
+    std::string error;
+    auto q = dns_build_query(0x1234, "Example.TEST.", Family::v6, error);
+    ASSERT_FALSE(q.empty()) << error;
+    EXPECT_EQ(q[0], 0x12);
+    EXPECT_EQ(q[1], 0x34);
+    EXPECT_TRUE(dns_build_query(1, "a..b", Family::v4, error).empty());
+    EXPECT_TRUE(dns_build_query(1, std::string(64, 'a') + ".test", Family::v4, error).empty());
+    EXPECT_NE(error.find("bad host name"), std::string::npos);
+
+    // An answer: the question echoed (upper case kept), a CNAME, then AAAA.
+    std::vector<std::uint8_t> a = q;
+    a[2] = 0x81;
+    a[3] = 0x80;
+    a[7] = 2;  // two answers
+    auto rr = [&a](std::uint16_t type, std::vector<std::uint8_t> data) {
+        a.insert(a.end(), {0xc0, 0x0c, static_cast<std::uint8_t>(type >> 8),
+                           static_cast<std::uint8_t>(type), 0, 1, 0, 0, 0, 60, 0,
+                           static_cast<std::uint8_t>(data.size())});
+        a.insert(a.end(), data.begin(), data.end());
+    };
+    rr(5, {0xc0, 0x0c});
+    std::vector<std::uint8_t> v6(16, 0);
+    v6[0] = 0x20;
+    v6[1] = 0x01;
+    v6[2] = 0x0d;
+    v6[3] = 0xb8;
+    v6[15] = 1;
+    rr(28, v6);
+    auto r = dns_parse_response(a.data(), a.size(), q, Family::v6, 443);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->ok);
+    ASSERT_EQ(r->addresses.size(), 1u);
+    EXPECT_EQ(r->addresses[0].to_string(), "[2001:db8::1]:443");
+
+    // Another id, or not a response: not ours.
+    auto other = a;
+    other[1] ^= 1;
+    EXPECT_FALSE(dns_parse_response(other.data(), other.size(), q, Family::v6, 443));
+    std::vector<std::uint8_t> query_again(q.begin(), q.end());
+    EXPECT_FALSE(dns_parse_response(query_again.data(), query_again.size(), q, Family::v6, 443));
+    // Truncated in the middle of a record: what came before is kept.
+    auto cut = dns_parse_response(a.data(), a.size() - 5, q, Family::v6, 443);
+    ASSERT_TRUE(cut);
+    EXPECT_TRUE(cut->addresses.empty());
+}
+
+// ---- Many races on one io_context --------------------------------------------
+
+TEST_F(AsioRace, TwoHundredRacesOnOneIoContext) {
+    auto pair = bind_loopback_pair();
+    RefusedPort refused(std::move(pair.v6));
+    Listener open(std::move(pair.v4), 1024);
+    asio::io_context io;
+    constexpr int n = 200;
+    std::vector<std::unique_ptr<Race>> races;
+    for (int i = 0; i < n; ++i) {
+        races.push_back(std::make_unique<Race>());
+        Race& r = *races.back();
+        eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+                                      r.handler());
+    }
+    // Accept as they come, so the backlog never fills.
+    asio::steady_timer drain(io);
+    std::function<void()> accept_loop = [&] {
+        open.accept_all();
+        int done = 0;
+        for (auto& r : races) done += r->calls;
+        if (done == n) return;
+        drain.expires_after(5ms);
+        drain.async_wait([&](std::error_code) { accept_loop(); });
+    };
+    accept_loop();
+    io.run();
+    open.accept_all();
+
+    int won_by_v4 = 0;
+    for (auto& r : races) {
+        ASSERT_TRUE(r->connected()) << r->ec.message() << " " << r->report->message;
+        if (r->peer() == loopback_v4(pair.port)) ++won_by_v4;
+        expect_clean_trace(*r);
+    }
+    EXPECT_EQ(won_by_v4, n);
+    races.clear();  // close every winner before the fd check
+}
+
+}  // namespace
