@@ -31,8 +31,6 @@ namespace {
 using std::string;
 using std::string_view;
 
-constexpr std::uint16_t default_port = 443;
-
 std::vector<string_view> tokenize(string_view line) {
     const std::size_t hash = line.find('#');
     if (hash != string_view::npos) line = line.substr(0, hash);
