@@ -224,7 +224,7 @@ int label(const Endpoint& address) noexcept { return policy_entry(address).label
 
 Scope scope(const Endpoint& address) noexcept {
     if (is_v4_like(address)) {
-        const std::uint8_t* v4 = address.is_v4() ? address.bytes().data() : address.bytes().data() + 12;
+        const std::uint8_t* v4 = address.bytes().data() + (address.is_v4() ? 0 : 12);
         // RFC 6724 §3.2: loopback 127.0.0.0/8 and auto-configuration
         // 169.254.0.0/16 addresses are link-local; all others are global.
         if (v4[0] == 127) return Scope::link_local;
