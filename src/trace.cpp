@@ -181,7 +181,7 @@ std::string pad_right(std::string s, std::size_t width) {
 }
 
 constexpr std::size_t time_width = 10;  // "  1500.000"
-constexpr std::size_t word_width = 9;   // "connected"
+constexpr std::size_t word_width = 7;   // "connect", "resolve"
 
 std::string timeline_prefix(std::chrono::nanoseconds t, const char* word) {
     return pad_left(ms_text(t, 3), time_width) + " ms  " + pad_right(word, word_width) + "  ";
@@ -203,7 +203,7 @@ void write_timeline_report(std::ostream& out, std::chrono::nanoseconds t, const 
                            const RaceReport& report) {
     switch (report.outcome) {
         case Outcome::connected: {
-            std::string line = timeline_prefix(t, "connected");
+            std::string line = timeline_prefix(t, "report") + "connected ";
             const AttemptId winner = report.winner ? report.winner : r.winner;
             const std::optional<Endpoint> remote = report.remote ? report.remote : r.remote;
             line += attempt_text(winner);
@@ -213,10 +213,10 @@ void write_timeline_report(std::ostream& out, std::chrono::nanoseconds t, const 
             break;
         }
         case Outcome::cancelled:
-            out << timeline_prefix(t, "cancelled") << "the caller cancelled the race\n";
+            out << timeline_prefix(t, "report") << "cancelled\n";
             break;
         case Outcome::failed: {
-            std::string line = timeline_prefix(t, "failed");
+            std::string line = timeline_prefix(t, "report") + "failed ";
             const std::string name = errno_text(report.code);
             if (!name.empty()) line += name + ": ";
             line += report.message;
@@ -226,10 +226,7 @@ void write_timeline_report(std::ostream& out, std::chrono::nanoseconds t, const 
                 if (e.stage != Stage::resolve && e.attempt != 0) {
                     err += attempt_text(AttemptId(e.attempt)) + " ";
                 }
-                err += stage_name(e.stage);
-                const std::string en = errno_text(e.code);
-                if (!en.empty()) err += " " + en;
-                err += ": " + e.message();
+                err += e.message();
                 out << err << '\n';
             }
             break;

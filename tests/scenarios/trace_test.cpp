@@ -146,12 +146,12 @@ TEST(TraceWriter, TimelineIsAlignedAndVerboseAddsOpenAndBind) {
         w->write(origin + 1500ms, Close{AttemptId(1)}, m);
     }
     EXPECT_EQ(quiet.str(),
-              "   150.000 ms  connect    #2 198.51.100.10:443 from 192.0.2.9:0\n"
-              "  1500.000 ms  close      #1\n");
-    EXPECT_NE(verbose.str().find("   150.000 ms  open       #2 198.51.100.10:443\n"),
+              "   150.000 ms  connect  #2 198.51.100.10:443 from 192.0.2.9:0\n"
+              "  1500.000 ms  close    #1\n");
+    EXPECT_NE(verbose.str().find("   150.000 ms  open     #2 198.51.100.10:443\n"),
               std::string::npos)
         << verbose.str();
-    EXPECT_NE(verbose.str().find("   150.000 ms  bind       #2 192.0.2.9:0\n"),
+    EXPECT_NE(verbose.str().find("   150.000 ms  bind     #2 192.0.2.9:0\n"),
               std::string::npos)
         << verbose.str();
 }

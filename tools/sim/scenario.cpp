@@ -562,10 +562,13 @@ public:
                 }
             } else {
                 result.end = RunResult::End::never_ends;
-                result.message = "the race can never finish: nothing else will happen after " +
-                                 format_trace_ms(now_ - sim_origin()) + " ms (" +
+                result.message = "the race can never finish: after " +
+                                 format_trace_ms(now_ - sim_origin()) +
+                                 " ms no event and no timer is left, and it has not ended (" +
                                  std::to_string(machine_.attempts_in_flight()) +
-                                 " attempt(s) in flight, no event and no timer left)";
+                                 " attempt(s) in flight, " +
+                                 std::to_string(machine_.candidates_left()) +
+                                 " candidate(s) left)";
                 return finish(result);
             }
         }
