@@ -75,6 +75,28 @@ std::optional<std::string> validate(const Config& config) {
     if (config.min_start_gap < Duration::zero() || config.min_start_gap > max_min_start_gap) {
         return outside("min-start-gap", config.min_start_gap, "0 ms … 100 ms", nullptr);
     }
+    if (config.min_attempt_delay < min_attempt_delay_bound ||
+        config.min_attempt_delay > max_attempt_delay_bound) {
+        return outside("min-attempt-delay", config.min_attempt_delay, "10 ms … 2 s",
+                       "RFC 8305 §5");
+    }
+    if (config.max_attempt_delay < min_attempt_delay_bound ||
+        config.max_attempt_delay > max_attempt_delay_bound) {
+        return outside("max-attempt-delay", config.max_attempt_delay, "10 ms … 2 s",
+                       "RFC 8305 §5");
+    }
+    if (config.min_attempt_delay > config.max_attempt_delay) {
+        return "min-attempt-delay " + ms(config.min_attempt_delay) +
+               " is greater than max-attempt-delay " + ms(config.max_attempt_delay);
+    }
+    if (!(config.delay_multiplier >= 1.0 && config.delay_multiplier <= 16.0)) {
+        return "delay-multiplier " + std::to_string(config.delay_multiplier) +
+               " is outside 1 … 16";
+    }
+    if (config.auto_attempt_delay && !config.attempt_delay) {
+        return "attempt-delay=auto needs racing mode: sequential mode (attempt-delay=none) "
+               "has no attempt delay";
+    }
     return std::nullopt;
 }
 

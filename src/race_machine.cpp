@@ -59,8 +59,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <string>
 #include <utility>
+
+#include "eyeballs/history.hpp"
+#include "eyeballs/nat64.hpp"
+#include "eyeballs/sort.hpp"
 
 namespace eyeballs {
 
@@ -158,7 +163,12 @@ Status RaceMachine::start(TimePoint now, const Endpoint* remotes, std::size_t co
     now_ = now;
     start_time_ = now;
     dns_mode_ = false;
-    add_candidates(Family::v6, false, remotes, count, false);
+    if (add_candidates(Family::v6, false, remotes, count, false) == 0) {
+        return Status::failure(
+            "no address can be raced: every IPv4 address needs NAT64 synthesis (ipv4=none) "
+            "and none can be synthesized with prefix " +
+            config_.pref64->to_string());
+    }
     phase_ = Phase::racing;
     advance(now_, false);
     return Status::success();
@@ -187,33 +197,83 @@ void RaceMachine::cancel(TimePoint now) {
 
 // ---- candidates ------------------------------------------------------------
 
-void RaceMachine::add_candidates(Family only, bool filter, const Endpoint* eps, std::size_t n,
-                                 bool front) {
+std::optional<Endpoint> RaceMachine::admit(const Endpoint& e, Family only, bool filter) const {
+    if (filter && e.family() != only) return std::nullopt;
+    // RFC 8305 §7: on an IPv6-only network with a NAT64 prefix, IPv4 literals
+    // and A answers become IPv6 (RFC 6052); what cannot be synthesized is dropped.
+    if (e.is_v4() && config_.ipv4_unavailable && config_.pref64) {
+        return synthesize(e, *config_.pref64);
+    }
+    return e;
+}
+
+void RaceMachine::sort_batch(std::size_t first) {
+    // RFC 6724 §6 within the batch (one address list or one DNS answer), before
+    // interleaving. Stable (rule 10).
+    const std::size_t last = cands_.size();
+    if (last - first < 2) return;
+    if (config_.source_info || config_.history != nullptr) {
+        std::vector<Destination> d;
+        d.reserve(last - first);
+        for (std::size_t i = first; i < last; ++i) {
+            Destination x;
+            x.address = cands_[i].remote;
+            if (config_.source_info) x.source = config_.source_info(x.address);
+            if (config_.history) x.rtt = config_.history->rtt(config_.network, x.address);
+            d.push_back(std::move(x));
+        }
+        sort_destinations(d);
+        for (std::size_t i = first; i < last; ++i) cands_[i].remote = d[i - first].address;
+        return;
+    }
+    // Rules 6 and 8 only: an insertion sort in place, no allocation.
+    for (std::size_t i = first + 1; i < last; ++i) {
+        const Endpoint moving = cands_[i].remote;
+        const Destination dm{moving, std::nullopt, std::nullopt};
+        std::size_t j = i;
+        while (j > first &&
+               compare_destinations(dm, Destination{cands_[j - 1].remote, std::nullopt,
+                                                    std::nullopt})
+                       .order < 0) {
+            cands_[j].remote = cands_[j - 1].remote;
+            --j;
+        }
+        cands_[j].remote = moving;
+    }
+}
+
+std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint* eps,
+                                        std::size_t n, bool front) {
     std::size_t count = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        if (!filter || eps[i].family() == only) ++count;
+        if (admit(eps[i], only, filter)) ++count;
     }
-    if (count == 0) return;
+    if (count == 0) return 0;
     cands_.reserve(cands_.size() + count);  // one allocation per answer
+    const std::size_t first = cands_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (auto e = admit(eps[i], only, filter)) {
+            Candidate c;
+            c.remote = *e;
+            cands_.push_back(c);
+        }
+    }
+    if (config_.sorting(dns_mode_)) sort_batch(first);
 
+    // Link the batch into the per-family lists and the arrival-order list.
     // With interleaving off the arrival order decides; an AAAA answer that ends
     // the resolution delay goes before the A answer that started it (SPEC §1).
     std::uint32_t chain_head = npos;
     std::uint32_t chain_tail = npos;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (filter && eps[i].family() != only) continue;
-        const auto slot = static_cast<std::uint32_t>(cands_.size());
-        Candidate c;
-        c.remote = eps[i];
-        cands_.push_back(c);
-        const std::size_t f = idx(eps[i].family());
+    for (std::size_t i = first; i < cands_.size(); ++i) {
+        const auto slot = static_cast<std::uint32_t>(i);
+        const std::size_t f = idx(cands_[i].remote.family());
         if (fam_tail_[f] == npos) {
             fam_head_[f] = slot;
         } else {
             cands_[fam_tail_[f]].next_in_family = slot;
         }
         fam_tail_[f] = slot;
-        if (fam_head_[f] == npos) fam_head_[f] = slot;
         ++remaining_[f];
         if (chain_tail == npos) {
             chain_head = slot;
@@ -234,6 +294,7 @@ void RaceMachine::add_candidates(Family only, bool filter, const Endpoint* eps, 
         order_tail_ = chain_tail;
         if (order_head_ == npos) order_head_ = chain_head;
     }
+    return count;
 }
 
 std::uint32_t RaceMachine::pick_slot() {
@@ -247,6 +308,7 @@ std::uint32_t RaceMachine::pick_slot() {
             // mode IPv6 when it has an address (RFC 8305 §3 prefers AAAA).
             first_family_ = dns_mode_ ? (available(Family::v6) ? Family::v6 : Family::v4)
                                       : cands_[order_head_].remote.family();
+            if (!available(first_family_)) first_family_ = other(first_family_);
             f = first_family_;
         } else if (started_count_ < config_.family_count && available(first_family_)) {
             f = first_family_;
@@ -284,13 +346,12 @@ bool RaceMachine::start_due(TimePoint now, bool from_timer) const {
     if (phase_ != Phase::racing || candidates_left() == 0) return false;
     const bool floor_ok = started_count_ == 0 || now >= last_start_ + config_.min_start_gap;
     const bool racing = config_.racing();
-    const bool timer_passed = racing && started_count_ > 0 &&
-                              last_start_ + *config_.attempt_delay < now;
+    const bool timer_passed = racing && started_count_ > 0 && last_start_ + current_delay_ < now;
     const bool immediate = in_flight_ == 0 || fail_fast_ || timer_passed;
     if (immediate) return floor_ok;
     // The Next Connection Attempt Timer fires only from handle_timeout, after
     // the events of its instant.
-    return from_timer && racing && floor_ok && now >= last_start_ + *config_.attempt_delay;
+    return from_timer && racing && floor_ok && now >= last_start_ + current_delay_;
 }
 
 std::optional<TimePoint> RaceMachine::next_start_at() const {
@@ -299,7 +360,7 @@ std::optional<TimePoint> RaceMachine::next_start_at() const {
     const TimePoint floor = last_start_ + config_.min_start_gap;
     if (in_flight_ == 0 || fail_fast_) return floor;
     if (!config_.racing()) return std::nullopt;
-    return std::max(floor, last_start_ + *config_.attempt_delay);
+    return std::max(floor, last_start_ + current_delay_);
 }
 
 void RaceMachine::start_attempt(TimePoint now) {
@@ -310,6 +371,7 @@ void RaceMachine::start_attempt(TimePoint now) {
     last_start_ = now;
     last_family_ = c.remote.family();
     fail_fast_ = false;
+    if (config_.racing()) current_delay_ = delay_after(c);
 
     if (!config_.local.empty()) {
         const bool has_family =
@@ -327,6 +389,27 @@ void RaceMachine::start_attempt(TimePoint now) {
     c.state = AState::opening;
     ++in_flight_;
     push(QKind::open, slot);
+}
+
+Duration RaceMachine::delay_after(const Candidate& c) const {
+    Duration d = *config_.attempt_delay;
+    if (config_.auto_attempt_delay) {
+        // 3 × RTT: RFC 6298's first RTO estimate (SRTT + 4 × RTTVAR with
+        // RTTVAR = RTT/2), clamped; no history → the configured delay, clamped.
+        if (config_.history) {
+            if (auto rtt = config_.history->rtt(config_.network, c.remote)) d = 3 * *rtt;
+        }
+        d = std::clamp(d, config_.min_attempt_delay, config_.max_attempt_delay);
+    }
+    if (config_.delay_multiplier != 1.0 && started_count_ > 1) {
+        // The n-th delay is the base × M^(n-1), capped at max-attempt-delay.
+        const double scaled = static_cast<double>(d.count()) *
+                              std::pow(config_.delay_multiplier, started_count_ - 1);
+        const auto cap = static_cast<double>(config_.max_attempt_delay.count());
+        d = scaled >= cap ? config_.max_attempt_delay
+                          : Duration(static_cast<Duration::rep>(std::llround(scaled)));
+    }
+    return d;
 }
 
 void RaceMachine::bind_next_or_connect(TimePoint now, std::uint32_t slot) {
@@ -365,9 +448,9 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
     // SPEC §2 / RFC 8305 §3: before the first attempt.
     if (phase_ != Phase::resolving) return;
     bool go = false;
-    if (remaining_[idx(Family::v6)] > 0) {
+    if (dns_[idx(Family::v6)] == DnsState::positive) {
         go = true;  // a positive AAAA: connect at once
-    } else if (remaining_[idx(Family::v4)] > 0) {
+    } else if (dns_[idx(Family::v4)] == DnsState::positive) {
         if (dns_[idx(Family::v6)] == DnsState::negative) {
             go = true;  // AAAA said no: no reason to wait
         } else if (!resolution_deadline_) {
@@ -435,18 +518,17 @@ void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* 
     now = clamp(now);
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;  // late or duplicate
-    std::size_t usable = 0;
-    for (std::size_t i = 0; addresses != nullptr && i < count; ++i) {
-        if (addresses[i].family() == family) ++usable;
-    }
-    if (usable == 0) {
-        dns_[idx(family)] = DnsState::negative;  // an empty answer is "no data"
+    const bool ends_resolution_delay =
+        family == Family::v6 && phase_ == Phase::resolving && resolution_deadline_.has_value();
+    const std::size_t added =
+        addresses == nullptr ? 0
+                             : add_candidates(family, true, addresses, count, ends_resolution_delay);
+    if (added == 0) {
+        // An empty answer (or one with nothing usable) is "no data".
+        dns_[idx(family)] = DnsState::negative;
         record(Stage::resolve, 0, npos, family, 0, npos, {});
     } else {
         dns_[idx(family)] = DnsState::positive;
-        const bool ends_resolution_delay =
-            family == Family::v6 && phase_ == Phase::resolving && resolution_deadline_.has_value();
-        add_candidates(family, true, addresses, count, ends_resolution_delay);
     }
     advance(now, false);
 }
@@ -501,6 +583,10 @@ void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
     if (phase_ == Phase::done) return;  // a success after the winner: already closed
     const std::uint32_t slot = lookup(id);
     if (slot == npos || cands_[slot].state != AState::connecting) return;
+    if (config_.history) {
+        const Candidate& c = cands_[slot];
+        config_.history->record_success(config_.network, c.remote, now - c.started, now);
+    }
     finish(now, Outcome::connected, slot);
 }
 
@@ -511,6 +597,7 @@ void RaceMachine::handle_connect_failed(TimePoint now, AttemptId id, int code) {
     if (slot == npos || cands_[slot].state != AState::connecting) return;
     Candidate& c = cands_[slot];
     record(Stage::connect, c.attempt, slot, c.remote.family(), code, npos, {});
+    if (config_.history) config_.history->record_failure(config_.network, c.remote, now);
     fail_attempt(now, slot);
     advance(now, false);
 }
@@ -530,6 +617,7 @@ void RaceMachine::handle_timeout(TimePoint now) {
             Candidate& c = cands_[i];
             if (!in_flight_state(c.state) || now < c.started + *config_.attempt_timeout) continue;
             record(Stage::timeout, c.attempt, i, c.remote.family(), ETIMEDOUT, npos, {});
+            if (config_.history) config_.history->record_failure(config_.network, c.remote, now);
             fail_attempt(now, i);
         }
     }

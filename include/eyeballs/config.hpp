@@ -8,10 +8,13 @@
 #include <vector>
 
 #include "eyeballs/endpoint.hpp"
+#include "eyeballs/nat64.hpp"
+#include "eyeballs/sort.hpp"
+#include "eyeballs/time.hpp"
 
 namespace eyeballs {
 
-using Duration = std::chrono::nanoseconds;
+class History;
 
 /// RFC 8305 §5: "a recommended value of 250 milliseconds".
 inline constexpr Duration default_attempt_delay = std::chrono::milliseconds(250);
@@ -27,6 +30,17 @@ inline constexpr Duration max_resolution_delay = std::chrono::seconds(2);
 /// (curl, Go and aiohappyeyeballs fail over at once); up to 100 ms is accepted.
 inline constexpr Duration default_min_start_gap = std::chrono::milliseconds(10);
 inline constexpr Duration max_min_start_gap = std::chrono::milliseconds(100);
+/// Bounds of `attempt-delay=auto` (issue 8): 3 × RTT (RFC 6298's first RTO
+/// estimate), clamped to [min_attempt_delay, max_attempt_delay].
+inline constexpr Duration default_min_attempt_delay = std::chrono::milliseconds(100);
+inline constexpr Duration default_max_attempt_delay = std::chrono::seconds(2);
+
+/// Destination sorting (RFC 6724 §6, RFC 8305 §4).
+enum class SortMode : std::uint8_t {
+    automatic,  ///< rfc6724 in DNS mode; off in addresses mode (getaddrinfo sorted already)
+    off,        ///< keep the order given / received
+    rfc6724,    ///< sort each address list (an answer) before interleaving
+};
 
 /// Everything a race can be told. The defaults are RFC 8305's.
 struct Config {
@@ -50,8 +64,43 @@ struct Config {
     /// binds to the first of its own family that works.
     std::vector<Endpoint> local;
 
+    // ---- Beyond RFC 8305's minimum (issue 8) ---------------------------------
+
+    /// RFC 6724 destination sorting; rules 6, 8 and 10 always, rules 1-5, 7 and
+    /// 9 when `source_info` answers, the lower-RTT rule when `history` knows.
+    SortMode sort = SortMode::automatic;
+    /// What the caller knows of the source address for a destination (RFC 6724
+    /// rules 1-5, 7, 9). Empty: those rules are skipped.
+    SourceLookup source_info;
+    /// `attempt-delay=auto`: each next delay is 3 × the historical RTT of the
+    /// previous attempt's destination, clamped to [min_attempt_delay,
+    /// max_attempt_delay]; no history for it → `attempt_delay` (250 ms by
+    /// default), clamped too. Needs racing mode (attempt_delay set).
+    bool auto_attempt_delay = false;
+    Duration min_attempt_delay = default_min_attempt_delay;  ///< ≥ 10 ms
+    Duration max_attempt_delay = default_max_attempt_delay;  ///< ≤ 2 s, ≥ min
+    /// Delay schedule: the n-th delay is the base delay × multiplier^(n-1),
+    /// capped at max_attempt_delay (Firefox runs 50 ms × 2). 1 … 16.
+    double delay_multiplier = 1.0;
+    /// RTT and outcome history, owned by the caller and kept across races; the
+    /// machine reads it (sorting, auto delay) and records each attempt's
+    /// outcome and connect time into it. Never used across networks.
+    History* history = nullptr;
+    /// The network this race runs on (a caller-given id; empty = the default
+    /// network). History entries of other networks are never used.
+    std::string network;
+    /// An IPv6-only network (`ipv4=none`): with `pref64`, IPv4 literals and A
+    /// answers are synthesized into IPv6 (RFC 8305 §7, RFC 6052); the only case
+    /// where synthesis happens. Addresses that cannot be synthesized are dropped.
+    bool ipv4_unavailable = false;
+    /// The NAT64 prefix (e.g. discovered through ipv4only.arpa, RFC 7050).
+    std::optional<Pref64> pref64;
+
     bool racing() const noexcept { return attempt_delay.has_value(); }
     bool interleaving() const noexcept { return interleave.value_or(racing()); }
+    bool sorting(bool dns_mode) const noexcept {
+        return sort == SortMode::rfc6724 || (sort == SortMode::automatic && dns_mode);
+    }
 };
 
 /// Checks every rule above. Returns nullopt when valid, otherwise a message that

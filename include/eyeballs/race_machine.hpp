@@ -161,7 +161,11 @@ private:
     static constexpr std::size_t ring_capacity = 8;
 
     Status check_startable() const;
-    void add_candidates(Family only, bool filter, const Endpoint* eps, std::size_t n, bool front);
+    std::size_t add_candidates(Family only, bool filter, const Endpoint* eps, std::size_t n,
+                               bool front);
+    std::optional<Endpoint> admit(const Endpoint& e, Family only, bool filter) const;
+    void sort_batch(std::size_t first);
+    Duration delay_after(const Candidate& c) const;
     void advance(TimePoint now, bool from_timer);
     void resolving_progress(TimePoint now, bool from_timer);
     bool start_due(TimePoint now, bool from_timer) const;
@@ -197,6 +201,7 @@ private:
     TimePoint start_time_{};
     TimePoint now_{};
     TimePoint last_start_{};
+    Duration current_delay_{};  // the Next Connection Attempt Timer's length after the last start
     TimePoint finished_at_{};
     std::optional<TimePoint> resolution_deadline_;
 

@@ -9,10 +9,9 @@
 
 #include "eyeballs/action.hpp"
 #include "eyeballs/error.hpp"
+#include "eyeballs/time.hpp"
 
 namespace eyeballs {
-
-using TimePoint = std::chrono::steady_clock::time_point;
 
 /// What happened to one attempt.
 struct AttemptRecord {

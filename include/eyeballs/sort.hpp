@@ -34,7 +34,7 @@
 #include <optional>
 #include <vector>
 
-#include "eyeballs/config.hpp"
+#include "eyeballs/time.hpp"
 #include "eyeballs/endpoint.hpp"
 
 namespace eyeballs {
