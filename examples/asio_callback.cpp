@@ -8,7 +8,7 @@
 //
 //   $ asio_callback ::1,127.0.0.1 8080     # [::1]:8080 blackholed
 //   ...
-//   connected to 127.0.0.1:8080 after 251.2 ms (attempt 2 of 2)
+//   connected to 127.0.0.1:8080 (IPv4) after 251.2 ms, attempt 2 of 2
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -75,9 +75,10 @@ int main(int argc, char** argv) {
             return;
         }
         const std::chrono::duration<double, std::milli> took = report.finished - report.started;
-        std::cout << "connected to " << socket.remote_endpoint() << " after " << took.count()
-                  << " ms (attempt " << report.winner.number() << " of " << report.attempts.size()
-                  << ")\n";
+        std::cout << "connected to " << socket.remote_endpoint() << " ("
+                  << (socket.remote_endpoint().address().is_v6() ? "IPv6" : "IPv4") << ") after "
+                  << took.count() << " ms, attempt " << report.winner.number() << " of "
+                  << report.attempts.size() << '\n';
         status = 0;
     };
 

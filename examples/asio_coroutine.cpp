@@ -5,7 +5,7 @@
 //   asio_coroutine ADDR,ADDR[,...] PORT   race these addresses, no DNS
 //
 //   $ asio_coroutine ::1,127.0.0.1 8080    # [::1]:8080 blackholed
-//   connected to 127.0.0.1:8080 (IPv4, attempt 2 of 2, 251.2 ms)
+//   connected to 127.0.0.1:8080 (IPv4) after 251.2 ms, attempt 2 of 2
 #include <chrono>
 #include <cstdlib>
 #include <exception>
@@ -61,9 +61,9 @@ asio::awaitable<int> connect(std::string target, std::uint16_t port) {
         const eyeballs::RaceReport& report = *options.report;
         const std::chrono::duration<double, std::milli> took = report.finished - report.started;
         std::cout << "connected to " << socket.remote_endpoint() << " ("
-                  << (socket.remote_endpoint().address().is_v6() ? "IPv6" : "IPv4") << ", attempt "
-                  << report.winner.number() << " of " << report.attempts.size() << ", "
-                  << took.count() << " ms)\n";
+                  << (socket.remote_endpoint().address().is_v6() ? "IPv6" : "IPv4") << ") after "
+                  << took.count() << " ms, attempt " << report.winner.number() << " of "
+                  << report.attempts.size() << '\n';
         co_return 0;
     } catch (const std::system_error& e) {
         std::cerr << "failed: " << e.code().message() << " — " << options.report->message << '\n';
