@@ -260,20 +260,23 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
     }
     if (config_.sorting(dns_mode_)) sort_batch(first);
 
-    // Link the batch into the per-family lists and the arrival-order list.
-    // With interleaving off the arrival order decides; an AAAA answer that ends
-    // the resolution delay goes before the A answer that started it (SPEC §1).
+    // Link the batch into the per-family lists and the arrival-order list. An
+    // AAAA answer that ends the resolution delay goes before the A answer that
+    // started it (SPEC §1: in the arrival order for interleave=off; in the
+    // IPv6 list too, where synthesized NAT64 addresses from that A answer wait).
+    std::uint32_t fam_chain_head[2] = {npos, npos};
+    std::uint32_t fam_chain_tail[2] = {npos, npos};
     std::uint32_t chain_head = npos;
     std::uint32_t chain_tail = npos;
     for (std::size_t i = first; i < cands_.size(); ++i) {
         const auto slot = static_cast<std::uint32_t>(i);
         const std::size_t f = idx(cands_[i].remote.family());
-        if (fam_tail_[f] == npos) {
-            fam_head_[f] = slot;
+        if (fam_chain_tail[f] == npos) {
+            fam_chain_head[f] = slot;
         } else {
-            cands_[fam_tail_[f]].next_in_family = slot;
+            cands_[fam_chain_tail[f]].next_in_family = slot;
         }
-        fam_tail_[f] = slot;
+        fam_chain_tail[f] = slot;
         ++remaining_[f];
         if (chain_tail == npos) {
             chain_head = slot;
@@ -282,18 +285,25 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
         }
         chain_tail = slot;
     }
-    if (front && order_head_ != npos) {
-        cands_[chain_tail].next_in_order = order_head_;
-        order_head_ = chain_head;
-    } else {
-        if (order_tail_ == npos) {
-            order_head_ = chain_head;
+    auto splice = [&](std::uint32_t& head, std::uint32_t& tail, std::uint32_t bh,
+                      std::uint32_t bt, std::uint32_t Candidate::*next) {
+        if (bh == npos) return;
+        if (head == npos) {
+            head = bh;
+            tail = bt;
+        } else if (front) {
+            cands_[bt].*next = head;
+            head = bh;
         } else {
-            cands_[order_tail_].next_in_order = chain_head;
+            cands_[tail].*next = bh;
+            tail = bt;
         }
-        order_tail_ = chain_tail;
-        if (order_head_ == npos) order_head_ = chain_head;
+    };
+    for (std::size_t f = 0; f < 2; ++f) {
+        splice(fam_head_[f], fam_tail_[f], fam_chain_head[f], fam_chain_tail[f],
+               &Candidate::next_in_family);
     }
+    splice(order_head_, order_tail_, chain_head, chain_tail, &Candidate::next_in_order);
     return count;
 }
 
