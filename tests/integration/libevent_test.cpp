@@ -237,6 +237,38 @@ TEST_F(LibeventTest, BlackholedIpv6LosesToIpv4AfterTheAttemptDelay) {
     EXPECT_EQ(open.accept_all(), 1);
 }
 
+TEST_F(LibeventTest, DefaultBaseWithItsCoarseClockNeverStartsEarly) {
+    // Without EVENT_BASE_FLAG_PRECISE_TIMER libevent's timers run on a coarse
+    // clock and may fire a little before the deadline: the adapter must then
+    // simply wait again, never start IPv4 before the attempt delay.
+    REQUIRE_IPV6();
+    event_base* plain = event_base_new();
+    ASSERT_NE(plain, nullptr);
+    {
+        LoopbackPair pair = bind_loopback_pair();
+        Blackhole hole(std::move(pair.v6));
+        Listener open(std::move(pair.v4));
+        Recorder rec;
+        Result r;
+        le::Options o;
+        o.config.attempt_delay = 100ms;
+        o.on_action = rec.observer();
+        auto h = le::connect(plain, {loopback_v6(pair.port), loopback_v4(pair.port)}, o,
+                             r.callback());
+        const auto limit = Clock::now() + 10s;
+        while (r.calls == 0 && Clock::now() < limit) event_base_loop(plain, EVLOOP_ONCE);
+        ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+        EXPECT_EQ(r.report.remote, loopback_v4(pair.port));
+        auto c1 = rec.connect_time(1);
+        auto c2 = rec.connect_time(2);
+        ASSERT_TRUE(c1 && c2);
+        EXPECT_GE(*c2 - *c1, 100ms);
+        EXPECT_LT(*c2 - *c1, 1100ms);
+        open.accept_all();
+    }
+    event_base_free(plain);
+}
+
 TEST_F(LibeventTest, RefusedIpv6FailsOverAtOnceButNotWithin10ms) {
     REQUIRE_IPV6();
     LoopbackPair pair = bind_loopback_pair();
@@ -1108,6 +1140,7 @@ TEST_F(LibeventTest, MisuseIsAStatusAndNoCallback) {
     both.dns = mine;
     both.dns_server = loopback_v4(53);
     EXPECT_FALSE(le::connect(base_, "example.test", 80, both, cb).status().ok());
+    EXPECT_FALSE(le::connect(base_, "127.0.0.1", 80, both, cb).status().ok());
     evdns_base_free(mine, 0);
     EXPECT_TRUE(drains());
     EXPECT_EQ(calls, 0);

@@ -224,6 +224,11 @@ Status Race::start(std::string_view host, std::uint16_t port,
     timer_ = evtimer_new(base_, &Race::on_timer, this);
     if (timer_ == nullptr) return Status::failure("libevent: event_new failed for the race timer");
 
+    if (options.dns != nullptr && options.dns_server) {
+        return Status::failure(
+            "Options::dns and Options::dns_server cannot be combined: a DNS server override "
+            "applies only to an evdns_base the adapter makes");
+    }
     const TimePoint now = clock_now();
     Status status;
     if (endpoints != nullptr) {
@@ -236,11 +241,6 @@ Status Race::start(std::string_view host, std::uint16_t port,
         host_ = std::string(host);
         port_ = port;
         if (options.dns != nullptr) {
-            if (options.dns_server) {
-                return Status::failure(
-                    "Options::dns and Options::dns_server cannot be combined: a DNS server "
-                    "override applies only to an evdns_base the adapter makes");
-            }
             dns_ = options.dns;
         } else {
             evdns_base* made = nullptr;

@@ -98,7 +98,7 @@ struct Options {
     evdns_base* dns = nullptr;
     /// A nameserver (port 53 unless given) to use instead of the system's.
     /// Only with an adapter-made evdns_base: combined with `dns` it is a
-    /// misuse error.
+    /// misuse error (whatever the host).
     std::optional<Endpoint> dns_server;
     /// Creates each attempt's socket; empty = socket(2) with the remote's
     /// family, SOCK_NONBLOCK | SOCK_CLOEXEC.
