@@ -40,7 +40,8 @@
 //   inside connect() and its callback was still waiting for the loop);
 // - cancel() called from inside an Options::on_action observer takes effect
 //   once the observed action is done, and the callback runs before control
-//   goes back to the event loop.
+//   goes back to the event loop (for an action performed inside connect():
+//   from the loop's next turn, as above).
 // Destroying (or move-assigning over) a Handle whose race is still running
 // cancels the race *without* calling the callback: every socket is closed,
 // DNS queries are cancelled. Handle::detach() instead lets the race run on
