@@ -255,6 +255,13 @@ private:
                 deadline = d;
             }
         }
+        if (fds_.empty() && !deadline) {
+            // Nothing could ever wake us: the machine is waiting for an event
+            // that cannot come. Never block forever; end the race instead.
+            machine_.cancel(now);
+            settle(now);
+            return;
+        }
         timespec ts{};
         if (deadline) ts = to_timespec(*deadline - now);
         int n = ::ppoll(fds_.data(), fds_.size(), deadline ? &ts : nullptr, nullptr);

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -25,7 +26,7 @@ bool quiet(const std::string& command) {
 }
 
 // An RFC 5737 /24 with no address of this host in it.
-std::string free_v4_net() {
+std::string free_v4_net_24() {
     for (const char* net : {"198.51.100", "203.0.113", "192.0.2"}) {
         Endpoint probe = *Endpoint::parse_address(std::string(net) + ".1", 0);
         int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -56,14 +57,21 @@ std::string TwoHostTopology::unavailable_reason() {
 
 TwoHostTopology::TwoHostTopology() {
     static std::atomic<int> counter{0};
-    std::string id = std::to_string(::getpid() % 100000) + "x" + std::to_string(counter++);
+    std::string id = std::to_string(::getpid() % 100000) + "x" + std::to_string(counter);
     ns_ = "eyeballs-test-" + id;
     // Interface names: at most 15 characters.
     if_host_[0] = "eb6h" + id;
     if_server_[0] = "eb6s" + id;
     if_host_[1] = "eb4h" + id;
     if_server_[1] = "eb4s" + id;
-    v4_net_ = free_v4_net();
+    // Each topology gets its own /30 and /64, so that two of them (two test
+    // processes) never put one address on two interfaces.
+    const int slot = static_cast<int>((::getpid() * 7 + counter.load()) % 63);
+    v4_net_ = free_v4_net_24();
+    v4_base_ = 4 * slot;
+    char v6[32];
+    std::snprintf(v6, sizeof v6, "2001:db8:e6:%x::", slot);
+    v6_net_ = v6;
     try {
         run("ip netns add " + ns_);
         run("ip -n " + ns_ + " link set lo up");
@@ -71,10 +79,11 @@ TwoHostTopology::TwoHostTopology() {
             run("ip link add " + if_host_[i] + " type veth peer name " + if_server_[i]);
             run("ip link set " + if_server_[i] + " netns " + ns_);
         }
-        run("ip addr add 2001:db8:e6::1/64 dev " + if_host_[0] + " nodad");
-        run("ip -n " + ns_ + " addr add 2001:db8:e6::2/64 dev " + if_server_[0] + " nodad");
-        run("ip addr add " + v4_net_ + ".1/24 dev " + if_host_[1]);
-        run("ip -n " + ns_ + " addr add " + v4_net_ + ".2/24 dev " + if_server_[1]);
+        run("ip addr add " + text(Family::v6, 1) + "/64 dev " + if_host_[0] + " nodad");
+        run("ip -n " + ns_ + " addr add " + text(Family::v6, 2) + "/64 dev " + if_server_[0] +
+            " nodad");
+        run("ip addr add " + text(Family::v4, 1) + "/30 dev " + if_host_[1]);
+        run("ip -n " + ns_ + " addr add " + text(Family::v4, 2) + "/30 dev " + if_server_[1]);
         for (int i = 0; i < 2; ++i) {
             run("ip link set " + if_host_[i] + " up");
             run("ip -n " + ns_ + " link set " + if_server_[i] + " up");
@@ -83,13 +92,14 @@ TwoHostTopology::TwoHostTopology() {
         cleanup();
         throw;
     }
+    ++counter;
 }
 
 TwoHostTopology::~TwoHostTopology() { cleanup(); }
 
 void TwoHostTopology::cleanup() noexcept {
-    if (unreachable_[0]) quiet("ip -6 route del unreachable 2001:db8:e6::2/128");
-    if (unreachable_[1]) quiet("ip -4 route del unreachable " + v4_net_ + ".2/32");
+    if (unreachable_[0]) quiet("ip -6 route del unreachable " + text(Family::v6, 2) + "/128");
+    if (unreachable_[1]) quiet("ip -4 route del unreachable " + text(Family::v4, 2) + "/32");
     for (const std::string& i : if_host_) {
         if (!i.empty()) quiet("ip link del " + i);
     }
@@ -103,14 +113,17 @@ void TwoHostTopology::run(const std::string& command) {
     }
 }
 
+std::string TwoHostTopology::text(Family family, int host) const {
+    if (family == Family::v6) return v6_net_ + std::to_string(host);
+    return v4_net_ + "." + std::to_string(v4_base_ + host);
+}
+
 Endpoint TwoHostTopology::server(Family family, std::uint16_t port) const {
-    return *Endpoint::parse_address(family == Family::v6 ? "2001:db8:e6::2" : v4_net_ + ".2",
-                                    port);
+    return *Endpoint::parse_address(text(family, 2), port);
 }
 
 Endpoint TwoHostTopology::client(Family family) const {
-    return *Endpoint::parse_address(family == Family::v6 ? "2001:db8:e6::1" : v4_net_ + ".1",
-                                    0);
+    return *Endpoint::parse_address(text(family, 1), 0);
 }
 
 Fd TwoHostTopology::listen_in_server(const Endpoint& at, int backlog) {
@@ -134,19 +147,13 @@ Fd TwoHostTopology::listen_in_server(const Endpoint& at, int backlog) {
 }
 
 void TwoHostTopology::blackhole(Family family) {
-    if (family == Family::v6) {
-        run("ip -n " + ns_ + " -6 route add blackhole 2001:db8:e6::1/128");
-    } else {
-        run("ip -n " + ns_ + " -4 route add blackhole " + v4_net_ + ".1/32");
-    }
+    run("ip -n " + ns_ + (family == Family::v6 ? " -6" : " -4") + " route add blackhole " +
+        text(family, 1) + (family == Family::v6 ? "/128" : "/32"));
 }
 
 void TwoHostTopology::unreachable(Family family) {
-    if (family == Family::v6) {
-        run("ip -6 route add unreachable 2001:db8:e6::2/128");
-    } else {
-        run("ip -4 route add unreachable " + v4_net_ + ".2/32");
-    }
+    run(std::string(family == Family::v6 ? "ip -6" : "ip -4") + " route add unreachable " +
+        text(family, 2) + (family == Family::v6 ? "/128" : "/32"));
     unreachable_[index(family)] = true;
 }
 

@@ -5,10 +5,12 @@
 // its own:
 //
 //     this host                              server host (netns)
-//     2001:db8:e6::1/64  ── veth (IPv6) ──   2001:db8:e6::2/64
-//     <net>.1/24         ── veth (IPv4) ──   <net>.2/24
+//     2001:db8:e6:N::1/64  ── veth (IPv6) ──   2001:db8:e6:N::2/64
+//     <net>.4N+1/30        ── veth (IPv4) ──   <net>.4N+2/30
 //
-// <net> is an RFC 5737 network not already used on this host. Listening
+// <net> is an RFC 5737 /24 not already used on this host; N differs between
+// topologies that may exist at once (other test processes). Tests using this
+// should still run one at a time (ctest RESOURCE_LOCK eyeballs_netns). Listening
 // sockets are created inside the server namespace with listen_in_server().
 // Breaking a path:
 //   blackhole(f)    the server host drops its replies (a blackhole route back
@@ -49,10 +51,13 @@ public:
 private:
     void run(const std::string& command);
     void cleanup() noexcept;
+    std::string text(Family family, int host) const;  // an address as text
     std::string ns_;
     std::string if_host_[2];
     std::string if_server_[2];
     std::string v4_net_;  // "198.51.100"
+    int v4_base_ = 0;     // 4N
+    std::string v6_net_;  // "2001:db8:e6:N::"
     bool unreachable_[2] = {false, false};
 };
 
