@@ -24,6 +24,8 @@
 #include <variant>
 
 #include "eyeballs/error.hpp"
+#include "eyeballs/history.hpp"
+#include "eyeballs/nat64.hpp"
 
 namespace eyeballs::sim {
 namespace {
@@ -144,8 +146,11 @@ private:
         if (d == "bind") return bind(t);
         if (d == "connect") return connect(t);
         if (d == "cancel") return cancel(t);
+        if (d == "pref64") return pref64(t);
+        if (d == "history") return history(t);
         fail("unknown directive " + quoted(d) +
-             " (expected config, port, addresses, dns, local, open, bind, connect or cancel)");
+             " (expected config, port, addresses, dns, local, open, bind, connect, cancel, "
+             "pref64 or history)");
     }
 
     Duration duration(string_view text, const char* what) const {
@@ -189,8 +194,12 @@ private:
             const string_view value = kv.substr(eq + 1);
             const string k(key);
             if (key == "attempt-delay") {
+                c.auto_attempt_delay = false;
                 if (value == "none") {
                     c.attempt_delay.reset();
+                } else if (value == "auto") {
+                    c.attempt_delay = default_attempt_delay;
+                    c.auto_attempt_delay = true;
                 } else {
                     c.attempt_delay = duration(value, "attempt-delay");
                 }
@@ -222,10 +231,36 @@ private:
                 }
             } else if (key == "min-start-gap") {
                 c.min_start_gap = duration(value, "min-start-gap");
+            } else if (key == "sort") {
+                if (value == "rfc6724") {
+                    c.sort = SortMode::rfc6724;
+                } else if (value == "off") {
+                    c.sort = SortMode::off;
+                } else {
+                    fail("sort must be rfc6724 or off, not " + quoted(value));
+                }
+            } else if (key == "min-attempt-delay") {
+                c.min_attempt_delay = duration(value, "min-attempt-delay");
+            } else if (key == "max-attempt-delay") {
+                c.max_attempt_delay = duration(value, "max-attempt-delay");
+            } else if (key == "delay-multiplier") {
+                c.delay_multiplier = multiplier(value);
+            } else if (key == "network") {
+                if (value.empty()) fail("network needs an id (network=ID)");
+                c.network = string(value);
+            } else if (key == "ipv4") {
+                if (value == "none") {
+                    c.ipv4_unavailable = true;
+                } else if (value == "available") {
+                    c.ipv4_unavailable = false;
+                } else {
+                    fail("ipv4 must be none or available, not " + quoted(value));
+                }
             } else {
                 fail("unknown config key " + quoted(key) +
                      " (expected attempt-delay, resolution-delay, family-count, interleave, "
-                     "attempt-timeout, overall-timeout or min-start-gap)");
+                     "attempt-timeout, overall-timeout, min-start-gap, sort, "
+                     "min-attempt-delay, max-attempt-delay, delay-multiplier, network or ipv4)");
             }
         }
         Config check = c;
@@ -383,6 +418,55 @@ private:
         sc_.connects.emplace(remote, rule);
     }
 
+    // A decimal number ≥ 1 ("2", "1.5"), parsed exactly as written.
+    double multiplier(string_view value) const {
+        const bool shape = !value.empty() && value.front() != '.' && value.back() != '.' &&
+                           std::count(value.begin(), value.end(), '.') <= 1 &&
+                           std::all_of(value.begin(), value.end(), [](char ch) {
+                               return (ch >= '0' && ch <= '9') || ch == '.';
+                           });
+        if (!shape || value.size() > 12) {
+            fail("delay-multiplier " + quoted(value) + " is not a decimal number such as 2 or 1.5");
+        }
+        return std::stod(string(value));
+    }
+
+    void pref64(const std::vector<string_view>& t) {
+        if (pref64_line_ != 0) {
+            fail("a second `pref64` line (the first is line " + std::to_string(pref64_line_) + ")");
+        }
+        if (t.size() != 2) fail("usage: pref64 PREFIX/LEN");
+        string error;
+        auto p = Pref64::parse(t[1], &error);
+        if (!p) fail("bad pref64 " + quoted(t[1]) + (error.empty() ? string() : ": " + error));
+        sc_.config.pref64 = *p;
+        pref64_line_ = line_;
+    }
+
+    void history(const std::vector<string_view>& t) {
+        if (t.size() < 3 || t.size() > 4) fail("usage: history ADDR rtt=DUR [network=ID]");
+        HistoryLine h;
+        h.address = endpoint(t[1], sc_.port);
+        h.line = line_;
+        bool have_rtt = false;
+        for (std::size_t i = 2; i < t.size(); ++i) {
+            const string_view kv = t[i];
+            if (kv.substr(0, 4) == "rtt=") {
+                if (have_rtt) fail("history: rtt given twice");
+                h.rtt = duration(kv.substr(4), "history rtt");
+                if (h.rtt <= Duration::zero()) fail("history rtt must be > 0");
+                have_rtt = true;
+            } else if (kv.substr(0, 8) == "network=") {
+                if (kv.size() == 8) fail("history: network needs an id (network=ID)");
+                h.network = string(kv.substr(8));
+            } else {
+                fail("history: unknown setting " + quoted(kv) + " (expected rtt=DUR or network=ID)");
+            }
+        }
+        if (!have_rtt) fail("usage: history ADDR rtt=DUR [network=ID]");
+        sc_.history.push_back(std::move(h));
+    }
+
     void cancel(const std::vector<string_view>& t) {
         if (t.size() != 3 || t[1] != "at") fail("usage: cancel at T");
         FileEvent ev;
@@ -400,6 +484,7 @@ private:
     int dns_lines_[2] = {0, 0};  // by Family: v6 (AAAA), v4 (A)
     int first_dns_line_ = 0;
     int local_line_ = 0;
+    int pref64_line_ = 0;
     std::map<Endpoint, int> open_lines_;
     std::map<Endpoint, int> bind_lines_;
 };
@@ -513,7 +598,8 @@ struct Later {
 class Driver {
 public:
     Driver(const Scenario& sc, const ActionObserver& observer)
-        : sc_(sc), observer_(observer), machine_(sc.config), now_(sim_origin()) {}
+        : sc_(sc), observer_(observer), history_(preload(sc)), machine_(with_history(sc)),
+          now_(sim_origin()) {}
 
     RunResult run() {
         RunResult result;
@@ -676,8 +762,23 @@ private:
         }
     }
 
+    // `history` lines preload the run's own cache; the machine records into it.
+    static History preload(const Scenario& sc) {
+        History h;
+        for (const HistoryLine& line : sc.history) {
+            h.record_success(line.network, line.address, line.rtt, sim_origin());
+        }
+        return h;
+    }
+    Config with_history(const Scenario& sc) {
+        Config c = sc.config;
+        if (!sc.history.empty() || c.auto_attempt_delay) c.history = &history_;
+        return c;
+    }
+
     const Scenario& sc_;
     const ActionObserver& observer_;
+    History history_;
     RaceMachine machine_;
     TimePoint now_;
     std::vector<Event> queue_;  // a min-heap by (at, seq)

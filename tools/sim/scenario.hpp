@@ -55,6 +55,14 @@ struct FileEvent {
     int line = 0;
 };
 
+/// One `history ADDR rtt=DUR [network=ID]` line: preloads the RTT cache.
+struct HistoryLine {
+    Endpoint address;
+    Duration rtt{};
+    std::string network;  ///< empty: the default network
+    int line = 0;
+};
+
 struct Scenario {
     std::string file;  ///< the name errors and messages use
     Config config;     ///< `config` lines, and `local` candidates in config.local
@@ -66,6 +74,9 @@ struct Scenario {
     std::map<Endpoint, int> open_errors;  ///< `open A error ERRNO`
     std::map<Endpoint, int> bind_errors;  ///< `bind L error ERRNO`
     std::map<Endpoint, ConnectRule> connects;
+    /// `history` lines, in file order (config.history is set by the driver,
+    /// which owns the cache for the run).
+    std::vector<HistoryLine> history;
 };
 
 struct ParseError {
