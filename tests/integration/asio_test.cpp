@@ -23,6 +23,7 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/experimental/deferred.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -478,6 +479,38 @@ TEST_F(AsioRace, UseAwaitable) {
     EXPECT_EQ(peer, loopback_v4(pair.port));
     EXPECT_EQ(report->winner.number(), 2u);
     EXPECT_EQ(error, asio::error::connection_refused);
+}
+
+TEST_F(AsioRace, AwaitableOperatorCancelsTheLosingRace) {
+    // `race || timer`: when the timer wins, the coroutine machinery emits a
+    // terminal cancellation into the race's slot; every socket is closed.
+    auto pair = bind_loopback_pair();
+    Blackhole h6(std::move(pair.v6));
+    Blackhole h4(std::move(pair.v4));
+    asio::io_context io;
+    std::size_t winner = 99;
+    auto report = std::make_shared<eyeballs::RaceReport>();
+    const auto started = Clock::now();
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            using namespace asio::experimental::awaitable_operators;
+            auto ex = co_await asio::this_coro::executor;
+            eyeballs::asio::connect_options o;
+            o.report = report;
+            asio::steady_timer timer(ex, 300ms);
+            auto result = co_await (
+                eyeballs::asio::async_connect(ex, pair_endpoints(pair.port), o,
+                                              asio::use_awaitable) ||
+                timer.async_wait(asio::use_awaitable));
+            winner = result.index();
+        },
+        asio::detached);
+    io.run();
+    EXPECT_EQ(winner, 1u) << "the timer wins against two blackholes";
+    EXPECT_EQ(report->outcome, Outcome::cancelled);
+    EXPECT_EQ(report->attempts.size(), 2u);
+    EXPECT_LT(ms(Clock::now() - started), 2000.0);
 }
 
 TEST_F(AsioRace, ExperimentalDeferred) {
