@@ -28,9 +28,12 @@
 #include "eyeballs/config.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
+#include "eyeballs/history.hpp"
+#include "eyeballs/nat64.hpp"
 #include "eyeballs/posix.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
+#include "eyeballs/sort.hpp"
 #include "eyeballs/version.hpp"
 
 struct eyeballs_machine {
@@ -42,6 +45,11 @@ struct eyeballs_machine {
     // The latest report snapshot and the texts its errors point into.
     std::optional<eyeballs::RaceReport> report;
     std::vector<std::string> error_messages;
+};
+
+struct eyeballs_history {
+    explicit eyeballs_history(std::size_t capacity) : history(capacity) {}
+    eyeballs::History history;
 };
 
 namespace {
@@ -125,6 +133,14 @@ std::size_t copy_text(std::string_view text, char* buffer, std::size_t size) {
     return text.size();
 }
 
+std::string_view network_name(const char* network) {
+    return network != nullptr ? std::string_view(network) : std::string_view();
+}
+
+bool usable(const eyeballs_endpoint* address) {
+    return address != nullptr && valid_family(address->family);
+}
+
 // ---- error plumbing ----------------------------------------------------------
 
 eyeballs_status fail(const eyeballs_machine* m, eyeballs_status status, std::string message) {
@@ -161,6 +177,44 @@ std::optional<Duration> optional_duration(std::int64_t ns) {
     return Duration(ns);
 }
 
+// A Pref64 as RFC 6052 §2.2 wants it, or a message saying what is wrong.
+std::optional<std::string> to_pref64(const eyeballs_pref64& in, eyeballs::Pref64& out) {
+    if (!eyeballs::is_valid_pref64_length(in.length)) {
+        return "pref64 length " + std::to_string(in.length) +
+               " is not one of 32, 40, 48, 56, 64, 96 (RFC 6052 §2.2)";
+    }
+    for (unsigned bit = in.length; bit < 128; ++bit) {
+        if ((in.prefix[bit / 8] >> (7 - bit % 8)) & 1u) {
+            return "pref64 has bits set past its length " + std::to_string(in.length);
+        }
+    }
+    if (in.prefix[8] != 0) return "pref64 has a non-zero u octet (bits 64-71, RFC 6052 §2.2)";
+    std::memcpy(out.prefix.data(), in.prefix, out.prefix.size());
+    out.length = in.length;
+    return std::nullopt;
+}
+
+// The C source lookup as the C++ one; the C struct starts at SourceInfo's defaults.
+eyeballs::SourceLookup to_source_lookup(eyeballs_source_lookup fn, void* data) {
+    return [fn, data](const Endpoint& destination) -> std::optional<eyeballs::SourceInfo> {
+        const eyeballs::SourceInfo defaults;
+        eyeballs_source_info info;
+        std::memset(&info, 0, sizeof info);
+        info.home = defaults.home ? 1 : 0;
+        info.native = defaults.native ? 1 : 0;
+        const eyeballs_endpoint d = from_endpoint(destination);
+        if (fn(data, &d, &info) == 0) return std::nullopt;
+        eyeballs::SourceInfo out;
+        if (info.has_source && valid_family(info.source.family)) out.source = to_endpoint(info.source);
+        out.deprecated = info.deprecated != 0;
+        out.home = info.home != 0;
+        out.care_of = info.care_of != 0;
+        out.native = info.native != 0;
+        if (info.has_prefix_length) out.prefix_length = info.prefix_length;
+        return out;
+    };
+}
+
 // Converts a C configuration; returns a message for what cannot be converted.
 // The rules of the values themselves are eyeballs::validate()'s.
 std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config& out) {
@@ -169,7 +223,17 @@ std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config
         return "interleave is " + std::to_string(in.interleave) +
                ", not EYEBALLS_INTERLEAVE_AUTO (-1), _OFF (0) or _ON (1)";
     }
+    if (in.sort != EYEBALLS_SORT_AUTO && in.sort != EYEBALLS_SORT_OFF &&
+        in.sort != EYEBALLS_SORT_RFC6724) {
+        return "sort is " + std::to_string(in.sort) +
+               ", not EYEBALLS_SORT_AUTO (0), _OFF (1) or _RFC6724 (2)";
+    }
     if (auto problem = check_endpoints(in.local, in.local_count, "local")) return problem;
+    if (in.has_pref64) {
+        eyeballs::Pref64 p;
+        if (auto problem = to_pref64(in.pref64, p)) return problem;
+        out.pref64 = p;
+    }
     out.attempt_delay = optional_duration(in.attempt_delay_ns);
     out.resolution_delay = Duration(in.resolution_delay_ns);
     out.min_start_gap = Duration(in.min_start_gap_ns);
@@ -182,6 +246,19 @@ std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config
         out.interleave = in.interleave == EYEBALLS_INTERLEAVE_ON;
     }
     out.local = to_endpoints(in.local, in.local_count);
+    out.sort = in.sort == EYEBALLS_SORT_OFF       ? eyeballs::SortMode::off
+               : in.sort == EYEBALLS_SORT_RFC6724 ? eyeballs::SortMode::rfc6724
+                                                  : eyeballs::SortMode::automatic;
+    if (in.source_lookup != nullptr) {
+        out.source_info = to_source_lookup(in.source_lookup, in.source_lookup_data);
+    }
+    out.auto_attempt_delay = in.auto_attempt_delay != 0;
+    out.min_attempt_delay = Duration(in.min_attempt_delay_ns);
+    out.max_attempt_delay = Duration(in.max_attempt_delay_ns);
+    out.delay_multiplier = in.delay_multiplier;
+    out.history = in.history != nullptr ? &in.history->history : nullptr;
+    out.network = in.network != nullptr ? in.network : "";
+    out.ipv4_unavailable = in.ipv4_unavailable != 0;
     return std::nullopt;
 }
 
@@ -323,6 +400,17 @@ void eyeballs_config_init(eyeballs_config* config) {
     config->interleave = EYEBALLS_INTERLEAVE_AUTO;
     config->local = nullptr;
     config->local_count = 0;
+    config->sort = EYEBALLS_SORT_AUTO;
+    config->source_lookup = nullptr;
+    config->source_lookup_data = nullptr;
+    config->auto_attempt_delay = defaults.auto_attempt_delay ? 1 : 0;
+    config->min_attempt_delay_ns = defaults.min_attempt_delay.count();
+    config->max_attempt_delay_ns = defaults.max_attempt_delay.count();
+    config->delay_multiplier = defaults.delay_multiplier;
+    config->history = nullptr;
+    config->network = nullptr;
+    config->ipv4_unavailable = defaults.ipv4_unavailable ? 1 : 0;
+    config->has_pref64 = 0;
 }
 
 eyeballs_status eyeballs_machine_new(const eyeballs_config* config, eyeballs_machine** out,
@@ -683,6 +771,103 @@ eyeballs_status eyeballs_endpoint_from_sockaddr(const void* sa, size_t length,
     if (!ep) return EYEBALLS_ERR_ARGUMENT;
     *out = from_endpoint(*ep);
     return EYEBALLS_OK;
+}
+
+// ---- history and NAT64 prefixes ---------------------------------------------------------------------
+
+eyeballs_status eyeballs_history_new(size_t capacity, eyeballs_history** out) {
+    if (out == nullptr) return EYEBALLS_ERR_ARGUMENT;
+    *out = nullptr;
+    try {
+        *out = new eyeballs_history(capacity);
+        return EYEBALLS_OK;
+    } catch (...) {
+        return EYEBALLS_ERR_NO_MEMORY;
+    }
+}
+
+void eyeballs_history_free(eyeballs_history* history) { delete history; }
+
+eyeballs_status eyeballs_history_record_success(eyeballs_history* history, const char* network,
+                                                const eyeballs_endpoint* address, int64_t rtt_ns,
+                                                int64_t when_ns) {
+    if (history == nullptr || !usable(address)) return EYEBALLS_ERR_ARGUMENT;
+    try {
+        history->history.record_success(network_name(network), to_endpoint(*address),
+                                        Duration(rtt_ns), to_time(when_ns));
+        return EYEBALLS_OK;
+    } catch (...) {
+        return EYEBALLS_ERR_NO_MEMORY;
+    }
+}
+
+eyeballs_status eyeballs_history_record_failure(eyeballs_history* history, const char* network,
+                                                const eyeballs_endpoint* address, int64_t when_ns) {
+    if (history == nullptr || !usable(address)) return EYEBALLS_ERR_ARGUMENT;
+    try {
+        history->history.record_failure(network_name(network), to_endpoint(*address),
+                                        to_time(when_ns));
+        return EYEBALLS_OK;
+    } catch (...) {
+        return EYEBALLS_ERR_NO_MEMORY;
+    }
+}
+
+int eyeballs_history_rtt(const eyeballs_history* history, const char* network,
+                         const eyeballs_endpoint* address, int64_t* rtt_ns) {
+    if (history == nullptr || !usable(address) || rtt_ns == nullptr) return 0;
+    try {
+        const std::optional<Duration> rtt =
+            history->history.rtt(network_name(network), to_endpoint(*address));
+        if (!rtt) return 0;
+        *rtt_ns = rtt->count();
+        return 1;
+    } catch (...) {
+        return 0;
+    }
+}
+
+size_t eyeballs_history_size(const eyeballs_history* history) {
+    return history == nullptr ? 0 : history->history.size();
+}
+
+void eyeballs_history_clear(eyeballs_history* history) {
+    if (history != nullptr) history->history.clear();
+}
+
+void eyeballs_history_clear_network(eyeballs_history* history, const char* network) {
+    if (history == nullptr) return;
+    try {
+        history->history.clear_network(network_name(network));
+    } catch (...) {
+        // clear_network only builds a key to erase; nothing to undo.
+    }
+}
+
+eyeballs_status eyeballs_pref64_parse(const char* text, eyeballs_pref64* out, char* message,
+                                      size_t message_size) {
+    copy_text("", message, message_size);
+    if (text == nullptr || out == nullptr) {
+        copy_text(text == nullptr ? "text is NULL" : "out is NULL", message, message_size);
+        return EYEBALLS_ERR_ARGUMENT;
+    }
+    try {
+        std::string error;
+        const std::optional<eyeballs::Pref64> p = eyeballs::Pref64::parse(text, &error);
+        if (!p) {
+            copy_text(error, message, message_size);
+            return EYEBALLS_ERR_ARGUMENT;
+        }
+        std::memcpy(out->prefix, p->prefix.data(), sizeof out->prefix);
+        out->length = p->length;
+        return EYEBALLS_OK;
+    } catch (const std::bad_alloc&) {
+        copy_text("out of memory", message, message_size);
+        return EYEBALLS_ERR_NO_MEMORY;
+    } catch (...) {
+        copy_text("internal error while parsing a NAT64 prefix", message, message_size);
+        return EYEBALLS_ERR_INTERNAL;
+    }
 }
 
 // ---- text and time ------------------------------------------------------------------------------

@@ -138,6 +138,13 @@ enum {
     EYEBALLS_INTERLEAVE_ON = 1
 };
 
+/* eyeballs_config.sort: destination sorting (RFC 6724 §6, RFC 8305 §4). */
+enum {
+    EYEBALLS_SORT_AUTO = 0,   /* RFC 6724 in DNS mode; off in addresses mode */
+    EYEBALLS_SORT_OFF = 1,    /* keep the order given / received */
+    EYEBALLS_SORT_RFC6724 = 2 /* sort each address list before interleaving */
+};
+
 /* "No value" for the optional durations of eyeballs_config. */
 #define EYEBALLS_NONE INT64_C(-1)
 
@@ -154,6 +161,38 @@ typedef struct eyeballs_endpoint {
     uint32_t scope_id;
     uint8_t address[16];
 } eyeballs_endpoint;
+
+/* An RTT and outcome history kept across races (opaque; eyeballs_history_new). */
+typedef struct eyeballs_history eyeballs_history;
+
+/* A NAT64 prefix (RFC 6052 §2.2 Pref64::/n): `length` is 32, 40, 48, 56, 64
+ * or 96; bits past it and bits 64-71 are zero. eyeballs_pref64_parse() makes
+ * one from "64:ff9b::/96". */
+typedef struct eyeballs_pref64 {
+    uint8_t prefix[16];
+    uint8_t length;
+} eyeballs_pref64;
+
+/* What the caller knows of the source address the kernel would use for one
+ * destination (RFC 6724 §6 Source(D)), for sorting rules 1-5, 7 and 9. */
+typedef struct eyeballs_source_info {
+    int has_source; /* 0: no source address, the destination is unusable (rule 1) */
+    eyeballs_endpoint source;
+    int deprecated;        /* rule 3 */
+    int home;              /* rule 4; a node that is not mobile says 1 */
+    int care_of;           /* rule 4 */
+    int native;            /* rule 7; 0 when reached through a tunnel */
+    int has_prefix_length; /* rule 9's cap; 0 = 64 for IPv6, 0 for IPv4 */
+    uint8_t prefix_length;
+} eyeballs_source_info;
+
+/* Fills *info for `destination` and returns 1, or returns 0 when it does not
+ * know (the source rules are then skipped for the whole list). Called from
+ * inside the machine's start/handle_resolved calls, on the caller's thread;
+ * it must not call into the machine. `info` arrives filled with the defaults
+ * (home 1, native 1, everything else 0: set has_source and source). */
+typedef int (*eyeballs_source_lookup)(void* data, const eyeballs_endpoint* destination,
+                                      eyeballs_source_info* info);
 
 /* Everything a race can be told (SPEC §1, §2). Always start from
  * eyeballs_config_init(), which sets RFC 8305's defaults, then change fields:
@@ -183,6 +222,37 @@ typedef struct eyeballs_config {
      * eyeballs_machine_new(); NULL with local_count 0 (default) for none. */
     const eyeballs_endpoint* local;
     size_t local_count;
+
+    /* ---- Beyond RFC 8305's minimum (see eyeballs/config.hpp) ---- */
+    /* EYEBALLS_SORT_AUTO (default), _OFF or _RFC6724. */
+    int sort;
+    /* Source information for sorting; NULL (default) skips the source rules.
+     * `source_lookup_data` is passed back as its first argument. */
+    eyeballs_source_lookup source_lookup;
+    void* source_lookup_data;
+    /* attempt-delay=auto: 1 makes each next delay 3 × the historical RTT of
+     * the previous attempt's destination (attempt_delay_ns without one),
+     * clamped to [min_attempt_delay_ns, max_attempt_delay_ns]. Racing mode
+     * only. Default 0. */
+    int auto_attempt_delay;
+    int64_t min_attempt_delay_ns; /* 10 ms … 2 s, default 100 ms */
+    int64_t max_attempt_delay_ns; /* 10 ms … 2 s, >= min, default 2 s */
+    /* The n-th delay is the base delay × multiplier^(n-1), capped at
+     * max_attempt_delay_ns. 1 … 16, default 1. */
+    double delay_multiplier;
+    /* RTT history, read for sorting and auto delays and written with each
+     * attempt's outcome. Not owned: it must outlive the machine, and no other
+     * thread may use it while the machine runs. NULL (default) for none. */
+    eyeballs_history* history;
+    /* The network this race runs on (history entries of other networks are
+     * never used). Copied; NULL or "" (default) is the default network. */
+    const char* network;
+    /* An IPv6-only network: with has_pref64, IPv4 literals and A answers are
+     * synthesized into IPv6 (RFC 8305 §7, RFC 6052); those that cannot be
+     * are dropped. Defaults 0. */
+    int ipv4_unavailable;
+    int has_pref64;
+    eyeballs_pref64 pref64;
 } eyeballs_config;
 
 /* One action to perform. Which fields mean something depends on `kind`;
@@ -285,9 +355,10 @@ void eyeballs_config_init(eyeballs_config* config);
  * eyeballs_machine_free(). On failure stores NULL in *out (when `out` is not
  * NULL), writes the message into `message` (at most message_size bytes,
  * always NUL-terminated, truncated if needed; pass NULL/0 to skip) and returns
- *   EYEBALLS_ERR_ARGUMENT   `out` is NULL, `interleave` is out of range, a local
- *                           candidate has a bad family, or `local` is NULL
- *                           with local_count > 0;
+ *   EYEBALLS_ERR_ARGUMENT   `out` is NULL, `interleave` or `sort` is out of
+ *                           range, a local candidate has a bad family, `local`
+ *                           is NULL with local_count > 0, or `pref64` has a
+ *                           length RFC 6052 does not define or stray bits;
  *   EYEBALLS_ERR_CONFIG     a rule is broken, e.g. "attempt-delay 5 ms is
  *                           outside 10 ms … 2 s (RFC 8305 §5)";
  *   EYEBALLS_ERR_NO_MEMORY. */
@@ -459,6 +530,43 @@ size_t eyeballs_endpoint_to_sockaddr(const eyeballs_endpoint* endpoint, void* st
  * EYEBALLS_ERR_ARGUMENT for NULL, another family or a short length. */
 eyeballs_status eyeballs_endpoint_from_sockaddr(const void* sockaddr, size_t length,
                                                 eyeballs_endpoint* out);
+
+/* ---- History (RFC 8305 §4 RTT history) and NAT64 prefixes --------------------- */
+
+/* Creates an empty history of at most `capacity` entries over all networks
+ * (recording into a full one evicts the least recently recorded entry; 0
+ * keeps nothing). Give it to races through eyeballs_config.history. Fails
+ * with EYEBALLS_ERR_ARGUMENT (`out` NULL) or EYEBALLS_ERR_NO_MEMORY. */
+eyeballs_status eyeballs_history_new(size_t capacity, eyeballs_history** out);
+/* Frees it. NULL is ignored. No machine that uses it may still be alive. */
+void eyeballs_history_free(eyeballs_history* history);
+/* Records what a connect to `address` (its port is ignored) did on `network`
+ * (NULL = the default network): success after `rtt_ns` (negative counts as
+ * 0), or failure. `when_ns` is kept for the caller's use. Machines record
+ * their own attempts; these are for what the caller learned elsewhere. Fail
+ * with EYEBALLS_ERR_ARGUMENT for NULL or a bad endpoint. */
+eyeballs_status eyeballs_history_record_success(eyeballs_history* history, const char* network,
+                                                const eyeballs_endpoint* address, int64_t rtt_ns,
+                                                int64_t when_ns);
+eyeballs_status eyeballs_history_record_failure(eyeballs_history* history, const char* network,
+                                                const eyeballs_endpoint* address, int64_t when_ns);
+/* The RTT to expect for `address` on `network`: returns 1 and stores the
+ * smoothed RTT (RFC 6298 SRTT) in *rtt_ns, or 0 when no connect to it has
+ * succeeded, the latest one failed, or an argument is NULL or bad. */
+int eyeballs_history_rtt(const eyeballs_history* history, const char* network,
+                         const eyeballs_endpoint* address, int64_t* rtt_ns);
+/* Entries over all networks (0 for NULL). */
+size_t eyeballs_history_size(const eyeballs_history* history);
+/* Forgets everything, or one network's entries (NULL = the default network). */
+void eyeballs_history_clear(eyeballs_history* history);
+void eyeballs_history_clear_network(eyeballs_history* history, const char* network);
+
+/* Parses "64:ff9b::/96" into *out. On failure returns EYEBALLS_ERR_ARGUMENT,
+ * leaves *out unchanged and writes the message ("NAT64 prefix length 60 in
+ * ... is not one of 32, 40, 48, 56, 64, 96 (RFC 6052 §2.2)") into `message`
+ * as eyeballs_machine_new() does. */
+eyeballs_status eyeballs_pref64_parse(const char* text, eyeballs_pref64* out, char* message,
+                                      size_t message_size);
 
 /* ---- Text and time -------------------------------------------------------- */
 

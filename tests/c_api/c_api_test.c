@@ -555,6 +555,145 @@ static void cancel(void) {
     eyeballs_machine_free(m);
 }
 
+/* ---- beyond RFC 8305's minimum: history, sorting, NAT64 -------------------- */
+
+/* A race writes each attempt's outcome into the history; the next race with
+ * attempt-delay=auto waits 3 × the recorded RTT before its second attempt. */
+static void history(void) {
+    eyeballs_history* h = NULL;
+    eyeballs_config config;
+    eyeballs_machine* m;
+    eyeballs_endpoint remotes[2];
+    int64_t rtt = 0;
+
+    CHECK_OK(eyeballs_history_new(16, &h));
+    if (!h) return;
+    remotes[0] = ep("[2001:db8::1]:443");
+    remotes[1] = ep("192.0.2.1:443");
+    eyeballs_config_init(&config);
+    config.history = h;
+    config.network = "wlan0";
+
+    m = make(&config);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start(m, T(0), remotes, 2));
+    EXPECT_NEXT(m, "open #1 [2001:db8::1]:443");
+    CHECK_OK(eyeballs_machine_handle_opened(m, T(0), 1, 0));
+    EXPECT_NEXT(m, "connect #1 [2001:db8::1]:443");
+    CHECK_OK(eyeballs_machine_handle_connected(m, T(40), 1));
+    EXPECT_NEXT(m, "report connected #1 [2001:db8::1]:443");
+    eyeballs_machine_free(m);
+
+    CHECK_INT(eyeballs_history_size(h), 1);
+    CHECK_INT(eyeballs_history_rtt(h, "wlan0", &remotes[0], &rtt), 1);
+    CHECK_INT(rtt, MS(40));
+    CHECK_INT(eyeballs_history_rtt(h, NULL, &remotes[0], &rtt), 0); /* other network */
+    CHECK_INT(eyeballs_history_rtt(h, "wlan0", &remotes[1], &rtt), 0);
+
+    /* attempt-delay=auto: 3 × 40 ms = 120 ms, inside [100 ms, 2 s]. */
+    config.auto_attempt_delay = 1;
+    m = make(&config);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start(m, T(1000), remotes, 2));
+    EXPECT_NEXT(m, "open #1 [2001:db8::1]:443");
+    CHECK_OK(eyeballs_machine_handle_opened(m, T(1000), 1, 0));
+    EXPECT_NEXT(m, "connect #1 [2001:db8::1]:443");
+    CHECK_INT(deadline(m), T(1120));
+    /* A failure is recorded too: the address no longer has an expected RTT. */
+    CHECK_OK(eyeballs_machine_handle_connect_failed(m, T(1010), 1, ECONNREFUSED));
+    CHECK_INT(eyeballs_history_rtt(h, "wlan0", &remotes[0], &rtt), 0);
+    eyeballs_machine_free(m);
+
+    /* The caller can record what it learned elsewhere, and forget. */
+    CHECK_OK(eyeballs_history_record_success(h, NULL, &remotes[1], MS(7), T(0)));
+    CHECK_INT(eyeballs_history_rtt(h, "", &remotes[1], &rtt), 1);
+    CHECK_INT(rtt, MS(7));
+    CHECK_OK(eyeballs_history_record_failure(h, NULL, &remotes[1], T(1)));
+    CHECK_INT(eyeballs_history_rtt(h, NULL, &remotes[1], &rtt), 0);
+    CHECK_INT(eyeballs_history_size(h), 2);
+    eyeballs_history_clear_network(h, "wlan0");
+    CHECK_INT(eyeballs_history_size(h), 1);
+    eyeballs_history_clear(h);
+    CHECK_INT(eyeballs_history_size(h), 0);
+    CHECK_INT(eyeballs_history_record_success(NULL, NULL, &remotes[1], 0, 0), EYEBALLS_ERR_ARGUMENT);
+    CHECK_INT(eyeballs_history_new(1, NULL), EYEBALLS_ERR_ARGUMENT);
+    eyeballs_history_free(h);
+    eyeballs_history_free(NULL);
+}
+
+/* The source lookup: ::1 has no source (unusable, RFC 6724 rule 1). */
+static int lookup_calls = 0;
+static int lookup(void* data, const eyeballs_endpoint* destination, eyeballs_source_info* info) {
+    CHECK(data == (void*)&lookup_calls);
+    CHECK_INT(info->home, 1); /* the defaults */
+    CHECK_INT(info->native, 1);
+    CHECK_INT(info->has_source, 0);
+    ++lookup_calls;
+    if (destination->address[15] == 1 && destination->address[0] == 0) return 1; /* ::1: unusable */
+    info->has_source = 1;
+    info->source = ep("[2001:db8::99]:0");
+    return 1;
+}
+
+/* RFC 6724 sorting through the C configuration. */
+static void sorting(void) {
+    eyeballs_config config;
+    eyeballs_machine* m;
+    eyeballs_endpoint remotes[2];
+    remotes[0] = ep("[2001:db8::2]:443"); /* precedence 5 (2001::/32) */
+    remotes[1] = ep("[::1]:443");         /* precedence 50 */
+
+    /* Addresses mode keeps the given order by default ... */
+    m = make(NULL);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start(m, T(0), remotes, 2));
+    EXPECT_NEXT(m, "open #1 [2001:db8::2]:443");
+    eyeballs_machine_free(m);
+
+    /* ... and sorts when asked: rule 6 puts ::1 first. */
+    eyeballs_config_init(&config);
+    config.sort = EYEBALLS_SORT_RFC6724;
+    m = make(&config);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start(m, T(0), remotes, 2));
+    EXPECT_NEXT(m, "open #1 [::1]:443");
+    eyeballs_machine_free(m);
+
+    /* With source information, rule 1 (no source for ::1) decides first. */
+    config.source_lookup = lookup;
+    config.source_lookup_data = &lookup_calls;
+    m = make(&config);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start(m, T(0), remotes, 2));
+    EXPECT_NEXT(m, "open #1 [2001:db8::2]:443");
+    CHECK_INT(lookup_calls, 2);
+    eyeballs_machine_free(m);
+}
+
+/* An IPv6-only network with a NAT64 prefix: IPv4 is synthesized (RFC 6052). */
+static void nat64(void) {
+    eyeballs_config config;
+    eyeballs_machine* m;
+    eyeballs_endpoint remote = ep("198.51.100.1:443");
+    char message[160];
+
+    eyeballs_config_init(&config);
+    config.ipv4_unavailable = 1;
+    config.has_pref64 = 1;
+    CHECK_OK(eyeballs_pref64_parse("2001:db8:64::/96", &config.pref64, message, sizeof message));
+    CHECK_INT(config.pref64.length, 96);
+    m = make(&config);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start(m, T(0), &remote, 1));
+    EXPECT_NEXT(m, "open #1 [2001:db8:64::c633:6401]:443");
+    eyeballs_machine_free(m);
+
+    CHECK_INT(eyeballs_pref64_parse("2001:db8::/60", &config.pref64, message, sizeof message),
+              EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "RFC 6052");
+    CHECK_INT(config.pref64.length, 96); /* unchanged */
+}
+
 /* ---- misuse: returned errors with messages, nothing changed ---------------- */
 
 static void misuse(void) {
@@ -606,6 +745,32 @@ static void misuse(void) {
     CHECK_CONTAINS(message, "local[0]");
     config.local = NULL;
     CHECK_INT(eyeballs_machine_new(&config, &m, message, sizeof message), EYEBALLS_ERR_ARGUMENT);
+
+    eyeballs_config_init(&config);
+    config.sort = 9;
+    CHECK_INT(eyeballs_machine_new(&config, &m, message, sizeof message), EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "sort");
+
+    eyeballs_config_init(&config);
+    config.has_pref64 = 1;
+    config.pref64.length = 60;
+    CHECK_INT(eyeballs_machine_new(&config, &m, message, sizeof message), EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "pref64 length 60");
+    config.pref64.length = 32;
+    config.pref64.prefix[5] = 1; /* past the length */
+    CHECK_INT(eyeballs_machine_new(&config, &m, message, sizeof message), EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "past its length");
+
+    eyeballs_config_init(&config);
+    config.delay_multiplier = 0.5;
+    CHECK_INT(eyeballs_machine_new(&config, &m, message, sizeof message), EYEBALLS_ERR_CONFIG);
+    CHECK_CONTAINS(message, "delay-multiplier");
+
+    eyeballs_config_init(&config);
+    config.attempt_delay_ns = EYEBALLS_NONE;
+    config.auto_attempt_delay = 1;
+    CHECK_INT(eyeballs_machine_new(&config, &m, message, sizeof message), EYEBALLS_ERR_CONFIG);
+    CHECK_CONTAINS(message, "attempt-delay=auto");
 
     /* Messages are truncated to the buffer, always NUL-terminated; no buffer is fine. */
     eyeballs_config_init(&config);
@@ -778,6 +943,9 @@ static const struct test_case cases[] = {
     {"local_bind", local_bind},
     {"timeouts", timeouts},
     {"cancel", cancel},
+    {"history", history},
+    {"sorting", sorting},
+    {"nat64", nat64},
     {"misuse", misuse},
     {"helpers", helpers},
 };
