@@ -33,9 +33,12 @@ using socket_factory = std::function<std::error_code(::asio::ip::tcp::socket& so
 struct connect_options {
     /// Every timer and rule of the race: attempt delay, resolution delay,
     /// family count, interleaving, attempt and overall timeouts, the 10 ms
-    /// floor, local bind candidates (see eyeballs/config.hpp). An invalid
-    /// configuration completes the operation with asio::error::invalid_argument
-    /// and the reason in the report's `message`.
+    /// floor, local bind candidates, sorting, history (see
+    /// eyeballs/config.hpp). An invalid configuration completes the operation
+    /// with asio::error::invalid_argument and the reason in the report's
+    /// `message`. The machine uses `history` on the race's strand: races that
+    /// share one History on an io_context run by several threads should share
+    /// a strand as their executor.
     Config config;
 
     /// Opens each attempt's socket. Empty: a plain TCP socket of the remote's
@@ -45,7 +48,9 @@ struct connect_options {
     /// Called with each action at the moment the adapter performs it (before
     /// performing it), on the operation's internal strand, so never
     /// concurrently with itself. The Report action's details come from
-    /// `machine.report()`. Must not throw, and must not call into the machine.
+    /// `machine.report()`. Must not throw, and must not call into the machine;
+    /// it may emit the operation's cancellation signal (the race is then
+    /// cancelled after the current step, never from inside the observer).
     ActionObserver on_action;
 
     /// When set, receives the full report (every attempt with its timings,
@@ -58,9 +63,9 @@ struct connect_options {
     /// (port 53 is not implied: give it).
     std::optional<::asio::ip::udp::endpoint> dns_server;
 
-    /// With `dns_server`: how long to wait for each family's answer (the
-    /// query is resent after 1 s, then 2 s, ...) before it fails with
-    /// ETIMEDOUT.
+    /// With `dns_server`: how long to wait for each family's answer before it
+    /// fails with ETIMEDOUT. The query is resent 1 s after it was sent, then
+    /// at doubling intervals (at 1 s and 3 s with the default 5 s).
     std::chrono::milliseconds dns_timeout{5000};
 
     /// With the system resolver: getaddrinfo flags for both queries

@@ -4,8 +4,8 @@
 // /etc/resolv.conf and cannot be pointed at another server. When the caller
 // names a server, the adapter asks it itself: one query per family (AAAA for
 // IPv6, A for IPv4, recursion desired, no EDNS), sent from a connected UDP
-// socket, resent after 1 s and then every doubling interval until
-// `timeout`, when the family fails with ETIMEDOUT. No TCP fallback: a
+// socket, resent 1 s later and then at doubling intervals (at 1 s and 3 s
+// with a 5 s timeout) until `timeout`, when the family fails with ETIMEDOUT. No TCP fallback: a
 // truncated answer is used as far as it goes. An ICMP "port unreachable"
 // (ECONNREFUSED on the connected socket) fails the family at once.
 //
