@@ -34,6 +34,13 @@ if(TARGET eyeballs_socket_ops AND (TARGET eyeballs_poll OR TARGET eyeballs_libev
   list(APPEND _eyeballs_targets eyeballs_socket_ops)
 endif()
 foreach(_target IN LISTS _eyeballs_targets)
+  # Shared adapters load libeyeballs_socket_ops.so and libeyeballs.so from
+  # their own directory, wherever the tree is installed.
+  get_target_property(_type ${_target} TYPE)
+  get_target_property(_rpath ${_target} INSTALL_RPATH)
+  if(_type STREQUAL "SHARED_LIBRARY" AND NOT _rpath AND NOT APPLE)
+    set_target_properties(${_target} PROPERTIES INSTALL_RPATH "$ORIGIN")
+  endif()
   get_target_property(_export_name ${_target} EXPORT_NAME)
   if(NOT _export_name)
     string(REGEX REPLACE "^eyeballs_" "" _export_name ${_target})
