@@ -45,65 +45,137 @@ class RaceMachine;
 using ActionObserver = std::function<void(TimePoint now, const Action& action,
                                           const RaceMachine& machine)>;
 
+/// One race. Not thread-safe: feed a machine from one thread at a time (or
+/// under one lock); distinct machines are independent. Inputs never throw for
+/// network events; only memory exhaustion (std::bad_alloc) can escape, from
+/// the calls that copy addresses or record errors, and whatever a caller's
+/// `config.source_info` lookup throws.
 class RaceMachine {
 public:
+    /// Takes the configuration as given (RFC 8305's defaults when omitted).
+    /// It is checked by start() / start_resolving(), which fail with
+    /// validate()'s message when it breaks a rule. `config.history`, when set,
+    /// must outlive the machine.
     explicit RaceMachine(Config config = {});
 
     // ---- Commands: start the race (once) or cancel it --------------------
 
-    /// Addresses mode: race these remotes, in this order, interleaved by family
-    /// (SPEC §1). Fails (and changes nothing) when the configuration is
-    /// invalid, the list is empty, or the race has already started.
+    /// Addresses mode: race `count` remotes (ports set; copied), in this order
+    /// — or sorted by RFC 6724 when `config.sort` says so — interleaved by
+    /// family (SPEC §1). `now` is the race's start on the caller's clock.
+    /// Actions that follow: OpenSocket for attempt 1. (When `config.local` has
+    /// no candidate of its family, attempt 1 fails at once with no action, and
+    /// the next attempt starts at the 10 ms floor: see next_timeout().)
+    /// Fails, with a message and nothing started, when the configuration
+    /// breaks a rule (validate()), the list is empty ("no addresses to race:
+    /// the address list is empty"), no address is left after NAT64 synthesis
+    /// (`ipv4_unavailable` with `pref64`), or the race has already started or
+    /// finished ("the race has already started" / "... finished").
     Status start(TimePoint now, const Endpoint* remotes, std::size_t count);
+    /// The same, for a vector.
     Status start(TimePoint now, const std::vector<Endpoint>& remotes) {
         return start(now, remotes.data(), remotes.size());
     }
-    /// DNS mode: emits Resolve{v6} then Resolve{v4}; answers come as
-    /// handle_resolved / handle_resolve_failed, in any order (SPEC §2).
+    /// DNS mode (SPEC §2): the race starts at `now`. Actions that follow:
+    /// Resolve{v6} (AAAA), then Resolve{v4} (A). Answer each family once, in
+    /// any order, with handle_resolved or handle_resolve_failed. Fails, with a
+    /// message and nothing started, when the configuration breaks a rule or
+    /// the race has already started or finished.
     Status start_resolving(TimePoint now);
-    /// Ends the race at once: every socket in flight is closed, the report is
-    /// `cancelled`. Ignored after the race has finished.
+    /// Ends the race at once. Actions that follow: Close for every opened
+    /// socket still in flight, then Report{cancelled}; report() then says
+    /// ECANCELED, "cancelled by the caller". Before start() it just ends the
+    /// race (Report only). Ignored after the race has finished.
     void cancel(TimePoint now);
 
     // ---- Inputs: what happened ------------------------------------------
 
-    /// A positive DNS answer for `family`. Addresses of the other family are
-    /// ignored; an empty answer counts as "no data". Ports are taken as given.
+    /// A positive DNS answer for `family` (copied). Addresses of the other
+    /// family are ignored; an empty answer counts as "no data" (as
+    /// handle_resolve_failed with code 0). Ports are taken as given. Ignored
+    /// outside DNS mode, for a family that has already answered, and after
+    /// the race has finished. Actions that may follow: OpenSocket — at once
+    /// for a first AAAA answer (or an A answer after AAAA failed); after the
+    /// Resolution Delay for a first A answer (see next_timeout()); during the
+    /// race as the Next Connection Attempt Timer allows (SPEC §2) — or
+    /// Report{failed} when the answer leaves nothing to try.
     void handle_resolved(TimePoint now, Family family, const Endpoint* addresses,
                          std::size_t count);
+    /// The same, for a vector.
     void handle_resolved(TimePoint now, Family family, const std::vector<Endpoint>& addresses) {
         handle_resolved(now, family, addresses.data(), addresses.size());
     }
-    /// A negative DNS answer: `code` 0 and empty `detail` mean "no data";
-    /// otherwise an errno value and/or the resolver's text.
+    /// A negative DNS answer for `family`: `code` 0 and empty `detail` mean
+    /// "no data"; otherwise an errno value and/or the resolver's text (copied
+    /// into the recorded error, stage `resolve`). Ignored like
+    /// handle_resolved. Actions that may follow: OpenSocket (a negative AAAA
+    /// ends the Resolution Delay at once), or Report{failed} when both
+    /// families have failed, or nothing is left to try and nothing is in
+    /// flight.
     void handle_resolve_failed(TimePoint now, Family family, int code = 0,
                                std::string_view detail = {});
-    /// The answer to OpenSocket: 0, or the errno of a failed socket creation.
+    /// The answer to OpenSocket, given at once: 0, or the errno of a failed
+    /// socket creation (recorded, stage `open`; that socket was never opened
+    /// and gets no Close). Actions that may follow: Bind (when `config.local`
+    /// has candidates of the attempt's family) or Connect; after a failure,
+    /// OpenSocket for the next candidate (fail fast, not before the 10 ms
+    /// floor) or Report{failed}. Ignored for an unknown attempt, one not
+    /// waiting for this answer, or after the race has finished.
     void handle_opened(TimePoint now, AttemptId id, int code = 0);
-    /// The answer to Bind: 0, or the errno of the failed bind.
+    /// The answer to Bind, given at once: 0, or the errno of the failed bind
+    /// (recorded, stage `bind`, even if a later candidate works). Actions that
+    /// may follow: Connect (with `local` set); Bind to the next local
+    /// candidate of the family; when none is left, Close for this attempt and
+    /// what a failure brings (OpenSocket for the next candidate, or
+    /// Report{failed}). Ignored like handle_opened.
     void handle_bound(TimePoint now, AttemptId id, int code = 0);
-    /// The attempt's connect completed.
+    /// The attempt's connect completed. Actions that follow: Close for every
+    /// other attempt in flight, then Report{connected} naming this attempt;
+    /// its socket now belongs to the caller. Ignored for an unknown attempt,
+    /// one that is not connecting, or after the race has finished (a success
+    /// after the winner: that socket already got its Close).
     void handle_connected(TimePoint now, AttemptId id);
-    /// The attempt's connect failed with errno `code` (ECONNREFUSED, ...).
+    /// The attempt's connect failed with errno `code` (ECONNREFUSED, ...;
+    /// recorded, stage `connect`). Actions that may follow: Close for this
+    /// attempt; OpenSocket for the next candidate — at once when this was the
+    /// newest attempt (fail fast, not before the 10 ms floor), else when the
+    /// Next Connection Attempt Timer fires — or Report{failed} when it was the
+    /// last hope. Ignored like handle_connected.
     void handle_connect_failed(TimePoint now, AttemptId id, int code);
     /// Fires whatever timers are due at `now`, in SPEC §1 rule 8's order:
     /// overall timeout, attempt timeouts (in attempt order), resolution delay,
     /// next attempt. May be called early, late or twice: it does what is due.
+    /// Actions that may follow: OpenSocket (the next attempt, or the first
+    /// after the Resolution Delay); Close for each attempt that timed out
+    /// (recorded as ETIMEDOUT, stage `timeout`) and what its failure brings;
+    /// on the overall timeout, Close for everything in flight and
+    /// Report{failed} (ETIMEDOUT). Ignored before start and after the end.
     void handle_timeout(TimePoint now);
 
     // ---- Outputs ---------------------------------------------------------
 
     /// The next action to perform, or nullopt when there is none for now.
+    /// Call it until nullopt after every input (answering OpenSocket and Bind
+    /// in between is expected). Close actions pending at an instant come
+    /// before the others; Report is always last, and after it poll_action()
+    /// returns nullopt for good. Never fails.
     std::optional<Action> poll_action();
-    /// The one deadline to arm, or nullopt when no timer is running.
+    /// The one deadline to arm (the earliest of the overall timeout, attempt
+    /// timeouts, the Resolution Delay and the next attempt's start), or
+    /// nullopt when no timer is running (before start, after the end, or
+    /// while only I/O can move the race). It may already have passed: then
+    /// call handle_timeout() at once.
     std::optional<TimePoint> next_timeout() const;
 
     // ---- Getters ---------------------------------------------------------
 
+    /// The configuration the machine was made with.
     const Config& config() const noexcept { return config_; }
+    /// True once start(), start_resolving() or cancel() has taken effect.
     bool started() const noexcept { return phase_ != Phase::idle; }
     /// True once the Report action has been queued.
     bool finished() const noexcept { return phase_ == Phase::done; }
+    /// The outcome once finished; nullopt before.
     std::optional<Outcome> outcome() const noexcept;
     /// Attempts numbered so far.
     std::uint32_t attempts_started() const noexcept { return started_count_; }
@@ -111,8 +183,11 @@ public:
     std::uint32_t attempts_in_flight() const noexcept { return in_flight_; }
     /// Candidates not yet tried.
     std::size_t candidates_left() const noexcept { return remaining_[0] + remaining_[1]; }
-    /// Builds the full report (valid once finished; before that, the state so
-    /// far with outcome `failed`).
+    /// Builds the full report, a value the caller owns: winner, or the
+    /// summary error and every recorded error; every attempt with its
+    /// timings (report.hpp). Complete once finished; before that, the state so
+    /// far with outcome `failed` and message "the race has not finished".
+    /// Allocates; call it once, at the end.
     RaceReport report() const;
     /// Heap bytes held (capacity of internal tables), for the benchmarks.
     std::size_t heap_bytes() const noexcept;
