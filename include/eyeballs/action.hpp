@@ -18,10 +18,14 @@ class RaceMachine;
 /// are. A result for an unknown or finished id is ignored.
 class AttemptId {
 public:
+    /// No attempt (number 0): false, and ignored by every input.
     constexpr AttemptId() noexcept = default;
-    /// For tests and adapters that keep attempts by number.
+    /// For tests and adapters that keep attempts by number. A number the
+    /// machine never issued names no attempt: inputs with it are ignored.
     constexpr explicit AttemptId(std::uint32_t number) noexcept : number_(number) {}
+    /// 1, 2, ... in start order; 0 for no attempt.
     constexpr std::uint32_t number() const noexcept { return number_; }
+    /// True when it names an attempt (number != 0).
     constexpr explicit operator bool() const noexcept { return number_ != 0; }
     friend constexpr bool operator==(AttemptId a, AttemptId b) noexcept {
         return a.number_ == b.number_;
@@ -85,7 +89,8 @@ struct Close {
 };
 
 enum class Outcome : std::uint8_t { connected, failed, cancelled };
-/// "connected", "failed", "cancelled".
+/// "connected", "failed", "cancelled" (a static string; "unknown" for a
+/// value outside the enum).
 const char* outcome_name(Outcome o) noexcept;
 
 /// The race is over; this is the last action. The winner's socket now belongs
@@ -101,9 +106,13 @@ struct Report {
 
 using Action = std::variant<Resolve, OpenSocket, Bind, Connect, Close, Report>;
 
-/// One line, e.g. "connect #2 192.0.2.1:443 from 192.0.2.9:0".
+/// One line, e.g. "connect #2 192.0.2.1:443 from 192.0.2.9:0": "resolve
+/// AAAA", "open #1 [2001:db8::1]:443", "bind #1 192.0.2.9:0", "close #1",
+/// "report connected #2 192.0.2.1:443", "report failed".
 std::string to_string(const Action& action);
+/// Writes to_string(action).
 std::ostream& operator<<(std::ostream& os, const Action& action);
+/// Writes "#N".
 std::ostream& operator<<(std::ostream& os, AttemptId id);
 
 }  // namespace eyeballs

@@ -96,20 +96,26 @@ struct Config {
     /// The NAT64 prefix (e.g. discovered through ipv4only.arpa, RFC 7050).
     std::optional<Pref64> pref64;
 
+    /// True unless sequential mode (attempt_delay unset).
     bool racing() const noexcept { return attempt_delay.has_value(); }
+    /// Whether families are interleaved: `interleave`, or racing() when unset.
     bool interleaving() const noexcept { return interleave.value_or(racing()); }
+    /// Whether address lists are sorted by RFC 6724 in this mode.
     bool sorting(bool dns_mode) const noexcept {
         return sort == SortMode::rfc6724 || (sort == SortMode::automatic && dns_mode);
     }
 };
 
 /// Checks every rule above. Returns nullopt when valid, otherwise a message that
-/// names the setting and the rule it breaks, e.g. "attempt-delay 5 ms is outside
-/// 10 ms … 2 s (RFC 8305 §5)".
+/// names the setting (as the scenario language spells it) and the rule it
+/// breaks, e.g. "attempt-delay 5 ms is outside 10 ms … 2 s (RFC 8305 §5)";
+/// the first broken rule is reported. RaceMachine::start() and
+/// start_resolving() fail with this message. Never throws but for bad_alloc.
 std::optional<std::string> validate(const Config& config);
 
 /// Formats a duration in milliseconds the way messages and traces write it:
-/// "250", "0.5", "1500" (exact; trailing zeros dropped).
+/// "250", "0.5", "1500" (exact to the nanosecond; trailing zeros dropped;
+/// negative values get a "-").
 std::string format_ms(Duration d);
 
 }  // namespace eyeballs

@@ -17,9 +17,9 @@ namespace eyeballs {
 /// everywhere (SPEC §1 rule 1).
 enum class Family : std::uint8_t { v6 = 0, v4 = 1 };
 
-/// "IPv6" / "IPv4".
+/// "IPv6" / "IPv4" (static strings).
 const char* family_name(Family f) noexcept;
-/// The DNS record type that carries the family: "AAAA" / "A".
+/// The DNS record type that carries the family: "AAAA" / "A" (static strings).
 const char* record_name(Family f) noexcept;
 
 /// An IP endpoint: family, 16 address bytes (IPv4 uses the first 4), port.
@@ -27,9 +27,14 @@ const char* record_name(Family f) noexcept;
 /// exists so adapters can carry a kernel-provided one.
 class Endpoint {
 public:
+    /// 0.0.0.0:0.
     constexpr Endpoint() noexcept = default;
 
+    /// An IPv4 endpoint: address bytes in network order (192.0.2.1 is
+    /// {192, 0, 2, 1}), port in host order.
     static Endpoint v4(std::array<std::uint8_t, 4> bytes, std::uint16_t port) noexcept;
+    /// An IPv6 endpoint: address bytes in network order, port in host order,
+    /// and the kernel's scope id (0 for none).
     static Endpoint v6(std::array<std::uint8_t, 16> bytes, std::uint16_t port,
                        std::uint32_t scope_id = 0) noexcept;
 
@@ -39,7 +44,8 @@ public:
     /// stores a message that says what is wrong ("bad IPv6 address 'x'", ...).
     static std::optional<Endpoint> parse(std::string_view text, std::uint16_t default_port,
                                          std::string* error = nullptr);
-    /// Parses an address alone (no brackets, no port).
+    /// Parses an address alone (no brackets, no port) and gives it `port`.
+    /// Fails like parse().
     static std::optional<Endpoint> parse_address(std::string_view text, std::uint16_t port,
                                                  std::string* error = nullptr);
 
@@ -52,6 +58,7 @@ public:
     std::uint32_t scope_id() const noexcept { return scope_id_; }
     /// 4 (IPv4) or 16 (IPv6) meaningful bytes.
     const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
+    /// A copy with another port.
     Endpoint with_port(std::uint16_t port) const noexcept {
         Endpoint e = *this;
         e.port_ = port;
@@ -70,6 +77,8 @@ public:
                a.bytes_ == b.bytes_;
     }
     friend bool operator!=(const Endpoint& a, const Endpoint& b) noexcept { return !(a == b); }
+    /// A total order for maps and sorting: IPv6 before IPv4, then address
+    /// bytes, port, scope id. Not RFC 6724's preference (see sort.hpp).
     friend bool operator<(const Endpoint& a, const Endpoint& b) noexcept;
 
 private:

@@ -14,7 +14,8 @@ namespace eyeballs {
 /// Where in a race an error happened (SPEC §3).
 enum class Stage : std::uint8_t { resolve, open, bind, connect, timeout };
 
-/// "resolve", "open", "bind", "connect", "timeout".
+/// "resolve", "open", "bind", "connect", "timeout" (static strings;
+/// "unknown" for a value outside the enum).
 const char* stage_name(Stage s) noexcept;
 
 /// The symbolic name of an errno value ("ECONNREFUSED"), or nullptr when the
@@ -60,15 +61,20 @@ struct Error {
 /// error with a clear message, never an exception and never a network event.
 class [[nodiscard]] Status {
 public:
-    Status() = default;  // success
+    /// Success.
+    Status() = default;
+    /// Success.
     static Status success() { return Status(); }
+    /// A failure that says what is wrong.
     static Status failure(std::string message) {
         Status s;
         s.failed_ = true;
         s.message_ = std::move(message);
         return s;
     }
+    /// True on success.
     bool ok() const noexcept { return !failed_; }
+    /// ok(): `if (auto s = m.start(...); !s) report(s.message());`
     explicit operator bool() const noexcept { return ok(); }
     /// Empty on success.
     const std::string& message() const noexcept { return message_; }

@@ -91,6 +91,7 @@ public:
 
     /// Entries over all networks.
     std::size_t size() const noexcept { return entries_.size(); }
+    /// The most entries it keeps (given at construction).
     std::size_t capacity() const noexcept { return capacity_; }
     /// Entries on one network.
     std::size_t size(std::string_view network) const;

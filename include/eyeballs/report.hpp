@@ -33,8 +33,10 @@ struct RaceReport {
     std::optional<Endpoint> local;
     /// Failed: the summary (SPEC §3). `code` is the errno every attempt error
     /// shares, or 0 when they differ; `message` is the single error's text or
-    /// "multiple errors: a, b, ..."; an overall timeout gives ETIMEDOUT and
-    /// "overall timeout after N ms".
+    /// "multiple errors: a, b, ..." (from the resolve errors when no attempt
+    /// was made); an overall timeout gives ETIMEDOUT and "overall timeout
+    /// after N ms". Cancelled: ECANCELED and "cancelled by the caller".
+    /// Connected: 0 and empty.
     int code = 0;
     std::string message;
     /// True when the overall timeout ended the race.
@@ -45,6 +47,8 @@ struct RaceReport {
     std::vector<Error> errors;
     /// Every attempt in start order, with its timings.
     std::vector<AttemptRecord> attempts;
+    /// When the race started, and when it finished (for a report taken
+    /// before the end: the latest input), on the caller's clock.
     TimePoint started{};
     TimePoint finished{};
 };
