@@ -184,8 +184,11 @@ class Races(unittest.TestCase):
         self.assertEqual(t[-1]["outcome"], "connected")
         self.assertEqual(t[-1]["remote"], f"127.0.0.1:{w.port}")
         self.assertEqual(sum(1 for l in t if l["action"] == "report"), 1)
-        # `t` has microsecond precision: not whole milliseconds.
+        # `t` has microsecond precision: finer than milliseconds, no finer than µs.
         self.assertNotEqual(connects[1]["t"], int(connects[1]["t"]))
+        for line in r.stdout.splitlines():
+            t_text = line.split('"t":', 1)[1].split(",", 1)[0]
+            self.assertLessEqual(len(t_text.partition(".")[2]), 3, line)
 
     def test_two_closed_ports_exit_1_with_econnrefused(self):
         with World("refused", "refused") as w:

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -335,10 +336,14 @@ int main(int argc, char** argv) {
     }
 
     // The trace's origin is the race's start: the time of the first action.
+    // Times are shown with microsecond precision (SPEC §6).
     std::optional<eyeballs::TraceWriter> json_out;
     std::optional<eyeballs::TraceWriter> timeline;
+    std::optional<eyeballs::TimePoint> origin;
     p.job.on_action = [&](eyeballs::TimePoint now, const eyeballs::Action& action,
                           const eyeballs::RaceMachine& machine) {
+        if (!origin) origin = now;
+        now = *origin + std::chrono::duration_cast<std::chrono::microseconds>(now - *origin);
         if (p.json) {
             if (!json_out) json_out.emplace(std::cout, eyeballs::TraceWriter::Format::json, now);
             json_out->write(now, action, machine);
