@@ -22,7 +22,9 @@
 #include "eyeballs/poll.hpp"
 
 #include <poll.h>
+#ifdef __linux__
 #include <sys/prctl.h>
+#endif
 
 #include <cerrno>
 #include <deque>
