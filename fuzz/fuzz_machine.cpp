@@ -24,10 +24,14 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 #include <variant>
 #include <vector>
 
+#include "eyeballs/history.hpp"
+#include "eyeballs/nat64.hpp"
 #include "eyeballs/race_machine.hpp"
+#include "eyeballs/sort.hpp"
 
 namespace {
 
@@ -82,7 +86,11 @@ int code(FuzzedDataProvider& in) {
     return in.ConsumeIntegral<int>();  // any value, even negative
 }
 
+// The RTT history a configuration may point to (it must outlive the machine).
+std::optional<History> history_;
+
 Config config(FuzzedDataProvider& in) {
+    history_.reset();
     Config c;
     if (in.ConsumeIntegralInRange(0, 4) == 0) {
         c.attempt_delay.reset();
@@ -100,6 +108,53 @@ Config config(FuzzedDataProvider& in) {
     if (in.ConsumeBool()) c.overall_timeout = duration(in, 3000);
     c.min_start_gap = duration(in, 110);
     c.local = endpoints(in, 4, 0);
+    if (!in.ConsumeBool()) return c;
+    // Issue 8: sorting, source information, RTT history, attempt-delay=auto,
+    // delay schedules, NAT64 (some of it outside the valid ranges).
+    switch (in.ConsumeIntegralInRange(0, 2)) {
+        case 0: c.sort = SortMode::automatic; break;
+        case 1: c.sort = SortMode::off; break;
+        default: c.sort = SortMode::rfc6724; break;
+    }
+    if (in.ConsumeBool()) {
+        const std::uint8_t salt = in.ConsumeIntegral<std::uint8_t>();
+        c.source_info = [salt](const Endpoint& d) -> std::optional<SourceInfo> {
+            // A fixed function of the destination, so the sort sees one answer each.
+            const std::uint8_t h = static_cast<std::uint8_t>(d.bytes()[d.is_v4() ? 3 : 15] ^ salt);
+            if (h % 5 == 0) return std::nullopt;
+            SourceInfo s;
+            if (h % 5 != 1) s.source = d;
+            s.deprecated = h & 8;
+            s.native = !(h & 16);
+            s.home = !(h & 32);
+            return s;
+        };
+    }
+    c.auto_attempt_delay = in.ConsumeBool();
+    c.min_attempt_delay = duration(in, 300);
+    c.max_attempt_delay = duration(in, 2500);
+    c.delay_multiplier = in.ConsumeFloatingPointInRange(0.5, 17.0);
+    if (in.ConsumeBool()) {
+        c.network = in.ConsumeBool() ? "" : "wifi";
+        history_.emplace(in.ConsumeIntegralInRange<std::size_t>(0, 8));
+        for (int i = in.ConsumeIntegralInRange(0, 6); i > 0; --i) {
+            const Endpoint e = endpoint(in, 443);
+            const std::string net = in.ConsumeBool() ? c.network : "other";
+            if (in.ConsumeBool()) {
+                history_->record_success(net, e, duration(in, 900), t0);
+            } else {
+                history_->record_failure(net, e, t0);
+            }
+        }
+        c.history = &*history_;
+    }
+    if (in.ConsumeBool()) {
+        static const char* const prefixes[] = {"64:ff9b::/96", "2001:db8::/32", "2001:db8:100::/40",
+                                               "2001:db8:122::/48", "2001:db8:122:300::/56",
+                                               "2001:db8:122:344::/64"};
+        c.ipv4_unavailable = in.ConsumeBool();
+        c.pref64 = Pref64::parse(prefixes[in.ConsumeIntegralInRange<std::size_t>(0, 5)]);
+    }
     return c;
 }
 
