@@ -42,7 +42,8 @@
  * timer after the end, or time going backwards is ignored, exactly as in C++.
  *
  * Memory and threads. The machine is an opaque object you create and free; it
- * copies every endpoint and string it is given. Pointers it hands out (the
+ * copies every endpoint and string it is given (a history and the source
+ * lookup's data pointer are referenced, not copied). Pointers it hands out (the
  * message of the last error, strings in a report) live as long as the function
  * that returned them says. One machine must not be used from two threads at
  * once; distinct machines are independent. No function throws (C++ exceptions
@@ -380,11 +381,14 @@ const char* eyeballs_machine_last_error(const eyeballs_machine* machine);
 
 /* Addresses mode (SPEC §1): races these remotes (ports set), in this order,
  * interleaved by family as the configuration says. The endpoints are copied.
- * Actions that may follow at once: OPEN_SOCKET for attempt 1.
+ * Actions that may follow at once: OPEN_SOCKET for attempt 1 (when the local
+ * candidates have none of its family, attempt 1 fails at once with no action
+ * and the next starts at the 10 ms floor: see eyeballs_machine_next_timeout).
  * Fails, changing nothing, with
  *   EYEBALLS_ERR_ARGUMENT   `machine` NULL, `remotes` NULL or count 0 ("no
  *                           addresses to race: the address list is empty"),
- *                           an endpoint with a bad family;
+ *                           an endpoint with a bad family, or no address left
+ *                           after NAT64 synthesis (ipv4_unavailable + pref64);
  *   EYEBALLS_ERR_STATE      the race has already started, finished or been
  *                           cancelled. */
 eyeballs_status eyeballs_machine_start(eyeballs_machine* machine, int64_t now_ns,
