@@ -62,6 +62,17 @@ timespec to_timespec(Clock::duration d) {
     return ts;
 }
 
+// How long to sleep for a deadline `left` away. poll/ppoll let the kernel
+// wake a normal task up to 0.1 % of the timeout late, whatever the timer
+// slack (fs/select.c, select_estimate_accuracy: 250 µs on a 250 ms wait). So a
+// long wait stops short by twice that, and the next, short wait (its slack
+// under a microsecond) lands on the deadline.
+Clock::duration wait_for(Clock::duration left) {
+    const Clock::duration margin = left / 500;
+    if (margin < std::chrono::microseconds(20)) return left;
+    return left - margin;
+}
+
 Result misuse(std::string message) {
     Result r;
     r.report.outcome = Outcome::failed;
@@ -265,7 +276,7 @@ private:
             return;
         }
         timespec ts{};
-        if (deadline) ts = to_timespec(*deadline - now);
+        if (deadline) ts = to_timespec(wait_for(*deadline - now));
         int n = ::ppoll(fds_.data(), fds_.size(), deadline ? &ts : nullptr, nullptr);
         now = Clock::now();
         if (n < 0 && errno != EINTR) {
