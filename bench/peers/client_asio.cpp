@@ -1,0 +1,64 @@
+// eyeballs-bench --adapter asio: N eyeballs::asio::async_connect operations on
+// one io_context, run by this thread alone (io_context(1)).
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <variant>
+
+#include "client.hpp"
+#include "eyeballs/asio.hpp"
+
+namespace eyeballs::bench {
+namespace {
+
+class AsioClient final : public Client {
+public:
+    void run(const RunSpec& spec, std::vector<RaceResult>& results) override {
+        std::array<std::uint8_t, 16> v6{};
+        v6[15] = 1;
+        const std::vector<Endpoint> to = {Endpoint::v6(v6, spec.port),
+                                          Endpoint::v4({127, 0, 0, 1}, spec.port)};
+        winners_.reserve(spec.races);
+        eyeballs::asio::connect_options options;
+        options.config.attempt_delay = spec.attempt_delay;
+        for (std::size_t i = 0; i < spec.races; ++i) {
+            RaceResult* r = &results[i];
+            // The race's start: the `now` of its first action, on the strand.
+            options.on_action = [r](TimePoint now, const Action& a, const RaceMachine&) {
+                if (const auto* o = std::get_if<OpenSocket>(&a); o && o->attempt.number() == 1) {
+                    r->start = now;
+                }
+            };
+            eyeballs::asio::async_connect(
+                io_.get_executor(), to, options,
+                [this, r](std::error_code ec, ::asio::ip::tcp::socket socket) {
+                    r->end = Clock::now();
+                    if (!ec) {
+                        r->connected = true;
+                        winners_.push_back(std::move(socket));
+                    }
+                });
+        }
+        io_.restart();
+        io_.run();
+    }
+    std::vector<int> winner_fds() const override {
+        std::vector<int> fds;
+        for (auto& s : winners_) fds.push_back(const_cast<::asio::ip::tcp::socket&>(s).native_handle());
+        return fds;
+    }
+    void close_winners() override { winners_.clear(); }
+    std::string label(std::size_t) const override { return "eyeballs-asio"; }
+
+private:
+    ::asio::io_context io_{1};
+    std::vector<::asio::ip::tcp::socket> winners_;
+};
+
+}  // namespace
+
+std::unique_ptr<Client> make_asio_client() { return std::make_unique<AsioClient>(); }
+
+}  // namespace eyeballs::bench
