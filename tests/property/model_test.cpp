@@ -60,8 +60,6 @@ RC_GTEST_PROP(ModelAgreement, RacingWithoutCancelOrTimeouts, ()) {
 // parses back to the same world. (This is what makes a counterexample replayable.)
 RC_GTEST_PROP(SimTool, PrintedWorldParsesBack, ()) {
     const sim::Scenario world = *gen_world();
-    // eyeballs-sim has no `sort=` key yet (issue 8): only the default prints.
-    RC_PRE(world.config.sort == SortMode::automatic);
     const std::string text = to_text(world);
     const sim::ParseResult parsed = sim::parse_scenario(text, "world.scn");
     if (!parsed.ok()) RC_FAIL("eyeballs-sim rejects a valid world:\n" + text + parsed.error.text());
