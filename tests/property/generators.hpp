@@ -10,10 +10,12 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "eyeballs/config.hpp"
 #include "eyeballs/endpoint.hpp"
+#include "eyeballs/nat64.hpp"
 #include "scenario.hpp"
 
 namespace eyeballs::prop {
@@ -29,7 +31,19 @@ struct WorldShape {
     bool allow_timeouts = true;            ///< attempt / overall timeouts
     bool dns_always_answers = false;       ///< every family gets a `dns` line
     std::optional<bool> sequential;        ///< force attempt-delay=none (true) or a delay (false)
+    /// Issue 8 beyond the SPEC (half of the worlds): attempt-delay=auto,
+    /// min/max-attempt-delay, delay-multiplier, RTT history lines and a network
+    /// id, NAT64 (ipv4=none + pref64). The model does not cover these; the
+    /// invariants do.
+    bool beyond = false;
 };
+
+/// Any world, issue 8's settings included.
+inline WorldShape any_world() {
+    WorldShape s;
+    s.beyond = true;
+    return s;
+}
 
 namespace gen_detail {
 
@@ -206,7 +220,42 @@ inline rc::Gen<sim::Scenario> gen_world(WorldShape shape = {}) {
         if (events.size() > 2 && *rc::gen::arbitrary<bool>()) std::swap(events[0], events[1]);
         w.events = events;
 
-        for (const Endpoint& r : remote_pool()) {
+        std::vector<Endpoint> remotes = remote_pool();
+        if (shape.beyond && *rc::gen::arbitrary<bool>()) {
+            Config& c = w.config;
+            if (c.attempt_delay && *rc::gen::weightedElement<bool>({{1, true}, {2, false}})) {
+                c.attempt_delay = std::chrono::milliseconds(250);  // what `attempt-delay=auto` sets
+                c.auto_attempt_delay = true;
+            }
+            c.min_attempt_delay = *rc::gen::element<Duration>(std::chrono::milliseconds(10),
+                                                              std::chrono::milliseconds(50),
+                                                              std::chrono::milliseconds(100));
+            c.max_attempt_delay = *rc::gen::element<Duration>(std::chrono::milliseconds(200),
+                                                              std::chrono::milliseconds(500),
+                                                              std::chrono::seconds(2));
+            c.delay_multiplier = *rc::gen::element(1.0, 1.5, 2.0, 3.0);
+            c.network = *rc::gen::element<std::string>("", "wifi");
+            const int lines = *rc::gen::inRange(0, 4);
+            for (int i = 0; i < lines; ++i) {
+                sim::HistoryLine h;
+                h.address = *rc::gen::elementOf(remote_pool());
+                h.rtt = *time_between(1, 300);
+                h.network = *rc::gen::element<std::string>("", "wifi", "other");
+                w.history.push_back(h);
+            }
+            if (*rc::gen::weightedElement<bool>({{1, true}, {2, false}})) {
+                // An IPv6-only network with NAT64: IPv4 literals and A answers
+                // become IPv6 under the prefix; scenario lines name them so.
+                c.ipv4_unavailable = true;
+                c.pref64 = Pref64::parse(*rc::gen::element<std::string>("64:ff9b::/96", "2001:db8:122:300::/56"));
+                for (const Endpoint& v4 : remote_pool()) {
+                    if (!v4.is_v4()) continue;
+                    if (auto v6 = synthesize(v4, *c.pref64)) remotes.push_back(*v6);
+                }
+            }
+        }
+
+        for (const Endpoint& r : remotes) {
             if (shape.allow_open_errors && *rc::gen::weightedElement<bool>({{1, true}, {9, false}})) {
                 w.open_errors[r] = *rc::gen::element(EMFILE, EAFNOSUPPORT, ENOBUFS);
             }

@@ -59,7 +59,7 @@ RC_GTEST_PROP(ModelAgreement, RacingWithoutCancelOrTimeouts, ()) {
 // The scenario printer and eyeballs-sim's parser agree: a world printed as text
 // parses back to the same world. (This is what makes a counterexample replayable.)
 RC_GTEST_PROP(SimTool, PrintedWorldParsesBack, ()) {
-    const sim::Scenario world = *gen_world();
+    const sim::Scenario world = *gen_world(any_world());
     const std::string text = to_text(world);
     const sim::ParseResult parsed = sim::parse_scenario(text, "world.scn");
     if (!parsed.ok()) RC_FAIL("eyeballs-sim rejects a valid world:\n" + text + parsed.error.text());
@@ -70,7 +70,7 @@ RC_GTEST_PROP(SimTool, PrintedWorldParsesBack, ()) {
 // eyeballs-sim's virtual-time driver and this harness's (written separately)
 // give the same trace for the same world.
 RC_GTEST_PROP(SimTool, DriverAgreesWithHarness, ()) {
-    const sim::Scenario world = *gen_world();
+    const sim::Scenario world = *gen_world(any_world());
     const Run ours = run_machine(world);
     std::vector<Step> theirs;
     const sim::RunResult r = sim::run_scenario(world, [&](TimePoint now, const Action& a, const RaceMachine&) {

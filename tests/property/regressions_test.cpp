@@ -61,3 +61,33 @@ TEST(ModelRegressions, DeferredStartWaitsForAResolveErrorAndACancelAtItsInstant)
         "dns A at 60ms: error EIO\n"
         "cancel at 60ms\n");
 }
+
+// Rule 3 at the Next Connection Attempt Timer's own instant: "when the most
+// recently started attempt fails, the next attempt starts at once" — during
+// the failure event, as scenario connect_failure_at_timer_instant_restarts_timer
+// says — and SPEC §4: its `connect ... after 0` result is "delivered at that
+// instant, before the timers not yet fired", the overall timeout included.
+// #1 is refused at 100 = the timer = the overall timeout: #2 starts at once and
+// connects at 100, before the overall timeout fires.
+TEST(ModelRegressions, FailFastAtTheTimerInstantStartsDuringTheEvent) {
+    expect_machine_matches_model(
+        "config attempt-delay=100ms overall-timeout=100ms\n"
+        "addresses 2001:db8::1 192.0.2.1\n"
+        "connect 2001:db8::1 error ECONNREFUSED after 100ms\n"
+        "connect 192.0.2.1 ok after 0\n");
+}
+
+// SPEC §2: a new address when nothing is in flight "starts at once (rule 3,
+// with the floor of rule 4)". #1 (IPv6, no IPv6 local) fails at 10; its
+// fail-fast start is deferred to the floor, 60. At 60 the A answer arrives with
+// nothing in flight: at 60 the floor allows a start, so #2 (192.0.2.1) starts
+// during that event, and its `after 0` success comes before the overall
+// timeout of 60 fires.
+TEST(ModelRegressions, NewAddressAtTheFloorInstantWithNothingInFlightStartsAtOnce) {
+    expect_machine_matches_model(
+        "config attempt-delay=250ms min-start-gap=50ms overall-timeout=60ms\n"
+        "local 192.0.2.9\n"
+        "dns AAAA at 10ms: 2001:db8::3 2001:db8::4\n"
+        "dns A at 60ms: 192.0.2.1\n"
+        "connect 192.0.2.1 ok after 0\n");
+}

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "eyeballs/error.hpp"
+#include "eyeballs/history.hpp"
 
 namespace eyeballs::prop {
 namespace {
@@ -29,7 +30,8 @@ struct Event {
 class Driver {
 public:
     Driver(const sim::Scenario& world, const Noise& noise, const AtEnd& at_end)
-        : w_(world), m_(world.config), noise_(noise), at_end_(at_end), rng_(noise.seed) {}
+        : w_(world), history_(preload(world)), m_(with_history(world)), noise_(noise), at_end_(at_end),
+          rng_(noise.seed) {}
 
     Run run() {
         for (std::size_t i = 0; i < w_.events.size(); ++i) {
@@ -88,6 +90,19 @@ public:
 
 private:
     TimePoint at() const { return origin() + now_; }
+
+    // Issue 8: `history` lines preload a cache of the run's own (the machine
+    // records into it, so two runs must not share one).
+    static History preload(const sim::Scenario& w) {
+        History h;
+        for (const sim::HistoryLine& line : w.history) h.record_success(line.network, line.address, line.rtt, origin());
+        return h;
+    }
+    Config with_history(const sim::Scenario& w) {
+        Config c = w.config;
+        if (!w.history.empty() || c.auto_attempt_delay) c.history = &history_;
+        return c;
+    }
 
     const Event* earliest() const {
         const Event* best = nullptr;
@@ -296,6 +311,7 @@ private:
     }
 
     const sim::Scenario& w_;
+    History history_;
     RaceMachine m_;
     Noise noise_;
     const AtEnd& at_end_;
@@ -408,14 +424,31 @@ std::string to_text(const std::vector<Step>& trace) {
 std::string to_text(const sim::Scenario& w) {
     std::ostringstream s;
     const Config& c = w.config;
-    s << "config attempt-delay=" << (c.attempt_delay ? dur(*c.attempt_delay) : "none")
+    s << "config attempt-delay="
+      << (c.auto_attempt_delay ? "auto" : c.attempt_delay ? dur(*c.attempt_delay) : "none")
       << " resolution-delay=" << dur(c.resolution_delay) << " family-count=" << c.family_count;
     if (c.interleave) s << " interleave=" << (*c.interleave ? "on" : "off");
     s << " attempt-timeout=" << (c.attempt_timeout ? dur(*c.attempt_timeout) : "none")
       << " overall-timeout=" << (c.overall_timeout ? dur(*c.overall_timeout) : "none")
       << " min-start-gap=" << dur(c.min_start_gap);
     if (c.sort != SortMode::automatic) s << " sort=" << (c.sort == SortMode::off ? "off" : "rfc6724");
+    const Config defaults;
+    if (c.min_attempt_delay != defaults.min_attempt_delay) s << " min-attempt-delay=" << dur(c.min_attempt_delay);
+    if (c.max_attempt_delay != defaults.max_attempt_delay) s << " max-attempt-delay=" << dur(c.max_attempt_delay);
+    if (c.delay_multiplier != defaults.delay_multiplier) {
+        std::ostringstream m;
+        m << c.delay_multiplier;  // the generators use 1.5, 2, 3: exact in 6 digits
+        s << " delay-multiplier=" << m.str();
+    }
+    if (!c.network.empty()) s << " network=" << c.network;
+    if (c.ipv4_unavailable) s << " ipv4=none";
     s << "\n";
+    if (c.pref64) s << "pref64 " << c.pref64->to_string() << "\n";
+    for (const sim::HistoryLine& h : w.history) {
+        s << "history " << h.address.to_string() << " rtt=" << dur(h.rtt);
+        if (!h.network.empty()) s << " network=" << h.network;
+        s << "\n";
+    }
     if (w.port != 443) s << "port " << w.port << "\n";
     if (!w.dns_mode) {
         s << "addresses";
@@ -477,6 +510,20 @@ bool same_world(const sim::Scenario& a, const sim::Scenario& b, std::string* why
     if (x.overall_timeout != y.overall_timeout) return differ("overall-timeout");
     if (x.min_start_gap != y.min_start_gap) return differ("min-start-gap");
     if (x.sort != y.sort) return differ("sort");
+    if (x.auto_attempt_delay != y.auto_attempt_delay) return differ("attempt-delay=auto");
+    if (x.min_attempt_delay != y.min_attempt_delay) return differ("min-attempt-delay");
+    if (x.max_attempt_delay != y.max_attempt_delay) return differ("max-attempt-delay");
+    if (x.delay_multiplier != y.delay_multiplier) return differ("delay-multiplier");
+    if (x.network != y.network) return differ("network");
+    if (x.ipv4_unavailable != y.ipv4_unavailable) return differ("ipv4");
+    if (x.pref64 != y.pref64) return differ("pref64");
+    if (a.history.size() != b.history.size()) return differ("history lines");
+    for (std::size_t i = 0; i < a.history.size(); ++i) {
+        if (a.history[i].address != b.history[i].address || a.history[i].rtt != b.history[i].rtt ||
+            a.history[i].network != b.history[i].network) {
+            return differ("history line");
+        }
+    }
     if (x.local != y.local) return differ("local");
     if (a.port != b.port) return differ("port");
     if (a.dns_mode != b.dns_mode) return differ("dns mode");
