@@ -86,6 +86,17 @@ TimePoint RaceMachine::clamp(TimePoint now) {
     return now_;
 }
 
+TimePoint RaceMachine::enter(TimePoint now) {
+    now = clamp(now);
+    // A start due at exactly this instant belongs to the Next Connection
+    // Attempt Timer (deferred starts included): it fires from handle_timeout,
+    // after every event of the instant (SPEC §4), not from this event.
+    // The timer instant counts even with no candidate left: an address that
+    // arrives at it starts "as the timer would, after that instant's events".
+    held_ = next_start_at(true);
+    return now;
+}
+
 bool RaceMachine::dns_outstanding() const noexcept {
     return dns_mode_ && (dns_[0] == DnsState::pending || dns_[1] == DnsState::pending);
 }
@@ -162,6 +173,7 @@ Status RaceMachine::start(TimePoint now, const Endpoint* remotes, std::size_t co
     }
     now_ = now;
     start_time_ = now;
+    held_.reset();
     dns_mode_ = false;
     if (add_candidates(Family::v6, false, remotes, count, false) == 0) {
         return Status::failure(
@@ -353,19 +365,33 @@ std::uint32_t RaceMachine::pick_slot() {
 // ---- starting attempts ----------------------------------------------------------
 
 bool RaceMachine::start_due(TimePoint now, bool from_timer) const {
-    if (phase_ != Phase::racing || candidates_left() == 0) return false;
-    const bool floor_ok = started_count_ == 0 || now >= last_start_ + config_.min_start_gap;
-    const bool racing = config_.racing();
-    const bool timer_passed = racing && started_count_ > 0 && last_start_ + current_delay_ < now;
-    const bool immediate = in_flight_ == 0 || fail_fast_ || timer_passed;
-    if (immediate) return floor_ok;
-    // The Next Connection Attempt Timer fires only from handle_timeout, after
-    // the events of its instant.
-    return from_timer && racing && floor_ok && now >= last_start_ + current_delay_;
+    if (phase_ != Phase::racing) return false;
+    const std::optional<TimePoint> at = next_start_at();
+    if (!at || *at > now) return false;
+    // An event starts an attempt itself only when the start became due through
+    // it (fail fast, nothing left in flight, a new address after the timer) or
+    // was overdue already; one due at this very instant waits for the timer.
+    return from_timer || !(held_ && *held_ == now);
 }
 
-std::optional<TimePoint> RaceMachine::next_start_at() const {
-    if (phase_ != Phase::racing || candidates_left() == 0) return std::nullopt;
+std::optional<TimePoint> RaceMachine::next_start_at(bool timer_without_candidates) const {
+    // When the next attempt may start: at once (now) for the first; the floor
+    // (previous start + min-start-gap) when nothing is in flight or the newest
+    // attempt failed (fail fast); otherwise, when racing, the Next Connection
+    // Attempt Timer, never before the floor. Sequential mode waits.
+    // `timer_without_candidates`: with no candidate left, still name the
+    // instant the running attempt timer would fire at (SPEC §2: an address
+    // arriving then starts "as the timer would, after that instant's events").
+    if (phase_ != Phase::racing) return std::nullopt;
+    if (candidates_left() == 0) {
+        // No start is pending; only the bare timer instant matters (the floor
+        // defers a start only once there is a candidate to start).
+        if (!timer_without_candidates || in_flight_ == 0 || fail_fast_ || !config_.racing() ||
+            started_count_ == 0) {
+            return std::nullopt;
+        }
+        return last_start_ + current_delay_;
+    }
     if (started_count_ == 0) return now_;
     const TimePoint floor = last_start_ + config_.min_start_gap;
     if (in_flight_ == 0 || fail_fast_) return floor;
@@ -525,7 +551,7 @@ void RaceMachine::finish(TimePoint now, Outcome outcome, std::uint32_t winner_sl
 
 void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* addresses,
                                   std::size_t count) {
-    now = clamp(now);
+    now = enter(now);
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;  // late or duplicate
     const bool ends_resolution_delay =
@@ -545,7 +571,7 @@ void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* 
 
 void RaceMachine::handle_resolve_failed(TimePoint now, Family family, int code,
                                         std::string_view detail) {
-    now = clamp(now);
+    now = enter(now);
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;
     dns_[idx(family)] = DnsState::negative;
@@ -554,7 +580,7 @@ void RaceMachine::handle_resolve_failed(TimePoint now, Family family, int code,
 }
 
 void RaceMachine::handle_opened(TimePoint now, AttemptId id, int code) {
-    now = clamp(now);
+    now = enter(now);
     if (phase_ == Phase::done) return;
     const std::uint32_t slot = lookup(id);
     if (slot == npos || cands_[slot].state != AState::opening) return;
@@ -571,7 +597,7 @@ void RaceMachine::handle_opened(TimePoint now, AttemptId id, int code) {
 }
 
 void RaceMachine::handle_bound(TimePoint now, AttemptId id, int code) {
-    now = clamp(now);
+    now = enter(now);
     if (phase_ == Phase::done) return;
     const std::uint32_t slot = lookup(id);
     if (slot == npos || cands_[slot].state != AState::binding) return;
@@ -589,7 +615,7 @@ void RaceMachine::handle_bound(TimePoint now, AttemptId id, int code) {
 }
 
 void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
-    now = clamp(now);
+    now = enter(now);
     if (phase_ == Phase::done) return;  // a success after the winner: already closed
     const std::uint32_t slot = lookup(id);
     if (slot == npos || cands_[slot].state != AState::connecting) return;
@@ -601,7 +627,7 @@ void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
 }
 
 void RaceMachine::handle_connect_failed(TimePoint now, AttemptId id, int code) {
-    now = clamp(now);
+    now = enter(now);
     if (phase_ == Phase::done) return;
     const std::uint32_t slot = lookup(id);
     if (slot == npos || cands_[slot].state != AState::connecting) return;
@@ -700,6 +726,9 @@ std::optional<TimePoint> RaceMachine::next_timeout() const {
     }
     if (resolution_deadline_) consider(*resolution_deadline_);
     if (auto t = next_start_at()) consider(*t);
+    // A start held back for the timer of this instant is due now, not at the
+    // (earlier) floor it was computed from: never name an instant already passed.
+    if (best && *best < now_) best = now_;
     return best;
 }
 

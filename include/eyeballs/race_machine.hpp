@@ -244,7 +244,7 @@ private:
     void advance(TimePoint now, bool from_timer);
     void resolving_progress(TimePoint now, bool from_timer);
     bool start_due(TimePoint now, bool from_timer) const;
-    std::optional<TimePoint> next_start_at() const;
+    std::optional<TimePoint> next_start_at(bool timer_without_candidates = false) const;
     void start_attempt(TimePoint now);
     std::uint32_t pick_slot();
     void bind_next_or_connect(TimePoint now, std::uint32_t slot);
@@ -258,6 +258,7 @@ private:
     bool pop(QEntry& out);
     void mark_close(Candidate& c);
     TimePoint clamp(TimePoint now);
+    TimePoint enter(TimePoint now);
     bool dns_outstanding() const noexcept;
     bool in_flight_state(AState s) const noexcept {
         return s == AState::opening || s == AState::binding || s == AState::connecting;
@@ -279,6 +280,7 @@ private:
     Duration current_delay_{};  // the Next Connection Attempt Timer's length after the last start
     TimePoint finished_at_{};
     std::optional<TimePoint> resolution_deadline_;
+    std::optional<TimePoint> held_;  // the next start as it stood when this event arrived
 
     std::uint32_t fam_head_[2] = {npos, npos};  // next unused candidate per family
     std::uint32_t fam_tail_[2] = {npos, npos};

@@ -880,3 +880,54 @@ TEST(Robustness, UndrainedActionsKeepTheirOrder) {
     }
     EXPECT_EQ(opens, 40);
 }
+
+// ---- Ordering at one instant (SPEC §4: events before the timers of the instant) ----
+
+TEST(OneInstant, ADeferredStartIsATimerAndWaitsForTheEventsOfItsInstant) {
+    // attempt-delay 10 ms < min-start-gap 20 ms: #3 is deferred to 40. At 40 an
+    // older attempt is refused (an event): that must not start #3 before the
+    // timer fires -- and when #2 then connects at the same instant, #3 never starts.
+    Config c = delay(10ms);
+    c.min_start_gap = 20ms;
+    Race r(c);
+    ASSERT_TRUE(r.m.start(r.t, {v6a, v4a, v6b}));
+    r.drain();
+    r.timeout_at(20ms);
+    EXPECT_EQ(r.visible(), Actions{connect(2, v4a)});
+    EXPECT_EQ(r.next_timeout(), 40ms);
+    r.at(40ms);
+    r.m.handle_connect_failed(r.t, id(1), ECONNREFUSED);
+    EXPECT_EQ(r.visible(), Actions{closed(1)});
+    r.m.handle_connected(r.t, id(2));
+    EXPECT_EQ(r.visible(), Actions{won(2, v4a)});
+}
+
+TEST(OneInstant, AnAddressArrivingAtTheTimerInstantWaitsForTheTimer) {
+    Race r(delay(100ms));
+    ASSERT_TRUE(r.m.start_resolving(r.t));
+    r.drain();
+    r.m.handle_resolved(r.t, Family::v6, {v6a});
+    r.drain();
+    r.at(100ms);
+    r.m.handle_resolved(r.t, Family::v4, {v4a});
+    EXPECT_EQ(r.visible(), Actions{}) << "after the instant's events";
+    EXPECT_EQ(r.next_timeout(), 100ms);
+    r.m.handle_timeout(r.t);
+    EXPECT_EQ(r.visible(), Actions{connect(2, v4a)});
+}
+
+TEST(OneInstant, AnAddressAfterThePassedTimerStartsAtTheFloorAtOnce) {
+    // delay 20 < gap 50: the timer instant (80) has passed when A arrives at 110
+    // = the floor; nothing was pending, so it starts at once, at that event.
+    Config c = delay(20ms);
+    c.min_start_gap = 50ms;
+    Race r(c);
+    ASSERT_TRUE(r.m.start_resolving(r.t));
+    r.drain();
+    r.at(60ms);
+    r.m.handle_resolved(r.t, Family::v6, {v6a});
+    r.drain();
+    r.at(110ms);
+    r.m.handle_resolved(r.t, Family::v4, {v4a});
+    EXPECT_EQ(r.visible(), Actions{connect(2, v4a)});
+}
