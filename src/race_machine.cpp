@@ -88,12 +88,8 @@ TimePoint RaceMachine::clamp(TimePoint now) {
 
 TimePoint RaceMachine::enter(TimePoint now) {
     now = clamp(now);
-    // A start due at exactly this instant belongs to the Next Connection
-    // Attempt Timer (deferred starts included): it fires from handle_timeout,
-    // after every event of the instant (SPEC §4), not from this event.
-    // The timer instant counts even with no candidate left: an address that
-    // arrives at it starts "as the timer would, after that instant's events".
-    held_ = next_start_at(true);
+    // Whether this event itself makes the next start immediate; see start_due().
+    triggered_ = false;
     return now;
 }
 
@@ -173,7 +169,7 @@ Status RaceMachine::start(TimePoint now, const Endpoint* remotes, std::size_t co
     }
     now_ = now;
     start_time_ = now;
-    held_.reset();
+    triggered_ = true;  // the first attempt starts at once
     dns_mode_ = false;
     if (add_candidates(Family::v6, false, remotes, count, false) == 0) {
         return Status::failure(
@@ -271,6 +267,13 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
         }
     }
     if (config_.sorting(dns_mode_)) sort_batch(first);
+    // SPEC §2: a new address starts at once (with the floor) when nothing is in
+    // flight or the attempt timer's instant has passed; at that very instant it
+    // starts as the timer would, after the instant's events.
+    if (in_flight_ == 0 ||
+        (config_.racing() && started_count_ > 0 && last_start_ + current_delay_ < now_)) {
+        triggered_ = true;
+    }
 
     // Link the batch into the per-family lists and the arrival-order list. An
     // AAAA answer that ends the resolution delay goes before the A answer that
@@ -368,30 +371,21 @@ bool RaceMachine::start_due(TimePoint now, bool from_timer) const {
     if (phase_ != Phase::racing) return false;
     const std::optional<TimePoint> at = next_start_at();
     if (!at || *at > now) return false;
-    // An event starts an attempt itself only when the start became due through
-    // it (fail fast, nothing left in flight, a new address after the timer) or
-    // was overdue already; one due at this very instant waits for the timer.
-    return from_timer || !(held_ && *held_ == now);
+    // From an event, a start happens at once when the event itself made it
+    // immediate (fail fast, nothing left in flight, a new address after the
+    // timer's instant or with nothing in flight: SPEC §1 rule 3, §2), or when
+    // it is overdue. One merely due at this instant (the attempt timer, or a
+    // start deferred to the floor) is the Next Connection Attempt Timer's: it
+    // fires from handle_timeout, after every event of the instant (SPEC §4).
+    return from_timer || triggered_ || *at < now;
 }
 
-std::optional<TimePoint> RaceMachine::next_start_at(bool timer_without_candidates) const {
+std::optional<TimePoint> RaceMachine::next_start_at() const {
     // When the next attempt may start: at once (now) for the first; the floor
     // (previous start + min-start-gap) when nothing is in flight or the newest
     // attempt failed (fail fast); otherwise, when racing, the Next Connection
     // Attempt Timer, never before the floor. Sequential mode waits.
-    // `timer_without_candidates`: with no candidate left, still name the
-    // instant the running attempt timer would fire at (SPEC §2: an address
-    // arriving then starts "as the timer would, after that instant's events").
-    if (phase_ != Phase::racing) return std::nullopt;
-    if (candidates_left() == 0) {
-        // No start is pending; only the bare timer instant matters (the floor
-        // defers a start only once there is a candidate to start).
-        if (!timer_without_candidates || in_flight_ == 0 || fail_fast_ || !config_.racing() ||
-            started_count_ == 0) {
-            return std::nullopt;
-        }
-        return last_start_ + current_delay_;
-    }
+    if (phase_ != Phase::racing || candidates_left() == 0) return std::nullopt;
     if (started_count_ == 0) return now_;
     const TimePoint floor = last_start_ + config_.min_start_gap;
     if (in_flight_ == 0 || fail_fast_) return floor;
@@ -419,6 +413,7 @@ void RaceMachine::start_attempt(TimePoint now) {
             c.state = AState::failed;
             c.ended = now;
             fail_fast_ = candidates_left() > 0;
+            triggered_ = true;
             return;
         }
     }
@@ -476,8 +471,13 @@ void RaceMachine::fail_attempt(TimePoint now, std::uint32_t slot) {
     --in_flight_;
     mark_close(c);
     // Fail fast (rule 3) acts at the instant of the failure, and only for the
-    // newest attempt; an older attempt's failure changes no timer.
-    if (c.attempt == started_count_ && candidates_left() > 0) fail_fast_ = true;
+    // newest attempt; an older attempt's failure changes no timer -- unless it
+    // leaves nothing in flight: the race never idles.
+    if (c.attempt == started_count_ && candidates_left() > 0) {
+        fail_fast_ = true;
+        triggered_ = true;
+    }
+    if (in_flight_ == 0) triggered_ = true;
 }
 
 void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
@@ -500,6 +500,7 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
     if (go) {
         phase_ = Phase::racing;
         resolution_deadline_.reset();
+        triggered_ = true;  // the first attempt starts at once
     }
 }
 

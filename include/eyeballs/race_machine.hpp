@@ -244,7 +244,7 @@ private:
     void advance(TimePoint now, bool from_timer);
     void resolving_progress(TimePoint now, bool from_timer);
     bool start_due(TimePoint now, bool from_timer) const;
-    std::optional<TimePoint> next_start_at(bool timer_without_candidates = false) const;
+    std::optional<TimePoint> next_start_at() const;
     void start_attempt(TimePoint now);
     std::uint32_t pick_slot();
     void bind_next_or_connect(TimePoint now, std::uint32_t slot);
@@ -280,7 +280,6 @@ private:
     Duration current_delay_{};  // the Next Connection Attempt Timer's length after the last start
     TimePoint finished_at_{};
     std::optional<TimePoint> resolution_deadline_;
-    std::optional<TimePoint> held_;  // the next start as it stood when this event arrived
 
     std::uint32_t fam_head_[2] = {npos, npos};  // next unused candidate per family
     std::uint32_t fam_tail_[2] = {npos, npos};
@@ -299,6 +298,7 @@ private:
     bool dns_mode_ = false;
     bool fail_fast_ = false;  // the newest attempt failed while a candidate was left
     bool overall_timed_out_ = false;
+    bool triggered_ = false;  // this input made the next start immediate (start_due)
 };
 
 }  // namespace eyeballs
