@@ -282,5 +282,63 @@ TEST_F(PollDns, CancelDuringResolution) {
     expect_clean_trace(rec, r);
 }
 
+// RFC 7050: the NAT64 prefix is read from the AAAA answer for ipv4only.arpa,
+// which a DNS64 server synthesizes from 192.0.0.170 and 192.0.0.171.
+TEST_F(PollDns, DiscoversPref64ThroughIpv4onlyArpa) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6,
+            DnsServer::Answer::with({*Endpoint::parse("2001:db8:64::c000:aa", 0),
+                                     *Endpoint::parse("2001:db8:64::c000:ab", 0)}));
+    poll::DnsOptions d;
+    d.server = dns.endpoint();
+    const poll::Pref64Discovery found = poll::discover_pref64(d);
+    ASSERT_TRUE(found.error.empty()) << found.error;
+    ASSERT_EQ(found.prefixes.size(), 1u);
+    EXPECT_EQ(found.prefixes[0], *Pref64::parse("2001:db8:64::/96"));
+    // /64: the u octet (bits 64-71) is skipped: 192.0.0.170 → c0:0:aa00:0.
+    DnsServer dns64;
+    dns64.set("ipv4only.arpa", Family::v6,
+              DnsServer::Answer::with({*Endpoint::parse("2001:db8:1:2:c0:0:aa00:0", 0)}));
+    d.server = dns64.endpoint();
+    const poll::Pref64Discovery found64 = poll::discover_pref64(d);
+    ASSERT_EQ(found64.prefixes.size(), 1u) << found64.error;
+    EXPECT_EQ(found64.prefixes[0], *Pref64::parse("2001:db8:1:2::/64"));
+}
+
+TEST_F(PollDns, NoNat64WhenIpv4onlyArpaHasNoAaaa) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::nodata());
+    poll::DnsOptions d;
+    d.server = dns.endpoint();
+    const poll::Pref64Discovery found = poll::discover_pref64(d);
+    EXPECT_TRUE(found.prefixes.empty());
+    EXPECT_NE(found.error.find("ipv4only.arpa"), std::string::npos) << found.error;
+}
+
+// The discovered prefix used for a real race on an IPv6-only network: the IPv4
+// literal 127.0.0.1 is never synthesized (RFC 6052 §3.1 exclusions), so a race
+// over [::1] and 127.0.0.1 keeps only [::1].
+TEST_F(PollDns, DiscoveredPrefixFeedsARaceOnAnIpv6OnlyNetwork) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6,
+            DnsServer::Answer::with({*Endpoint::parse("2001:db8:64::c000:aa", 0)}));
+    poll::DnsOptions d;
+    d.server = dns.endpoint();
+    const poll::Pref64Discovery found = poll::discover_pref64(d);
+    ASSERT_EQ(found.prefixes.size(), 1u) << found.error;
+    LoopbackPair pair = bind_loopback_pair();
+    Listener v6(std::move(pair.v6));
+    poll::Options o;
+    o.on_action = rec.observer();
+    o.config.ipv4_unavailable = true;
+    o.config.pref64 = found.prefixes[0];
+    poll::Result r = poll::connect({loopback_v4(pair.port), loopback_v6(pair.port)}, o);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, loopback_v6(pair.port));
+    EXPECT_EQ(r.report.attempts.size(), 1u) << "127.0.0.1 was dropped, not raced";
+    expect_clean_trace(rec, r);
+    ::close(r.fd);
+}
+
 }  // namespace
 }  // namespace eyeballs::test

@@ -21,8 +21,12 @@
 #include <string_view>
 #include <vector>
 
+#include "eyeballs/nat64.hpp"
 #include "eyeballs/trace.hpp"
 #include "run.hpp"
+#ifdef EYEBALLS_HAVE_POLL
+#include "eyeballs/poll.hpp"
+#endif
 
 namespace {
 
@@ -47,6 +51,9 @@ constexpr const char* usage_text =
     "                            from RFC 8305)\n"
     "  --adapter poll|asio|libevent   which event loop runs the race (poll)\n"
     "  --dns-server IP[:PORT]    ask this DNS server instead of the system's\n"
+    "  --sort rfc6724|off        RFC 6724 destination sorting (default: on for names)\n"
+    "  --ipv4-none               an IPv6-only network: synthesize IPv4 through NAT64\n"
+    "  --pref64 PREFIX/LEN|auto  the NAT64 prefix; auto asks ipv4only.arpa (RFC 7050)\n"
     "  --json                    print the JSON trace (SPEC §5) on stdout\n"
     "  -v                        print a timeline on stderr\n"
     "  -h, --help                this text\n"
@@ -161,6 +168,7 @@ bool install_sigint() {
 
 struct Parsed {
     ConnectJob job;
+    bool pref64_auto = false;
     std::string adapter = "poll";
     bool json = false;
     bool verbose = false;
@@ -271,6 +279,28 @@ Parsed parse(int argc, char** argv) {
             auto ep = Endpoint::parse(v, 53, &error);
             if (!ep) usage_error(name + ": " + (error.empty() ? "bad address '" + v + "'" : error));
             p.job.dns_server = *ep;
+        } else if (name == "--sort") {
+            const std::string v = value();
+            if (v == "rfc6724") {
+                config.sort = eyeballs::SortMode::rfc6724;
+            } else if (v == "off") {
+                config.sort = eyeballs::SortMode::off;
+            } else {
+                usage_error(name + ": '" + v + "' is not rfc6724 or off");
+            }
+        } else if (name == "--ipv4-none") {
+            no_value();
+            config.ipv4_unavailable = true;
+        } else if (name == "--pref64") {
+            const std::string v = value();
+            if (v == "auto") {
+                p.pref64_auto = true;
+            } else {
+                std::string error;
+                auto prefix = eyeballs::Pref64::parse(v, &error);
+                if (!prefix) usage_error(name + ": " + (error.empty() ? "bad prefix '" + v + "'" : error));
+                config.pref64 = *prefix;
+            }
         } else {
             usage_error("unknown option '" + name + "'");
         }
@@ -319,6 +349,27 @@ int main(int argc, char** argv) {
                   << "Try 'eyeballs-connect --help' for more information.\n";
         return 2;
     }
+
+#ifdef EYEBALLS_HAVE_POLL
+    if (p.pref64_auto) {
+        eyeballs::poll::DnsOptions dns;
+        dns.server = p.job.dns_server;
+        const eyeballs::poll::Pref64Discovery found = eyeballs::poll::discover_pref64(dns);
+        if (found.prefixes.empty()) {
+            std::cerr << "eyeballs-connect: --pref64 auto: " << found.error << '\n';
+            return 1;
+        }
+        p.job.config.pref64 = found.prefixes.front();
+        if (p.verbose) {
+            std::cerr << "NAT64 prefix (RFC 7050): " << p.job.config.pref64->to_string() << '\n';
+        }
+    }
+#else
+    if (p.pref64_auto) {
+        std::cerr << "eyeballs-connect: --pref64 auto needs the poll adapter\n";
+        return 2;
+    }
+#endif
 
     ConnectResult (*run)(const ConnectJob&) = nullptr;
 #ifdef EYEBALLS_HAVE_POLL

@@ -33,12 +33,14 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "eyeballs/config.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
+#include "eyeballs/nat64.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
 
@@ -108,5 +110,22 @@ Result connect(std::string_view host, std::uint16_t port, const Options& options
 /// Races these remotes (ports already set) in addresses mode, in this order,
 /// interleaved by family as Config says.
 Result connect(const std::vector<Endpoint>& addresses, const Options& options = {});
+
+/// What discover_pref64 found.
+struct Pref64Discovery {
+    /// The NAT64 prefixes the network synthesizes with (usually one), in the
+    /// order the DNS answer gave them; empty when none was found.
+    std::vector<Pref64> prefixes;
+    /// Why none was found (no AAAA for ipv4only.arpa: no NAT64 on this
+    /// network; a DNS failure, with c-ares' text); empty on success.
+    std::string error;
+};
+
+/// Discovers the network's NAT64 prefix (RFC 7050): asks DNS (as `dns` says,
+/// bounded by its timeouts) for the AAAA records of ipv4only.arpa and reads
+/// the prefix around the well-known IPv4 addresses 192.0.0.170/171 they embed.
+/// Blocks. Use the result as Config::pref64 with Config::ipv4_unavailable on
+/// an IPv6-only network.
+Pref64Discovery discover_pref64(const DnsOptions& dns = {});
 
 }  // namespace eyeballs::poll
