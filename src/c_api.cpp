@@ -637,19 +637,34 @@ eyeballs_status eyeballs_machine_report(eyeballs_machine* m, eyeballs_report* re
     });
 }
 
+namespace {
+
+// The checks shared by the report's indexed accessors: an output pointer, a
+// snapshot, an index inside it. EYEBALLS_OK (0) when all hold.
+eyeballs_status check_report_entry(const eyeballs_machine* m, const void* out, const char* what,
+                                   size_t index, size_t size) {
+    if (out == nullptr) return fail(m, EYEBALLS_ERR_ARGUMENT, std::string(what) + " is NULL");
+    if (!m->report) {
+        return fail(m, EYEBALLS_ERR_STATE,
+                    "no report snapshot yet: call eyeballs_machine_report() first");
+    }
+    if (index >= size) {
+        return fail(m, EYEBALLS_ERR_ARGUMENT,
+                    std::string(what) + " index " + std::to_string(index) +
+                        " is past the end (" + std::to_string(size) + " " + what + "s)");
+    }
+    return EYEBALLS_OK;
+}
+
+}  // namespace
+
 eyeballs_status eyeballs_machine_report_error(const eyeballs_machine* m, size_t index,
                                               eyeballs_error* error) {
     if (m == nullptr) return null_machine();
     return guard(m, [&] {
-        if (error == nullptr) return fail(m, EYEBALLS_ERR_ARGUMENT, "error is NULL");
-        if (!m->report) {
-            return fail(m, EYEBALLS_ERR_STATE,
-                        "no report snapshot yet: call eyeballs_machine_report() first");
-        }
-        if (index >= m->report->errors.size()) {
-            return fail(m, EYEBALLS_ERR_ARGUMENT,
-                        "error index " + std::to_string(index) + " is past the end (" +
-                            std::to_string(m->report->errors.size()) + " errors)");
+        if (eyeballs_status bad = check_report_entry(m, error, "error", index,
+                                                     m->report ? m->report->errors.size() : 0)) {
+            return bad;
         }
         const eyeballs::Error& e = m->report->errors[index];
         eyeballs_error out;
@@ -681,15 +696,9 @@ eyeballs_status eyeballs_machine_report_attempt(const eyeballs_machine* m, size_
                                                 eyeballs_attempt* attempt) {
     if (m == nullptr) return null_machine();
     return guard(m, [&] {
-        if (attempt == nullptr) return fail(m, EYEBALLS_ERR_ARGUMENT, "attempt is NULL");
-        if (!m->report) {
-            return fail(m, EYEBALLS_ERR_STATE,
-                        "no report snapshot yet: call eyeballs_machine_report() first");
-        }
-        if (index >= m->report->attempts.size()) {
-            return fail(m, EYEBALLS_ERR_ARGUMENT,
-                        "attempt index " + std::to_string(index) + " is past the end (" +
-                            std::to_string(m->report->attempts.size()) + " attempts)");
+        if (eyeballs_status bad = check_report_entry(m, attempt, "attempt", index,
+                                                     m->report ? m->report->attempts.size() : 0)) {
+            return bad;
         }
         const eyeballs::AttemptRecord& a = m->report->attempts[index];
         eyeballs_attempt out;
