@@ -97,18 +97,24 @@ std::string port_error(std::string_view port, std::string_view text) {
     return "bad port " + quoted(port) + " in " + quoted(text) + " (expected 0 … 65535)";
 }
 
+// What both parsers refuse before looking closer: empty text and zone ids.
+bool acceptable_text(std::string_view text, std::string* error) {
+    if (text.empty()) {
+        set_error(error, "empty address");
+        return false;
+    }
+    if (text.find('%') != std::string_view::npos) {
+        set_error(error, "zone ids are not supported: " + quoted(text));
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 std::optional<Endpoint> Endpoint::parse_address(std::string_view text, std::uint16_t port,
                                                 std::string* error) {
-    if (text.empty()) {
-        set_error(error, "empty address");
-        return std::nullopt;
-    }
-    if (text.find('%') != std::string_view::npos) {
-        set_error(error, "zone ids are not supported: " + quoted(text));
-        return std::nullopt;
-    }
+    if (!acceptable_text(text, error)) return std::nullopt;
     // inet_pton needs a NUL-terminated string; an embedded NUL must not cut
     // the text short and make bad input look good.
     if (text.find('\0') != std::string_view::npos || text.size() > 64) {
@@ -136,14 +142,7 @@ std::optional<Endpoint> Endpoint::parse_address(std::string_view text, std::uint
 
 std::optional<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t default_port,
                                         std::string* error) {
-    if (text.empty()) {
-        set_error(error, "empty address");
-        return std::nullopt;
-    }
-    if (text.find('%') != std::string_view::npos) {
-        set_error(error, "zone ids are not supported: " + quoted(text));
-        return std::nullopt;
-    }
+    if (!acceptable_text(text, error)) return std::nullopt;
     std::string_view addr;
     std::uint16_t port = default_port;
     if (text.front() == '[') {
