@@ -6,6 +6,7 @@
  *
  *   eyeballs-bench-floor --port P --rtt-ns R --world blackhole6|refused6|both
  *                        --races N [--attempt-delay MS] [--json] [--samples FILE]
+ *                        [--no-warmup]
  *
  * Against a world that eyeballs-bench-world (or scripts/bench) runs: P is its
  * port, R its loopback RTT. Each race:
@@ -16,6 +17,7 @@
  *   when the IPv6 connect fails: the same for 127.0.0.1:P;
  *   on EPOLLOUT: getsockopt(SO_ERROR); the first success wins, the other
  *   socket is closed. The winners stay open until the measurement is over.
+ * One warm-up race comes first, not counted (--no-warmup skips it).
  * Output: the same keys as eyeballs-bench --json (min_start_gap_ms 0: the
  * ideal for refused6 is two RTTs, the refusal then the IPv4 handshake). */
 #define _GNU_SOURCE
@@ -90,7 +92,7 @@ static double nearest_rank(const double* sorted, size_t n, double q) {
 static void usage(const char* why) {
     if (why) fprintf(stderr, "eyeballs-bench-floor: %s\n", why);
     fprintf(stderr, "usage: eyeballs-bench-floor --port P --rtt-ns R --world blackhole6|refused6|both "
-                    "--races N [--attempt-delay MS] [--json] [--samples FILE]\n");
+                    "--races N [--attempt-delay MS] [--json] [--samples FILE] [--no-warmup]\n");
     exit(2);
 }
 
@@ -121,76 +123,16 @@ static void start_attempt(size_t i, int fam) {
     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int main(int argc, char** argv) {
-    long port = -1, races_n = 0, delay_ms = 250;
-    long long rtt_ns = -1;
-    int json = 0, w = -1;
-    const char* samples = NULL;
-    struct rlimit rl;
-    size_t n, i, head = 0, ended = 0, connected = 0, won_v6 = 0, won_v4 = 0, k;
-    int fds_before, fds_after;
-    long peak_rss;
-    struct rusage ru0, ru1;
-    double t0, woke, ideal_ms, cpu_us, user_us, sys_us, last_end;
-    double *conn, *late;
+/* Starts n races at once and returns when every one has ended; the winners'
+ * sockets stay open (in races[i].fd). */
+static void run_burst(size_t n, long delay_ms) {
+    size_t i, k, head = 0, ended = 0;
+    double woke;
     struct epoll_event events[256];
-
-    for (int a = 1; a < argc; ++a) {
-        const char* s = argv[a];
-        const char* v = a + 1 < argc ? argv[a + 1] : NULL;
-        if (strcmp(s, "--json") == 0) { json = 1; continue; }
-        if (v == NULL) usage("missing value");
-        ++a;
-        if (strcmp(s, "--port") == 0) port = atol(v);
-        else if (strcmp(s, "--rtt-ns") == 0) rtt_ns = atoll(v);
-        else if (strcmp(s, "--races") == 0) races_n = atol(v);
-        else if (strcmp(s, "--attempt-delay") == 0) delay_ms = atol(v);
-        else if (strcmp(s, "--samples") == 0) samples = v;
-        else if (strcmp(s, "--world") == 0) {
-            for (int x = 0; x < 3; ++x)
-                if (strcmp(v, world_names[x]) == 0) w = x;
-            if (w < 0) usage("--world: blackhole6, refused6 or both");
-        } else usage("unknown option");
+    for (i = 0; i < n; ++i) {
+        memset(&races[i], 0, sizeof races[i]);
+        races[i].fd[0] = races[i].fd[1] = -1;
     }
-    if (port <= 0 || port > 65535 || rtt_ns < 0 || races_n < 1 || w < 0 || delay_ms < 1)
-        usage("--port, --rtt-ns, --world and --races are required");
-
-    n = (size_t)races_n;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    getrlimit(RLIMIT_NOFILE, &rl);
-    if ((rlim_t)(2 * n + 64) > rl.rlim_cur) {
-        size_t fit = rl.rlim_cur > 64 ? (size_t)(rl.rlim_cur - 64) / 2 : 0;
-        fprintf(stderr, "eyeballs-bench-floor: RLIMIT_NOFILE allows %llu fds; running %zu races, not %zu\n",
-                (unsigned long long)rl.rlim_cur, fit, n);
-        n = fit;
-        if (n == 0) return 1;
-    }
-
-    memset(&sa6, 0, sizeof sa6);
-    sa6.sin6_family = AF_INET6;
-    sa6.sin6_addr = in6addr_loopback;
-    sa6.sin6_port = htons((unsigned short)port);
-    memset(&sa4, 0, sizeof sa4);
-    sa4.sin_family = AF_INET;
-    sa4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa4.sin_port = htons((unsigned short)port);
-
-    races = calloc(n, sizeof *races);
-    conn = calloc(n, sizeof *conn);
-    late = calloc(n, sizeof *late);
-    if (!races || !conn || !late) return 1;
-    for (i = 0; i < n; ++i) races[i].fd[0] = races[i].fd[1] = -1;
-    ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0) return 1;
-    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* no 50 us timer slack, as the poll adapter */
-
-    fds_before = count_open_fds();
-    getrusage(RUSAGE_SELF, &ru0);
-    t0 = now_s();
-
     for (i = 0; i < n; ++i) {
         races[i].start = now_s();
         start_attempt(i, 0);
@@ -257,6 +199,83 @@ int main(int argc, char** argv) {
             }
         }
     }
+}
+
+int main(int argc, char** argv) {
+    long port = -1, races_n = 0, delay_ms = 250;
+    long long rtt_ns = -1;
+    int json = 0, w = -1, warmup = 1;
+    const char* samples = NULL;
+    struct rlimit rl;
+    size_t n, i, connected = 0, won_v6 = 0, won_v4 = 0, k;
+    int fds_before, fds_after;
+    long peak_rss;
+    struct rusage ru0, ru1;
+    double t0, ideal_ms, cpu_us, user_us, sys_us, last_end;
+    double *conn, *late;
+
+    for (int a = 1; a < argc; ++a) {
+        const char* s = argv[a];
+        const char* v = a + 1 < argc ? argv[a + 1] : NULL;
+        if (strcmp(s, "--json") == 0) { json = 1; continue; }
+        if (strcmp(s, "--no-warmup") == 0) { warmup = 0; continue; }
+        if (v == NULL) usage("missing value");
+        ++a;
+        if (strcmp(s, "--port") == 0) port = atol(v);
+        else if (strcmp(s, "--rtt-ns") == 0) rtt_ns = atoll(v);
+        else if (strcmp(s, "--races") == 0) races_n = atol(v);
+        else if (strcmp(s, "--attempt-delay") == 0) delay_ms = atol(v);
+        else if (strcmp(s, "--samples") == 0) samples = v;
+        else if (strcmp(s, "--world") == 0) {
+            for (int x = 0; x < 3; ++x)
+                if (strcmp(v, world_names[x]) == 0) w = x;
+            if (w < 0) usage("--world: blackhole6, refused6 or both");
+        } else usage("unknown option");
+    }
+    if (port <= 0 || port > 65535 || rtt_ns < 0 || races_n < 1 || w < 0 || delay_ms < 1)
+        usage("--port, --rtt-ns, --world and --races are required");
+
+    n = (size_t)races_n;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if ((rlim_t)(2 * n + 64) > rl.rlim_cur) {
+        size_t fit = rl.rlim_cur > 64 ? (size_t)(rl.rlim_cur - 64) / 2 : 0;
+        fprintf(stderr, "eyeballs-bench-floor: RLIMIT_NOFILE allows %llu fds; running %zu races, not %zu\n",
+                (unsigned long long)rl.rlim_cur, fit, n);
+        n = fit;
+        if (n == 0) return 1;
+    }
+
+    memset(&sa6, 0, sizeof sa6);
+    sa6.sin6_family = AF_INET6;
+    sa6.sin6_addr = in6addr_loopback;
+    sa6.sin6_port = htons((unsigned short)port);
+    memset(&sa4, 0, sizeof sa4);
+    sa4.sin_family = AF_INET;
+    sa4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa4.sin_port = htons((unsigned short)port);
+
+    races = calloc(n, sizeof *races);
+    conn = calloc(n, sizeof *conn);
+    late = calloc(n, sizeof *late);
+    if (!races || !conn || !late) return 1;
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return 1;
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* no 50 us timer slack, as the poll adapter */
+
+    if (warmup) { /* one race first, not counted, as every other client */
+        run_burst(1, delay_ms);
+        for (int fam = 0; fam < 2; ++fam)
+            if (races[0].fd[fam] >= 0) close(races[0].fd[fam]);
+    }
+    fds_before = count_open_fds();
+    getrusage(RUSAGE_SELF, &ru0);
+    t0 = now_s();
+
+    run_burst(n, delay_ms);
     getrusage(RUSAGE_SELF, &ru1);
     peak_rss = peak_rss_kib();
 

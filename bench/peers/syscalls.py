@@ -42,7 +42,7 @@ def client_cmd(client, build_dir, world, n, port=None, rtt=None):
                 "--races", str(n), "--no-warmup", "--json"], False
     common = ["--port", str(port), "--rtt-ns", str(rtt), "--world", world, "--races", str(n), "--json"]
     if client == "floor":
-        return [os.path.join(bench, "eyeballs-bench-floor")] + common, False
+        return [os.path.join(bench, "eyeballs-bench-floor"), "--no-warmup"] + common, False
     if client == "python":
         return [sys.executable, os.path.join(HERE, "python_client.py"), "--no-warmup"] + common, False
     return [shutil.which("node"), os.path.join(HERE, "node_client.js"), "--no-warmup"] + common, True
