@@ -234,19 +234,29 @@ void RaceMachine::sort_batch(std::size_t first) {
         for (std::size_t i = first; i < last; ++i) cands_[i].remote = d[i - first].address;
         return;
     }
-    // Rules 6 and 8 only: an insertion sort in place, no allocation.
+    // No lookups: only rules 6 (higher precedence first) and 8 (smaller scope
+    // first) can decide, so each address reduces to one key. An insertion sort
+    // in place (stable: rule 10), no allocation.
+    auto key = [](const Endpoint& e) {
+        return precedence(e) * 32 + (31 - static_cast<int>(scope(e)));
+    };
+    constexpr std::size_t small = 64;  // keys computed once per address when they fit
+    int keys[small];
+    const bool cached = last - first <= small;
+    if (cached) {
+        for (std::size_t i = first; i < last; ++i) keys[i - first] = key(cands_[i].remote);
+    }
     for (std::size_t i = first + 1; i < last; ++i) {
         const Endpoint moving = cands_[i].remote;
-        const Destination dm{moving, std::nullopt, std::nullopt};
+        const int k = cached ? keys[i - first] : key(moving);
         std::size_t j = i;
-        while (j > first &&
-               compare_destinations(dm, Destination{cands_[j - 1].remote, std::nullopt,
-                                                    std::nullopt})
-                       .order < 0) {
+        while (j > first && (cached ? keys[j - 1 - first] : key(cands_[j - 1].remote)) < k) {
             cands_[j].remote = cands_[j - 1].remote;
+            if (cached) keys[j - first] = keys[j - 1 - first];
             --j;
         }
         cands_[j].remote = moving;
+        if (cached) keys[j - first] = k;
     }
 }
 

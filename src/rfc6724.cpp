@@ -82,7 +82,16 @@ int common_bits(const Bytes& a, const Bytes& b) noexcept {
 }
 
 bool in_prefix(const Bytes& address, const Bytes& prefix, int length) noexcept {
-    return common_bits(address, prefix) >= length;
+    // Whole bytes first, then the masked remainder; stops at the first
+    // difference (the policy lookup runs for every address a race sorts).
+    const auto whole = static_cast<std::size_t>(length / 8);
+    for (std::size_t i = 0; i < whole; ++i) {
+        if (address[i] != prefix[i]) return false;
+    }
+    const int rest = length % 8;
+    if (rest == 0) return true;
+    const auto mask = static_cast<std::uint8_t>(0xff << (8 - rest));
+    return (address[whole] & mask) == (prefix[whole] & mask);
 }
 
 const PolicyEntry& lookup(const Bytes& b) noexcept {
