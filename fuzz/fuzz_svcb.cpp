@@ -3,7 +3,7 @@
 // form has one spelling: uncompressed name, keys in increasing order, values
 // of fixed shape) — all of them in ServiceMode, the priority and target in
 // AliasMode, whose SvcParams are ignored (§2.4.2) — and parses again to an
-// equal record.
+// equal record; its presentation form parses back to the same record.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -25,7 +25,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         CHECK(!error.empty());
         return 0;
     }
-    CHECK(!eyeballs::to_presentation(*r).empty());
+    // Printing and parsing the presentation form gives the record back.
+    const std::string text = eyeballs::to_presentation(*r);
+    const std::optional<eyeballs::SvcbRecord> printed = eyeballs::parse_svcb_presentation(text, &error);
+    CHECK(printed.has_value() && *printed == *r);
     const std::optional<std::vector<std::uint8_t>> wire = eyeballs::serialize_svcb_rdata(*r, &error);
     CHECK(wire.has_value());
     CHECK(wire->size() <= size);

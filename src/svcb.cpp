@@ -285,6 +285,251 @@ bool operator==(const SvcbRecord& a, const SvcbRecord& b) noexcept {
            a.ipv6hint == b.ipv6hint && a.ech == b.ech && a.unknown_keys == b.unknown_keys;
 }
 
+namespace {
+
+bool fail_text(std::string* error, const std::string& what) {
+    if (error) *error = "SVCB presentation: " + what;
+    return false;
+}
+
+// Splits at unquoted, unescaped whitespace; quotes stay in the tokens.
+bool tokenize(std::string_view text, std::vector<std::string_view>& out, std::string* error) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r') {
+            ++i;
+            continue;
+        }
+        const std::size_t start = i;
+        bool quoted = false;
+        for (; i < text.size(); ++i) {
+            const char c = text[i];
+            if (c == '\\') {
+                ++i;  // the escaped character, whatever it is
+                continue;
+            }
+            if (c == '"') quoted = !quoted;
+            if (!quoted && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) break;
+        }
+        if (quoted) return fail_text(error, "unterminated quote in '" + std::string(text.substr(start)) + "'");
+        if (i > text.size()) return fail_text(error, "text ends in '\\'");
+        out.push_back(text.substr(start, i - start));
+    }
+    return true;
+}
+
+// A char-string (RFC 1035 §5.1, RFC 9460 §2.1): optional quotes, `\X`, `\DDD`.
+bool decode_char_string(std::string_view v, std::string& out, std::string* error) {
+    out.clear();
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const char c = v[i];
+        if (c == '"') return fail_text(error, "stray quote in '" + std::string(v) + "'");
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        if (i + 1 >= v.size()) return fail_text(error, "'" + std::string(v) + "' ends in '\\'");
+        const char n = v[i + 1];
+        if (n >= '0' && n <= '9') {
+            if (i + 3 >= v.size()) return fail_text(error, "short \\DDD in '" + std::string(v) + "'");
+            unsigned d = 0;
+            for (std::size_t k = 1; k <= 3; ++k) {
+                const char x = v[i + k];
+                if (x < '0' || x > '9') return fail_text(error, "bad \\DDD in '" + std::string(v) + "'");
+                d = d * 10 + static_cast<unsigned>(x - '0');
+            }
+            if (d > 255) return fail_text(error, "\\DDD over 255 in '" + std::string(v) + "'");
+            out += static_cast<char>(d);
+            i += 3;
+        } else {
+            out += n;
+            i += 1;
+        }
+    }
+    return true;
+}
+
+// Appendix A.1 value-list: items split at commas; `\,` and `\\` escape.
+std::vector<std::string> split_value_list(const std::string& v) {
+    std::vector<std::string> items(1);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '\\' && i + 1 < v.size()) {
+            items.back() += v[++i];
+        } else if (v[i] == ',') {
+            items.emplace_back();
+        } else {
+            items.back() += v[i];
+        }
+    }
+    return items;
+}
+
+bool parse_u16(std::string_view t, std::uint16_t& out) {
+    if (t.empty() || t.size() > 5) return false;
+    unsigned v = 0;
+    for (const char c : t) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (v > 0xffff) return false;
+    out = static_cast<std::uint16_t>(v);
+    return true;
+}
+
+std::optional<std::uint16_t> key_number(std::string_view name) {
+    for (std::uint16_t k = 0; k <= svcb_key::ipv6hint; ++k)
+        if (name == svcb_key_name(k)) return k;
+    std::uint16_t k = 0;
+    if (name.size() > 3 && name.substr(0, 3) == "key" && parse_u16(name.substr(3), k)) {
+        // "key01" is not a spelling of key 1: one spelling per key.
+        if (name.size() > 4 && name[3] == '0') return std::nullopt;
+        return k;
+    }
+    return std::nullopt;
+}
+
+bool base64_decode(const std::string& in, std::vector<std::uint8_t>& out) {
+    out.clear();
+    if (in.size() % 4 != 0) return false;
+    auto value = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '+') return 62;
+        if (c == '/') return 63;
+        return -1;
+    };
+    for (std::size_t i = 0; i < in.size(); i += 4) {
+        const bool last = i + 4 == in.size();
+        const int pad = last ? (in[i + 3] == '=') + (in[i + 2] == '=' && in[i + 3] == '=') : 0;
+        int v[4];
+        for (int k = 0; k < 4 - pad; ++k) {
+            v[k] = value(in[i + static_cast<std::size_t>(k)]);
+            if (v[k] < 0) return false;
+        }
+        for (int k = 4 - pad; k < 4; ++k) v[k] = 0;
+        const unsigned n = static_cast<unsigned>(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
+        // Canonical form only: the bits a padded group drops must be zero.
+        if ((pad == 1 && (n & 0xff) != 0) || (pad == 2 && (n & 0xffff) != 0)) return false;
+        out.push_back(static_cast<std::uint8_t>(n >> 16));
+        if (pad < 2) out.push_back(static_cast<std::uint8_t>(n >> 8 & 0xff));
+        if (pad < 1) out.push_back(static_cast<std::uint8_t>(n & 0xff));
+    }
+    return true;
+}
+
+bool parse_param(std::uint16_t key, const std::string& name, bool has_value, const std::string& v, SvcbRecord& r,
+                 std::string* error) {
+    auto need_value = [&]() {
+        return has_value && !v.empty() ? true : fail_text(error, name + " needs a value (RFC 9460 §7, §8)");
+    };
+    switch (key) {
+    case svcb_key::mandatory:
+        if (!need_value()) return false;
+        for (const std::string& item : split_value_list(v)) {
+            const auto k = key_number(item);
+            if (!k) return fail_text(error, "mandatory lists '" + item + "', which is not a SvcParamKey");
+            r.mandatory.push_back(*k);
+        }
+        std::sort(r.mandatory.begin(), r.mandatory.end());
+        if (std::adjacent_find(r.mandatory.begin(), r.mandatory.end()) != r.mandatory.end())
+            return fail_text(error, "mandatory lists a key twice (RFC 9460 §8)");
+        return true;
+    case svcb_key::alpn:
+        if (!need_value()) return false;
+        for (const std::string& id : split_value_list(v)) {
+            if (id.empty() || id.size() > 255)
+                return fail_text(error, "ALPN id of " + std::to_string(id.size()) + " octets (1-255, RFC 9460 §7.1.1)");
+            r.alpn.push_back(id);
+        }
+        return true;
+    case svcb_key::no_default_alpn:
+        if (has_value) return fail_text(error, "no-default-alpn takes no value (RFC 9460 §7.1.1)");
+        r.no_default_alpn = true;
+        return true;
+    case svcb_key::port: {
+        std::uint16_t p = 0;
+        if (!need_value()) return false;
+        if (!parse_u16(v, p)) return fail_text(error, "port '" + v + "' is not a number 0-65535 (RFC 9460 §7.2)");
+        r.port = p;
+        return true;
+    }
+    case svcb_key::ipv4hint:
+    case svcb_key::ipv6hint: {
+        if (!need_value()) return false;
+        auto& list = key == svcb_key::ipv4hint ? r.ipv4hint : r.ipv6hint;
+        std::size_t start = 0;
+        for (;;) {
+            const std::size_t comma = v.find(',', start);
+            const std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            std::string why;
+            const auto e = Endpoint::parse_address(item, 0, &why);
+            if (!e) return fail_text(error, name + ": " + why);
+            if (e->is_v4() != (key == svcb_key::ipv4hint))
+                return fail_text(error, name + " holds " + e->address_string() + " (RFC 9460 §7.3)");
+            list.push_back(*e);
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+        return true;
+    }
+    case svcb_key::ech: {
+        std::vector<std::uint8_t> b;
+        if (!base64_decode(v, b)) return fail_text(error, "ech value '" + v + "' is not base64");
+        r.ech = std::move(b);
+        return true;
+    }
+    default:
+        r.unknown_keys.emplace_back(key, std::vector<std::uint8_t>(v.begin(), v.end()));
+        return true;
+    }
+}
+
+}  // namespace
+
+std::optional<SvcbRecord> parse_svcb_presentation(std::string_view text, std::string* error) {
+    std::vector<std::string_view> tokens;
+    if (!tokenize(text, tokens, error)) return std::nullopt;
+    if (tokens.size() < 2)
+        return fail_text(error, "'" + std::string(text) + "' has no SvcPriority and TargetName"), std::nullopt;
+    SvcbRecord r;
+    if (!parse_u16(tokens[0], r.priority))
+        return fail_text(error, "SvcPriority '" + std::string(tokens[0]) + "' is not a number 0-65535"),
+               std::nullopt;
+    // The target, canonical: written to the wire and read back.
+    std::vector<std::uint8_t> name;
+    std::string why;
+    if (!write_name(tokens[1], name, &why)) return fail_text(error, why), std::nullopt;
+    std::size_t at = 0;
+    if (!read_name(name.data(), name.size(), at, r.target, &why)) return fail_text(error, why), std::nullopt;
+    if (r.alias_mode() && tokens.size() > 2)
+        return fail_text(error, "AliasMode (priority 0) records carry no SvcParams (RFC 9460 §2.4.2)"),
+               std::nullopt;
+
+    std::vector<std::uint16_t> seen;
+    for (std::size_t i = 2; i < tokens.size(); ++i) {
+        const std::string_view t = tokens[i];
+        const std::size_t eq = t.find('=');
+        const std::string key_text(t.substr(0, eq));
+        const auto key = key_number(key_text);
+        if (!key) return fail_text(error, "unknown SvcParamKey '" + key_text + "'"), std::nullopt;
+        if (std::find(seen.begin(), seen.end(), *key) != seen.end())
+            return fail_text(error, svcb_key_name(*key) + " appears twice (RFC 9460 §2.1)"), std::nullopt;
+        seen.push_back(*key);
+        std::string value;
+        const bool has_value = eq != std::string_view::npos;
+        if (has_value && !decode_char_string(t.substr(eq + 1), value, error)) return std::nullopt;
+        if (!parse_param(*key, svcb_key_name(*key), has_value, value, r, error)) return std::nullopt;
+    }
+    std::sort(r.unknown_keys.begin(), r.unknown_keys.end());
+    // The wire rules (mandatory present, not key 0, value shapes) in one place.
+    const auto wire = serialize_svcb_rdata(r, &why);
+    if (!wire) return fail_text(error, why), std::nullopt;
+    if (!parse_svcb_rdata(wire->data(), wire->size(), &why)) return fail_text(error, why), std::nullopt;
+    return r;
+}
+
 std::string svcb_key_name(std::uint16_t key) {
     switch (key) {
     case svcb_key::mandatory: return "mandatory";

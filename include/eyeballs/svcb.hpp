@@ -115,6 +115,20 @@ std::optional<std::vector<std::uint8_t>> serialize_svcb_rdata(const SvcbRecord& 
 /// value-list, `\\`, `\DDD` for non-printable octets).
 std::string to_presentation(const SvcbRecord& record);
 
+/// Parses the presentation form (RFC 9460 §2.1, without owner, TTL, class
+/// and type): `PRIORITY TARGET [key[=value] ...]`, as scenario files write
+/// HTTPS answers. Values may be quoted; `\X` and `\DDD` escapes as in RFC
+/// 1035 §5.1; alpn and mandatory are value-lists (Appendix A.1, `\,` for a
+/// comma inside an item); ipv4hint/ipv6hint are comma-separated addresses;
+/// ech is base64; `keyNNNNN` names any key (key0-key6 mean the named ones).
+/// Params may come in any order but at most once each; the result obeys the
+/// same rules as parse_svcb_rdata() (mandatory, value shapes), and an
+/// AliasMode record may carry none (§2.4.2). The target comes back in
+/// canonical form (fully qualified, escapes as to_presentation() prints), so
+/// parse_svcb_presentation(to_presentation(r)) == r for every record
+/// parse_svcb_rdata() returns. On failure returns nullopt and a message.
+std::optional<SvcbRecord> parse_svcb_presentation(std::string_view text, std::string* error = nullptr);
+
 /// "mandatory", "alpn", ..., "ipv6hint", or "key<N>" for the rest.
 std::string svcb_key_name(std::uint16_t key);
 

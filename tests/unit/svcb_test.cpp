@@ -373,4 +373,108 @@ TEST(SvcbWire, KeyNames) {
     EXPECT_EQ(eyeballs::svcb_key_name(65535), "key65535");
 }
 
+// --- Presentation form (RFC 9460 §2.1, Appendix A) ----------------------------
+
+std::optional<SvcbRecord> text(const std::string& t, std::string* error = nullptr) {
+    return eyeballs::parse_svcb_presentation(t, error);
+}
+
+TEST(SvcbPresentation, RfcAppendixDFormsMatchTheirWireForms) {
+    // Each D.1/D.2 presentation form as the RFC writes it (owner, class and
+    // type dropped), and the same record's wire form.
+    const std::string foo = foo_example_com;
+    const std::string org = "03 66 6f 6f 07 65 78 61 6d 70 6c 65 03 6f 72 67 00";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"0 foo.example.com.", "00 00 " + foo},
+        {"1 .", "00 01 00"},
+        {"16 foo.example.com. port=53", "00 10 " + foo + " 00 03 00 02 00 35"},
+        {"1 foo.example.com. key667=hello", "00 01 " + foo + " 02 9b 00 05 68 65 6c 6c 6f"},
+        {R"(1 foo.example.com. key667="hello\210qoo")", "00 01 " + foo + " 02 9b 00 09 68 65 6c 6c 6f d2 71 6f 6f"},
+        {R"(1 foo.example.com. ipv6hint="2001:db8::1,2001:db8::53:1")",
+         "00 01 " + foo +
+             " 00 06 00 20 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01"
+             " 20 01 0d b8 00 00 00 00 00 00 00 00 00 53 00 01"},
+        {R"(1 example.com. ipv6hint="2001:db8:122:344::192.0.2.33")",
+         "00 01 07 65 78 61 6d 70 6c 65 03 63 6f 6d 00 00 06 00 10"
+         " 20 01 0d b8 01 22 03 44 00 00 00 00 c0 00 02 21"},
+        {"16 foo.example.org. alpn=h2,h3-19 mandatory=ipv4hint,alpn ipv4hint=192.0.2.1",
+         "00 10 " + org + " 00 00 00 04 00 01 00 04  00 01 00 09 02 68 32 05 68 33 2d 31 39  00 04 00 04 c0 00 02 01"},
+        {R"(16 foo.example.org. alpn="f\\\\oo\\,bar,h2")",
+         "00 10 " + org + " 00 01 00 0c 08 66 5c 6f 6f 2c 62 61 72 02 68 32"},
+        {R"(16 foo.example.org. alpn=f\\\092oo\092,bar,h2)",
+         "00 10 " + org + " 00 01 00 0c 08 66 5c 6f 6f 2c 62 61 72 02 68 32"},
+    };
+    for (const auto& [presentation, wire] : cases) {
+        std::string error;
+        const auto from_text = text(presentation, &error);
+        ASSERT_TRUE(from_text.has_value()) << presentation << ": " << error;
+        const auto from_wire = parse(hex(wire), &error);
+        ASSERT_TRUE(from_wire.has_value()) << presentation << ": " << error;
+        EXPECT_EQ(*from_text, *from_wire) << presentation << " vs " << to_presentation(*from_wire);
+        EXPECT_EQ(serialize_svcb_rdata(*from_text), hex(wire)) << presentation;
+        EXPECT_EQ(text(to_presentation(*from_text)), from_text) << to_presentation(*from_text);
+    }
+}
+
+TEST(SvcbPresentation, RfcAppendixD3FailureCasesAreRejected) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"1 foo.example.com. key123=abc key123=def", "key123 appears twice"},
+        {"1 foo.example.com. mandatory", "mandatory needs a value"},
+        {"1 foo.example.com. alpn", "alpn needs a value"},
+        {"1 foo.example.com. port", "port needs a value"},
+        {"1 foo.example.com. ipv4hint", "ipv4hint needs a value"},
+        {"1 foo.example.com. ipv6hint", "ipv6hint needs a value"},
+        {"1 foo.example.com. no-default-alpn=abc", "no-default-alpn takes no value"},
+        {"1 foo.example.com. mandatory=key123", "mandatory lists key123"},
+        {"1 foo.example.com. mandatory=mandatory", "key 0"},
+        {"1 foo.example.com. mandatory=key123,key123 key123=abc", "mandatory lists a key twice"},
+    };
+    for (const auto& [presentation, why] : cases) {
+        std::string error;
+        EXPECT_FALSE(text(presentation, &error).has_value()) << presentation;
+        EXPECT_NE(error.find(why), std::string::npos) << presentation << ": " << error;
+    }
+}
+
+TEST(SvcbPresentation, APlanLineParsesAndPrintsInKeyOrder) {
+    std::string error;
+    const auto r = text("1 . alpn=h3,h2 ipv6hint=2001:db8::1 port=8443", &error);
+    ASSERT_TRUE(r.has_value()) << error;
+    EXPECT_EQ(r->alpn, (std::vector<std::string>{"h3", "h2"}));
+    EXPECT_EQ(r->port, std::optional<std::uint16_t>(8443));
+    ASSERT_EQ(r->ipv6hint.size(), 1u);
+    EXPECT_EQ(r->ipv6hint[0], v6("2001:db8::1"));
+    EXPECT_EQ(to_presentation(*r), "1 . alpn=h3,h2 port=8443 ipv6hint=2001:db8::1");
+    // A name without the final dot is fully qualified all the same.
+    EXPECT_EQ(text("2 svc.example.net")->target, "svc.example.net.");
+    // key3 is another spelling of port; ech is base64.
+    const auto e = text("3 . key3=443 ech=aGVsbG8=", &error);
+    ASSERT_TRUE(e.has_value()) << error;
+    EXPECT_EQ(e->port, std::optional<std::uint16_t>(443));
+    EXPECT_EQ(e->ech, std::optional<std::vector<std::uint8_t>>(hex("68 65 6c 6c 6f")));
+}
+
+TEST(SvcbPresentation, MistakesAreRejectedWithAReason) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"0 foo.example.com. alpn=h2", "AliasMode"},
+        {"1 . port=65536", "port '65536'"},
+        {"1 . ipv4hint=2001:db8::1", "ipv4hint holds 2001:db8::1"},
+        {"1 . ipv6hint=192.0.2.1", "ipv6hint holds 192.0.2.1"},
+        {"1 . ipv4hint=192.0.2.300", "ipv4hint"},
+        {"1 . ech=aGVsbG8", "not base64"},
+        {"1 . alpn=h2,,h3", "ALPN id of 0 octets"},
+        {"1 . colour=blue", "unknown SvcParamKey 'colour'"},
+        {"1 . key70000=x", "unknown SvcParamKey"},
+        {"1 . key667=\"open", "unterminated quote"},
+        {"65536 .", "SvcPriority '65536'"},
+        {"1", "no SvcPriority and TargetName"},
+        {"1 a..b.", "empty label"},
+    };
+    for (const auto& [presentation, why] : cases) {
+        std::string error;
+        EXPECT_FALSE(text(presentation, &error).has_value()) << presentation;
+        EXPECT_NE(error.find(why), std::string::npos) << presentation << ": " << error;
+    }
+}
+
 }  // namespace
