@@ -28,7 +28,9 @@
 //
 // --json prints one object: races, connected, failed, cpu_us_per_race,
 // connect_ms_p50, connect_ms_p99, lateness_ms_p50, lateness_ms_p99,
-// peak_rss_kib (VmHWM), fds_left_open, and more keys (readers ignore unknown keys).
+// peak_rss_kib (VmHWM), fds_left_open, and more keys (readers ignore unknown
+// keys), e.g. makespan_ms (from the burst's start to the last race's end) and
+// start_burst_ms (to the last race's start).
 // --samples FILE writes "lateness_ms connect_ms" per connected race.
 // Exit 0 when the run completed (whatever the failures), 1 when it could not
 // run, 2 on bad usage. A watchdog ends a run that takes over --deadline
@@ -313,9 +315,10 @@ int main(int argc, char** argv) {
     if (*world == WorldKind::refused6) ideal += std::max<Clock::duration>(min_start_gap, rtt);
     std::vector<double> connect, late;
     std::size_t connected = 0;
-    Clock::time_point last_end = t0;
+    Clock::time_point last_end = t0, last_start = t0;
     for (const RaceResult& r : results) {
         last_end = std::max(last_end, r.end);
+        last_start = std::max(last_start, r.start);
         if (!r.connected) continue;
         ++connected;
         connect.push_back(ms(r.end - r.start));
@@ -350,14 +353,15 @@ int main(int argc, char** argv) {
             "\"lateness_ms_p50\":%s,\"lateness_ms_p99\":%s,\"lateness_ms_max\":%s,"
             "\"peak_rss_kib\":%ld,\"fds_left_open\":%d,"
             "\"ideal_ms\":%s,\"rtt_ms\":%s,\"attempt_delay_ms\":%ld,\"min_start_gap_ms\":%lld,"
-            "\"makespan_ms\":%s,\"won_v6\":%zu,\"won_v4\":%zu,\"nofile_limit\":%llu}\n",
+            "\"makespan_ms\":%s,\"start_burst_ms\":%s,\"won_v6\":%zu,\"won_v4\":%zu,\"nofile_limit\":%llu}\n",
             label.c_str(), adapter.c_str(), world_name(*world), n, requested, connected, failed,
             num(per_race_us, 2).c_str(), num(user_s * 1e6 / races_d, 2).c_str(),
             num(sys_s * 1e6 / races_d, 2).c_str(), num(nearest_rank(connect, 0.5)).c_str(),
             num(nearest_rank(connect, 0.99)).c_str(), num(nearest_rank(late, 0.5)).c_str(),
             num(nearest_rank(late, 0.99)).c_str(), num(late.empty() ? NAN : late.back()).c_str(),
             peak_rss, left_open, num(ms(ideal)).c_str(), num(ms(rtt)).c_str(), delay_ms,
-            static_cast<long long>(min_start_gap.count()), num(ms(last_end - t0)).c_str(), won_v6,
+            static_cast<long long>(min_start_gap.count()), num(ms(last_end - t0)).c_str(),
+            num(ms(last_start - t0)).c_str(), won_v6,
             won_v4, static_cast<unsigned long long>(nofile));
     } else {
         std::printf("%s, world %s, %zu races (attempt delay %ld ms, loopback RTT %s ms)\n",

@@ -116,6 +116,7 @@ async function main() {
   late.sort((x, y) => x - y);
   const n = args.races;
   const lastEnd = results.reduce((m, r) => Math.max(m, r.end), t0);
+  const lastStart = results.reduce((m, r) => Math.max(m, r.start), t0);
   const r3 = (x) => (x === null ? null : Math.round(x * 1000) / 1000);
   const out = {
     client: 'node', world: args.world, races: n, races_requested: n,
@@ -127,7 +128,7 @@ async function main() {
     lateness_ms_max: r3(late.length ? late[late.length - 1] : null),
     peak_rss_kib: rss, fds_left_open: fdsAfter - fdsBefore,
     ideal_ms: r3(ideal), rtt_ms: r3(rttMs), attempt_delay_ms: args.attemptDelay,
-    min_start_gap_ms: 0, makespan_ms: r3(lastEnd - t0), won_v6: wonV6, won_v4: conn.length - wonV6,
+    min_start_gap_ms: 0, makespan_ms: r3(lastEnd - t0), start_burst_ms: r3(lastStart - t0), won_v6: wonV6, won_v4: conn.length - wonV6,
     version: process.version,
   };
   if (args.json) console.log(JSON.stringify(out));

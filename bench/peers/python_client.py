@@ -148,6 +148,7 @@ def main():
     user = (ru1.ru_utime - ru0.ru_utime) * 1e6 / n
     sys_ = (ru1.ru_stime - ru0.ru_stime) * 1e6 / n
     last_end = max((e for _, e, _ in results), default=t0)
+    last_start = max((s for s, _, _ in results), default=t0)
     out = {
         "client": "python-asyncio", "world": args.world, "races": n, "races_requested": requested,
         "connected": len(conn), "failed": n - len(conn),
@@ -159,6 +160,7 @@ def main():
         "peak_rss_kib": rss, "fds_left_open": fds_after - fds_before,
         "ideal_ms": ideal, "rtt_ms": rtt_ms, "attempt_delay_ms": args.attempt_delay,
         "min_start_gap_ms": 0, "makespan_ms": (last_end - t0) * 1e3,
+        "start_burst_ms": (last_start - t0) * 1e3,
         "won_v6": won_v6, "won_v4": len(conn) - won_v6, "nofile_limit": hard,
         "version": sys.version.split()[0],
     }
