@@ -231,8 +231,7 @@ def median_run(runs):
     return ok[(len(ok) - 1) // 2]
 
 
-def write_chart(out_dir, results, clients, gnuplot):
-    data_dir = os.path.join(out_dir, "chart-data")
+def write_chart(out_dir, data_dir, results, clients, gnuplot):
     os.makedirs(data_dir, exist_ok=True)
     panels = []
     for n in RACES:
@@ -269,7 +268,7 @@ def write_chart(out_dir, results, clients, gnuplot):
         "IPv6 blackholed: cumulative share of races' font 'DejaVu Sans,13'" % len(panels),
         "set logscale x", "set xrange [0.01:20000]", "set yrange [0:1.02]",
         "set xlabel 'lateness, ms (log scale; 0.01 or less drawn at 0.01)' offset 0,0.3", "set ylabel 'share of races'",
-        "set grid xtics ytics", "set key below maxrows 3 font 'DejaVu Sans,10'", "set bmargin 8",
+        "set grid xtics ytics", "set key below maxrows 3 width -2 font 'DejaVu Sans,10'", "set bmargin 9",
         "set format x '%g'",
     ]
     for n, series in panels:
@@ -277,8 +276,9 @@ def write_chart(out_dir, results, clients, gnuplot):
         lines.append(f"set title '{title}'")
         plots = []
         for c, path in series:
+            title = "eyeballs core+epoll (bench)" if (c == "poll" and n > 1) else label(c, n)
             plots.append(f"'{path}' using 1:2 with steps lw 2 lc rgb '{colors[c]}' {dashes.get(c, '')} "
-                         f"title '{label(c, n)}'")
+                         f"title '{title}'")
         lines.append("plot " + ", ".join(plots))
     lines.append("unset multiplot")
     script = os.path.join(data_dir, "lateness.gp")
@@ -400,7 +400,9 @@ def main():
             rr = dict(r)
             rr.pop("samples", None)
             f.write(json.dumps(rr) + "\n")
-    png = write_chart(args.out, results, clients, gnuplot)
+    # The plotted points and the gnuplot script stay in the build directory.
+    png = write_chart(args.out, os.path.join(args.build_dir, "bench", "peers", "chart-data"), results,
+                      clients, gnuplot)
 
     commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True).stdout.strip() or "unknown"
