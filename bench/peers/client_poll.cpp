@@ -71,7 +71,7 @@ void run_poll_adapter(const RunSpec& spec, std::vector<RaceResult>& results,
 class MultiRace {
 public:
     MultiRace(const RunSpec& spec, std::vector<RaceResult>& results, std::vector<int>& winners)
-        : spec_(spec), results_(results), winners_(winners), targets_(targets(spec.port)) {
+        : results_(results), winners_(winners), targets_(targets(spec.port)) {
         ep_ = ::epoll_create1(EPOLL_CLOEXEC);
         if (ep_ < 0) {
             std::perror("eyeballs-bench: epoll_create1");
@@ -225,7 +225,6 @@ private:
         }
     }
 
-    const RunSpec& spec_;
     std::vector<RaceResult>& results_;
     std::vector<int>& winners_;
     std::vector<Endpoint> targets_;
