@@ -379,27 +379,28 @@ std::uint32_t RaceMachine::pick_slot() {
 
 bool RaceMachine::start_due(TimePoint now, bool from_timer) const {
     if (phase_ != Phase::racing) return false;
-    const std::optional<TimePoint> at = next_start_at();
-    if (!at || *at > now) return false;
+    const TimePoint at = next_start_at();
+    if (at > now) return false;  // includes "never"
     // From an event, a start happens at once when the event itself made it
     // immediate (fail fast, nothing left in flight, a new address after the
     // timer's instant or with nothing in flight: SPEC §1 rule 3, §2), or when
     // it is overdue. One merely due at this instant (the attempt timer, or a
     // start deferred to the floor) is the Next Connection Attempt Timer's: it
     // fires from handle_timeout, after every event of the instant (SPEC §4).
-    return from_timer || triggered_ || *at < now;
+    return from_timer || triggered_ || at < now;
 }
 
-std::optional<TimePoint> RaceMachine::next_start_at() const {
+TimePoint RaceMachine::next_start_at() const {
     // When the next attempt may start: at once (now) for the first; the floor
     // (previous start + min-start-gap) when nothing is in flight or the newest
     // attempt failed (fail fast); otherwise, when racing, the Next Connection
-    // Attempt Timer, never before the floor. Sequential mode waits.
-    if (phase_ != Phase::racing || candidates_left() == 0) return std::nullopt;
+    // Attempt Timer, never before the floor. Sequential mode waits (`never`).
+    // A plain time point, not an optional: this runs on every input.
+    if (phase_ != Phase::racing || candidates_left() == 0) return never;
     if (started_count_ == 0) return now_;
     const TimePoint floor = last_start_ + config_.min_start_gap;
     if (in_flight_ == 0 || fail_fast_) return floor;
-    if (!config_.racing()) return std::nullopt;
+    if (!config_.racing()) return never;
     return std::max(floor, last_start_ + current_delay_);
 }
 
@@ -736,7 +737,7 @@ std::optional<TimePoint> RaceMachine::next_timeout() const {
         }
     }
     if (resolution_deadline_) consider(*resolution_deadline_);
-    if (auto t = next_start_at()) consider(*t);
+    if (const TimePoint t = next_start_at(); t != never) consider(t);
     // A start held back for the timer of this instant is due now, not at the
     // (earlier) floor it was computed from: never name an instant already passed.
     if (best && *best < now_) best = now_;

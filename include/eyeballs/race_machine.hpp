@@ -244,7 +244,8 @@ private:
     void advance(TimePoint now, bool from_timer);
     void resolving_progress(TimePoint now, bool from_timer);
     bool start_due(TimePoint now, bool from_timer) const;
-    std::optional<TimePoint> next_start_at() const;
+    static constexpr TimePoint never = TimePoint::max();
+    TimePoint next_start_at() const;  // `never` when no start is pending
     void start_attempt(TimePoint now);
     std::uint32_t pick_slot();
     void bind_next_or_connect(TimePoint now, std::uint32_t slot);
