@@ -110,20 +110,6 @@ public:
             if (addresses_line_ == 0 && first_dns_line_ == 0) {
                 throw LineError{0, "the scenario has neither an `addresses` nor a `dns` line"};
             }
-            // On an IPv6-only network (ipv4=none) with a PREF64, IPv4 literals that
-            // cannot be synthesized are dropped; a list left empty cannot race.
-            if (addresses_line_ != 0 && sc_.config.ipv4_unavailable && sc_.config.pref64) {
-                const bool any = std::any_of(
-                    sc_.addresses.begin(), sc_.addresses.end(), [&](const Endpoint& e) {
-                        return e.is_v6() || synthesize(e, *sc_.config.pref64).has_value();
-                    });
-                if (!any) {
-                    throw LineError{addresses_line_,
-                                    "no address can be raced: with ipv4=none every IPv4 address "
-                                    "needs NAT64 synthesis, and none can be synthesized with "
-                                    "prefix " + sc_.config.pref64->to_string()};
-                }
-            }
         } catch (const LineError& e) {
             result.error = ParseError{sc_.file, e.line, e.message};
             return result;
