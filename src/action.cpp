@@ -16,7 +16,31 @@ const char* outcome_name(Outcome o) noexcept {
     return "unknown";
 }
 
+const char* protocol_name(Protocol p) noexcept {
+    switch (p) {
+        case Protocol::tcp: return "tcp";
+        case Protocol::quic: return "quic";
+    }
+    return "unknown";
+}
+
 namespace {
+
+// " quic alpn=h3" for an HTTPS-driven endpoint; nothing for a plain one.
+std::string service_text(Protocol protocol, const Service* service) {
+    if (service == nullptr && protocol == Protocol::tcp) return {};
+    std::string s = " ";
+    s += protocol_name(protocol);
+    if (service != nullptr && !service->alpn.empty()) {
+        s += " alpn=";
+        for (std::size_t i = 0; i < service->alpn.size(); ++i) {
+            if (i > 0) s += ',';
+            s += service->alpn[i];
+        }
+    }
+    if (service != nullptr && service->ech) s += " ech";
+    return s;
+}
 
 std::string id_text(AttemptId id) { return "#" + std::to_string(id.number()); }
 
@@ -27,15 +51,21 @@ std::string to_string(const Action& action) {
         [](const auto& a) -> std::string {
             using T = std::decay_t<decltype(a)>;
             if constexpr (std::is_same_v<T, Resolve>) {
-                return std::string("resolve ") + record_name(a.family);
+                std::string s = std::string("resolve ") + (a.https ? "HTTPS" : record_name(a.family));
+                if (!a.name.empty()) {
+                    s += ' ';
+                    s += a.name;
+                }
+                return s;
             } else if constexpr (std::is_same_v<T, OpenSocket>) {
-                return "open " + id_text(a.attempt) + " " + a.remote.to_string();
+                return "open " + id_text(a.attempt) + " " + a.remote.to_string() +
+                       service_text(a.protocol, a.service);
             } else if constexpr (std::is_same_v<T, Bind>) {
                 return "bind " + id_text(a.attempt) + " " + a.local.to_string();
             } else if constexpr (std::is_same_v<T, Connect>) {
                 std::string s = "connect " + id_text(a.attempt) + " " + a.remote.to_string();
                 if (a.local) s += " from " + a.local->to_string();
-                return s;
+                return s + service_text(a.protocol, a.service);
             } else if constexpr (std::is_same_v<T, Close>) {
                 return "close " + id_text(a.attempt);
             } else {

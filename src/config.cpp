@@ -97,6 +97,13 @@ std::optional<std::string> validate(const Config& config) {
         return "attempt-delay=auto needs racing mode: sequential mode (attempt-delay=none) "
                "has no attempt delay";
     }
+    if (config.https && config.port == 0) {
+        return std::string("port 0 is not a port: the origin's port must be 1-65535");
+    }
+    if (config.alias_limit < 1 || config.alias_limit > max_alias_limit) {
+        return "alias-limit " + std::to_string(config.alias_limit) +
+               " is outside 1 … 16 (RFC 9460 §3: alias chains must be bounded)";
+    }
     return std::nullopt;
 }
 

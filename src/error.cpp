@@ -7,6 +7,8 @@
 //   open socket for R: EMFILE
 //   no local address of family IPv6
 //   resolve AAAA: no data | resolve A: EAI_TEXT (ENAME) | resolve A: ENAME
+//   resolve AAAA svc.example.net.: no data   (an HTTPS target name)
+//   TLS handshake with R: ECONNRESET
 // Any of the attempt texts gets " (DETAIL)" appended when the adapter gave one.
 #include <cerrno>
 #include <string>
@@ -22,6 +24,7 @@ const char* stage_name(Stage s) noexcept {
         case Stage::bind: return "bind";
         case Stage::connect: return "connect";
         case Stage::timeout: return "timeout";
+        case Stage::tls: return "tls";
     }
     return "unknown";
 }
@@ -60,6 +63,10 @@ std::string Error::message() const {
             const Family f = family.value_or(remote ? remote->family() : Family::v6);
             out = "resolve ";
             out += record_name(f);
+            if (!name.empty()) {
+                out += ' ';
+                out += name;
+            }
             out += ": ";
             if (!detail.empty()) {
                 out += detail;
@@ -99,6 +106,10 @@ std::string Error::message() const {
         case Stage::timeout:
             out = "connect to " + remote_text(*this) + " timed out: ";
             out += code != 0 ? code_text(code) : std::string("ETIMEDOUT");
+            break;
+        case Stage::tls:
+            out = "TLS handshake with " + remote_text(*this);
+            append_code(out, code);
             break;
     }
     append_detail(out, detail);

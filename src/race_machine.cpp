@@ -50,6 +50,24 @@
 // their minimum. handle_timeout(now) fires whatever is due, in SPEC §1 rule 8's
 // order: overall, attempt timeouts, resolution delay, next attempt.
 //
+// Happy Eyeballs v3 (config.https). The same candidates and lists, with three
+// additions. (1) Names: `targets_` holds the origin ([0]) and every target or
+// alias name an HTTPS record brought, each with its AAAA/A state and answers;
+// Resolve actions name them. (2) Services: each ServiceMode record gives a
+// Service per transport (QUIC for h3 ids when config.quic, TCP for the rest);
+// a candidate points at its service and carries its *rank*, the v3 §5 group
+// order (QUIC before TCP, ECH before none, SvcPriority, the seeded shuffle;
+// plain A/AAAA answers rank last as the SVCB-optional fallback). The family
+// and arrival lists are kept sorted by rank (stable), and pick_slot() takes
+// the best rank present, interleaving families within it. (3) Supersession:
+// an unused candidate is `dropped` (skipped lazily) when the same remote and
+// transport arrives with a better rank, or when its hint is replaced by the
+// target's real answer. The first attempt waits for v3 §4.2: some address
+// (hints count) and the AAAA answer and the HTTPS answer — or the Resolution
+// Delay after the first address. With Success::handshake an attempt is in
+// flight until handle_secured(); its connect pushes the attempt timer back.
+// Without https none of this runs: every rank is 0 and no service is set.
+//
 // Output. Actions wait in a small FIFO ring of (kind, slot) pairs and are
 // turned into values when polled; closes are flags on the candidates, polled
 // before the FIFO, so a race that ends with many attempts in flight queues
@@ -94,7 +112,16 @@ TimePoint RaceMachine::enter(TimePoint now) {
 }
 
 bool RaceMachine::dns_outstanding() const noexcept {
-    return dns_mode_ && (dns_[0] == DnsState::pending || dns_[1] == DnsState::pending);
+    if (!dns_mode_) return false;
+    if (dns_[0] == DnsState::pending || dns_[1] == DnsState::pending) return true;
+    if (!config_.https) return false;
+    if (https_pending()) return true;
+    for (std::size_t t = 1; t < targets_.size(); ++t) {
+        if (targets_[t].addr[0] == DnsState::pending || targets_[t].addr[1] == DnsState::pending) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void RaceMachine::push(QKind kind, std::uint32_t slot) {
@@ -193,6 +220,13 @@ Status RaceMachine::start_resolving(TimePoint now) {
     // RFC 8305 §3: send the AAAA query first, then the A query.
     push(QKind::resolve6, npos);
     push(QKind::resolve4, npos);
+    if (config_.https) {
+        // v3 §4: the HTTPS query goes out alongside them.
+        targets_.emplace_back();
+        targets_[0].https_asked = true;
+        https_target_ = 0;
+        push(QKind::resolve_https, 0);
+    }
     return Status::success();
 }
 
@@ -260,8 +294,85 @@ void RaceMachine::sort_batch(std::size_t first) {
     }
 }
 
+bool RaceMachine::supersede(const Endpoint& remote, Protocol protocol, std::uint32_t rank) {
+    // v3: one attempt per remote and transport. An unused candidate with a
+    // worse rank gives way (dropped); any other stays, and the newcomer is not added.
+    bool keep_existing = false;
+    for (Candidate& c : cands_) {
+        if (c.dropped || c.remote != remote || protocol_of(c) != protocol) continue;
+        if (c.attempt == 0 && c.rank > rank) {
+            c.dropped = true;
+            --remaining_[idx(c.remote.family())];
+        } else {
+            keep_existing = true;
+        }
+    }
+    return keep_existing;
+}
+
+void RaceMachine::link_sorted(std::uint32_t slot, std::uint32_t batch_first, bool front) {
+    // v3: insert into the family list and the arrival list after every node of
+    // a better rank (and, unless `front`, of an equal one); nodes of this
+    // batch (slots from batch_first) stay ahead of it, keeping the batch's order.
+    const std::uint32_t r = cands_[slot].rank;
+    auto insert = [&](std::uint32_t& head, std::uint32_t& tail, std::uint32_t Candidate::*next) {
+        std::uint32_t prev = npos;
+        std::uint32_t cur = head;
+        while (cur != npos &&
+               (cands_[cur].rank < r || (cands_[cur].rank == r && (!front || cur >= batch_first)))) {
+            prev = cur;
+            cur = cands_[cur].*next;
+        }
+        cands_[slot].*next = cur;
+        if (prev == npos) {
+            head = slot;
+        } else {
+            cands_[prev].*next = slot;
+        }
+        if (cur == npos) tail = slot;
+    };
+    const std::size_t f = idx(cands_[slot].remote.family());
+    insert(fam_head_[f], fam_tail_[f], &Candidate::next_in_family);
+    insert(order_head_, order_tail_, &Candidate::next_in_order);
+    ++remaining_[f];
+}
+
 std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint* eps,
-                                        std::size_t n, bool front) {
+                                        std::size_t n, bool front, std::uint16_t service,
+                                        std::uint32_t rank, bool hint) {
+    if (config_.https && dns_mode_) {
+        // v3: the service's port, one candidate per remote and transport.
+        const Protocol protocol = service == no_service ? Protocol::tcp : services_[service].protocol;
+        std::vector<Endpoint> keep;
+        for (std::size_t i = 0; i < n; ++i) {
+            auto e = admit(eps[i], only, filter);
+            if (!e) continue;
+            if (service != no_service) e = e->with_port(services_[service].port);
+            if (std::find(keep.begin(), keep.end(), *e) != keep.end()) continue;
+            if (supersede(*e, protocol, rank)) continue;
+            keep.push_back(*e);
+        }
+        if (keep.empty()) return 0;
+        const std::size_t first = cands_.size();
+        cands_.reserve(first + keep.size());
+        for (const Endpoint& e : keep) {
+            Candidate c;
+            c.remote = e;
+            c.service = service;
+            c.rank = rank;
+            c.hint = hint;
+            cands_.push_back(c);
+        }
+        if (config_.sorting(dns_mode_)) sort_batch(first);
+        if (in_flight_ == 0 ||
+            (config_.racing() && started_count_ > 0 && last_start_ + current_delay_ < now_)) {
+            triggered_ = true;
+        }
+        for (std::size_t i = first; i < cands_.size(); ++i) {
+            link_sorted(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(first), front);
+        }
+        return keep.size();
+    }
     std::size_t count = 0;
     for (std::size_t i = 0; i < n; ++i) {
         if (admit(eps[i], only, filter)) ++count;
@@ -333,11 +444,33 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
 }
 
 std::uint32_t RaceMachine::pick_slot() {
+    // v3: skip superseded candidates, then take from the best rank present.
+    std::uint32_t best = 0;
+    if (config_.https) {
+        for (std::size_t g = 0; g < 2; ++g) {
+            while (fam_head_[g] != npos && cands_[fam_head_[g]].dropped) {
+                fam_head_[g] = cands_[fam_head_[g]].next_in_family;
+                if (fam_head_[g] == npos) fam_tail_[g] = npos;
+            }
+        }
+        while (order_head_ != npos &&
+               (cands_[order_head_].attempt != 0 || cands_[order_head_].dropped)) {
+            order_head_ = cands_[order_head_].next_in_order;
+            if (order_head_ == npos) order_tail_ = npos;
+        }
+        best = fallback_rank;
+        for (std::size_t g = 0; g < 2; ++g) {
+            if (fam_head_[g] != npos) best = std::min(best, cands_[fam_head_[g]].rank);
+        }
+    }
     Family f;
     if (!config_.interleaving()) {
         f = cands_[order_head_].remote.family();
     } else {
-        auto available = [&](Family g) { return fam_head_[idx(g)] != npos; };
+        auto available = [&](Family g) {
+            const std::uint32_t h = fam_head_[idx(g)];
+            return h != npos && (!config_.https || cands_[h].rank == best);
+        };
         if (started_count_ == 0) {
             // The first family: the first address's in addresses mode; in DNS
             // mode IPv6 when it has an address (RFC 8305 §3 prefers AAAA).
@@ -368,7 +501,8 @@ std::uint32_t RaceMachine::pick_slot() {
         order_head_ = cands_[slot].next_in_order;
         if (order_head_ == npos) order_tail_ = npos;
     }
-    while (order_head_ != npos && cands_[order_head_].attempt != 0) {
+    while (order_head_ != npos &&
+           (cands_[order_head_].attempt != 0 || cands_[order_head_].dropped)) {
         order_head_ = cands_[order_head_].next_in_order;
         if (order_head_ == npos) order_tail_ = npos;
     }
@@ -401,7 +535,7 @@ TimePoint RaceMachine::next_start_at() const {
     const TimePoint floor = last_start_ + config_.min_start_gap;
     if (in_flight_ == 0 || fail_fast_) return floor;
     if (!config_.racing()) return never;
-    return std::max(floor, last_start_ + current_delay_);
+    return std::max({floor, last_start_ + current_delay_, extended_until_});
 }
 
 void RaceMachine::start_attempt(TimePoint now) {
@@ -412,6 +546,7 @@ void RaceMachine::start_attempt(TimePoint now) {
     last_start_ = now;
     last_family_ = c.remote.family();
     fail_fast_ = false;
+    extended_until_ = TimePoint::min();
     if (config_.racing()) current_delay_ = delay_after(c);
 
     if (!config_.local.empty()) {
@@ -495,7 +630,20 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
     // SPEC §2 / RFC 8305 §3: before the first attempt.
     if (phase_ != Phase::resolving) return;
     bool go = false;
-    if (dns_[idx(Family::v6)] == DnsState::positive) {
+    if (config_.https) {
+        // v3 §4.2: some address (hints count) AND the preferred family's
+        // (AAAA) answer AND the HTTPS answer; or the Resolution Delay since
+        // the first address came.
+        if (candidates_left() == 0) return;
+        if (dns_[idx(Family::v6)] != DnsState::pending && !https_pending()) {
+            go = true;
+        } else if (!resolution_deadline_) {
+            resolution_deadline_ = now + config_.resolution_delay;
+        } else if (now > *resolution_deadline_ ||
+                   (from_timer && now >= *resolution_deadline_)) {
+            go = true;
+        }
+    } else if (dns_[idx(Family::v6)] == DnsState::positive) {
         go = true;  // a positive AAAA: connect at once
     } else if (dns_[idx(Family::v4)] == DnsState::positive) {
         if (dns_[idx(Family::v6)] == DnsState::negative) {
@@ -518,7 +666,9 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
 void RaceMachine::check_all_failed(TimePoint now) {
     if (phase_ == Phase::done) return;
     if (phase_ == Phase::resolving) {
-        if (dns_[0] == DnsState::negative && dns_[1] == DnsState::negative) {
+        if (config_.https) {
+            if (!dns_outstanding() && candidates_left() == 0) finish(now, Outcome::failed, npos);
+        } else if (dns_[0] == DnsState::negative && dns_[1] == DnsState::negative) {
             finish(now, Outcome::failed, npos);
         }
         return;
@@ -568,6 +718,30 @@ void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* 
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;  // late or duplicate
     const bool ends_resolution_delay =
         family == Family::v6 && phase_ == Phase::resolving && resolution_deadline_.has_value();
+    if (config_.https) {
+        // v3: the origin's answer is the fallback group and feeds the services
+        // whose target is the origin ("."); duplicates of better-ranked
+        // candidates are not added, so count what the answer had.
+        std::size_t usable = 0;
+        std::vector<Endpoint>& kept = targets_[0].answer[idx(family)];
+        for (std::size_t i = 0; addresses != nullptr && i < count; ++i) {
+            if (admit(addresses[i], family, true)) {
+                ++usable;
+                kept.push_back(addresses[i]);
+            }
+        }
+        add_candidates(family, true, kept.data(), kept.size(), ends_resolution_delay, no_service,
+                       fallback_rank);
+        if (usable == 0) {
+            dns_[idx(family)] = DnsState::negative;
+            record(Stage::resolve, 0, npos, family, 0, npos, {});
+        } else {
+            dns_[idx(family)] = DnsState::positive;
+        }
+        target_answer(family, 0, true);
+        advance(now, false);
+        return;
+    }
     const std::size_t added =
         addresses == nullptr ? 0
                              : add_candidates(family, true, addresses, count, ends_resolution_delay);
@@ -587,7 +761,267 @@ void RaceMachine::handle_resolve_failed(TimePoint now, Family family, int code,
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;
     dns_[idx(family)] = DnsState::negative;
+    if (config_.https) targets_[0].failed[idx(family)] = true;
     record(Stage::resolve, 0, npos, family, code, npos, detail);
+    advance(now, false);
+}
+
+// ---- Happy Eyeballs v3: names, HTTPS records, services -------------------------
+
+namespace {
+
+// Lower case, fully qualified: names compare case-insensitively (RFC 4343).
+std::string name_key(std::string_view name) {
+    std::string k(name);
+    for (char& ch : k) {
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    }
+    if (k.empty() || k.back() != '.') k += '.';
+    return k;
+}
+
+// An HTTP/3 ALPN id ("h3", or a draft version "h3-29"): a QUIC endpoint.
+bool quic_alpn(const std::string& id) {
+    return id == "h3" || (id.size() > 3 && id.compare(0, 3, "h3-") == 0);
+}
+
+// SplitMix64: the seeded shuffle of equal priorities (deterministic per seed).
+std::uint64_t mix(std::uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+constexpr std::size_t max_services = 4096;  // a hostile answer cannot grow the race without bound
+
+}  // namespace
+
+std::uint32_t RaceMachine::find_target(std::string_view name) const {
+    if (name.empty()) return targets_.empty() ? npos : 0;
+    const std::string key = name_key(name);
+    for (std::uint32_t t = 1; t < targets_.size(); ++t) {
+        if (targets_[t].key == key) return t;
+    }
+    return npos;
+}
+
+std::uint32_t RaceMachine::target_for(std::string_view name) {
+    if (const std::uint32_t t = find_target(name); t != npos) return t;
+    Target t;
+    t.name = std::string(name);
+    t.key = name_key(name);
+    targets_.push_back(std::move(t));
+    const auto index = static_cast<std::uint32_t>(targets_.size() - 1);
+    // RFC 9460 §3 / v3 §4: a target's AAAA and A queries go out at once.
+    push(QKind::resolve6, index);
+    push(QKind::resolve4, index);
+    return index;
+}
+
+std::uint32_t RaceMachine::target_of(const Resolve& query) const {
+    if (!config_.https || targets_.empty()) return query.name.empty() ? 0 : npos;
+    return find_target(query.name);
+}
+
+void RaceMachine::add_service_addresses(std::uint16_t service, Family family) {
+    const std::uint32_t t = service_target_[service];
+    const std::vector<Endpoint>& a = targets_[t].answer[idx(family)];
+    add_candidates(family, true, a.data(), a.size(), false, service, service_rank_[service], false);
+}
+
+void RaceMachine::target_answer(Family family, std::uint32_t target, bool replace_hints) {
+    for (std::uint16_t s = 0; s < services_.size(); ++s) {
+        if (service_target_[s] != target) continue;
+        if (replace_hints) {
+            // The target's own answer replaces its hints (unused ones go).
+            for (Candidate& c : cands_) {
+                if (c.service == s && c.hint && c.attempt == 0 && !c.dropped &&
+                    c.remote.family() == family) {
+                    c.dropped = true;
+                    --remaining_[idx(family)];
+                }
+            }
+        }
+        add_service_addresses(s, family);
+    }
+}
+
+void RaceMachine::make_services(const SvcbRecord* const* records, std::size_t count,
+                                std::uint32_t owner) {
+    // v3 §5.2: SvcPriority, equal priorities in a seeded random order.
+    std::vector<std::pair<std::uint64_t, std::size_t>> order;
+    order.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::uint64_t h = mix(config_.shuffle_seed ^ mix(i));
+        order.emplace_back((std::uint64_t{records[i]->priority} << 48) | (h >> 16), i);
+    }
+    std::sort(order.begin(), order.end());
+    for (std::size_t pos = 0; pos < order.size(); ++pos) {
+        const SvcbRecord& r = *records[order[pos].second];
+        const std::uint32_t t = r.target == "." ? owner : target_for(r.target);
+        std::vector<std::string> alpn[2];  // [0] QUIC, [1] TCP
+        for (const std::string& id : r.alpn) alpn[quic_alpn(id) ? 0 : 1].push_back(id);
+        // RFC 9460 §7.1.1: HTTPS records imply "http/1.1" unless no-default-alpn.
+        if (!r.no_default_alpn &&
+            std::find(alpn[1].begin(), alpn[1].end(), "http/1.1") == alpn[1].end()) {
+            alpn[1].push_back("http/1.1");
+        }
+        for (int p = 0; p < 2; ++p) {
+            if (alpn[p].empty() || (p == 0 && !config_.quic)) continue;
+            if (services_.size() >= max_services) return;
+            Service svc;
+            svc.protocol = p == 0 ? Protocol::quic : Protocol::tcp;
+            svc.priority = r.priority;
+            svc.target = t == 0 ? r.target : targets_[t].name;
+            svc.port = r.port_or(config_.port);
+            svc.alpn = std::move(alpn[p]);
+            svc.ech = r.ech;
+            // v3 §5.1 groups: QUIC before TCP, ECH before none; then §5.2.
+            const std::uint32_t rank = (std::uint32_t(p) << 31) | (r.ech ? 0u : 1u << 30) |
+                                       (std::uint32_t(r.priority) << 13) |
+                                       static_cast<std::uint32_t>(std::min<std::size_t>(pos, 0x1fff));
+            services_.push_back(std::move(svc));
+            service_target_.push_back(t);
+            service_rank_.push_back(rank);
+            const auto s = static_cast<std::uint16_t>(services_.size() - 1);
+            for (const Family f : {Family::v6, Family::v4}) {
+                const DnsState st = t == 0 ? dns_[idx(f)] : targets_[t].addr[idx(f)];
+                if (st == DnsState::positive) {
+                    add_service_addresses(s, f);
+                } else if (st == DnsState::pending || targets_[t].failed[idx(f)]) {
+                    // v3 §4.2: hints stand in until the target's answer comes.
+                    const std::vector<Endpoint>& h = f == Family::v6 ? r.ipv6hint : r.ipv4hint;
+                    add_candidates(f, true, h.data(), h.size(), false, s, rank, true);
+                }
+            }
+        }
+    }
+}
+
+void RaceMachine::settle_https() { https_target_ = npos; }
+
+void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRecord* records,
+                               std::size_t count) {
+    now = enter(now);
+    if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
+    if (!config_.https || !dns_mode_ || !query.https) return;
+    const std::uint32_t t = target_of(query);
+    if (t == npos || t != https_target_) return;  // late, duplicate or unknown
+    const SvcbRecord* alias = nullptr;
+    std::vector<const SvcbRecord*> service_mode;
+    for (std::size_t i = 0; records != nullptr && i < count; ++i) {
+        const SvcbRecord& r = records[i];
+        if (!r.mandatory_ok()) continue;  // RFC 9460 §8
+        if (r.alias_mode()) {
+            if (alias == nullptr) alias = &r;
+        } else {
+            service_mode.push_back(&r);
+        }
+    }
+    if (alias != nullptr) {
+        // RFC 9460 §2.4.2: AliasMode wins over ServiceMode records beside it.
+        // "." means the service is not available here (§2.5.1); a loop or a
+        // chain past the limit counts as no records.
+        std::uint32_t next = npos;
+        if (alias->target != "." && alias_hops_ < config_.alias_limit) {
+            next = target_for(alias->target);
+            if (next == 0 || targets_[next].https_asked) next = npos;
+        }
+        if (next == npos) {
+            settle_https();
+        } else {
+            ++alias_hops_;
+            targets_[next].https_asked = true;
+            https_target_ = next;
+            push(QKind::resolve_https, next);
+        }
+    } else if (!service_mode.empty()) {
+        make_services(service_mode.data(), service_mode.size(), t);
+        settle_https();
+    } else {
+        if (t != 0 && services_.size() < max_services) {
+            // The end of an alias chain without ServiceMode records: the alias
+            // target is reached like a plain name (TCP, the origin's port),
+            // ahead of the origin's own fallback.
+            Service svc;
+            svc.target = targets_[t].name;
+            svc.port = config_.port;
+            services_.push_back(std::move(svc));
+            service_target_.push_back(t);
+            service_rank_.push_back((1u << 31) | (1u << 30) | (0x10000u << 13));
+            const auto s = static_cast<std::uint16_t>(services_.size() - 1);
+            for (const Family f : {Family::v6, Family::v4}) {
+                if (targets_[t].addr[idx(f)] == DnsState::positive) add_service_addresses(s, f);
+            }
+        }
+        settle_https();
+    }
+    advance(now, false);
+}
+
+void RaceMachine::handle_resolved(TimePoint now, const Resolve& query, const Endpoint* addresses,
+                                  std::size_t count) {
+    if (query.https) {
+        enter(now);
+        return;
+    }
+    const std::uint32_t t = target_of(query);
+    if (t == 0) {
+        handle_resolved(now, query.family, addresses, count);
+        return;
+    }
+    now = enter(now);
+    if (t == npos) return;
+    resolved(now, t, query.family, addresses, count);
+}
+
+void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int code,
+                                        std::string_view detail) {
+    const std::uint32_t t = target_of(query);
+    if (query.https) {
+        now = enter(now);
+        if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
+        if (t == npos || t != https_target_) return;
+        settle_https();  // HTTPS is optional: no error recorded
+        advance(now, false);
+        return;
+    }
+    if (t == 0) {
+        handle_resolve_failed(now, query.family, code, detail);
+        return;
+    }
+    now = enter(now);
+    if (t == npos) return;
+    resolve_failed(now, t, query.family, code, detail);
+}
+
+void RaceMachine::resolved(TimePoint now, std::uint32_t target, Family family,
+                           const Endpoint* addresses, std::size_t count) {
+    if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
+    Target& t = targets_[target];
+    if (t.addr[idx(family)] != DnsState::pending) return;
+    for (std::size_t i = 0; addresses != nullptr && i < count; ++i) {
+        if (admit(addresses[i], family, true)) t.answer[idx(family)].push_back(addresses[i]);
+    }
+    if (t.answer[idx(family)].empty()) {
+        t.addr[idx(family)] = DnsState::negative;
+        record(Stage::resolve, 0, target, family, 0, npos, {});
+    } else {
+        t.addr[idx(family)] = DnsState::positive;
+    }
+    target_answer(family, target, true);
+    advance(now, false);
+}
+
+void RaceMachine::resolve_failed(TimePoint now, std::uint32_t target, Family family, int code,
+                                 std::string_view detail) {
+    if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
+    Target& t = targets_[target];
+    if (t.addr[idx(family)] != DnsState::pending) return;
+    t.addr[idx(family)] = DnsState::negative;
+    t.failed[idx(family)] = true;  // its hints stay in use
+    record(Stage::resolve, 0, target, family, code, npos, detail);
     advance(now, false);
 }
 
@@ -631,11 +1065,38 @@ void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
     if (phase_ == Phase::done) return;  // a success after the winner: already closed
     const std::uint32_t slot = lookup(id);
     if (slot == npos || cands_[slot].state != AState::connecting) return;
+    Candidate& c = cands_[slot];
     if (config_.history) {
-        const Candidate& c = cands_[slot];
         config_.history->record_success(config_.network, c.remote, now - c.started, now);
     }
+    if (config_.success == Success::handshake) {
+        // v3 §6.1: the attempt now waits for the caller's handshake; give it
+        // one more attempt delay before the next attempt starts.
+        c.state = AState::securing;
+        if (config_.racing()) extended_until_ = std::max(extended_until_, now + current_delay_);
+        return;
+    }
     finish(now, Outcome::connected, slot);
+}
+
+void RaceMachine::handle_secured(TimePoint now, AttemptId id) {
+    now = enter(now);
+    if (phase_ == Phase::done) return;
+    const std::uint32_t slot = lookup(id);
+    if (slot == npos || cands_[slot].state != AState::securing) return;
+    finish(now, Outcome::connected, slot);
+}
+
+void RaceMachine::handle_secure_failed(TimePoint now, AttemptId id, int code) {
+    now = enter(now);
+    if (phase_ == Phase::done) return;
+    const std::uint32_t slot = lookup(id);
+    if (slot == npos || cands_[slot].state != AState::securing) return;
+    Candidate& c = cands_[slot];
+    record(Stage::tls, c.attempt, slot, c.remote.family(), code, npos, {});
+    if (config_.history) config_.history->record_failure(config_.network, c.remote, now);
+    fail_attempt(now, slot);
+    advance(now, false);
 }
 
 void RaceMachine::handle_connect_failed(TimePoint now, AttemptId id, int code) {
@@ -690,14 +1151,20 @@ std::optional<Action> RaceMachine::poll_action() {
     while (pop(e)) {
         switch (e.kind) {
             case QKind::resolve6:
-                return Action{Resolve{Family::v6}};
             case QKind::resolve4:
-                return Action{Resolve{Family::v4}};
+            case QKind::resolve_https: {
+                Resolve r;
+                r.family = e.kind == QKind::resolve4 ? Family::v4 : Family::v6;
+                r.https = e.kind == QKind::resolve_https;
+                if (e.slot != npos && e.slot < targets_.size()) r.name = targets_[e.slot].name;
+                return Action{r};
+            }
             case QKind::open: {
                 Candidate& c = cands_[e.slot];
                 if (c.state != AState::opening) break;  // the race ended first
                 c.socket_open = true;
-                return Action{OpenSocket{AttemptId(c.attempt, e.slot), c.remote}};
+                return Action{
+                    OpenSocket{AttemptId(c.attempt, e.slot), c.remote, protocol_of(c), service_of(c)}};
             }
             case QKind::bind: {
                 const Candidate& c = cands_[e.slot];
@@ -707,7 +1174,8 @@ std::optional<Action> RaceMachine::poll_action() {
             case QKind::connect: {
                 const Candidate& c = cands_[e.slot];
                 if (c.state != AState::connecting) break;
-                Connect a{AttemptId(c.attempt, e.slot), c.remote, std::nullopt};
+                Connect a{AttemptId(c.attempt, e.slot), c.remote, std::nullopt, protocol_of(c),
+                          service_of(c)};
                 if (c.bound) a.local = config_.local[c.local_index];
                 return Action{a};
             }
@@ -716,6 +1184,8 @@ std::optional<Action> RaceMachine::poll_action() {
                 if (e.slot != npos) {
                     r.winner = AttemptId(cands_[e.slot].attempt, e.slot);
                     r.remote = cands_[e.slot].remote;
+                    r.protocol = protocol_of(cands_[e.slot]);
+                    r.service = service_of(cands_[e.slot]);
                 }
                 return Action{r};
             }
@@ -747,6 +1217,39 @@ std::optional<TimePoint> RaceMachine::next_timeout() const {
 std::optional<Outcome> RaceMachine::outcome() const noexcept {
     if (phase_ != Phase::done) return std::nullopt;
     return outcome_;
+}
+
+std::vector<PlanEntry> RaceMachine::plan() const {
+    std::vector<PlanEntry> out;
+    auto entry = [&](const Candidate& c) {
+        PlanEntry p;
+        p.remote = c.remote;
+        p.protocol = protocol_of(c);
+        p.service = service_of(c);  // this machine's, not the copy's
+        p.hint = c.hint;
+        p.attempt = c.attempt;
+        return p;
+    };
+    std::vector<const Candidate*> started;
+    for (const Candidate& c : cands_) {
+        if (c.attempt != 0) started.push_back(&c);
+    }
+    std::sort(started.begin(), started.end(),
+              [](const Candidate* a, const Candidate* b) { return a->attempt < b->attempt; });
+    for (const Candidate* c : started) out.push_back(entry(*c));
+    // The rest: what pick_slot() would take, on a copy.
+    RaceMachine copy(*this);
+    copy.config_.history = nullptr;
+    while (copy.candidates_left() > 0) {
+        const std::uint32_t slot = copy.pick_slot();
+        Candidate& c = copy.cands_[slot];
+        c.attempt = ++copy.started_count_;
+        copy.last_family_ = c.remote.family();
+        PlanEntry p = entry(cands_[slot]);
+        p.attempt = 0;
+        out.push_back(p);
+    }
+    return out;
 }
 
 std::size_t RaceMachine::heap_bytes() const noexcept {
@@ -784,6 +1287,7 @@ RaceReport RaceMachine::report() const {
         out.code = e->code;
         if (e->stage == Stage::resolve) {
             out.family = e->family;
+            if (e->slot != npos && e->slot < targets_.size()) out.name = targets_[e->slot].name;
         } else {
             out.remote = cands_[e->slot].remote;
         }
@@ -804,6 +1308,11 @@ RaceReport RaceMachine::report() const {
         a.remote = c.remote;
         if (c.bound) a.local = config_.local[c.local_index];
         a.started = c.started;
+        a.protocol = protocol_of(c);
+        if (const Service* svc = service_of(c)) {
+            a.alpn = svc->alpn;
+            a.ech = svc->ech.has_value();
+        }
         switch (c.state) {
             case AState::won: a.state = AttemptRecord::State::connected; break;
             case AState::failed: a.state = AttemptRecord::State::failed; break;
@@ -821,6 +1330,8 @@ RaceReport RaceMachine::report() const {
         r.winner = AttemptId(w.attempt, winner_slot_);
         r.remote = w.remote;
         if (w.bound) r.local = config_.local[w.local_index];
+        r.protocol = protocol_of(w);
+        if (const Service* svc = service_of(w)) r.alpn = svc->alpn;
         return r;
     }
     if (phase_ == Phase::done && outcome_ == Outcome::cancelled) {

@@ -5,7 +5,9 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
+#include <vector>
 
 #include "eyeballs/endpoint.hpp"
 
@@ -43,20 +45,61 @@ private:
     std::uint32_t slot_ = UINT32_MAX;  // a lookup hint, not part of identity
 };
 
-/// Ask DNS for the family's addresses (AAAA for v6, A for v4). Answer with
-/// handle_resolved or handle_resolve_failed.
+/// Ask DNS for the family's addresses (AAAA for v6, A for v4) — or, with
+/// `https` set, for the name's HTTPS records (RFC 9460, type 65; only when
+/// `config.https` is on). `name` is empty for the origin (the host the race
+/// is for, which the adapter knows); otherwise it is a fully qualified target
+/// or alias name taken from an HTTPS record ("svc.example.net."), owned by
+/// the machine and valid while it lives. Answer with handle_resolved /
+/// handle_resolve_failed (addresses) or handle_https / handle_resolve_failed
+/// (HTTPS), passing this Resolve back.
 struct Resolve {
-    Family family = Family::v6;
-    friend bool operator==(const Resolve& a, const Resolve& b) { return a.family == b.family; }
+    Resolve() = default;
+    constexpr Resolve(Family f, bool is_https = false, std::string_view n = {}) noexcept
+        : family(f), https(is_https), name(n) {}
+    Family family = Family::v6;  ///< AAAA (v6) or A (v4); v6 for an HTTPS query
+    bool https = false;          ///< an HTTPS (type 65) query
+    std::string_view name;       ///< "" = the origin
+    friend bool operator==(const Resolve& a, const Resolve& b) {
+        return a.family == b.family && a.https == b.https && a.name == b.name;
+    }
+};
+
+/// The transport of an attempt (Happy Eyeballs v3): TCP, or QUIC for an
+/// endpoint whose HTTPS record offers an HTTP/3 ALPN ("h3", "h3-29", ...).
+enum class Protocol : std::uint8_t { tcp, quic };
+/// "tcp" or "quic" ("unknown" outside the enum).
+const char* protocol_name(Protocol p) noexcept;
+
+/// What an HTTPS ServiceMode record (RFC 9460) says about one group of
+/// endpoints: the attempts built from it carry a pointer to it. Owned by the
+/// machine, valid while it lives. One record gives up to two services: its
+/// QUIC ALPN ids (h3...) and its TCP ones (h2, http/1.1...).
+struct Service {
+    Protocol protocol = Protocol::tcp;
+    std::uint16_t priority = 0;     ///< SvcPriority (1 and up)
+    std::string target;             ///< where the addresses come from ("." = owner resolved)
+    std::uint16_t port = 0;         ///< the record's port, or config.port
+    std::vector<std::string> alpn;  ///< this protocol's ALPN ids, the record's order
+    std::optional<std::vector<std::uint8_t>> ech;  ///< the ech SvcParam: an ECHConfigList
 };
 
 /// Create a socket for `remote`'s family. Answer at once with handle_opened
 /// (an error code when socket creation failed). The attempt has started.
+/// `protocol` says which socket (SOCK_STREAM for TCP, SOCK_DGRAM for QUIC);
+/// `service` is null unless an HTTPS record produced this endpoint. The
+/// bundled adapters answer a QUIC attempt with EPROTONOSUPPORT.
 struct OpenSocket {
+    OpenSocket() = default;
+    OpenSocket(AttemptId a, Endpoint r, Protocol p = Protocol::tcp,
+               const Service* s = nullptr) noexcept
+        : attempt(a), remote(r), protocol(p), service(s) {}
     AttemptId attempt;
     Endpoint remote;
+    Protocol protocol = Protocol::tcp;
+    const Service* service = nullptr;
     friend bool operator==(const OpenSocket& a, const OpenSocket& b) {
-        return a.attempt == b.attempt && a.remote == b.remote;
+        return a.attempt == b.attempt && a.remote == b.remote && a.protocol == b.protocol;
     }
 };
 
@@ -71,13 +114,21 @@ struct Bind {
 
 /// Start a non-blocking connect of the attempt's socket to `remote`; `local`
 /// is the address it is bound to, if any. Answer with handle_connected or
-/// handle_connect_failed, now or later.
+/// handle_connect_failed, now or later. For HTTPS-driven endpoints `service`
+/// gives the ALPN ids and ECH config the TLS (or QUIC) handshake should use.
 struct Connect {
+    Connect() = default;
+    Connect(AttemptId a, Endpoint r, std::optional<Endpoint> l = std::nullopt,
+            Protocol p = Protocol::tcp, const Service* s = nullptr) noexcept
+        : attempt(a), remote(r), local(l), protocol(p), service(s) {}
     AttemptId attempt;
     Endpoint remote;
     std::optional<Endpoint> local;
+    Protocol protocol = Protocol::tcp;
+    const Service* service = nullptr;
     friend bool operator==(const Connect& a, const Connect& b) {
-        return a.attempt == b.attempt && a.remote == b.remote && a.local == b.local;
+        return a.attempt == b.attempt && a.remote == b.remote && a.local == b.local &&
+               a.protocol == b.protocol;
     }
 };
 
@@ -96,18 +147,27 @@ const char* outcome_name(Outcome o) noexcept;
 /// The race is over; this is the last action. The winner's socket now belongs
 /// to the caller. RaceMachine::report() has the details (errors, timings).
 struct Report {
+    Report() = default;
+    Report(Outcome o, AttemptId w = AttemptId(), std::optional<Endpoint> r = std::nullopt,
+           Protocol p = Protocol::tcp, const Service* s = nullptr) noexcept
+        : outcome(o), winner(w), remote(r), protocol(p), service(s) {}
     Outcome outcome = Outcome::failed;
-    AttemptId winner;                ///< connected only
-    std::optional<Endpoint> remote;  ///< connected only
+    AttemptId winner;                  ///< connected only
+    std::optional<Endpoint> remote;    ///< connected only
+    Protocol protocol = Protocol::tcp; ///< connected only: the winner's
+    const Service* service = nullptr;  ///< connected only: the winner's, if any
     friend bool operator==(const Report& a, const Report& b) {
-        return a.outcome == b.outcome && a.winner == b.winner && a.remote == b.remote;
+        return a.outcome == b.outcome && a.winner == b.winner && a.remote == b.remote &&
+               a.protocol == b.protocol;
     }
 };
 
 using Action = std::variant<Resolve, OpenSocket, Bind, Connect, Close, Report>;
 
 /// One line, e.g. "connect #2 192.0.2.1:443 from 192.0.2.9:0": "resolve
-/// AAAA", "open #1 [2001:db8::1]:443", "bind #1 192.0.2.9:0", "close #1",
+/// AAAA", "resolve HTTPS", "resolve A svc.example.net.", "connect #1
+/// [2001:db8::1]:443 quic alpn=h3" (protocol and ALPN only for HTTPS-driven
+/// endpoints), "open #1 [2001:db8::1]:443", "bind #1 192.0.2.9:0", "close #1",
 /// "report connected #2 192.0.2.1:443", "report failed".
 std::string to_string(const Action& action);
 /// Writes to_string(action).

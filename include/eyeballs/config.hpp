@@ -42,6 +42,16 @@ enum class SortMode : std::uint8_t {
     rfc6724,    ///< sort each address list (an answer) before interleaving
 };
 
+/// Happy Eyeballs v3 §6.1: when an attempt counts as connected.
+enum class Success : std::uint8_t {
+    connect,    ///< the transport connect completed (RFC 8305)
+    handshake,  ///< the caller's TLS (or QUIC) handshake completed: handle_secured()
+};
+
+/// RFC 9460 §3 suggests bounding alias chains; 8 as for CNAME chains in stub resolvers.
+inline constexpr std::uint32_t default_alias_limit = 8;
+inline constexpr std::uint32_t max_alias_limit = 16;
+
 /// Everything a race can be told. The defaults are RFC 8305's.
 struct Config {
     /// Connection Attempt Delay (RFC 8305 §5). nullopt = sequential mode
@@ -95,6 +105,31 @@ struct Config {
     bool ipv4_unavailable = false;
     /// The NAT64 prefix (e.g. discovered through ipv4only.arpa, RFC 7050).
     std::optional<Pref64> pref64;
+
+    // ---- Happy Eyeballs v3 (issue 10) ---------------------------------------
+
+    /// DNS mode only: also query the origin's HTTPS records (RFC 9460) and race
+    /// the services they describe (draft-ietf-happy-happyeyeballs-v3 §4-§6).
+    /// For HTTP clients. Off: RFC 8305 exactly, nothing below applies.
+    bool https = false;
+    /// The origin's port (the URL's): a ServiceMode record without `port=`
+    /// uses it, and so do addresses from its hints and target names. 1-65535.
+    std::uint16_t port = 443;
+    /// The caller can make QUIC attempts: h3 ALPN ids give QUIC endpoints.
+    /// Off (the default, what the bundled adapters can do): TCP only, QUIC
+    /// endpoints are left out of the race.
+    bool quic = false;
+    /// Seeds the shuffle of records with equal SvcPriority (RFC 9460 §2.4.1:
+    /// "SHOULD be shuffled"), so the same seed gives the same order.
+    std::uint64_t shuffle_seed = 0;
+    /// How many AliasMode hops are followed (RFC 9460 §3: chains should be
+    /// bounded); a longer chain counts as "no HTTPS records". 1-16.
+    std::uint32_t alias_limit = default_alias_limit;
+    /// When an attempt wins: at its connect, or at the handshake the caller
+    /// reports with handle_secured() (v3 §6.1). With `handshake`, an attempt's
+    /// connect pushes the Next Connection Attempt Timer back by one attempt
+    /// delay from that instant (once per attempt), to give the handshake time.
+    Success success = Success::connect;
 
     /// True unless sequential mode (attempt_delay unset).
     bool racing() const noexcept { return attempt_delay.has_value(); }

@@ -12,9 +12,11 @@
 namespace eyeballs {
 
 /// Where in a race an error happened (SPEC §3).
-enum class Stage : std::uint8_t { resolve, open, bind, connect, timeout };
+/// `tls`: the handshake after the connect failed (config.success =
+/// Success::handshake, Happy Eyeballs v3 §6.1).
+enum class Stage : std::uint8_t { resolve, open, bind, connect, timeout, tls };
 
-/// "resolve", "open", "bind", "connect", "timeout" (static strings;
+/// "resolve", "open", "bind", "connect", "timeout", "tls" (static strings;
 /// "unknown" for a value outside the enum).
 const char* stage_name(Stage s) noexcept;
 
@@ -37,6 +39,9 @@ struct Error {
     std::optional<Endpoint> local;
     /// The DNS family of a resolve error (AAAA = v6, A = v4).
     std::optional<Family> family;
+    /// The name of a resolve error when it is not the origin: a target name
+    /// from an HTTPS record ("svc.example.net."); empty otherwise.
+    std::string name;
     /// The errno value; 0 means none (JSON null).
     int code = 0;
     /// Extra text from the adapter (e.g. c-ares' message for a resolve error,
@@ -50,7 +55,7 @@ struct Error {
 
     friend bool operator==(const Error& a, const Error& b) noexcept {
         return a.stage == b.stage && a.attempt == b.attempt && a.remote == b.remote &&
-               a.local == b.local && a.family == b.family && a.code == b.code &&
+               a.local == b.local && a.family == b.family && a.name == b.name && a.code == b.code &&
                a.detail == b.detail;
     }
     friend bool operator!=(const Error& a, const Error& b) noexcept { return !(a == b); }

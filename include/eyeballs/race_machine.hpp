@@ -24,8 +24,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,10 +36,20 @@
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/report.hpp"
+#include "eyeballs/svcb.hpp"
 
 namespace eyeballs {
 
 class RaceMachine;
+
+/// One endpoint of the race's plan (RaceMachine::plan()).
+struct PlanEntry {
+    Endpoint remote;
+    Protocol protocol = Protocol::tcp;
+    const Service* service = nullptr;  ///< null: no HTTPS record (plain A/AAAA)
+    bool hint = false;                 ///< from an ipv4hint/ipv6hint, not an A/AAAA answer
+    std::uint32_t attempt = 0;         ///< its attempt number; 0 = not started yet
+};
 
 /// Every adapter accepts one of these in its options: it is called with each
 /// action the adapter performs, at the time it performs it (tools print the
@@ -105,6 +117,37 @@ public:
     void handle_resolved(TimePoint now, Family family, const std::vector<Endpoint>& addresses) {
         handle_resolved(now, family, addresses.data(), addresses.size());
     }
+    /// The answer to a Resolve action for addresses (any name: the origin or,
+    /// with `config.https`, a target name); `query` is that action. For the
+    /// origin this is handle_resolved(now, query.family, ...). A target's
+    /// answer replaces the hints its records gave for that family (unused ones
+    /// are dropped) and adds its addresses to every service that names it.
+    void handle_resolved(TimePoint now, const Resolve& query, const Endpoint* addresses,
+                         std::size_t count);
+    void handle_resolved(TimePoint now, const Resolve& query,
+                         const std::vector<Endpoint>& addresses) {
+        handle_resolved(now, query, addresses.data(), addresses.size());
+    }
+    /// The HTTPS answer (RFC 9460 records, parsed) to a Resolve action with
+    /// `https` set; none = no data. Records whose `mandatory` keys this library
+    /// does not know are ignored (§8). AliasMode (§2.4.2, and ServiceMode
+    /// records beside it ignored) is followed: a Resolve for the alias
+    /// target's HTTPS records and its addresses, up to `config.alias_limit`
+    /// hops. ServiceMode records become services (priority, port, ALPN, ECH;
+    /// h3 ids give QUIC endpoints when `config.quic`), ordered per v3 §5, their
+    /// hints used as addresses until the target's own answers arrive, and a
+    /// Resolve for each new target name. Ignored when `config.https` is off,
+    /// for a query not outstanding, and after the race has finished.
+    void handle_https(TimePoint now, const Resolve& query, const SvcbRecord* records,
+                      std::size_t count);
+    void handle_https(TimePoint now, const Resolve& query, const std::vector<SvcbRecord>& records) {
+        handle_https(now, query, records.data(), records.size());
+    }
+    /// A failed query of any kind (`query` is its Resolve action). For an
+    /// HTTPS query this is "no HTTPS records" and records no error (HTTPS is
+    /// optional); a target's failed address query keeps its hints.
+    void handle_resolve_failed(TimePoint now, const Resolve& query, int code = 0,
+                               std::string_view detail = {});
     /// A negative DNS answer for `family`: `code` 0 and empty `detail` mean
     /// "no data"; otherwise an errno value and/or the resolver's text (copied
     /// into the recorded error, stage `resolve`). Ignored like
@@ -135,6 +178,14 @@ public:
     /// one that is not connecting, or after the race has finished (a success
     /// after the winner: that socket already got its Close).
     void handle_connected(TimePoint now, AttemptId id);
+    /// With `config.success` = handshake: the attempt's TLS (or QUIC)
+    /// handshake, which the caller runs after handle_connected(), completed.
+    /// Actions that follow: as handle_connected's with `config.success` =
+    /// connect. Ignored for an attempt not waiting for its handshake.
+    void handle_secured(TimePoint now, AttemptId id);
+    /// The handshake failed with errno `code` (recorded, stage `tls`): as a
+    /// connect failure. Ignored like handle_secured.
+    void handle_secure_failed(TimePoint now, AttemptId id, int code);
     /// The attempt's connect failed with errno `code` (ECONNREFUSED, ...;
     /// recorded, stage `connect`). Actions that may follow: Close for this
     /// attempt; OpenSocket for the next candidate — at once when this was the
@@ -189,6 +240,15 @@ public:
     /// far with outcome `failed` and message "the race has not finished".
     /// Allocates; call it once, at the end.
     RaceReport report() const;
+    /// Every endpoint the race knows, in the order it tries them: the
+    /// attempts made so far (in start order), then the candidates left in the
+    /// order they would start if no other answer came. With `config.https`
+    /// this is the HTTPS-driven plan (v3 §5): QUIC before TCP, ECH before
+    /// none, SvcPriority, then RFC 6724 and families interleaved within.
+    /// Service pointers are the machine's. Allocates.
+    std::vector<PlanEntry> plan() const;
+    /// The services built from HTTPS records so far, in the order they were made.
+    const std::deque<Service>& services() const noexcept { return services_; }
     /// Heap bytes held (capacity of internal tables), for the benchmarks.
     std::size_t heap_bytes() const noexcept;
 
@@ -200,6 +260,7 @@ private:
         opening,     // OpenSocket queued, waiting for handle_opened
         binding,     // Bind queued, waiting for handle_bound
         connecting,  // Connect queued / in progress
+        securing,    // connected, waiting for the caller's handshake (Success::handshake)
         failed,      // failed; socket closed (or never opened)
         won,
         closed,      // closed by the end of the race (lost, cancelled, timed out)
@@ -218,8 +279,23 @@ private:
         bool socket_open = false;   // OpenSocket was handed to the adapter
         bool bound = false;
         bool close_pending = false;
+        bool hint = false;     // from an HTTPS record's hint (v3)
+        bool dropped = false;  // unused and superseded (v3): skipped by pick_slot
+        std::uint16_t service = no_service;  // index into services_
+        std::uint32_t rank = 0;  // v3 §5 group order (lower first); 0 without https
     };
-    enum class QKind : std::uint8_t { resolve6, resolve4, open, bind, connect, report };
+    static constexpr std::uint16_t no_service = UINT16_MAX;
+    static constexpr std::uint32_t fallback_rank = UINT32_MAX;
+    /// A name whose addresses the race asks for (v3): [0] is the origin.
+    struct Target {
+        std::string name;  // "" for the origin; else as written in the record
+        std::string key;   // lower case, fully qualified: for comparisons
+        DnsState addr[2] = {DnsState::pending, DnsState::pending};
+        std::vector<Endpoint> answer[2];
+        bool failed[2] = {false, false};  // the query failed (not "no data"): hints stay
+        bool https_asked = false;
+    };
+    enum class QKind : std::uint8_t { resolve6, resolve4, resolve_https, open, bind, connect, report };
     struct QEntry {
         QKind kind;
         std::uint32_t slot;
@@ -237,7 +313,28 @@ private:
 
     Status check_startable() const;
     std::size_t add_candidates(Family only, bool filter, const Endpoint* eps, std::size_t n,
-                               bool front);
+                               bool front, std::uint16_t service = no_service,
+                               std::uint32_t rank = 0, bool hint = false);
+    void link_sorted(std::uint32_t slot, std::uint32_t batch_first, bool front);
+    bool supersede(const Endpoint& remote, Protocol protocol, std::uint32_t rank);
+    Protocol protocol_of(const Candidate& c) const noexcept {
+        return c.service == no_service ? Protocol::tcp : services_[c.service].protocol;
+    }
+    const Service* service_of(const Candidate& c) const noexcept {
+        return c.service == no_service ? nullptr : &services_[c.service];
+    }
+    std::uint32_t find_target(std::string_view name) const;
+    std::uint32_t target_for(std::string_view name);
+    std::uint32_t target_of(const Resolve& query) const;
+    void target_answer(Family family, std::uint32_t target, bool replace_hints);
+    void add_service_addresses(std::uint16_t service, Family family);
+    void make_services(const SvcbRecord* const* records, std::size_t count, std::uint32_t owner);
+    void settle_https();
+    bool https_pending() const noexcept { return https_target_ != npos; }
+    void resolved(TimePoint now, std::uint32_t target, Family family, const Endpoint* addresses,
+                  std::size_t count);
+    void resolve_failed(TimePoint now, std::uint32_t target, Family family, int code,
+                        std::string_view detail);
     std::optional<Endpoint> admit(const Endpoint& e, Family only, bool filter) const;
     void sort_batch(std::size_t first);
     Duration delay_after(const Candidate& c) const;
@@ -255,6 +352,7 @@ private:
     std::uint32_t lookup(AttemptId id) const;
     void record(Stage stage, std::uint32_t attempt, std::uint32_t slot, Family family, int code,
                 std::uint32_t local, std::string_view detail);
+    void finish_or_secure(TimePoint now, std::uint32_t slot);
     void push(QKind kind, std::uint32_t slot);
     bool pop(QEntry& out);
     void mark_close(Candidate& c);
@@ -262,7 +360,8 @@ private:
     TimePoint enter(TimePoint now);
     bool dns_outstanding() const noexcept;
     bool in_flight_state(AState s) const noexcept {
-        return s == AState::opening || s == AState::binding || s == AState::connecting;
+        return s == AState::opening || s == AState::binding || s == AState::connecting ||
+               s == AState::securing;
     }
 
     Config config_;
@@ -281,6 +380,15 @@ private:
     Duration current_delay_{};  // the Next Connection Attempt Timer's length after the last start
     TimePoint finished_at_{};
     std::optional<TimePoint> resolution_deadline_;
+    TimePoint extended_until_ = TimePoint::min();  // Success::handshake: timer pushed back
+
+    // Happy Eyeballs v3 (config_.https): names, services, the HTTPS chain.
+    std::deque<Target> targets_;    // stable: Resolve::name views into it
+    std::deque<Service> services_;  // stable: actions point into it
+    std::vector<std::uint32_t> service_target_;  // per service: its target
+    std::vector<std::uint32_t> service_rank_;    // per service: its rank
+    std::uint32_t https_target_ = npos;  // whose HTTPS answer is awaited; npos = settled
+    std::uint32_t alias_hops_ = 0;
 
     std::uint32_t fam_head_[2] = {npos, npos};  // next unused candidate per family
     std::uint32_t fam_tail_[2] = {npos, npos};

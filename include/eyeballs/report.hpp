@@ -22,6 +22,11 @@ struct AttemptRecord {
     TimePoint started{};
     std::optional<TimePoint> ended;  ///< when it connected, failed or was closed
     State state = State::in_flight;
+    /// With `config.https`: the endpoint's transport and ALPN ids, and
+    /// whether its record carried an ECH config (plain A/AAAA: tcp, none).
+    Protocol protocol = Protocol::tcp;
+    std::vector<std::string> alpn;
+    bool ech = false;
 };
 
 /// The race's result. Built by RaceMachine::report(); a value the caller owns.
@@ -31,6 +36,9 @@ struct RaceReport {
     AttemptId winner;
     std::optional<Endpoint> remote;
     std::optional<Endpoint> local;
+    /// Connected: the winner's transport and ALPN ids (see AttemptRecord).
+    Protocol protocol = Protocol::tcp;
+    std::vector<std::string> alpn;
     /// Failed: the summary (SPEC §3). `code` is the errno every attempt error
     /// shares, or 0 when they differ; `message` is the single error's text or
     /// "multiple errors: a, b, ..." (from the resolve errors when no attempt
