@@ -1,14 +1,27 @@
 // eyeballs::poll — internal: c-ares (1.16+ API: ares_getaddrinfo,
 // ares_getsock, ares_timeout, ares_process_fd) driven by the adapter's loop.
 //
-// Each family is one ares_getaddrinfo call with ai_family AF_INET6 or AF_INET.
-// Its callback only records the answer; the adapter feeds it to the machine
+// Each address query is one ares_getaddrinfo call with ai_family AF_INET6 or
+// AF_INET, for the origin host or a target name from an HTTPS record. Its
+// callback only records the answer; the adapter feeds it to the machine
 // after c-ares returns. Mapping of c-ares' status (SPEC §2, issue 4):
 //   ARES_SUCCESS with addresses        → positive answer
 //   ARES_ENODATA, ARES_ENOTFOUND       → no data (negative, no detail)
 //   ARES_ETIMEOUT                      → ETIMEDOUT + c-ares' text
 //   anything else (ESERVFAIL, ...)     → no errno, c-ares' text
 //   our total timeout (ares_cancel)    → ETIMEDOUT + "no answer within N ms"
+//
+// HTTPS records (Happy Eyeballs v3, Config::https): c-ares 1.18 cannot parse
+// type 65, so the query is built by eyeballs::build_dns_query (EDNS0, 1232
+// octets) and sent with ares_send, which still brings c-ares' retries, server
+// rotation and TCP fallback on TC; the whole response is read with
+// parse_dns_response:
+//   NOERROR with records               → the records (a ServiceMode "." after
+//                                        a CNAME means the CNAME's target)
+//   NOERROR without (NODATA)           → no records: handle_https with none
+//   NXDOMAIN, other RCODEs, malformed  → failed, with the RCODE or the error
+//   ARES_ESERVFAIL and the rest        → failed, c-ares' text
+//   timeouts                           → failed, ETIMEDOUT
 #include "dns.hpp"
 
 #include <ares.h>
@@ -16,8 +29,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <mutex>
 
+#include "eyeballs/dns_message.hpp"
 #include "eyeballs/posix.hpp"
 
 namespace eyeballs::poll::detail {
@@ -40,6 +55,9 @@ struct Resolver::State {
     struct Query {
         State* state;
         Family family;
+        bool https;
+        std::string name;   // the Resolve's name ("" = origin)
+        std::string qname;  // what is asked
     };
 
     DnsOptions options;
@@ -52,14 +70,21 @@ struct Resolver::State {
     bool timed_out = false;
     TimePoint deadline{};
     std::vector<DnsAnswer> answers;
-    Query queries[2];
+    std::deque<Query> queries;  // stable: c-ares holds pointers into it
+
+    static DnsAnswer answer_for(const Query& q) {
+        DnsAnswer a;
+        a.family = q.family;
+        a.https = q.https;
+        a.name = q.name;
+        return a;
+    }
 
     static void on_answer(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
         auto* q = static_cast<Query*>(arg);
         State& s = *q->state;
         --s.outstanding;
-        DnsAnswer a;
-        a.family = q->family;
+        DnsAnswer a = answer_for(*q);
         if (status == ARES_SUCCESS && result != nullptr) {
             for (ares_addrinfo_node* n = result->nodes; n != nullptr; n = n->ai_next) {
                 auto ep = from_sockaddr(n->ai_addr, static_cast<socklen_t>(n->ai_addrlen));
@@ -81,6 +106,45 @@ struct Resolver::State {
         if (result != nullptr) ares_freeaddrinfo(result);
         if (status != ARES_EDESTRUCTION) s.answers.push_back(std::move(a));
     }
+
+    static void on_https(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+        auto* q = static_cast<Query*>(arg);
+        State& s = *q->state;
+        --s.outstanding;
+        if (status == ARES_EDESTRUCTION) return;
+        DnsAnswer a = answer_for(*q);
+        if (status == ARES_SUCCESS && abuf != nullptr && alen >= 2) {
+            // c-ares matched the response to the query (id and question) and
+            // may have given the query an id of its own: read against that.
+            const auto id = static_cast<std::uint16_t>((abuf[0] << 8) | abuf[1]);
+            DnsResponse r = parse_dns_response(abuf, static_cast<std::size_t>(alen), id, q->qname,
+                                               dns_type::https);
+            if (!r.ok()) {
+                a.failed = true;
+                a.detail = r.error.empty() ? "HTTPS answer does not match the query" : r.error;
+            } else if (r.rcode != dns_rcode::noerror) {
+                a.failed = true;
+                a.detail = dns_rcode_name(r.rcode);
+            } else {
+                a.records = std::move(r.svcb);
+                if (!r.cnames.empty()) {
+                    // RFC 9460 §2.5.1: "." is the owner, here the CNAME's target.
+                    for (SvcbRecord& rec : a.records) {
+                        if (!rec.alias_mode() && rec.target == ".") rec.target = r.name;
+                    }
+                }
+            }
+        } else if (status == ARES_ECANCELLED && s.timed_out) {
+            a.failed = true;
+            a.code = ETIMEDOUT;
+            a.detail = "no answer within " + format_ms(s.options.total_timeout) + " ms";
+        } else {
+            a.failed = true;
+            if (status == ARES_ETIMEOUT) a.code = ETIMEDOUT;
+            a.detail = ares_strerror(status);
+        }
+        s.answers.push_back(std::move(a));
+    }
 };
 
 Resolver::Resolver(const DnsOptions& options, std::string host, std::uint16_t port)
@@ -90,8 +154,6 @@ Resolver::Resolver(const DnsOptions& options, std::string host, std::uint16_t po
     s.options = options;
     s.host = std::move(host);
     s.port = port;
-    s.queries[0] = {&s, Family::v6};
-    s.queries[1] = {&s, Family::v4};
 
     ares_options opts;
     std::memset(&opts, 0, sizeof opts);
@@ -118,25 +180,49 @@ Resolver::~Resolver() {
     if (state_->channel != nullptr) ares_destroy(state_->channel);
 }
 
-void Resolver::query(Family family, TimePoint now) {
+void Resolver::query(const Resolve& resolve, TimePoint now) {
     State& s = *state_;
     if (!s.started) {
         s.started = true;
         s.deadline = now + s.options.total_timeout;
     }
+    State::Query& q = s.queries.emplace_back();
+    q.state = &s;
+    q.family = resolve.family;
+    q.https = resolve.https;
+    q.name = std::string(resolve.name);
+    q.qname = q.name.empty() ? s.host : q.name;
     if (!s.init_error.empty()) {
-        s.answers.push_back(DnsAnswer{family, {}, 0, s.init_error});
+        DnsAnswer a = State::answer_for(q);
+        a.failed = true;
+        a.detail = s.init_error;
+        s.answers.push_back(std::move(a));
+        return;
+    }
+    if (q.https) {
+        std::string error;
+        // c-ares sets an id of its own.
+        auto message = build_dns_query(0, q.qname, dns_type::https, &error);
+        if (!message) {
+            DnsAnswer a = State::answer_for(q);
+            a.failed = true;
+            a.detail = "HTTPS query for " + q.qname + ": " + error;
+            s.answers.push_back(std::move(a));
+            return;
+        }
+        ++s.outstanding;
+        ares_send(s.channel, message->data(), static_cast<int>(message->size()), &State::on_https,
+                  &q);
         return;
     }
     ares_addrinfo_hints hints;
     std::memset(&hints, 0, sizeof hints);
-    hints.ai_family = to_af(family);
+    hints.ai_family = to_af(q.family);
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
     ++s.outstanding;
     // May call on_answer before returning (e.g. an /etc/hosts hit).
-    ares_getaddrinfo(s.channel, s.host.c_str(), nullptr, &hints, &State::on_answer,
-                     &s.queries[family == Family::v6 ? 0 : 1]);
+    ares_getaddrinfo(s.channel, q.qname.c_str(), nullptr, &hints, &State::on_answer, &q);
 }
 
 bool Resolver::busy() const noexcept { return state_->outstanding > 0; }

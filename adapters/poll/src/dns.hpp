@@ -8,17 +8,25 @@
 #include <string>
 #include <vector>
 
+#include "eyeballs/action.hpp"
 #include "eyeballs/poll.hpp"
+#include "eyeballs/svcb.hpp"
 
 namespace eyeballs::poll::detail {
 
-/// One family's answer, ready to be fed to the machine.
+/// One query's answer, ready to be fed to the machine.
 struct DnsAnswer {
     Family family = Family::v6;
-    std::vector<Endpoint> addresses;  ///< empty when negative
+    bool https = false;               ///< an HTTPS (type 65) query
+    std::string name;                 ///< the Resolve's name: "" = the origin
+    std::vector<Endpoint> addresses;  ///< address query: empty when negative
+    std::vector<SvcbRecord> records;  ///< HTTPS query: empty = no data
+    bool failed = false;              ///< HTTPS query: failed (NXDOMAIN, SERVFAIL, timeout...)
     int code = 0;                     ///< errno for handle_resolve_failed, 0 = none
     std::string detail;               ///< c-ares' text; empty = no data
-    bool negative() const noexcept { return addresses.empty(); }
+    bool negative() const noexcept { return https ? failed : addresses.empty(); }
+    /// The Resolve action this answers (its name views this answer's `name`).
+    Resolve query() const noexcept { return Resolve(family, https, name); }
 };
 
 /// A c-ares channel whose sockets and timeouts the caller polls. Answers are
@@ -31,8 +39,13 @@ public:
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
 
-    /// Asks for AAAA (v6) or A (v4). The total timeout runs from the first call.
-    void query(Family family, TimePoint now);
+    /// Asks for AAAA (v6) or A (v4) of the origin. The total timeout runs
+    /// from the first query.
+    void query(Family family, TimePoint now) { query(Resolve(family), now); }
+    /// Asks what the action says: AAAA or A, or HTTPS records (a raw type-65
+    /// query read by eyeballs/dns_message.hpp), of the origin or of the
+    /// action's name (copied).
+    void query(const Resolve& resolve, TimePoint now);
     /// True while a query is outstanding.
     bool busy() const noexcept;
     /// Appends c-ares' sockets with the events it waits for; returns how many.

@@ -3,8 +3,10 @@
 //
 // Theory of operation (race_machine.hpp's run loop, made concrete):
 //   settle(now)  drains poll_action() and performs each action at `now`:
-//                Resolve → ares_getaddrinfo; OpenSocket → socket or the
-//                caller's factory, answered with handle_opened; Bind → bind,
+//                Resolve → ares_getaddrinfo (or, for HTTPS records, a raw
+//                type-65 query: dns.cpp); OpenSocket → socket or the
+//                caller's factory, answered with handle_opened (a QUIC
+//                attempt with EPROTONOSUPPORT: TCP only); Bind → bind,
 //                answered with handle_bound; Connect → a non-blocking
 //                connect; Close → close; Report → the winner's fd is kept.
 //                Results that are known at once (a connect that completed or
@@ -106,10 +108,20 @@ private:
     int saved_ = 0;
 };
 
+// With HTTPS records on, the origin's port is the one connect() was given:
+// records without port= and target names use it (Config::port).
+Config race_config(Config config, std::uint16_t port) {
+    if (config.https && port != 0) config.port = port;
+    return config;
+}
+
 class Driver {
 public:
     Driver(const Options& options, std::string host, std::uint16_t port)
-        : options_(options), machine_(options.config), host_(std::move(host)), port_(port) {}
+        : options_(options),
+          machine_(race_config(options.config, port)),
+          host_(std::move(host)),
+          port_(port) {}
 
     ~Driver() {
         // Only reached with sockets open if the machine broke its promise
@@ -179,10 +191,17 @@ private:
             return;
         }
         const auto& a = std::get<detail::DnsAnswer>(in);
-        if (a.negative()) {
-            machine_.handle_resolve_failed(now, a.family, a.code, a.detail);
+        const Resolve query = a.query();
+        if (a.https) {
+            if (a.failed) {
+                machine_.handle_resolve_failed(now, query, a.code, a.detail);
+            } else {
+                machine_.handle_https(now, query, a.records);
+            }
+        } else if (a.negative()) {
+            machine_.handle_resolve_failed(now, query, a.code, a.detail);
         } else {
-            machine_.handle_resolved(now, a.family, a.addresses);
+            machine_.handle_resolved(now, query, a.addresses);
         }
     }
 
@@ -201,9 +220,14 @@ private:
     void perform(TimePoint now, const Action& action) {
         if (const auto* r = std::get_if<Resolve>(&action)) {
             if (!resolver_) resolver_.emplace(options_.dns, host_, port_);
-            resolver_->query(r->family, now);
+            resolver_->query(*r, now);
             take_dns_answers();
         } else if (const auto* o = std::get_if<OpenSocket>(&action)) {
+            if (o->protocol != Protocol::tcp) {
+                // TCP only: a QUIC attempt (Config::quic) is the caller's to make.
+                machine_.handle_opened(now, o->attempt, EPROTONOSUPPORT);
+                return;
+            }
             int err = 0;
             int fd = open_socket(o->remote, err);
             if (fd >= 0) attempts_.push_back(Attempt{o->attempt, fd, false});
@@ -340,6 +364,11 @@ std::optional<Status> check_options(const Options& options) {
         return Status::failure("dns query_timeout must be > 0");
     }
     if (options.dns.tries < 1) return Status::failure("dns tries must be >= 1");
+    if (options.config.success != Success::connect) {
+        return Status::failure(
+            "success=handshake needs the caller's TLS handshake (RaceMachine::handle_secured); "
+            "the poll adapter connects TCP only and reports success at connect");
+    }
     return std::nullopt;
 }
 
