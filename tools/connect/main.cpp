@@ -6,6 +6,10 @@
 // trace; without it, one line naming the winner. Messages, the -v timeline
 // and the summary error go to stderr. SIGINT cancels the race cleanly.
 // Exit status: 0 connected, 1 failed or cancelled, 2 bad usage.
+//
+// Happy Eyeballs v3 (issue 10): --https also asks for the name's HTTPS records
+// (RFC 9460) and races the services they describe; --plan prints the order
+// the race will try its endpoints, once, when it starts its first attempt.
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -17,8 +21,10 @@
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "eyeballs/nat64.hpp"
@@ -54,6 +60,15 @@ constexpr const char* usage_text =
     "  --sort rfc6724|off        RFC 6724 destination sorting (default: on for names)\n"
     "  --ipv4-none               an IPv6-only network: synthesize IPv4 through NAT64\n"
     "  --pref64 PREFIX/LEN|auto  the NAT64 prefix; auto asks ipv4only.arpa (RFC 7050)\n"
+    "  --https                   also ask for HTTPS records (RFC 9460) and race the services\n"
+    "                            they name: target names, ports, ALPN, hints (Happy Eyeballs v3)\n"
+    "  --quic                    with --https: h3 ALPN ids give QUIC endpoints; the bundled\n"
+    "                            adapters connect TCP only, so QUIC attempts fail at once with\n"
+    "                            EPROTONOSUPPORT and the race goes on over TCP\n"
+    "  --shuffle-seed N          seed of the shuffle of equal SvcPriority records (0)\n"
+    "  --plan                    print the endpoints in the order the race tries them\n"
+    "                            (protocol, ALPN, ECH, hint or answer, priority), once,\n"
+    "                            when the first attempt starts; with --json one JSON line\n"
     "  --json                    print the JSON trace (SPEC §5) on stdout\n"
     "  -v                        print a timeline on stderr\n"
     "  -h, --help                this text\n"
@@ -166,12 +181,101 @@ bool install_sigint() {
     return ::sigaction(SIGINT, &sa, nullptr) == 0;
 }
 
+// ---- --plan --------------------------------------------------------------
+
+void append_json_string(std::string& out, std::string_view text) {
+    out += '"';
+    for (char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += ch;
+        }
+    }
+    out += '"';
+}
+
+// {"t":T,"action":"plan","endpoints":[{"remote":"[::1]:443","protocol":"tcp",
+// "alpn":["h2","http/1.1"],"ech":false,"priority":1,"target":"svc.example.net.",
+// "source":"hint"|"answer","attempt":1}, ...]}: priority and target are null
+// for an endpoint no HTTPS record produced; attempt is 0 until it starts.
+std::string plan_json(const std::string& t, const std::vector<eyeballs::PlanEntry>& plan) {
+    std::string out = "{\"t\":" + t + ",\"action\":\"plan\",\"endpoints\":[";
+    bool first = true;
+    for (const eyeballs::PlanEntry& e : plan) {
+        if (!first) out += ',';
+        first = false;
+        out += "{\"remote\":";
+        append_json_string(out, e.remote.to_string());
+        out += ",\"protocol\":";
+        append_json_string(out, eyeballs::protocol_name(e.protocol));
+        out += ",\"alpn\":[";
+        if (e.service != nullptr) {
+            for (std::size_t i = 0; i < e.service->alpn.size(); ++i) {
+                if (i != 0) out += ',';
+                append_json_string(out, e.service->alpn[i]);
+            }
+        }
+        out += "],\"ech\":";
+        out += e.service != nullptr && e.service->ech ? "true" : "false";
+        out += ",\"priority\":";
+        out += e.service != nullptr ? std::to_string(e.service->priority) : "null";
+        out += ",\"target\":";
+        if (e.service != nullptr) {
+            append_json_string(out, e.service->target);
+        } else {
+            out += "null";
+        }
+        out += ",\"source\":";
+        out += e.hint ? "\"hint\"" : "\"answer\"";
+        out += ",\"attempt\":" + std::to_string(e.attempt) + '}';
+    }
+    out += "]}";
+    return out;
+}
+
+// One line an endpoint: "plan 1: [::1]:8443 tcp alpn=h2,http/1.1 ech=no
+// priority=1 target=svc.example.net. hint attempt=1" ("alpn=- priority=-" for
+// an endpoint no HTTPS record produced; no attempt= until it starts).
+void print_plan_text(std::ostream& out, const std::vector<eyeballs::PlanEntry>& plan) {
+    std::size_t n = 0;
+    for (const eyeballs::PlanEntry& e : plan) {
+        out << "plan " << ++n << ": " << e.remote.to_string() << ' '
+            << eyeballs::protocol_name(e.protocol) << " alpn=";
+        if (e.service == nullptr || e.service->alpn.empty()) {
+            out << '-';
+        } else {
+            for (std::size_t i = 0; i < e.service->alpn.size(); ++i) {
+                out << (i == 0 ? "" : ",") << e.service->alpn[i];
+            }
+        }
+        out << " ech=" << (e.service != nullptr && e.service->ech ? "yes" : "no") << " priority=";
+        if (e.service != nullptr) {
+            out << e.service->priority << " target=" << e.service->target;
+        } else {
+            out << '-';
+        }
+        out << (e.hint ? " hint" : " answer");
+        if (e.attempt != 0) out << " attempt=" << e.attempt;
+        out << '\n';
+    }
+    if (plan.empty()) out << "plan: no endpoint\n";
+}
+
 struct Parsed {
     ConnectJob job;
     bool pref64_auto = false;
     std::string adapter = "poll";
     bool json = false;
     bool verbose = false;
+    bool plan = false;
 };
 
 Parsed parse(int argc, char** argv) {
@@ -288,6 +392,23 @@ Parsed parse(int argc, char** argv) {
             } else {
                 usage_error(name + ": '" + v + "' is not rfc6724 or off");
             }
+        } else if (name == "--https") {
+            no_value();
+            config.https = true;
+        } else if (name == "--quic") {
+            no_value();
+            config.quic = true;
+        } else if (name == "--plan") {
+            no_value();
+            p.plan = true;
+        } else if (name == "--shuffle-seed") {
+            const std::string v = value();
+            std::uint64_t seed = 0;
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seed);
+            if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
+                usage_error(name + ": '" + v + "' is not a whole number (0 ... 18446744073709551615)");
+            }
+            config.shuffle_seed = seed;
         } else if (name == "--ipv4-none") {
             no_value();
             config.ipv4_unavailable = true;
@@ -334,6 +455,8 @@ Parsed parse(int argc, char** argv) {
             p.job.addresses.push_back(*ep);
         }
     }
+    if (config.https) config.port = p.job.port;  // records without port= use the URL's
+    if (config.quic && !config.https) usage_error("--quic: needs --https (QUIC endpoints come from HTTPS records)");
     if (auto msg = eyeballs::validate(config)) usage_error(*msg);
     return p;
 }
@@ -391,10 +514,23 @@ int main(int argc, char** argv) {
     std::optional<eyeballs::TraceWriter> json_out;
     std::optional<eyeballs::TraceWriter> timeline;
     std::optional<eyeballs::TimePoint> origin;
+    bool plan_printed = false;
     p.job.on_action = [&](eyeballs::TimePoint now, const eyeballs::Action& action,
                           const eyeballs::RaceMachine& machine) {
         if (!origin) origin = now;
         now = *origin + std::chrono::duration_cast<std::chrono::microseconds>(now - *origin);
+        // --plan: once, when the first attempt starts (or at the end if none did).
+        if (p.plan && !plan_printed &&
+            (std::holds_alternative<eyeballs::OpenSocket>(action) ||
+             std::holds_alternative<eyeballs::Report>(action))) {
+            plan_printed = true;
+            const std::vector<eyeballs::PlanEntry> plan = machine.plan();
+            if (p.json) {
+                std::cout << plan_json(eyeballs::format_trace_ms(now - *origin), plan) << '\n';
+            } else {
+                print_plan_text(std::cout, plan);
+            }
+        }
         if (p.json) {
             if (!json_out) json_out.emplace(std::cout, eyeballs::TraceWriter::Format::json, now);
             json_out->write(now, action, machine);
