@@ -34,6 +34,17 @@
 // token has come back, because libevent reads the evdns_base when it delivers
 // a cancellation.
 //
+// HTTPS records (Happy Eyeballs v3, Config::https): evdns cannot ask for type
+// 65, so the adapter sends that query itself on the base: one connected UDP
+// socket per query to Options::dns_server or, without it, the evdns_base's
+// first nameserver (evdns_base_get_nameserver_addr), a query built by
+// eyeballs/dns_message.hpp with a random id, an EV_READ|EV_PERSIST event
+// with a timeout that resends once, and parse_dns_response on what arrives
+// (datagrams that are not the answer are ignored). NOERROR gives the records
+// (none = NODATA); anything else fails the query, and the race goes on with
+// A/AAAA. Target names from the records are resolved through evdns like the
+// origin.
+//
 // Ending: at the Report action every libevent object of the race is freed and
 // DNS is cancelled at once; the result (winner fd or bufferevent, report) is
 // handed to the callback at the end of that pump — or, when the race ended
@@ -47,14 +58,18 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <string>
 #include <utility>
 
 #include "eyeballs/detail/socket_ops.hpp"
+#include "eyeballs/dns_message.hpp"
 #include "eyeballs/posix.hpp"
 
 namespace eyeballs::libevent {
@@ -64,10 +79,20 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::size_t idx(Family f) noexcept { return static_cast<std::size_t>(f); }
-
 /// The port a DNS server listens on when none is given.
 constexpr std::uint16_t dns_port = 53;
+/// An HTTPS query waits this long for its answer, is sent again once, then
+/// fails with ETIMEDOUT (the race has gone on without it after the
+/// Resolution Delay anyway).
+constexpr std::chrono::milliseconds https_query_timeout{2000};
+constexpr int https_query_tries = 2;
+
+// With HTTPS records on, the origin's port is the one connect() was given:
+// records without port= and target names use it (Config::port).
+Config race_config(Config config, std::uint16_t port) {
+    if (config.https && port != 0) config.port = port;
+    return config;
+}
 
 /// A literal address, with or without brackets ("[::1]"), or nullopt.
 std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port) {
@@ -99,6 +124,26 @@ struct DnsQuery {
     Race* race = nullptr;  // null once the race no longer wants the answer
     OwnedDns* owned = nullptr;
     Family family = Family::v6;
+    std::string name;  // the Resolve's name: "" = the origin
+    evdns_getaddrinfo_request* request = nullptr;
+};
+
+/// One HTTPS (type 65) query over UDP, owned by its race.
+struct HttpsQuery {
+    Race* race = nullptr;
+    std::string name;   // the Resolve's name: "" = the origin
+    std::string qname;  // what is asked
+    Endpoint server;
+    std::vector<std::uint8_t> message;
+    std::uint16_t id = 0;
+    int tries_left = 0;
+    evutil_socket_t fd = -1;
+    event* ev = nullptr;
+
+    ~HttpsQuery() {
+        if (ev != nullptr) event_free(ev);
+        if (fd >= 0) eyeballs::detail::close_socket(fd);
+    }
 };
 
 /// One attempt's socket and its EV_WRITE event.
@@ -121,10 +166,20 @@ struct Attempt {
 
 /// Something that happened, waiting to be fed to the machine.
 struct Input {
-    enum class Kind : std::uint8_t { resolved, resolve_failed, connected, connect_failed, timeout };
+    enum class Kind : std::uint8_t {
+        resolved,
+        resolve_failed,
+        https,
+        connected,
+        connect_failed,
+        timeout
+    };
     Kind kind = Kind::timeout;
     TimePoint at{};
     Family family = Family::v6;
+    bool https = false;                // resolve_failed: of an HTTPS query
+    std::string name;                  // resolved, resolve_failed, https: the Resolve's name
+    std::vector<SvcbRecord> records;   // https
     AttemptId id;
     int code = 0;
     std::string detail;
@@ -133,10 +188,10 @@ struct Input {
 
 class Race : public std::enable_shared_from_this<Race> {
 public:
-    Race(event_base* base, const Options& options, Callback callback,
+    Race(event_base* base, const Options& options, std::uint16_t port, Callback callback,
          BuffereventCallback bev_callback, int bev_options)
         : base_(base),
-          machine_(options.config),
+          machine_(race_config(options.config, port)),
           factory_(options.socket_factory),
           observer_(options.on_action),
           callback_(std::move(callback)),
@@ -165,6 +220,7 @@ public:
     static void on_writable(evutil_socket_t, short, void* arg);
     static void on_wake(evutil_socket_t, short, void* arg);
     static void on_dns(int result, evutil_addrinfo* res, void* arg);
+    static void on_https(evutil_socket_t, short what, void* arg);
 
 private:
     void submit(Input input);
@@ -175,7 +231,10 @@ private:
     void rearm();
     void finish();
     void deliver();
-    void dns_answer(Family family, int result, const evutil_addrinfo* res);
+    void dns_answer(Family family, std::string name, int result, const evutil_addrinfo* res);
+    void forget_query(const DnsQuery* q) noexcept;
+    void start_https(const Resolve& r);
+    void https_done(HttpsQuery* q, Input in);
     Attempt& attempt(AttemptId id);
     void release_all() noexcept;
     TimePoint clock_now() {
@@ -195,8 +254,9 @@ private:
     std::uint16_t port_ = 0;
     evdns_base* dns_ = nullptr;
     OwnedDns* owned_dns_ = nullptr;
-    DnsQuery* queries_[2] = {nullptr, nullptr};
-    evdns_getaddrinfo_request* requests_[2] = {nullptr, nullptr};
+    std::optional<Endpoint> dns_server_;  // Options::dns_server, port set
+    std::vector<DnsQuery*> queries_;      // outstanding evdns queries
+    std::vector<std::unique_ptr<HttpsQuery>> https_;
 
     event* timer_ = nullptr;
     std::optional<TimePoint> armed_;
@@ -224,6 +284,11 @@ Status Race::start(std::string_view host, std::uint16_t port,
     timer_ = evtimer_new(base_, &Race::on_timer, this);
     if (timer_ == nullptr) return Status::failure("libevent: event_new failed for the race timer");
 
+    if (options.config.success != Success::connect) {
+        return Status::failure(
+            "success=handshake needs the caller's TLS handshake (RaceMachine::handle_secured); "
+            "the libevent adapter connects TCP only and reports success at connect");
+    }
     if (options.dns != nullptr && options.dns_server) {
         return Status::failure(
             "Options::dns and Options::dns_server cannot be combined: a DNS server override "
@@ -249,6 +314,7 @@ Status Race::start(std::string_view host, std::uint16_t port,
                 if (made != nullptr) {
                     Endpoint server = *options.dns_server;
                     if (server.port() == 0) server = server.with_port(dns_port);
+                    dns_server_ = server;
                     sockaddr_storage ss;
                     socklen_t len = to_sockaddr(server, ss);
                     if (evdns_base_nameserver_sockaddr_add(
@@ -325,10 +391,14 @@ void Race::feed(Input& in) {
     now_ = std::max(now_, in.at);
     switch (in.kind) {
         case Input::Kind::resolved:
-            machine_.handle_resolved(now_, in.family, in.addresses);
+            machine_.handle_resolved(now_, Resolve(in.family, false, in.name), in.addresses);
             break;
         case Input::Kind::resolve_failed:
-            machine_.handle_resolve_failed(now_, in.family, in.code, in.detail);
+            machine_.handle_resolve_failed(now_, Resolve(in.family, in.https, in.name), in.code,
+                                           in.detail);
+            break;
+        case Input::Kind::https:
+            machine_.handle_https(now_, Resolve(Family::v6, true, in.name), in.records);
             break;
         case Input::Kind::connected:
             machine_.handle_connected(now_, in.id);
@@ -378,21 +448,32 @@ void Race::observe(const Action& action) {
 
 void Race::perform(const Action& action) {
     if (const auto* r = std::get_if<Resolve>(&action)) {
-        const std::size_t i = idx(r->family);
-        auto* q = new DnsQuery{this, owned_dns_, r->family};
+        if (r->https) {
+            start_https(*r);
+            observe(action);
+            return;
+        }
+        auto* q = new DnsQuery{this, owned_dns_, r->family, std::string(r->name), nullptr};
         if (owned_dns_ != nullptr) ++owned_dns_->outstanding;
-        queries_[i] = q;
+        queries_.push_back(q);
+        const std::string qname = q->name.empty() ? host_ : q->name;
         evutil_addrinfo hints{};
         hints.ai_family = to_af(r->family);
         hints.ai_socktype = SOCK_STREAM;
         hints.ai_protocol = IPPROTO_TCP;
-        // May call on_dns inline (hosts file) and return null; the answer is
-        // then pending and fed after this drain.
+        // May call on_dns inline (hosts file) and return null (q is gone
+        // then); the answer is then pending and fed after this drain.
         evdns_getaddrinfo_request* req =
-            evdns_getaddrinfo(dns_, host_.c_str(), nullptr, &hints, &Race::on_dns, q);
-        if (req != nullptr) requests_[i] = req;
+            evdns_getaddrinfo(dns_, qname.c_str(), nullptr, &hints, &Race::on_dns, q);
+        if (req != nullptr) q->request = req;
         observe(action);
     } else if (const auto* o = std::get_if<OpenSocket>(&action)) {
+        if (o->protocol != Protocol::tcp) {
+            // TCP only: a QUIC attempt (Config::quic) is the caller's to make.
+            observe(action);
+            machine_.handle_opened(now_, o->attempt, EPROTONOSUPPORT);
+            return;
+        }
         Attempt& a = attempt(o->attempt);
         int err = 0;
         if (factory_) {
@@ -497,12 +578,14 @@ void Race::release_all() noexcept {
     if (timer_ != nullptr) event_free(timer_);
     timer_ = nullptr;
     armed_.reset();
-    for (std::size_t i = 0; i < 2; ++i) {
-        if (queries_[i] != nullptr) queries_[i]->race = nullptr;
-        if (requests_[i] != nullptr) evdns_getaddrinfo_cancel(requests_[i]);
-        queries_[i] = nullptr;
-        requests_[i] = nullptr;
+    std::vector<DnsQuery*> queries = std::move(queries_);
+    queries_.clear();
+    for (DnsQuery* q : queries) {
+        q->race = nullptr;
+        // Its callback comes later with EVUTIL_EAI_CANCEL and frees q.
+        if (q->request != nullptr) evdns_getaddrinfo_cancel(q->request);
     }
+    https_.clear();
     if (owned_dns_ != nullptr) {
         owned_dns_->released = true;
         owned_dns_->maybe_free();
@@ -580,8 +663,10 @@ void Race::on_dns(int result, evutil_addrinfo* res, void* arg) {
     Race* race = q->race;
     OwnedDns* owned = q->owned;
     const Family family = q->family;
+    std::string name = std::move(q->name);
+    if (race != nullptr) race->forget_query(q);
     delete q;
-    if (race != nullptr) race->dns_answer(family, result, res);  // may free the race
+    if (race != nullptr) race->dns_answer(family, std::move(name), result, res);  // may free the race
     if (res != nullptr) evutil_freeaddrinfo(res);
     if (owned != nullptr) {
         --owned->outstanding;
@@ -589,13 +674,17 @@ void Race::on_dns(int result, evutil_addrinfo* res, void* arg) {
     }
 }
 
-void Race::dns_answer(Family family, int result, const evutil_addrinfo* res) {
-    queries_[idx(family)] = nullptr;
-    requests_[idx(family)] = nullptr;
+void Race::forget_query(const DnsQuery* q) noexcept {
+    auto it = std::find(queries_.begin(), queries_.end(), q);
+    if (it != queries_.end()) queries_.erase(it);
+}
+
+void Race::dns_answer(Family family, std::string name, int result, const evutil_addrinfo* res) {
     if (result == EVUTIL_EAI_CANCEL) return;  // not ours: we unhook before cancelling
     Input in;
     in.at = Clock::now();
     in.family = family;
+    in.name = std::move(name);
     if (result == 0) {
         in.kind = Input::Kind::resolved;
         for (const evutil_addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
@@ -614,6 +703,139 @@ void Race::dns_answer(Family family, int result, const evutil_addrinfo* res) {
     submit(std::move(in));
 }
 
+// ---- HTTPS queries (UDP, dns_message) ----------------------------------------
+
+void Race::start_https(const Resolve& r) {
+    auto q = std::make_unique<HttpsQuery>();
+    q->race = this;
+    q->name = std::string(r.name);
+    q->qname = q->name.empty() ? host_ : q->name;
+    Input failed;
+    failed.kind = Input::Kind::resolve_failed;
+    failed.https = true;
+    failed.name = q->name;
+    failed.at = now_;
+
+    std::optional<Endpoint> server = dns_server_;
+    if (!server && dns_ != nullptr) {
+        sockaddr_storage ss{};
+        const int len = evdns_base_get_nameserver_addr(dns_, 0, reinterpret_cast<sockaddr*>(&ss),
+                                                       sizeof ss);
+        if (len > 0) {
+            server = from_sockaddr(reinterpret_cast<const sockaddr*>(&ss),
+                                   static_cast<socklen_t>(len));
+        }
+    }
+    if (!server) {
+        failed.detail = "HTTPS query: evdns has no nameserver to ask";
+        pending_.push_back(std::move(failed));
+        return;
+    }
+    q->server = *server;
+    evutil_secure_rng_get_bytes(&q->id, sizeof q->id);
+    std::string error;
+    auto message = build_dns_query(q->id, q->qname, dns_type::https, &error);
+    if (!message) {
+        failed.detail = "HTTPS query for " + q->qname + ": " + error;
+        pending_.push_back(std::move(failed));
+        return;
+    }
+    q->message = std::move(*message);
+    q->tries_left = https_query_tries;
+
+    int err = 0;
+    q->fd = ::socket(to_af(server->family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_storage ss{};
+    const socklen_t len = to_sockaddr(*server, ss);
+    if (q->fd < 0 || ::connect(q->fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
+        ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
+        err = errno;
+    }
+    if (err == 0) {
+        q->ev = event_new(base_, q->fd, EV_READ | EV_PERSIST, &Race::on_https, q.get());
+        const auto us = std::chrono::microseconds(https_query_timeout).count();
+        timeval tv{static_cast<decltype(tv.tv_sec)>(us / 1000000),
+                   static_cast<decltype(tv.tv_usec)>(us % 1000000)};
+        if (q->ev == nullptr || event_add(q->ev, &tv) != 0) err = ENOMEM;
+    }
+    if (err != 0) {
+        failed.code = err;
+        failed.detail = "HTTPS query to " + server->to_string() + ": " + std::strerror(err);
+        pending_.push_back(std::move(failed));
+        return;
+    }
+    --q->tries_left;
+    https_.push_back(std::move(q));
+}
+
+void Race::https_done(HttpsQuery* q, Input in) {
+    for (auto it = https_.begin(); it != https_.end(); ++it) {
+        if (it->get() == q) {
+            https_.erase(it);  // frees the event and the socket
+            break;
+        }
+    }
+    submit(std::move(in));
+}
+
+void Race::on_https(evutil_socket_t fd, short what, void* arg) {
+    auto* q = static_cast<HttpsQuery*>(arg);
+    Race* race = q->race;
+    Input in;
+    in.at = Clock::now();
+    in.name = q->name;
+    in.kind = Input::Kind::resolve_failed;
+    in.https = true;
+    if ((what & EV_READ) != 0) {
+        std::vector<std::uint8_t> buf(65536);
+        for (;;) {
+            const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+                if (errno == EINTR) continue;
+                // ICMP errors of the connected socket (ECONNREFUSED, ...).
+                in.code = errno;
+                in.detail = "HTTPS query to " + q->server.to_string() + ": " + std::strerror(errno);
+                race->https_done(q, std::move(in));
+                return;
+            }
+            DnsResponse r = parse_dns_response(buf.data(), static_cast<std::size_t>(n), q->id,
+                                               q->qname, dns_type::https);
+            if (r.status == DnsResponse::Status::mismatch) continue;  // not ours: keep waiting
+            if (!r.ok()) {
+                in.detail = r.error;
+            } else if (r.rcode != dns_rcode::noerror) {
+                in.detail = dns_rcode_name(r.rcode);
+            } else if (r.truncated && r.svcb.empty()) {
+                in.detail = "HTTPS answer truncated (TC) with no whole record; no TCP retry";
+            } else {
+                in.kind = Input::Kind::https;
+                in.https = false;
+                in.records = std::move(r.svcb);
+                if (!r.cnames.empty()) {
+                    // RFC 9460 §2.5.1: "." is the owner, here the CNAME's target.
+                    for (SvcbRecord& rec : in.records) {
+                        if (!rec.alias_mode() && rec.target == ".") rec.target = r.name;
+                    }
+                }
+            }
+            race->https_done(q, std::move(in));
+            return;
+        }
+        return;  // only strays so far
+    }
+    if ((what & EV_TIMEOUT) != 0) {
+        if (q->tries_left > 0 && ::send(fd, q->message.data(), q->message.size(), 0) >= 0) {
+            --q->tries_left;
+            return;  // EV_PERSIST: the timeout runs again
+        }
+        in.code = ETIMEDOUT;
+        in.detail = "no HTTPS answer from " + q->server.to_string() + " within " +
+                    std::to_string(https_query_timeout.count() * https_query_tries) + " ms";
+        race->https_done(q, std::move(in));
+    }
+}
+
 // ---- the Handle -------------------------------------------------------------
 
 struct HandleAccess {
@@ -622,7 +844,7 @@ struct HandleAccess {
                         Callback callback, BuffereventCallback bev_callback, int bev_options) {
         if (base == nullptr) return Handle(Status::failure("the event_base is null"));
         if (!callback && !bev_callback) return Handle(Status::failure("the callback is empty"));
-        auto race = std::make_shared<Race>(base, options, std::move(callback),
+        auto race = std::make_shared<Race>(base, options, port, std::move(callback),
                                            std::move(bev_callback), bev_options);
         Status status = race->start(host, port, endpoints, options);
         if (!status.ok()) return Handle(std::move(status));  // ~Race frees what start made
