@@ -24,6 +24,14 @@
 // on the thread that runs the base. A handle and its race must only be used
 // from that thread.
 //
+// HTTPS records (Happy Eyeballs v3, `config.https`): evdns cannot ask for type
+// 65, so the adapter sends the HTTPS query itself on the base, over UDP to
+// `dns_server` or the evdns_base's first nameserver (read by
+// eyeballs/dns_message.hpp; resent once after 2 s, failed after 4 s); target
+// and alias names go through evdns like the host; Config::port is set to
+// connect()'s port. TCP only: QUIC attempts (`config.quic`) fail at once with
+// EPROTONOSUPPORT, and `config.success = Success::handshake` is refused.
+//
 // Time. The machine is fed std::chrono::steady_clock::now() at each callback.
 // libevent's timers are only as fine as its clock: by default an event_base
 // on Linux uses CLOCK_MONOTONIC_COARSE and epoll's whole milliseconds, so a

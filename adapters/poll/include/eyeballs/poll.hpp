@@ -20,6 +20,14 @@
 // that carries c-ares' text. The system resolver configuration
 // (/etc/resolv.conf, /etc/hosts) is used unless `dns.server` is set.
 //
+// HTTPS records (Happy Eyeballs v3, `config.https`): the HTTPS query is a raw
+// type-65 query through the same channel (ares_send; the answer read by
+// eyeballs/dns_message.hpp); target and alias names are looked up like the
+// host; Config::port is set to connect()'s port. The adapter connects TCP
+// only: QUIC attempts (`config.quic`) fail at once with EPROTONOSUPPORT, and
+// `config.success = Success::handshake` is a misuse error (it needs the
+// caller's TLS).
+//
 // Timers: while a race runs, the calling thread's timer slack
 // (PR_SET_TIMERSLACK, 50 µs by default) is set to 1 ns so that wake-ups are not
 // deferred; the previous value is restored before the call returns.
