@@ -635,7 +635,8 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
         // (AAAA) answer AND the HTTPS answer; or the Resolution Delay since
         // the first address came.
         if (candidates_left() == 0) return;
-        if (dns_[idx(Family::v6)] != DnsState::pending && !https_pending()) {
+        if (dns_[idx(Family::v6)] != DnsState::pending && !https_pending() &&
+            !service_waiting()) {
             go = true;
         } else if (!resolution_deadline_) {
             resolution_deadline_ = now + config_.resolution_delay;
@@ -900,6 +901,23 @@ void RaceMachine::make_services(const SvcbRecord* const* records, std::size_t co
 }
 
 void RaceMachine::settle_https() { https_target_ = npos; }
+
+bool RaceMachine::service_waiting() const {
+    // A service with no address yet (no hints) whose target is still being
+    // resolved: the HTTPS answer is in, but what it points at is not, so the
+    // race does not start on the fallback alone before the Resolution Delay.
+    std::vector<bool> has(services_.size(), false);
+    for (const Candidate& c : cands_) {
+        if (c.service != no_service && !c.dropped) has[c.service] = true;
+    }
+    for (std::size_t s = 0; s < services_.size(); ++s) {
+        if (has[s]) continue;
+        const std::uint32_t t = service_target_[s];
+        const DnsState* st = t == 0 ? dns_ : targets_[t].addr;
+        if (st[0] == DnsState::pending || st[1] == DnsState::pending) return true;
+    }
+    return false;
+}
 
 void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRecord* records,
                                std::size_t count) {

@@ -3,10 +3,12 @@
 // shape lives in exactly one place.
 //
 // JSON line shapes (keys in this order; readers ignore unknown keys):
-//   {"t":T,"action":"resolve","family":"AAAA"}
-//   {"t":T,"action":"connect","attempt":N,"remote":"R"[,"local":"L"]}
+//   {"t":T,"action":"resolve","family":"AAAA"|"A"|"HTTPS"[,"name":"svc.example.net."]}
+//   {"t":T,"action":"connect","attempt":N,"remote":"R"[,"local":"L"]
+//    [,"protocol":"tcp"|"quic","alpn":["h2",...][,"ech":true]]}   (HTTPS-driven endpoints)
 //   {"t":T,"action":"close","attempt":N}
-//   {"t":T,"action":"report","outcome":"connected","attempt":N,"remote":"R"[,"local":"L"]}
+//   {"t":T,"action":"report","outcome":"connected","attempt":N,"remote":"R"[,"local":"L"]
+//    [,"protocol":P,"alpn":[...]]}
 //   {"t":T,"action":"report","outcome":"cancelled"}
 //   {"t":T,"action":"report","outcome":"failed","errno":E|null,"message":"M",
 //    "errors":[{"attempt":N|null,"remote":"R"|null,"stage":"S"[,"family":"AAAA"],
@@ -76,6 +78,22 @@ void append_errno(std::string& out, int code) {
     }
 }
 
+// "protocol", "alpn" (and "ech") for an endpoint an HTTPS record produced.
+void append_service(std::string& out, Protocol protocol, const Service* service) {
+    if (service == nullptr && protocol == Protocol::tcp) return;
+    append_key(out, "protocol");
+    append_json_string(out, protocol_name(protocol));
+    if (service == nullptr) return;
+    append_key(out, "alpn");
+    out += '[';
+    for (std::size_t i = 0; i < service->alpn.size(); ++i) {
+        if (i > 0) out += ',';
+        append_json_string(out, service->alpn[i]);
+    }
+    out += ']';
+    if (service->ech) out += ",\"ech\":true";
+}
+
 void append_error(std::string& out, const Error& e) {
     out += "{\"attempt\":";
     if (e.stage == Stage::resolve || e.attempt == 0) {
@@ -94,6 +112,10 @@ void append_error(std::string& out, const Error& e) {
     if (e.family) {
         append_key(out, "family");
         append_json_string(out, record_name(*e.family));
+    }
+    if (!e.name.empty()) {
+        append_key(out, "name");
+        append_json_string(out, e.name);
     }
     append_errno(out, e.code);
     append_key(out, "message");
@@ -122,6 +144,7 @@ void append_report(std::string& out, const Report& r, const RaceReport* report) 
                 append_key(out, "local");
                 append_json_string(out, report->local->to_string());
             }
+            append_service(out, r.protocol, r.service);
             break;
         }
         case Outcome::failed: {
@@ -254,7 +277,11 @@ std::string trace_json(const std::string& t_ms, const Action& action, const Race
                 if constexpr (std::is_same_v<A, Resolve>) {
                     out += ",\"action\":\"resolve\"";
                     append_key(out, "family");
-                    append_json_string(out, record_name(a.family));
+                    append_json_string(out, a.https ? "HTTPS" : record_name(a.family));
+                    if (!a.name.empty()) {
+                        append_key(out, "name");
+                        append_json_string(out, std::string(a.name));
+                    }
                 } else if constexpr (std::is_same_v<A, Connect>) {
                     out += ",\"action\":\"connect\"";
                     append_key(out, "attempt");
@@ -265,6 +292,7 @@ std::string trace_json(const std::string& t_ms, const Action& action, const Race
                         append_key(out, "local");
                         append_json_string(out, a.local->to_string());
                     }
+                    append_service(out, a.protocol, a.service);
                 } else if constexpr (std::is_same_v<A, Close>) {
                     out += ",\"action\":\"close\"";
                     append_key(out, "attempt");
@@ -301,7 +329,9 @@ void TraceWriter::write(TimePoint now, const Action& action, const RaceMachine& 
         [&](const auto& a) {
             using A = std::decay_t<decltype(a)>;
             if constexpr (std::is_same_v<A, Resolve>) {
-                out_ << timeline_prefix(t, "resolve") << record_name(a.family) << '\n';
+                out_ << timeline_prefix(t, "resolve") << (a.https ? "HTTPS" : record_name(a.family));
+                if (!a.name.empty()) out_ << ' ' << a.name;
+                out_ << '\n';
             } else if constexpr (std::is_same_v<A, OpenSocket>) {
                 if (verbose_) {
                     out_ << timeline_prefix(t, "open") << attempt_text(a.attempt) << ' '
@@ -313,10 +343,8 @@ void TraceWriter::write(TimePoint now, const Action& action, const RaceMachine& 
                          << a.local.to_string() << '\n';
                 }
             } else if constexpr (std::is_same_v<A, Connect>) {
-                out_ << timeline_prefix(t, "connect") << attempt_text(a.attempt) << ' '
-                     << a.remote.to_string();
-                if (a.local) out_ << " from " << a.local->to_string();
-                out_ << '\n';
+                // The action's own text: "#2 192.0.2.1:443 [from L] [quic alpn=h3]".
+                out_ << timeline_prefix(t, "connect") << to_string(Action{a}).substr(8) << '\n';
             } else if constexpr (std::is_same_v<A, Close>) {
                 out_ << timeline_prefix(t, "close") << attempt_text(a.attempt) << '\n';
             } else {

@@ -330,6 +330,7 @@ private:
     void add_service_addresses(std::uint16_t service, Family family);
     void make_services(const SvcbRecord* const* records, std::size_t count, std::uint32_t owner);
     void settle_https();
+    bool service_waiting() const;
     bool https_pending() const noexcept { return https_target_ != npos; }
     void resolved(TimePoint now, std::uint32_t target, Family family, const Endpoint* addresses,
                   std::size_t count);

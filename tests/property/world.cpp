@@ -151,6 +151,8 @@ private:
                 run_.fed.push_back(Fed{Fed::Kind::resolve_failed, now_, 0, a.code, std::nullopt});
                 m_.handle_resolve_failed(at(), a.family, a.code, a.code == 0 ? "resolution failed" : "");
                 break;
+            case sim::DnsAnswer::Kind::records:
+                break;  // the generated worlds have no HTTPS answers
         }
     }
 
@@ -489,6 +491,7 @@ std::string to_text(const sim::Scenario& w) {
                 s << " error";
                 if (a.code != 0) s << ' ' << errno_text(a.code);
                 break;
+            case sim::DnsAnswer::Kind::records: break;  // not generated
         }
         s << "\n";
     }

@@ -3,11 +3,15 @@
 shared/scenarios/README.md:
 
 - connect: the same lines in the same order, with equal t, attempt, remote and,
-  where the golden line has one, local;
+  where the golden line has them, local, protocol, alpn and ech (HTTPS-driven
+  endpoints, Happy Eyeballs v3);
+- resolve: only when the golden asks for a target name or for HTTPS records
+  (v3): the same questions (t, family, name) at each instant, in any order;
 - close: equal t and attempt; close lines at one instant may come in any order;
 - report (exactly one, the last line): equal t and outcome; for connected also
-  attempt and remote; for failed also errno and the errors list, in order,
-  compared by attempt, remote, stage and errno.
+  attempt and remote (and protocol and alpn where the golden has them); for
+  failed also errno and the errors list, in order, compared by attempt,
+  remote, stage and errno (and name where the golden has one).
 Unknown keys are ignored, and so are other actions (resolve, open, bind, ...).
 Every line must be one JSON object. Times compare exactly (as decimals).
 
@@ -102,8 +106,18 @@ def compare(golden_objs, actual_objs, expect_report=True):
     if len(g_conn) != len(a_conn):
         problems.append(f"connect: {len(a_conn)} lines, golden has {len(g_conn)}")
     for i, (g, a) in enumerate(zip(g_conn, a_conn), start=1):
-        keys = ["t", "attempt", "remote"] + (["local"] if "local" in g else [])
+        keys = ["t", "attempt", "remote"] + [k for k in ("local", "protocol", "alpn", "ech")
+                                             if k in g]
         _compare_keys(g, a, keys, f"connect #{i}", problems)
+
+    # resolve (v3 goldens only): the same questions at each instant.
+    g_res, a_res = of(golden_objs, "resolve"), of(actual_objs, "resolve")
+    if any("name" in r or r.get("family") == "HTTPS" for r in g_res):
+        def questions(objs):
+            return sorted((str(r.get("t")), str(r.get("family")), str(r.get("name", "")))
+                          for r in objs)
+        if questions(g_res) != questions(a_res):
+            problems.append(f"resolve: got {questions(a_res)}, golden {questions(g_res)}")
 
     # close: equal t and attempt, free order at one instant.
     g_close, a_close = of(golden_objs, "close"), of(actual_objs, "close")
@@ -144,7 +158,8 @@ def compare(golden_objs, actual_objs, expect_report=True):
     _compare_keys(g, a, ["t", "outcome"], "report", problems)
     outcome = g.get("outcome")
     if outcome == "connected":
-        _compare_keys(g, a, ["attempt", "remote"], "report", problems)
+        _compare_keys(g, a, ["attempt", "remote"] + [k for k in ("protocol", "alpn") if k in g],
+                      "report", problems)
     elif outcome == "failed":
         _compare_keys(g, a, ["errno"], "report", problems)
         g_err, a_err = g.get("errors"), a.get("errors")
@@ -161,7 +176,8 @@ def compare(golden_objs, actual_objs, expect_report=True):
                     continue
                 ge = dict(ge, _line=g["_line"])
                 ae = dict(ae, _line=a["_line"])
-                _compare_keys(ge, ae, ["attempt", "remote", "stage", "errno"],
+                _compare_keys(ge, ae, ["attempt", "remote", "stage", "errno"] +
+                              (["name"] if "name" in ge else []),
                               f"report error {i}", problems)
     return problems
 

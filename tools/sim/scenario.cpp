@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <set>
 #include <sstream>
 #include <utility>
 #include <variant>
@@ -110,6 +111,17 @@ public:
             if (addresses_line_ == 0 && first_dns_line_ == 0) {
                 throw LineError{0, "the scenario has neither an `addresses` nor a `dns` line"};
             }
+            if (https_line_ != 0 && !sc_.config.https) {
+                throw LineError{https_line_,
+                                "an HTTPS answer needs `config https=on` (HTTPS records are "
+                                "only asked for in that mode)"};
+            }
+            if (named_line_ != 0 && !sc_.config.https) {
+                throw LineError{named_line_,
+                                "an answer for a target name needs `config https=on` (only "
+                                "HTTPS records bring target names)"};
+            }
+            sc_.config.port = sc_.port;
         } catch (const LineError& e) {
             result.error = ParseError{sc_.file, e.line, e.message};
             return result;
@@ -144,12 +156,13 @@ private:
         if (d == "local") return local(t);
         if (d == "open") return open(t);
         if (d == "bind") return bind(t);
-        if (d == "connect") return connect(t);
+        if (d == "connect") return connect(t, false);
+        if (d == "tls") return connect(t, true);
         if (d == "cancel") return cancel(t);
         if (d == "pref64") return pref64(t);
         if (d == "history") return history(t);
         fail("unknown directive " + quoted(d) +
-             " (expected config, port, addresses, dns, local, open, bind, connect, cancel, "
+             " (expected config, port, addresses, dns, local, open, bind, connect, tls, cancel, "
              "pref64 or history)");
     }
 
@@ -256,11 +269,37 @@ private:
                 } else {
                     fail("ipv4 must be none or available, not " + quoted(value));
                 }
+            } else if (key == "https" || key == "quic") {
+                bool& flag = key == "https" ? c.https : c.quic;
+                if (value == "on") {
+                    flag = true;
+                } else if (value == "off") {
+                    flag = false;
+                } else {
+                    fail(k + " must be on or off, not " + quoted(value));
+                }
+            } else if (key == "success") {
+                if (value == "connect") {
+                    c.success = Success::connect;
+                } else if (value == "tls") {
+                    c.success = Success::handshake;
+                } else {
+                    fail("success must be connect or tls, not " + quoted(value));
+                }
+            } else if (key == "shuffle-seed") {
+                auto n = parse_whole(value, std::numeric_limits<std::uint64_t>::max() / 10);
+                if (!n) fail("shuffle-seed " + quoted(value) + " is not a whole number");
+                c.shuffle_seed = *n;
+            } else if (key == "alias-limit") {
+                auto n = parse_whole(value, 1000);
+                if (!n) fail("alias-limit " + quoted(value) + " is not a whole number");
+                c.alias_limit = static_cast<std::uint32_t>(*n);
             } else {
                 fail("unknown config key " + quoted(key) +
                      " (expected attempt-delay, resolution-delay, family-count, interleave, "
                      "attempt-timeout, overall-timeout, min-start-gap, sort, "
-                     "min-attempt-delay, max-attempt-delay, delay-multiplier, network or ipv4)");
+                     "min-attempt-delay, max-attempt-delay, delay-multiplier, network, ipv4, "
+                     "https, quic, success, shuffle-seed or alias-limit)");
             }
         }
         Config check = c;
@@ -298,33 +337,50 @@ private:
             fail("`dns` cannot be mixed with `addresses` (line " +
                  std::to_string(addresses_line_) + ")");
         }
-        if (t.size() < 4 || t[2] != "at") fail("usage: dns AAAA|A at T: ANSWER");
+        const char* usage = "usage: dns AAAA|A|HTTPS [NAME] at T: ANSWER";
+        if (t.size() < 4) fail(usage);
         DnsAnswer answer;
         answer.line = line_;
         if (t[1] == "AAAA") {
             answer.family = Family::v6;
         } else if (t[1] == "A") {
             answer.family = Family::v4;
+        } else if (t[1] == "HTTPS") {
+            answer.https = true;
         } else {
-            fail("dns family " + quoted(t[1]) + " is not AAAA or A");
+            fail("dns type " + quoted(t[1]) + " is not AAAA, A or HTTPS");
         }
-        const int fi = static_cast<int>(answer.family);
-        if (dns_lines_[fi] != 0) {
-            fail(string("a second answer for ") + record_name(answer.family) + " (the first is line " +
-                 std::to_string(dns_lines_[fi]) + ")");
+        std::size_t at = 2;
+        if (t[2] != "at") {
+            // A target or alias name from an HTTPS record.
+            answer.name = string(t[2]);
+            if (!valid_name(t[2])) {
+                fail("bad name " + quoted(t[2]) +
+                     " (a DNS name: labels of 1-63 letters, digits, '-' or '_', 253 at most)");
+            }
+            at = 3;
+            if (named_line_ == 0) named_line_ = line_;
         }
-        std::size_t rest = 4;
-        string_view when = t[3];
+        if (t.size() < at + 2 || t[at] != "at") fail(usage);
+        const string type = answer.https ? "HTTPS" : record_name(answer.family);
+        const string what = type + (answer.name.empty() ? "" : " " + answer.name);
+        const string key = type + " " + lower_fqdn(answer.name);
+        if (auto it = dns_lines_.find(key); it != dns_lines_.end()) {
+            fail("a second answer for " + what + " (the first is line " +
+                 std::to_string(it->second) + ")");
+        }
+        std::size_t rest = at + 2;
+        string_view when = t[at + 1];
         if (!when.empty() && when.back() == ':') {
             when.remove_suffix(1);
-        } else if (t.size() > 4 && t[4] == ":") {
-            rest = 5;
+        } else if (t.size() > rest && t[rest] == ":") {
+            ++rest;
         } else {
-            fail("usage: dns AAAA|A at T: ANSWER (missing ':' after the time)");
+            fail(string(usage) + " (missing ':' after the time)");
         }
         answer.at = duration(when, "dns time");
         if (rest >= t.size()) {
-            fail(string("empty answer for ") + record_name(answer.family) +
+            fail("empty answer for " + what +
                  " (write `none` for no data, `error` for a failure)");
         }
         if (t[rest] == "none") {
@@ -334,6 +390,26 @@ private:
             if (t.size() > rest + 2) fail("usage: dns ... error [ERRNO]");
             answer.kind = DnsAnswer::Kind::error;
             if (t.size() == rest + 2) answer.code = errno_value(t[rest + 1]);
+        } else if (answer.https) {
+            // RFC 9460 presentation records, separated by `|`.
+            answer.kind = DnsAnswer::Kind::records;
+            std::size_t i = rest;
+            while (i <= t.size()) {
+                std::size_t j = i;
+                while (j < t.size() && t[j] != "|") ++j;
+                if (j == i) fail("an empty HTTPS record (records are separated by ` | `)");
+                string text;
+                for (std::size_t k = i; k < j; ++k) {
+                    if (k > i) text += ' ';
+                    text += t[k];
+                }
+                string error;
+                auto record = parse_svcb_presentation(text, &error);
+                if (!record) fail("bad HTTPS record " + quoted(text) + ": " + error);
+                answer.records.push_back(std::move(*record));
+                i = j + 1;
+            }
+            if (https_line_ == 0) https_line_ = line_;
         } else {
             answer.kind = DnsAnswer::Kind::addresses;
             for (std::size_t i = rest; i < t.size(); ++i) {
@@ -348,7 +424,8 @@ private:
                 answer.addresses.push_back(ep);
             }
         }
-        dns_lines_[fi] = line_;
+        if (answer.https && https_line_ == 0) https_line_ = line_;
+        dns_lines_[key] = line_;
         if (first_dns_line_ == 0) first_dns_line_ = line_;
         sc_.dns_mode = true;
         FileEvent ev;
@@ -358,6 +435,31 @@ private:
         ev.line = line_;
         sc_.dns.push_back(std::move(answer));
         sc_.events.push_back(ev);
+    }
+
+    static bool valid_name(string_view n) {
+        if (n == ".") return false;
+        if (!n.empty() && n.back() == '.') n.remove_suffix(1);
+        if (n.empty() || n.size() > 253) return false;
+        std::size_t label = 0;
+        for (char ch : n) {
+            if (ch == '.') {
+                if (label == 0) return false;
+                label = 0;
+                continue;
+            }
+            const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                            (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+            if (!ok || ++label > 63) return false;
+        }
+        return label > 0;
+    }
+
+    static string lower_fqdn(string_view n) {
+        string k(n);
+        for (char& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (!k.empty() && k.back() != '.') k += '.';
+        return k;
     }
 
     void local(const std::vector<string_view>& t) {
@@ -393,29 +495,67 @@ private:
         sc_.bind_errors[local] = code;
     }
 
-    void connect(const std::vector<string_view>& t) {
-        if (t.size() < 3) fail("usage: connect A ok after D | error ERRNO after D | hang");
+    void connect(const std::vector<string_view>& t, bool tls) {
+        const string d = tls ? "tls" : "connect";
+        const string usage = "usage: " + d +
+                             " A [protocol=tcp|quic] [alpn=ID] ok after D | error ERRNO after D | hang";
+        if (t.size() < 3) fail(usage);
         const Endpoint remote = endpoint(t[1], sc_.port);
         ConnectRule rule;
         rule.line = line_;
-        if (t[2] == "hang" && t.size() == 3) {
+        std::size_t i = 2;
+        for (; i < t.size(); ++i) {
+            const string_view kv = t[i];
+            if (kv.substr(0, 9) == "protocol=") {
+                if (rule.protocol) fail(d + ": protocol given twice");
+                if (kv.substr(9) == "tcp") {
+                    rule.protocol = Protocol::tcp;
+                } else if (kv.substr(9) == "quic") {
+                    rule.protocol = Protocol::quic;
+                } else {
+                    fail(d + ": protocol must be tcp or quic, not " + quoted(kv.substr(9)));
+                }
+            } else if (kv.substr(0, 5) == "alpn=") {
+                if (rule.alpn) fail(d + ": alpn given twice");
+                if (kv.size() == 5 || kv.size() > 5 + 255) {
+                    fail(d + ": alpn needs one ALPN id of 1-255 octets (alpn=h2)");
+                }
+                rule.alpn = string(kv.substr(5));
+            } else {
+                break;
+            }
+        }
+        const std::size_t n = t.size() - i;
+        if (n == 1 && t[i] == "hang") {
             rule.kind = ConnectRule::Kind::hang;
-        } else if (t[2] == "ok" && t.size() == 5 && t[3] == "after") {
+        } else if (n == 3 && t[i] == "ok" && t[i + 1] == "after") {
             rule.kind = ConnectRule::Kind::ok;
-            rule.after = duration(t[4], "connect delay");
-        } else if (t[2] == "error" && t.size() == 6 && t[4] == "after") {
+            rule.after = duration(t[i + 2], (d + " delay").c_str());
+        } else if (n == 4 && t[i] == "error" && t[i + 2] == "after") {
             rule.kind = ConnectRule::Kind::error;
-            rule.code = errno_value(t[3]);
-            rule.after = duration(t[5], "connect delay");
+            rule.code = errno_value(t[i + 1]);
+            rule.after = duration(t[i + 3], (d + " delay").c_str());
         } else {
-            fail("usage: connect A ok after D | error ERRNO after D | hang (got " +
-                 quoted(join(t, 2)) + ")");
+            fail(usage + " (got " + quoted(join(t, 2)) + ")");
         }
-        if (auto it = sc_.connects.find(remote); it != sc_.connects.end()) {
-            fail("a second `connect` line for " + remote.to_string() + " (the first is line " +
-                 std::to_string(it->second.line) + ")");
+        if (!tls && !rule.protocol && !rule.alpn) {
+            if (auto it = sc_.connects.find(remote); it != sc_.connects.end()) {
+                fail("a second `connect` line for " + remote.to_string() + " (the first is line " +
+                     std::to_string(it->second.line) + ")");
+            }
+            sc_.connects.emplace(remote, rule);
+            return;
         }
-        sc_.connects.emplace(remote, rule);
+        auto& rules = (tls ? sc_.handshakes : sc_.service_connects)[remote];
+        for (const ConnectRule& other : rules) {
+            if (other.protocol == rule.protocol && other.alpn == rule.alpn) {
+                fail("a second `" + d + "` line for " + remote.to_string() +
+                     (rule.protocol ? string(" protocol=") + protocol_name(*rule.protocol) : "") +
+                     (rule.alpn ? " alpn=" + *rule.alpn : "") + " (the first is line " +
+                     std::to_string(other.line) + ")");
+            }
+        }
+        rules.push_back(rule);
     }
 
     // A decimal number ≥ 1 ("2", "1.5"), parsed exactly as written.
@@ -481,8 +621,10 @@ private:
     int line_ = 0;
     int port_line_ = 0;
     int addresses_line_ = 0;
-    int dns_lines_[2] = {0, 0};  // by Family: v6 (AAAA), v4 (A)
+    std::map<string, int> dns_lines_;  // "AAAA name." -> line
     int first_dns_line_ = 0;
+    int https_line_ = 0;  // the first HTTPS answer
+    int named_line_ = 0;  // the first answer for a target name
     int local_line_ = 0;
     int pref64_line_ = 0;
     std::map<Endpoint, int> open_lines_;
@@ -490,6 +632,34 @@ private:
 };
 
 }  // namespace
+
+const ConnectRule* match_rule(const std::vector<ConnectRule>& rules, Protocol protocol,
+                              const Service* service) {
+    const ConnectRule* best = nullptr;
+    int best_score = -1;
+    for (const ConnectRule& r : rules) {
+        if (r.protocol && *r.protocol != protocol) continue;
+        if (r.alpn && (service == nullptr || std::find(service->alpn.begin(), service->alpn.end(),
+                                                       *r.alpn) == service->alpn.end())) {
+            continue;
+        }
+        const int score = (r.protocol ? 1 : 0) + (r.alpn ? 2 : 0);
+        if (score > best_score) {
+            best = &r;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+const ConnectRule* connect_rule(const Scenario& sc, const Endpoint& remote, Protocol protocol,
+                                const Service* service) {
+    if (auto it = sc.service_connects.find(remote); it != sc.service_connects.end()) {
+        if (const ConnectRule* r = match_rule(it->second, protocol, service)) return r;
+    }
+    auto it = sc.connects.find(remote);
+    return it == sc.connects.end() ? nullptr : &it->second;
+}
 
 string ParseError::text() const { return file + ":" + std::to_string(line) + ": " + message; }
 
@@ -578,10 +748,19 @@ namespace {
 // Virtual time never goes past 100 years, so TimePoint arithmetic cannot overflow.
 constexpr Duration horizon = std::chrono::hours(24 * 365 * 100);
 
+// "AAAA svc.example.net." — one DNS question, names compared without case.
+string question_key(bool https, Family family, string_view name) {
+    string k = https ? "HTTPS " : string(record_name(family)) + " ";
+    for (char ch : name) k += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!name.empty() && name.back() != '.') k += '.';
+    return k;
+}
+
 struct Event {
     TimePoint at;
     std::uint64_t seq = 0;
     bool is_file = true;
+    bool tls = false;  // a handshake result (config success=tls)
     std::size_t file_index = 0;  // into Scenario::events
     AttemptId attempt;           // connect result
     ConnectRule::Kind kind = ConnectRule::Kind::hang;
@@ -702,8 +881,15 @@ private:
 
     void deliver(const Event& ev) {
         if (!ev.is_file) {
-            if (ev.kind == ConnectRule::Kind::ok) {
+            if (ev.tls) {
+                if (ev.kind == ConnectRule::Kind::ok) {
+                    machine_.handle_secured(now_, ev.attempt);
+                } else {
+                    machine_.handle_secure_failed(now_, ev.attempt, ev.code);
+                }
+            } else if (ev.kind == ConnectRule::Kind::ok) {
                 machine_.handle_connected(now_, ev.attempt);
+                if (sc_.config.success == Success::handshake) handshake(ev);
             } else {
                 machine_.handle_connect_failed(now_, ev.attempt, ev.code);
             }
@@ -715,21 +901,66 @@ private:
             return;
         }
         const DnsAnswer& a = sc_.dns[fe.dns_index];
+        if (!a.name.empty()) {
+            // A target's answer cannot come before the race asks for it.
+            const string key = question_key(a.https, a.family, a.name);
+            if (asked_.count(key) == 0) {
+                parked_[key] = ev.file_index;
+                return;
+            }
+        }
+        const Resolve q(a.family, a.https, a.name);
         switch (a.kind) {
             case DnsAnswer::Kind::addresses:
-                machine_.handle_resolved(now_, a.family, a.addresses);
+                machine_.handle_resolved(now_, q, a.addresses);
+                break;
+            case DnsAnswer::Kind::records:
+                machine_.handle_https(now_, q, a.records);
                 break;
             case DnsAnswer::Kind::none:
-                machine_.handle_resolve_failed(now_, a.family);
+                if (a.https) {
+                    machine_.handle_https(now_, q, nullptr, 0);
+                } else {
+                    machine_.handle_resolve_failed(now_, q);
+                }
                 break;
             case DnsAnswer::Kind::error:
                 if (a.code != 0) {
-                    machine_.handle_resolve_failed(now_, a.family, a.code);
+                    machine_.handle_resolve_failed(now_, q, a.code);
                 } else {
-                    machine_.handle_resolve_failed(now_, a.family, 0, "resolution failed");
+                    machine_.handle_resolve_failed(now_, q, 0, "resolution failed");
                 }
                 break;
         }
+    }
+
+    // success=tls: the handshake's result comes from the `tls` line, counted
+    // from the connect; an attempt the machine did not keep gets none.
+    void handshake(const Event& connected) {
+        const auto it = attempts_.find(connected.attempt.number());
+        if (it == attempts_.end()) return;
+        const Connect& c = it->second;
+        const auto rules = sc_.handshakes.find(c.remote);
+        if (rules == sc_.handshakes.end()) return;
+        const ConnectRule* rule = match_rule(rules->second, c.protocol, c.service);
+        schedule(c.attempt, rule, true);
+    }
+
+    void schedule(AttemptId attempt, const ConnectRule* rule, bool tls) {
+        // Past the horizon (only absurd inputs get there) a result never comes.
+        if (rule == nullptr || rule->kind == ConnectRule::Kind::hang ||
+            (now_ - sim_origin()) + rule->after > horizon) {
+            return;
+        }
+        Event ev;
+        ev.at = now_ + rule->after;
+        ev.seq = seq_++;
+        ev.is_file = false;
+        ev.tls = tls;
+        ev.attempt = attempt;
+        ev.kind = rule->kind;
+        ev.code = rule->code;
+        push(ev);
     }
 
     void drain() {
@@ -745,17 +976,23 @@ private:
                 machine_.handle_bound(now_, bind->attempt,
                                       it != sc_.bind_errors.end() ? it->second : 0);
             } else if (const auto* connect = std::get_if<Connect>(&*action)) {
-                auto it = sc_.connects.find(connect->remote);
-                // Past the horizon (only absurd inputs get there) a result never comes.
-                if (it != sc_.connects.end() && it->second.kind != ConnectRule::Kind::hang &&
-                    (now_ - sim_origin()) + it->second.after <= horizon) {
+                if (sc_.config.success == Success::handshake) {
+                    attempts_.insert_or_assign(connect->attempt.number(), *connect);
+                }
+                schedule(connect->attempt,
+                         connect_rule(sc_, connect->remote, connect->protocol, connect->service),
+                         false);
+            } else if (const auto* resolve = std::get_if<Resolve>(&*action)) {
+                if (resolve->name.empty()) continue;
+                const string key = question_key(resolve->https, resolve->family, resolve->name);
+                asked_.insert(key);
+                if (auto p = parked_.find(key); p != parked_.end()) {
                     Event ev;
-                    ev.at = now_ + it->second.after;
+                    ev.at = now_;
                     ev.seq = seq_++;
-                    ev.is_file = false;
-                    ev.attempt = connect->attempt;
-                    ev.kind = it->second.kind;
-                    ev.code = it->second.code;
+                    ev.is_file = true;
+                    ev.file_index = p->second;
+                    parked_.erase(p);
                     push(ev);
                 }
             }
@@ -782,6 +1019,9 @@ private:
     RaceMachine machine_;
     TimePoint now_;
     std::vector<Event> queue_;  // a min-heap by (at, seq)
+    std::set<string> asked_;                   // target questions the race has asked
+    std::map<string, std::size_t> parked_;     // their answers, due before they were asked
+    std::map<std::uint32_t, Connect> attempts_;  // success=tls: each attempt's Connect
     std::uint64_t seq_ = 0;
     std::size_t actions_ = 0;
 };

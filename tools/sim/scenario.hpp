@@ -22,14 +22,20 @@
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
+#include "eyeballs/svcb.hpp"
 #include "eyeballs/trace.hpp"
 
 namespace eyeballs::sim {
 
-/// One `dns FAMILY at T: ...` line.
+/// One `dns TYPE [NAME] at T: ...` line (TYPE AAAA, A or HTTPS).
 struct DnsAnswer {
-    enum class Kind : std::uint8_t { addresses, none, error };
+    enum class Kind : std::uint8_t { addresses, none, error, records };
     Family family = Family::v6;
+    bool https = false;  ///< an HTTPS answer (Kind::records, none or error)
+    /// "" for the origin; else the target or alias name as written (a
+    /// Resolve's `name`: the answer is delivered once the race asked for it).
+    std::string name;
+    std::vector<SvcbRecord> records;  ///< Kind::records
     Duration at{};
     Kind kind = Kind::none;
     std::vector<Endpoint> addresses;  ///< Kind::addresses: never empty, all of `family`
@@ -37,14 +43,28 @@ struct DnsAnswer {
     int line = 0;
 };
 
-/// One `connect A ...` line.
+/// One `connect A ...` or `tls A ...` line.
 struct ConnectRule {
     enum class Kind : std::uint8_t { ok, error, hang };
     Kind kind = Kind::hang;
     int code = 0;      ///< Kind::error
-    Duration after{};  ///< ok / error: how long after the attempt starts
+    Duration after{};  ///< ok / error: how long after the attempt starts (tls: after it connects)
     int line = 0;
+    /// `protocol=` / `alpn=` keys: the rule applies only to attempts with that
+    /// transport / offering that ALPN id. The most specific matching rule wins.
+    std::optional<Protocol> protocol;
+    std::optional<std::string> alpn;
 };
+
+/// The rule for an attempt: the most specific of `rules` (by protocol and
+/// ALPN) matching it, or nullptr.
+const ConnectRule* match_rule(const std::vector<ConnectRule>& rules, Protocol protocol,
+                              const Service* service);
+
+struct Scenario;
+/// The `connect` rule for an attempt to `remote`: the most specific line.
+const ConnectRule* connect_rule(const Scenario& sc, const Endpoint& remote, Protocol protocol,
+                                const Service* service);
 
 /// A file event (`dns` or `cancel`), in file order.
 struct FileEvent {
@@ -73,7 +93,12 @@ struct Scenario {
     std::vector<FileEvent> events;    ///< dns and cancel lines, in file order
     std::map<Endpoint, int> open_errors;  ///< `open A error ERRNO`
     std::map<Endpoint, int> bind_errors;  ///< `bind L error ERRNO`
+    /// `connect` lines without `protocol=`/`alpn=` keys, one per remote.
     std::map<Endpoint, ConnectRule> connects;
+    /// `connect` lines with `protocol=` and/or `alpn=` keys (more specific).
+    std::map<Endpoint, std::vector<ConnectRule>> service_connects;
+    /// `tls` lines: the handshake's result (config success=tls), any keys.
+    std::map<Endpoint, std::vector<ConnectRule>> handshakes;
     /// `history` lines, in file order (config.history is set by the driver,
     /// which owns the cache for the run).
     std::vector<HistoryLine> history;
