@@ -12,7 +12,11 @@
 // creation failed, and — once the race is cancelled at the end — exactly once;
 // no start within min-start-gap of the previous; handle_timeout(t) leaves no
 // deadline at or before t; attempts_in_flight() agrees with the actions; the
-// report's errors come resolve errors first, then by attempt.
+// report's errors come resolve errors first, then by attempt. With https=on
+// (Happy Eyeballs v3) HTTPS answers of random records (alias chains, targets,
+// hints, ALPN, ECH, unknown mandatory keys) are fed too, for the questions the
+// machine asked and others, and handshake results: no remote is attempted
+// twice over one transport, and plan() lists every attempt in order.
 #include <FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -25,6 +29,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <variant>
 #include <vector>
 
@@ -155,7 +160,38 @@ Config config(FuzzedDataProvider& in) {
         c.ipv4_unavailable = in.ConsumeBool();
         c.pref64 = Pref64::parse(prefixes[in.ConsumeIntegralInRange<std::size_t>(0, 5)]);
     }
+    if (in.ConsumeBool()) {
+        c.https = true;
+        c.quic = in.ConsumeBool();
+        c.success = in.ConsumeBool() ? Success::handshake : Success::connect;
+        c.shuffle_seed = in.ConsumeIntegral<std::uint64_t>();
+        c.alias_limit = in.ConsumeIntegralInRange<std::uint32_t>(0, 17);  // 0 and 17 invalid
+        c.port = in.ConsumeIntegralInRange<std::uint16_t>(0, 3) == 0 ? 0 : 443;
+    }
     return c;
+}
+
+const char* const names[] = {".", "a.example.", "b.example.", "A.Example.", "c.example", "d.example."};
+
+std::vector<SvcbRecord> records(FuzzedDataProvider& in) {
+    static const char* const ids[] = {"h3", "h2", "http/1.1", "h3-29"};
+    std::vector<SvcbRecord> out(in.ConsumeIntegralInRange<std::size_t>(0, 4));
+    for (SvcbRecord& r : out) {
+        r.priority = in.ConsumeIntegralInRange<std::uint16_t>(0, 3);
+        r.target = names[in.ConsumeIntegralInRange<std::size_t>(0, 5)];
+        for (const char* id : ids) {
+            if (in.ConsumeBool()) r.alpn.push_back(id);
+        }
+        r.no_default_alpn = in.ConsumeBool();
+        if (in.ConsumeBool()) r.port = in.ConsumeIntegral<std::uint16_t>();
+        for (const Endpoint& e : endpoints(in, 3, 0)) (e.is_v4() ? r.ipv4hint : r.ipv6hint).push_back(e);
+        if (in.ConsumeBool()) r.ech = std::vector<std::uint8_t>{1, 2, 3};
+        if (in.ConsumeIntegralInRange(0, 5) == 0) {
+            r.mandatory = {7};
+            r.unknown_keys = {{7, {'x'}}};
+        }
+    }
+    return out;
 }
 
 /// What the checker knows of one attempt, from the actions alone.
@@ -175,6 +211,7 @@ public:
 
     void run() {
         const bool dns = in_.ConsumeBool();
+        dns_ = dns;
         const Status s = dns ? m_.start_resolving(now_) : start_addresses();
         if (!s) {
             // Refused (bad configuration, empty list): nothing happens, and no
@@ -240,6 +277,10 @@ private:
             case 2: m_.handle_connected(now_, any); break;
             case 3: m_.handle_connect_failed(now_, any, code(in_)); break;
             case 4: {
+                if (m_.config().https && in_.ConsumeBool()) {
+                    v3_step(started);
+                    break;
+                }
                 const Family f = in_.ConsumeBool() ? Family::v6 : Family::v4;
                 const std::vector<Endpoint> answer = endpoints(in_, 6, 443);
                 m_.handle_resolved(now_, f, answer);
@@ -261,6 +302,46 @@ private:
         drain();
     }
 
+    // v3 inputs: answers to a question asked (or not), HTTPS records,
+    // handshake results.
+    void v3_step(std::uint32_t started) {
+        Resolve q;
+        std::string name;
+        if (!asked_.empty() && in_.ConsumeIntegralInRange(0, 4) != 0) {
+            const auto& [https, family, n] =
+                asked_[in_.ConsumeIntegralInRange<std::size_t>(0, asked_.size() - 1)];
+            q.https = https;
+            q.family = family;
+            name = n;
+        } else {
+            q.https = in_.ConsumeBool();
+            q.family = in_.ConsumeBool() ? Family::v6 : Family::v4;
+            if (in_.ConsumeBool()) name = names[in_.ConsumeIntegralInRange<std::size_t>(1, 5)];
+        }
+        q.name = name;
+        const AttemptId any(in_.ConsumeIntegralInRange<std::uint32_t>(0, started + 1));
+        switch (in_.ConsumeIntegralInRange(0, 4)) {
+            case 0: m_.handle_https(now_, q, records(in_)); break;
+            case 1: m_.handle_resolved(now_, q, endpoints(in_, 4, 443)); break;
+            case 2: m_.handle_resolve_failed(now_, q, code(in_), in_.ConsumeRandomLengthString(8)); break;
+            case 3: m_.handle_secured(now_, any); break;
+            default: m_.handle_secure_failed(now_, any, code(in_)); break;
+        }
+        if (in_.ConsumeIntegralInRange(0, 15) == 0) check_plan();
+    }
+
+    void check_plan() {
+        const std::vector<PlanEntry> plan = m_.plan();
+        std::uint32_t n = 0;
+        for (const PlanEntry& p : plan) {
+            if (p.attempt == 0) break;
+            CHECK(p.attempt == ++n);
+        }
+        CHECK(n == m_.attempts_started());
+        for (std::size_t i = n; i < plan.size(); ++i) CHECK(plan[i].attempt == 0);
+        if (!m_.finished()) CHECK(plan.size() - n == m_.candidates_left());
+    }
+
     void drain() {
         while (auto a = m_.poll_action()) {
             CHECK(reports_ == 0);  // nothing after the report
@@ -279,13 +360,26 @@ private:
         CHECK(m_.attempts_in_flight() == in_flight);
     }
 
-    void on(const Resolve&) { CHECK(++resolves_ <= 2); }
+    void on(const Resolve& r) {
+        ++resolves_;
+        if (!m_.config().https) {
+            CHECK(resolves_ <= 2 && !r.https && r.name.empty());
+            return;
+        }
+        CHECK(resolves_ <= 100000);
+        asked_.emplace_back(r.https, r.family, std::string(r.name));
+    }
 
     void on(const OpenSocket& o) {
         const std::uint32_t n = o.attempt.number();
         CHECK(n > last_opened_ && n <= m_.attempts_started());
         CHECK(seen_.count(n) == 0);
         last_opened_ = n;
+        // v3: one attempt per remote and transport.
+        // (Addresses mode ignores https: duplicates are kept there, SPEC §4.)
+        if (m_.config().https && dns_) CHECK(endpoints_.insert({o.remote, o.protocol}).second);
+        CHECK(m_.config().https || (o.service == nullptr && o.protocol == Protocol::tcp));
+        CHECK(m_.config().quic || o.protocol == Protocol::tcp);
         Seen& a = seen_[n];
         a.remote = o.remote;
         const int c = in_.ConsumeBool() ? 0 : code(in_);
@@ -364,6 +458,9 @@ private:
     std::uint32_t last_opened_ = 0;
     int reports_ = 0;
     int resolves_ = 0;
+    bool dns_ = false;
+    std::vector<std::tuple<bool, Family, std::string>> asked_;
+    std::set<std::pair<Endpoint, Protocol>> endpoints_;
 };
 
 }  // namespace

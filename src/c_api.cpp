@@ -360,6 +360,7 @@ static_assert(static_cast<int>(eyeballs::Stage::open) == EYEBALLS_STAGE_OPEN);
 static_assert(static_cast<int>(eyeballs::Stage::bind) == EYEBALLS_STAGE_BIND);
 static_assert(static_cast<int>(eyeballs::Stage::connect) == EYEBALLS_STAGE_CONNECT);
 static_assert(static_cast<int>(eyeballs::Stage::timeout) == EYEBALLS_STAGE_TIMEOUT);
+static_assert(static_cast<int>(eyeballs::Stage::tls) == EYEBALLS_STAGE_TLS);
 static_assert(static_cast<int>(eyeballs::AttemptRecord::State::in_flight) == EYEBALLS_ATTEMPT_IN_FLIGHT);
 static_assert(static_cast<int>(eyeballs::AttemptRecord::State::connected) == EYEBALLS_ATTEMPT_CONNECTED);
 static_assert(static_cast<int>(eyeballs::AttemptRecord::State::failed) == EYEBALLS_ATTEMPT_FAILED);

@@ -634,7 +634,12 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
         // v3 §4.2: some address (hints count) AND the preferred family's
         // (AAAA) answer AND the HTTPS answer; or the Resolution Delay since
         // the first address came.
-        if (candidates_left() == 0) return;
+        if (candidates_left() == 0) {
+            // Nothing to race (yet, or any more: a target's answer replaced
+            // the only hints): the delay counts from the next address.
+            resolution_deadline_.reset();
+            return;
+        }
         if (dns_[idx(Family::v6)] != DnsState::pending && !https_pending() &&
             !service_waiting()) {
             go = true;
@@ -762,7 +767,8 @@ void RaceMachine::handle_resolve_failed(TimePoint now, Family family, int code,
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;
     dns_[idx(family)] = DnsState::negative;
-    if (config_.https) targets_[0].failed[idx(family)] = true;
+    // A failure (not "no data": code 0 and no detail) keeps the hints in use.
+    if (config_.https && (code != 0 || !detail.empty())) targets_[0].failed[idx(family)] = true;
     record(Stage::resolve, 0, npos, family, code, npos, detail);
     advance(now, false);
 }
@@ -1011,6 +1017,10 @@ void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int
     }
     now = enter(now);
     if (t == npos) return;
+    if (code == 0 && detail.empty()) {
+        resolved(now, t, query.family, nullptr, 0);  // "no data", as for the origin
+        return;
+    }
     resolve_failed(now, t, query.family, code, detail);
 }
 

@@ -111,7 +111,8 @@ enum {
     EYEBALLS_STAGE_OPEN = 1,
     EYEBALLS_STAGE_BIND = 2,
     EYEBALLS_STAGE_CONNECT = 3,
-    EYEBALLS_STAGE_TIMEOUT = 4
+    EYEBALLS_STAGE_TIMEOUT = 4,
+    EYEBALLS_STAGE_TLS = 5 /* the handshake after connect (C++ Config::success; not reachable from C yet) */
 };
 
 /* The kinds of eyeballs_action (see the run loop above). */

@@ -145,7 +145,8 @@ public:
     }
     /// A failed query of any kind (`query` is its Resolve action). For an
     /// HTTPS query this is "no HTTPS records" and records no error (HTTPS is
-    /// optional); a target's failed address query keeps its hints.
+    /// optional); a target's failed address query keeps its hints (code 0 with
+    /// no detail is "no data", as for the origin: it drops them).
     void handle_resolve_failed(TimePoint now, const Resolve& query, int code = 0,
                                std::string_view detail = {});
     /// A negative DNS answer for `family`: `code` 0 and empty `detail` mean

@@ -1,0 +1,228 @@
+// RaceMachine with Happy Eyeballs v3 (issue 10, config.https): the API an
+// embedder sees — Resolve actions naming targets, HTTPS answers, services on
+// the actions, plan(), handshake success. The race rules themselves are
+// pinned by the v3_*.scn scenarios; these tests pin the C++ surface.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "eyeballs/race_machine.hpp"
+#include "eyeballs/svcb.hpp"
+
+using namespace std::chrono_literals;
+using namespace eyeballs;
+
+namespace {
+
+Endpoint ep(const char* text, std::uint16_t port = 443) { return *Endpoint::parse(text, port); }
+SvcbRecord rec(const char* text) { return *parse_svcb_presentation(text); }
+
+struct V3 {
+    explicit V3(Config c = https_config()) : m(std::move(c)) {}
+    static Config https_config() {
+        Config c;
+        c.https = true;
+        return c;
+    }
+    TimePoint t0{std::chrono::seconds(50)};
+    RaceMachine m;
+    std::vector<Resolve> resolves;
+    std::vector<std::string> names;  // copies, as an adapter keeps them
+    std::vector<Connect> connects;
+    std::vector<OpenSocket> opens;
+    void drain(TimePoint now) {
+        while (auto a = m.poll_action()) {
+            if (auto* r = std::get_if<Resolve>(&*a)) {
+                resolves.push_back(*r);
+                names.emplace_back(r->name);
+            }
+            if (auto* o = std::get_if<OpenSocket>(&*a)) {
+                opens.push_back(*o);
+                m.handle_opened(now, o->attempt);
+            }
+            if (auto* c = std::get_if<Connect>(&*a)) connects.push_back(*c);
+        }
+    }
+};
+
+TEST(V3Api, HttpsOffAsksNoHttpsAndIgnoresHttpsAnswers) {
+    V3 v{Config{}};
+    ASSERT_TRUE(v.m.start_resolving(v.t0));
+    v.drain(v.t0);
+    ASSERT_EQ(v.resolves.size(), 2u);
+    EXPECT_FALSE(v.resolves[0].https);
+    EXPECT_FALSE(v.resolves[1].https);
+    v.m.handle_https(v.t0, Resolve(Family::v6, true), std::vector<SvcbRecord>{rec("1 . alpn=h2")});
+    v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{ep("2001:db8::1")});
+    v.drain(v.t0);
+    ASSERT_EQ(v.connects.size(), 1u);
+    EXPECT_EQ(v.connects[0].service, nullptr);
+    EXPECT_TRUE(v.m.services().empty());
+}
+
+TEST(V3Api, ResolveActionsNameTargetsAndAnswersFindThemByName) {
+    V3 v;
+    ASSERT_TRUE(v.m.start_resolving(v.t0));
+    v.drain(v.t0);
+    ASSERT_EQ(v.resolves.size(), 3u);
+    EXPECT_TRUE(v.resolves[2].https);
+    EXPECT_TRUE(v.resolves[2].name.empty());
+    v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{});
+    v.m.handle_resolved(v.t0, Family::v4, std::vector<Endpoint>{});
+    v.m.handle_https(v.t0, v.resolves[2],
+                     std::vector<SvcbRecord>{rec("1 svc.example.net. alpn=h2 port=8443")});
+    v.drain(v.t0);
+    ASSERT_EQ(v.resolves.size(), 5u);
+    EXPECT_EQ(v.names[3], "svc.example.net.");
+    EXPECT_EQ(v.resolves[3].family, Family::v6);
+    EXPECT_EQ(v.resolves[4].family, Family::v4);
+    EXPECT_TRUE(v.connects.empty()) << "no address yet";
+    // The answer is matched by name, without case, from the caller's own copy.
+    const std::string upper = "SVC.Example.NET.";
+    v.m.handle_resolved(v.t0 + 1ms, Resolve(Family::v4, false, upper),
+                        std::vector<Endpoint>{ep("192.0.2.7", 1)});
+    v.drain(v.t0 + 1ms);
+    ASSERT_EQ(v.connects.size(), 1u);
+    EXPECT_EQ(v.connects[0].remote, ep("192.0.2.7", 8443)) << "the service's port, not the answer's";
+    ASSERT_NE(v.connects[0].service, nullptr);
+    EXPECT_EQ(v.connects[0].service->alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+    EXPECT_EQ(v.connects[0].service->port, 8443);
+    EXPECT_EQ(v.connects[0].protocol, Protocol::tcp);
+    // An answer for a name never asked is ignored.
+    v.m.handle_resolved(v.t0 + 2ms, Resolve(Family::v6, false, "other.example."),
+                        std::vector<Endpoint>{ep("2001:db8::9")});
+    EXPECT_EQ(v.m.candidates_left(), 0u);
+}
+
+TEST(V3Api, QuicEndpointsOnlyWhenTheCallerSpeaksQuic) {
+    for (const bool quic : {false, true}) {
+        Config c = V3::https_config();
+        c.quic = quic;
+        V3 v(c);
+        ASSERT_TRUE(v.m.start_resolving(v.t0));
+        v.drain(v.t0);
+        v.m.handle_https(v.t0, v.resolves[2], std::vector<SvcbRecord>{rec("1 . alpn=h3,h2")});
+        v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{ep("2001:db8::1")});
+        v.m.handle_resolved(v.t0, Family::v4, std::vector<Endpoint>{});
+        v.drain(v.t0);
+        ASSERT_EQ(v.opens.size(), 1u);
+        EXPECT_EQ(v.opens[0].protocol, quic ? Protocol::quic : Protocol::tcp);
+        const std::vector<PlanEntry> plan = v.m.plan();
+        // quic: QUIC h3, then TCP h2 (the fallback duplicate of the TCP one is
+        // dropped); TCP only: the one TCP endpoint.
+        ASSERT_EQ(plan.size(), quic ? 2u : 1u);
+        EXPECT_EQ(plan[0].attempt, 1u);
+        if (quic) {
+            EXPECT_EQ(plan[1].protocol, Protocol::tcp);
+            EXPECT_EQ(plan[1].attempt, 0u);
+            ASSERT_NE(plan[1].service, nullptr);
+            EXPECT_EQ(plan[1].service->alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+        }
+    }
+}
+
+TEST(V3Api, PlanListsHintsInGroupOrderWithoutChangingTheRace) {
+    V3 v;
+    ASSERT_TRUE(v.m.start_resolving(v.t0));
+    v.drain(v.t0);
+    v.m.handle_https(v.t0, v.resolves[2],
+                     std::vector<SvcbRecord>{
+                         rec("2 b.example. ipv4hint=192.0.2.2"),
+                         rec("1 a.example. ipv6hint=2001:db8::a ipv4hint=192.0.2.1")});
+    const std::vector<PlanEntry> before = v.m.plan();
+    const std::vector<PlanEntry> again = v.m.plan();
+    ASSERT_EQ(before.size(), 3u);
+    ASSERT_EQ(again.size(), 3u);
+    EXPECT_EQ(before[0].remote, ep("2001:db8::a"));
+    EXPECT_EQ(before[1].remote, ep("192.0.2.1"));
+    EXPECT_EQ(before[2].remote, ep("192.0.2.2"));
+    for (const PlanEntry& p : before) {
+        EXPECT_TRUE(p.hint);
+        EXPECT_EQ(p.attempt, 0u);
+    }
+    EXPECT_EQ(v.m.attempts_started(), 0u) << "plan() is read-only";
+    EXPECT_EQ(v.m.candidates_left(), 3u);
+}
+
+TEST(V3Api, HandshakeSuccessWaitsForHandleSecured) {
+    Config c = V3::https_config();
+    c.success = Success::handshake;
+    V3 v(c);
+    ASSERT_TRUE(v.m.start_resolving(v.t0));
+    v.drain(v.t0);
+    v.m.handle_https(v.t0, v.resolves[2], nullptr, 0);
+    v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{ep("2001:db8::1")});
+    v.drain(v.t0);
+    ASSERT_EQ(v.connects.size(), 1u);
+    const AttemptId id = v.connects[0].attempt;
+    v.m.handle_connected(v.t0 + 100ms, id);
+    v.drain(v.t0 + 100ms);
+    EXPECT_FALSE(v.m.finished());
+    EXPECT_EQ(v.m.attempts_in_flight(), 1u);
+    // The attempt timer (250 ms) moved to the connect + 250 ms.
+    v.m.handle_resolved(v.t0 + 100ms, Family::v4, std::vector<Endpoint>{ep("192.0.2.1")});
+    ASSERT_TRUE(v.m.next_timeout());
+    EXPECT_EQ(*v.m.next_timeout(), v.t0 + 350ms);
+    v.m.handle_secured(v.t0 + 120ms, id);
+    v.drain(v.t0 + 120ms);
+    ASSERT_TRUE(v.m.finished());
+    EXPECT_EQ(v.m.report().winner, id);
+}
+
+TEST(V3Api, HandshakeFailureIsStageTls) {
+    Config c = V3::https_config();
+    c.success = Success::handshake;
+    V3 v(c);
+    ASSERT_TRUE(v.m.start_resolving(v.t0));
+    v.drain(v.t0);
+    v.m.handle_resolve_failed(v.t0, v.resolves[2], ETIMEDOUT);
+    v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{ep("2001:db8::1")});
+    v.m.handle_resolved(v.t0, Family::v4, std::vector<Endpoint>{});
+    v.drain(v.t0);
+    ASSERT_EQ(v.connects.size(), 1u);
+    v.m.handle_secured(v.t0, v.connects[0].attempt);  // not connected yet: ignored
+    EXPECT_FALSE(v.m.finished());
+    v.m.handle_connected(v.t0 + 5ms, v.connects[0].attempt);
+    v.m.handle_secure_failed(v.t0 + 9ms, v.connects[0].attempt, ECONNRESET);
+    v.drain(v.t0 + 9ms);
+    ASSERT_TRUE(v.m.finished());
+    const RaceReport r = v.m.report();
+    ASSERT_FALSE(r.errors.empty());
+    EXPECT_EQ(r.errors.back().stage, Stage::tls);
+    EXPECT_EQ(r.errors.back().code, ECONNRESET);
+    EXPECT_EQ(r.errors.back().message(), "TLS handshake with [2001:db8::1]:443: ECONNRESET");
+    // The failed HTTPS query recorded nothing (HTTPS is optional).
+    for (const Error& e : r.errors) EXPECT_NE(e.stage == Stage::resolve && e.code == ETIMEDOUT, true);
+}
+
+TEST(V3Api, ConfigRulesNameTheSetting) {
+    Config c = V3::https_config();
+    c.port = 0;
+    ASSERT_TRUE(validate(c));
+    EXPECT_NE(validate(c)->find("port 0"), std::string::npos);
+    c.port = 443;
+    c.alias_limit = 17;
+    ASSERT_TRUE(validate(c));
+    EXPECT_NE(validate(c)->find("alias-limit 17"), std::string::npos);
+    Config off;
+    off.port = 0;  // irrelevant without https
+    EXPECT_FALSE(validate(off));
+}
+
+TEST(V3Api, ActionTextShowsProtocolAndAlpn) {
+    Service s;
+    s.protocol = Protocol::quic;
+    s.alpn = {"h3"};
+    s.ech = std::vector<std::uint8_t>{1};
+    EXPECT_EQ(to_string(Action{Connect(AttemptId(2), ep("192.0.2.1"), std::nullopt, Protocol::quic, &s)}),
+              "connect #2 192.0.2.1:443 quic alpn=h3 ech");
+    EXPECT_EQ(to_string(Action{Connect(AttemptId(2), ep("192.0.2.1"))}), "connect #2 192.0.2.1:443");
+    EXPECT_EQ(to_string(Action{Resolve(Family::v4, false, "svc.example.")}), "resolve A svc.example.");
+    EXPECT_EQ(to_string(Action{Resolve(Family::v6, true)}), "resolve HTTPS");
+    EXPECT_STREQ(protocol_name(Protocol::quic), "quic");
+    EXPECT_STREQ(stage_name(Stage::tls), "tls");
+}
+
+}  // namespace
