@@ -583,13 +583,13 @@ DnsResponse parse_dns_response(const std::uint8_t* data, std::size_t size, std::
     std::vector<const Bytes*> seen{&want};
     while (qtype != dns_type::cname) {
         const Record* link = nullptr;
+        bool has_data = false;
         for (const Record& rr : answers) {
-            if (rr.type == dns_type::cname && rr.rclass == dns_class_in && same_name(rr.owner, current)) {
-                link = &rr;
-                break;
-            }
+            if (rr.rclass != dns_class_in || !same_name(rr.owner, current)) continue;
+            if (rr.type == qtype) has_data = true;
+            if (rr.type == dns_type::cname && !link) link = &rr;
         }
-        if (!link) break;
+        if (has_data || !link) break;  // records of the asked type end the chain
         for (const Bytes* s : seen) {
             if (same_name(*s, link->cname)) {
                 r.error = at(link->offset, "CNAME loop: '" + name_text(current) + "' leads back to '" +

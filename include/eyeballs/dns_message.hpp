@@ -47,12 +47,14 @@
 //  * Compression pointers (RFC 1035 §4.1.4) must point backwards, before the
 //    start of the name part they end, and not into the header — which rejects
 //    every loop and every forward pointer; a name is at most 255 octets.
-//  * CNAMEs: from the question's name, each CNAME in the answer section
-//    (class IN) owned by the current name leads to the next; the records kept
-//    are those of the asked type owned by the last name (`name`). At most
-//    dns_max_cname_chain (8) links; a name seen twice is a loop. An answer
-//    record owned by a name off the chain is ignored (not in the question's
-//    bailiwick). With qtype CNAME no chain is followed.
+//  * CNAMEs: from the question's name, a CNAME in the answer section (class
+//    IN) owned by the current name leads to the next name — unless the
+//    current name owns records of the asked type: those end the chain (a
+//    CNAME's owner has no other data, RFC 2181 §10.1; when a server sends
+//    both anyway, the data wins). The records kept are those of the asked
+//    type owned by the last name (`name`). At most dns_max_cname_chain (8)
+//    links; a name reached twice is a loop. Answer records owned by names
+//    off the chain are ignored. With qtype CNAME no chain is followed.
 //  * A record of the asked type that is malformed on its own — an A RDATA not
 //    4 octets, AAAA not 16, an SVCB/HTTPS RDATA that parse_svcb_rdata()
 //    rejects (RFC 9460 §2.4.3: "Clients MUST reject any RR whose recognized

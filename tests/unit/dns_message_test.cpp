@@ -376,12 +376,12 @@ TEST(DnsCompression, OverlongNameIsRejected) {
 TEST(DnsCname, ChainInAnyOrderWithCaseDifferences) {
     // www.example.com CNAME a.example.net; A.EXAMPLE.NET CNAME b.example.net;
     // b.example.net AAAA 2001:db8::7 — written in reverse order; plus an AAAA
-    // owned by www.example.com itself, which the chain passes by.
+    // owned by another name, which is no part of the answer.
     const Bytes m = header(4) + hex("03 77 77 77") + question("00 1c") + hex(R"(
         01 62 07 65 78 61 6d 70 6c 65 03 6e 65 74 00  00 1c 00 01 00 00 00 3c 00 10  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 07
         01 41 c0 23   00 05 00 01 00 00 00 3c 00 04  01 62 c0 23                        ; A.example.net CNAME b.example.net
         c0 0c         00 05 00 01 00 00 00 3c 00 04  01 61 c0 23                        ; www CNAME a.example.net
-        c0 0c         00 1c 00 01 00 00 00 3c 00 10  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 99
+        c0 10         00 1c 00 01 00 00 00 3c 00 10  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 99  ; example.com
     )");
     const DnsResponse r = parse(m, 0x1234, "www.example.com", dns_type::aaaa);
     ASSERT_TRUE(r.ok()) << r.error;
@@ -395,6 +395,21 @@ TEST(DnsCname, ChainInAnyOrderWithCaseDifferences) {
     ASSERT_TRUE(c.ok()) << c.error;
     EXPECT_TRUE(c.cnames.empty());
     EXPECT_EQ(c.name, "www.example.com.");
+}
+
+TEST(DnsCname, DataOfTheAskedTypeEndsTheChain) {
+    // example.com owns both a CNAME (to itself, even) and an A record: the A
+    // record is the answer, the CNAME is not followed.
+    const Bytes m = header(3) + question() + hex("c0 0c 00 05 00 01 00 00 00 3c 00 02 c0 0c") + a_rr("c0 0c") +
+                    hex("c0 0c 00 05 00 01 00 00 00 3c 00 06 03 66 6f 6f c0 0c");
+    const DnsResponse r = parse(m, 0x1234, "example.com", dns_type::a);
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_TRUE(r.cnames.empty());
+    EXPECT_EQ(r.name, "example.com.");
+    EXPECT_EQ(r.addresses, (std::vector<Endpoint>{addr("192.0.2.1")}));
+    // Without the A record the same self-CNAME is a loop.
+    const Bytes loop = header(1) + question() + hex("c0 0c 00 05 00 01 00 00 00 3c 00 02 c0 0c");
+    expect_error(parse(loop, 0x1234, "example.com", dns_type::a), Status::malformed, {"DNS offset 29", "CNAME loop"});
 }
 
 TEST(DnsCname, EightLinksAreFollowedNineAreNot) {
