@@ -3,7 +3,8 @@
 // Asio's ip::tcp::resolver asks the system (getaddrinfo), which reads
 // /etc/resolv.conf and cannot be pointed at another server. When the caller
 // names a server, the adapter asks it itself: one query per family (AAAA for
-// IPv6, A for IPv4, recursion desired, no EDNS), sent from a connected UDP
+// IPv6, A for IPv4, recursion desired, no EDNS; eyeballs/dns_message.hpp
+// writes it and reads the answer, CNAME chains included), sent from a connected UDP
 // socket, resent 1 s later and then at doubling intervals (at 1 s and 3 s
 // with a 5 s timeout) until `timeout`, when the family fails with ETIMEDOUT. No TCP fallback: a
 // truncated answer is used as far as it goes. An ICMP "port unreachable"
@@ -35,6 +36,7 @@
 #include <asio/strand.hpp>
 
 #include "eyeballs/asio/detail/error.hpp"
+#include "eyeballs/dns_message.hpp"
 #include "eyeballs/endpoint.hpp"
 
 namespace eyeballs::asio::detail {
@@ -49,8 +51,8 @@ struct dns_result {
     std::string detail;
 };
 
-inline constexpr std::uint16_t dns_type_a = 1;
-inline constexpr std::uint16_t dns_type_aaaa = 28;
+inline constexpr std::uint16_t dns_type_a = dns_type::a;
+inline constexpr std::uint16_t dns_type_aaaa = dns_type::aaaa;
 
 inline std::uint16_t dns_type_of(Family f) noexcept {
     return f == Family::v6 ? dns_type_aaaa : dns_type_a;
@@ -58,119 +60,52 @@ inline std::uint16_t dns_type_of(Family f) noexcept {
 
 /// The query packet for `host` (a trailing dot is allowed), or an empty vector
 /// and a message in `error` when the name cannot be sent (empty label, label
-/// over 63 bytes, name over 253).
+/// over 63 bytes, name over 253). Built by eyeballs/dns_message.hpp, without
+/// EDNS: an A or AAAA answer fits the 512 octets of plain DNS.
 inline std::vector<std::uint8_t> dns_build_query(std::uint16_t id, std::string_view host,
                                                  Family family, std::string& error) {
-    if (!host.empty() && host.back() == '.') host.remove_suffix(1);
-    if (host.empty() || host.size() > 253) {
-        error = "bad host name '" + std::string(host) + "'";
+    std::string why;
+    auto query = build_dns_query(id, host, dns_type_of(family), &why, 0);
+    if (!query) {
+        error = "bad host name '" + std::string(host) + "': " + why;
         return {};
     }
-    std::vector<std::uint8_t> q = {
-        static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id & 0xff),
-        0x01, 0x00,  // standard query, recursion desired
-        0x00, 0x01,  // one question
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    };
-    std::size_t start = 0;
-    while (start <= host.size()) {
-        std::size_t dot = host.find('.', start);
-        if (dot == std::string_view::npos) dot = host.size();
-        const std::size_t len = dot - start;
-        if (len == 0 || len > 63) {
-            error = "bad host name '" + std::string(host) + "'";
-            return {};
-        }
-        q.push_back(static_cast<std::uint8_t>(len));
-        q.insert(q.end(), host.begin() + static_cast<std::ptrdiff_t>(start),
-                 host.begin() + static_cast<std::ptrdiff_t>(dot));
-        start = dot + 1;
-    }
-    q.push_back(0);
-    const std::uint16_t type = dns_type_of(family);
-    q.push_back(static_cast<std::uint8_t>(type >> 8));
-    q.push_back(static_cast<std::uint8_t>(type & 0xff));
-    q.push_back(0x00);  // class IN
-    q.push_back(0x01);
-    return q;
+    return std::move(*query);
 }
 
-/// Skips a (possibly compressed) name starting at `pos`; returns the offset
-/// after it, or nullopt when the packet is malformed.
-inline std::optional<std::size_t> dns_skip_name(const std::uint8_t* p, std::size_t size,
-                                                std::size_t pos) {
-    for (int labels = 0; labels < 128; ++labels) {
-        if (pos >= size) return std::nullopt;
-        const std::uint8_t len = p[pos];
-        if (len == 0) return pos + 1;
-        if ((len & 0xc0) == 0xc0) return pos + 2 <= size ? std::optional<std::size_t>(pos + 2)
-                                                          : std::nullopt;
-        if ((len & 0xc0) != 0) return std::nullopt;
-        pos += 1u + len;
-    }
-    return std::nullopt;
-}
-
-/// Reads the answer to query `query` (the packet we sent). Returns nullopt when
-/// `p` is not that answer (wrong id, not a response, another question, too
-/// short): the caller keeps waiting. `port` goes into every address.
+/// Reads the answer to query `query` (the packet we sent) with
+/// parse_dns_response(). Returns nullopt when `p` is not that answer (wrong
+/// id, not a response, another question, too short): the caller keeps
+/// waiting. An answer that is ours but malformed fails the family (code 0,
+/// the parser's message); a truncated one (TC) is used as far as it goes.
+/// `port` goes into every address.
 inline std::optional<dns_result> dns_parse_response(const std::uint8_t* p, std::size_t size,
                                                     const std::vector<std::uint8_t>& query,
                                                     Family family, std::uint16_t port) {
-    auto get16 = [p](std::size_t at) {
-        return static_cast<std::uint16_t>((p[at] << 8) | p[at + 1]);
-    };
-    if (size < 12 || query.size() < 12) return std::nullopt;
-    if (p[0] != query[0] || p[1] != query[1]) return std::nullopt;  // id
-    if ((p[2] & 0x80) == 0) return std::nullopt;                      // QR: a response
-    if (get16(4) != 1) return std::nullopt;                           // our one question
-    const std::size_t qlen = query.size() - 12;
-    if (size < 12 + qlen) return std::nullopt;
-    for (std::size_t i = 0; i < qlen; ++i) {  // same question, case aside
-        std::uint8_t a = p[12 + i], b = query[12 + i];
-        if (a >= 'A' && a <= 'Z') a = static_cast<std::uint8_t>(a + 32);
-        if (b >= 'A' && b <= 'Z') b = static_cast<std::uint8_t>(b + 32);
-        if (a != b) return std::nullopt;
-    }
-
+    const std::optional<DnsQuestion> question = parse_dns_question(query.data(), query.size());
+    if (!question) return std::nullopt;
+    const DnsResponse answer =
+        parse_dns_response(p, size, question->id, question->name, dns_type_of(family));
+    if (answer.status == DnsResponse::Status::mismatch) return std::nullopt;
     dns_result r;
-    const unsigned rcode = p[3] & 0x0f;
-    if (rcode == 3) {
+    if (!answer.ok()) {
+        r.detail = "bad DNS answer: " + answer.error;
+        return r;
+    }
+    if (answer.rcode == dns_rcode::nxdomain) {
         r.detail = "host not found (NXDOMAIN)";
         return r;
     }
-    if (rcode == 2) {
+    if (answer.rcode == dns_rcode::servfail) {
         r.detail = "server failure (SERVFAIL)";
         return r;
     }
-    if (rcode != 0) {
-        r.detail = "DNS error, rcode " + std::to_string(rcode);
+    if (answer.rcode != dns_rcode::noerror) {
+        r.detail = "DNS error, rcode " + std::to_string(answer.rcode);
         return r;
     }
     r.ok = true;
-    const std::uint16_t want = dns_type_of(family);
-    std::size_t pos = 12 + qlen;
-    const unsigned answers = get16(6);
-    for (unsigned i = 0; i < answers; ++i) {
-        auto after = dns_skip_name(p, size, pos);
-        if (!after || *after + 10 > size) break;  // truncated: keep what we have
-        pos = *after;
-        const std::uint16_t type = get16(pos);
-        const std::uint16_t cls = get16(pos + 2);
-        const std::uint16_t rdlen = get16(pos + 8);
-        pos += 10;
-        if (pos + rdlen > size) break;
-        if (cls == 1 && type == want && type == dns_type_a && rdlen == 4) {
-            std::array<std::uint8_t, 4> b{};
-            for (std::size_t k = 0; k < 4; ++k) b[k] = p[pos + k];
-            r.addresses.push_back(Endpoint::v4(b, port));
-        } else if (cls == 1 && type == want && type == dns_type_aaaa && rdlen == 16) {
-            std::array<std::uint8_t, 16> b{};
-            for (std::size_t k = 0; k < 16; ++k) b[k] = p[pos + k];
-            r.addresses.push_back(Endpoint::v6(b, port));
-        }
-        pos += rdlen;  // CNAMEs and other records are skipped
-    }
+    for (const Endpoint& e : answer.addresses) r.addresses.push_back(e.with_port(port));
     return r;
 }
 
