@@ -1,8 +1,9 @@
 // eyeballs integration-test support: a tiny UDP DNS server on 127.0.0.1.
 //
-// It understands exactly what c-ares sends for ares_getaddrinfo: one question,
-// QTYPE AAAA (28) or A (1), class IN. Answers are built from the table set by
-// the test and sent after the chosen delay from the server's own thread.
+// It answers one-question queries (what c-ares, evdns and the adapters send:
+// AAAA, A, HTTPS) from the tables set by the test, after the chosen delay,
+// from the server's own thread. The messages are read and written by
+// eyeballs/dns_message.hpp (parse_dns_question, build_dns_response).
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -15,24 +16,12 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "eyeballs/dns_message.hpp"
 #include "eyeballs/posix.hpp"
 #include "support.hpp"
 
 namespace eyeballs::test {
 namespace {
-
-constexpr std::uint16_t type_a = 1;
-constexpr std::uint16_t type_aaaa = 28;
-constexpr std::uint16_t rcode_servfail = 2;
-constexpr std::uint16_t rcode_nxdomain = 3;
-
-std::uint16_t get16(const std::uint8_t* p) {
-    return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
-void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-    out.push_back(static_cast<std::uint8_t>(v & 0xff));
-}
 
 std::string normalize(std::string name) {
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -43,16 +32,30 @@ std::string normalize(std::string name) {
 }  // namespace
 
 DnsServer::Answer DnsServer::Answer::with(std::vector<Endpoint> addresses, Millis delay) {
-    return Answer{Kind::addresses, std::move(addresses), delay};
+    return Answer{Kind::addresses, std::move(addresses), delay, {}};
 }
-DnsServer::Answer DnsServer::Answer::nodata(Millis delay) { return Answer{Kind::nodata, {}, delay}; }
+DnsServer::Answer DnsServer::Answer::https(std::vector<SvcbRecord> records, Millis delay) {
+    return Answer{Kind::records, {}, delay, std::move(records)};
+}
+DnsServer::Answer DnsServer::Answer::https_text(const std::vector<std::string>& presentation,
+                                                Millis delay) {
+    std::vector<SvcbRecord> records;
+    for (const std::string& text : presentation) {
+        std::string error;
+        auto r = parse_svcb_presentation(text, &error);
+        if (!r) throw std::invalid_argument("dns server: HTTPS record '" + text + "': " + error);
+        records.push_back(std::move(*r));
+    }
+    return https(std::move(records), delay);
+}
+DnsServer::Answer DnsServer::Answer::nodata(Millis delay) { return Answer{Kind::nodata, {}, delay, {}}; }
 DnsServer::Answer DnsServer::Answer::nxdomain(Millis delay) {
-    return Answer{Kind::nxdomain, {}, delay};
+    return Answer{Kind::nxdomain, {}, delay, {}};
 }
 DnsServer::Answer DnsServer::Answer::servfail(Millis delay) {
-    return Answer{Kind::servfail, {}, delay};
+    return Answer{Kind::servfail, {}, delay, {}};
 }
-DnsServer::Answer DnsServer::Answer::silent() { return Answer{Kind::silent, {}, Millis(0)}; }
+DnsServer::Answer DnsServer::Answer::silent() { return Answer{Kind::silent, {}, Millis(0), {}}; }
 
 DnsServer::DnsServer() {
     int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -81,6 +84,13 @@ void DnsServer::set(const std::string& name, Family family, Answer answer) {
     std::string key = normalize(name);
     names_[key] = true;
     table_[{key, family}] = std::move(answer);
+}
+
+void DnsServer::set_https(const std::string& name, Answer answer) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string key = normalize(name);
+    names_[key] = true;
+    https_table_[key] = std::move(answer);
 }
 
 std::vector<DnsServer::Query> DnsServer::queries() const {
@@ -142,68 +152,49 @@ void DnsServer::run() {
 void DnsServer::on_packet(const std::uint8_t* data, std::size_t size, const void* peer,
                           unsigned peer_len) {
     auto now = std::chrono::steady_clock::now();
-    if (size < 12 || get16(data + 4) != 1) return;  // one question, or ignore
-    // QNAME: uncompressed labels.
-    std::size_t pos = 12;
-    std::string name;
-    while (pos < size && data[pos] != 0) {
-        std::size_t label = data[pos];
-        if ((label & 0xc0) != 0 || pos + 1 + label > size) return;
-        if (!name.empty()) name += '.';
-        name.append(reinterpret_cast<const char*>(data + pos + 1), label);
-        pos += 1 + label;
-    }
-    if (pos + 5 > size) return;
-    pos += 1;  // the root label
-    std::uint16_t qtype = get16(data + pos);
-    std::size_t question_end = pos + 4;
-    name = normalize(name);
-    Family family = qtype == type_aaaa ? Family::v6 : Family::v4;
+    const std::optional<DnsQuestion> question = parse_dns_question(data, size);
+    if (!question || question->is_response()) return;  // one question, or ignore
+    const std::string name = normalize(question->name);
+    const std::uint16_t qtype = question->type;
+    Family family = qtype == dns_type::aaaa ? Family::v6 : Family::v4;
 
     std::lock_guard<std::mutex> lock(mu_);
     queries_.push_back(Query{name, family, qtype, now});
 
     Answer answer = Answer::nxdomain();
     if (names_.count(name) != 0) {
-        auto it = table_.find({name, family});
-        answer = (it != table_.end() && (qtype == type_a || qtype == type_aaaa)) ? it->second
-                                                                                : Answer::nodata();
+        answer = Answer::nodata();
+        if (qtype == dns_type::a || qtype == dns_type::aaaa) {
+            auto it = table_.find({name, family});
+            if (it != table_.end()) answer = it->second;
+        } else if (qtype == dns_type::https) {
+            auto it = https_table_.find(name);
+            if (it != https_table_.end()) answer = it->second;
+        }
     }
     if (answer.kind == Answer::Kind::silent) return;
 
-    std::uint16_t rcode = 0;
-    if (answer.kind == Answer::Kind::nxdomain) rcode = rcode_nxdomain;
-    if (answer.kind == Answer::Kind::servfail) rcode = rcode_servfail;
-    std::vector<Endpoint> records;
-    if (answer.kind == Answer::Kind::addresses) {
+    DnsResponseContent content;
+    if (answer.kind == Answer::Kind::nxdomain) content.rcode = dns_rcode::nxdomain;
+    if (answer.kind == Answer::Kind::servfail) content.rcode = dns_rcode::servfail;
+    if (answer.kind == Answer::Kind::addresses && qtype != dns_type::https) {
         for (const Endpoint& e : answer.addresses) {
-            if (e.family() == family) records.push_back(e);
+            if (e.family() == family) content.addresses.push_back(e);
         }
     }
-
-    std::vector<std::uint8_t> out;
-    std::uint16_t qflags = get16(data + 2);
-    std::uint16_t flags = static_cast<std::uint16_t>(0x8000 | (qflags & 0x7800) | 0x0400 |
-                                                     (qflags & 0x0100) | 0x0080 | rcode);
-    put16(out, get16(data));  // id
-    put16(out, flags);
-    put16(out, 1);
-    put16(out, static_cast<std::uint16_t>(records.size()));
-    put16(out, 0);
-    put16(out, 0);
-    out.insert(out.end(), data + 12, data + question_end);
-    for (const Endpoint& e : records) {
-        put16(out, 0xc00c);  // pointer to the question's name
-        put16(out, qtype);
-        put16(out, 1);  // IN
-        put16(out, 0);  // TTL 60
-        put16(out, 60);
-        std::size_t n = e.is_v4() ? 4 : 16;
-        put16(out, static_cast<std::uint16_t>(n));
-        out.insert(out.end(), e.bytes().begin(), e.bytes().begin() + static_cast<long>(n));
+    if (answer.kind == Answer::Kind::records && qtype == dns_type::https) content.svcb = answer.records;
+    std::string error;
+    std::optional<std::vector<std::uint8_t>> out = build_dns_response(data, size, content, &error);
+    if (!out) {
+        // A record the test set that cannot be written: answer SERVFAIL so the
+        // test sees a failure rather than a timeout.
+        content = DnsResponseContent{};
+        content.rcode = dns_rcode::servfail;
+        out = build_dns_response(data, size, content, &error);
+        if (!out) return;
     }
     const auto* pb = static_cast<const std::uint8_t*>(peer);
-    pending_.push_back(Pending{now + answer.delay, std::move(out),
+    pending_.push_back(Pending{now + answer.delay, std::move(*out),
                                std::vector<std::uint8_t>(pb, pb + peer_len)});
 }
 

@@ -16,8 +16,9 @@
 //   open_fd_count() / FdLeakTest  the count of /proc/self/fd entries, and a
 //                gtest fixture that fails a test whose fd count changed.
 //   DnsServer    a tiny UDP DNS server on 127.0.0.1 (own thread) answering
-//                AAAA and A for chosen names after chosen delays, with
-//                addresses, NODATA, NXDOMAIN, SERVFAIL, or silence.
+//                AAAA, A and HTTPS (RFC 9460) for chosen names after chosen
+//                delays, with addresses or HTTPS records, NODATA, NXDOMAIN,
+//                SERVFAIL, or silence (messages by eyeballs/dns_message.hpp).
 //
 // Helpers throw std::runtime_error (with the errno text) when a socket call
 // fails, so a broken fixture fails the test loudly instead of skipping it.
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "eyeballs/endpoint.hpp"
+#include "eyeballs/svcb.hpp"
 
 namespace eyeballs::test {
 
@@ -154,16 +156,25 @@ private:
 /// A UDP DNS server on 127.0.0.1 that answers from a table, on its own thread.
 /// Names are matched without case and without a trailing dot. A name not in
 /// the table gets NXDOMAIN; a listed name without an entry for the asked type
-/// gets NODATA.
+/// (AAAA, A, HTTPS; any other type) gets NODATA. Answers echo the query's id,
+/// RD bit and question, set AA and RA, and own their records by a pointer to
+/// the question's name. Packets that are not one-question queries are ignored.
 class DnsServer {
 public:
     struct Answer {
-        enum class Kind { addresses, nodata, nxdomain, servfail, silent };
+        enum class Kind { addresses, records, nodata, nxdomain, servfail, silent };
         Kind kind = Kind::nodata;
         std::vector<Endpoint> addresses;  ///< ports ignored
         Millis delay{0};
+        std::vector<SvcbRecord> records;  ///< HTTPS answers (Kind::records)
 
         static Answer with(std::vector<Endpoint> addresses, Millis delay = Millis(0));
+        /// HTTPS records, in this order (for set_https).
+        static Answer https(std::vector<SvcbRecord> records, Millis delay = Millis(0));
+        /// The same from presentation forms ("1 . alpn=h3,h2 port=8443"), read
+        /// by parse_svcb_presentation; throws std::invalid_argument for a bad one.
+        static Answer https_text(const std::vector<std::string>& presentation,
+                                 Millis delay = Millis(0));
         static Answer nodata(Millis delay = Millis(0));
         static Answer nxdomain(Millis delay = Millis(0));
         static Answer servfail(Millis delay = Millis(0));
@@ -171,7 +182,7 @@ public:
     };
     struct Query {
         std::string name;
-        Family family;  ///< AAAA = v6, A = v4 (other types are logged as v4 with type)
+        Family family;  ///< AAAA = v6, A = v4 (other types, HTTPS too, are logged as v4 with type)
         std::uint16_t type;
         std::chrono::steady_clock::time_point at;
     };
@@ -185,6 +196,9 @@ public:
     Endpoint endpoint() const { return endpoint_; }
     /// Sets how `name` is answered for `family` (AAAA for v6, A for v4).
     void set(const std::string& name, Family family, Answer answer);
+    /// Sets how `name` is answered for HTTPS (type 65): Answer::https(...),
+    /// nodata, nxdomain, servfail or silent, each with its delay.
+    void set_https(const std::string& name, Answer answer);
     /// Every query received so far, in arrival order.
     std::vector<Query> queries() const;
 
@@ -203,6 +217,7 @@ private:
     Endpoint endpoint_;
     mutable std::mutex mu_;
     std::map<std::pair<std::string, Family>, Answer> table_;
+    std::map<std::string, Answer> https_table_;
     std::map<std::string, bool> names_;
     std::vector<Query> queries_;
     std::vector<Pending> pending_;
