@@ -61,6 +61,14 @@ struct connect_options {
     /// getaddrinfo on Asio's resolver thread), one query per family. Set:
     /// query this DNS server directly over UDP, one AAAA and one A query
     /// (port 53 is not implied: give it).
+    ///
+    /// With `config.https` (Happy Eyeballs v3) the HTTPS query always goes
+    /// over UDP: to this server, or when unset to the first `nameserver` of
+    /// /etc/resolv.conf (port 53); with neither it fails at once and the race
+    /// goes on with A/AAAA. Target names from the records are resolved like
+    /// the host. The adapter connects TCP only: QUIC attempts (`config.quic`)
+    /// fail with EPROTONOSUPPORT, and `config.success = Success::handshake`
+    /// is refused (invalid_argument): it needs the caller's TLS.
     std::optional<::asio::ip::udp::endpoint> dns_server;
 
     /// With `dns_server`: how long to wait for each family's answer before it

@@ -10,6 +10,11 @@
 // truncated answer is used as far as it goes. An ICMP "port unreachable"
 // (ECONNREFUSED on the connected socket) fails the family at once.
 //
+// HTTPS records (Happy Eyeballs v3): the same client asks for type 65 when
+// told to (udp_lookup's `https`), with an EDNS0 OPT record offering 1232
+// octets (answers with ECH configs outgrow 512). NOERROR gives the records
+// (none = NODATA); NXDOMAIN, SERVFAIL and the rest fail the query.
+//
 // Everything here runs on the race's strand; the lookup keeps itself alive
 // (shared_from_this) while one of its operations is pending.
 #pragma once
@@ -47,6 +52,7 @@ namespace eyeballs::asio::detail {
 struct dns_result {
     bool ok = false;
     std::vector<Endpoint> addresses;
+    std::vector<SvcbRecord> records;  ///< an HTTPS query's answer
     int code = 0;
     std::string detail;
 };
@@ -109,7 +115,36 @@ inline std::optional<dns_result> dns_parse_response(const std::uint8_t* p, std::
     return r;
 }
 
-/// One family's query to one server.
+/// Reads the answer to the HTTPS query `query` (the packet we sent), as
+/// dns_parse_response() does for addresses: nullopt when it is not that
+/// answer; ok with the records (none = NODATA); otherwise a failure. A
+/// ServiceMode "." reached through a CNAME means the CNAME's target.
+inline std::optional<dns_result> dns_parse_https_response(const std::uint8_t* p, std::size_t size,
+                                                          const std::vector<std::uint8_t>& query) {
+    const std::optional<DnsQuestion> question = parse_dns_question(query.data(), query.size());
+    if (!question) return std::nullopt;
+    DnsResponse answer = parse_dns_response(p, size, question->id, question->name, dns_type::https);
+    if (answer.status == DnsResponse::Status::mismatch) return std::nullopt;
+    dns_result r;
+    if (!answer.ok()) {
+        r.detail = "bad DNS answer: " + answer.error;
+        return r;
+    }
+    if (answer.rcode != dns_rcode::noerror) {
+        r.detail = "HTTPS query: " + dns_rcode_name(answer.rcode);
+        return r;
+    }
+    r.ok = true;
+    r.records = std::move(answer.svcb);
+    if (!answer.cnames.empty()) {
+        for (SvcbRecord& rec : r.records) {
+            if (!rec.alias_mode() && rec.target == ".") rec.target = answer.name;
+        }
+    }
+    return r;
+}
+
+/// One query (a family's addresses, or HTTPS records) to one server.
 class udp_lookup : public std::enable_shared_from_this<udp_lookup> {
 public:
     using strand_type = ::asio::strand<::asio::any_io_executor>;
@@ -117,7 +152,7 @@ public:
 
     udp_lookup(const ::asio::any_io_executor& ex, strand_type strand,
                ::asio::ip::udp::endpoint server, std::string host, Family family,
-               std::uint16_t port, std::chrono::milliseconds timeout)
+               std::uint16_t port, std::chrono::milliseconds timeout, bool https = false)
         : strand_(std::move(strand)),
           socket_(ex),
           timer_(ex),
@@ -125,14 +160,21 @@ public:
           host_(std::move(host)),
           family_(family),
           port_(port),
-          timeout_(timeout) {}
+          timeout_(timeout),
+          https_(https) {}
 
     /// Sends the query; `done` is called once (on the strand, never from
     /// inside start) unless cancel() comes first.
     void start(callback done) {
         done_ = std::move(done);
         std::string error;
-        query_ = dns_build_query(random_id(), host_, family_, error);
+        if (https_) {
+            auto q = build_dns_query(random_id(), host_, dns_type::https, &error);
+            if (q) query_ = std::move(*q);
+            if (!q) error = "bad host name '" + host_ + "': " + error;
+        } else {
+            query_ = dns_build_query(random_id(), host_, family_, error);
+        }
         if (query_.empty()) return fail_later(EINVAL, error);
         std::error_code ec;
         socket_.open(server_.protocol(), ec);
@@ -200,7 +242,8 @@ private:
             r.code = errno_value(ec);
             return finish(std::move(r));
         }
-        if (auto r = dns_parse_response(buffer_.data(), n, query_, family_, port_)) {
+        if (auto r = https_ ? dns_parse_https_response(buffer_.data(), n, query_)
+                            : dns_parse_response(buffer_.data(), n, query_, family_, port_)) {
             return finish(std::move(*r));
         }
         receive();  // not our answer: keep listening
@@ -235,6 +278,7 @@ private:
     Family family_;
     std::uint16_t port_;
     std::chrono::milliseconds timeout_;
+    bool https_ = false;
     std::chrono::steady_clock::time_point deadline_{};
     std::chrono::seconds interval_{1};
     std::vector<std::uint8_t> query_;

@@ -13,8 +13,12 @@
 // The loop is race_machine.hpp's:
 //   1. mutate the machine: start / start_resolving (begin), an answer from
 //      DNS, a connect result, the timer, a cancellation;
-//   2. drain poll_action(): Resolve → one query for that family;
-//      OpenSocket → create the socket (factory) and answer handle_opened;
+//   2. drain poll_action(): Resolve → one query for that family, of the
+//      origin or of the action's name (an HTTPS target), or for HTTPS
+//      records (Config::https: always over UDP, to `dns_server` or the first
+//      nameserver of /etc/resolv.conf; getaddrinfo cannot ask for them);
+//      OpenSocket → create the socket (factory) and answer handle_opened
+//      (a QUIC attempt: EPROTONOSUPPORT, this adapter connects TCP only);
 //      Bind → bind and answer handle_bound; Connect → socket.async_connect;
 //      Close → close and forget the socket; Report → finish;
 //   3. re-arm the one steady_timer at next_timeout() (a deadline already
@@ -51,6 +55,7 @@
 
 #include "eyeballs/asio/detail/dns.hpp"
 #include "eyeballs/asio/detail/error.hpp"
+#include "eyeballs/asio/detail/resolv_conf.hpp"
 #include "eyeballs/asio/endpoint.hpp"
 #include "eyeballs/asio/options.hpp"
 #include "eyeballs/race_machine.hpp"
@@ -87,6 +92,11 @@ public:
         dns_mode_ = true;
         host_ = std::move(host);
         port_ = port;
+        if (options_.config.https && port != 0) {
+            // Records without port= and target names use the origin's port.
+            options_.config.port = port;
+            machine_ = RaceMachine(options_.config);
+        }
     }
 
     /// Called once from the initiation: keeps the completion and starts the
@@ -116,6 +126,12 @@ private:
 
     void begin() {
         const auto now = clock::now();
+        if (options_.config.success != Success::connect) {
+            return fail_misuse(now,
+                               "success=handshake needs the caller's TLS handshake "
+                               "(RaceMachine::handle_secured); the Asio adapter connects TCP only "
+                               "and reports success at connect");
+        }
         const Status status =
             dns_mode_ ? machine_.start_resolving(now) : machine_.start(now, endpoints_);
         if (!status.ok()) return fail_misuse(now, status.message());
@@ -129,18 +145,22 @@ private:
         drain(now);
     }
 
-    void on_resolved(Family family, dns_result result) {
+    /// The answer to a Resolve action (`name` is its name: "" = the origin).
+    void on_resolved(Family family, bool https, const std::string& name, dns_result result) {
         if (done_) return;
         const auto now = clock::now();
-        if (result.ok && !result.addresses.empty()) {
-            machine_.handle_resolved(now, family, result.addresses);
+        const Resolve query(family, https, name);
+        if (https && result.ok) {
+            machine_.handle_https(now, query, result.records);
+        } else if (!https && result.ok && !result.addresses.empty()) {
+            machine_.handle_resolved(now, query, result.addresses);
         } else {
-            machine_.handle_resolve_failed(now, family, result.code, result.detail);
+            machine_.handle_resolve_failed(now, query, result.code, result.detail);
         }
         drain(now);
     }
 
-    void on_system_resolved(Family family, const std::error_code& ec,
+    void on_system_resolved(Family family, const std::string& name, const std::error_code& ec,
                             const ::asio::ip::tcp::resolver::results_type& results) {
         if (done_ || ec == ::asio::error::operation_aborted) return;
         dns_result r;
@@ -158,7 +178,7 @@ private:
         } else {
             r.detail = ec.message();
         }
-        on_resolved(family, std::move(r));
+        on_resolved(family, false, name, std::move(r));
     }
 
     void on_connected(AttemptId id, const std::error_code& ec) {
@@ -196,27 +216,48 @@ private:
 
     void perform(clock::time_point, const Resolve& a) {
         const Family family = a.family;
+        const bool https = a.https;
+        std::string name(a.name);  // the machine's view: keep a copy
+        const std::string qname = name.empty() ? host_ : name;
         auto self = shared_from_this();
-        if (options_.dns_server) {
-            auto& lookup = lookups_[family == Family::v6 ? 0 : 1];
-            lookup = std::make_shared<udp_lookup>(ex_, strand_, *options_.dns_server, host_,
-                                                  family, port_, options_.dns_timeout);
-            lookup->start([self, family](dns_result r) { self->on_resolved(family, std::move(r)); });
+        std::optional<::asio::ip::udp::endpoint> server = options_.dns_server;
+        if (https && !server) server = resolv_conf_nameserver();
+        if (https && !server) {
+            dns_result r;
+            r.detail = "HTTPS query: no DNS server to ask (connect_options::dns_server is unset "
+                       "and /etc/resolv.conf names none)";
+            ::asio::post(strand_, [self, family, name, r = std::move(r)]() mutable {
+                self->on_resolved(family, true, name, std::move(r));
+            });
+            return;
+        }
+        if (server) {
+            auto lookup = std::make_shared<udp_lookup>(ex_, strand_, *server, qname, family, port_,
+                                                       options_.dns_timeout, https);
+            lookups_.push_back(lookup);
+            lookup->start([self, family, https, name](dns_result r) {
+                self->on_resolved(family, https, name, std::move(r));
+            });
             return;
         }
         if (!resolver_) resolver_.emplace(ex_);
         const auto protocol = family == Family::v6 ? ::asio::ip::tcp::v6() : ::asio::ip::tcp::v4();
         resolver_->async_resolve(
-            protocol, host_, std::to_string(port_),
+            protocol, qname, std::to_string(port_),
             options_.resolve_flags | ::asio::ip::resolver_base::numeric_service,
-            ::asio::bind_executor(strand_, [self, family](
+            ::asio::bind_executor(strand_, [self, family, name](
                                                const std::error_code& ec,
                                                ::asio::ip::tcp::resolver::results_type results) {
-                self->on_system_resolved(family, ec, results);
+                self->on_system_resolved(family, name, ec, results);
             }));
     }
 
     void perform(clock::time_point now, const OpenSocket& a) {
+        if (a.protocol != Protocol::tcp) {
+            // TCP only: a QUIC attempt (Config::quic) is the caller's to make.
+            machine_.handle_opened(now, a.attempt, EPROTONOSUPPORT);
+            return;
+        }
         const std::uint32_t n = a.attempt.number();
         if (sockets_.size() < n) sockets_.resize(n);
         auto socket = std::make_unique<::asio::ip::tcp::socket>(ex_);
@@ -372,7 +413,7 @@ private:
     std::uint16_t port_ = 0;
 
     std::optional<::asio::ip::tcp::resolver> resolver_;
-    std::shared_ptr<udp_lookup> lookups_[2];
+    std::vector<std::shared_ptr<udp_lookup>> lookups_;  // every UDP query made
     std::vector<std::unique_ptr<::asio::ip::tcp::socket>> sockets_;  // by attempt number - 1
     ::asio::steady_timer timer_;
     std::optional<TimePoint> armed_;
