@@ -51,7 +51,7 @@
 // order: overall, attempt timeouts, resolution delay, next attempt.
 //
 // Happy Eyeballs v3 (config.https). The same candidates and lists, with three
-// additions. (1) Names: `targets_` holds the origin ([0]) and every target or
+// additions. (1) Names: `v3().targets` holds the origin ([0]) and every target or
 // alias name an HTTPS record brought, each with its AAAA/A state and answers;
 // Resolve actions name them. (2) Services: each ServiceMode record gives a
 // Service per transport (QUIC for h3 ids when config.quic, TCP for the rest);
@@ -116,8 +116,8 @@ bool RaceMachine::dns_outstanding() const noexcept {
     if (dns_[0] == DnsState::pending || dns_[1] == DnsState::pending) return true;
     if (!config_.https) return false;
     if (https_pending()) return true;
-    for (std::size_t t = 1; t < targets_.size(); ++t) {
-        if (targets_[t].addr[0] == DnsState::pending || targets_[t].addr[1] == DnsState::pending) {
+    for (std::size_t t = 1; t < v3().targets.size(); ++t) {
+        if (v3().targets[t].addr[0] == DnsState::pending || v3().targets[t].addr[1] == DnsState::pending) {
             return true;
         }
     }
@@ -222,9 +222,9 @@ Status RaceMachine::start_resolving(TimePoint now) {
     push(QKind::resolve4, npos);
     if (config_.https) {
         // v3 §4: the HTTPS query goes out alongside them.
-        targets_.emplace_back();
-        targets_[0].https_asked = true;
-        https_target_ = 0;
+        v3().targets.emplace_back();
+        v3().targets[0].https_asked = true;
+        v3().https_target = 0;
         push(QKind::resolve_https, 0);
     }
     return Status::success();
@@ -300,7 +300,7 @@ bool RaceMachine::supersede(const Endpoint& remote, Protocol protocol, std::uint
     bool keep_existing = false;
     for (Candidate& c : cands_) {
         if (c.dropped || c.remote != remote || protocol_of(c) != protocol) continue;
-        if (c.attempt == 0 && c.rank > rank) {
+        if (c.attempt == 0 && rank_of(c) > rank) {
             c.dropped = true;
             --remaining_[idx(c.remote.family())];
         } else {
@@ -314,12 +314,13 @@ void RaceMachine::link_sorted(std::uint32_t slot, std::uint32_t batch_first, boo
     // v3: insert into the family list and the arrival list after every node of
     // a better rank (and, unless `front`, of an equal one); nodes of this
     // batch (slots from batch_first) stay ahead of it, keeping the batch's order.
-    const std::uint32_t r = cands_[slot].rank;
+    const std::uint32_t r = rank_of(cands_[slot]);
     auto insert = [&](std::uint32_t& head, std::uint32_t& tail, std::uint32_t Candidate::*next) {
         std::uint32_t prev = npos;
         std::uint32_t cur = head;
         while (cur != npos &&
-               (cands_[cur].rank < r || (cands_[cur].rank == r && (!front || cur >= batch_first)))) {
+               (rank_of(cands_[cur]) < r ||
+                (rank_of(cands_[cur]) == r && (!front || cur >= batch_first)))) {
             prev = cur;
             cur = cands_[cur].*next;
         }
@@ -339,15 +340,16 @@ void RaceMachine::link_sorted(std::uint32_t slot, std::uint32_t batch_first, boo
 
 std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint* eps,
                                         std::size_t n, bool front, std::uint16_t service,
-                                        std::uint32_t rank, bool hint) {
+                                        bool hint) {
     if (config_.https && dns_mode_) {
+        const std::uint32_t rank = service == no_service ? fallback_rank : v3().service_rank[service];
         // v3: the service's port, one candidate per remote and transport.
-        const Protocol protocol = service == no_service ? Protocol::tcp : services_[service].protocol;
+        const Protocol protocol = service == no_service ? Protocol::tcp : v3().services[service].protocol;
         std::vector<Endpoint> keep;
         for (std::size_t i = 0; i < n; ++i) {
             auto e = admit(eps[i], only, filter);
             if (!e) continue;
-            if (service != no_service) e = e->with_port(services_[service].port);
+            if (service != no_service) e = e->with_port(v3().services[service].port);
             if (std::find(keep.begin(), keep.end(), *e) != keep.end()) continue;
             if (supersede(*e, protocol, rank)) continue;
             keep.push_back(*e);
@@ -359,7 +361,6 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
             Candidate c;
             c.remote = e;
             c.service = service;
-            c.rank = rank;
             c.hint = hint;
             cands_.push_back(c);
         }
@@ -460,7 +461,7 @@ std::uint32_t RaceMachine::pick_slot() {
         }
         best = fallback_rank;
         for (std::size_t g = 0; g < 2; ++g) {
-            if (fam_head_[g] != npos) best = std::min(best, cands_[fam_head_[g]].rank);
+            if (fam_head_[g] != npos) best = std::min(best, rank_of(cands_[fam_head_[g]]));
         }
     }
     Family f;
@@ -469,7 +470,7 @@ std::uint32_t RaceMachine::pick_slot() {
     } else {
         auto available = [&](Family g) {
             const std::uint32_t h = fam_head_[idx(g)];
-            return h != npos && (!config_.https || cands_[h].rank == best);
+            return h != npos && (!config_.https || rank_of(cands_[h]) == best);
         };
         if (started_count_ == 0) {
             // The first family: the first address's in addresses mode; in DNS
@@ -729,15 +730,14 @@ void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* 
         // whose target is the origin ("."); duplicates of better-ranked
         // candidates are not added, so count what the answer had.
         std::size_t usable = 0;
-        std::vector<Endpoint>& kept = targets_[0].answer[idx(family)];
+        std::vector<Endpoint>& kept = v3().targets[0].answer[idx(family)];
         for (std::size_t i = 0; addresses != nullptr && i < count; ++i) {
             if (admit(addresses[i], family, true)) {
                 ++usable;
                 kept.push_back(addresses[i]);
             }
         }
-        add_candidates(family, true, kept.data(), kept.size(), ends_resolution_delay, no_service,
-                       fallback_rank);
+        add_candidates(family, true, kept.data(), kept.size(), ends_resolution_delay);
         if (usable == 0) {
             dns_[idx(family)] = DnsState::negative;
             record(Stage::resolve, 0, npos, family, 0, npos, {});
@@ -768,7 +768,7 @@ void RaceMachine::handle_resolve_failed(TimePoint now, Family family, int code,
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;
     dns_[idx(family)] = DnsState::negative;
     // A failure (not "no data": code 0 and no detail) keeps the hints in use.
-    if (config_.https && (code != 0 || !detail.empty())) targets_[0].failed[idx(family)] = true;
+    if (config_.https && (code != 0 || !detail.empty())) v3().targets[0].failed[idx(family)] = true;
     record(Stage::resolve, 0, npos, family, code, npos, detail);
     advance(now, false);
 }
@@ -805,10 +805,10 @@ constexpr std::size_t max_services = 4096;  // a hostile answer cannot grow the 
 }  // namespace
 
 std::uint32_t RaceMachine::find_target(std::string_view name) const {
-    if (name.empty()) return targets_.empty() ? npos : 0;
+    if (name.empty()) return v3().targets.empty() ? npos : 0;
     const std::string key = name_key(name);
-    for (std::uint32_t t = 1; t < targets_.size(); ++t) {
-        if (targets_[t].key == key) return t;
+    for (std::uint32_t t = 1; t < v3().targets.size(); ++t) {
+        if (v3().targets[t].key == key) return t;
     }
     return npos;
 }
@@ -818,8 +818,8 @@ std::uint32_t RaceMachine::target_for(std::string_view name) {
     Target t;
     t.name = std::string(name);
     t.key = name_key(name);
-    targets_.push_back(std::move(t));
-    const auto index = static_cast<std::uint32_t>(targets_.size() - 1);
+    v3().targets.push_back(std::move(t));
+    const auto index = static_cast<std::uint32_t>(v3().targets.size() - 1);
     // RFC 9460 §3 / v3 §4: a target's AAAA and A queries go out at once.
     push(QKind::resolve6, index);
     push(QKind::resolve4, index);
@@ -827,19 +827,21 @@ std::uint32_t RaceMachine::target_for(std::string_view name) {
 }
 
 std::uint32_t RaceMachine::target_of(const Resolve& query) const {
-    if (!config_.https || targets_.empty()) return query.name.empty() ? 0 : npos;
+    if (!config_.https || v3_.peek() == nullptr || v3().targets.empty()) {
+        return query.name.empty() ? 0 : npos;
+    }
     return find_target(query.name);
 }
 
 void RaceMachine::add_service_addresses(std::uint16_t service, Family family) {
-    const std::uint32_t t = service_target_[service];
-    const std::vector<Endpoint>& a = targets_[t].answer[idx(family)];
-    add_candidates(family, true, a.data(), a.size(), false, service, service_rank_[service], false);
+    const std::uint32_t t = v3().service_target[service];
+    const std::vector<Endpoint>& a = v3().targets[t].answer[idx(family)];
+    add_candidates(family, true, a.data(), a.size(), false, service, false);
 }
 
 void RaceMachine::target_answer(Family family, std::uint32_t target, bool replace_hints) {
-    for (std::uint16_t s = 0; s < services_.size(); ++s) {
-        if (service_target_[s] != target) continue;
+    for (std::uint16_t s = 0; s < v3().services.size(); ++s) {
+        if (v3().service_target[s] != target) continue;
         if (replace_hints) {
             // The target's own answer replaces its hints (unused ones go).
             for (Candidate& c : cands_) {
@@ -876,11 +878,11 @@ void RaceMachine::make_services(const SvcbRecord* const* records, std::size_t co
         }
         for (int p = 0; p < 2; ++p) {
             if (alpn[p].empty() || (p == 0 && !config_.quic)) continue;
-            if (services_.size() >= max_services) return;
+            if (v3().services.size() >= max_services) return;
             Service svc;
             svc.protocol = p == 0 ? Protocol::quic : Protocol::tcp;
             svc.priority = r.priority;
-            svc.target = t == 0 ? r.target : targets_[t].name;
+            svc.target = t == 0 ? r.target : v3().targets[t].name;
             svc.port = r.port_or(config_.port);
             svc.alpn = std::move(alpn[p]);
             svc.ech = r.ech;
@@ -888,38 +890,38 @@ void RaceMachine::make_services(const SvcbRecord* const* records, std::size_t co
             const std::uint32_t rank = (std::uint32_t(p) << 31) | (r.ech ? 0u : 1u << 30) |
                                        (std::uint32_t(r.priority) << 13) |
                                        static_cast<std::uint32_t>(std::min<std::size_t>(pos, 0x1fff));
-            services_.push_back(std::move(svc));
-            service_target_.push_back(t);
-            service_rank_.push_back(rank);
-            const auto s = static_cast<std::uint16_t>(services_.size() - 1);
+            v3().services.push_back(std::move(svc));
+            v3().service_target.push_back(t);
+            v3().service_rank.push_back(rank);
+            const auto s = static_cast<std::uint16_t>(v3().services.size() - 1);
             for (const Family f : {Family::v6, Family::v4}) {
-                const DnsState st = t == 0 ? dns_[idx(f)] : targets_[t].addr[idx(f)];
+                const DnsState st = t == 0 ? dns_[idx(f)] : v3().targets[t].addr[idx(f)];
                 if (st == DnsState::positive) {
                     add_service_addresses(s, f);
-                } else if (st == DnsState::pending || targets_[t].failed[idx(f)]) {
+                } else if (st == DnsState::pending || v3().targets[t].failed[idx(f)]) {
                     // v3 §4.2: hints stand in until the target's answer comes.
                     const std::vector<Endpoint>& h = f == Family::v6 ? r.ipv6hint : r.ipv4hint;
-                    add_candidates(f, true, h.data(), h.size(), false, s, rank, true);
+                    add_candidates(f, true, h.data(), h.size(), false, s, true);
                 }
             }
         }
     }
 }
 
-void RaceMachine::settle_https() { https_target_ = npos; }
+void RaceMachine::settle_https() { v3().https_target = npos; }
 
 bool RaceMachine::service_waiting() const {
     // A service with no address yet (no hints) whose target is still being
     // resolved: the HTTPS answer is in, but what it points at is not, so the
     // race does not start on the fallback alone before the Resolution Delay.
-    std::vector<bool> has(services_.size(), false);
+    std::vector<bool> has(v3().services.size(), false);
     for (const Candidate& c : cands_) {
         if (c.service != no_service && !c.dropped) has[c.service] = true;
     }
-    for (std::size_t s = 0; s < services_.size(); ++s) {
+    for (std::size_t s = 0; s < v3().services.size(); ++s) {
         if (has[s]) continue;
-        const std::uint32_t t = service_target_[s];
-        const DnsState* st = t == 0 ? dns_ : targets_[t].addr;
+        const std::uint32_t t = v3().service_target[s];
+        const DnsState* st = t == 0 ? dns_ : v3().targets[t].addr;
         if (st[0] == DnsState::pending || st[1] == DnsState::pending) return true;
     }
     return false;
@@ -931,7 +933,7 @@ void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRe
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     if (!config_.https || !dns_mode_ || !query.https) return;
     const std::uint32_t t = target_of(query);
-    if (t == npos || t != https_target_) return;  // late, duplicate or unknown
+    if (t == npos || t != v3().https_target) return;  // late, duplicate or unknown
     const SvcbRecord* alias = nullptr;
     std::vector<const SvcbRecord*> service_mode;
     for (std::size_t i = 0; records != nullptr && i < count; ++i) {
@@ -948,35 +950,35 @@ void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRe
         // "." means the service is not available here (§2.5.1); a loop or a
         // chain past the limit counts as no records.
         std::uint32_t next = npos;
-        if (alias->target != "." && alias_hops_ < config_.alias_limit) {
+        if (alias->target != "." && v3().alias_hops < config_.alias_limit) {
             next = target_for(alias->target);
-            if (next == 0 || targets_[next].https_asked) next = npos;
+            if (next == 0 || v3().targets[next].https_asked) next = npos;
         }
         if (next == npos) {
             settle_https();
         } else {
-            ++alias_hops_;
-            targets_[next].https_asked = true;
-            https_target_ = next;
+            ++v3().alias_hops;
+            v3().targets[next].https_asked = true;
+            v3().https_target = next;
             push(QKind::resolve_https, next);
         }
     } else if (!service_mode.empty()) {
         make_services(service_mode.data(), service_mode.size(), t);
         settle_https();
     } else {
-        if (t != 0 && services_.size() < max_services) {
+        if (t != 0 && v3().services.size() < max_services) {
             // The end of an alias chain without ServiceMode records: the alias
             // target is reached like a plain name (TCP, the origin's port),
             // ahead of the origin's own fallback.
             Service svc;
-            svc.target = targets_[t].name;
+            svc.target = v3().targets[t].name;
             svc.port = config_.port;
-            services_.push_back(std::move(svc));
-            service_target_.push_back(t);
-            service_rank_.push_back((1u << 31) | (1u << 30) | (0x10000u << 13));
-            const auto s = static_cast<std::uint16_t>(services_.size() - 1);
+            v3().services.push_back(std::move(svc));
+            v3().service_target.push_back(t);
+            v3().service_rank.push_back((1u << 31) | (1u << 30) | (0x10000u << 13));
+            const auto s = static_cast<std::uint16_t>(v3().services.size() - 1);
             for (const Family f : {Family::v6, Family::v4}) {
-                if (targets_[t].addr[idx(f)] == DnsState::positive) add_service_addresses(s, f);
+                if (v3().targets[t].addr[idx(f)] == DnsState::positive) add_service_addresses(s, f);
             }
         }
         settle_https();
@@ -1006,7 +1008,7 @@ void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int
     if (query.https) {
         now = enter(now);
         if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
-        if (t == npos || t != https_target_) return;
+        if (t == npos || t != v3().https_target) return;
         settle_https();  // HTTPS is optional: no error recorded
         advance(now, false);
         return;
@@ -1027,7 +1029,7 @@ void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int
 void RaceMachine::resolved(TimePoint now, std::uint32_t target, Family family,
                            const Endpoint* addresses, std::size_t count) {
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
-    Target& t = targets_[target];
+    Target& t = v3().targets[target];
     if (t.addr[idx(family)] != DnsState::pending) return;
     for (std::size_t i = 0; addresses != nullptr && i < count; ++i) {
         if (admit(addresses[i], family, true)) t.answer[idx(family)].push_back(addresses[i]);
@@ -1045,7 +1047,7 @@ void RaceMachine::resolved(TimePoint now, std::uint32_t target, Family family,
 void RaceMachine::resolve_failed(TimePoint now, std::uint32_t target, Family family, int code,
                                  std::string_view detail) {
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
-    Target& t = targets_[target];
+    Target& t = v3().targets[target];
     if (t.addr[idx(family)] != DnsState::pending) return;
     t.addr[idx(family)] = DnsState::negative;
     t.failed[idx(family)] = true;  // its hints stay in use
@@ -1184,7 +1186,7 @@ std::optional<Action> RaceMachine::poll_action() {
                 Resolve r;
                 r.family = e.kind == QKind::resolve4 ? Family::v4 : Family::v6;
                 r.https = e.kind == QKind::resolve_https;
-                if (e.slot != npos && e.slot < targets_.size()) r.name = targets_[e.slot].name;
+                if (e.slot != npos && e.slot < v3().targets.size()) r.name = v3().targets[e.slot].name;
                 return Action{r};
             }
             case QKind::open: {
@@ -1245,6 +1247,11 @@ std::optional<TimePoint> RaceMachine::next_timeout() const {
 std::optional<Outcome> RaceMachine::outcome() const noexcept {
     if (phase_ != Phase::done) return std::nullopt;
     return outcome_;
+}
+
+const std::deque<Service>& RaceMachine::services() const noexcept {
+    static const std::deque<Service> none;
+    return v3_.peek() != nullptr ? v3_.peek()->services : none;
 }
 
 std::vector<PlanEntry> RaceMachine::plan() const {
@@ -1315,7 +1322,7 @@ RaceReport RaceMachine::report() const {
         out.code = e->code;
         if (e->stage == Stage::resolve) {
             out.family = e->family;
-            if (e->slot != npos && e->slot < targets_.size()) out.name = targets_[e->slot].name;
+            if (e->slot != npos && e->slot < v3().targets.size()) out.name = v3().targets[e->slot].name;
         } else {
             out.remote = cands_[e->slot].remote;
         }

@@ -26,9 +26,11 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "eyeballs/action.hpp"
@@ -249,7 +251,7 @@ public:
     /// Service pointers are the machine's. Allocates.
     std::vector<PlanEntry> plan() const;
     /// The services built from HTTPS records so far, in the order they were made.
-    const std::deque<Service>& services() const noexcept { return services_; }
+    const std::deque<Service>& services() const noexcept;
     /// Heap bytes held (capacity of internal tables), for the benchmarks.
     std::size_t heap_bytes() const noexcept;
 
@@ -277,13 +279,14 @@ private:
         std::uint32_t attempt = 0;            // attempt number, 0 = not started
         std::uint16_t local_index = 0;        // local candidate being tried / bound
         AState state = AState::unused;
-        bool socket_open = false;   // OpenSocket was handed to the adapter
-        bool bound = false;
-        bool close_pending = false;
-        bool hint = false;     // from an HTTPS record's hint (v3)
-        bool dropped = false;  // unused and superseded (v3): skipped by pick_slot
-        std::uint16_t service = no_service;  // index into services_
-        std::uint32_t rank = 0;  // v3 §5 group order (lower first); 0 without https
+        bool socket_open : 1;    // OpenSocket was handed to the adapter
+        bool bound : 1;
+        bool close_pending : 1;
+        bool hint : 1;           // from an HTTPS record's hint (v3)
+        bool dropped : 1;        // unused and superseded (v3): skipped by pick_slot
+        std::uint16_t service = no_service;  // index into v3().services; its rank orders it
+        Candidate() : socket_open(false), bound(false), close_pending(false), hint(false),
+                      dropped(false) {}
     };
     static constexpr std::uint16_t no_service = UINT16_MAX;
     static constexpr std::uint32_t fallback_rank = UINT32_MAX;
@@ -315,14 +318,18 @@ private:
     Status check_startable() const;
     std::size_t add_candidates(Family only, bool filter, const Endpoint* eps, std::size_t n,
                                bool front, std::uint16_t service = no_service,
-                               std::uint32_t rank = 0, bool hint = false);
+                               bool hint = false);
     void link_sorted(std::uint32_t slot, std::uint32_t batch_first, bool front);
     bool supersede(const Endpoint& remote, Protocol protocol, std::uint32_t rank);
     Protocol protocol_of(const Candidate& c) const noexcept {
-        return c.service == no_service ? Protocol::tcp : services_[c.service].protocol;
+        return c.service == no_service ? Protocol::tcp : v3().services[c.service].protocol;
+    }
+    /// v3 §5 group order (lower first): the service's, or the fallback's.
+    std::uint32_t rank_of(const Candidate& c) const noexcept {
+        return c.service == no_service ? fallback_rank : v3().service_rank[c.service];
     }
     const Service* service_of(const Candidate& c) const noexcept {
-        return c.service == no_service ? nullptr : &services_[c.service];
+        return c.service == no_service ? nullptr : &v3().services[c.service];
     }
     std::uint32_t find_target(std::string_view name) const;
     std::uint32_t target_for(std::string_view name);
@@ -332,7 +339,9 @@ private:
     void make_services(const SvcbRecord* const* records, std::size_t count, std::uint32_t owner);
     void settle_https();
     bool service_waiting() const;
-    bool https_pending() const noexcept { return https_target_ != npos; }
+    bool https_pending() const noexcept {
+        return v3_.peek() != nullptr && v3_.peek()->https_target != npos;
+    }
     void resolved(TimePoint now, std::uint32_t target, Family family, const Endpoint* addresses,
                   std::size_t count);
     void resolve_failed(TimePoint now, std::uint32_t target, Family family, int code,
@@ -384,13 +393,41 @@ private:
     std::optional<TimePoint> resolution_deadline_;
     TimePoint extended_until_ = TimePoint::min();  // Success::handshake: timer pushed back
 
-    // Happy Eyeballs v3 (config_.https): names, services, the HTTPS chain.
-    std::deque<Target> targets_;    // stable: Resolve::name views into it
-    std::deque<Service> services_;  // stable: actions point into it
-    std::vector<std::uint32_t> service_target_;  // per service: its target
-    std::vector<std::uint32_t> service_rank_;    // per service: its rank
-    std::uint32_t https_target_ = npos;  // whose HTTPS answer is awaited; npos = settled
-    std::uint32_t alias_hops_ = 0;
+    // Happy Eyeballs v3's tables (config_.https), made on first use behind one
+    // pointer: a race without https pays 8 bytes and no allocation for them.
+    struct V3State {
+        std::deque<Target> targets;    // [0] = origin; stable: Resolve::name views into it
+        std::deque<Service> services;  // stable: actions point into it
+        std::vector<std::uint32_t> service_target;  // per service: its target
+        std::vector<std::uint32_t> service_rank;    // per service: its rank
+        std::uint32_t https_target = npos;  // whose HTTPS answer is awaited; npos = settled
+        std::uint32_t alias_hops = 0;
+    };
+    class V3Box {  // a deep-copying owner (RaceMachine stays copyable: plan() copies it)
+    public:
+        V3Box() = default;
+        V3Box(const V3Box& o) : p_(o.p_ ? std::make_unique<V3State>(*o.p_) : nullptr) {}
+        V3Box(V3Box&&) noexcept = default;
+        V3Box& operator=(const V3Box& o) {
+            if (this != &o) p_ = o.p_ ? std::make_unique<V3State>(*o.p_) : nullptr;
+            return *this;
+        }
+        V3Box& operator=(V3Box&&) noexcept = default;
+        ~V3Box() = default;
+        V3State& get() {
+            if (!p_) p_ = std::make_unique<V3State>();
+            return *p_;
+        }
+        const V3State* peek() const noexcept { return p_.get(); }
+
+    private:
+        std::unique_ptr<V3State> p_;
+    };
+    V3Box v3_;
+    V3State& v3() { return v3_.get(); }
+    const V3State& v3() const {  // only called once https state exists
+        return *v3_.peek();
+    }
 
     std::uint32_t fam_head_[2] = {npos, npos};  // next unused candidate per family
     std::uint32_t fam_tail_[2] = {npos, npos};
