@@ -294,48 +294,84 @@ void RaceMachine::sort_batch(std::size_t first) {
     }
 }
 
-bool RaceMachine::supersede(const Endpoint& remote, Protocol protocol, std::uint32_t rank) {
-    // v3: one attempt per remote and transport. An unused candidate with a
-    // worse rank gives way (dropped); any other stays, and the newcomer is not added.
-    bool keep_existing = false;
-    for (Candidate& c : cands_) {
-        if (c.dropped || c.remote != remote || protocol_of(c) != protocol) continue;
-        if (c.attempt == 0 && rank_of(c) > rank) {
+RaceMachine::Twin RaceMachine::supersede(const Endpoint& remote, Protocol protocol,
+                                          std::uint32_t rank, std::size_t limit) {
+    // v3: one attempt per remote and transport. Live unused twins with a worse
+    // rank are shadowed by the newcomer; a better (or equal) live twin shadows
+    // the newcomer; an attempted twin means the newcomer is not needed at all.
+    Twin result = Twin::none;
+    for (std::size_t i = 0; i < limit; ++i) {
+        Candidate& c = cands_[i];
+        if (c.remote != remote || protocol_of(c) != protocol) continue;
+        if (c.attempt != 0) return Twin::attempted;
+        if (c.dropped) continue;
+        if (rank_of(c) > rank) {
             c.dropped = true;
+            c.shadowed = true;
             --remaining_[idx(c.remote.family())];
         } else {
-            keep_existing = true;
+            result = Twin::better;
         }
     }
-    return keep_existing;
+    return result;
+}
+
+void RaceMachine::revive(const Candidate& c) {
+    // `c` went (a hint its target's answer replaced): the best twin it
+    // shadowed comes back, into its lists if it had left them.
+    const Protocol protocol = protocol_of(c);
+    std::uint32_t best = npos;
+    for (std::uint32_t i = 0; i < cands_.size(); ++i) {
+        const Candidate& t = cands_[i];
+        if (!t.shadowed || t.attempt != 0 || t.remote != c.remote || protocol_of(t) != protocol) {
+            continue;
+        }
+        if (best == npos || rank_of(t) < rank_of(cands_[best])) best = i;
+    }
+    if (best == npos) return;
+    Candidate& t = cands_[best];
+    t.dropped = false;
+    t.shadowed = false;
+    ++remaining_[idx(t.remote.family())];
+    const std::size_t f = idx(t.remote.family());
+    if (t.off_family) {
+        t.off_family = false;
+        link_one(best, best, false, fam_head_[f], fam_tail_[f], &Candidate::next_in_family);
+    }
+    if (t.off_order) {
+        t.off_order = false;
+        link_one(best, best, false, order_head_, order_tail_, &Candidate::next_in_order);
+    }
+}
+
+void RaceMachine::link_one(std::uint32_t slot, std::uint32_t batch_first, bool front,
+                           std::uint32_t& head, std::uint32_t& tail,
+                           std::uint32_t Candidate::*next) {
+    // v3: insert after every node of a better rank (and, unless `front`, of an
+    // equal one); nodes of this batch (slots from batch_first) stay ahead of
+    // it, keeping the batch's order.
+    const std::uint32_t r = rank_of(cands_[slot]);
+    std::uint32_t prev = npos;
+    std::uint32_t cur = head;
+    while (cur != npos && (rank_of(cands_[cur]) < r ||
+                           (rank_of(cands_[cur]) == r && (!front || cur >= batch_first)))) {
+        prev = cur;
+        cur = cands_[cur].*next;
+    }
+    cands_[slot].*next = cur;
+    if (prev == npos) {
+        head = slot;
+    } else {
+        cands_[prev].*next = slot;
+    }
+    if (cur == npos) tail = slot;
 }
 
 void RaceMachine::link_sorted(std::uint32_t slot, std::uint32_t batch_first, bool front) {
-    // v3: insert into the family list and the arrival list after every node of
-    // a better rank (and, unless `front`, of an equal one); nodes of this
-    // batch (slots from batch_first) stay ahead of it, keeping the batch's order.
-    const std::uint32_t r = rank_of(cands_[slot]);
-    auto insert = [&](std::uint32_t& head, std::uint32_t& tail, std::uint32_t Candidate::*next) {
-        std::uint32_t prev = npos;
-        std::uint32_t cur = head;
-        while (cur != npos &&
-               (rank_of(cands_[cur]) < r ||
-                (rank_of(cands_[cur]) == r && (!front || cur >= batch_first)))) {
-            prev = cur;
-            cur = cands_[cur].*next;
-        }
-        cands_[slot].*next = cur;
-        if (prev == npos) {
-            head = slot;
-        } else {
-            cands_[prev].*next = slot;
-        }
-        if (cur == npos) tail = slot;
-    };
     const std::size_t f = idx(cands_[slot].remote.family());
-    insert(fam_head_[f], fam_tail_[f], &Candidate::next_in_family);
-    insert(order_head_, order_tail_, &Candidate::next_in_order);
-    ++remaining_[f];
+    link_one(slot, batch_first, front, fam_head_[f], fam_tail_[f], &Candidate::next_in_family);
+    link_one(slot, batch_first, front, order_head_, order_tail_, &Candidate::next_in_order);
+    if (!cands_[slot].dropped) ++remaining_[f];
 }
 
 std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint* eps,
@@ -350,9 +386,7 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
             auto e = admit(eps[i], only, filter);
             if (!e) continue;
             if (service != no_service) e = e->with_port(v3().services[service].port);
-            if (std::find(keep.begin(), keep.end(), *e) != keep.end()) continue;
-            if (supersede(*e, protocol, rank)) continue;
-            keep.push_back(*e);
+            if (std::find(keep.begin(), keep.end(), *e) == keep.end()) keep.push_back(*e);
         }
         if (keep.empty()) return 0;
         const std::size_t first = cands_.size();
@@ -365,14 +399,24 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
             cands_.push_back(c);
         }
         if (config_.sorting(dns_mode_)) sort_batch(first);
-        if (in_flight_ == 0 ||
-            (config_.racing() && started_count_ > 0 && last_start_ + current_delay_ < now_)) {
+        // Twins among the candidates before this batch decide each one's fate.
+        std::size_t live = 0;
+        for (std::size_t i = first; i < cands_.size(); ++i) {
+            Candidate& c = cands_[i];
+            const Twin twin = supersede(c.remote, protocol, rank, first);
+            c.dropped = twin != Twin::none;
+            c.shadowed = twin == Twin::better;
+            if (!c.dropped) ++live;
+        }
+        if (live > 0 &&
+            (in_flight_ == 0 ||
+             (config_.racing() && started_count_ > 0 && last_start_ + current_delay_ < now_))) {
             triggered_ = true;
         }
         for (std::size_t i = first; i < cands_.size(); ++i) {
             link_sorted(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(first), front);
         }
-        return keep.size();
+        return live;
     }
     std::size_t count = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -450,12 +494,14 @@ std::uint32_t RaceMachine::pick_slot() {
     if (config_.https) {
         for (std::size_t g = 0; g < 2; ++g) {
             while (fam_head_[g] != npos && cands_[fam_head_[g]].dropped) {
+                cands_[fam_head_[g]].off_family = true;
                 fam_head_[g] = cands_[fam_head_[g]].next_in_family;
                 if (fam_head_[g] == npos) fam_tail_[g] = npos;
             }
         }
         while (order_head_ != npos &&
                (cands_[order_head_].attempt != 0 || cands_[order_head_].dropped)) {
+            cands_[order_head_].off_order = true;
             order_head_ = cands_[order_head_].next_in_order;
             if (order_head_ == npos) order_tail_ = npos;
         }
@@ -504,6 +550,7 @@ std::uint32_t RaceMachine::pick_slot() {
     }
     while (order_head_ != npos &&
            (cands_[order_head_].attempt != 0 || cands_[order_head_].dropped)) {
+        cands_[order_head_].off_order = true;
         order_head_ = cands_[order_head_].next_in_order;
         if (order_head_ == npos) order_tail_ = npos;
     }
@@ -840,19 +887,28 @@ void RaceMachine::add_service_addresses(std::uint16_t service, Family family) {
 }
 
 void RaceMachine::target_answer(Family family, std::uint32_t target, bool replace_hints) {
-    for (std::uint16_t s = 0; s < v3().services.size(); ++s) {
-        if (v3().service_target[s] != target) continue;
-        if (replace_hints) {
-            // The target's own answer replaces its hints (unused ones go).
-            for (Candidate& c : cands_) {
-                if (c.service == s && c.hint && c.attempt == 0 && !c.dropped &&
-                    c.remote.family() == family) {
-                    c.dropped = true;
-                    --remaining_[idx(family)];
-                }
+    if (replace_hints) {
+        // The target's own answer replaces its hints of this family, in every
+        // service that names it: first all of them go (shadowed ones too, for
+        // good), then the twins they shadowed come back.
+        std::vector<std::uint32_t> gone;
+        for (std::uint32_t i = 0; i < cands_.size(); ++i) {
+            Candidate& c = cands_[i];
+            if (!c.hint || c.attempt != 0 || c.remote.family() != family ||
+                c.service == no_service || v3().service_target[c.service] != target) {
+                continue;
             }
+            if (!c.dropped) {
+                --remaining_[idx(family)];
+                gone.push_back(i);
+            }
+            c.dropped = true;
+            c.shadowed = false;
         }
-        add_service_addresses(s, family);
+        for (const std::uint32_t i : gone) revive(cands_[i]);
+    }
+    for (std::uint16_t s = 0; s < v3().services.size(); ++s) {
+        if (v3().service_target[s] == target) add_service_addresses(s, family);
     }
 }
 

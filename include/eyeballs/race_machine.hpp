@@ -283,10 +283,14 @@ private:
         bool bound : 1;
         bool close_pending : 1;
         bool hint : 1;           // from an HTTPS record's hint (v3)
-        bool dropped : 1;        // unused and superseded (v3): skipped by pick_slot
+        bool dropped : 1;        // not to be tried (v3): skipped by pick_slot
+        bool shadowed : 1;       // dropped for a better twin; back if that one is withdrawn
+        bool off_family : 1;     // dropped and taken off its family list
+        bool off_order : 1;      // taken off the arrival-order list
         std::uint16_t service = no_service;  // index into v3().services; its rank orders it
-        Candidate() : socket_open(false), bound(false), close_pending(false), hint(false),
-                      dropped(false) {}
+        Candidate()
+            : socket_open(false), bound(false), close_pending(false), hint(false),
+              dropped(false), shadowed(false), off_family(false), off_order(false) {}
     };
     static constexpr std::uint16_t no_service = UINT16_MAX;
     static constexpr std::uint32_t fallback_rank = UINT32_MAX;
@@ -320,7 +324,12 @@ private:
                                bool front, std::uint16_t service = no_service,
                                bool hint = false);
     void link_sorted(std::uint32_t slot, std::uint32_t batch_first, bool front);
-    bool supersede(const Endpoint& remote, Protocol protocol, std::uint32_t rank);
+    void link_one(std::uint32_t slot, std::uint32_t batch_first, bool front, std::uint32_t& head,
+                  std::uint32_t& tail, std::uint32_t Candidate::*next);
+    enum class Twin : std::uint8_t { none, better, attempted };
+    Twin supersede(const Endpoint& remote, Protocol protocol, std::uint32_t rank,
+                   std::size_t limit);
+    void revive(const Candidate& c);
     Protocol protocol_of(const Candidate& c) const noexcept {
         return c.service == no_service ? Protocol::tcp : v3().services[c.service].protocol;
     }

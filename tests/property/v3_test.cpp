@@ -1,0 +1,223 @@
+// Properties of Happy Eyeballs v3 (issue 10): the order in which a race tries
+// the endpoints of random HTTPS answers, against an independent model of v3 §5
+// (groups: QUIC before TCP, ECH before none, SvcPriority; the origin's own
+// addresses last; one attempt per address, port and transport; families
+// interleaved inside each group), and plan() agreeing with the race.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "eyeballs/race_machine.hpp"
+#include "eyeballs/svcb.hpp"
+
+using namespace eyeballs;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct GenRecord {
+    int target = 0;  // 0: "." (the origin), else tN.example.
+    bool h3 = false;
+    bool h2 = false;
+    bool no_default_alpn = false;
+    bool ech = false;
+    bool port8443 = false;
+    std::vector<int> v6hints, v4hints;  // indexes into the pools
+};
+
+Endpoint v6(int i, std::uint16_t port) {
+    return *Endpoint::parse_address("2001:db8::" + std::to_string(i + 1), port);
+}
+Endpoint v4(int i, std::uint16_t port) {
+    return *Endpoint::parse_address("192.0.2." + std::to_string(i + 1), port);
+}
+
+rc::Gen<GenRecord> gen_record() {
+    return rc::gen::exec([] {
+        GenRecord r;
+        r.target = *rc::gen::inRange(0, 3);
+        r.h3 = *rc::gen::arbitrary<bool>();
+        r.h2 = *rc::gen::arbitrary<bool>();
+        r.no_default_alpn = *rc::gen::arbitrary<bool>();
+        r.ech = *rc::gen::arbitrary<bool>();
+        r.port8443 = *rc::gen::arbitrary<bool>();
+        r.v6hints = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 3), rc::gen::inRange(0, 5));
+        r.v4hints = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 3), rc::gen::inRange(0, 5));
+        return r;
+    });
+}
+
+using Key = std::pair<Endpoint, Protocol>;
+
+// The model: every endpoint with its group, deduplicated, then picked group by
+// group with families interleaved (IPv6 first when the first group has it).
+std::vector<Key> model_order(const std::vector<GenRecord>& recs, const std::vector<int>& prio,
+                             const std::vector<int>& aaaa, const std::vector<int>& a, bool quic) {
+    struct Item {
+        std::tuple<int, int, int> rank;
+        Key key;
+    };
+    std::vector<Item> items;
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+        const GenRecord& r = recs[i];
+        const std::uint16_t port = r.port8443 ? 8443 : 443;
+        std::vector<Endpoint> addrs;
+        if (r.target == 0) {
+            for (int x : aaaa) addrs.push_back(v6(x, port));
+            for (int x : a) addrs.push_back(v4(x, port));
+        } else {
+            for (int x : r.v6hints) addrs.push_back(v6(x, port));
+            for (int x : r.v4hints) addrs.push_back(v4(x, port));
+        }
+        const bool has_quic = quic && r.h3;
+        const bool has_tcp = r.h2 || !r.no_default_alpn;
+        for (const Protocol p : {Protocol::quic, Protocol::tcp}) {
+            if ((p == Protocol::quic && !has_quic) || (p == Protocol::tcp && !has_tcp)) continue;
+            for (const Endpoint& e : addrs) {
+                items.push_back({{p == Protocol::quic ? 0 : 1, r.ech ? 0 : 1, prio[i]}, {e, p}});
+            }
+        }
+    }
+    for (int x : aaaa) items.push_back({{9, 9, 1 << 20}, {v6(x, 443), Protocol::tcp}});
+    for (int x : a) items.push_back({{9, 9, 1 << 20}, {v4(x, 443), Protocol::tcp}});
+    // One per (address, port, transport): the best group keeps it.
+    std::vector<Item> kept;
+    for (const Item& it : items) {
+        auto same = std::find_if(kept.begin(), kept.end(), [&](const Item& k) { return k.key == it.key; });
+        if (same == kept.end()) {
+            kept.push_back(it);
+        } else if (it.rank < same->rank) {
+            kept.erase(same);
+            kept.push_back(it);
+        }
+    }
+    std::stable_sort(kept.begin(), kept.end(),
+                     [](const Item& x, const Item& y) { return x.rank < y.rank; });
+    std::vector<Key> out;
+    bool first = true;
+    Family last = Family::v6;
+    while (!kept.empty()) {
+        const auto best = kept.front().rank;
+        auto in_group = [&](Family f) {
+            return std::find_if(kept.begin(), kept.end(), [&](const Item& k) {
+                return k.rank == best && k.key.first.family() == f;
+            });
+        };
+        Family f;
+        if (first) {
+            f = in_group(Family::v6) != kept.end() ? Family::v6 : Family::v4;
+        } else {
+            const Family other = last == Family::v6 ? Family::v4 : Family::v6;
+            f = in_group(other) != kept.end() ? other : last;
+            if (in_group(f) == kept.end()) f = other;
+        }
+        auto it = in_group(f);
+        out.push_back(it->key);
+        kept.erase(it);
+        last = f;
+        first = false;
+    }
+    return out;
+}
+
+}  // namespace
+
+RC_GTEST_PROP(V3Properties, AttemptOrderFollowsTheGroupModel, ()) {
+    const auto recs = *rc::gen::container<std::vector<GenRecord>>(*rc::gen::inRange(1, 5), gen_record());
+    // Distinct priorities (the shuffle of equal ones has its own scenarios).
+    std::vector<int> prio(recs.size());
+    for (std::size_t i = 0; i < prio.size(); ++i) prio[i] = static_cast<int>(i) + 1;
+    std::vector<int> shuffled = prio;
+    for (std::size_t i = shuffled.size(); i > 1; --i) {
+        std::swap(shuffled[i - 1], shuffled[*rc::gen::inRange<std::size_t>(0, i)]);
+    }
+    const auto aaaa = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 3), rc::gen::inRange(0, 5));
+    const auto a = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 3), rc::gen::inRange(0, 5));
+    const bool quic = *rc::gen::arbitrary<bool>();
+    const bool https_first = *rc::gen::arbitrary<bool>();
+
+    std::vector<SvcbRecord> records;
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+        const GenRecord& g = recs[i];
+        SvcbRecord r;
+        r.priority = static_cast<std::uint16_t>(shuffled[i]);
+        r.target = g.target == 0 ? "." : "t" + std::to_string(g.target) + ".example.";
+        if (g.h3) r.alpn.push_back("h3");
+        if (g.h2) r.alpn.push_back("h2");
+        r.no_default_alpn = g.no_default_alpn && !r.alpn.empty();
+        if (g.ech) r.ech = std::vector<std::uint8_t>{0, 1};
+        if (g.port8443) r.port = 8443;
+        for (int x : g.v6hints) r.ipv6hint.push_back(v6(x, 0));
+        for (int x : g.v4hints) r.ipv4hint.push_back(v4(x, 0));
+        records.push_back(r);
+    }
+    std::vector<GenRecord> effective = recs;
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+        effective[i].no_default_alpn = records[i].no_default_alpn;
+    }
+
+    Config c;
+    c.https = true;
+    c.quic = quic;
+    c.sort = SortMode::off;
+    RaceMachine m(c);
+    TimePoint now{std::chrono::seconds(10)};
+    RC_ASSERT(static_cast<bool>(m.start_resolving(now)));
+    std::vector<Key> tried;
+    std::vector<AttemptId> refused;
+    std::vector<PlanEntry> plan_at_start;
+    auto drain = [&] {
+        while (auto act = m.poll_action()) {
+            if (auto* o = std::get_if<OpenSocket>(&*act)) {
+                if (plan_at_start.empty()) plan_at_start = m.plan();
+                m.handle_opened(now, o->attempt);
+            } else if (auto* k = std::get_if<Connect>(&*act)) {
+                tried.emplace_back(k->remote, k->protocol);
+                refused.push_back(k->attempt);
+            }
+        }
+    };
+    drain();
+    std::vector<Endpoint> aaaa_eps, a_eps;
+    for (int x : aaaa) aaaa_eps.push_back(v6(x, 443));
+    for (int x : a) a_eps.push_back(v4(x, 443));
+    // Everything arrives before the first attempt may start (v3 §4.2 waits
+    // for AAAA and HTTPS): HTTPS, A, AAAA — the origin's answers then replace
+    // the hints of "." records — or A, AAAA, HTTPS.
+    if (https_first) m.handle_https(now, Resolve(Family::v6, true), records);
+    m.handle_resolved(now, Family::v4, a_eps);
+    m.handle_resolved(now, Family::v6, aaaa_eps);
+    if (!https_first) m.handle_https(now, Resolve(Family::v6, true), records);
+    drain();
+    // Every connect is refused at once; timers run until nothing is left.
+    for (int guard = 0; guard < 1000; ++guard) {
+        for (AttemptId id : refused) m.handle_connect_failed(now, id, ECONNREFUSED);
+        refused.clear();
+        drain();
+        if (m.finished() || (m.candidates_left() == 0 && m.attempts_in_flight() == 0)) break;
+        const auto t = m.next_timeout();
+        RC_ASSERT(t.has_value());
+        now = std::max(now, *t);
+        m.handle_timeout(now);
+        drain();
+    }
+    const std::vector<Key> expected = model_order(effective, shuffled, aaaa, a, quic);
+    for (const SvcbRecord& r : records) RC_LOG() << "record: " << to_presentation(r) << "\n";
+    for (const Key& k : tried) RC_LOG() << "tried: " << k.first.to_string() << " " << protocol_name(k.second) << "\n";
+    for (const Key& k : expected) RC_LOG() << "expected: " << k.first.to_string() << " " << protocol_name(k.second) << "\n";
+    RC_ASSERT(tried == expected);
+    // plan() at the first attempt named the same order.
+    if (!tried.empty()) {
+        std::vector<Key> planned;
+        for (const PlanEntry& p : plan_at_start) planned.emplace_back(p.remote, p.protocol);
+        RC_ASSERT(planned == expected);
+    }
+}
