@@ -3,6 +3,7 @@
 
 #include "eyeballs/action.hpp"
 #include "eyeballs/config.hpp"
+#include "eyeballs/dns_message.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/history.hpp"
