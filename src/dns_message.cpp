@@ -7,6 +7,8 @@
 // zero) and compared without ASCII case; they are printed only for the caller.
 #include "eyeballs/dns_message.hpp"
 
+#include "dns_name.hpp"
+
 #include <array>
 #include <cstdio>
 #include <utility>
@@ -18,8 +20,7 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 
 constexpr std::size_t header_size = 12;
-constexpr std::size_t max_label = 63;   // RFC 1035 §2.3.4
-constexpr std::size_t max_name = 255;   // octets on the wire, the root's zero included
+using detail::max_name;  // octets on the wire, the root's zero included (RFC 1035 §2.3.4)
 constexpr std::size_t rr_fixed = 10;    // TYPE, CLASS, TTL, RDLENGTH
 constexpr std::uint16_t flag_qr = 0x8000;
 constexpr std::uint16_t flag_aa = 0x0400;
@@ -66,98 +67,12 @@ bool same_name(const Bytes& a, const Bytes& b) noexcept {
 }
 
 // RFC 1035 §5.1 presentation form of a wire name: "www.example.com.", ".".
-std::string name_text(const Bytes& wire) {
-    if (wire.size() <= 1) return ".";
-    std::string out;
-    for (std::size_t i = 0; i < wire.size() && wire[i] != 0; i += 1u + wire[i]) {
-        for (std::size_t k = 1; k <= wire[i] && i + k < wire.size(); ++k) {
-            const std::uint8_t c = wire[i + k];
-            if (c == '.' || c == '\\') {
-                out += '\\';
-                out += static_cast<char>(c);
-            } else if (c <= 0x20 || c >= 0x7f || c == '"' || c == ';' || c == '(' || c == ')') {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\%03u", static_cast<unsigned>(c));
-                out += buf;
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-        out += '.';
-    }
-    return out;
-}
+std::string name_text(const Bytes& wire) { return detail::name_to_text(wire.data(), wire.size()); }
 
 // Presentation form → wire form. `why` says what is wrong.
 bool name_to_wire(std::string_view text, Bytes& wire, std::string& why) {
     wire.clear();
-    if (text.empty()) {
-        why = "empty name";
-        return false;
-    }
-    if (text == ".") {
-        wire.push_back(0);
-        return true;
-    }
-    Bytes label;
-    auto flush = [&]() {
-        if (label.empty()) {
-            why = "empty label in '" + std::string(text) + "'";
-            return false;
-        }
-        if (label.size() > max_label) {
-            why = "label of " + std::to_string(label.size()) + " octets in '" + std::string(text) +
-                  "' (labels are at most 63, RFC 1035 §2.3.4)";
-            return false;
-        }
-        wire.push_back(static_cast<std::uint8_t>(label.size()));
-        wire.insert(wire.end(), label.begin(), label.end());
-        label.clear();
-        return true;
-    };
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c == '.') {
-            if (!flush()) return false;
-        } else if (c == '\\') {
-            if (i + 1 >= text.size()) {
-                why = "'" + std::string(text) + "' ends in '\\'";
-                return false;
-            }
-            const char n = text[i + 1];
-            if (n >= '0' && n <= '9') {
-                unsigned v = 0;
-                for (std::size_t k = 1; k <= 3; ++k) {
-                    const char d = i + k < text.size() ? text[i + k] : '\0';
-                    if (d < '0' || d > '9') {
-                        why = "bad \\DDD escape in '" + std::string(text) + "' (three decimal digits, RFC 1035 §5.1)";
-                        return false;
-                    }
-                    v = v * 10 + static_cast<unsigned>(d - '0');
-                }
-                if (v > 255) {
-                    why = "\\DDD escape over 255 in '" + std::string(text) + "'";
-                    return false;
-                }
-                label.push_back(static_cast<std::uint8_t>(v));
-                i += 3;
-            } else {
-                label.push_back(static_cast<std::uint8_t>(n));
-                i += 1;
-            }
-        } else {
-            label.push_back(static_cast<std::uint8_t>(c));
-        }
-        if (label.size() > max_label) return flush();  // reports the long label
-    }
-    if (!label.empty() && !flush()) return false;
-    wire.push_back(0);
-    if (wire.size() > max_name) {
-        why = "'" + std::string(text) + "' is " + std::to_string(wire.size()) +
-              " octets on the wire, over 255 (RFC 1035 §2.3.4)";
-        return false;
-    }
-    return true;
+    return detail::name_to_wire(text, wire, why);
 }
 
 // Reads the name at data[start...], following compression pointers. The

@@ -6,6 +6,8 @@
 // side, so parse → serialize → parse gives the same record (fuzz_svcb checks).
 #include "eyeballs/svcb.hpp"
 
+#include "dns_name.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -14,10 +16,8 @@ namespace eyeballs {
 
 namespace {
 
-// RFC 1035 §2.3.4: labels are 63 octets or less, names 255 octets or less
-// (counting the length octets and the root's zero).
-constexpr std::size_t max_label = 63;
-constexpr std::size_t max_name = 255;
+using detail::max_label;
+using detail::max_name;
 
 bool fail(std::string* error, std::size_t offset, const std::string& what) {
     if (error) *error = "SVCB offset " + std::to_string(offset) + ": " + what;
@@ -38,20 +38,6 @@ void put16(std::vector<std::uint8_t>& out, std::size_t v) {
     out.push_back(static_cast<std::uint8_t>(v & 0xff));
 }
 
-// RFC 1035 §5.1 presentation of one label octet.
-void append_name_octet(std::string& out, std::uint8_t c) {
-    if (c == '.' || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-    } else if (c <= 0x20 || c >= 0x7f || c == '"' || c == ';' || c == '(' || c == ')') {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\%03u", static_cast<unsigned>(c));
-        out += buf;
-    } else {
-        out += static_cast<char>(c);
-    }
-}
-
 // Reads the TargetName at data[at...]: uncompressed labels up to the root.
 bool read_name(const std::uint8_t* data, std::size_t size, std::size_t& at, std::string& name,
                std::string* error) {
@@ -70,12 +56,10 @@ bool read_name(const std::uint8_t* data, std::size_t size, std::size_t& at, std:
             return fail(error, at, "TargetName longer than 255 octets (RFC 1035 §2.3.4)");
         if (len == 0) {
             ++at;
-            if (name.empty()) name = ".";
+            name = detail::name_to_text(data + start, at - start);
             return true;
         }
         if (at + 1 + len > size) return fail(error, at, "RDATA ends inside a TargetName label (RFC 9460 §2.2)");
-        for (std::size_t i = 0; i < len; ++i) append_name_octet(name, data[at + 1 + i]);
-        name += '.';
         at += 1u + len;
     }
 }
@@ -83,50 +67,8 @@ bool read_name(const std::uint8_t* data, std::size_t size, std::size_t& at, std:
 // Presentation name → wire labels. Accepts what read_name prints (and names
 // without the final dot, taken as fully qualified).
 bool write_name(std::string_view text, std::vector<std::uint8_t>& out, std::string* error) {
-    if (text.empty()) return fail_writing(error, "empty TargetName (use \".\" for the root)");
-    const std::size_t start = out.size();
-    if (text != ".") {
-        std::vector<std::uint8_t> label;
-        auto flush = [&]() {
-            if (label.empty()) return fail_writing(error, "empty label in TargetName '" + std::string(text) + "'");
-            if (label.size() > max_label)
-                return fail_writing(error, "label over 63 octets in TargetName '" + std::string(text) + "'");
-            out.push_back(static_cast<std::uint8_t>(label.size()));
-            out.insert(out.end(), label.begin(), label.end());
-            label.clear();
-            return true;
-        };
-        for (std::size_t i = 0; i < text.size(); ++i) {
-            const char c = text[i];
-            if (c == '.') {
-                if (!flush()) return false;
-            } else if (c == '\\') {
-                if (i + 1 >= text.size()) return fail_writing(error, "TargetName ends in '\\'");
-                const char n = text[i + 1];
-                if (n >= '0' && n <= '9') {
-                    if (i + 3 >= text.size())
-                        return fail_writing(error, "short \\DDD escape in TargetName");
-                    unsigned v = 0;
-                    for (std::size_t k = 1; k <= 3; ++k) {
-                        const char d = text[i + k];
-                        if (d < '0' || d > '9') return fail_writing(error, "bad \\DDD escape in TargetName");
-                        v = v * 10 + static_cast<unsigned>(d - '0');
-                    }
-                    if (v > 255) return fail_writing(error, "\\DDD escape over 255 in TargetName");
-                    label.push_back(static_cast<std::uint8_t>(v));
-                    i += 3;
-                } else {
-                    label.push_back(static_cast<std::uint8_t>(n));
-                    i += 1;
-                }
-            } else {
-                label.push_back(static_cast<std::uint8_t>(c));
-            }
-        }
-        if (!label.empty() && !flush()) return false;
-    }
-    out.push_back(0);
-    if (out.size() - start > max_name) return fail_writing(error, "TargetName longer than 255 octets");
+    std::string why;
+    if (!detail::name_to_wire(text, out, why)) return fail_writing(error, "TargetName: " + why);
     return true;
 }
 

@@ -5,9 +5,10 @@
 // question, rcodes, and a malformed HTTPS record among good ones.
 #include "eyeballs/dns_message.hpp"
 
+#include "test_bytes.hpp"
+
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -31,26 +32,7 @@ namespace dns_rcode = eyeballs::dns_rcode;
 using Bytes = std::vector<std::uint8_t>;
 using Status = DnsResponse::Status;
 
-// "00 01 03 66 6f 6f" → bytes; anything after ';' on a line is a comment.
-Bytes hex(const std::string& text) {
-    Bytes out;
-    int high = -1;
-    bool comment = false;
-    for (const char c : text) {
-        if (c == ';') comment = true;
-        if (c == '\n') comment = false;
-        if (comment || !std::isxdigit(static_cast<unsigned char>(c))) continue;
-        const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
-        if (high < 0) {
-            high = v;
-        } else {
-            out.push_back(static_cast<std::uint8_t>(high << 4 | v));
-            high = -1;
-        }
-    }
-    EXPECT_EQ(high, -1) << "odd number of hex digits";
-    return out;
-}
+using eyeballs_test::hex;
 
 Bytes operator+(Bytes a, const Bytes& b) {
     a.insert(a.end(), b.begin(), b.end());

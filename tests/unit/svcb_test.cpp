@@ -2,9 +2,10 @@
 // cases in wire form, and the wire-format rules of §2.2, §2.4.2, §7 and §8.
 #include "eyeballs/svcb.hpp"
 
+#include "test_bytes.hpp"
+
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,26 +20,7 @@ using eyeballs::SvcbRecord;
 using eyeballs::to_presentation;
 using Bytes = std::vector<std::uint8_t>;
 
-// "00 01 03 66 6f 6f" → bytes; anything after ';' on a line is a comment.
-Bytes hex(const std::string& text) {
-    Bytes out;
-    int high = -1;
-    bool comment = false;
-    for (const char c : text) {
-        if (c == ';') comment = true;
-        if (c == '\n') comment = false;
-        if (comment || !std::isxdigit(static_cast<unsigned char>(c))) continue;
-        const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
-        if (high < 0) {
-            high = v;
-        } else {
-            out.push_back(static_cast<std::uint8_t>(high << 4 | v));
-            high = -1;
-        }
-    }
-    EXPECT_EQ(high, -1) << "odd number of hex digits";
-    return out;
-}
+using eyeballs_test::hex;
 
 std::optional<SvcbRecord> parse(const Bytes& b, std::string* error = nullptr) {
     return parse_svcb_rdata(b.data(), b.size(), error);
