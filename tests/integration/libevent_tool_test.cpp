@@ -157,7 +157,7 @@ TEST(LibeventTool, ResolvesThroughTheGivenDnsServer) {
     EXPECT_TRUE(has(lines[1], "\"action\":\"resolve\",\"family\":\"A\"")) << lines[1];
     EXPECT_TRUE(has(lines.back(), "\"remote\":\"127.0.0.1:" + std::to_string(pair.port)))
         << tool.out();
-    EXPECT_EQ(dns.queries().size(), 2u);
+    EXPECT_EQ(dns.wait_for_queries(2, std::chrono::milliseconds(200)).size(), 2u);
     open.accept_all();
 }
 

@@ -51,11 +51,11 @@ TEST_F(PollDns, AaaaFirstConnectsAtOnce) {
     ASSERT_EQ(resolves.size(), 2u);
     EXPECT_EQ(resolves[0].family, Family::v6);
     EXPECT_EQ(resolves[1].family, Family::v4);
-    auto qs = dns.queries();
-    ASSERT_GE(qs.size(), 2u);
-    EXPECT_EQ(qs[0].name, "dual.test");
     expect_clean_trace(rec, r);
     ::close(r.fd);
+    auto qs = dns.wait_for_queries(2);
+    ASSERT_GE(qs.size(), 2u);
+    EXPECT_EQ(qs[0].name, "dual.test");
 }
 
 // A first, AAAA inside the Resolution Delay → IPv6 goes first anyway.

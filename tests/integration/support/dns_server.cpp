@@ -98,6 +98,18 @@ std::vector<DnsServer::Query> DnsServer::queries() const {
     return queries_;
 }
 
+std::vector<DnsServer::Query> DnsServer::wait_for_queries(std::size_t count,
+                                                          std::chrono::milliseconds limit) const {
+    // The server reads on its own thread: a query sent just before the race
+    // ended may not have been read yet when the test looks.
+    const auto until = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        std::vector<Query> qs = queries();
+        if (qs.size() >= count || std::chrono::steady_clock::now() >= until) return qs;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
 void DnsServer::run() {
     using clock = std::chrono::steady_clock;
     while (!stop_) {

@@ -201,6 +201,9 @@ public:
     void set_https(const std::string& name, Answer answer);
     /// Every query received so far, in arrival order.
     std::vector<Query> queries() const;
+    /// queries(), once at least `count` have arrived or `limit` has passed.
+    std::vector<Query> wait_for_queries(std::size_t count,
+                                        std::chrono::milliseconds limit = std::chrono::seconds(2)) const;
 
 private:
     struct Pending {
