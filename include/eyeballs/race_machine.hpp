@@ -91,8 +91,10 @@ public:
         return start(now, remotes.data(), remotes.size());
     }
     /// DNS mode (SPEC §2): the race starts at `now`. Actions that follow:
-    /// Resolve{v6} (AAAA), then Resolve{v4} (A). Answer each family once, in
-    /// any order, with handle_resolved or handle_resolve_failed. Fails, with a
+    /// Resolve{v6} (AAAA), then Resolve{v4} (A) — and, with `config.https`,
+    /// Resolve{https} (Happy Eyeballs v3; then more for target and alias
+    /// names, see handle_https). Answer each once, in any order, with
+    /// handle_resolved / handle_https or handle_resolve_failed. Fails, with a
     /// message and nothing started, when the configuration breaks a rule or
     /// the race has already started or finished.
     Status start_resolving(TimePoint now);
