@@ -167,6 +167,40 @@ short[-1]["errors"].pop()
 expect(False, FAILED, short, "an error missing")
 expect(False, FAILED, edit(FAILED, 4, errors=KeyError), "errors list missing")
 
+# ---- Happy Eyeballs v3 keys (HTTPS-driven endpoints) -----------------------
+V3 = [
+    {"t": 0, "action": "resolve", "family": "AAAA"},
+    {"t": 0, "action": "resolve", "family": "HTTPS"},
+    {"t": 10, "action": "resolve", "family": "AAAA", "name": "svc.example.net."},
+    {"t": 10, "action": "resolve", "family": "A", "name": "svc.example.net."},
+    {"t": 10, "action": "connect", "attempt": 1, "remote": "[2001:db8::1]:443",
+     "protocol": "quic", "alpn": ["h3"], "ech": True},
+    {"t": 10, "action": "close", "attempt": 1},
+    {"t": 20, "action": "connect", "attempt": 2, "remote": "[2001:db8::1]:443",
+     "protocol": "tcp", "alpn": ["h2", "http/1.1"]},
+    {"t": 30, "action": "report", "outcome": "connected", "attempt": 2,
+     "remote": "[2001:db8::1]:443", "protocol": "tcp", "alpn": ["h2", "http/1.1"]},
+]
+expect(True, V3, V3, "identical v3 trace")
+v3_order = copy(V3)
+v3_order[2], v3_order[3] = v3_order[3], v3_order[2]
+expect(True, V3, v3_order, "questions at one instant in another order")
+expect(False, V3, edit(V3, 4, protocol="tcp"), "connect protocol")
+expect(False, V3, edit(V3, 4, protocol=KeyError), "connect protocol missing")
+expect(False, V3, edit(V3, 6, alpn=["http/1.1", "h2"]), "connect alpn order")
+expect(False, V3, edit(V3, 4, ech=KeyError), "connect ech missing")
+expect(False, V3, edit(V3, 7, protocol="quic"), "report protocol")
+expect(False, V3, V3[:3] + V3[4:], "a target question missing")
+expect(False, V3, edit(V3, 2, name="other.example.net."), "a target question's name")
+expect(False, V3, edit(V3, 1, t=5), "the HTTPS question's time")
+v3_fail = [dict(V3[0]), {"t": 5, "action": "report", "outcome": "failed", "errno": None,
+                         "message": "m", "errors": [
+                             {"attempt": None, "remote": None, "stage": "resolve",
+                              "family": "AAAA", "name": "svc.example.net.", "errno": None,
+                              "message": "x"}]}]
+expect(True, v3_fail, v3_fail, "an error with a name")
+expect(False, v3_fail, edit_error(v3_fail, 0, name="x.example."), "an error's name")
+
 # ---- rejected: not a trace --------------------------------------------------
 expect(False, CONNECTED, None, "not JSON", raw=text(CONNECTED).replace("}", "", 1))
 expect(False, CONNECTED, None, "a JSON array line", raw="[]\n" + text(CONNECTED))
