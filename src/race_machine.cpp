@@ -54,19 +54,20 @@
 // additions. (1) Names: `v3().targets` holds the origin ([0]) and every target or
 // alias name an HTTPS record brought, each with its AAAA/A state and answers;
 // Resolve actions name them. (2) Services: each ServiceMode record gives a
-// Service per transport (QUIC for h3 ids when config.quic, TCP for the rest);
-// a candidate points at its service and carries its *rank*, the v3 §5 group
-// order (QUIC before TCP, ECH before none, SvcPriority, the seeded shuffle;
-// plain A/AAAA answers rank last as the SVCB-optional fallback). The family
-// and arrival lists are kept sorted by rank (stable), and pick_slot() takes
-// the best rank present, interleaving families within it. (3) Supersession:
-// an unused candidate is `dropped` (skipped lazily) when the same remote and
-// transport arrives with a better rank, or when its hint is replaced by the
-// target's real answer. The first attempt waits for v3 §4.2: some address
-// (hints count) and the AAAA answer and the HTTPS answer — or the Resolution
-// Delay after the first address. With Success::handshake an attempt is in
-// flight until handle_secured(); its connect pushes the attempt timer back.
-// Without https none of this runs: every rank is 0 and no service is set.
+// Service per transport (QUIC for h3 ids when config.quic, TCP for the rest),
+// with a *rank*, the v3 §5 group order (QUIC before TCP, ECH before none,
+// SvcPriority, the seeded shuffle); a candidate points at its service and
+// takes its rank from it (plain A/AAAA answers rank last, as the SVCB-optional
+// fallback). The family and arrival lists are kept sorted by rank (stable),
+// and pick_slot() takes the best rank present, interleaving families within
+// it. (3) Twins: one attempt per remote and transport. Of two unused twins the
+// worse-ranked is `dropped` and `shadowed` (skipped lazily); it comes back when
+// its better twin, a hint, is replaced by its target's own answer. The first
+// attempt waits for v3 §4.2: some address (hints count) and the AAAA answer
+// and the HTTPS answer — or the Resolution Delay after the first address.
+// With Success::handshake an attempt is in flight until handle_secured(); its
+// connect pushes the attempt timer back. Without https none of this runs: no
+// service is set, no rank is looked at, and v3's tables are never made.
 //
 // Output. Actions wait in a small FIFO ring of (kind, slot) pairs and are
 // turned into values when polled; closes are flags on the candidates, polled
@@ -166,6 +167,11 @@ void RaceMachine::record(Stage stage, std::uint32_t attempt, std::uint32_t slot,
         details_.emplace_back(detail);
     }
     errors_.push_back(ErrorRec{attempt, slot, local, detail_index, code, stage, family});
+}
+
+std::uint32_t RaceMachine::attempt_in(AttemptId id, AState state) const {
+    const std::uint32_t slot = lookup(id);
+    return slot != npos && cands_[slot].state == state ? slot : npos;
 }
 
 std::uint32_t RaceMachine::lookup(AttemptId id) const {
@@ -374,13 +380,26 @@ void RaceMachine::link_sorted(std::uint32_t slot, std::uint32_t batch_first, boo
     if (!cands_[slot].dropped) ++remaining_[f];
 }
 
+void RaceMachine::new_addresses() {
+    // SPEC §2: a new address starts at once (with the floor) when nothing is in
+    // flight or the attempt timer's instant has passed; at that very instant it
+    // starts as the timer would, after the instant's events.
+    if (in_flight_ == 0 ||
+        (config_.racing() && started_count_ > 0 && last_start_ + current_delay_ < now_)) {
+        triggered_ = true;
+    }
+}
+
 std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint* eps,
                                         std::size_t n, bool front, std::uint16_t service,
                                         bool hint) {
     if (config_.https && dns_mode_) {
-        const std::uint32_t rank = service == no_service ? fallback_rank : v3().service_rank[service];
         // v3: the service's port, one candidate per remote and transport.
-        const Protocol protocol = service == no_service ? Protocol::tcp : v3().services[service].protocol;
+        Candidate proto;  // what every candidate of this batch shares
+        proto.service = service;
+        proto.hint = hint;
+        const std::uint32_t rank = rank_of(proto);
+        const Protocol protocol = protocol_of(proto);
         std::vector<Endpoint> keep;
         for (std::size_t i = 0; i < n; ++i) {
             auto e = admit(eps[i], only, filter);
@@ -392,10 +411,8 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
         const std::size_t first = cands_.size();
         cands_.reserve(first + keep.size());
         for (const Endpoint& e : keep) {
-            Candidate c;
+            Candidate c = proto;
             c.remote = e;
-            c.service = service;
-            c.hint = hint;
             cands_.push_back(c);
         }
         if (config_.sorting(dns_mode_)) sort_batch(first);
@@ -408,11 +425,7 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
             c.shadowed = twin == Twin::better;
             if (!c.dropped) ++live;
         }
-        if (live > 0 &&
-            (in_flight_ == 0 ||
-             (config_.racing() && started_count_ > 0 && last_start_ + current_delay_ < now_))) {
-            triggered_ = true;
-        }
+        if (live > 0) new_addresses();
         for (std::size_t i = first; i < cands_.size(); ++i) {
             link_sorted(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(first), front);
         }
@@ -433,13 +446,7 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
         }
     }
     if (config_.sorting(dns_mode_)) sort_batch(first);
-    // SPEC §2: a new address starts at once (with the floor) when nothing is in
-    // flight or the attempt timer's instant has passed; at that very instant it
-    // starts as the timer would, after the instant's events.
-    if (in_flight_ == 0 ||
-        (config_.racing() && started_count_ > 0 && last_start_ + current_delay_ < now_)) {
-        triggered_ = true;
-    }
+    new_addresses();
 
     // Link the batch into the per-family lists and the arrival-order list. An
     // AAAA answer that ends the resolution delay goes before the A answer that
@@ -776,16 +783,9 @@ void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* 
         // v3: the origin's answer is the fallback group and feeds the services
         // whose target is the origin ("."); duplicates of better-ranked
         // candidates are not added, so count what the answer had.
-        std::size_t usable = 0;
-        std::vector<Endpoint>& kept = v3().targets[0].answer[idx(family)];
-        for (std::size_t i = 0; addresses != nullptr && i < count; ++i) {
-            if (admit(addresses[i], family, true)) {
-                ++usable;
-                kept.push_back(addresses[i]);
-            }
-        }
+        const std::vector<Endpoint>& kept = keep_answer(0, family, addresses, count);
         add_candidates(family, true, kept.data(), kept.size(), ends_resolution_delay);
-        if (usable == 0) {
+        if (kept.empty()) {
             dns_[idx(family)] = DnsState::negative;
             record(Stage::resolve, 0, npos, family, 0, npos, {});
         } else {
@@ -880,6 +880,25 @@ std::uint32_t RaceMachine::target_of(const Resolve& query) const {
     return find_target(query.name);
 }
 
+const std::vector<Endpoint>& RaceMachine::keep_answer(std::uint32_t target, Family family,
+                                                      const Endpoint* addresses,
+                                                      std::size_t count) {
+    // A name's answer, kept for the services that name it: what the race may
+    // use of it (its family; NAT64 applies when they are added).
+    std::vector<Endpoint>& kept = v3().targets[target].answer[idx(family)];
+    for (std::size_t i = 0; addresses != nullptr && i < count; ++i) {
+        if (admit(addresses[i], family, true)) kept.push_back(addresses[i]);
+    }
+    return kept;
+}
+
+std::uint16_t RaceMachine::add_service(Service svc, std::uint32_t target, std::uint32_t rank) {
+    v3().services.push_back(std::move(svc));
+    v3().service_target.push_back(target);
+    v3().service_rank.push_back(rank);
+    return static_cast<std::uint16_t>(v3().services.size() - 1);
+}
+
 void RaceMachine::add_service_addresses(std::uint16_t service, Family family) {
     const std::uint32_t t = v3().service_target[service];
     const std::vector<Endpoint>& a = v3().targets[t].answer[idx(family)];
@@ -946,10 +965,7 @@ void RaceMachine::make_services(const SvcbRecord* const* records, std::size_t co
             const std::uint32_t rank = (std::uint32_t(p) << 31) | (r.ech ? 0u : 1u << 30) |
                                        (std::uint32_t(r.priority) << 13) |
                                        static_cast<std::uint32_t>(std::min<std::size_t>(pos, 0x1fff));
-            v3().services.push_back(std::move(svc));
-            v3().service_target.push_back(t);
-            v3().service_rank.push_back(rank);
-            const auto s = static_cast<std::uint16_t>(v3().services.size() - 1);
+            const std::uint16_t s = add_service(std::move(svc), t, rank);
             for (const Family f : {Family::v6, Family::v4}) {
                 const DnsState st = t == 0 ? dns_[idx(f)] : v3().targets[t].addr[idx(f)];
                 if (st == DnsState::positive) {
@@ -1029,10 +1045,8 @@ void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRe
             Service svc;
             svc.target = v3().targets[t].name;
             svc.port = config_.port;
-            v3().services.push_back(std::move(svc));
-            v3().service_target.push_back(t);
-            v3().service_rank.push_back((1u << 31) | (1u << 30) | (0x10000u << 13));
-            const auto s = static_cast<std::uint16_t>(v3().services.size() - 1);
+            const std::uint16_t s =
+                add_service(std::move(svc), t, (1u << 31) | (1u << 30) | (0x10000u << 13));
             for (const Family f : {Family::v6, Family::v4}) {
                 if (v3().targets[t].addr[idx(f)] == DnsState::positive) add_service_addresses(s, f);
             }
@@ -1087,10 +1101,7 @@ void RaceMachine::resolved(TimePoint now, std::uint32_t target, Family family,
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     Target& t = v3().targets[target];
     if (t.addr[idx(family)] != DnsState::pending) return;
-    for (std::size_t i = 0; addresses != nullptr && i < count; ++i) {
-        if (admit(addresses[i], family, true)) t.answer[idx(family)].push_back(addresses[i]);
-    }
-    if (t.answer[idx(family)].empty()) {
+    if (keep_answer(target, family, addresses, count).empty()) {
         t.addr[idx(family)] = DnsState::negative;
         record(Stage::resolve, 0, target, family, 0, npos, {});
     } else {
@@ -1114,8 +1125,8 @@ void RaceMachine::resolve_failed(TimePoint now, std::uint32_t target, Family fam
 void RaceMachine::handle_opened(TimePoint now, AttemptId id, int code) {
     now = enter(now);
     if (phase_ == Phase::done) return;
-    const std::uint32_t slot = lookup(id);
-    if (slot == npos || cands_[slot].state != AState::opening) return;
+    const std::uint32_t slot = attempt_in(id, AState::opening);
+    if (slot == npos) return;
     Candidate& c = cands_[slot];
     if (code != 0) {
         // Creation failed: the socket was never opened, so it is never closed.
@@ -1131,8 +1142,8 @@ void RaceMachine::handle_opened(TimePoint now, AttemptId id, int code) {
 void RaceMachine::handle_bound(TimePoint now, AttemptId id, int code) {
     now = enter(now);
     if (phase_ == Phase::done) return;
-    const std::uint32_t slot = lookup(id);
-    if (slot == npos || cands_[slot].state != AState::binding) return;
+    const std::uint32_t slot = attempt_in(id, AState::binding);
+    if (slot == npos) return;
     Candidate& c = cands_[slot];
     if (code != 0) {
         record(Stage::bind, c.attempt, slot, c.remote.family(), code, c.local_index, {});
@@ -1149,8 +1160,8 @@ void RaceMachine::handle_bound(TimePoint now, AttemptId id, int code) {
 void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
     now = enter(now);
     if (phase_ == Phase::done) return;  // a success after the winner: already closed
-    const std::uint32_t slot = lookup(id);
-    if (slot == npos || cands_[slot].state != AState::connecting) return;
+    const std::uint32_t slot = attempt_in(id, AState::connecting);
+    if (slot == npos) return;
     Candidate& c = cands_[slot];
     if (config_.history) {
         config_.history->record_success(config_.network, c.remote, now - c.started, now);
@@ -1168,16 +1179,16 @@ void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
 void RaceMachine::handle_secured(TimePoint now, AttemptId id) {
     now = enter(now);
     if (phase_ == Phase::done) return;
-    const std::uint32_t slot = lookup(id);
-    if (slot == npos || cands_[slot].state != AState::securing) return;
+    const std::uint32_t slot = attempt_in(id, AState::securing);
+    if (slot == npos) return;
     finish(now, Outcome::connected, slot);
 }
 
 void RaceMachine::handle_secure_failed(TimePoint now, AttemptId id, int code) {
     now = enter(now);
     if (phase_ == Phase::done) return;
-    const std::uint32_t slot = lookup(id);
-    if (slot == npos || cands_[slot].state != AState::securing) return;
+    const std::uint32_t slot = attempt_in(id, AState::securing);
+    if (slot == npos) return;
     Candidate& c = cands_[slot];
     record(Stage::tls, c.attempt, slot, c.remote.family(), code, npos, {});
     if (config_.history) config_.history->record_failure(config_.network, c.remote, now);
@@ -1188,8 +1199,8 @@ void RaceMachine::handle_secure_failed(TimePoint now, AttemptId id, int code) {
 void RaceMachine::handle_connect_failed(TimePoint now, AttemptId id, int code) {
     now = enter(now);
     if (phase_ == Phase::done) return;
-    const std::uint32_t slot = lookup(id);
-    if (slot == npos || cands_[slot].state != AState::connecting) return;
+    const std::uint32_t slot = attempt_in(id, AState::connecting);
+    if (slot == npos) return;
     Candidate& c = cands_[slot];
     record(Stage::connect, c.attempt, slot, c.remote.family(), code, npos, {});
     if (config_.history) config_.history->record_failure(config_.network, c.remote, now);

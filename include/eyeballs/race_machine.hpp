@@ -347,6 +347,10 @@ private:
     std::uint32_t target_of(const Resolve& query) const;
     void target_answer(Family family, std::uint32_t target, bool replace_hints);
     void add_service_addresses(std::uint16_t service, Family family);
+    const std::vector<Endpoint>& keep_answer(std::uint32_t target, Family family,
+                                             const Endpoint* addresses, std::size_t count);
+    std::uint16_t add_service(Service svc, std::uint32_t target, std::uint32_t rank);
+    void new_addresses();
     void make_services(const SvcbRecord* const* records, std::size_t count, std::uint32_t owner);
     void settle_https();
     bool service_waiting() const;
@@ -372,6 +376,7 @@ private:
     void finish(TimePoint now, Outcome outcome, std::uint32_t winner_slot);
     void check_all_failed(TimePoint now);
     std::uint32_t lookup(AttemptId id) const;
+    std::uint32_t attempt_in(AttemptId id, AState state) const;  // npos unless in `state`
     void record(Stage stage, std::uint32_t attempt, std::uint32_t slot, Family family, int code,
                 std::uint32_t local, std::string_view detail);
     void finish_or_secure(TimePoint now, std::uint32_t slot);

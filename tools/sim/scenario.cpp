@@ -87,6 +87,14 @@ string join(const std::vector<string_view>& tokens, std::size_t from) {
     return out;
 }
 
+// "AAAA svc.example.net." — one DNS question, names compared without case.
+string question_key(bool https, Family family, string_view name) {
+    string k = https ? "HTTPS " : string(record_name(family)) + " ";
+    for (char ch : name) k += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!name.empty() && name.back() != '.') k += '.';
+    return k;
+}
+
 // Thrown inside the parser only, caught by parse_scenario.
 struct LineError {
     int line;
@@ -364,7 +372,7 @@ private:
         if (t.size() < at + 2 || t[at] != "at") fail(usage);
         const string type = answer.https ? "HTTPS" : record_name(answer.family);
         const string what = type + (answer.name.empty() ? "" : " " + answer.name);
-        const string key = type + " " + lower_fqdn(answer.name);
+        const string key = question_key(answer.https, answer.family, answer.name);
         if (auto it = dns_lines_.find(key); it != dns_lines_.end()) {
             fail("a second answer for " + what + " (the first is line " +
                  std::to_string(it->second) + ")");
@@ -453,13 +461,6 @@ private:
             if (!ok || ++label > 63) return false;
         }
         return label > 0;
-    }
-
-    static string lower_fqdn(string_view n) {
-        string k(n);
-        for (char& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (!k.empty() && k.back() != '.') k += '.';
-        return k;
     }
 
     void local(const std::vector<string_view>& t) {
@@ -621,7 +622,7 @@ private:
     int line_ = 0;
     int port_line_ = 0;
     int addresses_line_ = 0;
-    std::map<string, int> dns_lines_;  // "AAAA name." -> line
+    std::map<string, int> dns_lines_;  // question_key() -> line
     int first_dns_line_ = 0;
     int https_line_ = 0;  // the first HTTPS answer
     int named_line_ = 0;  // the first answer for a target name
@@ -747,14 +748,6 @@ namespace {
 
 // Virtual time never goes past 100 years, so TimePoint arithmetic cannot overflow.
 constexpr Duration horizon = std::chrono::hours(24 * 365 * 100);
-
-// "AAAA svc.example.net." — one DNS question, names compared without case.
-string question_key(bool https, Family family, string_view name) {
-    string k = https ? "HTTPS " : string(record_name(family)) + " ";
-    for (char ch : name) k += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (!name.empty() && name.back() != '.') k += '.';
-    return k;
-}
 
 struct Event {
     TimePoint at;
