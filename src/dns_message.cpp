@@ -586,4 +586,11 @@ std::optional<std::vector<std::uint8_t>> build_dns_response(const std::uint8_t* 
     return build_response(get16(query), flags, q.name, q.type, q.qclass, content, error);
 }
 
+void name_dot_targets(DnsResponse& response) {
+    if (response.cnames.empty()) return;
+    for (SvcbRecord& rec : response.svcb) {
+        if (!rec.alias_mode() && rec.target == ".") rec.target = response.name;
+    }
+}
+
 }  // namespace eyeballs

@@ -192,6 +192,15 @@ struct DnsResponse {
 DnsResponse parse_dns_response(const std::uint8_t* data, std::size_t size, std::uint16_t expected_id,
                                std::string_view qname, std::uint16_t qtype);
 
+/// RFC 9460 §2.5: a ServiceMode record's TargetName "." means the record's
+/// owner. When the answer came through a CNAME chain that owner is the last
+/// CNAME target (`response.name`), not the name asked, so this writes it into
+/// every such record of `response.svcb`; a caller that reads "." as the name
+/// it asked (as RaceMachine::handle_https does) then reaches the right
+/// addresses. AliasMode "." ("not available") is left alone; without a CNAME
+/// nothing changes.
+void name_dot_targets(DnsResponse& response);
+
 /// What build_dns_response() writes after the question.
 struct DnsResponseContent {
     /// 0-15 (no OPT record is written, so no extended RCODE).

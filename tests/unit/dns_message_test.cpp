@@ -555,3 +555,35 @@ TEST(DnsBuild, RefusesWhatCannotBeWritten) {
 }
 
 }  // namespace
+
+// RFC 9460 §2.5: after a CNAME, a ServiceMode "." is the CNAME's target; an
+// AliasMode "." and an answer without a CNAME stay as they are.
+TEST(DnsNameDotTargets, ServiceModeDotBecomesTheCnameTarget) {
+    DnsResponseContent c;
+    c.cnames = {"cdn.example.net."};
+    c.svcb = {*parse_svcb_presentation("1 . alpn=h2"), *parse_svcb_presentation("2 other.example.")};
+    DnsResponse r = parse(response(7, "www.example.com", dns_type::https, c), 7, "www.example.com",
+                          dns_type::https);
+    ASSERT_TRUE(r.ok()) << r.error;
+    name_dot_targets(r);
+    ASSERT_EQ(r.svcb.size(), 2u);
+    EXPECT_EQ(r.svcb[0].target, "cdn.example.net.");
+    EXPECT_EQ(r.svcb[1].target, "other.example.");
+
+    DnsResponseContent alias;
+    alias.cnames = {"cdn.example.net."};
+    alias.svcb = {*parse_svcb_presentation("0 .")};
+    DnsResponse a = parse(response(8, "www.example.com", dns_type::https, alias), 8,
+                          "www.example.com", dns_type::https);
+    ASSERT_TRUE(a.ok()) << a.error;
+    name_dot_targets(a);
+    EXPECT_EQ(a.svcb.at(0).target, ".");
+
+    DnsResponseContent direct;
+    direct.svcb = {*parse_svcb_presentation("1 . alpn=h2")};
+    DnsResponse d = parse(response(9, "www.example.com", dns_type::https, direct), 9,
+                          "www.example.com", dns_type::https);
+    ASSERT_TRUE(d.ok()) << d.error;
+    name_dot_targets(d);
+    EXPECT_EQ(d.svcb.at(0).target, ".");
+}

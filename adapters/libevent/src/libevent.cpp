@@ -811,13 +811,8 @@ void Race::on_https(evutil_socket_t fd, short what, void* arg) {
             } else {
                 in.kind = Input::Kind::https;
                 in.https = false;
+                name_dot_targets(r);  // "." after a CNAME is its target
                 in.records = std::move(r.svcb);
-                if (!r.cnames.empty()) {
-                    // RFC 9460 §2.5.1: "." is the owner, here the CNAME's target.
-                    for (SvcbRecord& rec : in.records) {
-                        if (!rec.alias_mode() && rec.target == ".") rec.target = r.name;
-                    }
-                }
             }
             race->https_done(q, std::move(in));
             return;

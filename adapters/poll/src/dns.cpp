@@ -126,13 +126,8 @@ struct Resolver::State {
                 a.failed = true;
                 a.detail = dns_rcode_name(r.rcode);
             } else {
+                name_dot_targets(r);  // "." after a CNAME is its target
                 a.records = std::move(r.svcb);
-                if (!r.cnames.empty()) {
-                    // RFC 9460 §2.5.1: "." is the owner, here the CNAME's target.
-                    for (SvcbRecord& rec : a.records) {
-                        if (!rec.alias_mode() && rec.target == ".") rec.target = r.name;
-                    }
-                }
             }
         } else if (status == ARES_ECANCELLED && s.timed_out) {
             a.failed = true;

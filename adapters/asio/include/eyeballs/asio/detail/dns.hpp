@@ -135,12 +135,8 @@ inline std::optional<dns_result> dns_parse_https_response(const std::uint8_t* p,
         return r;
     }
     r.ok = true;
+    name_dot_targets(answer);  // "." after a CNAME is its target
     r.records = std::move(answer.svcb);
-    if (!answer.cnames.empty()) {
-        for (SvcbRecord& rec : r.records) {
-            if (!rec.alias_mode() && rec.target == ".") rec.target = answer.name;
-        }
-    }
     return r;
 }
 
