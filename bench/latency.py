@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Latency benchmark: how close to the RFC 8305 timers does a real race land?
 
 On loopback, with eyeballs-connect and eyeballs-loopback-world (a blackholed

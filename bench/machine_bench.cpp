@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Micro-benchmarks of the RaceMachine: the cost of a whole race and of one
 // event, heap allocations per race (a replaced global operator new counts
 // them), and the memory a machine holds.

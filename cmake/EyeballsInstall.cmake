@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Install rules: headers, libraries, the CMake package (eyeballsConfig.cmake,
 # its version file, eyeballsTargets) and pkg-config files.
 #
@@ -147,6 +148,8 @@ install(TARGETS ${_eyeballs_targets} EXPORT eyeballsTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT eyeballsTargets NAMESPACE eyeballs:: DESTINATION ${EYEBALLS_INSTALL_CMAKEDIR})
+# The licence travels with every install (BSL-1.0 asks that source copies keep it).
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # ---- CMake package -------------------------------------------------------------
 # The config file gets, per component, the code that finds its dependencies.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # eyeballs_warnings(target): the project's warning set, errors when asked.
 function(eyeballs_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion

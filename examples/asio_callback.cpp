@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // asio_callback — Happy Eyeballs with eyeballs::asio::async_connect and a plain
 // callback (C++17).
 //

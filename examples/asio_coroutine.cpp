@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // asio_coroutine — Happy Eyeballs with eyeballs::asio::async_connect in a C++20
 // coroutine (asio::use_awaitable), with an overall timeout.
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # The Asio examples connect through a blackholed IPv6 to IPv4: a world with
 # [::1]:P dropping SYNs and 127.0.0.1:P accepting, then each example, given
 # `::1,127.0.0.1 P`, must name 127.0.0.1:P as the winner, attempt 2 of 2,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libevent_connect — Happy Eyeballs in a libevent program.
 //
 //   libevent_connect HOST PORT                resolve HOST (evdns) and race its addresses

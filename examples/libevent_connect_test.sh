@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # The libevent example connects through a blackholed IPv6 to IPv4: a world
 # with [::1]:P dropping SYNs and 127.0.0.1:P accepting, then
 # `libevent_connect demo P ::1 127.0.0.1` must name 127.0.0.1:P as the winner,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // fuzz_dns_message: whole DNS messages (eyeballs/dns_message.hpp).
 //
 // The question the input is read against comes from the input itself (its

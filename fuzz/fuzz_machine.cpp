@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // fuzz_machine: the RaceMachine under an event stream built from the input
 // bytes (FuzzedDataProvider) — a configuration (sometimes invalid), addresses
 // mode or DNS mode, then inputs of every kind in any order, at times that never

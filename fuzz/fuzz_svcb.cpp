@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // fuzz_svcb: SVCB/HTTPS RDATA (RFC 9460 §2.2). Any bytes either parse or fail
 // with a message. What parses writes back to exactly the bytes read (the wire
 // form has one spelling: uncompressed name, keys in increasing order, values

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A `main` for fuzz targets built without libFuzzer (g++, or clang without
 // EYEBALLS_FUZZ_ENGINE=libfuzzer): runs LLVMFuzzerTestOneInput once on every
 // file named on the command line, and on every file in every directory named.

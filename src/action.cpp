@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — one readable line per action, for tests and logs.
 #include <ostream>
 #include <string>

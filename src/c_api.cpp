@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — the C API (include/eyeballs/eyeballs.h) over RaceMachine.
 //
 // A thin translation layer: C values in, C++ values to the machine, C values

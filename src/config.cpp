@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — configuration rules (RFC 8305 bounds) and the millisecond text
 // that messages and traces share.
 #include <cstdint>

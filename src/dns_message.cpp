@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — whole DNS messages (see eyeballs/dns_message.hpp).
 //
 // The reader keeps every access behind an explicit bounds check against the

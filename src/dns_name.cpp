@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — DNS names between presentation text and wire form (see dns_name.hpp).
 #include "dns_name.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — DNS names between presentation text and uncompressed wire form
 // (RFC 1035 §2.3.4, §3.1, §5.1). Private to eyeballs::core: shared by the
 // SVCB/HTTPS RDATA code (TargetName) and the whole-message code (owner,

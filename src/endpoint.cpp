@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — Endpoint: parsing and RFC 5952 printing.
 //
 // Parsing uses inet_pton (strict: no leading zeros in a dotted quad on glibc,

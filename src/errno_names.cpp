@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — errno names: every Linux <errno.h> name, in <errno.h> order.
 //
 // The table lists each name once, aliases right after the name they alias

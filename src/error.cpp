@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — error texts: stage names and Error::message().
 //
 // The texts appear in reports and in the JSON trace (SPEC §3, §5):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — History: per-network, per-address RTT and outcome memory
 // (see eyeballs/history.hpp).
 //

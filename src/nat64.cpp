@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — NAT64: RFC 6052 address synthesis and RFC 7050 PREF64 discovery
 // (see eyeballs/nat64.hpp).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — RaceMachine: RFC 8305 Happy Eyeballs as a sans-I/O state machine.
 //
 // Theory of operation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — RFC 6724 destination address sorting (see eyeballs/sort.hpp).
 //
 // Theory of operation. RFC 6724 §6 is written as a pairwise comparison of

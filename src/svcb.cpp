@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — SVCB/HTTPS RDATA (RFC 9460; see eyeballs/svcb.hpp).
 //
 // The parser walks the RDATA once with a cursor that never passes the end;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-bench — N concurrent Happy Eyeballs races in one thread, against a
 // loopback world in a separate process (issue 7).
 //

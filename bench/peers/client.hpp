@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-bench — one benchmarked client: N concurrent races in one thread.
 //
 // A client is built (its event loop made) before the measurement starts;

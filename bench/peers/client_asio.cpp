@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-bench --adapter asio: N eyeballs::asio::async_connect operations on
 // one io_context, run by this thread alone (io_context(1)).
 #include <asio/io_context.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-bench --adapter libevent: N eyeballs::libevent::connect races on one
 // event_base, made with EVENT_BASE_FLAG_PRECISE_TIMER (CLOCK_MONOTONIC and a
 // timerfd instead of the coarse clock and epoll's whole milliseconds: the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-bench --adapter poll.
 //
 // N = 1: the poll adapter itself, eyeballs::poll::connect(addresses) — one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSL-1.0 */
 /* eyeballs-bench-floor — the floor of issue 7's comparison: N races done with
  * only the system calls a race needs, on raw epoll, in C. No state machine,
  * no allocation per race beyond one array, no error aggregation, no 10 ms

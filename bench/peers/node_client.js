@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: BSL-1.0
 // Node.js as a benchmarked Happy Eyeballs client (issue 7).
 //
 // N concurrent net.connect({host, port, autoSelectFamily: true,

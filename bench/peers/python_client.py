@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Python asyncio as a benchmarked Happy Eyeballs client (issue 7).
 
 N concurrent `asyncio.open_connection(host, port, happy_eyeballs_delay=0.25)`

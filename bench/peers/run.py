@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """The peer comparison of issue 7: eyeballs against the Happy Eyeballs clients
 people use today, side by side, in one run.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSL-1.0 */
 /* eyeballs-bench-rusage — runs a command and reports its CPU time and peak
  * RSS, for the clients that are a process per race (curl).
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Smoke test of the benchmark harness (ctest eyeballs_bench_smoke_*): keeps
 eyeballs-bench (and the floor client) working in CI. Nothing here is timed.
 

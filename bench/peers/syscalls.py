@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """System calls per race, per client (an explanation of the CPU column, not a
 benchmark): runs each client under `strace -c` with N = 1 and with N races
 (no warm-up), and prints (calls(N) - calls(1)) / (N - 1) per system call and

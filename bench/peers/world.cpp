@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-bench — the loopback world (see world.hpp).
 #include "world.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-bench — the loopback "world" every benchmarked client races against.
 //
 // One port number P on [::1] and on 127.0.0.1, built as one of three worlds

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-bench-world — the loopback world of eyeballs-bench as its own
 // process, for the clients that are not eyeballs (Python, Node, curl, the
 // raw-epoll floor): scripts/bench starts one per run.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — the actions a RaceMachine asks its adapter to perform.
 #pragma once
 

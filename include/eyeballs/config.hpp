@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — race configuration (SPEC §1, §2, §4 `config`).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — whole DNS messages (RFC 1035 §4) for the records Happy Eyeballs
 // asks for: A, AAAA and SVCB/HTTPS (RFC 9460), with CNAME chains.
 //

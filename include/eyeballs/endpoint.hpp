@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — Endpoint: an IP address and a port, the library's own value type.
 //
 // Public headers need only the standard library; adapters convert to sockaddr

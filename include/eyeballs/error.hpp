@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — errors recorded during a race, and errno names.
 #pragma once
 

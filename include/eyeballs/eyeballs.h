@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSL-1.0 */
 /* eyeballs — the C API (C99) over the sans-I/O RaceMachine.
  *
  * Happy Eyeballs (RFC 8305) as a state machine you drive from C, or from any

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — History: what past races learned about each destination.
 //
 // RFC 8305 §4: "If the client is stateful and has a history of expected

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — NAT64 address synthesis (RFC 6052) and PREF64 discovery (RFC 7050).
 //
 // On an IPv6-only network with a NAT64, an IPv4 destination is reached through

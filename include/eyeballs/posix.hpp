@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — conversions between Endpoint and the POSIX socket address types,
 // for adapters and programs that call the socket API themselves.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — RaceMachine: Happy Eyeballs (RFC 8305) as a sans-I/O state machine.
 //
 // The machine is fully deterministic. It never reads a clock, never touches a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — RFC 6724 destination address sorting, with RFC 8305's RTT rule.
 //
 // What goes in: a list of destination addresses and, optionally, what the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — SVCB/HTTPS resource records (RFC 9460): the RDATA wire format,
 // parsed and written, and the presentation form printed.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — the time types every input carries. The machine never reads a
 // clock: the caller passes `now` on its own monotonic clock.
 #pragma once

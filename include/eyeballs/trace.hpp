@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — the trace printer shared by eyeballs-sim, eyeballs-connect and users:
 // the JSON trace of SPEC §5 (one object a line) and a human timeline.
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSL-1.0 */
 /* The C API (eyeballs/eyeballs.h) from a C99 program: races in virtual time,
  * driven exactly as a C event loop would drive them, asserting every action,
  * the deadlines, the report and its errors; then misuse and the helpers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Helpers shared by the Asio adapter's integration tests.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::asio::async_connect on real loopback sockets: the race (blackhole,
 // refused, both open, all fail), local bind, timeouts, the socket factory,
 // DNS (system resolver and the UDP client against the test DNS server),

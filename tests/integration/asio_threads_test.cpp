@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::asio::async_connect on an io_context run by four threads: the race
 // runs on a strand of its own, so its handlers never overlap, whatever the
 // caller's handler is bound to. Built as its own binary (label `tsan`) so CI

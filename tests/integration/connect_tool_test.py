@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """eyeballs-connect against SPEC §6, on loopback, for every adapter it was built with.
 
 usage: connect_tool_test.py EYEBALLS_CONNECT EYEBALLS_LOOPBACK_WORLD [unittest options]

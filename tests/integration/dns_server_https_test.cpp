@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The test DNS server's HTTPS (RFC 9460, type 65) answers, proven over a
 // plain UDP socket: queries written by build_dns_query, answers read by
 // parse_dns_response — records, NODATA, NXDOMAIN, SERVFAIL, silence, delay —

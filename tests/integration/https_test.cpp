@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Happy Eyeballs v3 (issue 10) on real sockets: HTTPS records (RFC 9460)
 // served by the test DNS server on 127.0.0.1, raced by every adapter that was
 // built (poll, libevent, asio), and eyeballs-connect --https --plan.

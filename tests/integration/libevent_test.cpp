@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Integration tests of the libevent adapter: real sockets on loopback, a real
 // event_base, evdns against the test DNS server. Every test runs inside
 // FdLeakTest, so a socket, an evdns_base or an event_base left open fails it.

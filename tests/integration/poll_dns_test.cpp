@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The poll adapter with real DNS: c-ares asking the test's own UDP server on
 // 127.0.0.1, answers fed as they arrive (RFC 8305 §3, SPEC §2).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Root only: the poll adapter across a real two-host topology (a second
 // network namespace joined by veth, see support/netns.hpp). Here the broken
 // path is a real route, not a loopback trick: replies dropped by the server

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The poll adapter against real sockets on loopback (addresses mode).
 //
 // Timing assertions are lower bounds and generous upper bounds only: the

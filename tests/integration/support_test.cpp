@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Checks the loopback fixtures themselves, so an adapter test that fails
 // points at the adapter, not at a blackhole that stopped dropping SYNs.
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Properties of issue 8's modules: RFC 6724 sorting is a stable strict weak
 // order, NAT64 synthesis round-trips at every RFC 6052 prefix length, and RTT
 // history never crosses networks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // RapidCheck generators of random worlds (sim::Scenario values) within the
 // valid ranges of SPEC §1–§4. Times sit mostly on a 5 ms grid so that events,
 // timers and starts often fall on one instant (where the ordering rules of

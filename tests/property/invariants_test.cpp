@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Invariants of the race that hold in every world, whatever the model says.
 // Each property runs ≥ 1000 random worlds (see main.cpp); a failure prints the
 // world as scenario text for eyeballs-sim.

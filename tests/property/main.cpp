@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The property tests' main: every property runs at least 1000 cases unless
 // RC_PARAMS asks for something else explicitly (e.g. a `reproduce=` string
 // printed by a failure, or `max_success=100` while editing).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The reference model: SPEC §1–§3 as a discrete-event simulation of a world.
 // See model.hpp for the shape. Each rule is tagged with the SPEC line it
 // implements; nothing here was taken from src/race_machine.cpp.

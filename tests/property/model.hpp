@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A deliberately simple reference model of SPEC §1–§3, for the property tests.
 //
 // It is written from the SPEC alone, not from src/race_machine.cpp, and it is

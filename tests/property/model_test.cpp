@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The machine against the reference model (tests/property/model.cpp) over
 // random worlds, and the harness against eyeballs-sim's own parser and driver.
 // A failure prints the world as scenario text: save it as a .scn file and

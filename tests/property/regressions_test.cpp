@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Worlds the properties once found (shrunk by hand to a few lines), kept as
 // deterministic tests: the machine against the reference model on each. A
 // random search may take tens of thousands of cases to meet one of them again;

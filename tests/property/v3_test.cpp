@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Properties of Happy Eyeballs v3 (issue 10): the order in which a race tries
 // the endpoints of random HTTPS answers, against an independent model of v3 §5
 // (groups: QUIC before TCP, ECH before none, SvcPriority; the origin's own

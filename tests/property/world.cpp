@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The harness: our own virtual-time driver for the machine, the scenario
 // printer, and the trace comparison. See world.hpp.
 #include "world.hpp"

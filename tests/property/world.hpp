@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The property tests' harness: a world (a parsed scenario, sim::Scenario) is
 // played against the real RaceMachine by a small virtual-time driver of our
 // own (independent of eyeballs-sim's, so the two can check each other), and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Compare a JSON trace (SPEC §5) with a golden one, by the matching rules of
 shared/scenarios/README.md:
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Self-test of compare_trace.py: it must accept what the matching rules of
 shared/scenarios/README.md allow and reject every kind of wrong trace, so that a
 scenario test can never pass silently. Python 3 standard library only."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The virtual-time driver: event order, exit statuses, the observer, and every
 // shared example replayed in-process.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The scenario language (SPEC §4): durations, ports, conflicts and where errors
 // are reported.
 #include <gtest/gtest.h>

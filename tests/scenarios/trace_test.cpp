@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The trace printer (SPEC §5): exact milliseconds, the JSON line shapes, string
 // escaping, and the timeline.
 #include <gtest/gtest.h>

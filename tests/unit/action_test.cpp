@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Actions print as one readable line (test failure messages and logs use it).
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Configuration rules (RFC 8305 §3, §4, §5 bounds) and the millisecond text.
 #include <gtest/gtest.h>
 

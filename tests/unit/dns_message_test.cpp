@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Whole DNS messages (eyeballs/dns_message.hpp): queries byte for byte,
 // responses written and read back, the RFC 9460 Appendix D records inside
 // full messages, name compression and its abuse (loops, forward pointers),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Endpoint text: RFC 5952 printing (§4, §5), parsing, ordering and hashing.
 // Addresses are from the documentation ranges (RFC 3849, RFC 5737).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // errno names: every Linux <errno.h> name, aliases parse and print canonically.
 #include <gtest/gtest.h>
 

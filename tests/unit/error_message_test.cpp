@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Error texts (SPEC §3): the golden traces in shared/scenarios use them.
 #include <gtest/gtest.h>
 

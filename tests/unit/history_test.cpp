@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // History (RFC 8305 §4, §5): RFC 6298 smoothing, outcomes, partitioning by
 // network (never used across networks), address-only keys, the LRU bound,
 // clear and clear_network.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // NAT64: RFC 6052 §2.2 address format (the §2.4 examples for all six prefix
 // lengths), the addresses never synthesized, §3.1's Well-Known Prefix rule,
 // round trips for every length, PREF64 text, and RFC 7050 §3 discovery.

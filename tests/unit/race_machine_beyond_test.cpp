@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // RaceMachine with the features beyond RFC 8305's minimum (issue 8): RFC 6724
 // sorting, RTT history and attempt-delay=auto, delay schedules, NAT64.
 #include <gtest/gtest.h>

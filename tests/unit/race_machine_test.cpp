@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // RaceMachine unit tests in virtual time, grouped by RFC 8305 section.
 // Each test reads as a timeline: move the clock, feed an input, expect actions.
 #include <gtest/gtest.h>

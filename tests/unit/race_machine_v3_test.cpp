@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // RaceMachine with Happy Eyeballs v3 (issue 10, config.https): the API an
 // embedder sees — Resolve actions naming targets, HTTPS answers, services on
 // the actions, plan(), handshake success. The race rules themselves are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // RFC 6724 destination address sorting: the §2.1 policy table, §3.1/§3.2
 // scopes, the §6 rules one by one, the nine §10.2 examples, RFC 8305 §4's RTT
 // rule, stability (rule 10), and an exhaustive strict-weak-order check.

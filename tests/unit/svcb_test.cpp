@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // SVCB/HTTPS RDATA (RFC 9460): the Appendix D test vectors, the D.3 failure
 // cases in wire form, and the wire-format rules of §2.2, §2.4.2, §7 and §8.
 #include "eyeballs/svcb.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Bytes for unit tests, written as hex text.
 #ifndef EYEBALLS_TESTS_UNIT_TEST_BYTES_HPP
 #define EYEBALLS_TESTS_UNIT_TEST_BYTES_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The version is written once, in CMakeLists.txt's project(); version.hpp must agree.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSL-1.0
 # A real Happy Eyeballs race on loopback, with its timeline:
 #   [::1]:P      blackholed (SYNs silently dropped: a full accept queue)
 #   127.0.0.1:P  open

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-loopback-world — a two-address "server" on loopback for demos and
 // the latency benchmark: one port number P bound on [::1] and on 127.0.0.1,
 // each side open (accepts), refused (bound, not listening: RST) or blackhole

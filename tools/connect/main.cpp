@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-connect [options] HOST PORT — races real connections (SPEC §6).
 //
 // A literal HOST (an IP address) races that one address, with no DNS; a name

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-connect: the one interface each adapter implements for the tool.
 // main.cpp (owned with the poll adapter) parses SPEC §6's command line, builds a
 // ConnectJob and calls run_poll / run_asio / run_libevent (each in its own

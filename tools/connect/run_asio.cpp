@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-connect's Asio runner: ConnectJob → eyeballs::asio::async_connect on
 // a one-thread io_context.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-connect's libevent runner: ConnectJob → eyeballs::libevent::connect
 // on a private event_base, dispatched until the race has ended.
 #include <event2/event.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-connect's poll adapter runner: ConnectJob → eyeballs::poll::connect.
 #include "eyeballs/poll.hpp"
 #include "run.hpp"

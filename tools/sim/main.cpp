@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-sim [--json] [-v] FILE — plays a scenario (SPEC §4) against the
 // RaceMachine in virtual time and prints its trace: a timeline, or the JSON
 // trace of SPEC §5 with --json (-v then adds the verbose timeline on stderr).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-sim's library: the scenario parser (SPEC §4) and the virtual-time
 // driver.
 //

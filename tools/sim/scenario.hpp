@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs-sim's library: the scenario language of SPEC §4 and a driver that
 // plays a scenario against a RaceMachine in virtual time.
 //

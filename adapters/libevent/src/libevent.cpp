@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::libevent — a RaceMachine driven by an event_base.
 //
 // Theory of operation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // poll_connect HOST PORT — Happy Eyeballs in place of the getaddrinfo + connect loop.
 #include <unistd.h>
 

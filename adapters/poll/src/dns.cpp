@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::poll — internal: c-ares (1.16+ API: ares_getaddrinfo,
 // ares_getsock, ares_timeout, ares_process_fd) driven by the adapter's loop.
 //

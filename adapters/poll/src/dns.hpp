@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::poll — internal: c-ares driven from the adapter's own poll loop.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::poll — the blocking adapter: one RaceMachine, non-blocking
 // sockets, c-ares, and ppoll(2) with a nanosecond timeout.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::poll — PREF64 discovery through ipv4only.arpa (RFC 7050 §2-§3):
 // ask AAAA for the well-known name over the same c-ares resolver the races
 // use, and read the NAT64 prefix out of the synthesized answer.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — POSIX socket steps shared by the socket-level adapters.
 #include "eyeballs/detail/socket_ops.hpp"
 

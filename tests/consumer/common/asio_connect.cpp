@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Consumer test: eyeballs::asio::async_connect (callback token) races [::1]:P
 // (refused) and 127.0.0.1:P (listening) on an io_context.
 #include <chrono>

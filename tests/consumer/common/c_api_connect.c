@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSL-1.0 */
 /* Consumer test: the C API driving a real race on loopback with ppoll(2) and
  * non-blocking sockets — the run loop of eyeballs.h, written out in C99.
  * Races [::1]:P (refused) and 127.0.0.1:P (listening); IPv4 must win. */

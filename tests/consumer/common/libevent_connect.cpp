@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Consumer test: eyeballs::libevent::connect races [::1]:P (refused) and
 // 127.0.0.1:P (listening) on an event_base.
 #include <event2/event.h>

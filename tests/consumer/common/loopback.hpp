@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Consumer tests: a loopback world for one race, and the checks every
 // consumer program makes. Plain POSIX, C++17, no eyeballs header: it is the
 // "server side" a user's program would talk to.

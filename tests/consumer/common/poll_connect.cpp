@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Consumer test: eyeballs::poll::connect races [::1]:P (refused) and
 // 127.0.0.1:P (listening) and hands back the connected socket.
 #include <unistd.h>

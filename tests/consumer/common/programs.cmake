@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # The consumer programs, shared by the find_package and add_subdirectory
 # projects: c_api_connect (C99, eyeballs::core through eyeballs.h) and one
 # <adapter>_connect per adapter in EYEBALLS_CONSUMER_ADAPTERS (C++17,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Consumer tests: what every C++ consumer asserts about its race against
 // consumer::Loopback — attempt 1 ([::1]:P) failed, attempt 2 (127.0.0.1:P) won.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs integration-test support: a tiny UDP DNS server on 127.0.0.1.
 //
 // It answers one-question queries (what c-ares, evdns and the adapters send:

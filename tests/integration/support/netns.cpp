@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs integration-test support: the two-host topology (see netns.hpp).
 #include "netns.hpp"
 

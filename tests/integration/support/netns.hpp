@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs integration-test support (root only): a real two-host topology.
 //
 // A second network namespace, the "server host", joined to the test's own

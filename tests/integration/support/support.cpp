@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs integration-test support: loopback listeners, blackholes, refused
 // ports, the fd counter. The DNS server is in dns_server.cpp.
 #include "support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs integration-test support: real sockets on loopback.
 //
 // Shared by the poll, Asio and libevent integration tests (static library

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::asio — Happy Eyeballs (RFC 8305) for standalone Asio.
 //
 // asio::async_connect tries endpoints one after another, so a dual-stack

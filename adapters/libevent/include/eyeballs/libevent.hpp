@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::libevent — Happy Eyeballs (RFC 8305) on a libevent event_base.
 //
 // libevent's own bufferevent_socket_connect_hostname() tries only the first

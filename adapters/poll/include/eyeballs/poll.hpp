@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::poll — Happy Eyeballs (RFC 8305) as one blocking call, for plain
 // C and C++ programs that today write the getaddrinfo-then-connect loop by hand.
 //

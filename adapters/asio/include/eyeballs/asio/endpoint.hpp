@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::asio — conversions between eyeballs::Endpoint and Asio's endpoints.
 #pragma once
 

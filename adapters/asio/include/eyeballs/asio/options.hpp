@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::asio — what eyeballs::asio::async_connect can be told.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs — the few POSIX socket calls every socket-level adapter makes.
 //
 // Shared by the poll(2) and libevent adapters (target eyeballs::socket_ops).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::asio — a tiny DNS client over UDP, for `connect_options::dns_server`.
 //
 // Asio's ip::tcp::resolver asks the system (getaddrinfo), which reads

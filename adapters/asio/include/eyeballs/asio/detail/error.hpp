@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::asio — from Asio's error codes to errno values, and from a finished
 // race to the error its operation completes with.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::asio — the run loop that binds a RaceMachine to Asio.
 //
 // Theory of operation. One `race` object per async_connect call, owned by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // eyeballs::asio — the system's first DNS server, for HTTPS queries.
 //
 // Asio's resolver is getaddrinfo, which cannot ask for HTTPS records (type
