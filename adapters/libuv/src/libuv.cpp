@@ -24,12 +24,13 @@
 //
 // Timers (SPEC §7): uv_timer_start counts whole milliseconds of the loop's
 // clock uv_now(), which is libuv's monotonic clock (possibly the coarse one)
-// floored to the millisecond, cached at the start of each loop turn, so never
-// ahead of the real time. The timer is armed for the first loop millisecond
-// at or after the deadline — ceil((uv_hrtime() + (deadline - now)) / 1 ms) -
-// uv_now() — so the durations are compared within libuv's clock and
-// steady_clock's epoch does not matter. If a timer still fires before the
-// deadline by steady_clock, it is re-armed. libuv runs due timers *before* it
+// floored to the millisecond and cached at the start of each loop turn. The
+// adapter refreshes that clock (uv_update_time) and arms the timer for the
+// time left rounded up to the millisecond, so the poll sleeps at least until
+// the deadline; only durations are compared, so steady_clock's epoch does not
+// matter. Should the timer still fire before the deadline by steady_clock
+// (the loop clock ticked over in between), it is re-armed: a timeout is never
+// fed early, at worst a millisecond or two late. libuv runs due timers *before* it
 // polls for I/O, so the timer callback only marks the timeout due and starts
 // a uv_check_t (which runs after the poll) and a uv_idle_t (which makes that
 // poll not block): the I/O results of the same wake-up are fed first, then
@@ -423,15 +424,15 @@ void Race::rearm() {
 }
 
 void Race::arm(TimePoint deadline) {
-    // The loop millisecond at or after the deadline, in libuv's own clock:
-    // uv_hrtime() is the precise monotonic clock; uv_now() is never ahead of it.
-    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
-    const std::int64_t due_ns =
-        static_cast<std::int64_t>(uv_hrtime()) + std::max<std::int64_t>(left.count(), 0);
-    const std::int64_t due_ms = (due_ns + 999999) / 1000000;
-    const std::int64_t delta = due_ms - static_cast<std::int64_t>(uv_now(loop_));
-    uv_timer_start(&timer_, &Race::on_timer, static_cast<std::uint64_t>(std::max<std::int64_t>(delta, 0)),
-                   0);
+    // Refresh the loop's cached clock, then count whole milliseconds from it,
+    // rounded up: the poll that follows sleeps that long from about now, so
+    // the timer fires at most about a millisecond after the deadline. (It
+    // can still come a little early when the loop clock ticks over in
+    // between; on_timer re-arms then.)
+    uv_update_time(loop_);
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    uv_timer_start(&timer_, &Race::on_timer,
+                   static_cast<std::uint64_t>(std::max<std::int64_t>(left.count(), 0)), 0);
     armed_ = deadline;
 }
 
