@@ -8,7 +8,8 @@
 #   eyeballs::poll            when adapters/poll was built (c-ares found)
 #   eyeballs::asio            when adapters/asio was built (asio.hpp found)
 #   eyeballs::libevent        when adapters/libevent was built (libevent found)
-#   eyeballs::socket_ops      the POSIX socket steps poll and libevent link
+#   eyeballs::libuv           when adapters/libuv was built (libuv found)
+#   eyeballs::socket_ops      the POSIX socket steps poll, libevent and libuv link
 # Each adapter's dependencies are read from its link libraries, so the package
 # config searches exactly for what was installed (find_dependency(Threads),
 # pkg-config modules through PkgConfig IMPORTED_TARGETs), and the .pc files
@@ -25,13 +26,13 @@ mark_as_advanced(EYEBALLS_INSTALL_CMAKEDIR EYEBALLS_INSTALL_PKGCONFIGDIR)
 # ---- What was built --------------------------------------------------------
 set(_eyeballs_components core)
 set(_eyeballs_targets eyeballs_core)
-foreach(_adapter IN ITEMS poll asio libevent)
+foreach(_adapter IN ITEMS poll asio libevent libuv)
   if(TARGET eyeballs_${_adapter})
     list(APPEND _eyeballs_components ${_adapter})
     list(APPEND _eyeballs_targets eyeballs_${_adapter})
   endif()
 endforeach()
-if(TARGET eyeballs_socket_ops AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent))
+if(TARGET eyeballs_socket_ops AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent OR TARGET eyeballs_libuv))
   list(APPEND _eyeballs_targets eyeballs_socket_ops)
 endif()
 foreach(_target IN LISTS _eyeballs_targets)
