@@ -55,6 +55,7 @@ if(_eyeballs_deb_needs_pkgconfig)
   list(APPEND _eyeballs_deb_depends "pkgconf | pkg-config")
 endif()
 list(JOIN _eyeballs_deb_depends ", " CPACK_DEBIAN_DEV_PACKAGE_DEPENDS)
+list(JOIN _eyeballs_components ", " _eyeballs_deb_components)
 
 # ---- copyright -------------------------------------------------------------------
 # Debian's copyright format 1.0: the licence named by its SPDX short name,
@@ -96,7 +97,6 @@ endif()
 set(CPACK_PACKAGE_NAME eyeballs)
 set(CPACK_PACKAGE_VENDOR "the eyeballs authors")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_PACKAGE_HOMEPAGE_URL "${EYEBALLS_PACKAGE_HOMEPAGE}")
 set(CPACK_PACKAGE_CONTACT "${EYEBALLS_PACKAGE_MAINTAINER}")
 set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
@@ -113,10 +113,10 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libeyeballs-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
-set(CPACK_DEBIAN_DEV_DESCRIPTION "Happy Eyeballs (RFC 8305, v3 draft) connection racing for C++17 - development files
-eyeballs races connection attempts the Happy Eyeballs way: a sans-I/O state
-machine (eyeballs::core, with a C API) and adapters that drive it over real
-sockets (installed here: ${_eyeballs_components}).
+set(CPACK_DEBIAN_DEV_DESCRIPTION "Happy Eyeballs (RFC 8305) connection racing for C++17 - development files
+eyeballs races connection attempts the Happy Eyeballs way (RFC 8305 and the
+v3 draft): a sans-I/O state machine (eyeballs::core, with a C API) and
+adapters that drive it over real sockets (here: ${_eyeballs_deb_components}).
 This package holds the headers, the libraries, the CMake package
 (find_package(eyeballs)) and the pkg-config files (eyeballs, eyeballs-<adapter>).
 Licence: Boost Software License 1.0 (BSL-1.0).")
@@ -128,7 +128,8 @@ if(BUILD_SHARED_LIBS)
   # The programs then load libeyeballs*.so, which only libeyeballs-dev holds.
   set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "libeyeballs-dev (= ${PROJECT_VERSION})")
 endif()
-set(CPACK_DEBIAN_TOOLS_DESCRIPTION "Happy Eyeballs (RFC 8305, v3 draft) command-line programs
+set(CPACK_DEBIAN_TOOLS_DESCRIPTION "Happy Eyeballs (RFC 8305) programs: eyeballs-connect, eyeballs-sim
+Happy Eyeballs (RFC 8305 and the v3 draft) races connection attempts.
 eyeballs-connect races real connections to a host and port and names the
 winner (with a JSON trace on request); eyeballs-sim plays a race scenario in
 virtual time and prints its trace.
