@@ -30,6 +30,7 @@
 
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/trace.hpp"
+#include "eyeballs/version.hpp"
 #include "run.hpp"
 #ifdef EYEBALLS_HAVE_POLL
 #include "eyeballs/poll.hpp"
@@ -74,6 +75,7 @@ constexpr const char* usage_text =
     "  --json                    print the JSON trace (SPEC §5) on stdout\n"
     "  -v                        print a timeline on stderr\n"
     "  -h, --help                this text\n"
+    "  --version                 print \"eyeballs-connect VERSION\" and exit\n"
     "exit status: 0 connected, 1 failed or cancelled, 2 bad usage\n";
 
 struct UsageError {
@@ -317,6 +319,10 @@ Parsed parse(int argc, char** argv) {
         if (name == "-h" || name == "--help") {
             no_value();
             std::cout << usage_text;
+            std::exit(0);
+        } else if (name == "--version") {
+            no_value();
+            std::cout << "eyeballs-connect " EYEBALLS_VERSION_STRING "\n";
             std::exit(0);
         } else if (name == "--json") {
             no_value();
