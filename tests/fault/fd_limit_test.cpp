@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "support.hpp"
@@ -197,6 +198,41 @@ TEST(FdLimit, AsioAsyncConnectNeverThrowsFromTheLoopAndLeaksNothing) {
             EXPECT_EQ(open_fd_count(), before) << where;
         }
     }
+}
+
+// An io_context whose reactor was never made, with no fd to spare: Asio's own
+// objects throw std::system_error when they cannot make it, and so does
+// async_connect's initiation (asio.hpp says so); nothing is started, nothing
+// leaks, and nothing throws later from run().
+TEST(FdLimit, AsioFreshContextFailsAtInitiationOnly) {
+    Targets t;
+    const int before = open_fd_count();
+    int calls = 0;
+    bool threw_at_start = false;
+    {
+        std::optional<::asio::io_context> io(std::in_place, 1);  // its reactor is made lazily
+        LowFdLimit limit(0);
+        try {
+            asio::async_connect(io->get_executor(), t.addresses(), asio::connect_options{},
+                                [&](std::error_code, ::asio::ip::tcp::socket) { ++calls; });
+        } catch (const std::system_error& e) {
+            threw_at_start = true;
+            EXPECT_EQ(e.code().value(), EMFILE) << e.what();
+        }
+        {
+            try {
+                io->run();
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << "threw from run(): " << e.what();
+            }
+        }
+    }
+    EXPECT_TRUE(threw_at_start) << "with no fd the reactor cannot be made";
+    // (Asio 1.2x makes the reactor with the first I/O object, not in the
+    // io_context's constructor; were it made there, the race would run and
+    // fail with EMFILE, and this test would say so.)
+    EXPECT_EQ(calls, 0);
+    EXPECT_EQ(open_fd_count(), before);
 }
 #endif
 
