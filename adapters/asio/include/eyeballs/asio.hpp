@@ -298,6 +298,9 @@ auto async_connect(const Executor& ex, std::string_view host, std::uint16_t port
  * @param token As for the host-name form. An empty sequence completes with
  * asio::error::not_found (as asio::async_connect does).
  *
+ * @par Exceptions
+ * As for the host-name form.
+ *
  * @par Completion Signature
  * @code void(std::error_code, asio::ip::tcp::socket) @endcode
  *
