@@ -556,8 +556,8 @@ int main(int argc, char** argv) {
     };
 
     if (!install_sigint()) {
-        std::cerr << "eyeballs-connect: cannot set up SIGINT handling: " << std::strerror(errno)
-                  << '\n';
+        std::cerr << "eyeballs-connect: cannot set up SIGINT handling: "
+                  << eyeballs::tool::errno_text(errno) << '\n';
         return 1;
     }
     p.job.cancel_fd = sigint_pipe[0];

@@ -6,12 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "eyeballs/config.hpp"
 #include "eyeballs/endpoint.hpp"
+#include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
 
@@ -32,6 +34,25 @@ struct ConnectResult {
     RaceReport report;
     int fd = -1;  ///< the connected socket when report.outcome == connected
 };
+
+/// "EMFILE (Too many open files)": an errno value as the tool's messages name it.
+inline std::string errno_text(int code) {
+    const char* name = errno_name(code);
+    return std::string(name != nullptr ? name : "errno " + std::to_string(code)) + " (" +
+           std::strerror(code) + ")";
+}
+
+/// A run that ended before any race: outcome failed with this message (main
+/// prints it as the one line "eyeballs-connect: MESSAGE", exit 1). Issue 14:
+/// resource exhaustion (EMFILE at a low `ulimit -n`) ends that way in every
+/// adapter, e.g. "cannot create the event loop: EMFILE (Too many open files)".
+inline ConnectResult failed_run(std::string message, int code = 0) {
+    ConnectResult r;
+    r.report.outcome = Outcome::failed;
+    r.report.code = code;
+    r.report.message = std::move(message);
+    return r;
+}
 
 ConnectResult run_poll(const ConnectJob& job);
 ConnectResult run_asio(const ConnectJob& job);

@@ -10,16 +10,24 @@
 //    be pointed elsewhere, so the adapter's own UDP client asks that server
 //    (connect_options::dns_server).
 //  - The winner's fd leaves the socket with release(); it is non-blocking.
+//  - Resource exhaustion (issue 14): Asio throws std::system_error when it
+//    cannot make its reactor (epoll fd, eventfd, timerfd — EMFILE at a low
+//    `ulimit -n`). The io_context and its reactor are made first, inside a
+//    try block, so that failure is one line of ours ("cannot create the event
+//    loop: EMFILE (Too many open files)", exit 1), never an abort.
 #include <unistd.h>
 
+#include <cerrno>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <utility>
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "eyeballs/asio.hpp"
 #include "run.hpp"
@@ -27,7 +35,17 @@
 namespace eyeballs::tool {
 
 ConnectResult run_asio(const ConnectJob& job) {
-    ::asio::io_context io(1);
+    std::optional<::asio::io_context> loop;
+    try {
+        loop.emplace(1);
+        // A timer makes the reactor (epoll, its eventfd and timerfd) now, so
+        // that its failure is reported here rather than thrown from a socket.
+        ::asio::steady_timer make_reactor(*loop);
+    } catch (const std::system_error& e) {
+        return failed_run("cannot create the event loop: " + errno_text(e.code().value()),
+                          e.code().value());
+    }
+    ::asio::io_context& io = *loop;
 
     asio::connect_options options;
     options.config = job.config;
@@ -42,13 +60,21 @@ ConnectResult run_asio(const ConnectJob& job) {
     std::optional<::asio::posix::stream_descriptor> cancel_watch;
     if (job.cancel_fd >= 0) {
         const int fd = ::dup(job.cancel_fd);
-        if (fd >= 0) {
-            cancel_watch.emplace(io, fd);
-            cancel_watch->async_wait(::asio::posix::stream_descriptor::wait_read,
-                                     [&cancel](const std::error_code& ec) {
-                                         if (!ec) cancel.emit(::asio::cancellation_type::terminal);
-                                     });
+        if (fd < 0) {
+            const int err = errno;
+            return failed_run("cannot watch for SIGINT: " + errno_text(err), err);
         }
+        std::error_code ec;
+        cancel_watch.emplace(io);
+        cancel_watch->assign(fd, ec);  // registers with the reactor: may fail
+        if (ec) {
+            ::close(fd);
+            return failed_run("cannot watch for SIGINT: " + errno_text(ec.value()), ec.value());
+        }
+        cancel_watch->async_wait(::asio::posix::stream_descriptor::wait_read,
+                                 [&cancel](const std::error_code& wait_ec) {
+                                     if (!wait_ec) cancel.emit(::asio::cancellation_type::terminal);
+                                 });
     }
 
     ConnectResult result;

@@ -1,10 +1,32 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs-connect's libevent runner: ConnectJob → eyeballs::libevent::connect
 // on a private event_base, dispatched until the race has ended.
+//
+// libevent's own messages. libevent writes its warnings and errors to stderr
+// ("[warn] epoll_create: Too many open files", "[err] evsig_init_: socketpair:
+// ...") unless a log callback is installed, and on a fatal error it calls
+// exit(1) itself. The tool speaks for itself (issue 14: one line of ours,
+// naming the errno), so it installs, once per process:
+//  - event_set_log_callback: libevent's messages are kept (the last warning or
+//    error and the errno it was logged with), not printed: a warning is a
+//    fallback libevent has already taken (another backend, a coarser timer),
+//    and an error is reported by our own line when it ends the run;
+//  - event_set_fatal_callback: prints that one line — "eyeballs-connect:
+//    cannot create the event loop: EMFILE (Too many open files)" while the
+//    event_base is being made (evsig_init_'s socketpair at a low `ulimit -n`
+//    is fatal in libevent 2.1), "eyeballs-connect: libevent failed: ..."
+//    otherwise — and exits 1, as libevent itself would, so the exit status
+//    stays the tool's "failed" (SPEC §6).
+// The library (eyeballs::libevent) installs neither: the callbacks are
+// process-wide and belong to the application.
 #include <event2/event.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
+#include <string>
 
 #include "eyeballs/libevent.hpp"
 #include "run.hpp"
@@ -20,11 +42,42 @@ struct EventDeleter {
     void operator()(event* e) const noexcept { event_free(e); }
 };
 
-ConnectResult failed(std::string message) {
-    ConnectResult r;
-    r.report.outcome = Outcome::failed;
-    r.report.message = std::move(message);
-    return r;
+// What libevent last logged (the tool runs one race on one thread).
+char last_log[512] = "";
+int last_log_errno = 0;
+const char* doing = "libevent failed";  // what a fatal error interrupts
+
+extern "C" void on_libevent_log(int severity, const char* message) {
+    if (severity < EVENT_LOG_WARN) return;
+    last_log_errno = errno;
+    std::snprintf(last_log, sizeof last_log, "%s", message != nullptr ? message : "");
+}
+
+// What libevent's last message says went wrong: the errno it was logged with
+// ("EMFILE (Too many open files)"), or its text.
+std::string last_log_text() {
+    if (last_log_errno != 0) return errno_text(last_log_errno);
+    if (last_log[0] != '\0') return std::string("libevent: ") + last_log;
+    return "libevent gave no reason";
+}
+
+extern "C" void on_libevent_fatal(int) {
+    const std::string line = std::string("eyeballs-connect: ") + doing + ": " + last_log_text();
+    std::fprintf(stderr, "%s\n", line.c_str());
+    std::exit(1);  // libevent's own fatal path exits 1 too; must not return
+}
+
+void route_libevent_messages() {
+    static const bool installed = [] {
+        event_set_log_callback(on_libevent_log);
+        event_set_fatal_callback(on_libevent_fatal);
+        return true;
+    }();
+    (void)installed;
+}
+
+ConnectResult failed(std::string message, int code = 0) {
+    return failed_run(std::move(message), code);
 }
 
 }  // namespace
@@ -32,12 +85,17 @@ ConnectResult failed(std::string message) {
 ConnectResult run_libevent(const ConnectJob& job) {
     // A precise timer (CLOCK_MONOTONIC + timerfd) rather than libevent's
     // default coarse clock and whole-millisecond epoll timeouts: SPEC §7.
+    route_libevent_messages();
+    last_log[0] = '\0';
+    last_log_errno = 0;
+    doing = "cannot create the event loop";
     event_config* cfg = event_config_new();
-    if (cfg == nullptr) return failed("libevent: event_config_new failed");
+    if (cfg == nullptr) return failed("cannot create the event loop: " + errno_text(ENOMEM), ENOMEM);
     event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
     std::unique_ptr<event_base, BaseDeleter> base(event_base_new_with_config(cfg));
     event_config_free(cfg);
-    if (!base) return failed("libevent: event_base_new_with_config failed");
+    if (!base) return failed("cannot create the event loop: " + last_log_text(), last_log_errno);
+    doing = "libevent failed";
 
     libevent::Options options;
     options.config = job.config;

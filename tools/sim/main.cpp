@@ -7,11 +7,16 @@
 // scenario ("FILE:LINE: message" on stderr); 3 the race can never finish (the
 // trace so far is printed, then a message on stderr); 4 the machine broke a rule
 // the simulator checks (an action after the report, a timer that never stops).
+//
+// Input is bounded (issue 14): a scenario larger than max_scenario_bytes (1 MiB)
+// is a whole-file error, exit 2 "FILE:0: ...". Reading stops one byte past the
+// bound, so a device or FIFO that never ends (/dev/zero) is rejected, not read
+// forever.
+#include <algorithm>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -26,10 +31,34 @@ constexpr const char* usage_text =
     "  Plays the scenario FILE (SPEC §4) in virtual time and prints its trace.\n"
     "  --json     one JSON object a line (SPEC §5) instead of a timeline\n"
     "  -v         show open and bind steps too (with --json: a timeline on stderr)\n"
-    "  FILE       a scenario file, or - for standard input\n"
+    "  FILE       a scenario file (at most 1 MiB), or - for standard input\n"
     "  --version  print \"eyeballs-sim VERSION\" and exit\n"
     "exit status: 0 finished, 2 bad usage or bad scenario, 3 the race can never finish,\n"
     "  4 the machine broke a rule (an action after the report, a runaway timer)\n";
+
+// A scenario is a few hundred lines; 1 MiB leaves room for generated ones.
+constexpr std::size_t max_scenario_bytes = std::size_t{1} << 20;
+
+// Reads at most max_scenario_bytes + 1 bytes of `in` into `text`: false when
+// there was more than the bound (the rest is never read).
+bool read_bounded(std::istream& in, std::string& text) {
+    text.clear();
+    char chunk[65536];
+    while (text.size() <= max_scenario_bytes) {
+        const std::size_t want = std::min(sizeof chunk, max_scenario_bytes + 1 - text.size());
+        in.read(chunk, static_cast<std::streamsize>(want));
+        const std::streamsize got = in.gcount();
+        if (got <= 0) break;
+        text.append(chunk, static_cast<std::size_t>(got));
+    }
+    return text.size() <= max_scenario_bytes;
+}
+
+int too_large(const std::string& file) {
+    std::cerr << file << ":0: the scenario is larger than " << max_scenario_bytes
+              << " bytes (1 MiB), the most eyeballs-sim reads\n";
+    return 2;
+}
 
 int usage_error(const std::string& message) {
     std::cerr << "eyeballs-sim: " << message << '\n' << usage_text;
@@ -71,7 +100,11 @@ int main(int argc, char** argv) {
 
     std::string text;
     if (file == "-") {
-        text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+        if (!read_bounded(std::cin, text)) return too_large(file);
+        if (std::cin.bad()) {
+            std::cerr << "eyeballs-sim: cannot read standard input\n";
+            return 2;
+        }
     } else {
         std::error_code ec;
         if (std::filesystem::is_directory(file, ec)) {
@@ -83,13 +116,11 @@ int main(int argc, char** argv) {
             std::cerr << "eyeballs-sim: cannot read " << file << '\n';
             return 2;
         }
-        std::ostringstream buf;
-        buf << in.rdbuf();
+        if (!read_bounded(in, text)) return too_large(file);
         if (in.bad()) {
             std::cerr << "eyeballs-sim: cannot read " << file << '\n';
             return 2;
         }
-        text = buf.str();
     }
 
     const auto format =

@@ -310,6 +310,16 @@ Status Race::start(std::string_view host, std::uint16_t port,
             dns_ = options.dns;
         } else {
             evdns_base* made = nullptr;
+            // Resource errors name their errno (issue 14: EMFILE at a low
+            // `ulimit -n` must be recognisable), when libevent left one.
+            auto with_errno = [](std::string what) {
+                const int err = errno;
+                if (const char* name = err != 0 ? errno_name(err) : nullptr) {
+                    what += std::string(": ") + name + " (" + std::strerror(err) + ")";
+                }
+                return what;
+            };
+            errno = 0;
             if (options.dns_server) {
                 made = evdns_base_new(base_, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
                 if (made != nullptr) {
@@ -320,16 +330,17 @@ Status Race::start(std::string_view host, std::uint16_t port,
                     socklen_t len = to_sockaddr(server, ss);
                     if (evdns_base_nameserver_sockaddr_add(
                             made, reinterpret_cast<const sockaddr*>(&ss), len, 0) != 0) {
+                        Status failure = Status::failure(
+                            with_errno("libevent: cannot use DNS server " + server.to_string()));
                         evdns_base_free(made, 0);
-                        return Status::failure("libevent: cannot use DNS server " +
-                                               server.to_string());
+                        return failure;
                     }
                 }
             } else {
                 made = evdns_base_new(base_, EVDNS_BASE_INITIALIZE_NAMESERVERS |
                                                  EVDNS_BASE_DISABLE_WHEN_INACTIVE);
             }
-            if (made == nullptr) return Status::failure("libevent: evdns_base_new failed");
+            if (made == nullptr) return Status::failure(with_errno("libevent: evdns_base_new failed"));
             owned_dns_ = new OwnedDns;
             owned_dns_->base = made;
             dns_ = made;

@@ -205,6 +205,16 @@ auto start(std::shared_ptr<race> r, const ::asio::any_io_executor& ex, ConnectTo
  * winner, every attempt with its start and end time, every error, the
  * summary) before the handler is invoked.
  *
+ * @par Exceptions
+ * Like Asio's own I/O objects, the initiating function throws
+ * std::system_error when the executor's execution context cannot make its
+ * reactor (the epoll, eventfd and timerfd descriptors, which Asio makes with
+ * a context's first I/O object: `EMFILE` when the process is out of file
+ * descriptors); nothing has started then and the handler is never invoked.
+ * Once started, the race never throws: a socket or DNS socket it cannot open
+ * (`EMFILE`, `ENFILE`, `ENOBUFS`) is an attempt's `open` error or a resolve
+ * error in the report, and the operation completes as above.
+ *
  * @par Completion Signature
  * @code void(std::error_code, asio::ip::tcp::socket) @endcode
  *
@@ -287,6 +297,9 @@ auto async_connect(const Executor& ex, std::string_view host, std::uint16_t port
  *
  * @param token As for the host-name form. An empty sequence completes with
  * asio::error::not_found (as asio::async_connect does).
+ *
+ * @par Exceptions
+ * As for the host-name form.
  *
  * @par Completion Signature
  * @code void(std::error_code, asio::ip::tcp::socket) @endcode
