@@ -386,7 +386,8 @@ void RaceMachine::new_addresses() {
     // flight or the attempt timer's instant has passed; at that very instant it
     // starts as the timer would, after the instant's events.
     if (in_flight_ == 0 ||
-        (config_.racing() && started_count_ > 0 && last_start_ + current_delay_ < now_)) {
+        (config_.racing() && started_count_ > 0 &&
+         detail::saturating_add(last_start_, current_delay_) < now_)) {
         triggered_ = true;
     }
 }
@@ -569,29 +570,30 @@ std::uint32_t RaceMachine::pick_slot() {
 
 bool RaceMachine::start_due(TimePoint now, bool from_timer) const {
     if (phase_ != Phase::racing) return false;
-    const TimePoint at = next_start_at();
-    if (at > now) return false;  // includes "never"
+    const std::optional<TimePoint> at = next_start_at();
+    if (!at || *at > now) return false;
     // From an event, a start happens at once when the event itself made it
     // immediate (fail fast, nothing left in flight, a new address after the
     // timer's instant or with nothing in flight: SPEC §1 rule 3, §2), or when
     // it is overdue. One merely due at this instant (the attempt timer, or a
     // start deferred to the floor) is the Next Connection Attempt Timer's: it
     // fires from handle_timeout, after every event of the instant (SPEC §4).
-    return from_timer || triggered_ || at < now;
+    return from_timer || triggered_ || *at < now;
 }
 
-TimePoint RaceMachine::next_start_at() const {
+std::optional<TimePoint> RaceMachine::next_start_at() const {
     // When the next attempt may start: at once (now) for the first; the floor
     // (previous start + min-start-gap) when nothing is in flight or the newest
     // attempt failed (fail fast); otherwise, when racing, the Next Connection
-    // Attempt Timer, never before the floor. Sequential mode waits (`never`).
-    // A plain time point, not an optional: this runs on every input.
-    if (phase_ != Phase::racing || candidates_left() == 0) return never;
+    // Attempt Timer, never before the floor. Sequential mode waits (nullopt).
+    // Sums saturate: a start past the end of representable time is due at
+    // TimePoint::max() (issue 14), not wrapped round to the past.
+    if (phase_ != Phase::racing || candidates_left() == 0) return std::nullopt;
     if (started_count_ == 0) return now_;
-    const TimePoint floor = last_start_ + config_.min_start_gap;
+    const TimePoint floor = detail::saturating_add(last_start_, config_.min_start_gap);
     if (in_flight_ == 0 || fail_fast_) return floor;
-    if (!config_.racing()) return never;
-    return std::max({floor, last_start_ + current_delay_, extended_until_});
+    if (!config_.racing()) return std::nullopt;
+    return std::max({floor, detail::saturating_add(last_start_, current_delay_), extended_until_});
 }
 
 void RaceMachine::start_attempt(TimePoint now) {
@@ -630,7 +632,9 @@ Duration RaceMachine::delay_after(const Candidate& c) const {
         // 3 × RTT: RFC 6298's first RTO estimate (SRTT + 4 × RTTVAR with
         // RTTVAR = RTT/2), clamped; no history → the configured delay, clamped.
         if (config_.history) {
-            if (auto rtt = config_.history->rtt(config_.network, c.remote)) d = 3 * *rtt;
+            if (auto rtt = config_.history->rtt(config_.network, c.remote)) {
+                d = detail::saturating_mul(*rtt, 3);
+            }
         }
         d = std::clamp(d, config_.min_attempt_delay, config_.max_attempt_delay);
     }
@@ -700,7 +704,7 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
             !service_waiting()) {
             go = true;
         } else if (!resolution_deadline_) {
-            resolution_deadline_ = now + config_.resolution_delay;
+            resolution_deadline_ = detail::saturating_add(now, config_.resolution_delay);
         } else if (now > *resolution_deadline_ ||
                    (from_timer && now >= *resolution_deadline_)) {
             go = true;
@@ -711,7 +715,7 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
         if (dns_[idx(Family::v6)] == DnsState::negative) {
             go = true;  // AAAA said no: no reason to wait
         } else if (!resolution_deadline_) {
-            resolution_deadline_ = now + config_.resolution_delay;
+            resolution_deadline_ = detail::saturating_add(now, config_.resolution_delay);
             // A zero delay still fires from handle_timeout, after this instant's events.
         } else if (now > *resolution_deadline_ ||
                    (from_timer && now >= *resolution_deadline_)) {
@@ -1165,13 +1169,17 @@ void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
     if (slot == npos) return;
     Candidate& c = cands_[slot];
     if (config_.history) {
-        config_.history->record_success(config_.network, c.remote, now - c.started, now);
+        config_.history->record_success(config_.network, c.remote,
+                                        detail::saturating_sub(now, c.started), now);
     }
     if (config_.success == Success::handshake) {
         // v3 §6.1: the attempt now waits for the caller's handshake; give it
         // one more attempt delay before the next attempt starts.
         c.state = AState::securing;
-        if (config_.racing()) extended_until_ = std::max(extended_until_, now + current_delay_);
+        if (config_.racing()) {
+            extended_until_ =
+                std::max(extended_until_, detail::saturating_add(now, current_delay_));
+        }
         return;
     }
     finish(now, Outcome::connected, slot);
@@ -1213,7 +1221,8 @@ void RaceMachine::handle_timeout(TimePoint now) {
     now = clamp(now);
     if (phase_ == Phase::idle || phase_ == Phase::done) return;
     // 1. The overall timeout ends the race.
-    if (config_.overall_timeout && now >= start_time_ + *config_.overall_timeout) {
+    if (config_.overall_timeout &&
+        now >= detail::saturating_add(start_time_, *config_.overall_timeout)) {
         overall_timed_out_ = true;
         finish(now, Outcome::failed, npos);
         return;
@@ -1222,7 +1231,10 @@ void RaceMachine::handle_timeout(TimePoint now) {
     if (config_.attempt_timeout) {
         for (std::uint32_t i = 0; i < cands_.size(); ++i) {
             Candidate& c = cands_[i];
-            if (!in_flight_state(c.state) || now < c.started + *config_.attempt_timeout) continue;
+            if (!in_flight_state(c.state) ||
+                now < detail::saturating_add(c.started, *config_.attempt_timeout)) {
+                continue;
+            }
             record(Stage::timeout, c.attempt, i, c.remote.family(), ETIMEDOUT, npos, {});
             if (config_.history) config_.history->record_failure(config_.network, c.remote, now);
             fail_attempt(now, i);
@@ -1298,14 +1310,18 @@ std::optional<TimePoint> RaceMachine::next_timeout() const {
     auto consider = [&](TimePoint t) {
         if (!best || t < *best) best = t;
     };
-    if (config_.overall_timeout) consider(start_time_ + *config_.overall_timeout);
+    if (config_.overall_timeout) {
+        consider(detail::saturating_add(start_time_, *config_.overall_timeout));
+    }
     if (config_.attempt_timeout && in_flight_ > 0) {
         for (const Candidate& c : cands_) {
-            if (in_flight_state(c.state)) consider(c.started + *config_.attempt_timeout);
+            if (in_flight_state(c.state)) {
+                consider(detail::saturating_add(c.started, *config_.attempt_timeout));
+            }
         }
     }
     if (resolution_deadline_) consider(*resolution_deadline_);
-    if (const TimePoint t = next_start_at(); t != never) consider(t);
+    if (const std::optional<TimePoint> t = next_start_at()) consider(*t);
     // A start held back for the timer of this instant is due now, not at the
     // (earlier) floor it was computed from: never name an instant already passed.
     if (best && *best < now_) best = now_;

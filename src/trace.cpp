@@ -314,7 +314,7 @@ TraceWriter::TraceWriter(std::ostream& out, Format format, TimePoint origin, boo
     : out_(out), format_(format), origin_(origin), verbose_(verbose) {}
 
 void TraceWriter::write(TimePoint now, const Action& action, const RaceMachine& machine) {
-    const auto t = std::chrono::duration_cast<std::chrono::nanoseconds>(now - origin_);
+    const std::chrono::nanoseconds t = detail::saturating_sub(now, origin_);
     if (format_ == Format::json) {
         std::string line;
         if (std::holds_alternative<Report>(action)) {

@@ -65,9 +65,12 @@ struct Config {
     /// Interleave families (RFC 8305 §4). nullopt = on when racing, off when
     /// sequential, as aiohappyeyeballs does.
     std::optional<bool> interleave;
-    /// Fails an attempt with ETIMEDOUT this long after it starts. > 0.
+    /// Fails an attempt with ETIMEDOUT this long after it starts. > 0; any
+    /// length up to Duration::max() (a deadline past the end of representable
+    /// time saturates to TimePoint::max() and is never reached in practice).
     std::optional<Duration> attempt_timeout;
-    /// Ends the race this long after it starts. > 0.
+    /// Ends the race this long after it starts. > 0; huge values saturate as
+    /// attempt_timeout's do.
     std::optional<Duration> overall_timeout;
     /// No attempt starts within this of the previous start. 0 … 100 ms.
     Duration min_start_gap = default_min_start_gap;

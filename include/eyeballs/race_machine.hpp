@@ -106,6 +106,13 @@ public:
     void cancel(TimePoint now);
 
     // ---- Inputs: what happened ------------------------------------------
+    //
+    // Time: `now` may be any TimePoint. It never goes backwards inside the
+    // machine: an input (or cancel) whose `now` is earlier than the latest
+    // time seen is processed as if it happened at that latest time — it is
+    // not ignored. Deadlines are computed with detail::saturating_add
+    // (time.hpp): one past TimePoint::max() is TimePoint::max(), so any
+    // duration up to Duration::max() and any start time are safe.
 
     /// A positive DNS answer for `family` (copied). Addresses of the other
     /// family are ignored; an empty answer counts as "no data" (as
@@ -368,8 +375,7 @@ private:
     void advance(TimePoint now, bool from_timer);
     void resolving_progress(TimePoint now, bool from_timer);
     bool start_due(TimePoint now, bool from_timer) const;
-    static constexpr TimePoint never = TimePoint::max();
-    TimePoint next_start_at() const;  // `never` when no start is pending
+    std::optional<TimePoint> next_start_at() const;  // nullopt when no start is pending
     void start_attempt(TimePoint now);
     std::uint32_t pick_slot();
     void bind_next_or_connect(TimePoint now, std::uint32_t slot);
