@@ -201,6 +201,14 @@ Status RaceMachine::start(TimePoint now, const Endpoint* remotes, std::size_t co
     if (remotes == nullptr || count == 0) {
         return Status::failure("no addresses to race: the address list is empty");
     }
+    for (std::size_t i = 0; i < count; ++i) {
+        if (remotes[i].port() == 0) {
+            // Issue 14: a connect to port 0 is never what the caller meant.
+            return Status::failure("remote " + remotes[i].to_string() + " (address " +
+                                   std::to_string(i + 1) + " of " + std::to_string(count) +
+                                   ") has port 0, which is not a valid remote port");
+        }
+    }
     now_ = now;
     start_time_ = now;
     triggered_ = true;  // the first attempt starts at once
@@ -248,6 +256,9 @@ void RaceMachine::cancel(TimePoint now) {
 
 std::optional<Endpoint> RaceMachine::admit(const Endpoint& e, Family only, bool filter) const {
     if (filter && e.family() != only) return std::nullopt;
+    // An answer's address with port 0 cannot be connected to: left out (issue
+    // 14). With https the service's port replaces it (checked there).
+    if (e.port() == 0 && !(config_.https && dns_mode_)) return std::nullopt;
     // RFC 8305 §7: on an IPv6-only network with a NAT64 prefix, IPv4 literals
     // and A answers become IPv6 (RFC 6052); what cannot be synthesized is dropped.
     if (e.is_v4() && config_.ipv4_unavailable && config_.pref64) {
@@ -407,6 +418,7 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
             auto e = admit(eps[i], only, filter);
             if (!e) continue;
             if (service != no_service) e = e->with_port(v3().services[service].port);
+            if (e->port() == 0) continue;  // not a valid remote port (issue 14)
             if (std::find(keep.begin(), keep.end(), *e) == keep.end()) keep.push_back(*e);
         }
         if (keep.empty()) return 0;

@@ -403,7 +403,9 @@ const char* eyeballs_machine_last_error(const eyeballs_machine* machine);
  * Fails, changing nothing, with
  *   EYEBALLS_ERR_ARGUMENT   `machine` NULL, `remotes` NULL or count 0 ("no
  *                           addresses to race: the address list is empty"),
- *                           an endpoint with a bad family, or no address left
+ *                           an endpoint with a bad family or with port 0
+ *                           ("... has port 0, which is not a valid remote
+ *                           port"), or no address left
  *                           after NAT64 synthesis (ipv4_unavailable + pref64);
  *   EYEBALLS_ERR_STATE      the race has already started, finished or been
  *                           cancelled. */
@@ -430,7 +432,9 @@ eyeballs_status eyeballs_machine_cancel(eyeballs_machine* machine, int64_t now_n
  * EYEBALLS_ERR_NO_MEMORY if an allocation failed. */
 
 /* A positive DNS answer for `family` (SPEC §2). Addresses of the other family
- * are ignored; an empty answer (count 0) counts as "no data". Copied.
+ * are ignored, and so are addresses with port 0 (not a valid remote port: set
+ * the port you connect to); an empty answer (count 0) counts as "no data".
+ * Copied.
  * Actions that may follow: OPEN_SOCKET (at once, or after the resolution
  * delay / attempt delay — see next_timeout), or REPORT failed when this was
  * the last outstanding answer and nothing is left to try. */

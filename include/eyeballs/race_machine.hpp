@@ -83,7 +83,9 @@ public:
     /// the next attempt starts at the 10 ms floor: see next_timeout().)
     /// Fails, with a message and nothing started, when the configuration
     /// breaks a rule (validate()), the list is empty ("no addresses to race:
-    /// the address list is empty"), no address is left after NAT64 synthesis
+    /// the address list is empty"), a remote has port 0 ("remote [::1]:0
+    /// (address 1 of 1) has port 0, which is not a valid remote port"), no
+    /// address is left after NAT64 synthesis
     /// (`ipv4_unavailable` with `pref64`), or the race has already started or
     /// finished ("the race has already started" / "... finished").
     Status start(TimePoint now, const Endpoint* remotes, std::size_t count);
@@ -116,7 +118,9 @@ public:
 
     /// A positive DNS answer for `family` (copied). Addresses of the other
     /// family are ignored; an empty answer counts as "no data" (as
-    /// handle_resolve_failed with code 0). Ports are taken as given. Ignored
+    /// handle_resolve_failed with code 0). Ports are taken as given, but an
+    /// address with port 0 (an adapter's bug: not a valid remote port) is left
+    /// out like one of the other family. Ignored
     /// outside DNS mode, for a family that has already answered, and after
     /// the race has finished. Actions that may follow: OpenSocket — at once
     /// for a first AAAA answer (or an A answer after AAAA failed); after the

@@ -599,6 +599,35 @@ static void huge_times(void) {
     eyeballs_machine_free(m);
 }
 
+/* Issue 14 item 9: a remote with port 0 is bad input: start fails with
+ * EYEBALLS_ERR_ARGUMENT and a message that says so; an answer's port-0
+ * address is left out. */
+static void port_zero(void) {
+    eyeballs_machine* m = make(NULL);
+    eyeballs_endpoint remotes[2];
+    if (!m) return;
+    remotes[0] = ep("192.0.2.1:443");
+    remotes[1] = ep("[2001:db8::1]:0");
+    CHECK_INT(eyeballs_machine_start(m, T(0), remotes, 2), EYEBALLS_ERR_ARGUMENT);
+    CHECK_STR(eyeballs_machine_last_error(m),
+              "remote [2001:db8::1]:0 (address 2 of 2) has port 0, which is not a valid "
+              "remote port");
+    CHECK_INT(eyeballs_machine_started(m), 0);
+    EXPECT_NONE(m);
+    eyeballs_machine_free(m);
+
+    m = make(NULL);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start_resolving(m, T(0)));
+    EXPECT_NEXT(m, "resolve AAAA");
+    EXPECT_NEXT(m, "resolve A");
+    CHECK_OK(eyeballs_machine_handle_resolved(m, T(1), EYEBALLS_FAMILY_V6, remotes + 1, 1));
+    EXPECT_NONE(m); /* the only address had port 0: as "no data" */
+    CHECK_OK(eyeballs_machine_handle_resolved(m, T(2), EYEBALLS_FAMILY_V4, remotes, 1));
+    EXPECT_NEXT(m, "open #1 192.0.2.1:443");
+    eyeballs_machine_free(m);
+}
+
 /* Cancel closes everything in flight and reports `cancelled`; inputs after
  * the end change nothing. */
 static void cancel(void) {
@@ -1037,6 +1066,7 @@ static const struct test_case cases[] = {
     {"local_bind", local_bind},
     {"timeouts", timeouts},
     {"huge_times", huge_times},
+    {"port_zero", port_zero},
     {"cancel", cancel},
     {"history", history},
     {"sorting", sorting},

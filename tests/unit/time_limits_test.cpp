@@ -219,3 +219,29 @@ TEST(TimeLimits, AnEarlierNowIsProcessedAtTheLatestTimeSeen) {
     EXPECT_EQ(drain(m, t0), Texts{"report connected #2 192.0.2.1:443"});
     EXPECT_EQ(m.report().finished, t0 + 300ms);
 }
+
+// ---- item 9: port 0 ----------------------------------------------------------------
+
+TEST(PortZero, StartRejectsARemoteWithPortZero) {
+    RaceMachine m;
+    const Status s = m.start(TimePoint{}, {v6a, v6a.with_port(0)});
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.message(),
+              "remote [2001:db8::a]:0 (address 2 of 2) has port 0, which is not a valid "
+              "remote port");
+    EXPECT_FALSE(m.started());
+    EXPECT_FALSE(m.poll_action().has_value());
+}
+
+TEST(PortZero, AnAnswersAddressWithPortZeroIsLeftOut) {
+    RaceMachine m;
+    const TimePoint t0{1s};
+    ASSERT_TRUE(m.start_resolving(t0));
+    drain(m, t0);
+    m.handle_resolved(t0, Family::v6, {v6a.with_port(0), v6b});
+    EXPECT_EQ(drain(m, t0), Texts{"connect #1 [2001:db8::b]:443"});
+    m.handle_resolved(t0, Family::v4, {v4a.with_port(0)});  // nothing left: as "no data"
+    m.handle_connect_failed(t0 + 1ms, AttemptId(1), ECONNREFUSED);
+    EXPECT_EQ(drain(m, t0 + 1ms), (Texts{"close #1", "report failed"}));
+    EXPECT_EQ(m.report().attempts.size(), 1u);
+}
