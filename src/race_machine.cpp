@@ -430,6 +430,7 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
             cands_.push_back(c);
         }
         if (config_.sorting(dns_mode_)) sort_batch(first);
+        cap_batch(first);
         // Twins among the candidates before this batch decide each one's fate.
         std::size_t live = 0;
         for (std::size_t i = first; i < cands_.size(); ++i) {
@@ -460,6 +461,8 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
         }
     }
     if (config_.sorting(dns_mode_)) sort_batch(first);
+    // Over the cap, the answer still counts as one with data (not "no data").
+    if (cap_batch(first) == 0) return count;
     new_addresses();
 
     // Link the batch into the per-family lists and the arrival-order list. An
@@ -507,6 +510,20 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
     }
     splice(order_head_, order_tail_, chain_head, chain_tail, &Candidate::next_in_order);
     return count;
+}
+
+std::size_t RaceMachine::cap_batch(std::size_t first) {
+    // Issue 14: a race takes at most config.max_endpoints endpoints (attempted
+    // or waiting). The batch is already sorted; its first ones are kept, the
+    // rest dropped and counted. Earlier answers keep their place: first
+    // arrived, first kept.
+    const std::size_t live = std::size_t{started_count_} + remaining_[0] + remaining_[1];
+    const std::size_t room = live >= config_.max_endpoints ? 0 : config_.max_endpoints - live;
+    if (cands_.size() - first > room) {
+        dropped_ += cands_.size() - first - room;
+        cands_.resize(first + room);
+    }
+    return cands_.size() - first;
 }
 
 std::uint32_t RaceMachine::pick_slot() {
@@ -1401,6 +1418,7 @@ RaceReport RaceMachine::report() const {
     r.started = start_time_;
     r.finished = phase_ == Phase::done ? finished_at_ : now_;
     r.overall_timeout = overall_timed_out_;
+    r.dropped = dropped_;
 
     // Errors: resolve errors in arrival order, then per attempt in start order
     // (bind errors, then the open/connect/timeout error: recording order).

@@ -270,6 +270,12 @@ typedef struct eyeballs_config {
     int ipv4_unavailable;
     int has_pref64;
     eyeballs_pref64 pref64;
+    /* The most endpoints one race takes (from DNS answers or the given list),
+     * 1 … 1024, default 64: each answer is sorted, then its first endpoints
+     * fill the room left, first arrived first kept; the rest are dropped and
+     * counted in eyeballs_report.dropped. Bounds how long a hostile answer
+     * with hundreds of records can make a race. */
+    uint32_t max_endpoints;
 } eyeballs_config;
 
 /* One action to perform. Which fields mean something depends on `kind`;
@@ -324,6 +330,9 @@ typedef struct eyeballs_report {
      * on the caller's clock. */
     int64_t started_ns;
     int64_t finished_ns;
+    /* Endpoints left out because the race already held
+     * eyeballs_config.max_endpoints; 0 when the cap was never reached. */
+    size_t dropped;
 } eyeballs_report;
 
 /* One recorded error (SPEC §3): negative DNS answers first in arrival order,

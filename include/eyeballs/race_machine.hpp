@@ -375,6 +375,7 @@ private:
                         std::string_view detail);
     std::optional<Endpoint> admit(const Endpoint& e, Family only, bool filter) const;
     void sort_batch(std::size_t first);
+    std::size_t cap_batch(std::size_t first);  // config.max_endpoints; returns the kept count
     Duration delay_after(const Candidate& c) const;
     void advance(TimePoint now, bool from_timer);
     void resolving_progress(TimePoint now, bool from_timer);
@@ -474,6 +475,7 @@ private:
     bool fail_fast_ = false;  // the newest attempt failed while a candidate was left
     bool overall_timed_out_ = false;
     bool triggered_ = false;  // this input made the next start immediate (start_due)
+    std::size_t dropped_ = 0;  // endpoints left out by config.max_endpoints
 };
 
 }  // namespace eyeballs

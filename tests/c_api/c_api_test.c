@@ -628,6 +628,42 @@ static void port_zero(void) {
     eyeballs_machine_free(m);
 }
 
+/* Issue 14 item 8: max_endpoints caps the endpoints a race takes; the report
+ * counts what was dropped; 0 is rejected naming the setting. */
+static void max_endpoints(void) {
+    eyeballs_config config;
+    eyeballs_endpoint remotes[3];
+    eyeballs_machine* m = NULL;
+    eyeballs_report r;
+    char message[256];
+
+    eyeballs_config_init(&config);
+    CHECK_INT(config.max_endpoints, 64);
+    config.max_endpoints = 0;
+    CHECK_INT(eyeballs_machine_new(&config, &m, message, sizeof message), EYEBALLS_ERR_CONFIG);
+    CHECK_CONTAINS(message, "max-endpoints 0");
+    CHECK(m == NULL);
+
+    config.max_endpoints = 1;
+    m = make(&config);
+    if (!m) return;
+    remotes[0] = ep("192.0.2.1:443");
+    remotes[1] = ep("192.0.2.2:443");
+    remotes[2] = ep("[2001:db8::1]:443");
+    CHECK_OK(eyeballs_machine_start(m, T(0), remotes, 3));
+    EXPECT_NEXT(m, "open #1 192.0.2.1:443");
+    CHECK_OK(eyeballs_machine_handle_opened(m, T(0), 1, 0));
+    EXPECT_NEXT(m, "connect #1 192.0.2.1:443");
+    CHECK_INT(eyeballs_machine_candidates_left(m), 0);
+    CHECK_OK(eyeballs_machine_handle_connect_failed(m, T(1), 1, ECONNREFUSED));
+    EXPECT_NEXT(m, "close #1");
+    EXPECT_NEXT(m, "report failed");
+    CHECK_OK(eyeballs_machine_report(m, &r));
+    CHECK_INT(r.dropped, 2);
+    CHECK_INT(r.attempt_count, 1);
+    eyeballs_machine_free(m);
+}
+
 /* Cancel closes everything in flight and reports `cancelled`; inputs after
  * the end change nothing. */
 static void cancel(void) {
@@ -1067,6 +1103,7 @@ static const struct test_case cases[] = {
     {"timeouts", timeouts},
     {"huge_times", huge_times},
     {"port_zero", port_zero},
+    {"max_endpoints", max_endpoints},
     {"cancel", cancel},
     {"history", history},
     {"sorting", sorting},

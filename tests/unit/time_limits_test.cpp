@@ -4,6 +4,7 @@
 // and port 0 (item 9).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <string>
@@ -244,4 +245,70 @@ TEST(PortZero, AnAnswersAddressWithPortZeroIsLeftOut) {
     m.handle_connect_failed(t0 + 1ms, AttemptId(1), ECONNREFUSED);
     EXPECT_EQ(drain(m, t0 + 1ms), (Texts{"close #1", "report failed"}));
     EXPECT_EQ(m.report().attempts.size(), 1u);
+}
+
+// ---- item 8: the endpoint cap --------------------------------------------------
+
+TEST(EndpointCap, DefaultIs64AndBadValuesAreRejected) {
+    EXPECT_EQ(Config{}.max_endpoints, 64u);
+    Config c;
+    c.max_endpoints = 0;
+    ASSERT_TRUE(validate(c).has_value());
+    EXPECT_EQ(*validate(c), "max-endpoints 0 is outside 1 … 1024");
+    c.max_endpoints = 1025;
+    ASSERT_TRUE(validate(c).has_value());
+    EXPECT_NE(validate(c)->find("max-endpoints 1025"), std::string::npos);
+    c.max_endpoints = 1024;
+    EXPECT_FALSE(validate(c).has_value());
+}
+
+TEST(EndpointCap, TheGivenListIsCutAfterTheFirstN) {
+    Config c;
+    c.max_endpoints = 2;
+    c.attempt_delay = 10ms;
+    RaceMachine m(c);
+    const TimePoint t0{1s};
+    ASSERT_TRUE(m.start(t0, {v6a, v4a, v6b, v4b}));
+    EXPECT_EQ(drain(m, t0), Texts{"connect #1 [2001:db8::a]:443"});
+    EXPECT_EQ(m.candidates_left(), 1u);
+    m.handle_timeout(t0 + 10ms);
+    EXPECT_EQ(drain(m, t0 + 10ms), Texts{"connect #2 192.0.2.1:443"});
+    m.handle_connect_failed(t0 + 20ms, AttemptId(1), ECONNREFUSED);
+    m.handle_connect_failed(t0 + 20ms, AttemptId(2), ECONNREFUSED);
+    EXPECT_EQ(drain(m, t0 + 20ms), (Texts{"close #1", "close #2", "report failed"}));
+    EXPECT_EQ(m.report().dropped, 2u);
+    EXPECT_EQ(m.report().attempts.size(), 2u);
+}
+
+TEST(EndpointCap, AnswersFillTheRoomLeftFirstArrivedFirstKept) {
+    Config c;
+    c.max_endpoints = 3;
+    RaceMachine m(c);
+    const TimePoint t0{1s};
+    ASSERT_TRUE(m.start_resolving(t0));
+    drain(m, t0);
+    // 300 AAAA records: the first 3 (after RFC 6724 sorting, which keeps
+    // these equal-precedence ones in order) are kept.
+    std::vector<Endpoint> many;
+    for (int i = 0; i < 300; ++i) {
+        std::array<std::uint8_t, 16> b{0x20, 0x01, 0x0d, 0xb8};
+        b[14] = static_cast<std::uint8_t>(i >> 8);
+        b[15] = static_cast<std::uint8_t>(i);
+        many.push_back(Endpoint::v6(b, 443));
+    }
+    m.handle_resolved(t0, Family::v6, many);
+    EXPECT_EQ(drain(m, t0), Texts{"connect #1 [2001:db8::]:443"});
+    EXPECT_EQ(m.candidates_left(), 2u);
+    // The A answer finds no room: not "no data", just dropped.
+    m.handle_resolved(t0 + 1ms, Family::v4, {v4a, v4b});
+    EXPECT_EQ(m.candidates_left(), 2u);
+    const RaceReport r = m.report();
+    EXPECT_EQ(r.dropped, 297u + 2u);
+    EXPECT_TRUE(r.errors.empty()) << "a capped answer is not a resolve error";
+    m.cancel(t0 + 2ms);
+    drain(m, t0 + 2ms);
+    // The trace reports the count.
+    const std::string line = trace_json("2", Action{Report{Outcome::cancelled, AttemptId(), {}}},
+                                        &r);
+    EXPECT_NE(line.find("\"dropped\":299"), std::string::npos) << line;
 }
