@@ -260,6 +260,7 @@ std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config
     out.history = in.history != nullptr ? &in.history->history : nullptr;
     out.network = in.network != nullptr ? in.network : "";
     out.ipv4_unavailable = in.ipv4_unavailable != 0;
+    out.max_endpoints = in.max_endpoints;
     return std::nullopt;
 }
 
@@ -413,6 +414,7 @@ void eyeballs_config_init(eyeballs_config* config) {
     config->network = nullptr;
     config->ipv4_unavailable = defaults.ipv4_unavailable ? 1 : 0;
     config->has_pref64 = 0;
+    config->max_endpoints = defaults.max_endpoints;
 }
 
 eyeballs_status eyeballs_machine_new(const eyeballs_config* config, eyeballs_machine** out,
@@ -634,6 +636,7 @@ eyeballs_status eyeballs_machine_report(eyeballs_machine* m, eyeballs_report* re
         out.attempt_count = s.attempts.size();
         out.started_ns = to_ns(s.started);
         out.finished_ns = to_ns(s.finished);
+        out.dropped = s.dropped;
         *report = out;
         return EYEBALLS_OK;
     });

@@ -101,6 +101,10 @@ std::optional<std::string> validate(const Config& config) {
     if (config.https && config.port == 0) {
         return std::string("port 0 is not a port: the origin's port must be 1-65535");
     }
+    if (config.max_endpoints < 1 || config.max_endpoints > max_max_endpoints) {
+        return "max-endpoints " + std::to_string(config.max_endpoints) +
+               " is outside 1 … " + std::to_string(max_max_endpoints);
+    }
     if (config.alias_limit < 1 || config.alias_limit > max_alias_limit) {
         return "alias-limit " + std::to_string(config.alias_limit) +
                " is outside 1 … 16 (RFC 9460 §3: alias chains must be bounded)";

@@ -201,6 +201,14 @@ Status RaceMachine::start(TimePoint now, const Endpoint* remotes, std::size_t co
     if (remotes == nullptr || count == 0) {
         return Status::failure("no addresses to race: the address list is empty");
     }
+    for (std::size_t i = 0; i < count; ++i) {
+        if (remotes[i].port() == 0) {
+            // Issue 14: a connect to port 0 is never what the caller meant.
+            return Status::failure("remote " + remotes[i].to_string() + " (address " +
+                                   std::to_string(i + 1) + " of " + std::to_string(count) +
+                                   ") has port 0, which is not a valid remote port");
+        }
+    }
     now_ = now;
     start_time_ = now;
     triggered_ = true;  // the first attempt starts at once
@@ -248,6 +256,9 @@ void RaceMachine::cancel(TimePoint now) {
 
 std::optional<Endpoint> RaceMachine::admit(const Endpoint& e, Family only, bool filter) const {
     if (filter && e.family() != only) return std::nullopt;
+    // An answer's address with port 0 cannot be connected to: left out (issue
+    // 14). With https the service's port replaces it (checked there).
+    if (e.port() == 0 && !(config_.https && dns_mode_)) return std::nullopt;
     // RFC 8305 §7: on an IPv6-only network with a NAT64 prefix, IPv4 literals
     // and A answers become IPv6 (RFC 6052); what cannot be synthesized is dropped.
     if (e.is_v4() && config_.ipv4_unavailable && config_.pref64) {
@@ -386,7 +397,8 @@ void RaceMachine::new_addresses() {
     // flight or the attempt timer's instant has passed; at that very instant it
     // starts as the timer would, after the instant's events.
     if (in_flight_ == 0 ||
-        (config_.racing() && started_count_ > 0 && last_start_ + current_delay_ < now_)) {
+        (config_.racing() && started_count_ > 0 &&
+         detail::saturating_add(last_start_, current_delay_) < now_)) {
         triggered_ = true;
     }
 }
@@ -406,6 +418,7 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
             auto e = admit(eps[i], only, filter);
             if (!e) continue;
             if (service != no_service) e = e->with_port(v3().services[service].port);
+            if (e->port() == 0) continue;  // not a valid remote port (issue 14)
             if (std::find(keep.begin(), keep.end(), *e) == keep.end()) keep.push_back(*e);
         }
         if (keep.empty()) return 0;
@@ -417,6 +430,7 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
             cands_.push_back(c);
         }
         if (config_.sorting(dns_mode_)) sort_batch(first);
+        cap_batch(first);
         // Twins among the candidates before this batch decide each one's fate.
         std::size_t live = 0;
         for (std::size_t i = first; i < cands_.size(); ++i) {
@@ -447,6 +461,8 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
         }
     }
     if (config_.sorting(dns_mode_)) sort_batch(first);
+    // Over the cap, the answer still counts as one with data (not "no data").
+    if (cap_batch(first) == 0) return count;
     new_addresses();
 
     // Link the batch into the per-family lists and the arrival-order list. An
@@ -494,6 +510,20 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
     }
     splice(order_head_, order_tail_, chain_head, chain_tail, &Candidate::next_in_order);
     return count;
+}
+
+std::size_t RaceMachine::cap_batch(std::size_t first) {
+    // Issue 14: a race takes at most config.max_endpoints endpoints (attempted
+    // or waiting). The batch is already sorted; its first ones are kept, the
+    // rest dropped and counted. Earlier answers keep their place: first
+    // arrived, first kept.
+    const std::size_t live = std::size_t{started_count_} + remaining_[0] + remaining_[1];
+    const std::size_t room = live >= config_.max_endpoints ? 0 : config_.max_endpoints - live;
+    if (cands_.size() - first > room) {
+        dropped_ += cands_.size() - first - room;
+        cands_.resize(first + room);
+    }
+    return cands_.size() - first;
 }
 
 std::uint32_t RaceMachine::pick_slot() {
@@ -569,29 +599,30 @@ std::uint32_t RaceMachine::pick_slot() {
 
 bool RaceMachine::start_due(TimePoint now, bool from_timer) const {
     if (phase_ != Phase::racing) return false;
-    const TimePoint at = next_start_at();
-    if (at > now) return false;  // includes "never"
+    const std::optional<TimePoint> at = next_start_at();
+    if (!at || *at > now) return false;
     // From an event, a start happens at once when the event itself made it
     // immediate (fail fast, nothing left in flight, a new address after the
     // timer's instant or with nothing in flight: SPEC §1 rule 3, §2), or when
     // it is overdue. One merely due at this instant (the attempt timer, or a
     // start deferred to the floor) is the Next Connection Attempt Timer's: it
     // fires from handle_timeout, after every event of the instant (SPEC §4).
-    return from_timer || triggered_ || at < now;
+    return from_timer || triggered_ || *at < now;
 }
 
-TimePoint RaceMachine::next_start_at() const {
+std::optional<TimePoint> RaceMachine::next_start_at() const {
     // When the next attempt may start: at once (now) for the first; the floor
     // (previous start + min-start-gap) when nothing is in flight or the newest
     // attempt failed (fail fast); otherwise, when racing, the Next Connection
-    // Attempt Timer, never before the floor. Sequential mode waits (`never`).
-    // A plain time point, not an optional: this runs on every input.
-    if (phase_ != Phase::racing || candidates_left() == 0) return never;
+    // Attempt Timer, never before the floor. Sequential mode waits (nullopt).
+    // Sums saturate: a start past the end of representable time is due at
+    // TimePoint::max() (issue 14), not wrapped round to the past.
+    if (phase_ != Phase::racing || candidates_left() == 0) return std::nullopt;
     if (started_count_ == 0) return now_;
-    const TimePoint floor = last_start_ + config_.min_start_gap;
+    const TimePoint floor = detail::saturating_add(last_start_, config_.min_start_gap);
     if (in_flight_ == 0 || fail_fast_) return floor;
-    if (!config_.racing()) return never;
-    return std::max({floor, last_start_ + current_delay_, extended_until_});
+    if (!config_.racing()) return std::nullopt;
+    return std::max({floor, detail::saturating_add(last_start_, current_delay_), extended_until_});
 }
 
 void RaceMachine::start_attempt(TimePoint now) {
@@ -630,7 +661,9 @@ Duration RaceMachine::delay_after(const Candidate& c) const {
         // 3 × RTT: RFC 6298's first RTO estimate (SRTT + 4 × RTTVAR with
         // RTTVAR = RTT/2), clamped; no history → the configured delay, clamped.
         if (config_.history) {
-            if (auto rtt = config_.history->rtt(config_.network, c.remote)) d = 3 * *rtt;
+            if (auto rtt = config_.history->rtt(config_.network, c.remote)) {
+                d = detail::saturating_mul(*rtt, 3);
+            }
         }
         d = std::clamp(d, config_.min_attempt_delay, config_.max_attempt_delay);
     }
@@ -700,7 +733,7 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
             !service_waiting()) {
             go = true;
         } else if (!resolution_deadline_) {
-            resolution_deadline_ = now + config_.resolution_delay;
+            resolution_deadline_ = detail::saturating_add(now, config_.resolution_delay);
         } else if (now > *resolution_deadline_ ||
                    (from_timer && now >= *resolution_deadline_)) {
             go = true;
@@ -711,7 +744,7 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
         if (dns_[idx(Family::v6)] == DnsState::negative) {
             go = true;  // AAAA said no: no reason to wait
         } else if (!resolution_deadline_) {
-            resolution_deadline_ = now + config_.resolution_delay;
+            resolution_deadline_ = detail::saturating_add(now, config_.resolution_delay);
             // A zero delay still fires from handle_timeout, after this instant's events.
         } else if (now > *resolution_deadline_ ||
                    (from_timer && now >= *resolution_deadline_)) {
@@ -1165,13 +1198,17 @@ void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
     if (slot == npos) return;
     Candidate& c = cands_[slot];
     if (config_.history) {
-        config_.history->record_success(config_.network, c.remote, now - c.started, now);
+        config_.history->record_success(config_.network, c.remote,
+                                        detail::saturating_sub(now, c.started), now);
     }
     if (config_.success == Success::handshake) {
         // v3 §6.1: the attempt now waits for the caller's handshake; give it
         // one more attempt delay before the next attempt starts.
         c.state = AState::securing;
-        if (config_.racing()) extended_until_ = std::max(extended_until_, now + current_delay_);
+        if (config_.racing()) {
+            extended_until_ =
+                std::max(extended_until_, detail::saturating_add(now, current_delay_));
+        }
         return;
     }
     finish(now, Outcome::connected, slot);
@@ -1213,7 +1250,8 @@ void RaceMachine::handle_timeout(TimePoint now) {
     now = clamp(now);
     if (phase_ == Phase::idle || phase_ == Phase::done) return;
     // 1. The overall timeout ends the race.
-    if (config_.overall_timeout && now >= start_time_ + *config_.overall_timeout) {
+    if (config_.overall_timeout &&
+        now >= detail::saturating_add(start_time_, *config_.overall_timeout)) {
         overall_timed_out_ = true;
         finish(now, Outcome::failed, npos);
         return;
@@ -1222,7 +1260,10 @@ void RaceMachine::handle_timeout(TimePoint now) {
     if (config_.attempt_timeout) {
         for (std::uint32_t i = 0; i < cands_.size(); ++i) {
             Candidate& c = cands_[i];
-            if (!in_flight_state(c.state) || now < c.started + *config_.attempt_timeout) continue;
+            if (!in_flight_state(c.state) ||
+                now < detail::saturating_add(c.started, *config_.attempt_timeout)) {
+                continue;
+            }
             record(Stage::timeout, c.attempt, i, c.remote.family(), ETIMEDOUT, npos, {});
             if (config_.history) config_.history->record_failure(config_.network, c.remote, now);
             fail_attempt(now, i);
@@ -1298,14 +1339,18 @@ std::optional<TimePoint> RaceMachine::next_timeout() const {
     auto consider = [&](TimePoint t) {
         if (!best || t < *best) best = t;
     };
-    if (config_.overall_timeout) consider(start_time_ + *config_.overall_timeout);
+    if (config_.overall_timeout) {
+        consider(detail::saturating_add(start_time_, *config_.overall_timeout));
+    }
     if (config_.attempt_timeout && in_flight_ > 0) {
         for (const Candidate& c : cands_) {
-            if (in_flight_state(c.state)) consider(c.started + *config_.attempt_timeout);
+            if (in_flight_state(c.state)) {
+                consider(detail::saturating_add(c.started, *config_.attempt_timeout));
+            }
         }
     }
     if (resolution_deadline_) consider(*resolution_deadline_);
-    if (const TimePoint t = next_start_at(); t != never) consider(t);
+    if (const std::optional<TimePoint> t = next_start_at()) consider(*t);
     // A start held back for the timer of this instant is due now, not at the
     // (earlier) floor it was computed from: never name an instant already passed.
     if (best && *best < now_) best = now_;
@@ -1373,6 +1418,7 @@ RaceReport RaceMachine::report() const {
     r.started = start_time_;
     r.finished = phase_ == Phase::done ? finished_at_ : now_;
     r.overall_timeout = overall_timed_out_;
+    r.dropped = dropped_;
 
     // Errors: resolve errors in arrival order, then per attempt in start order
     // (bind errors, then the open/connect/timeout error: recording order).

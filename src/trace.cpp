@@ -15,6 +15,8 @@
 //    "errors":[{"attempt":N|null,"remote":"R"|null,"stage":"S"[,"family":"AAAA"],
 //               "errno":E|null,"message":"M"}, ...]
 //    [,"reason":"overall-timeout"]}
+// Every report line ends with "dropped":N when the race left N endpoints out
+// (Config::max_endpoints); the key is absent when none were.
 // `t` is milliseconds since the origin, exact for whole nanoseconds.
 #include "eyeballs/trace.hpp"
 
@@ -172,6 +174,10 @@ void append_report(std::string& out, const Report& r, const RaceReport* report) 
         case Outcome::cancelled:
             break;
     }
+    if (report != nullptr && report->dropped > 0) {
+        append_key(out, "dropped");
+        out += std::to_string(report->dropped);
+    }
 }
 
 // Milliseconds with at least `min_decimals` decimals, trailing zeros beyond them
@@ -223,8 +229,8 @@ std::string errno_text(int code) {
     return name != nullptr ? std::string(name) : "errno " + std::to_string(code);
 }
 
-void write_timeline_report(std::ostream& out, std::chrono::nanoseconds t, const Report& r,
-                           const RaceReport& report) {
+void write_timeline_outcome(std::ostream& out, std::chrono::nanoseconds t, const Report& r,
+                            const RaceReport& report) {
     switch (report.outcome) {
         case Outcome::connected: {
             std::string line = timeline_prefix(t, "report") + "connected ";
@@ -255,6 +261,16 @@ void write_timeline_report(std::ostream& out, std::chrono::nanoseconds t, const 
             }
             break;
         }
+    }
+}
+
+void write_timeline_report(std::ostream& out, std::chrono::nanoseconds t, const Report& r,
+                           const RaceReport& report) {
+    write_timeline_outcome(out, t, r, report);
+    if (report.dropped > 0) {
+        out << continuation_prefix("dropped") << report.dropped
+            << (report.dropped == 1 ? " endpoint" : " endpoints")
+            << " over the cap (max-endpoints)\n";
     }
 }
 
@@ -314,7 +330,7 @@ TraceWriter::TraceWriter(std::ostream& out, Format format, TimePoint origin, boo
     : out_(out), format_(format), origin_(origin), verbose_(verbose) {}
 
 void TraceWriter::write(TimePoint now, const Action& action, const RaceMachine& machine) {
-    const auto t = std::chrono::duration_cast<std::chrono::nanoseconds>(now - origin_);
+    const std::chrono::nanoseconds t = detail::saturating_sub(now, origin_);
     if (format_ == Format::json) {
         std::string line;
         if (std::holds_alternative<Report>(action)) {

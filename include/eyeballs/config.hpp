@@ -49,6 +49,14 @@ enum class Success : std::uint8_t {
     handshake,  ///< the caller's TLS (or QUIC) handshake completed: handle_secured()
 };
 
+/// The most endpoints one race takes (issue 14). 64 is more than any real
+/// answer set (getaddrinfo results and round-robin A/AAAA sets are a handful
+/// to a few dozen) and bounds a race at RFC 8305's 10 ms floor to 0.64 s of
+/// starts (16 s at the 250 ms default delay), where a hostile 300-record
+/// HTTPS answer with hints would otherwise make a race of ~600 endpoints.
+inline constexpr std::uint32_t default_max_endpoints = 64;
+inline constexpr std::uint32_t max_max_endpoints = 1024;
+
 /// RFC 9460 §3 suggests bounding alias chains; 8 as for CNAME chains in stub resolvers.
 inline constexpr std::uint32_t default_alias_limit = 8;
 inline constexpr std::uint32_t max_alias_limit = 16;
@@ -65,9 +73,12 @@ struct Config {
     /// Interleave families (RFC 8305 §4). nullopt = on when racing, off when
     /// sequential, as aiohappyeyeballs does.
     std::optional<bool> interleave;
-    /// Fails an attempt with ETIMEDOUT this long after it starts. > 0.
+    /// Fails an attempt with ETIMEDOUT this long after it starts. > 0; any
+    /// length up to Duration::max() (a deadline past the end of representable
+    /// time saturates to TimePoint::max() and is never reached in practice).
     std::optional<Duration> attempt_timeout;
-    /// Ends the race this long after it starts. > 0.
+    /// Ends the race this long after it starts. > 0; huge values saturate as
+    /// attempt_timeout's do.
     std::optional<Duration> overall_timeout;
     /// No attempt starts within this of the previous start. 0 … 100 ms.
     Duration min_start_gap = default_min_start_gap;
@@ -131,6 +142,15 @@ struct Config {
     /// connect pushes the Next Connection Attempt Timer back by one attempt
     /// delay from that instant (once per attempt), to give the handshake time.
     Success success = Success::connect;
+
+    // ---- Limits (issue 14) ----------------------------------------------------
+
+    /// The most endpoints the race takes, attempted or waiting, 1 … 1024.
+    /// Which are kept: each answer (or the given list) is sorted as `sort`
+    /// says, then its first endpoints fill what room is left, in arrival
+    /// order — an earlier answer's endpoints are never displaced by a later
+    /// one's. The rest are dropped and counted in RaceReport::dropped.
+    std::uint32_t max_endpoints = default_max_endpoints;
 
     /// True unless sequential mode (attempt_delay unset).
     bool racing() const noexcept { return attempt_delay.has_value(); }

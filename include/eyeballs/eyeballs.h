@@ -39,8 +39,20 @@
  * Errors. Functions that can be misused return an eyeballs_status: EYEBALLS_OK
  * (0) or a code saying what kind of misuse, with a message. Network failures
  * are never errors of the API: they are inputs (handle_connect_failed, ...)
- * and, at the end, the report. A result for an unknown or finished attempt, a
- * timer after the end, or time going backwards is ignored, exactly as in C++.
+ * and, at the end, the report. A result for an unknown or finished attempt, or
+ * a timer after the end, is ignored, exactly as in C++.
+ *
+ * Time. `now_ns` may take any value, negative ones included, and time never
+ * goes backwards inside the machine: an input whose `now_ns` is earlier than
+ * the latest time the machine has been given is not ignored, it is processed
+ * as if it happened at that latest time (the machine keeps the later one).
+ * Deadlines (start + overall timeout, an attempt's start + attempt timeout,
+ * the resolution delay, the next attempt's start) are computed with
+ * saturating arithmetic: one that would fall past INT64_MAX ns, the end of
+ * representable time, is INT64_MAX, and a clock that starts anywhere sane
+ * never reaches it. So INT64_MAX is a natural "never" for overall_timeout_ns
+ * and attempt_timeout_ns, and a `now_ns` close to INT64_MAX is as good an
+ * origin as any other (a deadline it cannot hold saturates).
  *
  * Memory and threads. The machine is an opaque object you create and free; it
  * copies every endpoint and string it is given (a history and the source
@@ -211,10 +223,12 @@ typedef struct eyeballs_config {
      * Default 10 ms (RFC 8305 §5's floor; below it departs from the RFC). */
     int64_t min_start_gap_ns;
     /* Fails an attempt with ETIMEDOUT this long after it starts; > 0.
-     * Default EYEBALLS_NONE. */
+     * Default EYEBALLS_NONE. Any positive value up to INT64_MAX is accepted;
+     * a deadline past the end of representable time saturates (see "Time"
+     * above), so INT64_MAX means "never" in practice. */
     int64_t attempt_timeout_ns;
     /* Ends the race (failed, ETIMEDOUT) this long after it starts; > 0.
-     * Default EYEBALLS_NONE. */
+     * Default EYEBALLS_NONE. Huge values saturate like attempt_timeout_ns. */
     int64_t overall_timeout_ns;
     /* First Address Family Count (RFC 8305 §4), >= 1. Default 1. */
     uint32_t family_count;
@@ -256,6 +270,12 @@ typedef struct eyeballs_config {
     int ipv4_unavailable;
     int has_pref64;
     eyeballs_pref64 pref64;
+    /* The most endpoints one race takes (from DNS answers or the given list),
+     * 1 … 1024, default 64: each answer is sorted, then its first endpoints
+     * fill the room left, first arrived first kept; the rest are dropped and
+     * counted in eyeballs_report.dropped. Bounds how long a hostile answer
+     * with hundreds of records can make a race. */
+    uint32_t max_endpoints;
 } eyeballs_config;
 
 /* One action to perform. Which fields mean something depends on `kind`;
@@ -310,6 +330,9 @@ typedef struct eyeballs_report {
      * on the caller's clock. */
     int64_t started_ns;
     int64_t finished_ns;
+    /* Endpoints left out because the race already held
+     * eyeballs_config.max_endpoints; 0 when the cap was never reached. */
+    size_t dropped;
 } eyeballs_report;
 
 /* One recorded error (SPEC §3): negative DNS answers first in arrival order,
@@ -389,7 +412,9 @@ const char* eyeballs_machine_last_error(const eyeballs_machine* machine);
  * Fails, changing nothing, with
  *   EYEBALLS_ERR_ARGUMENT   `machine` NULL, `remotes` NULL or count 0 ("no
  *                           addresses to race: the address list is empty"),
- *                           an endpoint with a bad family, or no address left
+ *                           an endpoint with a bad family or with port 0
+ *                           ("... has port 0, which is not a valid remote
+ *                           port"), or no address left
  *                           after NAT64 synthesis (ipv4_unavailable + pref64);
  *   EYEBALLS_ERR_STATE      the race has already started, finished or been
  *                           cancelled. */
@@ -410,12 +435,15 @@ eyeballs_status eyeballs_machine_cancel(eyeballs_machine* machine, int64_t now_n
 
 /* ---- Inputs: what happened ---------------------------------------------- */
 /* Each returns EYEBALLS_OK, also when the input is ignored (a late, duplicate
- * or unknown event, SPEC §1 rule 10); EYEBALLS_ERR_ARGUMENT only for a NULL
+ * or unknown event, SPEC §1 rule 10; an earlier `now_ns` than the latest is
+ * not ignored but taken as that latest time); EYEBALLS_ERR_ARGUMENT only for a NULL
  * machine or a bad family/endpoint, in which case nothing is fed; and
  * EYEBALLS_ERR_NO_MEMORY if an allocation failed. */
 
 /* A positive DNS answer for `family` (SPEC §2). Addresses of the other family
- * are ignored; an empty answer (count 0) counts as "no data". Copied.
+ * are ignored, and so are addresses with port 0 (not a valid remote port: set
+ * the port you connect to); an empty answer (count 0) counts as "no data".
+ * Copied.
  * Actions that may follow: OPEN_SOCKET (at once, or after the resolution
  * delay / attempt delay — see next_timeout), or REPORT failed when this was
  * the last outstanding answer and nothing is left to try. */
@@ -474,7 +502,9 @@ int eyeballs_machine_poll_action(eyeballs_machine* machine, eyeballs_action* act
 /* The one deadline to arm: returns 1 and stores it (caller's clock, ns) in
  * *deadline_ns when a timer is running, 0 when none is (or an argument is
  * NULL). The deadline may already have passed: then call
- * eyeballs_machine_handle_timeout() at once. */
+ * eyeballs_machine_handle_timeout() at once. It is INT64_MAX when the only
+ * timer running lies past the end of representable time (a huge timeout):
+ * arming it is harmless, it never fires on a real clock. */
 int eyeballs_machine_next_timeout(const eyeballs_machine* machine, int64_t* deadline_ns);
 
 /* ---- Getters (0 for a NULL machine) -------------------------------------- */

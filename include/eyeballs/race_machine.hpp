@@ -88,7 +88,9 @@ public:
     /// the next attempt starts at the 10 ms floor: see next_timeout().)
     /// Fails, with a message and nothing started, when the configuration
     /// breaks a rule (validate()), the list is empty ("no addresses to race:
-    /// the address list is empty"), no address is left after NAT64 synthesis
+    /// the address list is empty"), a remote has port 0 ("remote [::1]:0
+    /// (address 1 of 1) has port 0, which is not a valid remote port"), no
+    /// address is left after NAT64 synthesis
     /// (`ipv4_unavailable` with `pref64`), or the race has already started or
     /// finished ("the race has already started" / "... finished").
     Status start(TimePoint now, const Endpoint* remotes, std::size_t count);
@@ -111,10 +113,19 @@ public:
     void cancel(TimePoint now);
 
     // ---- Inputs: what happened ------------------------------------------
+    //
+    // Time: `now` may be any TimePoint. It never goes backwards inside the
+    // machine: an input (or cancel) whose `now` is earlier than the latest
+    // time seen is processed as if it happened at that latest time — it is
+    // not ignored. Deadlines are computed with detail::saturating_add
+    // (time.hpp): one past TimePoint::max() is TimePoint::max(), so any
+    // duration up to Duration::max() and any start time are safe.
 
     /// A positive DNS answer for `family` (copied). Addresses of the other
     /// family are ignored; an empty answer counts as "no data" (as
-    /// handle_resolve_failed with code 0). Ports are taken as given. Ignored
+    /// handle_resolve_failed with code 0). Ports are taken as given, but an
+    /// address with port 0 (an adapter's bug: not a valid remote port) is left
+    /// out like one of the other family. Ignored
     /// outside DNS mode, for a family that has already answered, and after
     /// the race has finished. Actions that may follow: OpenSocket — at once
     /// for a first AAAA answer (or an A answer after AAAA failed); after the
@@ -369,12 +380,12 @@ private:
                         std::string_view detail);
     std::optional<Endpoint> admit(const Endpoint& e, Family only, bool filter) const;
     void sort_batch(std::size_t first);
+    std::size_t cap_batch(std::size_t first);  // config.max_endpoints; returns the kept count
     Duration delay_after(const Candidate& c) const;
     void advance(TimePoint now, bool from_timer);
     void resolving_progress(TimePoint now, bool from_timer);
     bool start_due(TimePoint now, bool from_timer) const;
-    static constexpr TimePoint never = TimePoint::max();
-    TimePoint next_start_at() const;  // `never` when no start is pending
+    std::optional<TimePoint> next_start_at() const;  // nullopt when no start is pending
     void start_attempt(TimePoint now);
     std::uint32_t pick_slot();
     void bind_next_or_connect(TimePoint now, std::uint32_t slot);
@@ -469,6 +480,7 @@ private:
     bool fail_fast_ = false;  // the newest attempt failed while a candidate was left
     bool overall_timed_out_ = false;
     bool triggered_ = false;  // this input made the next start immediate (start_due)
+    std::size_t dropped_ = 0;  // endpoints left out by config.max_endpoints
 };
 
 }  // namespace eyeballs

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,6 +51,10 @@ struct RaceReport {
     std::string message;
     /// True when the overall timeout ended the race.
     bool overall_timeout = false;
+    /// Endpoints the race left out because it already held
+    /// `config.max_endpoints` (from DNS answers, HTTPS records and hints, or
+    /// the given list); 0 when the cap was never reached.
+    std::size_t dropped = 0;
     /// Every recorded error: negative DNS answers first in arrival order, then
     /// per attempt in start order its bind errors, then its open, connect or
     /// timeout error.

@@ -22,7 +22,8 @@ std::string format_trace_ms(std::chrono::nanoseconds since_origin);
 /// e.g. by format_trace_ms). Returns an empty string for actions the trace does
 /// not show (OpenSocket, Bind). A Report action is written from `report`,
 /// which must be the machine's report: outcome, attempt/remote when connected,
-/// errno/message/errors when failed (plus "reason":"overall-timeout").
+/// errno/message/errors when failed (plus "reason":"overall-timeout"), and
+/// "dropped":N on any outcome when the race left N endpoints out (max_endpoints).
 std::string trace_json(const std::string& t_ms, const Action& action, const RaceReport* report);
 
 /// Writes a trace to a stream as actions happen.

@@ -506,6 +506,164 @@ static void timeouts(void) {
     eyeballs_machine_free(m);
 }
 
+/* Issue 14: INT64_MAX as a timeout means "never" (the deadline saturates at
+ * the end of representable time instead of wrapping round to the start), and
+ * a start close to INT64_MAX works: its deadlines saturate too. */
+static void huge_times(void) {
+    eyeballs_config config;
+    eyeballs_endpoint remotes[2];
+    eyeballs_machine* m;
+    eyeballs_report r;
+    int64_t s;
+
+    eyeballs_config_init(&config);
+    config.attempt_timeout_ns = INT64_MAX;
+    config.overall_timeout_ns = INT64_MAX;
+    m = make(&config);
+    if (!m) return;
+    remotes[0] = ep("[2001:db8::1]:443");
+    remotes[1] = ep("192.0.2.1:443");
+    CHECK_OK(eyeballs_machine_start(m, T(0), remotes, 2));
+    EXPECT_NEXT(m, "open #1 [2001:db8::1]:443");
+    CHECK_OK(eyeballs_machine_handle_opened(m, T(0), 1, 0));
+    EXPECT_NEXT(m, "connect #1 [2001:db8::1]:443");
+    EXPECT_NONE(m);
+    CHECK_INT(deadline(m), T(250)); /* the attempt delay, not a wrapped timeout */
+    CHECK_OK(eyeballs_machine_handle_timeout(m, T(1))); /* wrapped, this would end it */
+    EXPECT_NONE(m);
+    CHECK_INT(eyeballs_machine_finished(m), 0);
+    CHECK_OK(eyeballs_machine_handle_timeout(m, T(250)));
+    EXPECT_NEXT(m, "open #2 192.0.2.1:443");
+    CHECK_OK(eyeballs_machine_handle_opened(m, T(250), 2, 0));
+    EXPECT_NEXT(m, "connect #2 192.0.2.1:443");
+    /* Only the timeouts are left: past the end of time, so INT64_MAX. */
+    CHECK_INT(deadline(m), INT64_MAX);
+    CHECK_OK(eyeballs_machine_handle_timeout(m, T(3600000)));
+    EXPECT_NONE(m);
+    CHECK_INT(eyeballs_machine_finished(m), 0);
+    CHECK_OK(eyeballs_machine_handle_connected(m, T(3600001), 2));
+    EXPECT_NEXT(m, "close #1");
+    EXPECT_NEXT(m, "report connected #2 192.0.2.1:443");
+    CHECK_OK(eyeballs_machine_report(m, &r));
+    CHECK_INT(r.outcome, EYEBALLS_OUTCOME_CONNECTED);
+    CHECK_INT(r.overall_timeout, 0);
+    eyeballs_machine_free(m);
+
+    /* A start 100 ms before the end of time: the attempt timeout (50 ms)
+     * still fires where it should; the attempt delay (250 ms) saturates. */
+    eyeballs_config_init(&config);
+    config.attempt_timeout_ns = MS(50);
+    config.overall_timeout_ns = INT64_MAX;
+    m = make(&config);
+    if (!m) return;
+    s = INT64_MAX - MS(100);
+    CHECK_OK(eyeballs_machine_start(m, s, remotes, 2));
+    EXPECT_NEXT(m, "open #1 [2001:db8::1]:443");
+    CHECK_OK(eyeballs_machine_handle_opened(m, s, 1, 0));
+    EXPECT_NEXT(m, "connect #1 [2001:db8::1]:443");
+    CHECK_INT(deadline(m), s + MS(50));
+    CHECK_OK(eyeballs_machine_handle_timeout(m, s + MS(50)));
+    EXPECT_NEXT(m, "close #1");
+    EXPECT_NEXT(m, "open #2 192.0.2.1:443"); /* fail fast */
+    CHECK_OK(eyeballs_machine_handle_opened(m, s + MS(50), 2, 0));
+    EXPECT_NEXT(m, "connect #2 192.0.2.1:443");
+    CHECK_INT(deadline(m), INT64_MAX); /* s + 100 ms: exactly the end */
+    CHECK_OK(eyeballs_machine_handle_connected(m, s + MS(60), 2));
+    EXPECT_NEXT(m, "report connected #2 192.0.2.1:443");
+    CHECK_OK(eyeballs_machine_report(m, &r));
+    CHECK_INT(r.outcome, EYEBALLS_OUTCOME_CONNECTED);
+    CHECK_INT(r.started_ns, s);
+    CHECK_INT(r.finished_ns, s + MS(60));
+    eyeballs_machine_free(m);
+
+    /* The most negative start and the longest timeouts, end to end. */
+    eyeballs_config_init(&config);
+    config.attempt_timeout_ns = INT64_MAX;
+    config.overall_timeout_ns = INT64_MAX;
+    m = make(&config);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start(m, INT64_MIN, remotes, 1));
+    EXPECT_NEXT(m, "open #1 [2001:db8::1]:443");
+    CHECK_OK(eyeballs_machine_handle_opened(m, INT64_MIN, 1, 0));
+    EXPECT_NEXT(m, "connect #1 [2001:db8::1]:443");
+    {
+        int64_t at = 0;
+        CHECK_INT(eyeballs_machine_next_timeout(m, &at), 1);
+        CHECK_INT(at, -1); /* INT64_MIN + INT64_MAX */
+    }
+    CHECK_OK(eyeballs_machine_handle_timeout(m, -2));
+    EXPECT_NONE(m);
+    CHECK_OK(eyeballs_machine_handle_timeout(m, -1));
+    EXPECT_NEXT(m, "close #1");
+    EXPECT_NEXT(m, "report failed");
+    eyeballs_machine_free(m);
+}
+
+/* Issue 14 item 9: a remote with port 0 is bad input: start fails with
+ * EYEBALLS_ERR_ARGUMENT and a message that says so; an answer's port-0
+ * address is left out. */
+static void port_zero(void) {
+    eyeballs_machine* m = make(NULL);
+    eyeballs_endpoint remotes[2];
+    if (!m) return;
+    remotes[0] = ep("192.0.2.1:443");
+    remotes[1] = ep("[2001:db8::1]:0");
+    CHECK_INT(eyeballs_machine_start(m, T(0), remotes, 2), EYEBALLS_ERR_ARGUMENT);
+    CHECK_STR(eyeballs_machine_last_error(m),
+              "remote [2001:db8::1]:0 (address 2 of 2) has port 0, which is not a valid "
+              "remote port");
+    CHECK_INT(eyeballs_machine_started(m), 0);
+    EXPECT_NONE(m);
+    eyeballs_machine_free(m);
+
+    m = make(NULL);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start_resolving(m, T(0)));
+    EXPECT_NEXT(m, "resolve AAAA");
+    EXPECT_NEXT(m, "resolve A");
+    CHECK_OK(eyeballs_machine_handle_resolved(m, T(1), EYEBALLS_FAMILY_V6, remotes + 1, 1));
+    EXPECT_NONE(m); /* the only address had port 0: as "no data" */
+    CHECK_OK(eyeballs_machine_handle_resolved(m, T(2), EYEBALLS_FAMILY_V4, remotes, 1));
+    EXPECT_NEXT(m, "open #1 192.0.2.1:443");
+    eyeballs_machine_free(m);
+}
+
+/* Issue 14 item 8: max_endpoints caps the endpoints a race takes; the report
+ * counts what was dropped; 0 is rejected naming the setting. */
+static void max_endpoints(void) {
+    eyeballs_config config;
+    eyeballs_endpoint remotes[3];
+    eyeballs_machine* m = NULL;
+    eyeballs_report r;
+    char message[256];
+
+    eyeballs_config_init(&config);
+    CHECK_INT(config.max_endpoints, 64);
+    config.max_endpoints = 0;
+    CHECK_INT(eyeballs_machine_new(&config, &m, message, sizeof message), EYEBALLS_ERR_CONFIG);
+    CHECK_CONTAINS(message, "max-endpoints 0");
+    CHECK(m == NULL);
+
+    config.max_endpoints = 1;
+    m = make(&config);
+    if (!m) return;
+    remotes[0] = ep("192.0.2.1:443");
+    remotes[1] = ep("192.0.2.2:443");
+    remotes[2] = ep("[2001:db8::1]:443");
+    CHECK_OK(eyeballs_machine_start(m, T(0), remotes, 3));
+    EXPECT_NEXT(m, "open #1 192.0.2.1:443");
+    CHECK_OK(eyeballs_machine_handle_opened(m, T(0), 1, 0));
+    EXPECT_NEXT(m, "connect #1 192.0.2.1:443");
+    CHECK_INT(eyeballs_machine_candidates_left(m), 0);
+    CHECK_OK(eyeballs_machine_handle_connect_failed(m, T(1), 1, ECONNREFUSED));
+    EXPECT_NEXT(m, "close #1");
+    EXPECT_NEXT(m, "report failed");
+    CHECK_OK(eyeballs_machine_report(m, &r));
+    CHECK_INT(r.dropped, 2);
+    CHECK_INT(r.attempt_count, 1);
+    eyeballs_machine_free(m);
+}
+
 /* Cancel closes everything in flight and reports `cancelled`; inputs after
  * the end change nothing. */
 static void cancel(void) {
@@ -943,6 +1101,9 @@ static const struct test_case cases[] = {
     {"dns_both_fail", dns_both_fail},
     {"local_bind", local_bind},
     {"timeouts", timeouts},
+    {"huge_times", huge_times},
+    {"port_zero", port_zero},
+    {"max_endpoints", max_endpoints},
     {"cancel", cancel},
     {"history", history},
     {"sorting", sorting},

@@ -151,6 +151,12 @@ class Usage(unittest.TestCase):
     def test_resolve_for_another_port_is_a_usage_error(self):
         self.usage("--resolve", "h:80:127.0.0.1", "h", "443", says="--resolve")
 
+    def test_resolve_address_with_port_0_is_a_usage_error(self):
+        # Issue 14 item 9: a remote with port 0 is bad input (exit 2).
+        self.usage("--resolve", "h:80:[::1]:0", "h", "80", says=["--resolve", "port 0"])
+        self.usage("--resolve", "h:80:127.0.0.1,[::1]:0", "h", "80",
+                   says=["--resolve", "not a valid remote port"])
+
     def test_help_exits_0(self):
         r = run("--help")
         self.assertEqual(r.returncode, 0)

@@ -520,3 +520,23 @@ RC_GTEST_PROP(Invariants, CancelClosesEverythingInFlight, ()) {
         if (a.state == AttemptRecord::State::closed) check(a.ended && *a.ended - origin() == at, "closed at another time");
     }
 }
+
+// Issue 14: a race never takes more than config.max_endpoints endpoints, and
+// with the cap high enough for the whole world it drops nothing.
+RC_GTEST_PROP(Invariants, NeverMoreEndpointsThanTheCap, ()) {
+    sim::Scenario world = *gen_world(any_world());
+    const auto cap = static_cast<std::uint32_t>(*rc::gen::inRange(1, 5));
+    world.config.max_endpoints = cap;
+    const Run run = run_machine(world);
+    const Check check{world, run};
+    check(run.report.attempts.size() <= cap,
+          std::to_string(run.report.attempts.size()) + " attempts over max-endpoints " +
+              std::to_string(cap));
+    std::set<std::string> remotes;
+    for (const auto& [t, c] : all_of_kind<Connect>(run)) remotes.insert(c.remote.to_string());
+    check(remotes.size() <= cap, "more remotes connected than max-endpoints");
+    world.config.max_endpoints = max_max_endpoints;
+    const Run uncapped = run_machine(world);
+    const Check check_uncapped{world, uncapped};
+    check_uncapped(uncapped.report.dropped == 0, "dropped endpoints under a cap of 1024");
+}

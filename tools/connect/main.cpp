@@ -157,6 +157,11 @@ ResolveEntry parse_resolve(std::string_view text) {
         std::string error;
         auto ep = Endpoint::parse(one, e.port, &error);
         if (!ep) usage_error(what + ": " + (error.empty() ? "bad address" : error));
+        if (ep->port() == 0) {
+            // Issue 14: connecting to port 0 is never what was meant.
+            usage_error(what + ": " + ep->to_string() + " has port 0, which is not a valid "
+                        "remote port (1 ... 65535)");
+        }
         e.addresses.push_back(*ep);
         if (comma == std::string_view::npos) break;
         list = list.substr(comma + 1);

@@ -299,6 +299,10 @@ private:
                 auto n = parse_whole(value, std::numeric_limits<std::uint64_t>::max() / 10);
                 if (!n) fail("shuffle-seed " + quoted(value) + " is not a whole number");
                 c.shuffle_seed = *n;
+            } else if (key == "max-endpoints") {
+                auto n = parse_whole(value, 1000000);
+                if (!n) fail("max-endpoints " + quoted(value) + " is not a whole number");
+                c.max_endpoints = static_cast<std::uint32_t>(*n);
             } else if (key == "alias-limit") {
                 auto n = parse_whole(value, 1000);
                 if (!n) fail("alias-limit " + quoted(value) + " is not a whole number");
@@ -308,7 +312,7 @@ private:
                      " (expected attempt-delay, resolution-delay, family-count, interleave, "
                      "attempt-timeout, overall-timeout, min-start-gap, sort, "
                      "min-attempt-delay, max-attempt-delay, delay-multiplier, network, ipv4, "
-                     "https, quic, success, shuffle-seed or alias-limit)");
+                     "https, quic, success, shuffle-seed, alias-limit or max-endpoints)");
             }
         }
         Config check = c;
