@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs — Endpoint: parsing and RFC 5952 printing.
 //
-// Parsing uses inet_pton (strict: no leading zeros in a dotted quad on glibc,
-// no zone ids, no surrounding text). Printing is written by hand, because
+// Parsing follows glibc's inet_pton exactly (strict: no leading zeros in a
+// dotted quad, no zone ids, no surrounding text) but is written out here, so
+// that every platform (Windows' inet_pton differs, and needs Winsock) accepts
+// the same texts; tests/unit/endpoint_test.cpp compares it with the system's
+// inet_pton on POSIX systems. Printing is written by hand too, because
 // inet_ntop does not follow RFC 5952 everywhere: glibc prints the deprecated
 // IPv4-compatible form `::192.0.2.1` for ::c000:201. Here only an
 // IPv4-mapped address (::ffff:a.b.c.d, RFC 5952 §5) gets a dotted quad.
 #include "eyeballs/endpoint.hpp"
-
-#include <arpa/inet.h>
 
 #include <cstddef>
 #include <cstring>
@@ -98,6 +99,111 @@ std::string port_error(std::string_view port, std::string_view text) {
     return "bad port " + quoted(port) + " in " + quoted(text) + " (expected 0 … 65535)";
 }
 
+// A dotted quad as glibc's inet_pton4 takes it (RFC 791 text, four decimal
+// octets 0-255, a leading zero only as the octet "0"), into out[0..3].
+bool parse_dotted_quad(std::string_view text, std::uint8_t* out) {
+    std::uint8_t tmp[4] = {0, 0, 0, 0};
+    std::size_t octet = 0;
+    bool saw_digit = false;
+    int octets = 0;
+    for (char c : text) {
+        if (c >= '0' && c <= '9') {
+            const unsigned v = tmp[octet] * 10u + static_cast<unsigned>(c - '0');
+            if (saw_digit && tmp[octet] == 0) return false;
+            if (v > 255) return false;
+            tmp[octet] = static_cast<std::uint8_t>(v);
+            if (!saw_digit) {
+                if (++octets > 4) return false;
+                saw_digit = true;
+            }
+        } else if (c == '.' && saw_digit) {
+            if (octets == 4) return false;
+            ++octet;
+            saw_digit = false;
+        } else {
+            return false;
+        }
+    }
+    if (octets < 4) return false;
+    std::memcpy(out, tmp, 4);
+    return true;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// An IPv6 address text (RFC 4291 §2.2) as glibc's inet_pton6 takes it:
+// groups of 1-4 hex digits, one "::" standing for at least one zero group,
+// an optional dotted quad in the last 32 bits.
+bool parse_ipv6_text(std::string_view text, std::array<std::uint8_t, 16>& out) {
+    std::array<std::uint8_t, 16> tmp{};
+    std::size_t tp = 0;
+    constexpr std::size_t end = 16;
+    std::size_t colon = end;  // where "::" was seen; end when it was not
+    std::size_t i = 0;
+    const std::size_t n = text.size();
+    if (n == 0) return false;
+    if (text[0] == ':') {
+        ++i;
+        if (i == n || text[i] != ':') return false;
+    }
+    std::size_t token = i;
+    std::size_t digits = 0;
+    unsigned value = 0;
+    while (i < n) {
+        const char c = text[i++];
+        const int d = hex_value(c);
+        if (d >= 0) {
+            if (digits == 4) return false;
+            value = (value << 4) | static_cast<unsigned>(d);
+            ++digits;
+            continue;
+        }
+        if (c == ':') {
+            token = i;
+            if (digits == 0) {
+                if (colon != end) return false;
+                colon = tp;
+                continue;
+            }
+            if (i == n) return false;
+            if (tp + 2 > end) return false;
+            tmp[tp++] = static_cast<std::uint8_t>(value >> 8);
+            tmp[tp++] = static_cast<std::uint8_t>(value & 0xff);
+            digits = 0;
+            value = 0;
+            continue;
+        }
+        if (c == '.' && tp + 4 <= end && parse_dotted_quad(text.substr(token), &tmp[tp])) {
+            tp += 4;
+            digits = 0;
+            break;
+        }
+        return false;
+    }
+    if (digits > 0) {
+        if (tp + 2 > end) return false;
+        tmp[tp++] = static_cast<std::uint8_t>(value >> 8);
+        tmp[tp++] = static_cast<std::uint8_t>(value & 0xff);
+    }
+    if (colon != end) {
+        if (tp == end) return false;  // "::" must stand for at least one group
+        const std::size_t moved = tp - colon;
+        std::array<std::uint8_t, 16> shifted{};
+        for (std::size_t k = 0; k < colon; ++k) shifted[k] = tmp[k];
+        for (std::size_t k = 0; k < moved; ++k) shifted[end - moved + k] = tmp[colon + k];
+        tmp = shifted;
+        tp = end;
+    }
+    if (tp != end) return false;
+    out = tmp;
+    return true;
+}
+
 // What both parsers refuse before looking closer: empty text and zone ids.
 bool acceptable_text(std::string_view text, std::string* error) {
     if (text.empty()) {
@@ -116,8 +222,8 @@ bool acceptable_text(std::string_view text, std::string* error) {
 std::optional<Endpoint> Endpoint::parse_address(std::string_view text, std::uint16_t port,
                                                 std::string* error) {
     if (!acceptable_text(text, error)) return std::nullopt;
-    // inet_pton needs a NUL-terminated string; an embedded NUL must not cut
-    // the text short and make bad input look good.
+    // An embedded NUL must not make bad input look good (the parsers below
+    // would refuse it; the length bound keeps the messages short).
     if (text.find('\0') != std::string_view::npos || text.size() > 64) {
         const bool v6 = text.find(':') != std::string_view::npos;
         set_error(error, std::string(v6 ? "bad IPv6 address " : "bad IPv4 address ") +
@@ -127,14 +233,14 @@ std::optional<Endpoint> Endpoint::parse_address(std::string_view text, std::uint
     const std::string s(text);
     if (s.find(':') != std::string::npos) {
         std::array<std::uint8_t, 16> b{};
-        if (inet_pton(AF_INET6, s.c_str(), b.data()) != 1) {
+        if (!parse_ipv6_text(s, b)) {
             set_error(error, "bad IPv6 address " + quoted(text));
             return std::nullopt;
         }
         return Endpoint::v6(b, port);
     }
     std::array<std::uint8_t, 4> b{};
-    if (inet_pton(AF_INET, s.c_str(), b.data()) != 1) {
+    if (!parse_dotted_quad(s, b.data())) {
         set_error(error, "bad IPv4 address " + quoted(text));
         return std::nullopt;
     }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs — errno names: every Linux <errno.h> name, in <errno.h> order.
+// eyeballs — errno names: every Linux <errno.h> name, in <errno.h> order,
+// and on Windows the Winsock error names after them.
 //
 // The table lists each name once, aliases right after the name they alias
 // (EWOULDBLOCK after ELOOP as in <asm-generic/errno.h>, ENOTSUP after
@@ -8,6 +9,9 @@
 // entry is guarded, so the file builds on a libc that lacks some of them.
 #include <cerrno>
 #include <cstddef>
+#ifdef _WIN32
+#include <winsock2.h>
+#endif
 #include <optional>
 #include <string_view>
 
@@ -425,6 +429,173 @@ constexpr ErrnoEntry errno_table[] = {
 #endif
 #ifdef EHWPOISON
     EYEBALLS_ERRNO(EHWPOISON)
+#endif
+#ifdef _WIN32
+// Windows: socket calls fail with Winsock codes (WSAGetLastError(), and Asio's
+// system category), which are not <errno.h> values; they get their
+// <winerror.h> names, in that header's order.
+#ifdef WSAEINTR
+    EYEBALLS_ERRNO(WSAEINTR)
+#endif
+#ifdef WSAEBADF
+    EYEBALLS_ERRNO(WSAEBADF)
+#endif
+#ifdef WSAEACCES
+    EYEBALLS_ERRNO(WSAEACCES)
+#endif
+#ifdef WSAEFAULT
+    EYEBALLS_ERRNO(WSAEFAULT)
+#endif
+#ifdef WSAEINVAL
+    EYEBALLS_ERRNO(WSAEINVAL)
+#endif
+#ifdef WSAEMFILE
+    EYEBALLS_ERRNO(WSAEMFILE)
+#endif
+#ifdef WSAEWOULDBLOCK
+    EYEBALLS_ERRNO(WSAEWOULDBLOCK)
+#endif
+#ifdef WSAEINPROGRESS
+    EYEBALLS_ERRNO(WSAEINPROGRESS)
+#endif
+#ifdef WSAEALREADY
+    EYEBALLS_ERRNO(WSAEALREADY)
+#endif
+#ifdef WSAENOTSOCK
+    EYEBALLS_ERRNO(WSAENOTSOCK)
+#endif
+#ifdef WSAEDESTADDRREQ
+    EYEBALLS_ERRNO(WSAEDESTADDRREQ)
+#endif
+#ifdef WSAEMSGSIZE
+    EYEBALLS_ERRNO(WSAEMSGSIZE)
+#endif
+#ifdef WSAEPROTOTYPE
+    EYEBALLS_ERRNO(WSAEPROTOTYPE)
+#endif
+#ifdef WSAENOPROTOOPT
+    EYEBALLS_ERRNO(WSAENOPROTOOPT)
+#endif
+#ifdef WSAEPROTONOSUPPORT
+    EYEBALLS_ERRNO(WSAEPROTONOSUPPORT)
+#endif
+#ifdef WSAESOCKTNOSUPPORT
+    EYEBALLS_ERRNO(WSAESOCKTNOSUPPORT)
+#endif
+#ifdef WSAEOPNOTSUPP
+    EYEBALLS_ERRNO(WSAEOPNOTSUPP)
+#endif
+#ifdef WSAEPFNOSUPPORT
+    EYEBALLS_ERRNO(WSAEPFNOSUPPORT)
+#endif
+#ifdef WSAEAFNOSUPPORT
+    EYEBALLS_ERRNO(WSAEAFNOSUPPORT)
+#endif
+#ifdef WSAEADDRINUSE
+    EYEBALLS_ERRNO(WSAEADDRINUSE)
+#endif
+#ifdef WSAEADDRNOTAVAIL
+    EYEBALLS_ERRNO(WSAEADDRNOTAVAIL)
+#endif
+#ifdef WSAENETDOWN
+    EYEBALLS_ERRNO(WSAENETDOWN)
+#endif
+#ifdef WSAENETUNREACH
+    EYEBALLS_ERRNO(WSAENETUNREACH)
+#endif
+#ifdef WSAENETRESET
+    EYEBALLS_ERRNO(WSAENETRESET)
+#endif
+#ifdef WSAECONNABORTED
+    EYEBALLS_ERRNO(WSAECONNABORTED)
+#endif
+#ifdef WSAECONNRESET
+    EYEBALLS_ERRNO(WSAECONNRESET)
+#endif
+#ifdef WSAENOBUFS
+    EYEBALLS_ERRNO(WSAENOBUFS)
+#endif
+#ifdef WSAEISCONN
+    EYEBALLS_ERRNO(WSAEISCONN)
+#endif
+#ifdef WSAENOTCONN
+    EYEBALLS_ERRNO(WSAENOTCONN)
+#endif
+#ifdef WSAESHUTDOWN
+    EYEBALLS_ERRNO(WSAESHUTDOWN)
+#endif
+#ifdef WSAETOOMANYREFS
+    EYEBALLS_ERRNO(WSAETOOMANYREFS)
+#endif
+#ifdef WSAETIMEDOUT
+    EYEBALLS_ERRNO(WSAETIMEDOUT)
+#endif
+#ifdef WSAECONNREFUSED
+    EYEBALLS_ERRNO(WSAECONNREFUSED)
+#endif
+#ifdef WSAELOOP
+    EYEBALLS_ERRNO(WSAELOOP)
+#endif
+#ifdef WSAENAMETOOLONG
+    EYEBALLS_ERRNO(WSAENAMETOOLONG)
+#endif
+#ifdef WSAEHOSTDOWN
+    EYEBALLS_ERRNO(WSAEHOSTDOWN)
+#endif
+#ifdef WSAEHOSTUNREACH
+    EYEBALLS_ERRNO(WSAEHOSTUNREACH)
+#endif
+#ifdef WSAENOTEMPTY
+    EYEBALLS_ERRNO(WSAENOTEMPTY)
+#endif
+#ifdef WSAEPROCLIM
+    EYEBALLS_ERRNO(WSAEPROCLIM)
+#endif
+#ifdef WSAEUSERS
+    EYEBALLS_ERRNO(WSAEUSERS)
+#endif
+#ifdef WSAEDQUOT
+    EYEBALLS_ERRNO(WSAEDQUOT)
+#endif
+#ifdef WSAESTALE
+    EYEBALLS_ERRNO(WSAESTALE)
+#endif
+#ifdef WSAEREMOTE
+    EYEBALLS_ERRNO(WSAEREMOTE)
+#endif
+#ifdef WSASYSNOTREADY
+    EYEBALLS_ERRNO(WSASYSNOTREADY)
+#endif
+#ifdef WSAVERNOTSUPPORTED
+    EYEBALLS_ERRNO(WSAVERNOTSUPPORTED)
+#endif
+#ifdef WSANOTINITIALISED
+    EYEBALLS_ERRNO(WSANOTINITIALISED)
+#endif
+#ifdef WSAEDISCON
+    EYEBALLS_ERRNO(WSAEDISCON)
+#endif
+#ifdef WSAENOMORE
+    EYEBALLS_ERRNO(WSAENOMORE)
+#endif
+#ifdef WSAECANCELLED
+    EYEBALLS_ERRNO(WSAECANCELLED)
+#endif
+#ifdef WSAEREFUSED
+    EYEBALLS_ERRNO(WSAEREFUSED)
+#endif
+#ifdef WSAHOST_NOT_FOUND
+    EYEBALLS_ERRNO(WSAHOST_NOT_FOUND)
+#endif
+#ifdef WSATRY_AGAIN
+    EYEBALLS_ERRNO(WSATRY_AGAIN)
+#endif
+#ifdef WSANO_RECOVERY
+    EYEBALLS_ERRNO(WSANO_RECOVERY)
+#endif
+#ifdef WSANO_DATA
+    EYEBALLS_ERRNO(WSANO_DATA)
+#endif
 #endif
 };
 

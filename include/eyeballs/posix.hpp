@@ -1,10 +1,20 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs — conversions between Endpoint and the POSIX socket address types,
-// for adapters and programs that call the socket API themselves.
+// for adapters and programs that call the socket API themselves. On Windows
+// the same types come from Winsock (<winsock2.h>, <ws2tcpip.h>; link ws2_32,
+// which eyeballs::core does for you).
 #pragma once
 
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <netinet/in.h>
 #include <sys/socket.h>
+#endif
+
+#include <array>
+#include <cstdint>
 
 #include <cstring>
 #include <optional>

@@ -15,8 +15,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <netinet/in.h>
 #include <sys/socket.h>
+#endif
 
 #include "eyeballs/eyeballs.h"
 

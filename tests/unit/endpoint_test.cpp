@@ -13,6 +13,10 @@
 
 #include "eyeballs/endpoint.hpp"
 
+#ifndef _WIN32
+#include <arpa/inet.h>
+#endif
+
 namespace eyeballs {
 namespace {
 
@@ -412,6 +416,39 @@ TEST(Equality, SameAddressAnySpelling) {
     EXPECT_NE(*Endpoint::parse("[2001:db8::a]:443", 0), *Endpoint::parse("[2001:db8::a]:444", 0));
     EXPECT_EQ(Endpoint(), Endpoint::v4({0, 0, 0, 0}, 0));
 }
+
+#ifndef _WIN32
+// The parser is written out so every platform takes the same texts; on POSIX
+// systems it must agree with the C library's inet_pton, accept or refuse, byte
+// for byte (the reading glibc gives, which the goldens were made with).
+TEST(EndpointParse, AgreesWithInetPton) {
+    const char* texts[] = {
+        "0.0.0.0", "255.255.255.255", "192.0.2.1", "192.0.2.01", "192.0.2.0", "00.1.2.3",
+        "1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.", "256.1.1.1", "1.2.3.4a",
+        "0x1.2.3.4", "1.2.3.-4", "999.1.1.1", "1.2.3.255", "01.02.03.04",
+        "::", "::1", "1::", "1:", ":1", ":::", "1:::2", "1::2::3", "::ffff:192.0.2.1",
+        "::192.0.2.1", "1:2:3:4:5:6:192.0.2.1", "1:2:3:4:5:6:7:192.0.2.1",
+        "1:2:3:4:5::192.0.2.1", "::1.2.3", "::1.2.3.04", "1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4::5:6:7:8",
+        "2001:DB8::A", "2001:db8::12345", "2001:db8::g", "00000::1", "0000::1", "fe80::1:",
+        "1.2.3.4::", "::1.2.3.4:5", "1:2:3:4:5:6:7:8:", ":1:2:3:4:5:6:7:8", "::ffff:1.2.3.4.5",
+        "2001:db8:0:0:0:0:2:1", "2001:0db8::0001", "a:b:c:d:e:f:1.2.3.4", "::1.2.3.4x",
+    };
+    for (const char* text : texts) {
+        const std::string t(text);
+        std::array<std::uint8_t, 16> want{};
+        const bool v6 = t.find(':') != std::string::npos;
+        const bool ok = inet_pton(v6 ? AF_INET6 : AF_INET, text, want.data()) == 1;
+        const auto got = Endpoint::parse_address(t, 443);
+        ASSERT_EQ(got.has_value(), ok) << text;
+        if (!ok) continue;
+        EXPECT_EQ(got->is_v6(), v6) << text;
+        for (std::size_t i = 0; i < (v6 ? 16u : 4u); ++i) {
+            EXPECT_EQ(got->bytes()[i], want[i]) << text << " byte " << i;
+        }
+    }
+}
+#endif
 
 }  // namespace
 }  // namespace eyeballs

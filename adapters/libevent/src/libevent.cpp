@@ -756,7 +756,15 @@ void Race::start_https(const Resolve& r) {
     q->tries_left = https_query_tries;
 
     int err = 0;
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     q->fd = ::socket(to_af(server->family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else  // macOS: no socket type flags; set them after
+    q->fd = ::socket(to_af(server->family()), SOCK_DGRAM, 0);
+    if (q->fd >= 0 && eyeballs::detail::make_nonblocking_cloexec(q->fd) != 0) {
+        ::close(q->fd);
+        q->fd = -1;
+    }
+#endif
     sockaddr_storage ss{};
     const socklen_t len = to_sockaddr(*server, ss);
     if (q->fd < 0 || ::connect(q->fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||

@@ -302,7 +302,7 @@ private:
         }
         timespec ts{};
         if (deadline) ts = to_timespec(wait_for(*deadline - now));
-        int n = ::ppoll(fds_.data(), fds_.size(), deadline ? &ts : nullptr, nullptr);
+        int n = ops::wait_for_events(fds_.data(), fds_.size(), deadline ? &ts : nullptr);
         now = Clock::now();
         if (n < 0 && errno != EINTR) {
             // Cannot wait any more (ENOMEM, ...): end the race cleanly.

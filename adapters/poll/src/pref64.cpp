@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dns.hpp"
+#include "eyeballs/detail/socket_ops.hpp"
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/poll.hpp"
 
@@ -35,7 +36,8 @@ Pref64Discovery discover_pref64(const DnsOptions& dns) {
             ts.tv_nsec = static_cast<long>(left.count() % 1000000000);
             timeout = &ts;
         }
-        if (::ppoll(fds.data(), fds.size(), timeout, nullptr) < 0 && errno != EINTR) {
+        if (eyeballs::detail::wait_for_events(fds.data(), fds.size(), timeout) < 0 &&
+            errno != EINTR) {
             out.error = "ppoll failed while asking for ipv4only.arpa";
             return out;
         }

@@ -14,9 +14,39 @@
 namespace eyeballs::detail {
 
 int open_stream_socket(Family family, int* error) noexcept {
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     int fd = ::socket(to_af(family), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0 && error != nullptr) *error = errno != 0 ? errno : EINVAL;
     return fd;
+#else  // macOS: no socket type flags; set them after
+    int fd = ::socket(to_af(family), SOCK_STREAM, IPPROTO_TCP);
+    if (fd < 0) {
+        if (error != nullptr) *error = errno != 0 ? errno : EINVAL;
+        return -1;
+    }
+    if (const int err = make_nonblocking_cloexec(fd); err != 0) {
+        ::close(fd);
+        if (error != nullptr) *error = err;
+        return -1;
+    }
+    return fd;
+#endif
+}
+
+int wait_for_events(pollfd* fds, std::size_t count, const timespec* timeout) noexcept {
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__OpenBSD__) || \
+    defined(__NetBSD__) || defined(__DragonFly__)
+    return ::ppoll(fds, static_cast<nfds_t>(count), timeout, nullptr);
+#else
+    int ms = -1;
+    if (timeout != nullptr) {
+        const long long total_ns =
+            static_cast<long long>(timeout->tv_sec) * 1000000000LL + timeout->tv_nsec;
+        const long long rounded = (total_ns + 999999) / 1000000;
+        ms = rounded > 2147483647LL ? 2147483647 : static_cast<int>(rounded);
+    }
+    return ::poll(fds, static_cast<nfds_t>(count), ms);
+#endif
 }
 
 int make_nonblocking_cloexec(int fd) noexcept {

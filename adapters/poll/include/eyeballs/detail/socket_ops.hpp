@@ -15,6 +15,9 @@
 //   close_socket(fd);                                      // Close
 #pragma once
 
+#include <poll.h>
+
+#include <ctime>
 #include <optional>
 
 #include "eyeballs/endpoint.hpp"
@@ -50,6 +53,12 @@ std::optional<int> connect_result(int fd, short revents) noexcept;
 
 /// The address the socket is bound to (getsockname), if any.
 std::optional<Endpoint> local_endpoint(int fd) noexcept;
+
+/// Waits like ppoll(2) without a signal mask: ppoll where the system has it
+/// (Linux, the BSDs), elsewhere (macOS) poll(2) with the timeout rounded up
+/// to whole milliseconds, so it never wakes before `timeout`. nullptr waits
+/// without end. Returns what they return (errno set on -1).
+int wait_for_events(pollfd* fds, std::size_t count, const timespec* timeout) noexcept;
 
 /// close(2), once. EINTR is not retried (on Linux the fd is gone either way).
 void close_socket(int fd) noexcept;

@@ -30,8 +30,10 @@
 // its generation number.
 #pragma once
 
+#ifndef _WIN32  // open_default's SOCK_CLOEXEC path; Windows uses Asio's open()
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <chrono>
