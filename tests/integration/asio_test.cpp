@@ -914,8 +914,15 @@ TEST(AsioDnsPacket, QueryAndAnswerRoundTrip) {
     EXPECT_TRUE(dns_build_query(1, std::string(64, 'a') + ".test", Family::v4, error).empty());
     EXPECT_NE(error.find("bad host name"), std::string::npos);
 
+    // EDNS0 (issue 14 item 7): one additional record, an OPT offering 1232.
+    ASSERT_GE(q.size(), 11u);
+    EXPECT_EQ(q[11], 1) << "ARCOUNT";
+    EXPECT_EQ(q[q.size() - 9], 41) << "OPT";
+    EXPECT_EQ((q[q.size() - 8] << 8) | q[q.size() - 7], 1232) << "UDP payload size";
+
     // An answer: the question echoed (upper case kept), a CNAME, then AAAA.
-    std::vector<std::uint8_t> a = q;
+    std::vector<std::uint8_t> a(q.begin(), q.end() - 11);  // without the OPT record
+    a[11] = 0;
     a[2] = 0x81;
     a[3] = 0x80;
     a[7] = 2;  // two answers
