@@ -692,6 +692,7 @@ eyeballs_status eyeballs_machine_report_error(const eyeballs_machine* m, size_t 
         out.errno_name = e.code != 0 ? eyeballs::errno_name(e.code) : nullptr;
         out.detail = e.detail.c_str();
         out.message = m->error_messages[index].c_str();
+        out.dns = eyeballs::dns_error_name(e.dns);
         *error = out;
         return EYEBALLS_OK;
     });

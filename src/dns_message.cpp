@@ -594,4 +594,37 @@ void name_dot_targets(DnsResponse& response) {
     }
 }
 
+
+DnsOutcome dns_outcome(const DnsResponse& r, std::uint16_t qtype) {
+    DnsOutcome out;
+    if (r.status != DnsResponse::Status::ok) {
+        out.dns = DnsError::malformed;
+        out.detail = r.error.empty() ? std::string("not the answer to the query") : r.error;
+        return out;
+    }
+    if (r.rcode == dns_rcode::nxdomain) {
+        out.dns = DnsError::nxdomain;
+        out.detail = "NXDOMAIN";
+        return out;
+    }
+    if (r.rcode != dns_rcode::noerror) {
+        out.dns = DnsError::server_failure;
+        out.detail = dns_rcode_name(r.rcode);
+        return out;
+    }
+    const bool addresses = qtype == dns_type::a || qtype == dns_type::aaaa;
+    if (r.truncated) {
+        out.dns = DnsError::truncated;
+        if (!r.notes.empty()) out.detail = r.notes.back();
+        return out;
+    }
+    if (addresses && !r.notes.empty()) {
+        out.dns = DnsError::malformed;
+        out.detail = r.notes.front();
+        return out;
+    }
+    if (addresses ? r.addresses.empty() : r.svcb.empty()) out.dns = DnsError::nodata;
+    return out;
+}
+
 }  // namespace eyeballs

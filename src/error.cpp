@@ -9,6 +9,10 @@
 //   no local address of family IPv6
 //   resolve AAAA: no data | resolve A: EAI_TEXT (ENAME) | resolve A: ENAME
 //   resolve AAAA svc.example.net.: no data   (an HTTPS target name)
+//   with a DNS class (Error::dns): resolve AAAA: no data |
+//   resolve AAAA: no such name (NXDOMAIN) | resolve A: server failure (SERVFAIL) |
+//   resolve A: timed out [(DETAIL)] | resolve A: malformed answer: DETAIL |
+//   resolve A: truncated answer [(DETAIL)]
 //   TLS handshake with R: ECONNRESET
 // Any of the attempt texts gets " (DETAIL)" appended when the adapter gave one.
 #include <cerrno>
@@ -28,6 +32,19 @@ const char* stage_name(Stage s) noexcept {
         case Stage::tls: return "tls";
     }
     return "unknown";
+}
+
+const char* dns_error_name(DnsError e) noexcept {
+    switch (e) {
+        case DnsError::none: return nullptr;
+        case DnsError::nodata: return "NODATA";
+        case DnsError::nxdomain: return "NXDOMAIN";
+        case DnsError::server_failure: return "SERVFAIL";
+        case DnsError::timeout: return "TIMEOUT";
+        case DnsError::malformed: return "MALFORMED";
+        case DnsError::truncated: return "TRUNCATED";
+    }
+    return nullptr;
 }
 
 namespace {
@@ -69,6 +86,32 @@ std::string Error::message() const {
                 out += name;
             }
             out += ": ";
+            // The machine stores a class's name as the detail when the
+            // adapter gave none (race_machine_dns.cpp): not worth repeating.
+            const char* dns_name = dns_error_name(dns);
+            const std::string dns_detail =
+                dns_name != nullptr && detail == dns_name ? std::string() : detail;
+            switch (dns) {
+                case DnsError::none: break;
+                case DnsError::nodata: out += "no data"; return out;
+                case DnsError::nxdomain: out += "no such name (NXDOMAIN)"; return out;
+                case DnsError::server_failure:
+                    out += "server failure";
+                    append_detail(out, dns_detail.empty() ? std::string("SERVFAIL") : dns_detail);
+                    return out;
+                case DnsError::timeout:
+                    out += "timed out";
+                    append_detail(out, dns_detail);
+                    return out;
+                case DnsError::malformed:
+                    out += "malformed answer";
+                    if (!dns_detail.empty()) out += ": " + dns_detail;
+                    return out;
+                case DnsError::truncated:
+                    out += "truncated answer";
+                    append_detail(out, dns_detail);
+                    return out;
+            }
             if (!detail.empty()) {
                 out += detail;
                 if (code != 0) {

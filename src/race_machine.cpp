@@ -1436,6 +1436,7 @@ RaceReport RaceMachine::report() const {
         out.code = e->code;
         if (e->stage == Stage::resolve) {
             out.family = e->family;
+            out.dns = e->dns;
             if (e->slot != npos && e->slot < v3().targets.size()) out.name = v3().targets[e->slot].name;
         } else {
             out.remote = cands_[e->slot].remote;

@@ -12,7 +12,7 @@
 //    [,"protocol":P,"alpn":[...]]}
 //   {"t":T,"action":"report","outcome":"cancelled"}
 //   {"t":T,"action":"report","outcome":"failed","errno":E|null,"message":"M",
-//    "errors":[{"attempt":N|null,"remote":"R"|null,"stage":"S"[,"family":"AAAA"],
+//    "errors":[{"attempt":N|null,"remote":"R"|null,"stage":"S"[,"family":"AAAA"][,"dns":"NXDOMAIN"],
 //               "errno":E|null,"message":"M"}, ...]
 //    [,"reason":"overall-timeout"]}
 // Every report line ends with "dropped":N when the race left N endpoints out
@@ -119,6 +119,10 @@ void append_error(std::string& out, const Error& e) {
     if (!e.name.empty()) {
         append_key(out, "name");
         append_json_string(out, e.name);
+    }
+    if (const char* dns = dns_error_name(e.dns)) {
+        append_key(out, "dns");  // a resolve error's DNS class (Error::dns)
+        append_json_string(out, dns);
     }
     append_errno(out, e.code);
     append_key(out, "message");

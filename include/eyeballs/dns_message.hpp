@@ -85,6 +85,7 @@
 #include <vector>
 
 #include "eyeballs/endpoint.hpp"
+#include "eyeballs/error.hpp"
 #include "eyeballs/svcb.hpp"
 
 namespace eyeballs {
@@ -192,6 +193,30 @@ struct DnsResponse {
 /// valid name matches nothing (mismatch).
 DnsResponse parse_dns_response(const std::uint8_t* data, std::size_t size, std::uint16_t expected_id,
                                std::string_view qname, std::uint16_t qtype);
+
+/// How an adapter reads a response it has matched to its query (status ok or
+/// malformed), as the DNS class of Error::dns — one rule for every adapter
+/// that reads whole messages (issue 14 item 6):
+///   malformed message                    → malformed, the parser's error
+///   RCODE NXDOMAIN                       → nxdomain ("NXDOMAIN")
+///   any other RCODE but NOERROR          → server_failure, the RCODE's name
+///                                          ("SERVFAIL", "REFUSED", "FORMERR", ...)
+///   A/AAAA asked, a record of the type
+///   whose RDATA does not fit it (A not 4
+///   octets, AAAA not 16)                 → malformed, the parser's note: the
+///                                          whole answer is rejected (issue 14
+///                                          item 5), not just that record
+///   TC set (the caller's TCP retry is
+///   over or impossible)                  → truncated, the note if any
+///   NOERROR without records of the type  → nodata
+///   records                              → none: use them
+/// SVCB/HTTPS records parse_dns_response() skipped stay skipped (RFC 9460
+/// §2.4.3 lets a client keep the rest).
+struct DnsOutcome {
+    DnsError dns = DnsError::none;
+    std::string detail;
+};
+DnsOutcome dns_outcome(const DnsResponse& response, std::uint16_t qtype);
 
 /// RFC 9460 §2.5: a ServiceMode record's TargetName "." means the record's
 /// owner. When the answer came through a CNAME chain that owner is the last

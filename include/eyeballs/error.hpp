@@ -21,6 +21,26 @@ enum class Stage : std::uint8_t { resolve, open, bind, connect, timeout, tls };
 /// "unknown" for a value outside the enum).
 const char* stage_name(Stage s) noexcept;
 
+/// What a DNS server's answer (or its absence) was, for a resolve error —
+/// the same classes in every adapter, so a report reads the same whichever
+/// loop ran the race (issue 14 item 6). `none`: not a classified DNS outcome
+/// (a local error such as a socket that could not be opened, or a caller of
+/// the machine that gave only an errno / a text).
+///   nodata          NOERROR without records of the type (RFC 2308 §2.2)
+///   nxdomain        RCODE 3: the name does not exist (RFC 2308 §2.1)
+///   server_failure  SERVFAIL, REFUSED, FORMERR, NOTIMP or another RCODE;
+///                   the detail names it ("SERVFAIL", "REFUSED", "RCODE9")
+///   timeout         no answer within the adapter's DNS timeout (ETIMEDOUT)
+///   malformed       an answer that breaks the wire format, or a record whose
+///                   RDATA does not fit its type (A not 4 octets, AAAA not 16);
+///                   the detail says what is wrong where the resolver says
+///   truncated       TC set and the retry over TCP (RFC 7766 §5) failed too
+enum class DnsError : std::uint8_t { none, nodata, nxdomain, server_failure, timeout, malformed, truncated };
+
+/// "NODATA", "NXDOMAIN", "SERVFAIL", "TIMEOUT", "MALFORMED", "TRUNCATED"
+/// (the JSON trace's "dns" key); nullptr for none.
+const char* dns_error_name(DnsError e) noexcept;
+
 /// The symbolic name of an errno value ("ECONNREFUSED"), or nullptr when the
 /// value has none. Aliases print as their first spelling in <errno.h> order
 /// (EAGAIN, not EWOULDBLOCK; EOPNOTSUPP, not ENOTSUP; EDEADLK, not EDEADLOCK).
@@ -46,18 +66,27 @@ struct Error {
     /// The errno value; 0 means none (JSON null).
     int code = 0;
     /// Extra text from the adapter (e.g. c-ares' message for a resolve error,
-    /// the attempt timeout's length); may be empty.
+    /// the attempt timeout's length); may be empty. With a DNS class: the
+    /// RCODE's name (server_failure), the parser's reason (malformed,
+    /// truncated), the server that did not answer (timeout) — or empty.
     std::string detail;
+    /// A resolve error's DNS class (none for the rest). A resolve error with
+    /// `none`, code 0 and no detail is "no data", as before classes existed.
+    DnsError dns = DnsError::none;
 
     /// A one-line message: "connect to 192.0.2.1:443: ECONNREFUSED",
     /// "bind to 192.0.2.9:0 for 192.0.2.1:443: EADDRINUSE",
-    /// "no local address of family IPv6", "resolve AAAA: no data", ...
+    /// "no local address of family IPv6", "resolve AAAA: no data", and the
+    /// DNS classes: "resolve AAAA: no such name (NXDOMAIN)",
+    /// "resolve A: server failure (REFUSED)", "resolve A: timed out",
+    /// "resolve A: malformed answer: DNS offset 12: ...",
+    /// "resolve A: truncated answer (...)".
     std::string message() const;
 
     friend bool operator==(const Error& a, const Error& b) noexcept {
         return a.stage == b.stage && a.attempt == b.attempt && a.remote == b.remote &&
                a.local == b.local && a.family == b.family && a.name == b.name && a.code == b.code &&
-               a.detail == b.detail;
+               a.detail == b.detail && a.dns == b.dns;
     }
     friend bool operator!=(const Error& a, const Error& b) noexcept { return !(a == b); }
 };

@@ -351,6 +351,10 @@ typedef struct eyeballs_error {
     const char* errno_name; /* "ECONNREFUSED", or NULL when code is 0 or has no name */
     const char* detail;     /* the resolver's text, the timeout's length, or "" */
     const char* message;    /* one line: "connect to 192.0.2.1:443: ECONNREFUSED" */
+    const char* dns;        /* a resolve error's DNS class, when the resolver gave one:
+                               "NODATA", "NXDOMAIN", "SERVFAIL" (REFUSED and other
+                               RCODEs too; detail names it), "TIMEOUT", "MALFORMED",
+                               "TRUNCATED"; NULL otherwise (eyeballs/error.hpp DnsError) */
 } eyeballs_error;
 
 /* What happened to one attempt, in start order. */

@@ -179,6 +179,16 @@ public:
     /// flight.
     void handle_resolve_failed(TimePoint now, Family family, int code = 0,
                                std::string_view detail = {});
+    /// As above, with the DNS class of the failure (Error::dns; see
+    /// eyeballs/error.hpp): what an adapter reports so that NXDOMAIN, NODATA,
+    /// a server failure, a timeout and a malformed answer read the same in
+    /// every adapter. `nodata` is "no data" (code and detail are ignored);
+    /// for the other classes an empty detail is given the class's name, so
+    /// the machine treats them as failures (an HTTPS target keeps its hints).
+    void handle_resolve_failed(TimePoint now, const Resolve& query, DnsError dns, int code = 0,
+                               std::string_view detail = {});
+    void handle_resolve_failed(TimePoint now, Family family, DnsError dns, int code = 0,
+                               std::string_view detail = {});
     /// The answer to OpenSocket, given at once: 0, or the errno of a failed
     /// socket creation (recorded, stage `open`; that socket was never opened
     /// and gets no Close). Actions that may follow: Bind (when `config.local`
@@ -335,6 +345,7 @@ private:
         int code;
         Stage stage;
         Family family;
+        DnsError dns = DnsError::none;  // resolve errors (race_machine_dns.cpp)
     };
     static constexpr std::size_t ring_capacity = 8;
 
@@ -397,6 +408,7 @@ private:
     void record(Stage stage, std::uint32_t attempt, std::uint32_t slot, Family family, int code,
                 std::uint32_t local, std::string_view detail);
     void finish_or_secure(TimePoint now, std::uint32_t slot);
+    void classify_resolve_errors(std::size_t from, DnsError dns);
     void push(QKind kind, std::uint32_t slot);
     bool pop(QEntry& out);
     void mark_close(Candidate& c);

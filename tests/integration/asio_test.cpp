@@ -914,8 +914,15 @@ TEST(AsioDnsPacket, QueryAndAnswerRoundTrip) {
     EXPECT_TRUE(dns_build_query(1, std::string(64, 'a') + ".test", Family::v4, error).empty());
     EXPECT_NE(error.find("bad host name"), std::string::npos);
 
+    // EDNS0 (issue 14 item 7): one additional record, an OPT offering 1232.
+    ASSERT_GE(q.size(), 11u);
+    EXPECT_EQ(q[11], 1) << "ARCOUNT";
+    EXPECT_EQ(q[q.size() - 9], 41) << "OPT";
+    EXPECT_EQ((q[q.size() - 8] << 8) | q[q.size() - 7], 1232) << "UDP payload size";
+
     // An answer: the question echoed (upper case kept), a CNAME, then AAAA.
-    std::vector<std::uint8_t> a = q;
+    std::vector<std::uint8_t> a(q.begin(), q.end() - 11);  // without the OPT record
+    a[11] = 0;
     a[2] = 0x81;
     a[3] = 0x80;
     a[7] = 2;  // two answers
@@ -952,6 +959,39 @@ TEST(AsioDnsPacket, QueryAndAnswerRoundTrip) {
 }
 
 // ---- Many races on one io_context --------------------------------------------
+
+// Issue 14 item 1: with dns_server, an io_context destroyed while UDP queries
+// (and the TCP retry after TC) are pending frees everything: a lookup is
+// owned by its pending handlers only, and they go with the context. Races
+// abandoned at 0-200 ms, then the context destroyed without stopping the
+// race; the fd count must not move (and LSan, under the asan preset, must
+// find nothing).
+TEST_F(AsioRace, ContextDestroyedWithDnsPendingLeaksNothing) {
+    DnsServer dns;
+    dns.set("void.test", Family::v6, DnsServer::Answer::silent());
+    dns.set("void.test", Family::v4, DnsServer::Answer::silent());
+    dns.set_https("void.test", DnsServer::Answer::silent());
+    dns.set("slow.test", Family::v6, DnsServer::Answer::nodata(150ms));
+    dns.set("slow.test", Family::v4, DnsServer::Answer::with({loopback_v4()}, 120ms));
+    const int before = eyeballs::test::open_fd_count();
+    int completed = 0;
+    for (int i = 0; i < 24; ++i) {
+        const auto abandon_after = std::chrono::milliseconds((i * 53) % 201);
+        {
+            asio::io_context io;
+            eyeballs::asio::connect_options o;
+            o.dns_server = udp_of(dns);
+            o.config.https = i % 3 == 0;
+            const char* name = i % 2 == 0 ? "void.test" : "slow.test";
+            eyeballs::asio::async_connect(io.get_executor(), name, 9, o,
+                                          [&completed](std::error_code, tcp::socket) { ++completed; });
+            io.run_for(abandon_after);
+        }  // destroyed with whatever is pending
+        EXPECT_EQ(eyeballs::test::open_fd_count(), before) << "race " << i << " abandoned after "
+                                                            << abandon_after.count() << " ms";
+    }
+    EXPECT_LT(completed, 24) << "some races were abandoned with DNS pending";
+}
 
 TEST_F(AsioRace, TwoHundredRacesOnOneIoContext) {
     auto pair = bind_loopback_pair();

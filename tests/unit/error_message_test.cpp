@@ -96,6 +96,42 @@ TEST(ErrorMessage, Resolve) {
               "resolve AAAA: Could not contact DNS servers (ECONNREFUSED)");
 }
 
+// Issue 14 item 6: one message per DNS class, the same whichever adapter
+// resolved; the class's name in the JSON trace ("dns") and the C API.
+TEST(ErrorMessage, DnsClasses) {
+    auto classified = [](Family f, DnsError dns, int code, std::string detail) {
+        Error e = resolve_error(f, code, std::move(detail));
+        e.dns = dns;
+        return e;
+    };
+    EXPECT_EQ(classified(Family::v6, DnsError::nodata, 0, "").message(), "resolve AAAA: no data");
+    EXPECT_EQ(classified(Family::v6, DnsError::nxdomain, 0, "NXDOMAIN").message(),
+              "resolve AAAA: no such name (NXDOMAIN)");
+    EXPECT_EQ(classified(Family::v4, DnsError::server_failure, 0, "REFUSED").message(),
+              "resolve A: server failure (REFUSED)");
+    EXPECT_EQ(classified(Family::v4, DnsError::server_failure, 0, "SERVFAIL").message(),
+              "resolve A: server failure (SERVFAIL)");
+    EXPECT_EQ(classified(Family::v4, DnsError::timeout, ETIMEDOUT, "no answer within 5000 ms").message(),
+              "resolve A: timed out (no answer within 5000 ms)");
+    EXPECT_EQ(classified(Family::v4, DnsError::malformed, 0, "A record of 16 octets").message(),
+              "resolve A: malformed answer: A record of 16 octets");
+    EXPECT_EQ(classified(Family::v4, DnsError::truncated, 0, "").message(),
+              "resolve A: truncated answer");
+    // No class: the texts of before (the golden traces).
+    EXPECT_EQ(resolve_error(Family::v6, 0).message(), "resolve AAAA: no data");
+    EXPECT_EQ(classified(Family::v6, DnsError::nxdomain, 0, "") ,
+              classified(Family::v6, DnsError::nxdomain, 0, ""));
+    EXPECT_NE(classified(Family::v6, DnsError::nxdomain, 0, ""),
+              classified(Family::v6, DnsError::nodata, 0, ""));
+    EXPECT_EQ(dns_error_name(DnsError::none), nullptr);
+    EXPECT_STREQ(dns_error_name(DnsError::nxdomain), "NXDOMAIN");
+    EXPECT_STREQ(dns_error_name(DnsError::nodata), "NODATA");
+    EXPECT_STREQ(dns_error_name(DnsError::server_failure), "SERVFAIL");
+    EXPECT_STREQ(dns_error_name(DnsError::timeout), "TIMEOUT");
+    EXPECT_STREQ(dns_error_name(DnsError::malformed), "MALFORMED");
+    EXPECT_STREQ(dns_error_name(DnsError::truncated), "TRUNCATED");
+}
+
 TEST(ErrorMessage, UnnamedCode) {
     EXPECT_EQ(attempt_error(Stage::connect, "192.0.2.1", 9999).message(),
               "connect to 192.0.2.1:443: errno 9999");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "eyeballs/race_machine.hpp"
+#include "eyeballs/trace.hpp"
 
 using namespace std::chrono_literals;
 using namespace eyeballs;
@@ -681,6 +682,30 @@ TEST(Rfc8305Sec3Dns, BothNegativeFailsWithTheResolveErrors) {
     EXPECT_EQ(rep.errors[1].family, Family::v6);
     EXPECT_EQ(rep.errors[0].stage, Stage::resolve);
     EXPECT_EQ(rep.message.rfind("multiple errors: ", 0), 0u);
+}
+
+// Issue 14 item 6: the DNS class an adapter gives reaches the report, its
+// message and the JSON trace ("dns"); NODATA keeps the "no data" form.
+TEST(Rfc8305Sec3Dns, DnsClassReachesTheReportAndTheTrace) {
+    Race r;
+    ASSERT_TRUE(r.m.start_resolving(r.t));
+    r.drain();
+    r.at(5ms);
+    r.m.handle_resolve_failed(r.t, Family::v4, DnsError::nxdomain);
+    r.at(9ms);
+    r.m.handle_resolve_failed(r.t, Family::v6, DnsError::nodata, EIO, "ignored");
+    EXPECT_EQ(r.visible(), Actions{failed()});
+    const RaceReport rep = r.m.report();
+    ASSERT_EQ(rep.errors.size(), 2u);
+    EXPECT_EQ(rep.errors[0].dns, DnsError::nxdomain);
+    EXPECT_EQ(rep.errors[0].message(), "resolve A: no such name (NXDOMAIN)");
+    EXPECT_EQ(rep.errors[1].dns, DnsError::nodata);
+    EXPECT_EQ(rep.errors[1].code, 0);
+    EXPECT_EQ(rep.errors[1].message(), "resolve AAAA: no data");
+    const std::string json = trace_json("9", Report{Outcome::failed, AttemptId{}}, &rep);
+    EXPECT_NE(json.find("\"family\":\"A\",\"dns\":\"NXDOMAIN\",\"errno\":null"), std::string::npos)
+        << json;
+    EXPECT_NE(json.find("\"dns\":\"NODATA\""), std::string::npos) << json;
 }
 
 TEST(Rfc8305Sec3Dns, ResolveErrorsComeFirstButTheSummaryIsFromAttempts) {

@@ -88,6 +88,15 @@ constexpr std::uint16_t dns_port = 53;
 constexpr std::chrono::milliseconds https_query_timeout{2000};
 constexpr int https_query_tries = 2;
 
+timeval to_timeval(std::chrono::steady_clock::duration d) {
+    auto us = std::chrono::ceil<std::chrono::microseconds>(d).count();
+    if (us < 0) us = 0;
+    timeval tv;
+    tv.tv_sec = static_cast<decltype(tv.tv_sec)>(us / 1000000);
+    tv.tv_usec = static_cast<decltype(tv.tv_usec)>(us % 1000000);
+    return tv;
+}
+
 // With HTTPS records on, the origin's port is the one connect() was given:
 // records without port= and target names use it (Config::port).
 Config race_config(Config config, std::uint16_t port) {
@@ -129,22 +138,36 @@ struct DnsQuery {
     evdns_getaddrinfo_request* request = nullptr;
 };
 
-/// One HTTPS (type 65) query over UDP, owned by its race.
-struct HttpsQuery {
+/// One query of the adapter's own DNS client (HTTPS records always; AAAA and
+/// A with Options::dns_server), owned by its race: UDP, then TCP after TC.
+struct UdpQuery {
     Race* race = nullptr;
+    Family family = Family::v6;
+    bool https = false;
+    std::uint16_t qtype = 0;
     std::string name;   // the Resolve's name: "" = the origin
     std::string qname;  // what is asked
     Endpoint server;
     std::vector<std::uint8_t> message;
     std::uint16_t id = 0;
-    int tries_left = 0;
     evutil_socket_t fd = -1;
     event* ev = nullptr;
+    std::chrono::steady_clock::time_point deadline{};
+    std::chrono::milliseconds interval{1000};  // to the next resend, doubling
+    std::chrono::milliseconds timeout{5000};
+    // TCP, after an answer with TC (RFC 7766 §5).
+    bool tcp = false;
+    bool connected = false;
+    std::vector<std::uint8_t> out;  // 2-octet length + query, not yet sent
+    std::vector<std::uint8_t> in;   // what arrived
 
-    ~HttpsQuery() {
+    void close() {
         if (ev != nullptr) event_free(ev);
+        ev = nullptr;
         if (fd >= 0) eyeballs::detail::close_socket(fd);
+        fd = -1;
     }
+    ~UdpQuery() { close(); }
 };
 
 /// One attempt's socket and its EV_WRITE event.
@@ -185,6 +208,7 @@ struct Input {
     int code = 0;
     std::string detail;
     std::vector<Endpoint> addresses;
+    DnsError dns = DnsError::none;     // resolve_failed: the DNS class
 };
 
 class Race : public std::enable_shared_from_this<Race> {
@@ -221,7 +245,7 @@ public:
     static void on_writable(evutil_socket_t, short, void* arg);
     static void on_wake(evutil_socket_t, short, void* arg);
     static void on_dns(int result, evutil_addrinfo* res, void* arg);
-    static void on_https(evutil_socket_t, short what, void* arg);
+    static void on_udp(evutil_socket_t, short what, void* arg);
 
 private:
     void submit(Input input);
@@ -234,8 +258,12 @@ private:
     void deliver();
     void dns_answer(Family family, std::string name, int result, const evutil_addrinfo* res);
     void forget_query(const DnsQuery* q) noexcept;
-    void start_https(const Resolve& r);
-    void https_done(HttpsQuery* q, Input in);
+    void start_query(const Resolve& r);
+    void query_done(UdpQuery* q, Input in);
+    void query_answer(UdpQuery* q, const std::uint8_t* data, std::size_t size);
+    void query_failed(UdpQuery* q, DnsError dns, int code, std::string detail);
+    void start_tcp(UdpQuery* q);
+    void tcp_event(UdpQuery* q, short what);
     Attempt& attempt(AttemptId id);
     void release_all() noexcept;
     TimePoint clock_now() {
@@ -257,7 +285,8 @@ private:
     OwnedDns* owned_dns_ = nullptr;
     std::optional<Endpoint> dns_server_;  // Options::dns_server, port set
     std::vector<DnsQuery*> queries_;      // outstanding evdns queries
-    std::vector<std::unique_ptr<HttpsQuery>> https_;
+    std::chrono::milliseconds dns_timeout_{5000};  // Options::dns_timeout
+    std::vector<std::unique_ptr<UdpQuery>> https_;  // the adapter's own queries
 
     event* timer_ = nullptr;
     std::optional<TimePoint> armed_;
@@ -306,6 +335,7 @@ Status Race::start(std::string_view host, std::uint16_t port,
         if (auto bad = validate(options.config)) return Status::failure(*bad);
         host_ = std::string(host);
         port_ = port;
+        dns_timeout_ = std::max(options.dns_timeout, std::chrono::milliseconds(1));
         if (options.dns != nullptr) {
             dns_ = options.dns;
         } else {
@@ -339,6 +369,12 @@ Status Race::start(std::string_view host, std::uint16_t port,
             } else {
                 made = evdns_base_new(base_, EVDNS_BASE_INITIALIZE_NAMESERVERS |
                                                  EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+                if (made != nullptr) {
+                    // About the 5 s the other adapters give a family (evdns
+                    // resends at fixed intervals, it does not back off).
+                    evdns_base_set_option(made, "timeout:", "1.67");
+                    evdns_base_set_option(made, "attempts:", "3");
+                }
             }
             if (made == nullptr) return Status::failure(with_errno("libevent: evdns_base_new failed"));
             owned_dns_ = new OwnedDns;
@@ -406,8 +442,13 @@ void Race::feed(Input& in) {
             machine_.handle_resolved(now_, Resolve(in.family, false, in.name), in.addresses);
             break;
         case Input::Kind::resolve_failed:
-            machine_.handle_resolve_failed(now_, Resolve(in.family, in.https, in.name), in.code,
-                                           in.detail);
+            if (in.dns != DnsError::none) {
+                machine_.handle_resolve_failed(now_, Resolve(in.family, in.https, in.name), in.dns,
+                                               in.code, in.detail);
+            } else {
+                machine_.handle_resolve_failed(now_, Resolve(in.family, in.https, in.name),
+                                               in.code, in.detail);
+            }
             break;
         case Input::Kind::https:
             machine_.handle_https(now_, Resolve(Family::v6, true, in.name), in.records);
@@ -460,8 +501,8 @@ void Race::observe(const Action& action) {
 
 void Race::perform(const Action& action) {
     if (const auto* r = std::get_if<Resolve>(&action)) {
-        if (r->https) {
-            start_https(*r);
+        if (r->https || dns_server_) {
+            start_query(*r);
             observe(action);
             return;
         }
@@ -705,9 +746,16 @@ void Race::dns_answer(Family family, std::string name, int result, const evutil_
         }
     } else {
         in.kind = Input::Kind::resolve_failed;
-        // NODATA and NXDOMAIN are "no data" (code 0, no text); anything else
-        // is a resolver failure with libevent's text.
-        if (result != EVUTIL_EAI_NODATA && result != EVUTIL_EAI_NONAME) {
+        // The DNS classes (Error::dns) as far as evdns tells them apart:
+        // EAI_NONAME is NXDOMAIN, EAI_NODATA NODATA — and EAI_FAIL too,
+        // which libevent 2.1 gives for an empty NOERROR answer. EAI_AGAIN
+        // (a SERVFAIL or a timeout: evdns does not say which) and the rest
+        // keep libevent's text.
+        if (result == EVUTIL_EAI_NONAME) {
+            in.dns = DnsError::nxdomain;
+        } else if (result == EVUTIL_EAI_NODATA || result == EVUTIL_EAI_FAIL) {
+            in.dns = DnsError::nodata;
+        } else {
             in.detail = evutil_gai_strerror(result);
             if (result == EVUTIL_EAI_SYSTEM) in.code = errno;
         }
@@ -715,16 +763,27 @@ void Race::dns_answer(Family family, std::string name, int result, const evutil_
     submit(std::move(in));
 }
 
-// ---- HTTPS queries (UDP, dns_message) ----------------------------------------
+// ---- the adapter's own DNS client (UDP, TCP after TC; dns_message) ----------
 
-void Race::start_https(const Resolve& r) {
-    auto q = std::make_unique<HttpsQuery>();
+void Race::start_query(const Resolve& r) {
+    auto q = std::make_unique<UdpQuery>();
     q->race = this;
+    q->family = r.family;
+    q->https = r.https;
+    q->qtype = r.https ? dns_type::https : (r.family == Family::v6 ? dns_type::aaaa : dns_type::a);
     q->name = std::string(r.name);
     q->qname = q->name.empty() ? host_ : q->name;
+    if (q->https) {
+        q->timeout = https_query_timeout * https_query_tries;
+        q->interval = https_query_timeout;
+    } else {
+        q->timeout = dns_timeout_;
+        q->interval = std::chrono::milliseconds(1000);
+    }
     Input failed;
     failed.kind = Input::Kind::resolve_failed;
-    failed.https = true;
+    failed.https = q->https;
+    failed.family = q->family;
     failed.name = q->name;
     failed.at = now_;
 
@@ -746,14 +805,14 @@ void Race::start_https(const Resolve& r) {
     q->server = *server;
     evutil_secure_rng_get_bytes(&q->id, sizeof q->id);
     std::string error;
-    auto message = build_dns_query(q->id, q->qname, dns_type::https, &error);
+    auto message = build_dns_query(q->id, q->qname, q->qtype, &error);
     if (!message) {
-        failed.detail = "HTTPS query for " + q->qname + ": " + error;
+        failed.code = EINVAL;
+        failed.detail = "bad host name '" + q->qname + "': " + error;
         pending_.push_back(std::move(failed));
         return;
     }
     q->message = std::move(*message);
-    q->tries_left = https_query_tries;
 
     int err = 0;
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
@@ -771,24 +830,22 @@ void Race::start_https(const Resolve& r) {
         ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
         err = errno;
     }
+    q->deadline = Clock::now() + q->timeout;
     if (err == 0) {
-        q->ev = event_new(base_, q->fd, EV_READ | EV_PERSIST, &Race::on_https, q.get());
-        const auto us = std::chrono::microseconds(https_query_timeout).count();
-        timeval tv{static_cast<decltype(tv.tv_sec)>(us / 1000000),
-                   static_cast<decltype(tv.tv_usec)>(us % 1000000)};
+        q->ev = event_new(base_, q->fd, EV_READ | EV_PERSIST, &Race::on_udp, q.get());
+        const timeval tv = to_timeval(std::min<Clock::duration>(q->interval, q->timeout));
         if (q->ev == nullptr || event_add(q->ev, &tv) != 0) err = ENOMEM;
     }
     if (err != 0) {
         failed.code = err;
-        failed.detail = "HTTPS query to " + server->to_string() + ": " + std::strerror(err);
+        failed.detail = "DNS server " + server->to_string() + ": " + std::strerror(err);
         pending_.push_back(std::move(failed));
         return;
     }
-    --q->tries_left;
     https_.push_back(std::move(q));
 }
 
-void Race::https_done(HttpsQuery* q, Input in) {
+void Race::query_done(UdpQuery* q, Input in) {
     for (auto it = https_.begin(); it != https_.end(); ++it) {
         if (it->get() == q) {
             https_.erase(it);  // frees the event and the socket
@@ -798,14 +855,136 @@ void Race::https_done(HttpsQuery* q, Input in) {
     submit(std::move(in));
 }
 
-void Race::on_https(evutil_socket_t fd, short what, void* arg) {
-    auto* q = static_cast<HttpsQuery*>(arg);
-    Race* race = q->race;
+void Race::query_failed(UdpQuery* q, DnsError dns, int code, std::string detail) {
     Input in;
     in.at = Clock::now();
-    in.name = q->name;
     in.kind = Input::Kind::resolve_failed;
-    in.https = true;
+    in.family = q->family;
+    in.https = q->https;
+    in.name = q->name;
+    in.dns = dns;
+    in.code = code;
+    in.detail = std::move(detail);
+    query_done(q, std::move(in));
+}
+
+// An answer matched to the query (over UDP: parse_dns_response said it is
+// ours; over TCP: the next message). dns_outcome() is the one rule the three
+// adapters read answers by.
+void Race::query_answer(UdpQuery* q, const std::uint8_t* data, std::size_t size) {
+    DnsResponse r = parse_dns_response(data, size, q->id, q->qname, q->qtype);
+    if (r.status == DnsResponse::Status::mismatch && q->tcp) {
+        return query_failed(q, DnsError::malformed, 0,
+                            "the answer over TCP does not match the query");
+    }
+    if (r.ok() && r.truncated && !q->tcp) return start_tcp(q);
+    DnsOutcome outcome = dns_outcome(r, q->qtype);
+    Input in;
+    in.at = Clock::now();
+    in.family = q->family;
+    in.name = q->name;
+    if (q->https && (outcome.dns == DnsError::none || outcome.dns == DnsError::nodata)) {
+        in.kind = Input::Kind::https;
+        name_dot_targets(r);  // "." after a CNAME is its target
+        in.records = std::move(r.svcb);
+        return query_done(q, std::move(in));
+    }
+    if (!q->https && outcome.dns == DnsError::none) {
+        in.kind = Input::Kind::resolved;
+        for (const Endpoint& e : r.addresses) in.addresses.push_back(e.with_port(port_));
+        return query_done(q, std::move(in));
+    }
+    if (outcome.dns == DnsError::nodata) outcome.detail.clear();
+    query_failed(q, outcome.dns, 0, std::move(outcome.detail));
+}
+
+void Race::start_tcp(UdpQuery* q) {
+    q->close();
+    q->tcp = true;
+    q->out.clear();
+    q->out.push_back(static_cast<std::uint8_t>(q->message.size() >> 8));
+    q->out.push_back(static_cast<std::uint8_t>(q->message.size() & 0xff));
+    q->out.insert(q->out.end(), q->message.begin(), q->message.end());
+    int err = 0;
+    q->fd = ::socket(to_af(q->server.family()), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (q->fd < 0) {
+        err = errno;
+    } else {
+        err = eyeballs::detail::start_connect(q->fd, q->server);
+        if (err == EINPROGRESS) err = 0;
+    }
+    if (err == 0) {
+        q->ev = event_new(base_, q->fd, EV_WRITE | EV_PERSIST, &Race::on_udp, q);
+        const timeval tv = to_timeval(q->deadline - Clock::now());
+        if (q->ev == nullptr || event_add(q->ev, &tv) != 0) err = ENOMEM;
+    }
+    if (err != 0) {
+        return query_failed(q, DnsError::truncated, 0,
+                             std::string("TC set; the retry over TCP failed to connect: ") +
+                                 std::strerror(err));
+    }
+}
+
+void Race::tcp_event(UdpQuery* q, short what) {
+    if ((what & EV_TIMEOUT) != 0) {
+        return query_failed(q, DnsError::truncated, 0,
+                            "TC set; the retry over TCP failed to answer in time");
+    }
+    if (!q->connected) {
+        const int err = eyeballs::detail::take_socket_error(q->fd);
+        if (err != 0) {
+            return query_failed(q, DnsError::truncated, 0,
+                                std::string("TC set; the retry over TCP failed to connect: ") +
+                                    std::strerror(err));
+        }
+        q->connected = true;
+    }
+    if (!q->out.empty()) {
+        const ssize_t n = ::send(q->fd, q->out.data(), q->out.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            return query_failed(q, DnsError::truncated, 0,
+                                std::string("TC set; the retry over TCP failed to send: ") +
+                                    std::strerror(errno));
+        }
+        if (n > 0) q->out.erase(q->out.begin(), q->out.begin() + n);
+        if (!q->out.empty()) return;  // EV_WRITE again
+        event_free(q->ev);
+        q->ev = event_new(base_, q->fd, EV_READ | EV_PERSIST, &Race::on_udp, q);
+        const timeval tv = to_timeval(q->deadline - Clock::now());
+        if (q->ev == nullptr || event_add(q->ev, &tv) != 0) {
+            return query_failed(q, DnsError::truncated, 0,
+                                "TC set; the retry over TCP failed: event_add");
+        }
+        return;
+    }
+    std::uint8_t buf[4096];
+    for (;;) {
+        const ssize_t n = ::recv(q->fd, buf, sizeof buf, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+            return query_failed(q, DnsError::truncated, 0,
+                                std::string("TC set; the retry over TCP failed to read: ") +
+                                    std::strerror(errno));
+        }
+        if (n == 0) {
+            return query_failed(q, DnsError::truncated, 0,
+                                "TC set; the retry over TCP failed to read: the server closed "
+                                "the connection");
+        }
+        q->in.insert(q->in.end(), buf, buf + n);
+        if (q->in.size() >= 2) {
+            const std::size_t length = (std::size_t{q->in[0]} << 8) | q->in[1];
+            if (q->in.size() >= 2 + length) return query_answer(q, q->in.data() + 2, length);
+        }
+    }
+}
+
+void Race::on_udp(evutil_socket_t fd, short what, void* arg) {
+    auto* q = static_cast<UdpQuery*>(arg);
+    Race* race = q->race;
+    auto guard = race->shared_from_this();
+    if (q->tcp) return race->tcp_event(q, what);
     if ((what & EV_READ) != 0) {
         std::vector<std::uint8_t> buf(65536);
         for (;;) {
@@ -814,40 +993,30 @@ void Race::on_https(evutil_socket_t fd, short what, void* arg) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK) break;
                 if (errno == EINTR) continue;
                 // ICMP errors of the connected socket (ECONNREFUSED, ...).
-                in.code = errno;
-                in.detail = "HTTPS query to " + q->server.to_string() + ": " + std::strerror(errno);
-                race->https_done(q, std::move(in));
-                return;
+                const int err = errno;
+                return race->query_failed(q, DnsError::none, err,
+                                          "DNS server " + q->server.to_string() + ": " +
+                                              std::strerror(err));
             }
             DnsResponse r = parse_dns_response(buf.data(), static_cast<std::size_t>(n), q->id,
-                                               q->qname, dns_type::https);
+                                               q->qname, q->qtype);
             if (r.status == DnsResponse::Status::mismatch) continue;  // not ours: keep waiting
-            if (!r.ok()) {
-                in.detail = r.error;
-            } else if (r.rcode != dns_rcode::noerror) {
-                in.detail = dns_rcode_name(r.rcode);
-            } else if (r.truncated && r.svcb.empty()) {
-                in.detail = "HTTPS answer truncated (TC) with no whole record; no TCP retry";
-            } else {
-                in.kind = Input::Kind::https;
-                in.https = false;
-                name_dot_targets(r);  // "." after a CNAME is its target
-                in.records = std::move(r.svcb);
-            }
-            race->https_done(q, std::move(in));
-            return;
+            return race->query_answer(q, buf.data(), static_cast<std::size_t>(n));
         }
         return;  // only strays so far
     }
     if ((what & EV_TIMEOUT) != 0) {
-        if (q->tries_left > 0 && ::send(fd, q->message.data(), q->message.size(), 0) >= 0) {
-            --q->tries_left;
-            return;  // EV_PERSIST: the timeout runs again
+        const auto now = Clock::now();
+        if (now >= q->deadline ||
+            ::send(fd, q->message.data(), q->message.size(), 0) < 0) {
+            return race->query_failed(
+                q, DnsError::timeout, ETIMEDOUT,
+                "no answer within " + std::to_string(q->timeout.count()) + " ms");
         }
-        in.code = ETIMEDOUT;
-        in.detail = "no HTTPS answer from " + q->server.to_string() + " within " +
-                    std::to_string(https_query_timeout.count() * https_query_tries) + " ms";
-        race->https_done(q, std::move(in));
+        q->interval *= 2;
+        const timeval tv =
+            to_timeval(std::min<Clock::duration>(q->interval, q->deadline - now));
+        event_add(q->ev, &tv);  // EV_PERSIST: re-added with the next interval
     }
 }
 

@@ -3,14 +3,26 @@
 // ares_getsock, ares_timeout, ares_process_fd) driven by the adapter's loop.
 //
 // Each address query is one ares_getaddrinfo call with ai_family AF_INET6 or
-// AF_INET, for the origin host or a target name from an HTTPS record. Its
-// callback only records the answer; the adapter feeds it to the machine
-// after c-ares returns. Mapping of c-ares' status (SPEC §2, issue 4):
+// AF_INET, for the origin host or a target name from an HTTPS record — or,
+// when DnsOptions::server names the server, one ares_send of a query built by
+// eyeballs::build_dns_query (EDNS0, 1232 octets) whose whole answer is read
+// by parse_dns_response and dns_outcome(), exactly as the Asio and libevent
+// adapters read theirs: c-ares' own parser skips an A record whose RDATA is
+// not 4 octets and says "no data", where the answer is malformed (issue 14
+// item 5). c-ares still brings its retries and the TCP retry after TC. The
+// callbacks only record the answer; the adapter feeds it to the machine after
+// c-ares returns. Mapping to the DNS class (Error::dns, issue 14 item 6):
 //   ARES_SUCCESS with addresses        → positive answer
-//   ARES_ENODATA, ARES_ENOTFOUND       → no data (negative, no detail)
-//   ARES_ETIMEOUT                      → ETIMEDOUT + c-ares' text
-//   anything else (ESERVFAIL, ...)     → no errno, c-ares' text
-//   our total timeout (ares_cancel)    → ETIMEDOUT + "no answer within N ms"
+//   ARES_ENODATA (NOERROR, no records) → nodata
+//   ARES_ENOTFOUND (NXDOMAIN)          → nxdomain
+//   ARES_ESERVFAIL, EREFUSED, EFORMERR,
+//   ENOTIMP                            → server_failure, the RCODE's name
+//   ARES_ETIMEOUT, our total timeout   → timeout, ETIMEDOUT, "no answer within N ms"
+//   ARES_EBADRESP and the like         → malformed, c-ares' text
+//   anything else (ECONNREFUSED, ...)  → no class: errno and c-ares' text
+// The channel: EDNS0 with 1232 octets (ARES_FLAG_EDNS), a 1 s first timeout
+// doubling on each of 3 tries (sent at 0, 1 s, 3 s) and the 5 s total
+// timeout — the schedule the three adapters share (DnsOptions).
 //
 // HTTPS records (Happy Eyeballs v3, Config::https): c-ares 1.18 cannot parse
 // type 65, so the query is built by eyeballs::build_dns_query (EDNS0, 1232
@@ -43,6 +55,27 @@ void library_init() {
     // ares_library_init is not thread-safe before c-ares 1.23; do it once.
     static std::once_flag once;
     std::call_once(once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
+}
+
+// A failed c-ares status as a DNS class (the table at the top).
+void classify_status(int status, DnsAnswer& a) {
+    switch (status) {
+        case ARES_ENODATA: a.dns = DnsError::nodata; return;
+        case ARES_ENOTFOUND: a.dns = DnsError::nxdomain; a.detail = "NXDOMAIN"; return;
+        case ARES_ESERVFAIL: a.dns = DnsError::server_failure; a.detail = "SERVFAIL"; return;
+        case ARES_EREFUSED: a.dns = DnsError::server_failure; a.detail = "REFUSED"; return;
+        case ARES_EFORMERR: a.dns = DnsError::server_failure; a.detail = "FORMERR"; return;
+        case ARES_ENOTIMP: a.dns = DnsError::server_failure; a.detail = "NOTIMP"; return;
+        case ARES_EBADRESP:
+        case ARES_EBADNAME:
+            a.dns = DnsError::malformed;
+            a.detail = ares_strerror(status);
+            return;
+        default:
+            if (status == ARES_ETIMEOUT) a.code = ETIMEDOUT;
+            a.detail = ares_strerror(status);
+            return;
+    }
 }
 
 std::string server_csv(const Endpoint& server) {
@@ -95,17 +128,68 @@ struct Resolver::State {
                     a.addresses.push_back(e);
                 }
             }
-        } else if (status == ARES_ECANCELLED && s.timed_out) {
-            a.code = ETIMEDOUT;
-            a.detail = "no answer within " + format_ms(s.options.total_timeout) + " ms";
-        } else if (status == ARES_ENODATA || status == ARES_ENOTFOUND || status == ARES_SUCCESS) {
-            // no data: negative, nothing to add
+        } else if ((status == ARES_ECANCELLED && s.timed_out) || status == ARES_ETIMEOUT) {
+            s.timeout(a, status == ARES_ETIMEOUT);
+        } else if (status == ARES_SUCCESS) {
+            a.dns = DnsError::nodata;
         } else {
-            if (status == ARES_ETIMEOUT) a.code = ETIMEDOUT;
-            a.detail = ares_strerror(status);
+            classify_status(status, a);
+        }
+        if (a.addresses.empty() && a.dns == DnsError::none && a.detail.empty()) {
+            a.dns = DnsError::nodata;
         }
         if (result != nullptr) ares_freeaddrinfo(result);
         if (status != ARES_EDESTRUCTION) s.answers.push_back(std::move(a));
+    }
+
+    // c-ares' tries ran out (`tries_done`: the sum of its doubling
+    // timeouts), or our total timeout did.
+    void timeout(DnsAnswer& a, bool tries_done) const {
+        a.code = ETIMEDOUT;
+        a.dns = DnsError::timeout;
+        Duration waited = options.total_timeout;
+        if (tries_done) {
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.query_timeout);
+            ms = std::clamp(ms, std::chrono::milliseconds(1), std::chrono::milliseconds(60000));
+            waited = Duration::zero();
+            for (int i = 0; i < std::max(1, options.tries); ++i) waited += ms * (1 << i);
+        }
+        a.detail = "no answer within " + format_ms(waited) + " ms";
+    }
+
+    // An address query sent with ares_send (DnsOptions::server set): the
+    // whole answer read by eyeballs/dns_message.hpp.
+    static void on_raw(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+        auto* q = static_cast<Query*>(arg);
+        State& s = *q->state;
+        --s.outstanding;
+        if (status == ARES_EDESTRUCTION) return;
+        DnsAnswer a = answer_for(*q);
+        const std::uint16_t qtype = q->family == Family::v6 ? dns_type::aaaa : dns_type::a;
+        if (status == ARES_SUCCESS && abuf != nullptr && alen >= 2) {
+            // c-ares matched the response to the query (id and question) and
+            // may have given the query an id of its own: read against that.
+            const auto id = static_cast<std::uint16_t>((abuf[0] << 8) | abuf[1]);
+            DnsResponse r =
+                parse_dns_response(abuf, static_cast<std::size_t>(alen), id, q->qname, qtype);
+            DnsOutcome outcome = dns_outcome(r, qtype);
+            if (outcome.dns == DnsError::none) {
+                for (const Endpoint& e : r.addresses) {
+                    Endpoint ep = e.with_port(s.port);
+                    if (std::find(a.addresses.begin(), a.addresses.end(), ep) == a.addresses.end()) {
+                        a.addresses.push_back(ep);
+                    }
+                }
+            } else {
+                a.dns = outcome.dns;
+                if (outcome.dns != DnsError::nodata) a.detail = std::move(outcome.detail);
+            }
+        } else if ((status == ARES_ECANCELLED && s.timed_out) || status == ARES_ETIMEOUT) {
+            s.timeout(a, status == ARES_ETIMEOUT);
+        } else {
+            classify_status(status, a);
+        }
+        s.answers.push_back(std::move(a));
     }
 
     static void on_https(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
@@ -156,7 +240,14 @@ Resolver::Resolver(const DnsOptions& options, std::string host, std::uint16_t po
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.query_timeout).count();
     opts.timeout = static_cast<int>(std::clamp<long long>(ms, 1, 60000));
     opts.tries = std::max(1, options.tries);
-    int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+    // EDNS0 with the 1232-octet payload every adapter offers (issue 14 item 7).
+    opts.flags = ARES_FLAG_EDNS;
+    // With a named server, its SERVFAIL/REFUSED answers reach on_raw as they
+    // are (c-ares 1.18 would otherwise drop them and report "Could not
+    // contact DNS servers"), as the other adapters see them.
+    if (options.server) opts.flags |= ARES_FLAG_NOCHECKRESP;
+    opts.ednspsz = dns_default_udp_size;
+    int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
     int rc = ares_init_options(&s.channel, &opts, mask);
     if (rc != ARES_SUCCESS) {
         s.channel = nullptr;
@@ -209,6 +300,21 @@ void Resolver::query(const Resolve& resolve, TimePoint now) {
         ++s.outstanding;
         ares_send(s.channel, message->data(), static_cast<int>(message->size()), &State::on_https,
                   &q);
+        return;
+    }
+    if (s.options.server) {
+        std::string error;
+        const std::uint16_t type = q.family == Family::v6 ? dns_type::aaaa : dns_type::a;
+        auto message = build_dns_query(0, q.qname, type, &error);  // c-ares sets an id
+        if (!message) {
+            DnsAnswer a = State::answer_for(q);
+            a.code = EINVAL;
+            a.detail = "bad host name '" + q.qname + "': " + error;
+            s.answers.push_back(std::move(a));
+            return;
+        }
+        ++s.outstanding;
+        ares_send(s.channel, message->data(), static_cast<int>(message->size()), &State::on_raw, &q);
         return;
     }
     ares_addrinfo_hints hints;

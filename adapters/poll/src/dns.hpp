@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "eyeballs/action.hpp"
+#include "eyeballs/error.hpp"
 #include "eyeballs/poll.hpp"
 #include "eyeballs/svcb.hpp"
 
@@ -25,6 +26,7 @@ struct DnsAnswer {
     bool failed = false;              ///< HTTPS query: failed (NXDOMAIN, SERVFAIL, timeout...)
     int code = 0;                     ///< errno for handle_resolve_failed, 0 = none
     std::string detail;               ///< c-ares' text; empty = no data
+    DnsError dns = DnsError::none;    ///< the failure's DNS class (eyeballs/error.hpp)
     bool negative() const noexcept { return https ? failed : addresses.empty(); }
     /// The Resolve action this answers (its name views this answer's `name`).
     Resolve query() const noexcept { return Resolve(family, https, name); }

@@ -199,6 +199,8 @@ private:
             } else {
                 machine_.handle_https(now, query, a.records);
             }
+        } else if (a.negative() && a.dns != DnsError::none) {
+            machine_.handle_resolve_failed(now, query, a.dns, a.code, a.detail);
         } else if (a.negative()) {
             machine_.handle_resolve_failed(now, query, a.code, a.detail);
         } else {

@@ -16,10 +16,13 @@
 //                for `--resolve host:P:[::1],127.0.0.1`-style races.
 //   open_fd_count() / FdLeakTest  the count of /proc/self/fd entries, and a
 //                gtest fixture that fails a test whose fd count changed.
-//   DnsServer    a tiny UDP DNS server on 127.0.0.1 (own thread) answering
-//                AAAA, A and HTTPS (RFC 9460) for chosen names after chosen
-//                delays, with addresses or HTTPS records, NODATA, NXDOMAIN,
-//                SERVFAIL, or silence (messages by eyeballs/dns_message.hpp).
+//   DnsServer    a tiny DNS server on 127.0.0.1 (own thread; UDP, and TCP on
+//                the same port) answering AAAA, A and HTTPS (RFC 9460) for
+//                chosen names after chosen delays, with addresses or HTTPS
+//                records, NODATA, NXDOMAIN, SERVFAIL, REFUSED, silence, a TC
+//                answer over UDP, or any bytes a test builds (the fault
+//                suite's misbehaving server; messages by
+//                eyeballs/dns_message.hpp).
 //
 // Helpers throw std::runtime_error (with the errno text) when a socket call
 // fails, so a broken fixture fails the test loudly instead of skipping it.
@@ -30,8 +33,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -163,11 +168,20 @@ private:
 class DnsServer {
 public:
     struct Answer {
-        enum class Kind { addresses, records, nodata, nxdomain, servfail, silent };
+        enum class Kind { addresses, records, nodata, nxdomain, servfail, silent, refused, raw };
+        /// Kind::raw: the bytes of the answer to the query in query[0, size),
+        /// over TCP when `tcp` (without the length prefix); empty = no answer.
+        using RawFn = std::function<std::vector<std::uint8_t>(const std::uint8_t* query,
+                                                              std::size_t size, bool tcp)>;
         Kind kind = Kind::nodata;
         std::vector<Endpoint> addresses;  ///< ports ignored
         Millis delay{0};
         std::vector<SvcbRecord> records;  ///< HTTPS answers (Kind::records)
+        RawFn raw;                        ///< Kind::raw
+        /// Over UDP, answer with TC set and no records (the whole answer
+        /// comes over TCP). Answers longer than the query's EDNS0 size (512
+        /// without OPT) get TC over UDP anyway, as a real server does.
+        bool truncate_udp = false;
 
         static Answer with(std::vector<Endpoint> addresses, Millis delay = Millis(0));
         /// HTTPS records, in this order (for set_https).
@@ -180,6 +194,8 @@ public:
         static Answer nxdomain(Millis delay = Millis(0));
         static Answer servfail(Millis delay = Millis(0));
         static Answer silent();
+        static Answer refused(Millis delay = Millis(0));
+        static Answer bytes(RawFn fn);
     };
     struct Query {
         std::string name;
@@ -193,8 +209,10 @@ public:
     DnsServer(const DnsServer&) = delete;
     DnsServer& operator=(const DnsServer&) = delete;
 
-    /// 127.0.0.1:port.
+    /// 127.0.0.1:port (UDP, and TCP on the same port for retries after TC).
     Endpoint endpoint() const { return endpoint_; }
+    /// How many TCP connections were served.
+    int tcp_queries() const { return tcp_count_.load(); }
     /// Sets how `name` is answered for `family` (AAAA for v6, A for v4).
     void set(const std::string& name, Family family, Answer answer);
     /// Sets how `name` is answered for HTTPS (type 65): Answer::https(...),
@@ -215,6 +233,13 @@ private:
     void run();
     void on_packet(const std::uint8_t* data, std::size_t size, const void* peer,
                    unsigned peer_len);
+    /// The answer to a query (logged), nullopt for none; `delay` is set.
+    std::optional<std::vector<std::uint8_t>> respond(const std::uint8_t* data, std::size_t size,
+                                                     bool tcp, Millis* delay);
+    void serve_tcp();
+
+    Fd tcp_;
+    std::atomic<int> tcp_count_{0};
 
     Fd sock_;
     Fd wake_;

@@ -69,6 +69,7 @@
 #include <event2/util.h>
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -115,6 +116,19 @@ struct Options {
     /// Only with an adapter-made evdns_base: combined with `dns` it is a
     /// misuse error (whatever the host).
     std::optional<Endpoint> dns_server;
+    /// With `dns_server`: the adapter asks it for AAAA and A itself (not
+    /// through evdns), with queries built and answers read by
+    /// eyeballs/dns_message.hpp (EDNS0 offering 1232 octets; an answer with
+    /// TC is retried over TCP, RFC 7766), on the schedule all three adapters
+    /// share: sent at 0, resent at 1 s and 3 s, and after `dns_timeout` an
+    /// unanswered family fails ("resolve A: timed out (no answer within
+    /// 5000 ms)", ETIMEDOUT). NXDOMAIN, NODATA, SERVFAIL/REFUSED and a
+    /// malformed answer (an A record whose RDATA is not 4 octets included)
+    /// read as in the poll and Asio adapters (Error::dns). Without
+    /// `dns_server`, evdns resolves, on an evdns_base the adapter makes with
+    /// "timeout: 1.67" and "attempts: 3" (evdns does not back off: about the
+    /// same 5 s) — a caller's `dns` keeps its own settings.
+    std::chrono::milliseconds dns_timeout{5000};
     /// Creates each attempt's socket; empty = socket(2) with the remote's
     /// family, SOCK_NONBLOCK | SOCK_CLOEXEC.
     SocketFactory socket_factory;

@@ -70,12 +70,18 @@ using SocketFactory = std::function<int(const Endpoint& remote)>;
 /// How DNS queries are made (DNS mode only).
 struct DnsOptions {
     /// The server to ask, e.g. 127.0.0.1:5353 (port 53 when 0). Unset: the
-    /// system configuration. /etc/hosts is read either way.
+    /// system configuration and /etc/hosts (ares_getaddrinfo). Set: only
+    /// that server is asked, and its whole answer is read by
+    /// eyeballs/dns_message.hpp, as the Asio and libevent adapters do with
+    /// their `dns_server` (so a malformed answer fails the same way there).
     std::optional<Endpoint> server;
     /// c-ares' first per-query timeout (it doubles on each retry) and its
-    /// number of tries per server.
-    Duration query_timeout = std::chrono::milliseconds(1500);
-    int tries = 2;
+    /// number of tries per server. The defaults send at 0, 1 s and 3 s and,
+    /// with `total_timeout`, give up at 5 s: the schedule all three adapters
+    /// share (Asio's and libevent's `dns_timeout`), so a silent server reads
+    /// the same everywhere ("resolve A: timed out (no answer within 5000 ms)").
+    Duration query_timeout = std::chrono::milliseconds(1000);
+    int tries = 3;
     /// After this long from the start of the race, a family that has not
     /// answered fails with ETIMEDOUT, so a silent server cannot hold a race
     /// forever. Must be > 0.

@@ -75,8 +75,14 @@ struct connect_options {
     std::optional<::asio::ip::udp::endpoint> dns_server;
 
     /// With `dns_server`: how long to wait for each family's answer before it
-    /// fails with ETIMEDOUT. The query is resent 1 s after it was sent, then
-    /// at doubling intervals (at 1 s and 3 s with the default 5 s).
+    /// fails with ETIMEDOUT (DnsError::timeout, "resolve A: timed out (no
+    /// answer within 5000 ms)"). The query is resent 1 s after it was sent,
+    /// then at doubling intervals: at 1 s and 3 s with the default 5 s — the
+    /// schedule all three adapters share (poll: c-ares with a 1 s first
+    /// timeout, 3 tries and a 5 s total; libevent: its own client, the same
+    /// times). Why: c-ares' and glibc's shape (resend, back off) in the time
+    /// glibc gives one server (5 s), so a lost datagram costs 1 s, not 5. A
+    /// truncated answer is retried over TCP within what is left.
     std::chrono::milliseconds dns_timeout{5000};
 
     /// With the system resolver: getaddrinfo flags for both queries

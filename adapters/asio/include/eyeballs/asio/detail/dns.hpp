@@ -1,23 +1,39 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs::asio — a tiny DNS client over UDP, for `connect_options::dns_server`.
+// eyeballs::asio — a tiny DNS client over UDP (and TCP), for
+// `connect_options::dns_server`.
 //
 // Asio's ip::tcp::resolver asks the system (getaddrinfo), which reads
 // /etc/resolv.conf and cannot be pointed at another server. When the caller
 // names a server, the adapter asks it itself: one query per family (AAAA for
-// IPv6, A for IPv4, recursion desired, no EDNS; eyeballs/dns_message.hpp
-// writes it and reads the answer, CNAME chains included), sent from a connected UDP
-// socket, resent 1 s later and then at doubling intervals (at 1 s and 3 s
-// with a 5 s timeout) until `timeout`, when the family fails with ETIMEDOUT. No TCP fallback: a
-// truncated answer is used as far as it goes. An ICMP "port unreachable"
-// (ECONNREFUSED on the connected socket) fails the family at once.
+// IPv6, A for IPv4, recursion desired, an EDNS0 OPT record offering 1232
+// octets, RFC 6891; eyeballs/dns_message.hpp writes it and reads the answer,
+// CNAME chains included), sent from a connected UDP socket. The schedule is
+// the one all three adapters share (docs in options.hpp, `dns_timeout`):
+// sent at 0, resent 1 s later and then at doubling intervals (at 1 s and 3 s
+// with the default 5 s) until `timeout`, when the family fails (ETIMEDOUT,
+// DnsError::timeout). An ICMP "port unreachable" (ECONNREFUSED on the
+// connected socket) fails the family at once.
+//
+// A truncated answer (TC) is retried over TCP to the same server (RFC 7766
+// §5; RFC 1035 §4.2.2: a 2-octet length, then the message), with the same
+// query and id, within what is left of `timeout`; if that fails too the
+// family fails as DnsError::truncated. Answers are read by dns_outcome()
+// (eyeballs/dns_message.hpp): NXDOMAIN, NODATA, SERVFAIL/REFUSED/other
+// RCODEs, a malformed message and an A/AAAA record whose RDATA does not fit
+// its type each give their DnsError, the same as in the poll and libevent
+// adapters.
 //
 // HTTPS records (Happy Eyeballs v3): the same client asks for type 65 when
-// told to (udp_lookup's `https`), with an EDNS0 OPT record offering 1232
-// octets (answers with ECH configs outgrow 512). NOERROR gives the records
-// (none = NODATA); NXDOMAIN, SERVFAIL and the rest fail the query.
+// told to (udp_lookup's `https`). NOERROR gives the records (none = NODATA);
+// NXDOMAIN, SERVFAIL and the rest fail the query.
 //
-// Everything here runs on the race's strand; the lookup keeps itself alive
-// (shared_from_this) while one of its operations is pending.
+// Ownership (Asio's rule: destroying the io_context destroys the pending
+// handlers and what they own): a lookup is owned only by its pending
+// handlers (each holds a shared_ptr to it), and it owns the completion
+// callback, which owns the race. The race keeps weak_ptrs to its lookups (to
+// cancel them), so there is no cycle: when the context is destroyed with a
+// query pending, the handlers go, then the lookup (its sockets closed), then
+// the callback and the race. Everything runs on the race's strand.
 #pragma once
 
 #include <array>
@@ -36,6 +52,9 @@
 
 #include <asio/bind_executor.hpp>
 #include <asio/buffer.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
 #include <asio/ip/udp.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -52,6 +71,7 @@ namespace eyeballs::asio::detail {
 /// RaceMachine::handle_resolve_failed takes them).
 struct dns_result {
     bool ok = false;
+    DnsError dns = DnsError::none;  ///< the class of a failure (eyeballs/error.hpp)
     std::vector<Endpoint> addresses;
     std::vector<SvcbRecord> records;  ///< an HTTPS query's answer
     int code = 0;
@@ -67,12 +87,12 @@ inline std::uint16_t dns_type_of(Family f) noexcept {
 
 /// The query packet for `host` (a trailing dot is allowed), or an empty vector
 /// and a message in `error` when the name cannot be sent (empty label, label
-/// over 63 bytes, name over 253). Built by eyeballs/dns_message.hpp, without
-/// EDNS: an A or AAAA answer fits the 512 octets of plain DNS.
+/// over 63 bytes, name over 253). Built by eyeballs/dns_message.hpp, with an
+/// EDNS0 OPT record offering 1232 octets (dns_default_udp_size).
 inline std::vector<std::uint8_t> dns_build_query(std::uint16_t id, std::string_view host,
                                                  Family family, std::string& error) {
     std::string why;
-    auto query = build_dns_query(id, host, dns_type_of(family), &why, 0);
+    auto query = build_dns_query(id, host, dns_type_of(family), &why);
     if (!query) {
         error = "bad host name '" + std::string(host) + "': " + why;
         return {};
@@ -81,67 +101,53 @@ inline std::vector<std::uint8_t> dns_build_query(std::uint16_t id, std::string_v
 }
 
 /// Reads the answer to query `query` (the packet we sent) with
-/// parse_dns_response(). Returns nullopt when `p` is not that answer (wrong
-/// id, not a response, another question, too short): the caller keeps
-/// waiting. An answer that is ours but malformed fails the family (code 0,
-/// the parser's message); a truncated one (TC) is used as far as it goes.
+/// parse_dns_response() and dns_outcome(). Returns nullopt when `p` is not
+/// that answer (wrong id, not a response, another question, too short): the
+/// caller keeps waiting. `truncated` is set (and the result is the
+/// DnsError::truncated failure) when TC is set: the caller retries over TCP.
 /// `port` goes into every address.
+inline std::optional<dns_result> dns_read_answer(const std::uint8_t* p, std::size_t size,
+                                                 const std::vector<std::uint8_t>& query,
+                                                 std::uint16_t qtype, std::uint16_t port,
+                                                 bool* truncated = nullptr) {
+    const std::optional<DnsQuestion> question = parse_dns_question(query.data(), query.size());
+    if (!question) return std::nullopt;
+    DnsResponse answer = parse_dns_response(p, size, question->id, question->name, qtype);
+    if (answer.status == DnsResponse::Status::mismatch) return std::nullopt;
+    if (truncated != nullptr) *truncated = answer.ok() && answer.truncated;
+    DnsOutcome outcome = dns_outcome(answer, qtype);
+    dns_result r;
+    if (outcome.dns == DnsError::none) {
+        r.ok = true;
+        if (qtype == dns_type::https || qtype == dns_type::svcb) {
+            name_dot_targets(answer);  // "." after a CNAME is its target
+            r.records = std::move(answer.svcb);
+        } else {
+            for (const Endpoint& e : answer.addresses) r.addresses.push_back(e.with_port(port));
+        }
+        return r;
+    }
+    if (outcome.dns == DnsError::nodata) r.ok = true;  // no records: a negative answer
+    r.dns = outcome.dns;
+    r.detail = std::move(outcome.detail);
+    return r;
+}
+
+/// As dns_read_answer() for an A or AAAA query.
 inline std::optional<dns_result> dns_parse_response(const std::uint8_t* p, std::size_t size,
                                                     const std::vector<std::uint8_t>& query,
                                                     Family family, std::uint16_t port) {
-    const std::optional<DnsQuestion> question = parse_dns_question(query.data(), query.size());
-    if (!question) return std::nullopt;
-    const DnsResponse answer =
-        parse_dns_response(p, size, question->id, question->name, dns_type_of(family));
-    if (answer.status == DnsResponse::Status::mismatch) return std::nullopt;
-    dns_result r;
-    if (!answer.ok()) {
-        r.detail = "bad DNS answer: " + answer.error;
-        return r;
-    }
-    if (answer.rcode == dns_rcode::nxdomain) {
-        r.detail = "host not found (NXDOMAIN)";
-        return r;
-    }
-    if (answer.rcode == dns_rcode::servfail) {
-        r.detail = "server failure (SERVFAIL)";
-        return r;
-    }
-    if (answer.rcode != dns_rcode::noerror) {
-        r.detail = "DNS error, rcode " + std::to_string(answer.rcode);
-        return r;
-    }
-    r.ok = true;
-    for (const Endpoint& e : answer.addresses) r.addresses.push_back(e.with_port(port));
-    return r;
+    return dns_read_answer(p, size, query, dns_type_of(family), port);
 }
 
-/// Reads the answer to the HTTPS query `query` (the packet we sent), as
-/// dns_parse_response() does for addresses: nullopt when it is not that
-/// answer; ok with the records (none = NODATA); otherwise a failure. A
-/// ServiceMode "." reached through a CNAME means the CNAME's target.
+/// As dns_read_answer() for an HTTPS query.
 inline std::optional<dns_result> dns_parse_https_response(const std::uint8_t* p, std::size_t size,
                                                           const std::vector<std::uint8_t>& query) {
-    const std::optional<DnsQuestion> question = parse_dns_question(query.data(), query.size());
-    if (!question) return std::nullopt;
-    DnsResponse answer = parse_dns_response(p, size, question->id, question->name, dns_type::https);
-    if (answer.status == DnsResponse::Status::mismatch) return std::nullopt;
-    dns_result r;
-    if (!answer.ok()) {
-        r.detail = "bad DNS answer: " + answer.error;
-        return r;
-    }
-    if (answer.rcode != dns_rcode::noerror) {
-        r.detail = "HTTPS query: " + dns_rcode_name(answer.rcode);
-        return r;
-    }
-    r.ok = true;
-    name_dot_targets(answer);  // "." after a CNAME is its target
-    r.records = std::move(answer.svcb);
-    return r;
+    return dns_read_answer(p, size, query, dns_type::https, 0);
 }
 
-/// One query (a family's addresses, or HTTPS records) to one server.
+/// One query (a family's addresses, or HTTPS records) to one server, over
+/// UDP and, after a truncated answer, over TCP.
 class udp_lookup : public std::enable_shared_from_this<udp_lookup> {
 public:
     using strand_type = ::asio::strand<::asio::any_io_executor>;
@@ -152,6 +158,7 @@ public:
                std::uint16_t port, std::chrono::milliseconds timeout, bool https = false)
         : strand_(std::move(strand)),
           socket_(ex),
+          tcp_(ex),
           timer_(ex),
           server_(server),
           host_(std::move(host)),
@@ -161,7 +168,8 @@ public:
           https_(https) {}
 
     /// Sends the query; `done` is called once (on the strand, never from
-    /// inside start) unless cancel() comes first.
+    /// inside start) unless cancel() comes first. `done` is owned by the
+    /// lookup, which is owned by its pending handlers only.
     void start(callback done) {
         done_ = std::move(done);
         std::string error;
@@ -186,12 +194,12 @@ public:
     /// Stops at once; the callback is never called.
     void cancel() {
         done_ = nullptr;
-        std::error_code ignored;
-        timer_.cancel();
-        socket_.close(ignored);
+        close_all();
     }
 
 private:
+    std::uint16_t qtype() const noexcept { return https_ ? dns_type::https : dns_type_of(family_); }
+
     static std::uint16_t random_id() {
         static thread_local std::minstd_rand gen(std::random_device{}());
         return static_cast<std::uint16_t>(gen());
@@ -205,13 +213,18 @@ private:
         });
     }
 
+    void close_all() {
+        std::error_code ignored;
+        timer_.cancel();
+        socket_.close(ignored);
+        tcp_.close(ignored);
+    }
+
     void finish(dns_result r) {
         if (!done_) return;
         callback done = std::move(done_);
         done_ = nullptr;
-        std::error_code ignored;
-        timer_.cancel();
-        socket_.close(ignored);
+        close_all();
         done(std::move(r));
     }
 
@@ -232,19 +245,99 @@ private:
     }
 
     void on_receive(std::error_code ec, std::size_t n) {
-        if (!done_) return;
+        if (!done_ || tcp_mode_) return;
         if (ec == ::asio::error::operation_aborted) return;
         if (ec) {
             dns_result r;
             r.code = errno_value(ec);
+            r.detail = "DNS server " + server_.address().to_string() + ": " + ec.message();
             return finish(std::move(r));
         }
-        if (auto r = https_ ? dns_parse_https_response(buffer_.data(), n, query_)
-                            : dns_parse_response(buffer_.data(), n, query_, family_, port_)) {
+        bool truncated = false;
+        if (auto r = dns_read_answer(buffer_.data(), n, query_, qtype(), port_, &truncated)) {
+            if (truncated) return start_tcp(std::move(*r));
             return finish(std::move(*r));
         }
         receive();  // not our answer: keep listening
     }
+
+    // ---- TCP, after TC (RFC 7766 §5) ----------------------------------------
+
+    void start_tcp(dns_result truncated) {
+        tcp_mode_ = true;
+        truncated_ = std::move(truncated);
+        std::error_code ignored;
+        socket_.close(ignored);  // no more UDP: its pending receive ends aborted
+        timer_.cancel();
+        arm(deadline_);
+        const ::asio::ip::tcp::endpoint server(server_.address(), server_.port());
+        tcp_.async_connect(server, ::asio::bind_executor(strand_, [self = shared_from_this()](
+                                                                      std::error_code ec) {
+                               self->on_tcp_connected(ec);
+                           }));
+    }
+
+    void tcp_failed(const std::error_code& ec, const char* step) {
+        dns_result r = std::move(truncated_);
+        r.ok = false;
+        r.dns = DnsError::truncated;
+        r.detail = std::string("TC set; the retry over TCP failed to ") + step + ": " + ec.message();
+        finish(std::move(r));
+    }
+
+    void on_tcp_connected(std::error_code ec) {
+        if (!done_ || ec == ::asio::error::operation_aborted) return;
+        if (ec) return tcp_failed(ec, "connect");
+        tcp_out_.clear();
+        tcp_out_.push_back(static_cast<std::uint8_t>(query_.size() >> 8));
+        tcp_out_.push_back(static_cast<std::uint8_t>(query_.size() & 0xff));
+        tcp_out_.insert(tcp_out_.end(), query_.begin(), query_.end());
+        ::asio::async_write(tcp_, ::asio::buffer(tcp_out_),
+                            ::asio::bind_executor(strand_, [self = shared_from_this()](
+                                                               std::error_code e, std::size_t) {
+                                self->on_tcp_written(e);
+                            }));
+    }
+
+    void on_tcp_written(std::error_code ec) {
+        if (!done_ || ec == ::asio::error::operation_aborted) return;
+        if (ec) return tcp_failed(ec, "send");
+        ::asio::async_read(tcp_, ::asio::buffer(tcp_length_),
+                           ::asio::bind_executor(strand_, [self = shared_from_this()](
+                                                              std::error_code e, std::size_t) {
+                               self->on_tcp_length(e);
+                           }));
+    }
+
+    void on_tcp_length(std::error_code ec) {
+        if (!done_ || ec == ::asio::error::operation_aborted) return;
+        if (ec) return tcp_failed(ec, "read the length");
+        const std::size_t length = (std::size_t{tcp_length_[0]} << 8) | tcp_length_[1];
+        tcp_in_.assign(length, 0);
+        ::asio::async_read(tcp_, ::asio::buffer(tcp_in_),
+                           ::asio::bind_executor(strand_, [self = shared_from_this()](
+                                                              std::error_code e, std::size_t) {
+                               self->on_tcp_message(e);
+                           }));
+    }
+
+    void on_tcp_message(std::error_code ec) {
+        if (!done_ || ec == ::asio::error::operation_aborted) return;
+        if (ec) return tcp_failed(ec, "read the answer");
+        bool truncated = false;
+        auto r = dns_read_answer(tcp_in_.data(), tcp_in_.size(), query_, qtype(), port_, &truncated);
+        if (!r) {
+            // Over TCP the answer is the next message (RFC 7766 §7: one query
+            // on this connection): one that does not match is unusable.
+            dns_result bad;
+            bad.dns = DnsError::malformed;
+            bad.detail = "the answer over TCP does not match the query";
+            return finish(std::move(bad));
+        }
+        finish(std::move(*r));  // TC again over TCP: dns_outcome says truncated
+    }
+
+    // ---- the timer ----------------------------------------------------------
 
     void arm(std::chrono::steady_clock::time_point at) {
         if (at > deadline_) at = deadline_;
@@ -257,11 +350,14 @@ private:
         if (!done_ || ec == ::asio::error::operation_aborted) return;
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline_) {
+            if (tcp_mode_) return tcp_failed(::asio::error::timed_out, "answer in time");
             dns_result r;
             r.code = ETIMEDOUT;
-            r.detail = "no answer from " + server_.address().to_string();
+            r.dns = DnsError::timeout;
+            r.detail = "no answer within " + std::to_string(timeout_.count()) + " ms";
             return finish(std::move(r));
         }
+        if (tcp_mode_) return arm(deadline_);
         send();
         interval_ *= 2;
         arm(now + interval_);
@@ -269,6 +365,7 @@ private:
 
     strand_type strand_;
     ::asio::ip::udp::socket socket_;
+    ::asio::ip::tcp::socket tcp_;
     ::asio::steady_timer timer_;
     ::asio::ip::udp::endpoint server_;
     std::string host_;
@@ -276,10 +373,17 @@ private:
     std::uint16_t port_;
     std::chrono::milliseconds timeout_;
     bool https_ = false;
+    bool tcp_mode_ = false;
     std::chrono::steady_clock::time_point deadline_{};
     std::chrono::seconds interval_{1};
     std::vector<std::uint8_t> query_;
-    std::array<std::uint8_t, 1500> buffer_{};
+    // An EDNS0 answer may be as long as a datagram can be (the server may
+    // ignore the 1232 we offer); shorter reads would cut it.
+    std::array<std::uint8_t, 65536> buffer_{};
+    dns_result truncated_;
+    std::vector<std::uint8_t> tcp_out_;
+    std::array<std::uint8_t, 2> tcp_length_{};
+    std::vector<std::uint8_t> tcp_in_;
     callback done_;
 };
 

@@ -35,6 +35,7 @@
 #include <unistd.h>
 #endif
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -157,6 +158,8 @@ private:
             machine_.handle_https(now, query, result.records);
         } else if (!https && result.ok && !result.addresses.empty()) {
             machine_.handle_resolved(now, query, result.addresses);
+        } else if (result.dns != DnsError::none) {
+            machine_.handle_resolve_failed(now, query, result.dns, result.code, result.detail);
         } else {
             machine_.handle_resolve_failed(now, query, result.code, result.detail);
         }
@@ -238,6 +241,11 @@ private:
             auto lookup = std::make_shared<udp_lookup>(ex_, strand_, *server, qname, family, port_,
                                                        options_.dns_timeout, https);
             lookups_.push_back(lookup);
+            if (lookups_.size() > 16) {  // forget those that have finished
+                lookups_.erase(std::remove_if(lookups_.begin(), lookups_.end(),
+                                              [](const auto& w) { return w.expired(); }),
+                               lookups_.end());
+            }
             lookup->start([self, family, https, name](dns_result r) {
                 self->on_resolved(family, https, name, std::move(r));
             });
@@ -365,9 +373,10 @@ private:
         armed_.reset();
         timer_.cancel();
         if (resolver_) resolver_->cancel();
-        for (auto& lookup : lookups_) {
-            if (lookup) lookup->cancel();
+        for (auto& weak : lookups_) {
+            if (auto lookup = weak.lock()) lookup->cancel();
         }
+        lookups_.clear();
         // The machine closes every socket but the winner before it reports;
         // whatever is left here is closed all the same, so nothing leaks.
         for (auto& s : sockets_) {
@@ -416,7 +425,11 @@ private:
     std::uint16_t port_ = 0;
 
     std::optional<::asio::ip::tcp::resolver> resolver_;
-    std::vector<std::shared_ptr<udp_lookup>> lookups_;  // every UDP query made
+    // Every UDP query made, to cancel them at the end. Weak: a lookup is
+    // owned by its pending handlers and owns its callback, which owns this
+    // race (dns.hpp, "Ownership"); a strong reference here would be a cycle
+    // that outlives a destroyed io_context.
+    std::vector<std::weak_ptr<udp_lookup>> lookups_;
     std::vector<std::unique_ptr<::asio::ip::tcp::socket>> sockets_;  // by attempt number - 1
     ::asio::steady_timer timer_;
     std::optional<TimePoint> armed_;
