@@ -239,6 +239,8 @@ public:
     bool finished() const noexcept { return phase_ == Phase::done; }
     /// The outcome once finished; nullopt before.
     std::optional<Outcome> outcome() const noexcept;
+    /// True once the overall timeout has ended the race.
+    bool overall_timed_out() const noexcept { return overall_timed_out_; }
     /// Attempts numbered so far.
     std::uint32_t attempts_started() const noexcept { return started_count_; }
     /// Attempts whose socket is open (or about to be) and not yet closed/won.
@@ -258,6 +260,13 @@ public:
     /// none, SvcPriority, then RFC 6724 and families interleaved within.
     /// Service pointers are the machine's. Allocates.
     std::vector<PlanEntry> plan() const;
+    /// What is known of attempt `id` so far (its remote, timings, state and,
+    /// once it failed, its error), as report() would list it; nullopt for an
+    /// id the machine never issued. For observers printing a Close: allocates.
+    std::optional<AttemptRecord> attempt_record(AttemptId id) const;
+    /// DNS mode: every query so far in the order asked, with its answer once
+    /// taken (report.hpp DnsQuery). Observers print answers from it.
+    const std::vector<DnsQuery>& queries() const noexcept { return queries_; }
     /// The services built from HTTPS records so far, in the order they were made.
     const std::deque<Service>& services() const noexcept;
     /// Heap bytes held (capacity of internal tables), for the benchmarks.
@@ -386,6 +395,15 @@ private:
     void record(Stage stage, std::uint32_t attempt, std::uint32_t slot, Family family, int code,
                 std::uint32_t local, std::string_view detail);
     void finish_or_secure(TimePoint now, std::uint32_t slot);
+    // The DNS query log (queries()): asked in push(), answered by the inputs.
+    DnsQuery* query_for(std::uint32_t target, Family family, bool https);
+    void note_answer(std::uint32_t target, Family family, bool https, const Endpoint* addresses,
+                     std::size_t count, std::size_t records);
+    void note_failure(std::uint32_t target, Family family, bool https, int code,
+                      std::string_view detail);
+    Error make_error(const ErrorRec& e) const;
+    AttemptRecord make_record(std::uint32_t slot) const;
+    RaceMetrics metrics(const RaceReport& r) const;
     void push(QKind kind, std::uint32_t slot);
     bool pop(QEntry& out);
     void mark_close(Candidate& c);
@@ -401,6 +419,8 @@ private:
     std::vector<Candidate> cands_;
     std::vector<ErrorRec> errors_;
     std::vector<std::string> details_;
+    std::vector<DnsQuery> queries_;
+    std::vector<std::uint32_t> query_targets_;  // per query: its target (0 = origin)
     QEntry ring_[ring_capacity] = {};
     std::vector<QEntry> overflow_;  // only when the caller does not drain
     std::size_t overflow_head_ = 0;
