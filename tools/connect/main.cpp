@@ -339,6 +339,7 @@ struct Parsed {
     std::uint32_t repeat = 1;            ///< --repeat N
     bool repeating = false;              ///< --repeat given: print the summary
     Duration interval = std::chrono::seconds(1);
+    bool interval_given = false;
     bool history = false;
     std::optional<std::string> send;     ///< --send / --send-file: the bytes
     std::optional<Duration> read_timeout;
@@ -487,6 +488,7 @@ Parsed parse(int argc, char** argv) {
             p.repeating = true;
         } else if (name == "--interval") {
             p.interval = need_ms(name, value());
+            p.interval_given = true;
         } else if (name == "--history") {
             no_value();
             p.history = true;
@@ -551,7 +553,7 @@ Parsed parse(int argc, char** argv) {
     if (config.https) config.port = p.job.port;  // records without port= use the URL's
     if (config.quic && !config.https) usage_error("--quic: needs --https (QUIC endpoints come from HTTPS records)");
     if (p.history && !p.repeating) usage_error("--history: needs --repeat (it carries the RTT history from race to race)");
-    if (!p.repeating && p.interval != std::chrono::seconds(1)) {
+    if (!p.repeating && p.interval_given) {
         usage_error("--interval: needs --repeat");
     }
     if (p.read_timeout && !p.send) usage_error("--read-timeout: needs --send or --send-file");

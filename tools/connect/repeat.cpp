@@ -3,7 +3,9 @@
 #include "repeat.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <map>
 
 #include "eyeballs/config.hpp"
@@ -57,10 +59,18 @@ std::string stats_json(const Stats& s) {
     return "{\"p50\":" + ms(s.p50) + ",\"p90\":" + ms(s.p90) + ",\"max\":" + ms(s.max) + "}";
 }
 
+// Milliseconds with three decimals, for the text ("12.346").
+std::string ms3(Duration d) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f",
+                  std::chrono::duration<double, std::milli>(d).count());
+    return buf;
+}
+
 std::string stats_text(const Stats& s) {
     if (s.n == 0) return "-";
-    return "p50 " + format_ms(*s.p50) + " ms, p90 " + format_ms(*s.p90) + " ms, max " +
-           format_ms(*s.max) + " ms (" + std::to_string(s.n) + ")";
+    return "p50 " + ms3(*s.p50) + " ms, p90 " + ms3(*s.p90) + " ms, max " + ms3(*s.max) +
+           " ms (" + std::to_string(s.n) + (s.n == 1 ? " race)" : " races)");
 }
 
 // "6", "4" or "-" a race, for the text's per-race rows.
