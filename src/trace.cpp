@@ -512,8 +512,20 @@ void TraceWriter::write(TimePoint now, const Action& action, const RaceMachine& 
             const RaceReport report = machine.report();
             line = trace_json(format_trace_ms(t), action, &report);
             if (metrics_ && !line.empty()) {
+                RaceMetrics m = report.metrics;
+                if (unit_.count() > 0) {  // the same precision as `t`
+                    const auto cut = [this](std::optional<Duration>& d) {
+                        if (d) *d = *d / unit_ * unit_;
+                    };
+                    cut(m.dns_aaaa);
+                    cut(m.dns_a);
+                    cut(m.dns_https);
+                    cut(m.dns_max);
+                    cut(m.time_to_connect);
+                    m.duration = m.duration / unit_ * unit_;
+                }
                 line.pop_back();  // the closing brace
-                line += ",\"metrics\":" + metrics_json(report.metrics) + '}';
+                line += ",\"metrics\":" + metrics_json(m) + '}';
             }
         } else if (const Close* c = std::get_if<Close>(&action)) {
             line = close_json(format_trace_ms(t), c->attempt, reason, error ? &*error : nullptr);

@@ -380,6 +380,8 @@ class Races(unittest.TestCase):
         self.assertEqual(m["errors"]["connect"], 1)
         self.assertEqual(m["duplicates_dropped"], 0)
         self.assertGreaterEqual(m["connect_ms"], 10)  # the failover floor
+        for v in (m["connect_ms"], m["duration_ms"]):  # microseconds, as `t`
+            self.assertLessEqual(len(str(v).partition(".")[2]), 3, v)
         self.assertEqual(rv.returncode, 0, rv.stderr)
         self.assertIn(f"close    #1 failed: {message}\n", rv.stderr)
         self.assertIn(f"error    #1 {message}\n", rv.stderr)
@@ -448,6 +450,9 @@ class Races(unittest.TestCase):
         self.assertIn("--- summary: 2 races, 2 connected, 0 failed\n", rt.stdout)
         self.assertIn("wins:           ipv6 0, ipv4 2\n", rt.stdout)
         self.assertIn("winner:         4 4\n", rt.stdout)
+        # --history: [::1] failed twice, 127.0.0.1 connected twice with an RTT.
+        self.assertIn("history:        ::1 srtt -, 0 ok, 2 failed\n", rt.stdout)
+        self.assertRegex(rt.stdout, r"history:        127\.0\.0\.1 srtt [0-9.]+ ms, 2 ok, 0 failed\n")
 
     def test_repeat_counts_failures_by_error_and_exits_1(self):
         with World("refused", "refused") as w:

@@ -729,6 +729,7 @@ int main(int argc, char** argv) {
     if (p.history) p.job.config.history = &history;
 
     std::vector<eyeballs::tool::RaceSample> samples;
+    std::vector<Endpoint> raced;  // --history: the addresses raced, first-seen order
     int status = 0;
     for (std::uint32_t race = 1; race <= p.repeat; ++race) {
         if (race > 1) {
@@ -743,13 +744,34 @@ int main(int argc, char** argv) {
         const RaceEnd end = run_race(p, run);
         if (end.status != 0) status = end.status;
         samples.push_back(eyeballs::tool::sample_of(end.report));
+        if (p.history) {
+            for (const eyeballs::AttemptRecord& a : end.report.attempts) {
+                bool seen = false;
+                for (const Endpoint& r : raced) {
+                    seen = seen || r.address_string() == a.remote.address_string();
+                }
+                if (!seen) raced.push_back(a.remote);
+            }
+        }
         if (end.report.outcome == eyeballs::Outcome::cancelled) break;
     }
     if (p.repeating) {
+        // --history: what it learned about each address raced, in first-seen order.
+        std::vector<eyeballs::tool::HistoryNote> notes;
+        for (const Endpoint& a : raced) {
+            eyeballs::tool::HistoryNote n;
+            n.address = a;
+            if (auto e = history.lookup(p.job.config.network, a)) {
+                if (e->srtt) n.srtt = std::chrono::duration_cast<std::chrono::microseconds>(*e->srtt);
+                n.successes = e->successes;
+                n.failures = e->failures;
+            }
+            notes.push_back(n);
+        }
         if (p.json) {
-            std::cout << eyeballs::tool::summary_json(samples, p.history) << '\n';
+            std::cout << eyeballs::tool::summary_json(samples, p.history, notes) << '\n';
         } else {
-            eyeballs::tool::print_summary_text(std::cout, samples, p.history);
+            eyeballs::tool::print_summary_text(std::cout, samples, p.history, notes);
         }
         std::cout.flush();
     }

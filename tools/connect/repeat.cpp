@@ -103,7 +103,9 @@ RaceSample sample_of(const RaceReport& report) {
     if (!report.attempts.empty()) s.first_attempt = report.attempts.front().remote.family();
     if (report.outcome == Outcome::connected) {
         if (report.remote) s.winner = report.remote->family();
-        s.connect = report.finished - report.started;
+        // Microseconds, as the trace measures (SPEC §6).
+        s.connect = std::chrono::duration_cast<std::chrono::microseconds>(report.finished -
+                                                                          report.started);
     } else if (report.outcome == Outcome::failed) {
         const char* name = report.code != 0 ? errno_name(report.code) : nullptr;
         s.failure = name != nullptr ? std::string(name) : report.message;
@@ -122,7 +124,8 @@ std::optional<Duration> percentile(std::vector<Duration> values, int p) {
     return values[rank - 1];
 }
 
-void print_summary_text(std::ostream& out, const std::vector<RaceSample>& races, bool history) {
+void print_summary_text(std::ostream& out, const std::vector<RaceSample>& races, bool history,
+                        const std::vector<HistoryNote>& notes) {
     std::size_t connected = 0, failed = 0, cancelled = 0, wins6 = 0, wins4 = 0;
     std::map<std::string, std::size_t> failures;
     for (const RaceSample& r : races) {
@@ -146,9 +149,15 @@ void print_summary_text(std::ostream& out, const std::vector<RaceSample>& races,
     out << "first attempt:  " << row(races, &RaceSample::first_attempt)
         << (history ? "   (RTT history carried from race to race)" : "") << '\n';
     out << "winner:         " << row(races, &RaceSample::winner) << '\n';
+    for (const HistoryNote& n : notes) {
+        out << "history:        " << n.address.address_string() << " srtt "
+            << (n.srtt ? ms3(*n.srtt) + " ms" : std::string("-")) << ", " << n.successes
+            << " ok, " << n.failures << " failed\n";
+    }
 }
 
-std::string summary_json(const std::vector<RaceSample>& races, bool history) {
+std::string summary_json(const std::vector<RaceSample>& races, bool history,
+                         const std::vector<HistoryNote>& notes) {
     std::size_t connected = 0, failed = 0, cancelled = 0, wins6 = 0, wins4 = 0;
     std::map<std::string, std::size_t> failures;
     for (const RaceSample& r : races) {
@@ -185,6 +194,18 @@ std::string summary_json(const std::vector<RaceSample>& races, bool history) {
     out += history ? "true" : "false";
     out += ",\"winners\":" + list_json(races, &RaceSample::winner);
     out += ",\"first_attempts\":" + list_json(races, &RaceSample::first_attempt);
+    if (history) {
+        out += ",\"rtt_history\":[";
+        for (std::size_t i = 0; i < notes.size(); ++i) {
+            if (i > 0) out += ',';
+            out += "{\"address\":";
+            append_json_string(out, notes[i].address.address_string());
+            out += ",\"srtt_ms\":" + ms(notes[i].srtt) +
+                   ",\"successes\":" + std::to_string(notes[i].successes) +
+                   ",\"failures\":" + std::to_string(notes[i].failures) + "}";
+        }
+        out += "]";
+    }
     out += "}}";
     return out;
 }

@@ -3,6 +3,7 @@
 // after the last one (a dual-stack "ping").
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -24,6 +25,14 @@ struct RaceSample {
     std::string failure;
 };
 
+/// With --history: what the RTT history holds for one address at the end.
+struct HistoryNote {
+    Endpoint address;
+    std::optional<Duration> srtt;  ///< RFC 6298 smoothed RTT; none before a success
+    std::uint32_t successes = 0;
+    std::uint32_t failures = 0;
+};
+
 /// Takes what --repeat needs from a race's report.
 RaceSample sample_of(const RaceReport& report);
 
@@ -39,7 +48,12 @@ std::optional<Duration> percentile(std::vector<Duration> values, int p);
 ///  "winners":["ipv6","ipv4",null,...],"first_attempts":["ipv6",...]}}
 /// (connect_ms values are null when no race connected). `history` says
 /// whether the RTT history was carried from race to race (text only).
-void print_summary_text(std::ostream& out, const std::vector<RaceSample>& races, bool history);
-std::string summary_json(const std::vector<RaceSample>& races, bool history);
+/// With --history, `notes` (one per address raced) add a "history" line per
+/// address to the text and "rtt_history":[{"address":"::1","srtt_ms":X|null,
+/// "successes":N,"failures":N},...] to the JSON.
+void print_summary_text(std::ostream& out, const std::vector<RaceSample>& races, bool history,
+                        const std::vector<HistoryNote>& notes = {});
+std::string summary_json(const std::vector<RaceSample>& races, bool history,
+                         const std::vector<HistoryNote>& notes = {});
 
 }  // namespace eyeballs::tool
