@@ -128,7 +128,12 @@ bool RaceMachine::dns_outstanding() const noexcept {
 
 void RaceMachine::push(QKind kind, std::uint32_t slot) {
     if (kind == QKind::resolve6 || kind == QKind::resolve4 || kind == QKind::resolve_https) {
-        // The query log (queries()): the query is asked now.
+        // The query log (queries()): the query is asked now. One allocation
+        // covers a plain race's two queries and v3's HTTPS one.
+        if (queries_.empty()) {
+            queries_.reserve(4);
+            query_targets_.reserve(4);
+        }
         DnsQuery q;
         const std::uint32_t target = slot == npos ? 0 : slot;
         if (target != 0) q.name = v3().targets[target].name;
