@@ -726,6 +726,41 @@ eyeballs_status eyeballs_machine_report_attempt(const eyeballs_machine* m, size_
     });
 }
 
+eyeballs_status eyeballs_machine_report_metrics(const eyeballs_machine* m,
+                                                eyeballs_metrics* metrics) {
+    if (m == nullptr) return null_machine();
+    return guard(m, [&] {
+        if (metrics == nullptr) return fail(m, EYEBALLS_ERR_ARGUMENT, "metrics is NULL");
+        if (!m->report) {
+            return fail(m, EYEBALLS_ERR_STATE,
+                        "no report snapshot yet: call eyeballs_machine_report() first");
+        }
+        const eyeballs::RaceMetrics& in = m->report->metrics;
+        auto ns = [](const std::optional<Duration>& d) -> std::int64_t {
+            return d ? std::chrono::duration_cast<std::chrono::nanoseconds>(*d).count() : -1;
+        };
+        eyeballs_metrics out;
+        std::memset(&out, 0, sizeof out);
+        out.dns_aaaa_ns = ns(in.dns_aaaa);
+        out.dns_a_ns = ns(in.dns_a);
+        out.dns_https_ns = ns(in.dns_https);
+        out.dns_queries = in.dns_queries;
+        out.dns_max_ns = ns(in.dns_max);
+        out.attempts_started = in.attempts_started;
+        if (in.winner_family) {
+            out.has_winner = 1;
+            out.winner_family = from_family(*in.winner_family);
+            out.winner_protocol = in.winner_protocol == eyeballs::Protocol::quic ? 1 : 0;
+        }
+        out.time_to_connect_ns = ns(in.time_to_connect);
+        for (std::size_t i = 0; i < 6; ++i) out.errors_by_stage[i] = in.errors_by_stage[i];
+        out.duplicates_dropped = in.duplicates_dropped;
+        out.duration_ns = ns(in.duration);
+        *metrics = out;
+        return EYEBALLS_OK;
+    });
+}
+
 // ---- endpoints ------------------------------------------------------------------------------
 
 eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,

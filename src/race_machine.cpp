@@ -127,6 +127,22 @@ bool RaceMachine::dns_outstanding() const noexcept {
 }
 
 void RaceMachine::push(QKind kind, std::uint32_t slot) {
+    if (kind == QKind::resolve6 || kind == QKind::resolve4 || kind == QKind::resolve_https) {
+        // The query log (queries()): the query is asked now. One allocation
+        // covers a plain race's two queries and v3's HTTPS one.
+        if (queries_.empty()) {
+            queries_.reserve(4);
+            query_targets_.reserve(4);
+        }
+        DnsQuery q;
+        const std::uint32_t target = slot == npos ? 0 : slot;
+        if (target != 0) q.name = v3().targets[target].name;
+        q.family = kind == QKind::resolve4 ? Family::v4 : Family::v6;
+        q.https = kind == QKind::resolve_https;
+        q.asked = now_;
+        queries_.push_back(std::move(q));
+        query_targets_.push_back(target);
+    }
     if (overflow_.empty() && ring_size_ < ring_capacity) {
         ring_[(ring_head_ + ring_size_) % ring_capacity] = QEntry{kind, slot};
         ++ring_size_;
@@ -811,6 +827,7 @@ void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* 
     now = enter(now);
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;  // late or duplicate
+    note_answer(0, family, false, addresses, count, 0);
     const bool ends_resolution_delay =
         family == Family::v6 && phase_ == Phase::resolving && resolution_deadline_.has_value();
     if (config_.https) {
@@ -847,6 +864,7 @@ void RaceMachine::handle_resolve_failed(TimePoint now, Family family, int code,
     now = enter(now);
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;
+    note_failure(0, family, false, code, detail);
     dns_[idx(family)] = DnsState::negative;
     // A failure (not "no data": code 0 and no detail) keeps the hints in use.
     if (config_.https && (code != 0 || !detail.empty())) v3().targets[0].failed[idx(family)] = true;
@@ -1040,6 +1058,7 @@ void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRe
     if (!config_.https || !dns_mode_ || !query.https) return;
     const std::uint32_t t = target_of(query);
     if (t == npos || t != v3().https_target) return;  // late, duplicate or unknown
+    note_answer(t, Family::v6, true, nullptr, 0, records != nullptr ? count : 0);
     const SvcbRecord* alias = nullptr;
     std::vector<const SvcbRecord*> service_mode;
     for (std::size_t i = 0; records != nullptr && i < count; ++i) {
@@ -1113,6 +1132,7 @@ void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int
         now = enter(now);
         if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
         if (t == npos || t != v3().https_target) return;
+        note_failure(t, Family::v6, true, code, detail);
         settle_https();  // HTTPS is optional: no error recorded
         advance(now, false);
         return;
@@ -1135,6 +1155,7 @@ void RaceMachine::resolved(TimePoint now, std::uint32_t target, Family family,
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     Target& t = v3().targets[target];
     if (t.addr[idx(family)] != DnsState::pending) return;
+    note_answer(target, family, false, addresses, count, 0);
     if (keep_answer(target, family, addresses, count).empty()) {
         t.addr[idx(family)] = DnsState::negative;
         record(Stage::resolve, 0, target, family, 0, npos, {});
@@ -1150,6 +1171,7 @@ void RaceMachine::resolve_failed(TimePoint now, std::uint32_t target, Family fam
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     Target& t = v3().targets[target];
     if (t.addr[idx(family)] != DnsState::pending) return;
+    note_failure(target, family, false, code, detail);
     t.addr[idx(family)] = DnsState::negative;
     t.failed[idx(family)] = true;  // its hints stay in use
     record(Stage::resolve, 0, target, family, code, npos, detail);
@@ -1405,11 +1427,147 @@ std::size_t RaceMachine::heap_bytes() const noexcept {
                     errors_.capacity() * sizeof(ErrorRec) +
                     details_.capacity() * sizeof(std::string) +
                     overflow_.capacity() * sizeof(QEntry) +
-                    config_.local.capacity() * sizeof(Endpoint);
+                    config_.local.capacity() * sizeof(Endpoint) +
+                    queries_.capacity() * sizeof(DnsQuery) +
+                    query_targets_.capacity() * sizeof(std::uint32_t);
+    for (const DnsQuery& q : queries_) n += q.addresses.capacity() * sizeof(Endpoint);
     for (const std::string& d : details_) {
         if (d.capacity() > 15) n += d.capacity() + 1;
     }
     return n;
+}
+
+// ---- the query log, attempt records and the report -----------------------------
+
+DnsQuery* RaceMachine::query_for(std::uint32_t target, Family family, bool https) {
+    for (std::size_t i = queries_.size(); i-- > 0;) {
+        DnsQuery& q = queries_[i];
+        if (query_targets_[i] == target && q.https == https && (https || q.family == family) &&
+            !q.answered) {
+            return &q;
+        }
+    }
+    return nullptr;
+}
+
+void RaceMachine::note_answer(std::uint32_t target, Family family, bool https,
+                              const Endpoint* addresses, std::size_t count, std::size_t records) {
+    DnsQuery* q = query_for(target, family, https);
+    if (q == nullptr) return;
+    q->answered = now_;
+    q->records = records;
+    if (addresses != nullptr && count > 0) q->addresses.assign(addresses, addresses + count);
+    if (!https && q->addresses.empty()) {  // an empty answer is "no data"
+        Error e;
+        e.stage = Stage::resolve;
+        e.family = family;
+        e.name = q->name;
+        q->error = std::move(e);
+    }
+}
+
+void RaceMachine::note_failure(std::uint32_t target, Family family, bool https, int code,
+                               std::string_view detail) {
+    DnsQuery* q = query_for(target, family, https);
+    if (q == nullptr) return;
+    q->answered = now_;
+    Error e;
+    e.stage = Stage::resolve;
+    e.family = family;
+    e.name = q->name;
+    e.code = code;
+    e.detail = std::string(detail);
+    e.dns = incoming_dns_;  // the class an adapter gave (race_machine_dns.cpp), or none
+    q->error = std::move(e);
+}
+
+Error RaceMachine::make_error(const ErrorRec& e) const {
+    Error out;
+    out.stage = e.stage;
+    out.attempt = e.attempt;
+    out.code = e.code;
+    if (e.stage == Stage::resolve) {
+        out.family = e.family;
+        out.dns = e.dns;
+        if (e.slot != npos && e.slot < v3().targets.size()) out.name = v3().targets[e.slot].name;
+    } else {
+        out.remote = cands_[e.slot].remote;
+    }
+    if (e.local != npos) out.local = config_.local[e.local];
+    if (e.detail != npos) out.detail = details_[e.detail];
+    if (e.stage == Stage::timeout && config_.attempt_timeout) {
+        out.detail = "attempt timeout after " + format_ms(*config_.attempt_timeout) + " ms";
+    }
+    return out;
+}
+
+AttemptRecord RaceMachine::make_record(std::uint32_t slot) const {
+    const Candidate& c = cands_[slot];
+    AttemptRecord a;
+    a.id = AttemptId(c.attempt, slot);
+    a.remote = c.remote;
+    if (c.bound) a.local = config_.local[c.local_index];
+    a.started = c.started;
+    a.protocol = protocol_of(c);
+    if (const Service* svc = service_of(c)) {
+        a.alpn = svc->alpn;
+        a.ech = svc->ech.has_value();
+    }
+    switch (c.state) {
+        case AState::won: a.state = AttemptRecord::State::connected; break;
+        case AState::failed: a.state = AttemptRecord::State::failed; break;
+        case AState::closed: a.state = AttemptRecord::State::closed; break;
+        default: a.state = AttemptRecord::State::in_flight; break;
+    }
+    if (a.state != AttemptRecord::State::in_flight) a.ended = c.ended;
+    if (a.state == AttemptRecord::State::failed) {
+        // Its last recorded error is the one that ended it.
+        for (std::size_t i = errors_.size(); i-- > 0;) {
+            if (errors_[i].attempt == c.attempt && errors_[i].stage != Stage::resolve) {
+                a.error = make_error(errors_[i]);
+                break;
+            }
+        }
+    }
+    return a;
+}
+
+std::optional<AttemptRecord> RaceMachine::attempt_record(AttemptId id) const {
+    const std::uint32_t slot = lookup(id);
+    if (slot == npos) return std::nullopt;
+    return make_record(slot);
+}
+
+RaceMetrics RaceMachine::metrics(const RaceReport& r) const {
+    RaceMetrics m;
+    for (std::size_t i = 0; i < queries_.size(); ++i) {
+        const DnsQuery& q = queries_[i];
+        if (!q.answered) continue;
+        ++m.dns_queries;
+        const Duration took = *q.answered - q.asked;
+        if (!m.dns_max || took > *m.dns_max) m.dns_max = took;
+        if (query_targets_[i] != 0) continue;
+        const Duration since_start = *q.answered - start_time_;
+        if (q.https) {
+            m.dns_https = since_start;
+        } else if (q.family == Family::v6) {
+            m.dns_aaaa = since_start;
+        } else {
+            m.dns_a = since_start;
+        }
+    }
+    m.attempts_started = started_count_;
+    if (r.outcome == Outcome::connected && r.remote) {
+        m.winner_family = r.remote->family();
+        m.winner_protocol = r.protocol;
+        m.time_to_connect = r.finished - r.started;
+    }
+    for (const Error& e : r.errors) {
+        const auto stage = static_cast<std::size_t>(e.stage);
+        if (stage < 6) ++m.errors_by_stage[stage];
+    }
+    m.duration = r.finished - r.started;
+    return m;
 }
 
 RaceReport RaceMachine::report() const {
@@ -1419,6 +1577,7 @@ RaceReport RaceMachine::report() const {
     r.finished = phase_ == Phase::done ? finished_at_ : now_;
     r.overall_timeout = overall_timed_out_;
     r.dropped = dropped_;
+    r.queries = queries_;
 
     // Errors: resolve errors in arrival order, then per attempt in start order
     // (bind errors, then the open/connect/timeout error: recording order).
@@ -1429,48 +1588,11 @@ RaceReport RaceMachine::report() const {
         return a->attempt < b->attempt;
     });
     r.errors.reserve(order.size());
-    for (const ErrorRec* e : order) {
-        Error out;
-        out.stage = e->stage;
-        out.attempt = e->attempt;
-        out.code = e->code;
-        if (e->stage == Stage::resolve) {
-            out.family = e->family;
-            out.dns = e->dns;
-            if (e->slot != npos && e->slot < v3().targets.size()) out.name = v3().targets[e->slot].name;
-        } else {
-            out.remote = cands_[e->slot].remote;
-        }
-        if (e->local != npos) out.local = config_.local[e->local];
-        if (e->detail != npos) out.detail = details_[e->detail];
-        if (e->stage == Stage::timeout && config_.attempt_timeout) {
-            out.detail = "attempt timeout after " + format_ms(*config_.attempt_timeout) + " ms";
-        }
-        r.errors.push_back(std::move(out));
-    }
+    for (const ErrorRec* e : order) r.errors.push_back(make_error(*e));
 
     // Attempts in start order.
     for (std::uint32_t i = 0; i < cands_.size(); ++i) {
-        const Candidate& c = cands_[i];
-        if (c.attempt == 0) continue;
-        AttemptRecord a;
-        a.id = AttemptId(c.attempt, i);
-        a.remote = c.remote;
-        if (c.bound) a.local = config_.local[c.local_index];
-        a.started = c.started;
-        a.protocol = protocol_of(c);
-        if (const Service* svc = service_of(c)) {
-            a.alpn = svc->alpn;
-            a.ech = svc->ech.has_value();
-        }
-        switch (c.state) {
-            case AState::won: a.state = AttemptRecord::State::connected; break;
-            case AState::failed: a.state = AttemptRecord::State::failed; break;
-            case AState::closed: a.state = AttemptRecord::State::closed; break;
-            default: a.state = AttemptRecord::State::in_flight; break;
-        }
-        if (a.state != AttemptRecord::State::in_flight) a.ended = c.ended;
-        r.attempts.push_back(std::move(a));
+        if (cands_[i].attempt != 0) r.attempts.push_back(make_record(i));
     }
     std::sort(r.attempts.begin(), r.attempts.end(),
               [](const AttemptRecord& a, const AttemptRecord& b) { return a.id < b.id; });
@@ -1482,16 +1604,19 @@ RaceReport RaceMachine::report() const {
         if (w.bound) r.local = config_.local[w.local_index];
         r.protocol = protocol_of(w);
         if (const Service* svc = service_of(w)) r.alpn = svc->alpn;
+        r.metrics = metrics(r);
         return r;
     }
     if (phase_ == Phase::done && outcome_ == Outcome::cancelled) {
         r.message = "cancelled by the caller";
         r.code = ECANCELED;
+        r.metrics = metrics(r);
         return r;
     }
     if (overall_timed_out_) {
         r.code = ETIMEDOUT;
         r.message = "overall timeout after " + format_ms(*config_.overall_timeout) + " ms";
+        r.metrics = metrics(r);
         return r;
     }
     // The summary (SPEC §3): from the attempts' errors, or from the resolve
@@ -1517,6 +1642,7 @@ RaceReport RaceMachine::report() const {
     } else if (phase_ != Phase::done) {
         r.message = "the race has not finished";
     }
+    r.metrics = metrics(r);
     return r;
 }
 

@@ -7,9 +7,12 @@
 //   {"t":T,"action":"resolve","family":"AAAA"|"A"|"HTTPS"[,"name":"svc.example.net."]}
 //   {"t":T,"action":"connect","attempt":N,"remote":"R"[,"local":"L"]
 //    [,"protocol":"tcp"|"quic","alpn":["h2",...][,"ech":true]]}   (HTTPS-driven endpoints)
-//   {"t":T,"action":"close","attempt":N}
+//   {"t":T,"action":"close","attempt":N[,"reason":"failed"|"lost"|"cancelled"|"overall-timeout"]
+//    [,"stage":"S","errno":E|null,"message":"M"]}          (the error keys: reason failed)
+//   {"t":T,"action":"answer"[,"name":"N"],"type":"AAAA"|"A"|"HTTPS",
+//    "addresses":["A",...] | "records":K | "rcode":"NODATA" | "error":"M","errno":E|null}
 //   {"t":T,"action":"report","outcome":"connected","attempt":N,"remote":"R"[,"local":"L"]
-//    [,"protocol":P,"alpn":[...]]}
+//    [,"protocol":P,"alpn":[...]],"errors":[...]}
 //   {"t":T,"action":"report","outcome":"cancelled"}
 //   {"t":T,"action":"report","outcome":"failed","errno":E|null,"message":"M",
 //    "errors":[{"attempt":N|null,"remote":"R"|null,"stage":"S"[,"family":"AAAA"][,"dns":"NXDOMAIN"],
@@ -20,6 +23,7 @@
 // `t` is milliseconds since the origin, exact for whole nanoseconds.
 #include "eyeballs/trace.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <ostream>
@@ -130,6 +134,18 @@ void append_error(std::string& out, const Error& e) {
     out += '}';
 }
 
+void append_errors(std::string& out, const RaceReport& report) {
+    append_key(out, "errors");
+    out += '[';
+    bool first = true;
+    for (const Error& e : report.errors) {
+        if (!first) out += ',';
+        first = false;
+        append_error(out, e);
+    }
+    out += ']';
+}
+
 void append_report(std::string& out, const Report& r, const RaceReport* report) {
     const Outcome outcome = report != nullptr ? report->outcome : r.outcome;
     append_key(out, "outcome");
@@ -152,23 +168,18 @@ void append_report(std::string& out, const Report& r, const RaceReport* report) 
                 append_json_string(out, report->local->to_string());
             }
             append_service(out, r.protocol, r.service);
+            if (report != nullptr) append_errors(out, *report);  // what the losers met
             break;
         }
         case Outcome::failed: {
             append_errno(out, report != nullptr ? report->code : 0);
             append_key(out, "message");
             append_json_string(out, report != nullptr ? report->message : std::string());
-            append_key(out, "errors");
-            out += '[';
             if (report != nullptr) {
-                bool first = true;
-                for (const Error& e : report->errors) {
-                    if (!first) out += ',';
-                    first = false;
-                    append_error(out, e);
-                }
+                append_errors(out, *report);
+            } else {
+                out += ",\"errors\":[]";
             }
-            out += ']';
             if (report != nullptr && report->overall_timeout) {
                 append_key(out, "reason");
                 append_json_string(out, "overall-timeout");
@@ -233,6 +244,45 @@ std::string errno_text(int code) {
     return name != nullptr ? std::string(name) : "errno " + std::to_string(code);
 }
 
+void write_timeline_errors(std::ostream& out, const RaceReport& report) {
+    for (const Error& e : report.errors) {
+        std::string err = continuation_prefix("error");
+        if (e.stage != Stage::resolve && e.attempt != 0) {
+            err += attempt_text(AttemptId(e.attempt)) + " ";
+        }
+        err += e.message();
+        out << err << '\n';
+    }
+}
+
+// "::1, 127.0.0.1" / "no data" / "error: resolve A: ..." / "2 records".
+std::string answer_text(const DnsQuery& q) {
+    if (q.error) {
+        const Error& e = *q.error;
+        // The adapter's DNS class (NXDOMAIN, SERVFAIL, ...) leads, so a name
+        // that does not exist reads differently from one without records.
+        if (e.dns == DnsError::nodata || (e.dns == DnsError::none && e.code == 0 && e.detail.empty()))
+            return "no data";
+        if (e.dns != DnsError::none) return std::string(dns_error_name(e.dns)) + ": " + e.message();
+        if (q.https) {
+            std::string text = "error: ";
+            text += !e.detail.empty() ? e.detail : errno_text(e.code);
+            return text;
+        }
+        return "error: " + e.message();
+    }
+    if (q.https) {
+        if (q.records == 0) return "no data";
+        return std::to_string(q.records) + (q.records == 1 ? " record" : " records");
+    }
+    std::string text;
+    for (std::size_t i = 0; i < q.addresses.size(); ++i) {
+        if (i > 0) text += ", ";
+        text += q.addresses[i].address_string();
+    }
+    return text;
+}
+
 void write_timeline_outcome(std::ostream& out, std::chrono::nanoseconds t, const Report& r,
                             const RaceReport& report) {
     switch (report.outcome) {
@@ -244,6 +294,7 @@ void write_timeline_outcome(std::ostream& out, std::chrono::nanoseconds t, const
             if (remote) line += " " + remote->to_string();
             if (report.local) line += " from " + report.local->to_string();
             out << line << '\n';
+            write_timeline_errors(out, report);  // what the losers met
             break;
         }
         case Outcome::cancelled:
@@ -255,14 +306,7 @@ void write_timeline_outcome(std::ostream& out, std::chrono::nanoseconds t, const
             if (!name.empty()) line += name + ": ";
             line += report.message;
             out << line << '\n';
-            for (const Error& e : report.errors) {
-                std::string err = continuation_prefix("error");
-                if (e.stage != Stage::resolve && e.attempt != 0) {
-                    err += attempt_text(AttemptId(e.attempt)) + " ";
-                }
-                err += e.message();
-                out << err << '\n';
-            }
+            write_timeline_errors(out, report);
             break;
         }
     }
@@ -282,6 +326,123 @@ void write_timeline_report(std::ostream& out, std::chrono::nanoseconds t, const 
 
 std::string format_trace_ms(std::chrono::nanoseconds since_origin) {
     return ms_text(since_origin, 0);
+}
+
+const char* close_reason(const AttemptRecord& record, std::optional<Outcome> outcome,
+                         bool overall_timeout) noexcept {
+    switch (record.state) {
+        case AttemptRecord::State::failed: return "failed";
+        case AttemptRecord::State::closed:
+            if (overall_timeout) return "overall-timeout";
+            if (outcome == Outcome::cancelled) return "cancelled";
+            return "lost";
+        case AttemptRecord::State::connected:  // a close of the winner: not the race's doing
+        case AttemptRecord::State::in_flight: break;
+    }
+    return nullptr;
+}
+
+std::string close_json(const std::string& t_ms, AttemptId attempt, const char* reason,
+                       const Error* error) {
+    std::string out = "{\"t\":" + t_ms + ",\"action\":\"close\"";
+    append_key(out, "attempt");
+    out += std::to_string(attempt.number());
+    if (reason != nullptr) {
+        append_key(out, "reason");
+        append_json_string(out, reason);
+    }
+    if (error != nullptr) {
+        append_key(out, "stage");
+        append_json_string(out, stage_name(error->stage));
+        append_errno(out, error->code);
+        append_key(out, "message");
+        append_json_string(out, error->message());
+    }
+    out += '}';
+    return out;
+}
+
+std::string answer_json(const std::string& t_ms, const DnsQuery& q,
+                        const std::string& origin_name) {
+    std::string out = "{\"t\":" + t_ms + ",\"action\":\"answer\"";
+    const std::string& name = q.name.empty() ? origin_name : q.name;
+    if (!name.empty()) {
+        append_key(out, "name");
+        append_json_string(out, name);
+    }
+    append_key(out, "type");
+    append_json_string(out, q.type());
+    if (q.error) {
+        const Error& e = *q.error;
+        // The DNS class leads: an answer with an RCODE names it ("NODATA",
+        // "NXDOMAIN", "SERVFAIL"); a failure without one (timeout, malformed,
+        // truncated) is an "error" with its class in "dns".
+        const bool nodata = e.dns == DnsError::nodata ||
+                            (e.dns == DnsError::none && e.code == 0 && e.detail.empty());
+        if (nodata || e.dns == DnsError::nxdomain || e.dns == DnsError::server_failure) {
+            append_key(out, "rcode");
+            append_json_string(out, nodata ? "NODATA" : dns_error_name(e.dns));
+            if (!nodata) {
+                append_key(out, "message");
+                append_json_string(out, e.message());
+            }
+        } else {
+            append_key(out, "error");
+            append_json_string(out, q.https ? (!e.detail.empty() ? e.detail : errno_text(e.code))
+                                            : e.message());
+            if (e.dns != DnsError::none) {
+                append_key(out, "dns");
+                append_json_string(out, dns_error_name(e.dns));
+            }
+            append_errno(out, e.code);
+        }
+    } else if (q.https) {
+        if (q.records == 0) {
+            append_key(out, "rcode");
+            append_json_string(out, "NODATA");
+        } else {
+            append_key(out, "records");
+            out += std::to_string(q.records);
+        }
+    } else {
+        append_key(out, "addresses");
+        out += '[';
+        for (std::size_t i = 0; i < q.addresses.size(); ++i) {
+            if (i > 0) out += ',';
+            append_json_string(out, q.addresses[i].address_string());
+        }
+        out += ']';
+    }
+    out += '}';
+    return out;
+}
+
+std::string metrics_json(const RaceMetrics& m) {
+    auto ms = [](const std::optional<Duration>& d) {
+        return d ? format_trace_ms(*d) : std::string("null");
+    };
+    std::string out = "{\"dns_ms\":{\"aaaa\":" + ms(m.dns_aaaa) + ",\"a\":" + ms(m.dns_a) +
+                      ",\"https\":" + ms(m.dns_https) + ",\"max\":" + ms(m.dns_max) + "}";
+    out += ",\"dns_queries\":" + std::to_string(m.dns_queries);
+    out += ",\"attempts\":" + std::to_string(m.attempts_started);
+    out += ",\"winner_family\":";
+    out += !m.winner_family ? "null" : (*m.winner_family == Family::v6 ? "\"ipv6\"" : "\"ipv4\"");
+    out += ",\"winner_protocol\":";
+    if (m.winner_family) {
+        append_json_string(out, protocol_name(m.winner_protocol));
+    } else {
+        out += "null";
+    }
+    out += ",\"connect_ms\":" + ms(m.time_to_connect);
+    out += ",\"errors\":{";
+    for (std::size_t i = 0; i < 6; ++i) {
+        if (i > 0) out += ',';
+        append_json_string(out, stage_name(static_cast<Stage>(i)));
+        out += ':' + std::to_string(m.errors_by_stage[i]);
+    }
+    out += "},\"duplicates_dropped\":" + std::to_string(m.duplicates_dropped);
+    out += ",\"duration_ms\":" + ms(m.duration) + '}';
+    return out;
 }
 
 std::string trace_json(const std::string& t_ms, const Action& action, const RaceReport* report) {
@@ -333,13 +494,72 @@ std::string trace_json(const std::string& t_ms, const Action& action, const Race
 TraceWriter::TraceWriter(std::ostream& out, Format format, TimePoint origin, bool verbose)
     : out_(out), format_(format), origin_(origin), verbose_(verbose) {}
 
+std::chrono::nanoseconds TraceWriter::since_origin(TimePoint t) const {
+    auto d = detail::saturating_sub(t, origin_);
+    if (unit_.count() > 0) d = d / unit_ * unit_;
+    return d;
+}
+
+void TraceWriter::write_answers(const RaceMachine& machine) {
+    const std::vector<DnsQuery>& queries = machine.queries();
+    if (answer_written_.size() < queries.size()) answer_written_.resize(queries.size(), false);
+    // Answers taken since the last line, in the order they were taken.
+    std::vector<std::size_t> fresh;
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+        if (queries[i].answered && !answer_written_[i]) fresh.push_back(i);
+    }
+    std::stable_sort(fresh.begin(), fresh.end(), [&](std::size_t a, std::size_t b) {
+        return *queries[a].answered < *queries[b].answered;
+    });
+    for (const std::size_t i : fresh) {
+        answer_written_[i] = true;
+        const DnsQuery& q = queries[i];
+        const auto t = since_origin(*q.answered);
+        if (format_ == Format::json) {
+            out_ << answer_json(format_trace_ms(t), q, host_) << '\n';
+        } else {
+            out_ << timeline_prefix(t, "answer") << q.type();
+            if (!q.name.empty()) out_ << ' ' << q.name;
+            out_ << ' ' << answer_text(q) << '\n';
+        }
+    }
+}
+
 void TraceWriter::write(TimePoint now, const Action& action, const RaceMachine& machine) {
-    const std::chrono::nanoseconds t = detail::saturating_sub(now, origin_);
+    write_answers(machine);
+    const auto t = since_origin(now);
+    // A close line's cause: the attempt's record as the machine has it now.
+    const char* reason = nullptr;
+    std::optional<Error> error;
+    if (const Close* c = std::get_if<Close>(&action)) {
+        if (std::optional<AttemptRecord> rec = machine.attempt_record(c->attempt)) {
+            reason = close_reason(*rec, machine.outcome(), machine.overall_timed_out());
+            error = rec->error;
+        }
+    }
     if (format_ == Format::json) {
         std::string line;
         if (std::holds_alternative<Report>(action)) {
             const RaceReport report = machine.report();
             line = trace_json(format_trace_ms(t), action, &report);
+            if (metrics_ && !line.empty()) {
+                RaceMetrics m = report.metrics;
+                if (unit_.count() > 0) {  // the same precision as `t`
+                    const auto cut = [this](std::optional<Duration>& d) {
+                        if (d) *d = *d / unit_ * unit_;
+                    };
+                    cut(m.dns_aaaa);
+                    cut(m.dns_a);
+                    cut(m.dns_https);
+                    cut(m.dns_max);
+                    cut(m.time_to_connect);
+                    m.duration = m.duration / unit_ * unit_;
+                }
+                line.pop_back();  // the closing brace
+                line += ",\"metrics\":" + metrics_json(m) + '}';
+            }
+        } else if (const Close* c = std::get_if<Close>(&action)) {
+            line = close_json(format_trace_ms(t), c->attempt, reason, error ? &*error : nullptr);
         } else {
             line = trace_json(format_trace_ms(t), action, nullptr);
         }
@@ -367,7 +587,19 @@ void TraceWriter::write(TimePoint now, const Action& action, const RaceMachine& 
                 // The action's own text: "#2 192.0.2.1:443 [from L] [quic alpn=h3]".
                 out_ << timeline_prefix(t, "connect") << to_string(Action{a}).substr(8) << '\n';
             } else if constexpr (std::is_same_v<A, Close>) {
-                out_ << timeline_prefix(t, "close") << attempt_text(a.attempt) << '\n';
+                // "#1 failed: connect to [::1]:9: ECONNREFUSED", "#2 lost",
+                // "#1 overall timeout", "#1 cancelled".
+                out_ << timeline_prefix(t, "close") << attempt_text(a.attempt);
+                if (error) {
+                    out_ << " failed: " << error->message();
+                } else if (reason != nullptr) {
+                    std::string text = reason;
+                    for (char& ch : text) {
+                        if (ch == '-') ch = ' ';
+                    }
+                    out_ << ' ' << text;
+                }
+                out_ << '\n';
             } else {
                 static_assert(std::is_same_v<A, Report>);
                 write_timeline_report(out_, t, a, machine.report());

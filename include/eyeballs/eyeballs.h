@@ -369,6 +369,33 @@ typedef struct eyeballs_attempt {
     int64_t ended_ns;
 } eyeballs_attempt;
 
+/* What an operator graphs about one race (C++ eyeballs::RaceMetrics), from
+ * the latest report snapshot: plain numbers, no parsing of a trace. Times are
+ * nanoseconds; -1 means "did not happen". */
+typedef struct eyeballs_metrics {
+    /* The origin's AAAA, A and HTTPS answers, from the race's start (DNS
+     * mode; -1 in addresses mode or while unanswered). */
+    int64_t dns_aaaa_ns;
+    int64_t dns_a_ns;
+    int64_t dns_https_ns;
+    /* Queries answered (origin and target names), and the longest of their
+     * times from being asked to being answered (-1: none). */
+    uint32_t dns_queries;
+    int64_t dns_max_ns;
+    uint32_t attempts_started; /* attempts numbered, including ones that failed at once */
+    /* Connected: has_winner 1, the winner's EYEBALLS_FAMILY_* and protocol
+     * (0 TCP, 1 QUIC), and the time from the start to its connect. */
+    int has_winner;
+    int winner_family;
+    int winner_protocol;
+    int64_t time_to_connect_ns;
+    /* The report's errors counted by stage, indexed by EYEBALLS_STAGE_*. */
+    uint32_t errors_by_stage[6];
+    /* Remotes dropped as repeats of earlier ones; 0 until the core drops duplicates. */
+    uint32_t duplicates_dropped;
+    int64_t duration_ns; /* start to end (unfinished: to the latest input) */
+} eyeballs_metrics;
+
 /* The machine: opaque, created by eyeballs_machine_new(). */
 typedef struct eyeballs_machine eyeballs_machine;
 
@@ -542,6 +569,12 @@ eyeballs_status eyeballs_machine_report_error(const eyeballs_machine* machine, s
  * snapshot. Fails like eyeballs_machine_report_error(). */
 eyeballs_status eyeballs_machine_report_attempt(const eyeballs_machine* machine, size_t index,
                                                 eyeballs_attempt* attempt);
+
+/* The metrics of the latest snapshot (eyeballs_machine_report()). Fails with
+ * EYEBALLS_ERR_STATE when no snapshot has been taken, EYEBALLS_ERR_ARGUMENT
+ * for NULL. */
+eyeballs_status eyeballs_machine_report_metrics(const eyeballs_machine* machine,
+                                                eyeballs_metrics* metrics);
 
 /* ---- Endpoints ------------------------------------------------------------ */
 

@@ -260,6 +260,8 @@ public:
     bool finished() const noexcept { return phase_ == Phase::done; }
     /// The outcome once finished; nullopt before.
     std::optional<Outcome> outcome() const noexcept;
+    /// True once the overall timeout has ended the race.
+    bool overall_timed_out() const noexcept { return overall_timed_out_; }
     /// Attempts numbered so far.
     std::uint32_t attempts_started() const noexcept { return started_count_; }
     /// Attempts whose socket is open (or about to be) and not yet closed/won.
@@ -279,6 +281,13 @@ public:
     /// none, SvcPriority, then RFC 6724 and families interleaved within.
     /// Service pointers are the machine's. Allocates.
     std::vector<PlanEntry> plan() const;
+    /// What is known of attempt `id` so far (its remote, timings, state and,
+    /// once it failed, its error), as report() would list it; nullopt for an
+    /// id the machine never issued. For observers printing a Close: allocates.
+    std::optional<AttemptRecord> attempt_record(AttemptId id) const;
+    /// DNS mode: every query so far in the order asked, with its answer once
+    /// taken (report.hpp DnsQuery). Observers print answers from it.
+    const std::vector<DnsQuery>& queries() const noexcept { return queries_; }
     /// The services built from HTTPS records so far, in the order they were made.
     const std::deque<Service>& services() const noexcept;
     /// Heap bytes held (capacity of internal tables), for the benchmarks.
@@ -409,6 +418,19 @@ private:
                 std::uint32_t local, std::string_view detail);
     void finish_or_secure(TimePoint now, std::uint32_t slot);
     void classify_resolve_errors(std::size_t from, DnsError dns);
+    // The class the adapter gave for the failure being handled (the DnsError
+    // overloads of handle_resolve_failed set it around the plain one), so the
+    // query log records it too.
+    DnsError incoming_dns_ = DnsError::none;
+    // The DNS query log (queries()): asked in push(), answered by the inputs.
+    DnsQuery* query_for(std::uint32_t target, Family family, bool https);
+    void note_answer(std::uint32_t target, Family family, bool https, const Endpoint* addresses,
+                     std::size_t count, std::size_t records);
+    void note_failure(std::uint32_t target, Family family, bool https, int code,
+                      std::string_view detail);
+    Error make_error(const ErrorRec& e) const;
+    AttemptRecord make_record(std::uint32_t slot) const;
+    RaceMetrics metrics(const RaceReport& r) const;
     void push(QKind kind, std::uint32_t slot);
     bool pop(QEntry& out);
     void mark_close(Candidate& c);
@@ -424,6 +446,8 @@ private:
     std::vector<Candidate> cands_;
     std::vector<ErrorRec> errors_;
     std::vector<std::string> details_;
+    std::vector<DnsQuery> queries_;
+    std::vector<std::uint32_t> query_targets_;  // per query: its target (0 = origin)
     QEntry ring_[ring_capacity] = {};
     std::vector<QEntry> overflow_;  // only when the caller does not drain
     std::size_t overflow_head_ = 0;

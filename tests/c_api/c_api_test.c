@@ -196,6 +196,25 @@ static void success_race(void) {
     CHECK_INT(r.started_ns, T(0));
     CHECK_INT(r.finished_ns, T(270));
 
+    /* Issue 16: the race's metrics, from the same snapshot. */
+    {
+        eyeballs_metrics mx;
+        int stage;
+        CHECK_OK(eyeballs_machine_report_metrics(m, &mx));
+        CHECK_INT(mx.dns_aaaa_ns, -1); /* addresses mode: no DNS */
+        CHECK_INT(mx.dns_a_ns, -1);
+        CHECK_INT(mx.dns_queries, 0);
+        CHECK_INT(mx.attempts_started, 2);
+        CHECK_INT(mx.has_winner, 1);
+        CHECK_INT(mx.winner_family, EYEBALLS_FAMILY_V4);
+        CHECK_INT(mx.winner_protocol, 0);
+        CHECK_INT(mx.time_to_connect_ns, T(270) - T(0));
+        for (stage = 0; stage < 6; ++stage) CHECK_INT(mx.errors_by_stage[stage], 0);
+        CHECK_INT(mx.duplicates_dropped, 0);
+        CHECK_INT(mx.duration_ns, T(270) - T(0));
+        CHECK_INT(eyeballs_machine_report_metrics(m, NULL), EYEBALLS_ERR_ARGUMENT);
+    }
+
     CHECK_OK(eyeballs_machine_report_attempt(m, 0, &at));
     CHECK_INT(at.attempt, 1);
     CHECK_INT(at.state, EYEBALLS_ATTEMPT_CLOSED);
@@ -956,6 +975,11 @@ static void misuse(void) {
     CHECK_CONTAINS(eyeballs_machine_last_error(m), "remotes[0]");
     CHECK_INT(eyeballs_machine_report_error(m, 0, &e), EYEBALLS_ERR_STATE);
     CHECK_CONTAINS(eyeballs_machine_last_error(m), "eyeballs_machine_report");
+    {
+        eyeballs_metrics mx;
+        CHECK_INT(eyeballs_machine_report_metrics(m, &mx), EYEBALLS_ERR_STATE);
+        CHECK_CONTAINS(eyeballs_machine_last_error(m), "eyeballs_machine_report");
+    }
 
     remotes[0] = ep("192.0.2.1:443");
     CHECK_OK(eyeballs_machine_start(m, T(0), remotes, 1));

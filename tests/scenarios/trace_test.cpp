@@ -7,6 +7,8 @@
 #include <chrono>
 #include <sstream>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "eyeballs/eyeballs.hpp"
 
@@ -59,7 +61,8 @@ TEST(TraceJson, ConnectedAndCancelledReports) {
     r.remote = ep("192.0.2.1");
     const Report action{Outcome::connected, AttemptId(2), ep("192.0.2.1")};
     EXPECT_EQ(trace_json("270", action, &r),
-              R"({"t":270,"action":"report","outcome":"connected","attempt":2,"remote":"192.0.2.1:443"})");
+              R"({"t":270,"action":"report","outcome":"connected","attempt":2,"remote":"192.0.2.1:443",)"
+              R"("errors":[]})");
     RaceReport c;
     c.outcome = Outcome::cancelled;
     EXPECT_EQ(trace_json("40", Report{Outcome::cancelled, {}, {}}, &c),
@@ -155,6 +158,153 @@ TEST(TraceWriter, TimelineIsAlignedAndVerboseAddsOpenAndBind) {
     EXPECT_NE(verbose.str().find("   150.000 ms  bind     #2 192.0.2.9:0\n"),
               std::string::npos)
         << verbose.str();
+}
+
+// ---- issue 16: causes on close lines, DNS answers, errors on success -------------
+
+// Drives `m` like an adapter, writing every action to both writers; answers
+// OpenSocket at once and fails connects to `refuse` with ECONNREFUSED.
+void drain(RaceMachine& m, TimePoint now, std::vector<TraceWriter*> writers,
+           std::vector<Connect>* connects = nullptr) {
+    while (auto a = m.poll_action()) {
+        for (TraceWriter* w : writers) w->write(now, *a, m);
+        if (const auto* o = std::get_if<OpenSocket>(&*a)) m.handle_opened(now, o->attempt);
+        if (const auto* c = std::get_if<Connect>(&*a); c != nullptr && connects != nullptr) {
+            connects->push_back(*c);
+        }
+    }
+}
+
+TEST(TraceCauses, RefusedIpv6ThenIpv4WinsShowsAnswersErrorAndLosersErrors) {
+    const TimePoint t0{std::chrono::seconds(1)};
+    RaceMachine m;
+    std::ostringstream json;
+    std::ostringstream text;
+    TraceWriter j(json, TraceWriter::Format::json, t0);
+    TraceWriter v(text, TraceWriter::Format::timeline, t0, true);
+    j.set_host("dual.test");
+    std::vector<Connect> connects;
+    ASSERT_TRUE(m.start_resolving(t0));
+    drain(m, t0, {&j, &v}, &connects);
+    m.handle_resolved(t0 + 2ms, Family::v6, {ep("[::1]:9")});
+    drain(m, t0 + 2ms, {&j, &v}, &connects);
+    m.handle_resolved(t0 + 3ms, Family::v4, {ep("127.0.0.1:9")});
+    drain(m, t0 + 3ms, {&j, &v}, &connects);
+    ASSERT_EQ(connects.size(), 1u);
+    m.handle_connect_failed(t0 + 4ms, connects[0].attempt, ECONNREFUSED);
+    drain(m, t0 + 4ms, {&j, &v}, &connects);
+    m.handle_timeout(t0 + 12ms);  // the 10 ms floor after a failure
+    drain(m, t0 + 12ms, {&j, &v}, &connects);
+    ASSERT_EQ(connects.size(), 2u);
+    m.handle_connected(t0 + 13ms, connects[1].attempt);
+    drain(m, t0 + 13ms, {&j, &v}, &connects);
+
+    const std::string out = json.str();
+    EXPECT_NE(out.find(R"({"t":2,"action":"answer","name":"dual.test","type":"AAAA","addresses":["::1"]})"),
+              std::string::npos) << out;
+    EXPECT_NE(out.find(R"({"t":3,"action":"answer","name":"dual.test","type":"A","addresses":["127.0.0.1"]})"),
+              std::string::npos) << out;
+    EXPECT_NE(out.find(R"({"t":4,"action":"close","attempt":1,"reason":"failed","stage":"connect",)"
+                       R"("errno":"ECONNREFUSED","message":"connect to [::1]:9: ECONNREFUSED"})"),
+              std::string::npos) << out;
+    EXPECT_NE(out.find(R"("outcome":"connected","attempt":2,"remote":"127.0.0.1:9","errors":[)"
+                       R"({"attempt":1,"remote":"[::1]:9","stage":"connect","errno":"ECONNREFUSED",)"
+                       R"("message":"connect to [::1]:9: ECONNREFUSED"}]})"),
+              std::string::npos) << out;
+    // The answer comes before the connect it starts.
+    EXPECT_LT(out.find("\"type\":\"AAAA\",\"addresses\""), out.find("\"action\":\"connect\""));
+
+    const std::string tl = text.str();
+    EXPECT_NE(tl.find("     2.000 ms  answer   AAAA ::1\n"), std::string::npos) << tl;
+    EXPECT_NE(tl.find("     4.000 ms  close    #1 failed: connect to [::1]:9: ECONNREFUSED\n"),
+              std::string::npos) << tl;
+    EXPECT_NE(tl.find("    13.000 ms  report   connected #2 127.0.0.1:9\n"
+                      "               error    #1 connect to [::1]:9: ECONNREFUSED\n"),
+              std::string::npos) << tl;
+}
+
+TEST(TraceCauses, NegativeAnswersReadNodataOrTheError) {
+    const TimePoint t0{};
+    RaceMachine m;
+    std::ostringstream json;
+    std::ostringstream text;
+    TraceWriter j(json, TraceWriter::Format::json, t0);
+    TraceWriter v(text, TraceWriter::Format::timeline, t0);
+    ASSERT_TRUE(m.start_resolving(t0));
+    drain(m, t0, {&j, &v});
+    m.handle_resolve_failed(t0 + 1ms, Family::v6);  // no data
+    m.handle_resolve_failed(t0 + 2ms, Family::v4, 0, "Domain name not found");
+    drain(m, t0 + 2ms, {&j, &v});
+    const std::string out = json.str();
+    EXPECT_NE(out.find(R"({"t":1,"action":"answer","type":"AAAA","rcode":"NODATA"})"),
+              std::string::npos) << out;
+    EXPECT_NE(out.find(R"({"t":2,"action":"answer","type":"A","error":"resolve A: Domain name not found","errno":null})"),
+              std::string::npos) << out;
+    const std::string tl = text.str();
+    EXPECT_NE(tl.find("answer   AAAA no data\n"), std::string::npos) << tl;
+    EXPECT_NE(tl.find("answer   A error: resolve A: Domain name not found\n"), std::string::npos)
+        << tl;
+    // The answers precede the report (printed at the report's instant).
+    EXPECT_LT(out.find("\"action\":\"answer\""), out.find("\"action\":\"report\""));
+}
+
+TEST(TraceCauses, OverallTimeoutSaysSoOnTheCloseLinesButNotInErrors) {
+    const TimePoint t0{};
+    Config c;
+    c.overall_timeout = 100ms;
+    RaceMachine m(c);
+    std::ostringstream json;
+    std::ostringstream text;
+    TraceWriter j(json, TraceWriter::Format::json, t0);
+    TraceWriter v(text, TraceWriter::Format::timeline, t0);
+    ASSERT_TRUE(m.start(t0, {ep("192.0.2.1"), ep("192.0.2.2")}));
+    drain(m, t0, {&j, &v});
+    m.handle_timeout(t0 + 100ms);  // the overall timeout, while #1 is in flight
+    drain(m, t0 + 100ms, {&j, &v});
+    const std::string out = json.str();
+    EXPECT_NE(out.find(R"({"t":100,"action":"close","attempt":1,"reason":"overall-timeout"})"),
+              std::string::npos) << out;
+    EXPECT_NE(out.find(R"("errors":[],"reason":"overall-timeout"})"), std::string::npos) << out;
+    EXPECT_NE(text.str().find("close    #1 overall timeout\n"), std::string::npos) << text.str();
+}
+
+TEST(TraceCauses, CloseReasonAndCloseJson) {
+    AttemptRecord r;
+    r.state = AttemptRecord::State::closed;
+    EXPECT_STREQ(close_reason(r, Outcome::connected, false), "lost");
+    EXPECT_STREQ(close_reason(r, Outcome::cancelled, false), "cancelled");
+    EXPECT_STREQ(close_reason(r, Outcome::failed, true), "overall-timeout");
+    r.state = AttemptRecord::State::failed;
+    EXPECT_STREQ(close_reason(r, Outcome::connected, false), "failed");
+    r.state = AttemptRecord::State::in_flight;
+    EXPECT_EQ(close_reason(r, std::nullopt, false), nullptr);
+    Error e;
+    e.stage = Stage::timeout;
+    e.attempt = 3;
+    e.remote = ep("192.0.2.1");
+    e.code = ETIMEDOUT;
+    EXPECT_EQ(close_json("7.5", AttemptId(3), "failed", &e),
+              R"({"t":7.5,"action":"close","attempt":3,"reason":"failed","stage":"timeout",)"
+              R"("errno":"ETIMEDOUT","message":")" + e.message() + R"("})");
+    EXPECT_EQ(close_json("1", AttemptId(2), nullptr, nullptr),
+              R"({"t":1,"action":"close","attempt":2})");
+}
+
+TEST(TraceCauses, HttpsAnswerCountsRecords) {
+    DnsQuery q;
+    q.https = true;
+    q.records = 2;
+    EXPECT_EQ(answer_json("0", q, "example.test"),
+              R"({"t":0,"action":"answer","name":"example.test","type":"HTTPS","records":2})");
+    q.records = 0;
+    EXPECT_EQ(answer_json("0", q), R"({"t":0,"action":"answer","type":"HTTPS","rcode":"NODATA"})");
+    q.https = false;
+    q.name = "svc.example.net.";
+    q.family = Family::v4;
+    q.addresses = {ep("192.0.2.7"), ep("192.0.2.8")};
+    EXPECT_EQ(answer_json("3", q, "origin.test"),
+              R"({"t":3,"action":"answer","name":"svc.example.net.","type":"A",)"
+              R"("addresses":["192.0.2.7","192.0.2.8"]})");
 }
 
 }  // namespace

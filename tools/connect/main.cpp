@@ -11,7 +11,13 @@
 // Happy Eyeballs v3 (issue 10): --https also asks for the name's HTTPS records
 // (RFC 9460) and races the services they describe; --plan prints the order
 // the race will try its endpoints, once, when it starts its first attempt.
+//
+// Diagnostics (issue 16): close lines say why, DNS answers are traced, --json
+// adds the race's metrics to the report line; --repeat N runs N races and
+// sums them up (repeat.cpp); --send / --send-file talk over the winner's
+// socket after the race (talk.cpp).
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -28,10 +34,13 @@
 #include <variant>
 #include <vector>
 
+#include "eyeballs/history.hpp"
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/trace.hpp"
 #include "eyeballs/version.hpp"
+#include "repeat.hpp"
 #include "run.hpp"
+#include "talk.hpp"
 #ifdef EYEBALLS_HAVE_POLL
 #include "eyeballs/poll.hpp"
 #endif
@@ -72,11 +81,26 @@ constexpr const char* usage_text =
     "  --plan                    print the endpoints in the order the race tries them\n"
     "                            (protocol, ALPN, ECH, hint or answer, priority), once,\n"
     "                            when the first attempt starts; with --json one JSON line\n"
-    "  --json                    print the JSON trace (SPEC §5) on stdout\n"
-    "  -v                        print a timeline on stderr\n"
+    "  --repeat N                run N races one after another, then print a summary: wins\n"
+    "                            per family, time to connect p50/p90/max per family,\n"
+    "                            failures by error, each race's first attempt and winner\n"
+    "  --interval MS             with --repeat: wait MS between races (1000)\n"
+    "  --history                 with --repeat: carry the RTT history from race to race\n"
+    "                            (RFC 8305 §4: lower RTT first; implies --sort rfc6724)\n"
+    "  --send STRING             after connecting, write STRING (C escapes \\n \\r \\t \\\\\n"
+    "                            \\xHH), then print what comes back until EOF or the read\n"
+    "                            timeout, like nc; the 'connected to' line goes to stderr\n"
+    "  --send-file FILE          the same with the bytes of FILE\n"
+    "  --read-timeout MS         with --send: stop when nothing arrives for MS (default:\n"
+    "                            wait for EOF)\n"
+    "  --json                    print the JSON trace (SPEC §5) on stdout: close lines with\n"
+    "                            their cause, DNS answers, the report with errors and metrics\n"
+    "  -v                        print a timeline on stderr (DNS answers, why each attempt\n"
+    "                            closed, every error)\n"
     "  -h, --help                this text\n"
     "  --version                 print \"eyeballs-connect VERSION\" and exit\n"
-    "exit status: 0 connected, 1 failed or cancelled, 2 bad usage\n";
+    "exit status: 0 connected (with --repeat: every race), 1 failed or cancelled (or --send\n"
+    "failed), 2 bad usage\n";
 
 struct UsageError {
     std::string message;
@@ -278,6 +302,39 @@ void print_plan_text(std::ostream& out, const std::vector<eyeballs::PlanEntry>& 
     if (plan.empty()) out << "plan: no endpoint\n";
 }
 
+// --send's text with C escapes: \n \r \t \0 \\ \xHH.
+std::string unescape_send(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\' || i + 1 == text.size()) {
+            out += text[i];
+            continue;
+        }
+        const char c = text[++i];
+        switch (c) {
+            case 'n': out += '\n'; break;
+            case 'r': out += '\r'; break;
+            case 't': out += '\t'; break;
+            case '0': out += '\0'; break;
+            case '\\': out += '\\'; break;
+            case 'x': {
+                unsigned value = 0;
+                const std::string_view hex = text.substr(i + 1, 2);
+                auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), value, 16);
+                if (hex.size() != 2 || ec != std::errc() || end != hex.data() + 2) {
+                    usage_error("--send: '\\x' needs two hex digits");
+                }
+                out += static_cast<char>(value);
+                i += 2;
+                break;
+            }
+            default:
+                usage_error(std::string("--send: unknown escape '\\") + c + "'");
+        }
+    }
+    return out;
+}
+
 struct Parsed {
     ConnectJob job;
     bool pref64_auto = false;
@@ -285,6 +342,14 @@ struct Parsed {
     bool json = false;
     bool verbose = false;
     bool plan = false;
+    // Diagnostics (issue 16).
+    std::uint32_t repeat = 1;            ///< --repeat N
+    bool repeating = false;              ///< --repeat given: print the summary
+    Duration interval = std::chrono::seconds(1);
+    bool interval_given = false;
+    bool history = false;
+    std::optional<std::string> send;     ///< --send / --send-file: the bytes
+    std::optional<Duration> read_timeout;
 };
 
 Parsed parse(int argc, char** argv) {
@@ -423,6 +488,34 @@ Parsed parse(int argc, char** argv) {
                 usage_error(name + ": '" + v + "' is not a whole number (0 ... 18446744073709551615)");
             }
             config.shuffle_seed = seed;
+        } else if (name == "--repeat") {
+            const std::string v = value();
+            unsigned n = 0;
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n < 1 ||
+                n > 1000000) {
+                usage_error(name + ": '" + v + "' is not a whole number 1 ... 1000000");
+            }
+            p.repeat = n;
+            p.repeating = true;
+        } else if (name == "--interval") {
+            p.interval = need_ms(name, value());
+            p.interval_given = true;
+        } else if (name == "--history") {
+            no_value();
+            p.history = true;
+        } else if (name == "--send") {
+            if (p.send) usage_error(name + ": only one --send or --send-file");
+            p.send = unescape_send(value());
+        } else if (name == "--send-file") {
+            if (p.send) usage_error(name + ": only one --send or --send-file");
+            const std::string path = value();
+            std::string error;
+            p.send = eyeballs::tool::read_whole_file(path, error);
+            if (!p.send) usage_error(name + ": " + error);
+        } else if (name == "--read-timeout") {
+            p.read_timeout = need_ms(name, value());
+            if (p.read_timeout->count() == 0) usage_error(name + ": must be > 0");
         } else if (name == "--ipv4-none") {
             no_value();
             config.ipv4_unavailable = true;
@@ -471,8 +564,122 @@ Parsed parse(int argc, char** argv) {
     }
     if (config.https) config.port = p.job.port;  // records without port= use the URL's
     if (config.quic && !config.https) usage_error("--quic: needs --https (QUIC endpoints come from HTTPS records)");
+    if (p.history && !p.repeating) usage_error("--history: needs --repeat (it carries the RTT history from race to race)");
+    if (!p.repeating && p.interval_given) {
+        usage_error("--interval: needs --repeat");
+    }
+    if (p.read_timeout && !p.send) usage_error("--read-timeout: needs --send or --send-file");
+    if (p.history && config.sort == eyeballs::SortMode::automatic) {
+        config.sort = eyeballs::SortMode::rfc6724;  // the RTT rule lives in the sort
+    }
     if (auto msg = eyeballs::validate(config)) usage_error(*msg);
     return p;
+}
+
+struct RaceEnd {
+    eyeballs::RaceReport report;
+    int status = 1;  ///< the exit status this race alone would give
+};
+
+// --send / --send-file over the winner's socket. Returns the exit status.
+int talk_over(const Parsed& p, int fd) {
+    const eyeballs::tool::TalkResult t = eyeballs::tool::talk(
+        fd, *p.send, p.read_timeout, sigint_pipe[0], p.json ? nullptr : &std::cout);
+    if (p.json) {
+        // {"talk":{"sent":N,"received":M,"end":"eof"|"timeout"|"cancelled"|"error",
+        //  ["error":"..."],"data":"what came back"}}
+        std::string line = "{\"talk\":{\"sent\":" + std::to_string(t.sent) +
+                           ",\"received\":" + std::to_string(t.received) + ",\"end\":";
+        append_json_string(line, t.end);
+        if (!t.error.empty()) {
+            line += ",\"error\":";
+            append_json_string(line, t.error);
+        }
+        line += ",\"data\":";
+        append_json_string(line, t.data);
+        line += "}}";
+        std::cout << line << '\n';
+    }
+    std::cout.flush();
+    if (t.end == "error") {
+        std::cerr << "eyeballs-connect: " << t.error << '\n';
+        return 1;
+    }
+    return t.end == "cancelled" ? 1 : 0;
+}
+
+// One race: the trace (JSON on stdout, -v timeline on stderr), the result
+// line, and --send's talk.
+RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
+    // The trace's origin is the race's start: the time of the first action.
+    // Times are shown with microsecond precision (SPEC §6).
+    std::optional<eyeballs::TraceWriter> json_out;
+    std::optional<eyeballs::TraceWriter> timeline;
+    std::optional<eyeballs::TimePoint> origin;
+    bool plan_printed = false;
+    const std::string host = p.job.addresses_mode ? std::string() : p.job.host;
+    p.job.on_action = [&](eyeballs::TimePoint now, const eyeballs::Action& action,
+                          const eyeballs::RaceMachine& machine) {
+        if (!origin) origin = now;
+        now = *origin + std::chrono::duration_cast<std::chrono::microseconds>(now - *origin);
+        // --plan: once, when the first attempt starts (or at the end if none did).
+        if (p.plan && !plan_printed &&
+            (std::holds_alternative<eyeballs::OpenSocket>(action) ||
+             std::holds_alternative<eyeballs::Report>(action))) {
+            plan_printed = true;
+            const std::vector<eyeballs::PlanEntry> plan = machine.plan();
+            if (p.json) {
+                std::cout << plan_json(eyeballs::format_trace_ms(now - *origin), plan) << '\n';
+            } else {
+                print_plan_text(std::cout, plan);
+            }
+        }
+        if (p.json) {
+            if (!json_out) {
+                json_out.emplace(std::cout, eyeballs::TraceWriter::Format::json, now);
+                json_out->set_host(host);
+                json_out->set_resolution(std::chrono::microseconds(1));
+                json_out->set_metrics(true);
+            }
+            json_out->write(now, action, machine);
+        }
+        if (p.verbose) {
+            if (!timeline) {
+                timeline.emplace(std::cerr, eyeballs::TraceWriter::Format::timeline, now, true);
+                timeline->set_resolution(std::chrono::microseconds(1));
+            }
+            timeline->write(now, action, machine);
+        }
+    };
+
+    ConnectResult result = run(p.job);
+    std::cout.flush();
+
+    RaceEnd end;
+    switch (result.report.outcome) {
+        case eyeballs::Outcome::connected: {
+            if (!p.json) {
+                // With --send, stdout carries what comes back (as nc does).
+                std::ostream& line_out = p.send ? std::cerr : std::cout;
+                line_out << "connected to "
+                         << (result.report.remote ? result.report.remote->to_string() : "?");
+                if (result.report.local) line_out << " from " << result.report.local->to_string();
+                line_out << '\n';
+            }
+            end.status = 0;
+            if (p.send && result.fd >= 0) end.status = talk_over(p, result.fd);
+            if (result.fd >= 0) ::close(result.fd);
+            break;
+        }
+        case eyeballs::Outcome::cancelled:
+            std::cerr << "eyeballs-connect: cancelled\n";
+            break;
+        case eyeballs::Outcome::failed:
+            std::cerr << "eyeballs-connect: " << result.report.message << '\n';
+            break;
+    }
+    end.report = std::move(result.report);
+    return end;
 }
 
 }  // namespace
@@ -526,40 +733,6 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    // The trace's origin is the race's start: the time of the first action.
-    // Times are shown with microsecond precision (SPEC §6).
-    std::optional<eyeballs::TraceWriter> json_out;
-    std::optional<eyeballs::TraceWriter> timeline;
-    std::optional<eyeballs::TimePoint> origin;
-    bool plan_printed = false;
-    p.job.on_action = [&](eyeballs::TimePoint now, const eyeballs::Action& action,
-                          const eyeballs::RaceMachine& machine) {
-        if (!origin) origin = now;
-        now = *origin + std::chrono::duration_cast<std::chrono::microseconds>(now - *origin);
-        // --plan: once, when the first attempt starts (or at the end if none did).
-        if (p.plan && !plan_printed &&
-            (std::holds_alternative<eyeballs::OpenSocket>(action) ||
-             std::holds_alternative<eyeballs::Report>(action))) {
-            plan_printed = true;
-            const std::vector<eyeballs::PlanEntry> plan = machine.plan();
-            if (p.json) {
-                std::cout << plan_json(eyeballs::format_trace_ms(now - *origin), plan) << '\n';
-            } else {
-                print_plan_text(std::cout, plan);
-            }
-        }
-        if (p.json) {
-            if (!json_out) json_out.emplace(std::cout, eyeballs::TraceWriter::Format::json, now);
-            json_out->write(now, action, machine);
-        }
-        if (p.verbose) {
-            if (!timeline) {
-                timeline.emplace(std::cerr, eyeballs::TraceWriter::Format::timeline, now, true);
-            }
-            timeline->write(now, action, machine);
-        }
-    };
-
     if (!install_sigint()) {
         std::cerr << "eyeballs-connect: cannot set up SIGINT handling: "
                   << eyeballs::tool::errno_text(errno) << '\n';
@@ -567,26 +740,55 @@ int main(int argc, char** argv) {
     }
     p.job.cancel_fd = sigint_pipe[0];
 
-    ConnectResult result = run(p.job);
-    std::cout.flush();
+    eyeballs::History history;
+    if (p.history) p.job.config.history = &history;
 
-    switch (result.report.outcome) {
-        case eyeballs::Outcome::connected: {
-            if (!p.json) {
-                std::cout << "connected to "
-                          << (result.report.remote ? result.report.remote->to_string() : "?");
-                if (result.report.local) std::cout << " from " << result.report.local->to_string();
-                std::cout << '\n';
-            }
-            if (result.fd >= 0) ::close(result.fd);
-            return 0;
+    std::vector<eyeballs::tool::RaceSample> samples;
+    std::vector<Endpoint> raced;  // --history: the addresses raced, first-seen order
+    int status = 0;
+    for (std::uint32_t race = 1; race <= p.repeat; ++race) {
+        if (race > 1) {
+            // --interval between races; SIGINT ends the run (and keeps the summary).
+            pollfd pfd{sigint_pipe[0], POLLIN, 0};
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(p.interval);
+            if (::poll(&pfd, 1, static_cast<int>(ms.count())) > 0) break;
         }
-        case eyeballs::Outcome::cancelled:
-            std::cerr << "eyeballs-connect: cancelled\n";
-            return 1;
-        case eyeballs::Outcome::failed:
-            std::cerr << "eyeballs-connect: " << result.report.message << '\n';
-            return 1;
+        if (p.repeating && p.verbose) {
+            std::cerr << "--- race " << race << " of " << p.repeat << '\n';
+        }
+        const RaceEnd end = run_race(p, run);
+        if (end.status != 0) status = end.status;
+        samples.push_back(eyeballs::tool::sample_of(end.report));
+        if (p.history) {
+            for (const eyeballs::AttemptRecord& a : end.report.attempts) {
+                bool seen = false;
+                for (const Endpoint& r : raced) {
+                    seen = seen || r.address_string() == a.remote.address_string();
+                }
+                if (!seen) raced.push_back(a.remote);
+            }
+        }
+        if (end.report.outcome == eyeballs::Outcome::cancelled) break;
     }
-    return 1;
+    if (p.repeating) {
+        // --history: what it learned about each address raced, in first-seen order.
+        std::vector<eyeballs::tool::HistoryNote> notes;
+        for (const Endpoint& a : raced) {
+            eyeballs::tool::HistoryNote n;
+            n.address = a;
+            if (auto e = history.lookup(p.job.config.network, a)) {
+                if (e->srtt) n.srtt = std::chrono::duration_cast<std::chrono::microseconds>(*e->srtt);
+                n.successes = e->successes;
+                n.failures = e->failures;
+            }
+            notes.push_back(n);
+        }
+        if (p.json) {
+            std::cout << eyeballs::tool::summary_json(samples, p.history, notes) << '\n';
+        } else {
+            eyeballs::tool::print_summary_text(std::cout, samples, p.history, notes);
+        }
+        std::cout.flush();
+    }
+    return status;
 }
