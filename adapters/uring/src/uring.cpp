@@ -50,11 +50,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <deque>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unordered_set>
 #include <utility>
 
 #include "eyeballs/detail/socket_ops.hpp"
@@ -113,7 +111,7 @@ class Race;
 
 /// A request whose completion is dispatched.
 struct Op {
-    enum class Kind : std::uint8_t { socket, connect, timer, recv, dns_timer, watch };
+    enum class Kind : std::uint8_t { socket, connect, loop_timer, recv, dns_timer, watch };
     Kind kind = Kind::socket;
     Race* race = nullptr;
     void* owner = nullptr;  // the Attempt or UdpQuery
@@ -175,9 +173,38 @@ public:
     bool ring_ok = false;
     bool has_socket_op = false;
     std::uint64_t enters = 0;
-    std::unordered_set<Race*> races;          // every live race
+    // Every live race has a slot (its index is Race::slot_); timer entries
+    // name races by slot, so a race gone meanwhile is simply not found.
+    std::vector<Race*> slots;
+    std::vector<std::uint32_t> free_slots;
+    std::size_t live = 0;
     std::vector<std::shared_ptr<Race>> wake;  // races to deliver on the next turn
     bool destroying = false;
+
+    // The races' timers: a min-heap of deadlines served by one
+    // IORING_OP_TIMEOUT (absolute, CLOCK_MONOTONIC) armed for the earliest.
+    // An entry is current while its race's timer_seq_ equals its seq.
+    struct TimerEntry {
+        TimePoint at;
+        std::uint32_t slot;
+        std::uint64_t seq;
+    };
+    std::vector<TimerEntry> timers;
+    std::uint64_t timer_seq = 0;
+    Op timer_op{Op::Kind::loop_timer, nullptr, nullptr};
+    bool timer_armed = false;
+    TimePoint timer_at{};
+    __kernel_timespec timer_ts{};
+
+    // The blocking connect()'s cancel fd (IORING_OP_POLL_ADD), when watched.
+    std::uint64_t watch_data = 0;
+    bool watch_fired = false;
+
+    std::uint32_t add_race(Race* race);
+    void remove_race(std::uint32_t slot) noexcept;
+    void schedule(TimePoint at, std::uint32_t slot, std::uint64_t seq);
+    void fire_due();
+    void arm_timer();
 
     /// A free SQE, submitting what is queued when the queue is full.
     io_uring_sqe* sqe() {
@@ -191,7 +218,7 @@ public:
     Status run();
     /// One wait and one batch; false when io_uring_enter failed (err set).
     bool turn(int& err);
-    void dispatch(std::uint64_t user_data, int res, bool timers);
+    void dispatch(std::uint64_t user_data, int res, bool timer_pass);
 };
 
 class Race : public std::enable_shared_from_this<Race> {
@@ -201,10 +228,7 @@ public:
           machine_(race_config(options.config, port)),
           factory_(options.socket_factory),
           observer_(options.on_action),
-          callback_(std::move(callback)) {
-        timer_op_.kind = Op::Kind::timer;
-        timer_op_.race = this;
-    }
+          callback_(std::move(callback)) {}
     Race(const Race&) = delete;
     Race& operator=(const Race&) = delete;
 
@@ -218,6 +242,7 @@ public:
     void maybe_release();
     void deliver();
     void detach_loop() noexcept { loop_ = nullptr; }
+    void timer_fired(std::uint64_t seq);
     bool alive() const noexcept { return loop_ != nullptr; }
 
 private:
@@ -239,7 +264,6 @@ private:
     void close_attempt(Attempt& a) noexcept;
     void close_fd(int fd) noexcept;
     void rearm();
-    void arm(TimePoint deadline);
     void finish();
     void release_all() noexcept;
     void start_udp(const Resolve& r);
@@ -266,13 +290,13 @@ private:
     std::optional<Endpoint> dns_server_;
     std::vector<std::unique_ptr<UdpQuery>> udp_;
     std::vector<std::unique_ptr<Attempt>> attempts_;
-    std::deque<Input> pending_;
+    std::vector<Input> pending_;  // fed in order from pending_head_
+    std::size_t pending_head_ = 0;
     TimePoint now_{};
 
-    Op timer_op_;
-    bool timer_in_flight_ = false;
-    TimePoint armed_{};
-    __kernel_timespec timer_ts_{};
+    std::uint32_t slot_ = 0;
+    std::uint64_t timer_seq_ = 0;  // the current entry in the loop's timer heap; 0 = none
+    TimePoint timer_at_{};
 
     std::shared_ptr<Race> keep_;  // the loop's reference while live
     unsigned in_flight_ = 0;
@@ -334,19 +358,22 @@ LoopImpl::~LoopImpl() {
     if (!ring_ok) return;
     destroying = true;
     wake.clear();
-    std::vector<std::shared_ptr<Race>> live;
-    for (Race* r : races) live.push_back(r->shared_from_this());
-    for (auto& r : live) r->abandon();
+    std::vector<std::shared_ptr<Race>> races;
+    for (Race* r : slots) {
+        if (r != nullptr) races.push_back(r->shared_from_this());
+    }
+    for (auto& r : races) r->abandon();
     // Wait for every submission of theirs (cancels and closes are queued).
     int err = 0;
-    for (int i = 0; i < 10000 && !races.empty(); ++i) {
+    for (int i = 0; i < 10000 && live > 0; ++i) {
         if (!turn(err)) break;
     }
-    for (auto& r : live) r->detach_loop();
+    for (auto& r : races) r->detach_loop();
     io_uring_queue_exit(&ring);
 }
 
 bool LoopImpl::turn(int& err) {
+    arm_timer();  // deadlines scheduled outside a turn (connect(), cancel())
     ++enters;
     int rc = io_uring_submit_and_wait(&ring, 1);
     if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EBUSY) {
@@ -365,16 +392,96 @@ bool LoopImpl::turn(int& err) {
         for (unsigned i = 0; i < n; ++i) batch[i] = {cqes[i]->user_data, cqes[i]->res};
         io_uring_cq_advance(&ring, n);
         // I/O first, then timers (SPEC §7).
-        for (unsigned i = 0; i < n; ++i) dispatch(batch[i].data, batch[i].res, false);
+        for (unsigned i = 0; i < n; ++i) {
+            if (watch_data != 0 && batch[i].data == watch_data) {
+                watch_data = 0;  // POLL_ADD is one-shot: this is its only CQE
+                watch_fired = batch[i].res >= 0;
+                batch[i].data = 0;
+                continue;
+            }
+            dispatch(batch[i].data, batch[i].res, false);
+        }
         for (unsigned i = 0; i < n; ++i) dispatch(batch[i].data, batch[i].res, true);
         if (n < 256) break;
     }
+    fire_due();
+    arm_timer();
     return true;
 }
 
-void LoopImpl::dispatch(std::uint64_t data, int res, bool timers) {
+std::uint32_t LoopImpl::add_race(Race* race) {
+    ++live;
+    if (!free_slots.empty()) {
+        const std::uint32_t slot = free_slots.back();
+        free_slots.pop_back();
+        slots[slot] = race;
+        return slot;
+    }
+    slots.push_back(race);
+    return static_cast<std::uint32_t>(slots.size() - 1);
+}
+
+void LoopImpl::remove_race(std::uint32_t slot) noexcept {
+    slots[slot] = nullptr;
+    free_slots.push_back(slot);
+    --live;
+}
+
+namespace {
+bool later_first(const LoopImpl::TimerEntry& a, const LoopImpl::TimerEntry& b) { return a.at > b.at; }
+}  // namespace
+
+void LoopImpl::schedule(TimePoint at, std::uint32_t slot, std::uint64_t seq) {
+    timers.push_back(TimerEntry{at, slot, seq});
+    std::push_heap(timers.begin(), timers.end(), &later_first);
+}
+
+// Every deadline that has passed, earliest first; stale entries are dropped.
+void LoopImpl::fire_due() {
+    if (timers.empty()) return;
+    const TimePoint now = Clock::now();
+    while (!timers.empty() && timers.front().at <= now) {
+        const TimerEntry e = timers.front();
+        std::pop_heap(timers.begin(), timers.end(), &later_first);
+        timers.pop_back();
+        Race* race = slots[e.slot];
+        if (race == nullptr) continue;
+        auto guard = race->shared_from_this();
+        race->timer_fired(e.seq);
+        race->maybe_release();
+    }
+}
+
+// Arms (or moves earlier) the one ring timeout for the earliest current deadline.
+void LoopImpl::arm_timer() {
+    while (!timers.empty()) {  // drop stale entries on top
+        const TimerEntry& e = timers.front();
+        Race* race = slots[e.slot];
+        if (race != nullptr && race->timer_seq_ == e.seq) break;
+        std::pop_heap(timers.begin(), timers.end(), &later_first);
+        timers.pop_back();
+    }
+    if (timers.empty() || destroying) return;
+    const TimePoint at = timers.front().at;
+    if (timer_armed && timer_at <= at) return;  // fires first; re-armed then
+    io_uring_sqe* s = sqe();
+    if (s == nullptr) return;
+    timer_ts = to_timespec(at);
+    if (timer_armed) {
+        io_uring_prep_timeout_update(s, &timer_ts, reinterpret_cast<std::uint64_t>(&timer_op),
+                                     IORING_TIMEOUT_ABS);
+        io_uring_sqe_set_data64(s, 0);  // its own completion: ignored
+    } else {
+        io_uring_prep_timeout(s, &timer_ts, 0, IORING_TIMEOUT_ABS);
+        io_uring_sqe_set_data64(s, reinterpret_cast<std::uint64_t>(&timer_op));
+        timer_armed = true;
+    }
+    timer_at = at;
+}
+
+void LoopImpl::dispatch(std::uint64_t data, int res, bool timer_pass) {
     if ((data & 1u) != 0) {  // counted only
-        if (timers) return;
+        if (timer_pass) return;
         Race* race = reinterpret_cast<Race*>(data & ~std::uint64_t{1});
         auto guard = race->shared_from_this();
         race->counted();
@@ -383,8 +490,12 @@ void LoopImpl::dispatch(std::uint64_t data, int res, bool timers) {
     }
     Op* op = reinterpret_cast<Op*>(data);
     if (op == nullptr) return;
-    const bool is_timer = op->kind == Op::Kind::timer || op->kind == Op::Kind::dns_timer;
-    if (is_timer != timers) return;
+    if (op->kind == Op::Kind::loop_timer) {  // fire_due() after the batch does the work
+        if (!timer_pass) timer_armed = false;
+        return;
+    }
+    const bool is_timer = op->kind == Op::Kind::dns_timer;
+    if (is_timer != timer_pass) return;
     auto guard = op->race->shared_from_this();
     op->race->complete(*op, res);
     op->race->maybe_release();
@@ -393,7 +504,7 @@ void LoopImpl::dispatch(std::uint64_t data, int res, bool timers) {
 Status LoopImpl::run() {
     if (!status.ok()) return status;
     int err = 0;
-    while (!races.empty() || !wake.empty()) {
+    while (live > 0 || !wake.empty()) {
         if (!wake.empty()) {
             auto due = std::move(wake);
             wake.clear();
@@ -444,7 +555,7 @@ Status Race::start(std::string_view host, std::uint16_t port, const std::vector<
     }
     if (!status.ok()) return status;
     keep_ = shared_from_this();
-    loop_->races.insert(this);
+    slot_ = loop_->add_race(this);
     starting_ = true;
     pump();
     starting_ = false;
@@ -455,7 +566,7 @@ Status Race::start(std::string_view host, std::uint16_t port, const std::vector<
 // ---- the run loop of the machine --------------------------------------------
 
 void Race::submit(Input input) {
-    pending_.push_back(std::move(input));
+    pending_.push_back(std::move(input));  // (vector: no allocation for a race that never queues)
     if (busy_) return;
     pump();
 }
@@ -475,12 +586,12 @@ void Race::pump() {
             machine_.cancel(now_);
             continue;
         }
-        if (pending_.empty() || machine_.finished()) break;
-        Input input = std::move(pending_.front());
-        pending_.pop_front();
+        if (pending_head_ == pending_.size() || machine_.finished()) break;
+        Input input = std::move(pending_[pending_head_++]);
         feed(input);
     }
     pending_.clear();
+    pending_head_ = 0;
     busy_ = false;
     if (!machine_.finished()) {
         rearm();
@@ -518,27 +629,29 @@ void Race::feed(Input& in) {
 
 void Race::rearm() {
     const auto next = machine_.next_timeout();
-    if (!next) return;  // an armed timeout fires and is ignored
-    if (timer_in_flight_ && armed_ <= *next) return;  // fires first; re-armed then
-    arm(*next);
-}
-
-void Race::arm(TimePoint deadline) {
-    timer_ts_ = to_timespec(deadline);
-    if (timer_in_flight_) {
-        // Move the armed timeout earlier (its own completion is counted).
-        io_uring_sqe* s = prep(nullptr);
-        if (s == nullptr) return;
-        io_uring_prep_timeout_update(s, &timer_ts_, reinterpret_cast<std::uint64_t>(&timer_op_),
-                                     IORING_TIMEOUT_ABS);
-        armed_ = deadline;
+    if (!next) {
+        timer_seq_ = 0;  // an entry left in the heap is stale now
         return;
     }
-    io_uring_sqe* s = prep(&timer_op_);
-    if (s == nullptr) return;
-    io_uring_prep_timeout(s, &timer_ts_, 0, IORING_TIMEOUT_ABS);
-    timer_in_flight_ = true;
-    armed_ = deadline;
+    if (timer_seq_ != 0 && timer_at_ == *next) return;
+    timer_at_ = *next;
+    timer_seq_ = ++loop_->timer_seq;
+    loop_->schedule(*next, slot_, timer_seq_);
+}
+
+void Race::timer_fired(std::uint64_t seq) {
+    if (seq != timer_seq_ || machine_.finished()) return;
+    timer_seq_ = 0;
+    const auto next = machine_.next_timeout();
+    if (!next) return;
+    if (Clock::now() < *next) {  // never feed an early timeout (SPEC §7)
+        rearm();
+        return;
+    }
+    Input in;
+    in.kind = Input::Kind::timeout;
+    in.at = Clock::now();
+    submit(std::move(in));
 }
 
 Attempt& Race::attempt(AttemptId id) {
@@ -593,20 +706,8 @@ void Race::complete(Op& op, int res) {
             submit(std::move(in));
             return;
         }
-        case Op::Kind::timer: {
-            timer_in_flight_ = false;
-            if (machine_.finished()) return;
-            const auto next = machine_.next_timeout();
-            if (!next) return;
-            if (Clock::now() < *next) {  // never feed an early timeout (SPEC §7)
-                arm(*next);
-                return;
-            }
-            in.kind = Input::Kind::timeout;
-            in.at = Clock::now();
-            submit(std::move(in));
+        case Op::Kind::loop_timer:
             return;
-        }
         case Op::Kind::recv:
             udp_answer(*static_cast<UdpQuery*>(op.owner), res);
             return;
@@ -621,7 +722,7 @@ void Race::complete(Op& op, int res) {
 
 void Race::maybe_release() {
     if (in_flight_ == 0 && delivered_ && keep_) {
-        if (loop_ != nullptr) loop_->races.erase(this);
+        if (loop_ != nullptr) loop_->remove_race(slot_);
         auto last = std::move(keep_);  // may destroy the race when the caller's guard goes
     }
 }
@@ -740,11 +841,7 @@ void Race::release_all() noexcept {
         if (a) close_attempt(*a);
     }
     for (auto& q : udp_) udp_close(*q);
-    if (timer_in_flight_) {
-        if (io_uring_sqe* s = prep(nullptr)) {
-            io_uring_prep_timeout_remove(s, reinterpret_cast<std::uint64_t>(&timer_op_), 0);
-        }
-    }
+    timer_seq_ = 0;  // its heap entry, if any, is stale
 }
 
 void Race::deliver() {
@@ -997,21 +1094,21 @@ Result blocking(std::string_view host, std::uint16_t port, const std::vector<End
                                          : Access::start(loop, host, port, nullptr, options, callback);
     if (!handle.status()) return refuse(handle.status());
     LoopImpl& impl = Access::impl(loop);
-    // The cancel fd: a POLL_ADD owned by this frame (user_data: the address
-    // of `watch` with bit 1 set, never dispatched to a race).
+    // The cancel fd: a POLL_ADD whose user_data is the address of `watch`
+    // with bit 1 set; turn() recognises its completion and never hands it
+    // to a race.
     Op watch{Op::Kind::watch, nullptr, nullptr};
-    bool watching = false;
+    const std::uint64_t watch_data = reinterpret_cast<std::uint64_t>(&watch) | 2u;
     if (options.cancel_fd >= 0 && !done) {
         if (io_uring_sqe* s = impl.sqe()) {
             io_uring_prep_poll_add(s, options.cancel_fd, POLLIN);
-            io_uring_sqe_set_data64(s, reinterpret_cast<std::uint64_t>(&watch) | 2u);
-            watching = true;
+            io_uring_sqe_set_data64(s, watch_data);
+            impl.watch_data = watch_data;
         }
     }
-    const std::uint64_t watch_data = reinterpret_cast<std::uint64_t>(&watch) | 2u;
     bool remove_sent = false;
     int err = 0;
-    while (!done || watching || !impl.races.empty() || !impl.wake.empty()) {
+    while (!done || impl.watch_data != 0 || impl.live > 0 || !impl.wake.empty()) {
         if (!impl.wake.empty()) {
             auto due = std::move(impl.wake);
             impl.wake.clear();
@@ -1021,7 +1118,7 @@ Result blocking(std::string_view host, std::uint16_t port, const std::vector<End
             }
             continue;
         }
-        if (done && watching && !remove_sent) {
+        if (done && impl.watch_data != 0 && !remove_sent) {
             // The race is over: take the POLL_ADD back and wait for its CQE.
             if (io_uring_sqe* s = impl.sqe()) {
                 io_uring_prep_poll_remove(s, watch_data);
@@ -1029,36 +1126,13 @@ Result blocking(std::string_view host, std::uint16_t port, const std::vector<End
             }
             remove_sent = true;
         }
-        // A turn by hand: the watch's completion is recognised here.
-        ++impl.enters;
-        const int rc = io_uring_submit_and_wait(&impl.ring, 1);
-        if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EBUSY) {
-            err = -rc;
-            break;
+        if (!impl.turn(err)) break;
+        if (impl.watch_fired) {
+            impl.watch_fired = false;
+            handle.cancel();
         }
-        io_uring_cqe* cqes[64];
-        const unsigned n = io_uring_peek_batch_cqe(&impl.ring, cqes, 64);
-        std::uint64_t data[64];
-        int res[64];
-        for (unsigned i = 0; i < n; ++i) {
-            data[i] = cqes[i]->user_data;
-            res[i] = cqes[i]->res;
-        }
-        io_uring_cq_advance(&impl.ring, n);
-        bool cancel = false;
-        for (unsigned i = 0; i < n; ++i) {
-            if (data[i] == watch_data) {
-                watching = false;  // POLL_ADD is one-shot: this is its only CQE
-                if (res[i] >= 0) cancel = true;
-                continue;
-            }
-            impl.dispatch(data[i], res[i], false);
-        }
-        for (unsigned i = 0; i < n; ++i) {
-            if (data[i] != watch_data) impl.dispatch(data[i], res[i], true);
-        }
-        if (cancel) handle.cancel();
     }
+    impl.watch_data = 0;
     if (err != 0 && !done) {
         handle.cancel();
         return refuse(Status::failure(std::string("io_uring_enter: ") + std::strerror(err)), err);
@@ -1074,7 +1148,7 @@ Loop::Loop(unsigned entries) : impl_(std::make_unique<detail::LoopImpl>(entries)
 Loop::~Loop() = default;
 const Status& Loop::status() const noexcept { return impl_->status; }
 Status Loop::run() { return impl_->run(); }
-std::size_t Loop::races() const noexcept { return impl_->races.size(); }
+std::size_t Loop::races() const noexcept { return impl_->live; }
 bool Loop::socket_op() const noexcept { return impl_->has_socket_op; }
 std::uint64_t Loop::enters() const noexcept { return impl_->enters; }
 
