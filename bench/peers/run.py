@@ -297,7 +297,7 @@ def write_chart(out_dir, data_dir, results, clients, gnuplot):
 
 
 def targets(results):
-    """Issue 7's targets: (text, met, detail)."""
+    """Issue 7's and issue 19's targets: (text, met, detail)."""
     out = []
     floor1000 = results.get(("blackhole6", 1000, "floor"))
     for n in (1000, 9000):
@@ -330,6 +330,14 @@ def targets(results):
         if fc and uc is not None:
             out.append((f"N = {n}, {LABELS['uring']}: CPU ≤ 0.7 × the epoll floor",
                         uc <= 0.7 * fc, f"{uc:.1f} µs = {uc / fc:.2f}× the floor's {fc:.1f} µs"))
+    floor1 = results.get(("blackhole6", 1, "floor"))
+    uring1 = results.get(("blackhole6", 1, "uring"))
+    if floor1 and uring1:
+        fl = summarize(floor1)["lateness_ms_p50"]
+        ul = summarize(uring1)["lateness_ms_p50"]
+        if fl is not None and ul is not None:
+            out.append((f"N = 1, {LABELS['uring']}: lateness median ≤ the epoll floor's + 0.05 ms",
+                        ul <= fl + 0.05, f"{ul:.3f} ms against the floor's {fl:.3f} ms"))
     for c in ("poll", "asio", "libevent"):
         runs = results.get(("blackhole6", 1, c))
         if not runs:
@@ -487,7 +495,7 @@ def main():
         md += [f"Skipped: {', '.join(skipped)}.", ""]
     tg = targets(results)
     if tg:
-        md += ["## Targets (issue 7)", ""]
+        md += ["## Targets (issues 7 and 19)", ""]
         for text, met, detail in tg:
             md.append(f"- {'met' if met else '**missed**'}: {text} — {detail}")
         md.append("")
