@@ -7,19 +7,23 @@
 // A LoopImpl owns the ring. Each connect() makes a Race (a RaceMachine and
 // what its actions opened); the Loop keeps every Race alive (keep_) from its
 // start until it has ended *and* each submission it made has completed
-// (in_flight_ == 0), so no SQE ever points at freed memory.
+// (in_flight_ == 0), so no SQE ever points at freed memory. Ops that
+// outlive every race (the loop timer) live in the LoopImpl, which waits for
+// its races' requests before io_uring_queue_exit().
 //
 // Every SQE's user_data is either the address of an Op (8-byte aligned)
-// embedded in the Race, an Attempt or a UdpQuery — a request whose
-// completion matters (socket, connect, timer, recv, DNS resend timer) — or
-// the Race's address with the low bit set: a request whose completion only
-// needs counting (close, async cancel, timeout remove/update).
+// embedded in an Attempt, a UdpQuery or the LoopImpl — a request whose
+// completion matters (socket, connect, recv, DNS resend timer, the loop's
+// timer) — or the Race's address with the low bit set: a request whose
+// completion only needs counting (close, async cancel). The blocking
+// connect()'s cancel-fd poll has bit 1 set and is recognised by turn().
 //
-// The run loop:
-//   io_uring_submit_and_wait(1) ─► peek a batch of CQEs (copy, advance) ─►
-//   dispatch I/O completions, then timer completions (SPEC §7) ─► each Race
-//   feeds its inputs to its machine and performs the actions (new SQEs) ─►
-//   again, until no race is left.
+// The run loop (LoopImpl::turn):
+//   arm the loop timer ─► io_uring_submit_and_wait(1) ─► peek a batch of CQEs
+//   (copy, advance) ─► dispatch I/O completions, then timer completions
+//   (SPEC §7) ─► serve every race deadline that has passed ─► each Race feeds
+//   its inputs to its machine and performs the actions (new SQEs) ─► again,
+//   until no race is left.
 //
 // Attempts: IORING_OP_SOCKET (or the factory / socket(2)), bind(2) when the
 // machine says Bind (no IORING_OP_BIND before 6.11), IORING_OP_CONNECT with
@@ -28,10 +32,12 @@
 // cancelled connect holds its own file reference until its CQE). A socket
 // that completes after its attempt was closed is closed at once.
 //
-// The timer: one IORING_OP_TIMEOUT per race at most, absolute on
-// CLOCK_MONOTONIC. A deadline that moves earlier is moved with
-// IORING_TIMEOUT_UPDATE; one that moves later or goes away leaves the armed
-// timeout alone: when it fires before the machine's deadline, it is re-armed.
+// Timers: each race puts its next deadline into the loop's min-heap (an
+// entry names the race by slot and carries a sequence number, so entries of
+// a race that moved its deadline, or is gone, are stale and skipped). One
+// IORING_OP_TIMEOUT (absolute) is armed for the earliest entry; an earlier
+// one moves it with IORING_TIMEOUT_UPDATE. After every batch the due entries
+// are served, earliest first.
 //
 // DNS: a UDP socket per query (socket, connect and send are plain calls: a
 // datagram never blocks), its answer awaited by IORING_OP_RECV, its resend by

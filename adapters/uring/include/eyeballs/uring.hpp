@@ -4,8 +4,9 @@
 // Every system call of a race is a submission on one ring: the attempt's
 // socket (IORING_OP_SOCKET where the kernel has it, probed once per ring;
 // socket(2) otherwise), its connect (IORING_OP_CONNECT), the close of every
-// loser (IORING_OP_CLOSE) and the race's timer (IORING_OP_TIMEOUT with an
-// absolute CLOCK_MONOTONIC deadline, nanosecond resolution, never early).
+// loser (IORING_OP_CLOSE) and the races' timers (one IORING_OP_TIMEOUT per
+// Loop with an absolute CLOCK_MONOTONIC deadline, armed for the earliest
+// deadline of all its races; nanosecond resolution, never early).
 // Completions are reaped in batches (io_uring_peek_batch_cqe), so a burst of
 // races sharing one Loop shares its io_uring_enter() calls:
 //
@@ -31,11 +32,15 @@
 // here: io_uring_queue_init: ...") and every connect() on it is refused with
 // that message; nothing falls back silently to another loop.
 //
-// Time (SPEC §7). The timer is IORING_OP_TIMEOUT with IORING_TIMEOUT_ABS on
-// CLOCK_MONOTONIC, the clock of std::chrono::steady_clock: an hrtimer, no
-// millisecond rounding. A timeout that fires before the machine's deadline
-// is re-armed, never fed. Completions of one batch are fed I/O first, then
-// timeouts, as SPEC §7 orders.
+// Time (SPEC §7). Every race's next deadline goes into the Loop's min-heap;
+// one IORING_OP_TIMEOUT with IORING_TIMEOUT_ABS on CLOCK_MONOTONIC (the clock
+// of std::chrono::steady_clock: an hrtimer, no millisecond rounding) is
+// armed for the earliest, and moved earlier with IORING_TIMEOUT_UPDATE. After
+// each batch of completions every deadline that has passed is served, so the
+// attempt delays of a burst wake the loop together. A deadline is never fed
+// early. Completions of one batch are fed I/O first, then timeouts, as SPEC
+// §7 orders. An attempt starts at its OpenSocket; its Connect follows when
+// the ring hands back the socket (IORING_OP_SOCKET), a completion later.
 //
 // DNS. A literal address (brackets allowed) is raced alone. A name is
 // resolved by the adapter's own UDP queries (AAAA and A at once, and HTTPS
