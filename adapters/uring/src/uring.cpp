@@ -129,7 +129,9 @@ struct Attempt {
     bool opening = false;     // IORING_OP_SOCKET in flight
     bool connecting = false;  // IORING_OP_CONNECT in flight
     bool closed = false;      // the machine closed it (or the race ended)
-    sockaddr_storage remote{};
+    // The connect's address, read by the kernel when the SQE is submitted.
+    // sockaddr_in6 holds either family (sockaddr_storage would be 128 bytes).
+    sockaddr_in6 remote{};
     socklen_t remote_len = 0;
     Op socket_op;
     Op connect_op;
@@ -760,7 +762,9 @@ void Race::perform(const Action& action) {
             pending_.push_back(std::move(in));
             return;
         }
-        a.remote_len = to_sockaddr(c->remote, a.remote);
+        sockaddr_storage ss{};
+        a.remote_len = std::min<socklen_t>(to_sockaddr(c->remote, ss), sizeof a.remote);
+        std::memcpy(&a.remote, &ss, a.remote_len);
         io_uring_prep_connect(s, a.fd, reinterpret_cast<const sockaddr*>(&a.remote), a.remote_len);
         a.connecting = true;
     } else if (const auto* cl = std::get_if<Close>(&action)) {
