@@ -8,8 +8,13 @@
 // Timing assertions are one-sided where they can be (a start never comes
 // before the delay allows) and generous where they cannot (a busy 2-core box).
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -124,7 +129,11 @@ protected:
     void SetUp() override {
         FdLeakTest::SetUp();
         loop_ = std::make_unique<ur::Loop>();
-        if (!loop_->status()) GTEST_SKIP() << loop_->status().message();
+        if (!loop_->status()) {
+            const std::string why = loop_->status().message();
+            loop_.reset();  // TearDown still runs: nothing to check then
+            GTEST_SKIP() << why;
+        }
     }
     void TearDown() override {
         if (loop_) {
@@ -709,6 +718,48 @@ TEST_F(UringTest, MisuseIsAStatusAndNoCallback) {
     ur::Result res = ur::connect(std::vector<Endpoint>{});
     EXPECT_FALSE(res.status.ok());
     EXPECT_EQ(res.fd, -1);
+}
+
+// ---- where io_uring is refused -------------------------------------------------
+
+// A child process refuses itself io_uring_setup(2) with EPERM (a seccomp
+// filter, as container runtimes install) and checks that the adapter says
+// so at run time, everywhere, without crashing or falling back.
+TEST(UringUnavailable, EveryEntryPointSaysIoUringIsNotAvailable) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        sock_fprog prog{4, f};
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+            ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+            ::_exit(10);
+        }
+        const std::string want = "io_uring is not available here: io_uring_queue_init: ";
+        ur::Loop loop;
+        if (loop.status().ok() || loop.status().message().rfind(want, 0) != 0) ::_exit(11);
+        if (loop.status().message().find("Operation not permitted") == std::string::npos) ::_exit(12);
+        int calls = 0;
+        auto h = ur::connect(loop, {loopback_v4(9)}, ur::Options{},
+                             [&](int, const RaceReport&) { ++calls; });
+        if (h.status().ok() || h.status().message() != loop.status().message()) ::_exit(13);
+        if (loop.run().ok() || calls != 0) ::_exit(14);
+        ur::Result r = ur::connect({loopback_v4(9)});
+        if (r.status.ok() || r.fd != -1 || r.report.outcome != Outcome::failed ||
+            r.report.message.rfind(want, 0) != 0) {
+            ::_exit(15);
+        }
+        ::_exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "10: no seccomp here; 11-15: which check failed";
 }
 
 }  // namespace
