@@ -9,7 +9,8 @@
 #   eyeballs::asio            when adapters/asio was built (asio.hpp found)
 #   eyeballs::libevent        when adapters/libevent was built (libevent found)
 #   eyeballs::libuv           when adapters/libuv was built (libuv found)
-#   eyeballs::socket_ops      the POSIX socket steps poll, libevent and libuv link
+#   eyeballs::uring           when adapters/uring was built (liburing found)
+#   eyeballs::socket_ops      the POSIX socket steps poll, libevent, libuv and uring link
 #   eyeballs-connect, eyeballs-sim   into bin/, when EYEBALLS_INSTALL_TOOLS
 # Everything of the library is install component "dev", the programs are
 # component "tools" (cmake --install --component tools; the Debian packages
@@ -30,13 +31,14 @@ mark_as_advanced(EYEBALLS_INSTALL_CMAKEDIR EYEBALLS_INSTALL_PKGCONFIGDIR)
 # ---- What was built --------------------------------------------------------
 set(_eyeballs_components core)
 set(_eyeballs_targets eyeballs_core)
-foreach(_adapter IN ITEMS poll asio libevent libuv)
+foreach(_adapter IN ITEMS poll asio libevent libuv uring)
   if(TARGET eyeballs_${_adapter})
     list(APPEND _eyeballs_components ${_adapter})
     list(APPEND _eyeballs_targets eyeballs_${_adapter})
   endif()
 endforeach()
-if(TARGET eyeballs_socket_ops AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent OR TARGET eyeballs_libuv))
+if(TARGET eyeballs_socket_ops AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent OR TARGET eyeballs_libuv
+    OR TARGET eyeballs_uring))
   list(APPEND _eyeballs_targets eyeballs_socket_ops)
 endif()
 foreach(_target IN LISTS _eyeballs_targets)

@@ -48,6 +48,10 @@ foreach(_component IN LISTS _eyeballs_components)
     # adapters/libuv asks pkg-config for libuv (1.44 in Debian 12).
     list(APPEND _eyeballs_deb_depends "libuv1-dev (>= 1.44)")
     set(_eyeballs_deb_needs_pkgconfig TRUE)
+  elseif(_component STREQUAL "uring")
+    # adapters/uring asks pkg-config for liburing (2.3 in Debian 12).
+    list(APPEND _eyeballs_deb_depends "liburing-dev (>= 2.2)")
+    set(_eyeballs_deb_needs_pkgconfig TRUE)
   elseif(_component STREQUAL "boost_asio")
     list(APPEND _eyeballs_deb_depends "libboost1.81-dev | libboost-dev (>= 1.81)")
   else()

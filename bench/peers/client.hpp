@@ -60,5 +60,7 @@ std::unique_ptr<Client> make_asio_client();
 std::unique_ptr<Client> make_libevent_client();
 /// Only when the libuv adapter was built (EYEBALLS_BENCH_HAVE_LIBUV).
 std::unique_ptr<Client> make_libuv_client();
+/// Only when the io_uring adapter was built (EYEBALLS_BENCH_HAVE_URING).
+std::unique_ptr<Client> make_uring_client();
 
 }  // namespace eyeballs::bench

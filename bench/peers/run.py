@@ -9,11 +9,12 @@ one sample),
 interleaved (run 1 of every client, then run 2, ...) so that a change of load
 on the machine hits every client alike:
 
-  eyeballs-poll / core+epoll, eyeballs-asio, eyeballs-libevent, eyeballs-libuv
-                   eyeballs-bench --adapter poll|asio|libevent|libuv (its own world)
+  eyeballs-poll / core+epoll, eyeballs-asio, eyeballs-libevent, eyeballs-libuv,
+  eyeballs-uring   eyeballs-bench --adapter poll|asio|libevent|libuv|uring (its own world)
   floor-epoll-c    eyeballs-bench-floor (raw epoll, C)          } against
-  python-asyncio   python_client.py                             } eyeballs-
-  node             node_client.js                               } bench-world
+  floor-uring-c    eyeballs-bench-floor-uring (raw io_uring, C) } eyeballs-
+  python-asyncio   python_client.py                             } bench-world
+  node             node_client.js                               }
   curl             curl --happy-eyeballs-timeout-ms 250 --resolve NAME:P:[::1],127.0.0.1
                    (N = 1 only; one process per race)
 
@@ -45,13 +46,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 WORLDS = ["blackhole6", "refused6", "both"]
 RACES = [1, 1000, 9000]
-CLIENTS = ["floor", "poll", "asio", "libevent", "libuv", "python", "node", "curl"]
+CLIENTS = ["floor", "floor-uring", "poll", "asio", "libevent", "libuv", "uring", "python", "node", "curl"]
 LABELS = {
     "floor": "floor: raw epoll, C",
+    "floor-uring": "floor: raw io_uring, C",
     "poll": "eyeballs poll",  # N > 1: "eyeballs core+epoll (bench driver)"
     "asio": "eyeballs Asio",
     "libevent": "eyeballs libevent",
     "libuv": "eyeballs libuv",
+    "uring": "eyeballs io_uring",
     "python": "Python asyncio",
     "node": "Node",
     "curl": "curl",
@@ -161,7 +164,7 @@ def run_one(args, client, world, n, tmp):
     if client == "curl":
         return run_curl(world_bin, os.path.join(bench_dir, "eyeballs-bench-rusage"), world,
                         ATTEMPT_DELAY, args.prefix)
-    if client in ("poll", "asio", "libevent", "libuv"):
+    if client in ("poll", "asio", "libevent", "libuv", "uring"):
         r = run_json(args.prefix + [os.path.join(bench_dir, "eyeballs-bench"), "--adapter", client, "--world", world,
                       "--races", str(n), "--attempt-delay", str(ATTEMPT_DELAY), "--json",
                       "--samples", samples], timeout)
@@ -173,6 +176,8 @@ def run_one(args, client, world, n, tmp):
                       "--samples", samples]
             if client == "floor":
                 cmd = [os.path.join(bench_dir, "eyeballs-bench-floor")] + common
+            elif client == "floor-uring":
+                cmd = [os.path.join(bench_dir, "eyeballs-bench-floor-uring")] + common
             elif client == "python":
                 cmd = [sys.executable, os.path.join(HERE, "python_client.py")] + common
             else:
@@ -261,8 +266,9 @@ def write_chart(out_dir, data_dir, results, clients, gnuplot):
         return None
     png = os.path.join(out_dir, "lateness.png")
     colors = {"floor": "#000000", "poll": "#1b9e77", "asio": "#d95f02", "libevent": "#7570b3",
-              "libuv": "#a6761d", "python": "#e7298a", "node": "#66a61e", "curl": "#888888"}
-    dashes = {"floor": "dt 2", "curl": "dt 3"}
+              "libuv": "#a6761d", "uring": "#e6ab02", "floor-uring": "#444444",
+              "python": "#e7298a", "node": "#66a61e", "curl": "#888888"}
+    dashes = {"floor": "dt 2", "floor-uring": "dt 4", "curl": "dt 3"}
     lines = [
         f"set terminal pngcairo size 1650,680 font 'DejaVu Sans,11'",
         f"set output '{png}'",
@@ -291,7 +297,7 @@ def write_chart(out_dir, data_dir, results, clients, gnuplot):
 
 
 def targets(results):
-    """Issue 7's targets: (text, met, detail)."""
+    """Issue 7's and issue 19's targets: (text, met, detail)."""
     out = []
     floor1000 = results.get(("blackhole6", 1000, "floor"))
     for n in (1000, 9000):
@@ -313,6 +319,25 @@ def targets(results):
             out.append((f"N = {n}, {LABELS[c]}: zero failures, zero fds left open",
                         s["failed"] == 0 and s["fds_left_open"] == 0,
                         f"{s['failed']} failed, {s['fds_left_open']} fds left open (worst run)"))
+    # Issue 19: the io_uring adapter below the epoll floor of the same run.
+    for n in (1000, 9000):
+        floor = results.get(("blackhole6", n, "floor"))
+        runs = results.get(("blackhole6", n, "uring"))
+        if not floor or not runs:
+            continue
+        fc = summarize(floor)["cpu_us_per_race"]
+        uc = summarize(runs)["cpu_us_per_race"]
+        if fc and uc is not None:
+            out.append((f"N = {n}, {LABELS['uring']}: CPU ≤ 0.7 × the epoll floor",
+                        uc <= 0.7 * fc, f"{uc:.1f} µs = {uc / fc:.2f}× the floor's {fc:.1f} µs"))
+    floor1 = results.get(("blackhole6", 1, "floor"))
+    uring1 = results.get(("blackhole6", 1, "uring"))
+    if floor1 and uring1:
+        fl = summarize(floor1)["lateness_ms_p50"]
+        ul = summarize(uring1)["lateness_ms_p50"]
+        if fl is not None and ul is not None:
+            out.append((f"N = 1, {LABELS['uring']}: lateness median ≤ the epoll floor's + 0.05 ms",
+                        ul <= fl + 0.05, f"{ul:.3f} ms against the floor's {fl:.3f} ms"))
     for c in ("poll", "asio", "libevent"):
         runs = results.get(("blackhole6", 1, c))
         if not runs:
@@ -357,6 +382,10 @@ def main():
     if "curl" in clients and not shutil.which("curl"):
         clients.remove("curl")
         skipped.append("curl (not installed)")
+    if "floor-uring" in clients and not os.path.exists(
+            os.path.join(args.build_dir, "bench", "peers", "eyeballs-bench-floor-uring")):
+        clients.remove("floor-uring")
+        skipped.append("floor-uring (not built: liburing not found)")
     for b in ("eyeballs-bench", "eyeballs-bench-world", "eyeballs-bench-floor", "eyeballs-bench-rusage"):
         if not os.path.exists(os.path.join(args.build_dir, "bench", "peers", b)):
             sys.exit(f"run.py: {b} not found in {args.build_dir}/bench/peers (build it first)")
@@ -466,7 +495,7 @@ def main():
         md += [f"Skipped: {', '.join(skipped)}.", ""]
     tg = targets(results)
     if tg:
-        md += ["## Targets (issue 7)", ""]
+        md += ["## Targets (issues 7 and 19)", ""]
         for text, met, detail in tg:
             md.append(f"- {'met' if met else '**missed**'}: {text} — {detail}")
         md.append("")

@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from run import World  # noqa: E402
 
-CLIENTS = ["floor", "poll", "asio", "libevent", "libuv", "python", "node"]
+CLIENTS = ["floor", "floor-uring", "poll", "asio", "libevent", "libuv", "uring", "python", "node"]
 
 
 def strace_counts(cmd, follow):
@@ -38,12 +38,14 @@ def strace_counts(cmd, follow):
 
 def client_cmd(client, build_dir, world, n, port=None, rtt=None):
     bench = os.path.join(build_dir, "bench", "peers")
-    if client in ("poll", "asio", "libevent", "libuv"):
+    if client in ("poll", "asio", "libevent", "libuv", "uring"):
         return [os.path.join(bench, "eyeballs-bench"), "--adapter", client, "--world", world,
                 "--races", str(n), "--no-warmup", "--json"], False
     common = ["--port", str(port), "--rtt-ns", str(rtt), "--world", world, "--races", str(n), "--json"]
     if client == "floor":
         return [os.path.join(bench, "eyeballs-bench-floor"), "--no-warmup"] + common, False
+    if client == "floor-uring":
+        return [os.path.join(bench, "eyeballs-bench-floor-uring"), "--no-warmup"] + common, False
     if client == "python":
         return [sys.executable, os.path.join(HERE, "python_client.py"), "--no-warmup"] + common, False
     return [shutil.which("node"), os.path.join(HERE, "node_client.js"), "--no-warmup"] + common, True
@@ -53,7 +55,7 @@ def measure(client, build_dir, world, n):
     world_bin = os.path.join(build_dir, "bench", "peers", "eyeballs-bench-world")
     result = []
     for races in (1, n):
-        w = None if client in ("poll", "asio", "libevent", "libuv") else World(world_bin, world, races)
+        w = None if client in ("poll", "asio", "libevent", "libuv", "uring") else World(world_bin, world, races)
         try:
             cmd, follow = client_cmd(client, build_dir, world, races, w and w.port, w and w.rtt_ns)
             result.append(strace_counts(cmd, follow))

@@ -137,9 +137,10 @@ class TcpServer(threading.Thread):
 
 def built_adapters():
     out = []
-    for a in ("poll", "asio", "libevent", "libuv"):
+    for a in ("poll", "asio", "libevent", "libuv", "uring"):
         r = run("--adapter", a, "--timeout", "50", "127.0.0.1", "9")
-        if "was not built" not in r.stderr:
+        # uring: built, but io_uring refused here (a sandbox, an old kernel).
+        if "was not built" not in r.stderr and "io_uring is not available" not in r.stderr:
             out.append(a)
     return out
 
@@ -244,7 +245,12 @@ class Races(unittest.TestCase):
         connects = [l for l in t if l["action"] == "connect"]
         self.assertEqual([c["remote"] for c in connects],
                          [f"[::1]:{w.port}", f"127.0.0.1:{w.port}"])
-        self.assertEqual(connects[0]["t"], 0)
+        if self.adapter == "uring":
+            # The socket is an IORING_OP_SOCKET request: the connect line
+            # follows the race's first action by that completion (measured).
+            self.assertLess(connects[0]["t"], 50)
+        else:
+            self.assertEqual(connects[0]["t"], 0)
         self.assertGreaterEqual(connects[1]["t"], 250)
         self.assertIn({"action": "close", "attempt": 1},
                       [{k: l[k] for k in ("action", "attempt") if k in l} for l in t])

@@ -66,7 +66,7 @@ constexpr const char* usage_text =
     "  --timeout MS              end the race after MS\n"
     "  --min-start-gap MS        never start attempts closer than this (10; below 10 departs\n"
     "                            from RFC 8305)\n"
-    "  --adapter poll|asio|libevent|libuv   which event loop runs the race (poll)\n"
+    "  --adapter poll|asio|libevent|libuv|uring   which event loop runs the race (poll)\n"
     "  --dns-server IP[:PORT]    ask this DNS server instead of the system's\n"
     "  --sort rfc6724|off        RFC 6724 destination sorting (default: on for names)\n"
     "  --ipv4-none               an IPv6-only network: synthesize IPv4 through NAT64\n"
@@ -452,9 +452,9 @@ Parsed parse(int argc, char** argv) {
         } else if (name == "--adapter") {
             p.adapter = value();
             if (p.adapter != "poll" && p.adapter != "asio" && p.adapter != "libevent" &&
-                p.adapter != "libuv") {
+                p.adapter != "libuv" && p.adapter != "uring") {
                 usage_error(name + ": unknown adapter '" + p.adapter +
-                            "' (poll, asio, libevent or libuv)");
+                            "' (poll, asio, libevent, libuv or uring)");
             }
         } else if (name == "--dns-server") {
             std::string v = value();
@@ -727,6 +727,9 @@ int main(int argc, char** argv) {
 #endif
 #ifdef EYEBALLS_HAVE_LIBUV
     if (p.adapter == "libuv") run = eyeballs::tool::run_libuv;
+#endif
+#ifdef EYEBALLS_HAVE_URING
+    if (p.adapter == "uring") run = eyeballs::tool::run_uring;
 #endif
     if (run == nullptr) {
         std::cerr << "eyeballs-connect: --adapter: adapter " << p.adapter << " was not built\n";

@@ -58,5 +58,6 @@ ConnectResult run_poll(const ConnectJob& job);
 ConnectResult run_asio(const ConnectJob& job);
 ConnectResult run_libevent(const ConnectJob& job);
 ConnectResult run_libuv(const ConnectJob& job);
+ConnectResult run_uring(const ConnectJob& job);
 
 }  // namespace eyeballs::tool

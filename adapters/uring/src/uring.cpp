@@ -1,0 +1,1200 @@
+// SPDX-License-Identifier: BSL-1.0
+// eyeballs::uring — RaceMachines driven by one io_uring ring.
+//
+// Theory of operation
+// ===================
+//
+// A LoopImpl owns the ring. Each connect() makes a Race (a RaceMachine and
+// what its actions opened); the Loop keeps every Race alive (keep_) from its
+// start until it has ended *and* each submission it made has completed
+// (in_flight_ == 0), so no SQE ever points at freed memory. Ops that
+// outlive every race (the loop timer) live in the LoopImpl, which waits for
+// its races' requests before io_uring_queue_exit().
+//
+// Every SQE's user_data is either the address of an Op (8-byte aligned)
+// embedded in an Attempt, a UdpQuery or the LoopImpl — a request whose
+// completion matters (socket, connect, recv, DNS resend timer, the loop's
+// timer) — or the Race's address with the low bit set: a request whose
+// completion only needs counting (close, async cancel). The blocking
+// connect()'s cancel-fd poll has bit 1 set and is recognised by turn().
+//
+// The run loop (LoopImpl::turn):
+//   arm the loop timer ─► io_uring_submit_and_wait(1) ─► peek a batch of CQEs
+//   (copy, advance) ─► dispatch I/O completions, then timer completions
+//   (SPEC §7) ─► serve every race deadline that has passed ─► each Race feeds
+//   its inputs to its machine and performs the actions (new SQEs) ─► again,
+//   until no race is left.
+//
+// Attempts: IORING_OP_SOCKET (or the factory / socket(2)), bind(2) when the
+// machine says Bind (no IORING_OP_BIND before 6.11), IORING_OP_CONNECT with
+// the sockaddr kept in the Attempt. A Close submits IORING_OP_ASYNC_CANCEL
+// for a connect still in flight and IORING_OP_CLOSE for the fd (the
+// cancelled connect holds its own file reference until its CQE). A socket
+// that completes after its attempt was closed is closed at once.
+//
+// Timers: each race puts its next deadline into the loop's min-heap (an
+// entry names the race by slot and carries a sequence number, so entries of
+// a race that moved its deadline, or is gone, are stale and skipped). One
+// IORING_OP_TIMEOUT (absolute) is armed for the earliest entry; an earlier
+// one moves it with IORING_TIMEOUT_UPDATE. After every batch the due entries
+// are served, earliest first.
+//
+// DNS: a UDP socket per query (socket, connect and send are plain calls: a
+// datagram never blocks), its answer awaited by IORING_OP_RECV, its resend by
+// a relative IORING_OP_TIMEOUT.
+
+#include "eyeballs/uring.hpp"
+
+#include <fcntl.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "eyeballs/detail/socket_ops.hpp"
+#include "eyeballs/dns_message.hpp"
+#include "eyeballs/posix.hpp"
+
+namespace eyeballs::uring {
+namespace detail {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::uint16_t dns_port = 53;
+constexpr std::int64_t udp_query_timeout_s = 2;
+constexpr int udp_query_tries = 2;
+
+Config race_config(Config config, std::uint16_t port) {
+    if (config.https && port != 0) config.port = port;
+    return config;
+}
+
+std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    return Endpoint::parse_address(host, port);
+}
+
+/// The first usable `nameserver` of /etc/resolv.conf (resolv.conf(5)).
+std::optional<Endpoint> resolv_conf_nameserver() {
+    std::ifstream in("/etc/resolv.conf");
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::string keyword;
+        std::string value;
+        if (!(words >> keyword >> value) || keyword != "nameserver") continue;
+        if (value.find('%') != std::string::npos) continue;
+        if (auto ep = Endpoint::parse_address(value, dns_port)) return ep;
+    }
+    return std::nullopt;
+}
+
+/// steady_clock is CLOCK_MONOTONIC on Linux (libstdc++ and libc++).
+__kernel_timespec to_timespec(TimePoint t) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+    __kernel_timespec ts{};
+    ts.tv_sec = ns / 1000000000;
+    ts.tv_nsec = ns % 1000000000;
+    return ts;
+}
+
+}  // namespace
+
+class Race;
+
+/// A request whose completion is dispatched.
+struct Op {
+    enum class Kind : std::uint8_t { socket, connect, loop_timer, recv, dns_timer, watch };
+    Kind kind = Kind::socket;
+    Race* race = nullptr;
+    void* owner = nullptr;  // the Attempt or UdpQuery
+};
+
+struct Attempt {
+    AttemptId id;
+    int fd = -1;
+    bool opening = false;     // IORING_OP_SOCKET in flight
+    bool connecting = false;  // IORING_OP_CONNECT in flight
+    bool closed = false;      // the machine closed it (or the race ended)
+    // The connect's address, read by the kernel when the SQE is submitted.
+    // sockaddr_in6 holds either family (sockaddr_storage would be 128 bytes).
+    sockaddr_in6 remote{};
+    socklen_t remote_len = 0;
+    Op socket_op;
+    Op connect_op;
+};
+
+struct UdpQuery {
+    bool https = false;
+    Family family = Family::v6;
+    std::string name;   // the Resolve's name: "" = the origin
+    std::string qname;  // what is asked
+    std::uint16_t type = 0;
+    Endpoint server;
+    std::vector<std::uint8_t> message;
+    std::vector<std::uint8_t> buf;
+    std::uint16_t id = 0;
+    int tries_left = 0;
+    int fd = -1;
+    bool receiving = false;
+    bool timing = false;
+    bool done = false;
+    __kernel_timespec wait{};
+    Op recv_op;
+    Op timer_op;
+};
+
+struct Input {
+    enum class Kind : std::uint8_t { resolved, resolve_failed, https, opened, connected, connect_failed, timeout };
+    Kind kind = Kind::timeout;
+    TimePoint at{};
+    Family family = Family::v6;
+    bool https = false;
+    std::string name;
+    std::vector<SvcbRecord> records;
+    AttemptId id;
+    int code = 0;
+    std::string detail;
+    std::vector<Endpoint> addresses;
+};
+
+class LoopImpl {
+public:
+    explicit LoopImpl(unsigned entries);
+    ~LoopImpl();
+
+    Status status;
+    io_uring ring{};
+    bool ring_ok = false;
+    bool has_socket_op = false;
+    std::uint64_t enters = 0;
+    // Every live race has a slot (its index is Race::slot_); timer entries
+    // name races by slot, so a race gone meanwhile is simply not found.
+    std::vector<Race*> slots;
+    std::vector<std::uint32_t> free_slots;
+    std::size_t live = 0;
+    std::vector<std::shared_ptr<Race>> wake;  // races to deliver on the next turn
+    bool destroying = false;
+
+    // The races' timers: a min-heap of deadlines served by one
+    // IORING_OP_TIMEOUT (absolute, CLOCK_MONOTONIC) armed for the earliest.
+    // An entry is current while its race's timer_seq_ equals its seq.
+    struct TimerEntry {
+        TimePoint at;
+        std::uint32_t slot;
+        std::uint64_t seq;
+    };
+    std::vector<TimerEntry> timers;
+    std::uint64_t timer_seq = 0;
+    Op timer_op{Op::Kind::loop_timer, nullptr, nullptr};
+    bool timer_armed = false;
+    TimePoint timer_at{};
+    __kernel_timespec timer_ts{};
+
+    // The blocking connect()'s cancel fd (IORING_OP_POLL_ADD), when watched.
+    std::uint64_t watch_data = 0;
+    bool watch_fired = false;
+
+    std::uint32_t add_race(Race* race);
+    void remove_race(std::uint32_t slot) noexcept;
+    void schedule(TimePoint at, std::uint32_t slot, std::uint64_t seq);
+    void fire_due();
+    void arm_timer();
+
+    /// A free SQE, submitting what is queued when the queue is full.
+    io_uring_sqe* sqe() {
+        for (;;) {
+            if (io_uring_sqe* s = io_uring_get_sqe(&ring)) return s;
+            ++enters;
+            const int rc = io_uring_submit(&ring);
+            if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) return nullptr;
+        }
+    }
+    Status run();
+    /// One wait and one batch; false when io_uring_enter failed (err set).
+    bool turn(int& err);
+    void dispatch(std::uint64_t user_data, int res, bool timer_pass);
+};
+
+class Race : public std::enable_shared_from_this<Race> {
+public:
+    Race(LoopImpl* loop, const Options& options, std::uint16_t port, Callback callback)
+        : loop_(loop),
+          machine_(race_config(options.config, port)),
+          factory_(options.socket_factory),
+          observer_(options.on_action),
+          callback_(std::move(callback)) {}
+    Race(const Race&) = delete;
+    Race& operator=(const Race&) = delete;
+
+    Status start(std::string_view host, std::uint16_t port, const std::vector<Endpoint>* endpoints,
+                 const Options& options);
+    bool running() const noexcept { return !delivered_; }
+    void cancel();
+    void abandon();
+    void complete(Op& op, int res);
+    void counted() { --in_flight_; }
+    void maybe_release();
+    void deliver();
+    void detach_loop() noexcept { loop_ = nullptr; }
+    void timer_fired(std::uint64_t seq);
+    bool alive() const noexcept { return loop_ != nullptr; }
+
+private:
+    friend class LoopImpl;
+    io_uring_sqe* prep(Op* op) {
+        io_uring_sqe* s = loop_->sqe();
+        if (s == nullptr) return nullptr;
+        ++in_flight_;
+        io_uring_sqe_set_data64(s, op != nullptr ? reinterpret_cast<std::uint64_t>(op)
+                                                 : reinterpret_cast<std::uint64_t>(this) | 1u);
+        return s;
+    }
+    void submit(Input input);
+    void pump();
+    void feed(Input& in);
+    void perform(const Action& action);
+    void observe(const Action& action);
+    void open_socket(const OpenSocket& o);
+    void close_attempt(Attempt& a) noexcept;
+    void close_fd(int fd) noexcept;
+    void rearm();
+    void finish();
+    void release_all() noexcept;
+    void start_udp(const Resolve& r);
+    void udp_receive(UdpQuery& q);
+    void udp_arm(UdpQuery& q);
+    void udp_answer(UdpQuery& q, int res);
+    void udp_timeout(UdpQuery& q);
+    void udp_close(UdpQuery& q) noexcept;
+    Input udp_input(const UdpQuery& q) const;
+    Attempt& attempt(AttemptId id);
+    TimePoint clock_now() {
+        now_ = std::max(now_, Clock::now());
+        return now_;
+    }
+
+    LoopImpl* loop_;
+    RaceMachine machine_;
+    SocketFactory factory_;
+    ActionObserver observer_;
+    Callback callback_;
+
+    std::string host_;
+    std::uint16_t port_ = 0;
+    std::optional<Endpoint> dns_server_;
+    std::vector<std::unique_ptr<UdpQuery>> udp_;
+    std::vector<std::unique_ptr<Attempt>> attempts_;
+    std::vector<Input> pending_;  // fed in order from pending_head_
+    std::size_t pending_head_ = 0;
+    TimePoint now_{};
+
+    std::uint32_t slot_ = 0;
+    std::uint64_t timer_seq_ = 0;  // the current entry in the loop's timer heap; 0 = none
+    TimePoint timer_at_{};
+
+    std::shared_ptr<Race> keep_;  // the loop's reference while live
+    unsigned in_flight_ = 0;
+
+    RaceReport report_;
+    int winner_fd_ = -1;
+    bool busy_ = false;
+    bool starting_ = false;
+    bool cancel_requested_ = false;
+    bool abandoned_ = false;
+    bool result_ready_ = false;
+    bool delivered_ = false;
+};
+
+// ---- the loop ---------------------------------------------------------------
+
+LoopImpl::LoopImpl(unsigned entries) {
+    if (entries == 0) entries = 1;
+    if (entries > 32768) entries = 32768;
+    io_uring_params p{};
+    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
+              IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    p.cq_entries = entries * 4;
+    int rc = io_uring_queue_init_params(entries, &ring, &p);
+    if (rc == -EINVAL) {  // a kernel before 6.1: without the newer flags
+        p = io_uring_params{};
+        p.flags = IORING_SETUP_CQSIZE;
+        p.cq_entries = entries * 4;
+        rc = io_uring_queue_init_params(entries, &ring, &p);
+    }
+    if (rc < 0) {
+        status = Status::failure(std::string("io_uring is not available here: io_uring_queue_init: ") +
+                                 std::strerror(-rc) +
+                                 (rc == -ENOSYS ? " (kernel without io_uring)"
+                                  : rc == -EPERM ? " (refused: sandbox or kernel.io_uring_disabled)"
+                                                 : ""));
+        return;
+    }
+    ring_ok = true;
+    if (io_uring_probe* probe = io_uring_get_probe_ring(&ring)) {
+        has_socket_op = io_uring_opcode_supported(probe, IORING_OP_SOCKET) != 0;
+        const bool basics = io_uring_opcode_supported(probe, IORING_OP_CONNECT) &&
+                            io_uring_opcode_supported(probe, IORING_OP_CLOSE) &&
+                            io_uring_opcode_supported(probe, IORING_OP_ASYNC_CANCEL) &&
+                            io_uring_opcode_supported(probe, IORING_OP_TIMEOUT) &&
+                            io_uring_opcode_supported(probe, IORING_OP_RECV);
+        io_uring_free_probe(probe);
+        if (!basics) {
+            status = Status::failure(
+                "io_uring is not available here: the kernel lacks IORING_OP_CONNECT, CLOSE, "
+                "ASYNC_CANCEL, TIMEOUT or RECV (Linux 5.6 or later is needed)");
+        }
+    } else {
+        status = Status::failure("io_uring is not available here: io_uring_get_probe failed (Linux 5.6 or later is needed)");
+    }
+}
+
+LoopImpl::~LoopImpl() {
+    if (!ring_ok) return;
+    destroying = true;
+    wake.clear();
+    std::vector<std::shared_ptr<Race>> races;
+    for (Race* r : slots) {
+        if (r != nullptr) races.push_back(r->shared_from_this());
+    }
+    for (auto& r : races) r->abandon();
+    // Wait for every submission of theirs (cancels and closes are queued).
+    int err = 0;
+    for (int i = 0; i < 10000 && live > 0; ++i) {
+        if (!turn(err)) break;
+    }
+    for (auto& r : races) r->detach_loop();
+    io_uring_queue_exit(&ring);
+}
+
+bool LoopImpl::turn(int& err) {
+    arm_timer();  // deadlines scheduled outside a turn (connect(), cancel())
+    ++enters;
+    int rc = io_uring_submit_and_wait(&ring, 1);
+    if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EBUSY) {
+        err = -rc;
+        return false;
+    }
+    struct Done {
+        std::uint64_t data;
+        int res;
+    };
+    io_uring_cqe* cqes[256];
+    Done batch[256];
+    for (;;) {
+        const unsigned n = io_uring_peek_batch_cqe(&ring, cqes, 256);
+        if (n == 0) break;
+        for (unsigned i = 0; i < n; ++i) batch[i] = {cqes[i]->user_data, cqes[i]->res};
+        io_uring_cq_advance(&ring, n);
+        // I/O first, then timers (SPEC §7).
+        for (unsigned i = 0; i < n; ++i) {
+            if (watch_data != 0 && batch[i].data == watch_data) {
+                watch_data = 0;  // POLL_ADD is one-shot: this is its only CQE
+                watch_fired = batch[i].res >= 0;
+                batch[i].data = 0;
+                continue;
+            }
+            dispatch(batch[i].data, batch[i].res, false);
+        }
+        for (unsigned i = 0; i < n; ++i) dispatch(batch[i].data, batch[i].res, true);
+        if (n < 256) break;
+    }
+    fire_due();
+    arm_timer();
+    return true;
+}
+
+std::uint32_t LoopImpl::add_race(Race* race) {
+    ++live;
+    if (!free_slots.empty()) {
+        const std::uint32_t slot = free_slots.back();
+        free_slots.pop_back();
+        slots[slot] = race;
+        return slot;
+    }
+    slots.push_back(race);
+    return static_cast<std::uint32_t>(slots.size() - 1);
+}
+
+void LoopImpl::remove_race(std::uint32_t slot) noexcept {
+    slots[slot] = nullptr;
+    free_slots.push_back(slot);
+    --live;
+}
+
+namespace {
+bool later_first(const LoopImpl::TimerEntry& a, const LoopImpl::TimerEntry& b) { return a.at > b.at; }
+}  // namespace
+
+void LoopImpl::schedule(TimePoint at, std::uint32_t slot, std::uint64_t seq) {
+    timers.push_back(TimerEntry{at, slot, seq});
+    std::push_heap(timers.begin(), timers.end(), &later_first);
+}
+
+// Every deadline that has passed, earliest first; stale entries are dropped.
+void LoopImpl::fire_due() {
+    if (timers.empty()) return;
+    const TimePoint now = Clock::now();
+    while (!timers.empty() && timers.front().at <= now) {
+        const TimerEntry e = timers.front();
+        std::pop_heap(timers.begin(), timers.end(), &later_first);
+        timers.pop_back();
+        Race* race = slots[e.slot];
+        if (race == nullptr) continue;
+        auto guard = race->shared_from_this();
+        race->timer_fired(e.seq);
+        race->maybe_release();
+    }
+}
+
+// Arms (or moves earlier) the one ring timeout for the earliest current deadline.
+void LoopImpl::arm_timer() {
+    while (!timers.empty()) {  // drop stale entries on top
+        const TimerEntry& e = timers.front();
+        Race* race = slots[e.slot];
+        if (race != nullptr && race->timer_seq_ == e.seq) break;
+        std::pop_heap(timers.begin(), timers.end(), &later_first);
+        timers.pop_back();
+    }
+    if (timers.empty() || destroying) return;
+    const TimePoint at = timers.front().at;
+    if (timer_armed && timer_at <= at) return;  // fires first; re-armed then
+    io_uring_sqe* s = sqe();
+    if (s == nullptr) return;
+    timer_ts = to_timespec(at);
+    if (timer_armed) {
+        io_uring_prep_timeout_update(s, &timer_ts, reinterpret_cast<std::uint64_t>(&timer_op),
+                                     IORING_TIMEOUT_ABS);
+        io_uring_sqe_set_data64(s, 0);  // its own completion: ignored
+    } else {
+        io_uring_prep_timeout(s, &timer_ts, 0, IORING_TIMEOUT_ABS);
+        io_uring_sqe_set_data64(s, reinterpret_cast<std::uint64_t>(&timer_op));
+        timer_armed = true;
+    }
+    timer_at = at;
+}
+
+void LoopImpl::dispatch(std::uint64_t data, int res, bool timer_pass) {
+    if ((data & 1u) != 0) {  // counted only
+        if (timer_pass) return;
+        Race* race = reinterpret_cast<Race*>(data & ~std::uint64_t{1});
+        auto guard = race->shared_from_this();
+        race->counted();
+        race->maybe_release();
+        return;
+    }
+    Op* op = reinterpret_cast<Op*>(data);
+    if (op == nullptr) return;
+    if (op->kind == Op::Kind::loop_timer) {  // fire_due() after the batch does the work
+        if (!timer_pass) timer_armed = false;
+        return;
+    }
+    const bool is_timer = op->kind == Op::Kind::dns_timer;
+    if (is_timer != timer_pass) return;
+    auto guard = op->race->shared_from_this();
+    op->race->complete(*op, res);
+    op->race->maybe_release();
+}
+
+Status LoopImpl::run() {
+    if (!status.ok()) return status;
+    int err = 0;
+    while (live > 0 || !wake.empty()) {
+        if (!wake.empty()) {
+            auto due = std::move(wake);
+            wake.clear();
+            for (auto& r : due) {
+                r->deliver();
+                r->maybe_release();
+            }
+            continue;
+        }
+        if (!turn(err)) {
+            return Status::failure(std::string("io_uring_enter: ") + std::strerror(err));
+        }
+    }
+    // Nothing left to wait for: push out what is queued (nothing should be).
+    if (io_uring_sq_ready(&ring) > 0) {
+        ++enters;
+        io_uring_submit(&ring);
+    }
+    return Status();
+}
+
+// ---- starting ---------------------------------------------------------------
+
+Status Race::start(std::string_view host, std::uint16_t port, const std::vector<Endpoint>* endpoints,
+                   const Options& options) {
+    if (options.config.success != Success::connect) {
+        return Status::failure(
+            "success=handshake needs the caller's TLS handshake (RaceMachine::handle_secured); "
+            "the uring adapter connects TCP only and reports success at connect");
+    }
+    const TimePoint now = clock_now();
+    Status status;
+    if (endpoints != nullptr) {
+        status = machine_.start(now, *endpoints);
+    } else if (auto literal = parse_literal(host, port)) {
+        status = machine_.start(now, &*literal, 1);
+    } else {
+        if (host.empty()) return Status::failure("the host name is empty");
+        if (auto bad = validate(options.config)) return Status::failure(*bad);
+        host_ = std::string(host);
+        port_ = port;
+        if (options.dns_server) {
+            Endpoint server = *options.dns_server;
+            if (server.port() == 0) server = server.with_port(dns_port);
+            dns_server_ = server;
+        }
+        status = machine_.start_resolving(now);
+    }
+    if (!status.ok()) return status;
+    keep_ = shared_from_this();
+    slot_ = loop_->add_race(this);
+    starting_ = true;
+    pump();
+    starting_ = false;
+    if (result_ready_ && !delivered_) loop_->wake.push_back(shared_from_this());
+    return status;
+}
+
+// ---- the run loop of the machine --------------------------------------------
+
+void Race::submit(Input input) {
+    pending_.push_back(std::move(input));  // (vector: no allocation for a race that never queues)
+    if (busy_) return;
+    pump();
+}
+
+void Race::pump() {
+    busy_ = true;
+    for (;;) {
+        while (auto action = machine_.poll_action()) {
+            perform(*action);
+            if (cancel_requested_) {
+                cancel_requested_ = false;
+                machine_.cancel(now_);
+            }
+        }
+        if (cancel_requested_) {
+            cancel_requested_ = false;
+            machine_.cancel(now_);
+            continue;
+        }
+        if (pending_head_ == pending_.size() || machine_.finished()) break;
+        Input input = std::move(pending_[pending_head_++]);
+        feed(input);
+    }
+    pending_.clear();
+    pending_head_ = 0;
+    busy_ = false;
+    if (!machine_.finished()) {
+        rearm();
+    } else if (result_ready_ && !starting_) {
+        deliver();
+    }
+}
+
+void Race::feed(Input& in) {
+    now_ = std::max(now_, in.at);
+    switch (in.kind) {
+        case Input::Kind::resolved:
+            machine_.handle_resolved(now_, Resolve(in.family, false, in.name), in.addresses);
+            break;
+        case Input::Kind::resolve_failed:
+            machine_.handle_resolve_failed(now_, Resolve(in.family, in.https, in.name), in.code, in.detail);
+            break;
+        case Input::Kind::https:
+            machine_.handle_https(now_, Resolve(Family::v6, true, in.name), in.records);
+            break;
+        case Input::Kind::opened:
+            machine_.handle_opened(now_, in.id, in.code);
+            break;
+        case Input::Kind::connected:
+            machine_.handle_connected(now_, in.id);
+            break;
+        case Input::Kind::connect_failed:
+            machine_.handle_connect_failed(now_, in.id, in.code);
+            break;
+        case Input::Kind::timeout:
+            machine_.handle_timeout(now_);
+            break;
+    }
+}
+
+void Race::rearm() {
+    const auto next = machine_.next_timeout();
+    if (!next) {
+        timer_seq_ = 0;  // an entry left in the heap is stale now
+        return;
+    }
+    if (timer_seq_ != 0 && timer_at_ == *next) return;
+    timer_at_ = *next;
+    timer_seq_ = ++loop_->timer_seq;
+    loop_->schedule(*next, slot_, timer_seq_);
+}
+
+void Race::timer_fired(std::uint64_t seq) {
+    if (seq != timer_seq_ || machine_.finished()) return;
+    timer_seq_ = 0;
+    const auto next = machine_.next_timeout();
+    if (!next) return;
+    if (Clock::now() < *next) {  // never feed an early timeout (SPEC §7)
+        rearm();
+        return;
+    }
+    Input in;
+    in.kind = Input::Kind::timeout;
+    in.at = Clock::now();
+    submit(std::move(in));
+}
+
+Attempt& Race::attempt(AttemptId id) {
+    const std::size_t i = id.number() - 1;
+    if (attempts_.size() <= i) attempts_.resize(i + 1);
+    if (!attempts_[i]) {
+        auto a = std::make_unique<Attempt>();
+        a->id = id;
+        a->socket_op = Op{Op::Kind::socket, this, a.get()};
+        a->connect_op = Op{Op::Kind::connect, this, a.get()};
+        attempts_[i] = std::move(a);
+    }
+    return *attempts_[i];
+}
+
+void Race::observe(const Action& action) {
+    if (observer_ && !abandoned_) observer_(now_, action, machine_);
+}
+
+// ---- completions ---------------------------------------------------------------
+
+void Race::complete(Op& op, int res) {
+    --in_flight_;
+    Input in;
+    switch (op.kind) {
+        case Op::Kind::socket: {
+            auto& a = *static_cast<Attempt*>(op.owner);
+            a.opening = false;
+            if (a.closed || machine_.finished()) {
+                if (res >= 0) close_fd(res);  // closed while being opened
+                return;
+            }
+            in.kind = Input::Kind::opened;
+            in.at = Clock::now();
+            in.id = a.id;
+            if (res >= 0) {
+                a.fd = res;
+            } else {
+                in.code = -res;
+            }
+            submit(std::move(in));
+            return;
+        }
+        case Op::Kind::connect: {
+            auto& a = *static_cast<Attempt*>(op.owner);
+            a.connecting = false;
+            if (a.closed || machine_.finished()) return;  // -ECANCELED after a Close
+            in.at = Clock::now();
+            in.id = a.id;
+            in.kind = res == 0 ? Input::Kind::connected : Input::Kind::connect_failed;
+            in.code = -res;
+            submit(std::move(in));
+            return;
+        }
+        case Op::Kind::loop_timer:
+            return;
+        case Op::Kind::recv:
+            udp_answer(*static_cast<UdpQuery*>(op.owner), res);
+            return;
+        case Op::Kind::dns_timer:
+            static_cast<UdpQuery*>(op.owner)->timing = false;
+            if (res == -ETIME) udp_timeout(*static_cast<UdpQuery*>(op.owner));
+            return;
+        case Op::Kind::watch:
+            return;
+    }
+}
+
+void Race::maybe_release() {
+    if (in_flight_ == 0 && delivered_ && keep_) {
+        if (loop_ != nullptr) loop_->remove_race(slot_);
+        auto last = std::move(keep_);  // may destroy the race when the caller's guard goes
+    }
+}
+
+// ---- actions -------------------------------------------------------------------
+
+void Race::perform(const Action& action) {
+    if (const auto* r = std::get_if<Resolve>(&action)) {
+        start_udp(*r);
+        observe(action);
+    } else if (const auto* o = std::get_if<OpenSocket>(&action)) {
+        observe(action);
+        open_socket(*o);
+    } else if (const auto* b = std::get_if<Bind>(&action)) {
+        Attempt& a = attempt(b->attempt);
+        const int err = a.fd >= 0 ? eyeballs::detail::bind_socket(a.fd, b->local) : EBADF;
+        observe(action);
+        machine_.handle_bound(now_, b->attempt, err);
+    } else if (const auto* c = std::get_if<Connect>(&action)) {
+        Attempt& a = attempt(c->attempt);
+        observe(action);
+        io_uring_sqe* s = a.fd >= 0 ? prep(&a.connect_op) : nullptr;
+        if (s == nullptr) {
+            Input in;
+            in.kind = Input::Kind::connect_failed;
+            in.at = now_;
+            in.id = c->attempt;
+            in.code = a.fd >= 0 ? EAGAIN : EBADF;
+            pending_.push_back(std::move(in));
+            return;
+        }
+        sockaddr_storage ss{};
+        a.remote_len = std::min<socklen_t>(to_sockaddr(c->remote, ss), sizeof a.remote);
+        std::memcpy(&a.remote, &ss, a.remote_len);
+        io_uring_prep_connect(s, a.fd, reinterpret_cast<const sockaddr*>(&a.remote), a.remote_len);
+        a.connecting = true;
+    } else if (const auto* cl = std::get_if<Close>(&action)) {
+        close_attempt(attempt(cl->attempt));
+        observe(action);
+    } else if (std::holds_alternative<Report>(action)) {
+        observe(action);
+        finish();
+    }
+}
+
+void Race::open_socket(const OpenSocket& o) {
+    if (o.protocol != Protocol::tcp) {  // TCP only: QUIC is the caller's to make
+        machine_.handle_opened(now_, o.attempt, EPROTONOSUPPORT);
+        return;
+    }
+    Attempt& a = attempt(o.attempt);
+    const int af = to_af(o.remote.family());
+    if (factory_) {
+        errno = 0;
+        const int fd = factory_(o.remote);
+        int err = 0;
+        if (fd < 0) {
+            err = errno != 0 ? errno : EINVAL;
+        } else if ((err = eyeballs::detail::make_nonblocking_cloexec(fd)) != 0) {
+            eyeballs::detail::close_socket(fd);
+        } else {
+            a.fd = fd;
+        }
+        machine_.handle_opened(now_, o.attempt, err);
+        return;
+    }
+    if (loop_->has_socket_op) {
+        if (io_uring_sqe* s = prep(&a.socket_op)) {
+            io_uring_prep_socket(s, af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, 0);
+            a.opening = true;
+            return;  // handle_opened when it completes
+        }
+    }
+    int err = 0;
+    const int fd = ::socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        err = errno;
+    } else {
+        a.fd = fd;
+    }
+    machine_.handle_opened(now_, o.attempt, err);
+}
+
+void Race::close_fd(int fd) noexcept {
+    if (loop_ != nullptr && !loop_->destroying) {
+        if (io_uring_sqe* s = prep(nullptr)) {
+            io_uring_prep_close(s, fd);
+            return;
+        }
+    }
+    eyeballs::detail::close_socket(fd);
+}
+
+void Race::close_attempt(Attempt& a) noexcept {
+    a.closed = true;
+    if (a.connecting) {
+        if (io_uring_sqe* s = prep(nullptr)) {
+            io_uring_prep_cancel64(s, reinterpret_cast<std::uint64_t>(&a.connect_op), 0);
+        }
+    }
+    if (a.fd >= 0) close_fd(a.fd);
+    a.fd = -1;
+}
+
+void Race::finish() {
+    report_ = machine_.report();
+    if (report_.outcome == Outcome::connected && report_.winner) {
+        Attempt& a = attempt(report_.winner);
+        winner_fd_ = a.fd;
+        a.fd = -1;
+    }
+    release_all();
+    result_ready_ = true;
+}
+
+void Race::release_all() noexcept {
+    for (auto& a : attempts_) {
+        if (a) close_attempt(*a);
+    }
+    for (auto& q : udp_) udp_close(*q);
+    timer_seq_ = 0;  // its heap entry, if any, is stale
+}
+
+void Race::deliver() {
+    if (delivered_) return;
+    delivered_ = true;
+    int fd = winner_fd_;
+    winner_fd_ = -1;
+    if (abandoned_) {
+        if (fd >= 0) eyeballs::detail::close_socket(fd);
+        return;
+    }
+    auto callback = std::move(callback_);
+    callback(fd, report_);
+}
+
+void Race::cancel() {
+    if (delivered_ || abandoned_ || loop_ == nullptr) return;
+    if (busy_) {
+        cancel_requested_ = true;
+        return;
+    }
+    auto guard = shared_from_this();
+    if (!machine_.finished()) {
+        machine_.cancel(clock_now());
+        pump();
+    } else {
+        deliver();
+    }
+    maybe_release();
+}
+
+void Race::abandon() {
+    if (delivered_ || loop_ == nullptr) return;
+    abandoned_ = true;
+    if (busy_) {
+        cancel_requested_ = true;
+        return;
+    }
+    auto guard = shared_from_this();
+    if (!machine_.finished()) {
+        machine_.cancel(clock_now());
+        pump();
+    } else {
+        deliver();
+    }
+    maybe_release();
+}
+
+// ---- DNS: UDP queries on the ring ------------------------------------------------
+
+Input Race::udp_input(const UdpQuery& q) const {
+    Input in;
+    in.kind = Input::Kind::resolve_failed;
+    in.at = Clock::now();
+    in.family = q.family;
+    in.https = q.https;
+    in.name = q.name;
+    return in;
+}
+
+void Race::start_udp(const Resolve& r) {
+    auto q = std::make_unique<UdpQuery>();
+    q->https = r.https;
+    q->family = r.family;
+    q->name = std::string(r.name);
+    q->qname = q->name.empty() ? host_ : q->name;
+    q->type = r.https ? dns_type::https : (r.family == Family::v6 ? dns_type::aaaa : dns_type::a);
+    q->recv_op = Op{Op::Kind::recv, this, q.get()};
+    q->timer_op = Op{Op::Kind::dns_timer, this, q.get()};
+    const std::string what = dns_type_name(q->type) + " query";
+    Input failed = udp_input(*q);
+    failed.at = now_;
+
+    std::optional<Endpoint> server = dns_server_;
+    if (!server) server = resolv_conf_nameserver();
+    if (!server) {
+        failed.detail = what + ": no DNS server (no dns_server, and /etc/resolv.conf names none)";
+        pending_.push_back(std::move(failed));
+        return;
+    }
+    q->server = *server;
+    {
+        std::uint16_t id = 0;
+        const auto t = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+        id = static_cast<std::uint16_t>(t ^ (t >> 16) ^ (t >> 32) ^ reinterpret_cast<std::uintptr_t>(q.get()));
+        q->id = id;
+    }
+    std::string error;
+    auto message = r.https ? build_dns_query(q->id, q->qname, q->type, &error)
+                           : build_dns_query(q->id, q->qname, q->type, &error, 0);
+    if (!message) {
+        failed.detail = what + " for " + q->qname + ": " + error;
+        pending_.push_back(std::move(failed));
+        return;
+    }
+    q->message = std::move(*message);
+    q->tries_left = udp_query_tries;
+    q->buf.resize(r.https ? 65536 : 4096);
+
+    int err = 0;
+    q->fd = ::socket(to_af(server->family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_storage ss{};
+    const socklen_t len = to_sockaddr(*server, ss);
+    if (q->fd < 0 || ::connect(q->fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
+        ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
+        err = errno;
+    }
+    if (err != 0) {
+        if (q->fd >= 0) eyeballs::detail::close_socket(q->fd);
+        q->fd = -1;
+        failed.code = err;
+        failed.detail = what + " to " + server->to_string() + ": " + std::strerror(err);
+        pending_.push_back(std::move(failed));
+        return;
+    }
+    --q->tries_left;
+    UdpQuery& ref = *q;
+    udp_.push_back(std::move(q));
+    udp_receive(ref);
+    udp_arm(ref);
+}
+
+void Race::udp_receive(UdpQuery& q) {
+    if (io_uring_sqe* s = prep(&q.recv_op)) {
+        io_uring_prep_recv(s, q.fd, q.buf.data(), q.buf.size(), 0);
+        q.receiving = true;
+    }
+}
+
+void Race::udp_arm(UdpQuery& q) {
+    if (io_uring_sqe* s = prep(&q.timer_op)) {
+        q.wait = __kernel_timespec{udp_query_timeout_s, 0};
+        io_uring_prep_timeout(s, &q.wait, 0, 0);
+        q.timing = true;
+    }
+}
+
+void Race::udp_close(UdpQuery& q) noexcept {
+    if (q.done) return;
+    q.done = true;
+    if (q.receiving) {
+        if (io_uring_sqe* s = prep(nullptr)) {
+            io_uring_prep_cancel64(s, reinterpret_cast<std::uint64_t>(&q.recv_op), 0);
+        }
+    }
+    if (q.timing) {
+        if (io_uring_sqe* s = prep(nullptr)) {
+            io_uring_prep_timeout_remove(s, reinterpret_cast<std::uint64_t>(&q.timer_op), 0);
+        }
+    }
+    if (q.fd >= 0) close_fd(q.fd);
+    q.fd = -1;
+}
+
+void Race::udp_answer(UdpQuery& q, int res) {
+    q.receiving = false;
+    if (q.done) return;  // cancelled
+    Input in = udp_input(q);
+    const std::string what = dns_type_name(q.type) + " query to " + q.server.to_string();
+    if (res < 0) {
+        // ICMP errors of the connected socket (ECONNREFUSED, ...).
+        in.code = -res;
+        in.detail = what + ": " + std::strerror(-res);
+        udp_close(q);
+        submit(std::move(in));
+        return;
+    }
+    DnsResponse r = parse_dns_response(q.buf.data(), static_cast<std::size_t>(res), q.id, q.qname, q.type);
+    if (r.status == DnsResponse::Status::mismatch) {  // not ours: keep waiting
+        udp_receive(q);
+        return;
+    }
+    if (!r.ok()) {
+        in.detail = r.error;
+    } else if (q.https) {
+        if (r.rcode != dns_rcode::noerror) {
+            in.detail = dns_rcode_name(r.rcode);
+        } else if (r.truncated && r.svcb.empty()) {
+            in.detail = "HTTPS answer truncated (TC) with no whole record; no TCP retry";
+        } else {
+            in.kind = Input::Kind::https;
+            in.https = false;
+            name_dot_targets(r);
+            in.records = std::move(r.svcb);
+        }
+    } else if (r.rcode == dns_rcode::nxdomain || (r.rcode == dns_rcode::noerror && r.addresses.empty())) {
+        // NXDOMAIN and NODATA: "no data" (code 0, no text).
+    } else if (r.rcode != dns_rcode::noerror) {
+        in.detail = dns_rcode_name(r.rcode);
+    } else {
+        in.kind = Input::Kind::resolved;
+        for (const Endpoint& ep : r.addresses) {
+            if (ep.family() == q.family) in.addresses.push_back(ep.with_port(port_));
+        }
+    }
+    udp_close(q);
+    submit(std::move(in));
+}
+
+void Race::udp_timeout(UdpQuery& q) {
+    if (q.done) return;
+    if (q.tries_left > 0 && ::send(q.fd, q.message.data(), q.message.size(), 0) >= 0) {
+        --q.tries_left;
+        udp_arm(q);
+        return;
+    }
+    Input in = udp_input(q);
+    in.code = ETIMEDOUT;
+    in.detail = "no " + dns_type_name(q.type) + " answer from " + q.server.to_string() + " within " +
+                std::to_string(udp_query_timeout_s * udp_query_tries * 1000) + " ms";
+    udp_close(q);
+    submit(std::move(in));
+}
+
+// ---- entry points -------------------------------------------------------------------
+
+struct Access {
+    static Handle start(Loop& loop, std::string_view host, std::uint16_t port,
+                        const std::vector<Endpoint>* endpoints, const Options& options, Callback callback) {
+        LoopImpl* impl = loop.impl_.get();
+        if (!impl->status.ok()) return Handle(impl->status);
+        if (!callback) return Handle(Status::failure("the callback is empty"));
+        auto race = std::make_shared<Race>(impl, options, port, std::move(callback));
+        Status status = race->start(host, port, endpoints, options);
+        if (!status.ok()) return Handle(std::move(status));
+        return Handle(std::move(race));
+    }
+    static LoopImpl& impl(Loop& loop) { return *loop.impl_; }
+};
+
+Result blocking(std::string_view host, std::uint16_t port, const std::vector<Endpoint>* endpoints,
+                const Options& options) {
+    Result result;
+    auto refuse = [&](Status s, int code = EINVAL) {
+        result.status = std::move(s);
+        result.report.outcome = Outcome::failed;
+        result.report.code = code;
+        result.report.message = result.status.message();
+        return result;
+    };
+    Loop loop(64);
+    if (!loop.status()) return refuse(loop.status(), ENOSYS);
+    bool done = false;
+    Callback callback = [&](int fd, const RaceReport& report) {
+        result.fd = fd;
+        result.report = report;
+        done = true;
+    };
+    Handle handle = endpoints != nullptr ? Access::start(loop, {}, 0, endpoints, options, callback)
+                                         : Access::start(loop, host, port, nullptr, options, callback);
+    if (!handle.status()) return refuse(handle.status());
+    LoopImpl& impl = Access::impl(loop);
+    // The cancel fd: a POLL_ADD whose user_data is the address of `watch`
+    // with bit 1 set; turn() recognises its completion and never hands it
+    // to a race.
+    Op watch{Op::Kind::watch, nullptr, nullptr};
+    const std::uint64_t watch_data = reinterpret_cast<std::uint64_t>(&watch) | 2u;
+    if (options.cancel_fd >= 0 && !done) {
+        if (io_uring_sqe* s = impl.sqe()) {
+            io_uring_prep_poll_add(s, options.cancel_fd, POLLIN);
+            io_uring_sqe_set_data64(s, watch_data);
+            impl.watch_data = watch_data;
+        }
+    }
+    bool remove_sent = false;
+    int err = 0;
+    while (!done || impl.watch_data != 0 || impl.live > 0 || !impl.wake.empty()) {
+        if (!impl.wake.empty()) {
+            auto due = std::move(impl.wake);
+            impl.wake.clear();
+            for (auto& r : due) {
+                r->deliver();
+                r->maybe_release();
+            }
+            continue;
+        }
+        if (done && impl.watch_data != 0 && !remove_sent) {
+            // The race is over: take the POLL_ADD back and wait for its CQE.
+            if (io_uring_sqe* s = impl.sqe()) {
+                io_uring_prep_poll_remove(s, watch_data);
+                io_uring_sqe_set_data64(s, 0);  // its own completion: ignored
+            }
+            remove_sent = true;
+        }
+        if (!impl.turn(err)) break;
+        if (impl.watch_fired) {
+            impl.watch_fired = false;
+            handle.cancel();
+        }
+    }
+    impl.watch_data = 0;
+    if (err != 0 && !done) {
+        handle.cancel();
+        return refuse(Status::failure(std::string("io_uring_enter: ") + std::strerror(err)), err);
+    }
+    return result;
+}
+
+}  // namespace detail
+
+// ---- public API ------------------------------------------------------------------
+
+Loop::Loop(unsigned entries) : impl_(std::make_unique<detail::LoopImpl>(entries)) {}
+Loop::~Loop() = default;
+const Status& Loop::status() const noexcept { return impl_->status; }
+Status Loop::run() { return impl_->run(); }
+std::size_t Loop::races() const noexcept { return impl_->live; }
+bool Loop::socket_op() const noexcept { return impl_->has_socket_op; }
+std::uint64_t Loop::enters() const noexcept { return impl_->enters; }
+
+Handle::Handle() noexcept = default;
+Handle::Handle(std::shared_ptr<detail::Race> race) noexcept : race_(std::move(race)) {}
+Handle::Handle(Handle&& other) noexcept : race_(std::move(other.race_)), status_(std::move(other.status_)) {}
+Handle& Handle::operator=(Handle&& other) noexcept {
+    if (this != &other) {
+        if (auto old = std::move(race_)) old->abandon();
+        race_ = std::move(other.race_);
+        status_ = std::move(other.status_);
+    }
+    return *this;
+}
+Handle::~Handle() {
+    if (auto race = std::move(race_)) race->abandon();
+}
+bool Handle::running() const noexcept { return race_ && race_->alive() && race_->running(); }
+void Handle::cancel() {
+    if (auto race = race_) race->cancel();
+}
+void Handle::detach() noexcept { race_.reset(); }
+
+Handle connect(Loop& loop, std::string_view host, std::uint16_t port, const Options& options,
+               Callback callback) {
+    return detail::Access::start(loop, host, port, nullptr, options, std::move(callback));
+}
+Handle connect(Loop& loop, const std::vector<Endpoint>& endpoints, const Options& options,
+               Callback callback) {
+    return detail::Access::start(loop, {}, 0, &endpoints, options, std::move(callback));
+}
+Result connect(std::string_view host, std::uint16_t port, const Options& options) {
+    return detail::blocking(host, port, nullptr, options);
+}
+Result connect(const std::vector<Endpoint>& endpoints, const Options& options) {
+    return detail::blocking({}, 0, &endpoints, options);
+}
+
+}  // namespace eyeballs::uring
