@@ -8,7 +8,12 @@
 #   eyeballs::poll            when adapters/poll was built (c-ares found)
 #   eyeballs::asio            when adapters/asio was built (asio.hpp found)
 #   eyeballs::libevent        when adapters/libevent was built (libevent found)
-#   eyeballs::socket_ops      the POSIX socket steps poll and libevent link
+#   eyeballs::libuv           when adapters/libuv was built (libuv found)
+#   eyeballs::socket_ops      the POSIX socket steps poll, libevent and libuv link
+#   eyeballs-connect, eyeballs-sim   into bin/, when EYEBALLS_INSTALL_TOOLS
+# Everything of the library is install component "dev", the programs are
+# component "tools" (cmake --install --component tools; the Debian packages
+# of cmake/EyeballsPackage.cmake are made one per component).
 # Each adapter's dependencies are read from its link libraries, so the package
 # config searches exactly for what was installed (find_dependency(Threads),
 # pkg-config modules through PkgConfig IMPORTED_TARGETs), and the .pc files
@@ -25,13 +30,13 @@ mark_as_advanced(EYEBALLS_INSTALL_CMAKEDIR EYEBALLS_INSTALL_PKGCONFIGDIR)
 # ---- What was built --------------------------------------------------------
 set(_eyeballs_components core)
 set(_eyeballs_targets eyeballs_core)
-foreach(_adapter IN ITEMS poll asio libevent)
+foreach(_adapter IN ITEMS poll asio libevent libuv)
   if(TARGET eyeballs_${_adapter})
     list(APPEND _eyeballs_components ${_adapter})
     list(APPEND _eyeballs_targets eyeballs_${_adapter})
   endif()
 endforeach()
-if(TARGET eyeballs_socket_ops AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent))
+if(TARGET eyeballs_socket_ops AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent OR TARGET eyeballs_libuv))
   list(APPEND _eyeballs_targets eyeballs_socket_ops)
 endif()
 foreach(_target IN LISTS _eyeballs_targets)
@@ -132,24 +137,45 @@ endfunction()
 
 # ---- Headers and libraries ---------------------------------------------------
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-  FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
+  COMPONENT dev FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
 install(FILES ${PROJECT_BINARY_DIR}/include/eyeballs/version.hpp
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/eyeballs)
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/eyeballs COMPONENT dev)
 foreach(_component IN LISTS _eyeballs_components)
   if(NOT _component STREQUAL "core")
     install(DIRECTORY ${PROJECT_SOURCE_DIR}/adapters/${_component}/include/
-      DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+      DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
       FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h" PATTERN "*.ipp")
   endif()
 endforeach()
 install(TARGETS ${_eyeballs_targets} EXPORT eyeballsTargets
-  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT dev
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(EXPORT eyeballsTargets NAMESPACE eyeballs:: DESTINATION ${EYEBALLS_INSTALL_CMAKEDIR})
+install(EXPORT eyeballsTargets NAMESPACE eyeballs:: DESTINATION ${EYEBALLS_INSTALL_CMAKEDIR}
+  COMPONENT dev)
 # The licence travels with every install (BSL-1.0 asks that source copies keep it).
-install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT dev)
+
+# ---- Programs ------------------------------------------------------------------
+# eyeballs-connect and eyeballs-sim, component "tools". They link the static
+# libraries in; built shared, they find libeyeballs*.so in ../lib.
+set(EYEBALLS_INSTALLED_TOOLS "")
+if(EYEBALLS_INSTALL_TOOLS)
+  foreach(_tool IN ITEMS eyeballs-connect eyeballs-sim)
+    if(TARGET ${_tool})
+      list(APPEND EYEBALLS_INSTALLED_TOOLS ${_tool})
+    endif()
+  endforeach()
+endif()
+if(EYEBALLS_INSTALLED_TOOLS)
+  if(NOT APPLE)
+    file(RELATIVE_PATH _rel "/prefix/${CMAKE_INSTALL_BINDIR}" "/prefix/${CMAKE_INSTALL_LIBDIR}")
+    set_target_properties(${EYEBALLS_INSTALLED_TOOLS} PROPERTIES INSTALL_RPATH "$ORIGIN/${_rel}")
+  endif()
+  install(TARGETS ${EYEBALLS_INSTALLED_TOOLS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
+  message(STATUS "eyeballs: install will put ${EYEBALLS_INSTALLED_TOOLS} in ${CMAKE_INSTALL_BINDIR}/")
+endif()
 
 # ---- CMake package -------------------------------------------------------------
 # The config file gets, per component, the code that finds its dependencies.
@@ -183,7 +209,7 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/eyeballsConfig.cmake.i
   INSTALL_DESTINATION ${EYEBALLS_INSTALL_CMAKEDIR})
 install(FILES ${PROJECT_BINARY_DIR}/eyeballsConfig.cmake
   ${PROJECT_BINARY_DIR}/eyeballsConfigVersion.cmake
-  DESTINATION ${EYEBALLS_INSTALL_CMAKEDIR})
+  DESTINATION ${EYEBALLS_INSTALL_CMAKEDIR} COMPONENT dev)
 
 # ---- pkg-config ------------------------------------------------------------------
 # eyeballs.pc for the core (and the C API); eyeballs-<adapter>.pc per adapter,
@@ -299,7 +325,7 @@ function(_eyeballs_write_pc component)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/eyeballs.pc.in
     ${PROJECT_BINARY_DIR}/pkgconfig/${EYEBALLS_PC_NAME}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/${EYEBALLS_PC_NAME}.pc
-    DESTINATION ${EYEBALLS_INSTALL_PKGCONFIGDIR})
+    DESTINATION ${EYEBALLS_INSTALL_PKGCONFIGDIR} COMPONENT dev)
 endfunction()
 
 foreach(_component IN LISTS _eyeballs_components)

@@ -2,7 +2,7 @@
 // eyeballs-bench — N concurrent Happy Eyeballs races in one thread, against a
 // loopback world in a separate process (issue 7).
 //
-//   eyeballs-bench --adapter poll|asio|libevent --world blackhole6|refused6|both
+//   eyeballs-bench --adapter poll|asio|libevent|libuv --world blackhole6|refused6|both
 //                  --races N [--attempt-delay MS] [--json] [--samples FILE]
 //                  [--no-warmup] [--deadline S]
 //
@@ -65,7 +65,7 @@ constexpr std::uint64_t spare_fds = 64;                 // stdio, the loop's own
 [[noreturn]] void usage(const char* why) {
     if (why != nullptr) std::fprintf(stderr, "eyeballs-bench: %s\n", why);
     std::fprintf(stderr,
-                 "usage: eyeballs-bench --adapter poll|asio|libevent "
+                 "usage: eyeballs-bench --adapter poll|asio|libevent|libuv "
                  "--world blackhole6|refused6|both --races N\n"
                  "                      [--attempt-delay MS] [--json] [--samples FILE] "
                  "[--no-warmup] [--deadline S]\n");
@@ -213,9 +213,13 @@ int main(int argc, char** argv) {
         };
         if (a == "--adapter") {
             adapter = value();
-            if (adapter != "poll" && adapter != "asio" && adapter != "libevent") {
-                usage("--adapter: poll, asio or libevent");
+            if (adapter != "poll" && adapter != "asio" && adapter != "libevent" &&
+                adapter != "libuv") {
+                usage("--adapter: poll, asio, libevent or libuv");
             }
+#ifndef EYEBALLS_BENCH_HAVE_LIBUV
+            if (adapter == "libuv") usage("--adapter libuv: the libuv adapter was not built");
+#endif
         } else if (a == "--world") {
             world = parse_world(value());
             if (!world) usage("--world: blackhole6, refused6 or both");
@@ -264,8 +268,12 @@ int main(int argc, char** argv) {
         client = make_poll_client();
     } else if (adapter == "asio") {
         client = make_asio_client();
-    } else {
+    } else if (adapter == "libevent") {
         client = make_libevent_client();
+    } else {
+#ifdef EYEBALLS_BENCH_HAVE_LIBUV
+        client = make_libuv_client();
+#endif
     }
     RunSpec spec;
     spec.world = *world;

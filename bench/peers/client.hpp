@@ -58,5 +58,7 @@ public:
 std::unique_ptr<Client> make_poll_client();
 std::unique_ptr<Client> make_asio_client();
 std::unique_ptr<Client> make_libevent_client();
+/// Only when the libuv adapter was built (EYEBALLS_BENCH_HAVE_LIBUV).
+std::unique_ptr<Client> make_libuv_client();
 
 }  // namespace eyeballs::bench

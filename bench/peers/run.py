@@ -9,8 +9,8 @@ one sample),
 interleaved (run 1 of every client, then run 2, ...) so that a change of load
 on the machine hits every client alike:
 
-  eyeballs-poll / core+epoll, eyeballs-asio, eyeballs-libevent
-                   eyeballs-bench --adapter poll|asio|libevent (its own world)
+  eyeballs-poll / core+epoll, eyeballs-asio, eyeballs-libevent, eyeballs-libuv
+                   eyeballs-bench --adapter poll|asio|libevent|libuv (its own world)
   floor-epoll-c    eyeballs-bench-floor (raw epoll, C)          } against
   python-asyncio   python_client.py                             } eyeballs-
   node             node_client.js                               } bench-world
@@ -45,12 +45,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 WORLDS = ["blackhole6", "refused6", "both"]
 RACES = [1, 1000, 9000]
-CLIENTS = ["floor", "poll", "asio", "libevent", "python", "node", "curl"]
+CLIENTS = ["floor", "poll", "asio", "libevent", "libuv", "python", "node", "curl"]
 LABELS = {
     "floor": "floor: raw epoll, C",
     "poll": "eyeballs poll",  # N > 1: "eyeballs core+epoll (bench driver)"
     "asio": "eyeballs Asio",
     "libevent": "eyeballs libevent",
+    "libuv": "eyeballs libuv",
     "python": "Python asyncio",
     "node": "Node",
     "curl": "curl",
@@ -160,7 +161,7 @@ def run_one(args, client, world, n, tmp):
     if client == "curl":
         return run_curl(world_bin, os.path.join(bench_dir, "eyeballs-bench-rusage"), world,
                         ATTEMPT_DELAY, args.prefix)
-    if client in ("poll", "asio", "libevent"):
+    if client in ("poll", "asio", "libevent", "libuv"):
         r = run_json(args.prefix + [os.path.join(bench_dir, "eyeballs-bench"), "--adapter", client, "--world", world,
                       "--races", str(n), "--attempt-delay", str(ATTEMPT_DELAY), "--json",
                       "--samples", samples], timeout)
@@ -260,7 +261,7 @@ def write_chart(out_dir, data_dir, results, clients, gnuplot):
         return None
     png = os.path.join(out_dir, "lateness.png")
     colors = {"floor": "#000000", "poll": "#1b9e77", "asio": "#d95f02", "libevent": "#7570b3",
-              "python": "#e7298a", "node": "#66a61e", "curl": "#888888"}
+              "libuv": "#a6761d", "python": "#e7298a", "node": "#66a61e", "curl": "#888888"}
     dashes = {"floor": "dt 2", "curl": "dt 3"}
     lines = [
         f"set terminal pngcairo size 1650,680 font 'DejaVu Sans,11'",

@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from run import World  # noqa: E402
 
-CLIENTS = ["floor", "poll", "asio", "libevent", "python", "node"]
+CLIENTS = ["floor", "poll", "asio", "libevent", "libuv", "python", "node"]
 
 
 def strace_counts(cmd, follow):
@@ -38,7 +38,7 @@ def strace_counts(cmd, follow):
 
 def client_cmd(client, build_dir, world, n, port=None, rtt=None):
     bench = os.path.join(build_dir, "bench", "peers")
-    if client in ("poll", "asio", "libevent"):
+    if client in ("poll", "asio", "libevent", "libuv"):
         return [os.path.join(bench, "eyeballs-bench"), "--adapter", client, "--world", world,
                 "--races", str(n), "--no-warmup", "--json"], False
     common = ["--port", str(port), "--rtt-ns", str(rtt), "--world", world, "--races", str(n), "--json"]
@@ -53,7 +53,7 @@ def measure(client, build_dir, world, n):
     world_bin = os.path.join(build_dir, "bench", "peers", "eyeballs-bench-world")
     result = []
     for races in (1, n):
-        w = None if client in ("poll", "asio", "libevent") else World(world_bin, world, races)
+        w = None if client in ("poll", "asio", "libevent", "libuv") else World(world_bin, world, races)
         try:
             cmd, follow = client_cmd(client, build_dir, world, races, w and w.port, w and w.rtt_ns)
             result.append(strace_counts(cmd, follow))

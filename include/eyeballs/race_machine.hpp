@@ -54,9 +54,14 @@ struct PlanEntry {
     std::uint32_t attempt = 0;         ///< its attempt number; 0 = not started yet
 };
 
-/// Every adapter accepts one of these in its options: it is called with each
-/// action the adapter performs, at the time it performs it (tools print the
-/// trace from it; a Report action's details come from `machine.report()`).
+/// Every adapter accepts one of these in its options (`on_action`): it is
+/// called once per action the adapter performs, in order, with the time the
+/// adapter uses for it, never concurrently with itself, the Report action last
+/// (tools print the trace from it; a Report action's details come from
+/// `machine.report()`). The poll and Asio adapters call it just before
+/// performing the action, libevent just after; either way before the machine
+/// hears the outcome. It may read `machine` but must not throw; how it may
+/// cancel the race depends on the adapter (see each adapter's header).
 using ActionObserver = std::function<void(TimePoint now, const Action& action,
                                           const RaceMachine& machine)>;
 

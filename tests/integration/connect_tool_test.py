@@ -92,7 +92,7 @@ class DnsServer(threading.Thread):
 
 def built_adapters():
     out = []
-    for a in ("poll", "asio", "libevent"):
+    for a in ("poll", "asio", "libevent", "libuv"):
         r = run("--adapter", a, "--timeout", "50", "127.0.0.1", "9")
         if "was not built" not in r.stderr:
             out.append(a)

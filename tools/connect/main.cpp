@@ -30,6 +30,7 @@
 
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/trace.hpp"
+#include "eyeballs/version.hpp"
 #include "run.hpp"
 #ifdef EYEBALLS_HAVE_POLL
 #include "eyeballs/poll.hpp"
@@ -56,7 +57,7 @@ constexpr const char* usage_text =
     "  --timeout MS              end the race after MS\n"
     "  --min-start-gap MS        never start attempts closer than this (10; below 10 departs\n"
     "                            from RFC 8305)\n"
-    "  --adapter poll|asio|libevent   which event loop runs the race (poll)\n"
+    "  --adapter poll|asio|libevent|libuv   which event loop runs the race (poll)\n"
     "  --dns-server IP[:PORT]    ask this DNS server instead of the system's\n"
     "  --sort rfc6724|off        RFC 6724 destination sorting (default: on for names)\n"
     "  --ipv4-none               an IPv6-only network: synthesize IPv4 through NAT64\n"
@@ -74,6 +75,7 @@ constexpr const char* usage_text =
     "  --json                    print the JSON trace (SPEC §5) on stdout\n"
     "  -v                        print a timeline on stderr\n"
     "  -h, --help                this text\n"
+    "  --version                 print \"eyeballs-connect VERSION\" and exit\n"
     "exit status: 0 connected, 1 failed or cancelled, 2 bad usage\n";
 
 struct UsageError {
@@ -318,6 +320,10 @@ Parsed parse(int argc, char** argv) {
             no_value();
             std::cout << usage_text;
             std::exit(0);
+        } else if (name == "--version") {
+            no_value();
+            std::cout << "eyeballs-connect " EYEBALLS_VERSION_STRING "\n";
+            std::exit(0);
         } else if (name == "--json") {
             no_value();
             p.json = true;
@@ -375,9 +381,10 @@ Parsed parse(int argc, char** argv) {
             config.min_start_gap = only.min_start_gap;
         } else if (name == "--adapter") {
             p.adapter = value();
-            if (p.adapter != "poll" && p.adapter != "asio" && p.adapter != "libevent") {
+            if (p.adapter != "poll" && p.adapter != "asio" && p.adapter != "libevent" &&
+                p.adapter != "libuv") {
                 usage_error(name + ": unknown adapter '" + p.adapter +
-                            "' (poll, asio or libevent)");
+                            "' (poll, asio, libevent or libuv)");
             }
         } else if (name == "--dns-server") {
             std::string v = value();
@@ -505,6 +512,9 @@ int main(int argc, char** argv) {
 #endif
 #ifdef EYEBALLS_HAVE_LIBEVENT
     if (p.adapter == "libevent") run = eyeballs::tool::run_libevent;
+#endif
+#ifdef EYEBALLS_HAVE_LIBUV
+    if (p.adapter == "libuv") run = eyeballs::tool::run_libuv;
 #endif
     if (run == nullptr) {
         std::cerr << "eyeballs-connect: --adapter: adapter " << p.adapter << " was not built\n";

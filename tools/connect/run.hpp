@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs-connect: the one interface each adapter implements for the tool.
 // main.cpp (owned with the poll adapter) parses SPEC §6's command line, builds a
-// ConnectJob and calls run_poll / run_asio / run_libevent (each in its own
+// ConnectJob and calls run_poll / run_asio / run_libevent / run_libuv (each in its own
 // run_<adapter>.cpp, built only when that adapter is).
 #pragma once
 
@@ -36,5 +36,6 @@ struct ConnectResult {
 ConnectResult run_poll(const ConnectJob& job);
 ConnectResult run_asio(const ConnectJob& job);
 ConnectResult run_libevent(const ConnectJob& job);
+ConnectResult run_libuv(const ConnectJob& job);
 
 }  // namespace eyeballs::tool

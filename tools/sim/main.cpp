@@ -15,16 +15,19 @@
 #include <string>
 #include <string_view>
 
+#include "eyeballs/version.hpp"
 #include "scenario.hpp"
 
 namespace {
 
 constexpr const char* usage_text =
     "usage: eyeballs-sim [--json] [-v] FILE\n"
+    "       eyeballs-sim --version\n"
     "  Plays the scenario FILE (SPEC §4) in virtual time and prints its trace.\n"
     "  --json     one JSON object a line (SPEC §5) instead of a timeline\n"
     "  -v         show open and bind steps too (with --json: a timeline on stderr)\n"
     "  FILE       a scenario file, or - for standard input\n"
+    "  --version  print \"eyeballs-sim VERSION\" and exit\n"
     "exit status: 0 finished, 2 bad usage or bad scenario, 3 the race can never finish,\n"
     "  4 the machine broke a rule (an action after the report, a runaway timer)\n";
 
@@ -49,6 +52,9 @@ int main(int argc, char** argv) {
             verbose = true;
         } else if (!options_done && (arg == "-h" || arg == "--help")) {
             std::cout << usage_text;
+            return 0;
+        } else if (!options_done && arg == "--version") {
+            std::cout << "eyeballs-sim " EYEBALLS_VERSION_STRING "\n";
             return 0;
         } else if (!options_done && arg == "--") {
             options_done = true;

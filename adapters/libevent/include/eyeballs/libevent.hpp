@@ -127,9 +127,11 @@ struct Options {
     /// Creates each attempt's socket; empty = socket(2) with the remote's
     /// family, SOCK_NONBLOCK | SOCK_CLOEXEC.
     SocketFactory socket_factory;
-    /// Called with each action as the adapter performs it (the trace of SPEC
-    /// §5 is printed from it; a Report's details are machine.report()).
-    /// It may call Handle::cancel(); see above for when that takes effect.
+    /// Called as `on_action(now, action, machine)` with each action, on the
+    /// base's thread, right after the adapter has performed it and before the
+    /// machine hears its outcome (the trace of SPEC §5 is printed from it; a
+    /// Report's details are machine.report()). It may read the machine and
+    /// call Handle::cancel(); see above for when that takes effect.
     ActionObserver on_action;
 };
 

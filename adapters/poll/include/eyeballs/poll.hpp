@@ -98,8 +98,12 @@ struct Options {
     /// is only polled, never read or closed. -1 = none.
     int cancel_fd = -1;
     DnsOptions dns;
-    /// Called with every action the adapter performs, at the time it performs
-    /// it (the Report action last).
+    /// Called as `on_action(now, action, machine)` with every action, on the
+    /// calling thread, just before the adapter performs it, with the time the
+    /// adapter uses for that step (the Report action last; its details are
+    /// `machine.report()`). It may read the machine and log or record what it
+    /// likes; it must not throw. To cancel from it, make `cancel_fd` readable:
+    /// the race is cancelled at the adapter's next wait.
     ActionObserver on_action;
 };
 

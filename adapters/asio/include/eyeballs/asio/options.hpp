@@ -46,8 +46,10 @@ struct connect_options {
     /// family, close-on-exec.
     socket_factory open_socket;
 
-    /// Called with each action at the moment the adapter performs it (before
-    /// performing it), on the operation's internal strand, so never
+    /// Called as `on_action(now, action, machine)` (eyeballs::ActionObserver:
+    /// `void(TimePoint, const Action&, const RaceMachine&)`) with each action
+    /// at the moment the adapter performs it (before performing it, with the
+    /// time used for that step), on the operation's internal strand, so never
     /// concurrently with itself. The Report action's details come from
     /// `machine.report()`. Must not throw, and must not call into the machine;
     /// it may emit the operation's cancellation signal (the race is then

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: BSL-1.0
+// eyeballs::libuv — Happy Eyeballs (RFC 8305) on a libuv loop.
+//
+// libuv has no connect-by-name: uv_getaddrinfo() gives a list and
+// uv_tcp_connect() tries one address. This adapter races them all, as RFC
+// 8305 says, on the caller's uv_loop_t and hands back the first connection:
+//
+//     eyeballs::libuv::Options options;               // RFC 8305 defaults
+//     auto race = eyeballs::libuv::connect(
+//         loop, "example.com", 443, options,
+//         [](uv_tcp_t* tcp, const eyeballs::RaceReport& report) {
+//             if (tcp == nullptr) { /* report.message says why */ return; }
+//             /* tcp is connected, on `loop`, and yours: use it, then
+//                eyeballs::libuv::close_tcp(tcp) */
+//         });
+//     if (!race.status()) { /* misuse: race.status().message() */ }
+//     uv_run(loop, UV_RUN_DEFAULT);
+//
+// How it runs. Every race is a RaceMachine (eyeballs/race_machine.hpp) driven
+// from the loop's own callbacks: each attempt is a uv_tcp_t on the loop
+// (uv_tcp_init_ex, or uv_tcp_open on a socket_factory socket) connected with
+// uv_tcp_connect; one uv_timer_t is re-armed at the machine's next_timeout();
+// names are resolved with one uv_getaddrinfo() per family (AF_INET6 for AAAA,
+// AF_INET for A, no AI_ADDRCONFIG) on libuv's thread pool, or — with
+// `dns_server` — by the adapter's own UDP queries to that server. Nothing
+// blocks the loop; everything happens inside uv_run() on the thread that runs
+// the loop. A handle and its race must only be used from that thread.
+//
+// Time (SPEC §7). libuv's timers count whole milliseconds of the loop's
+// cached clock (uv_now()). The adapter arms its timer for the deadline
+// rounded *up* to the millisecond the loop clock must reach, so it never
+// fires early (and if a clock ever disagreed, the adapter re-arms instead of
+// feeding an early timeout); it may fire up to about a millisecond late,
+// which the machine tolerates. libuv runs due timers before polling for I/O;
+// the adapter defers a due timeout to the same loop turn's check phase (a
+// uv_idle_t keeps that poll from blocking), so I/O results that arrive with
+// it are fed first, as SPEC §7 orders.
+//
+// HTTPS records (Happy Eyeballs v3, `config.https`): getaddrinfo cannot ask
+// for type 65, so the adapter sends the HTTPS query itself over UDP, to
+// `dns_server` or the first `nameserver` of /etc/resolv.conf (written and read
+// by eyeballs/dns_message.hpp; resent once after 2 s, failed after 4 s);
+// target and alias names are resolved like the host; Config::port is set to
+// connect()'s port. TCP only: QUIC attempts (`config.quic`) fail at once with
+// EPROTONOSUPPORT, and `config.success = Success::handshake` is refused.
+//
+// The callback runs exactly once per accepted race, unless the handle is
+// destroyed first — never from inside connect(), never after the handle's
+// race is gone:
+// - when the race ends by itself, from the loop;
+// - when you call Handle::cancel(), before cancel() returns (outcome
+//   `cancelled`, no connection — or the real outcome if the race had already
+//   ended inside connect() and its callback was still waiting for the loop);
+// - cancel() called from inside an Options::on_action observer takes effect
+//   once the observed action is done.
+// Destroying (or move-assigning over) a Handle whose race is still running
+// cancels the race *without* calling the callback. Handle::detach() lets the
+// race run on by itself; its callback still runs.
+//
+// Closing the loop. libuv frees a handle only in a later loop turn
+// (uv_close's callback), and uv_loop_close() fails with UV_EBUSY while any
+// handle or request is open. Once a race has ended (callback run, cancelled
+// or handle destroyed) its sockets are already closed, and what is left —
+// uv_close callbacks, an HTTPS/UDP query's handles, a uv_getaddrinfo() still
+// running on the thread pool (it cannot be interrupted; it ends when the
+// system resolver answers or times out) — goes away in the loop's next
+// turns without keeping anything of yours. So before uv_loop_close():
+// cancel (or destroy) every running race, close your own handles (the
+// winner's uv_tcp_t included), and run the loop — uv_run(loop,
+// UV_RUN_DEFAULT) then returns 0 and uv_loop_close() succeeds. Never destroy
+// or cancel a Handle after its loop has been closed.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "eyeballs/config.hpp"
+#include "eyeballs/endpoint.hpp"
+#include "eyeballs/error.hpp"
+#include "eyeballs/race_machine.hpp"
+#include "eyeballs/report.hpp"
+
+namespace eyeballs::libuv {
+
+/// Creates the socket for one attempt (aiohappyeyeballs `socket_factory`):
+/// return a SOCK_STREAM socket of `remote`'s family, configured as you like
+/// (options, marks, ...). The adapter makes it non-blocking and close-on-exec,
+/// binds it (local candidates), hands it to a uv_tcp_t (uv_tcp_open) and
+/// connects it; the uv_tcp_t closes it if the attempt fails or loses. On
+/// failure return -1 and set errno: the attempt fails at stage `open` with that
+/// errno (EINVAL when errno is 0). Must not throw.
+using SocketFactory = std::function<uv_os_sock_t(const Endpoint& remote)>;
+
+/// Everything a race can be told besides the target.
+struct Options {
+    /// Attempt delay, resolution delay, family count, interleaving, timeouts,
+    /// minimum start gap and local bind candidates (Config::local): all of
+    /// eyeballs::Config. Defaults are RFC 8305's.
+    Config config;
+    /// A nameserver (port 53 when the port is 0) to ask instead of the
+    /// system's (host-name races only): the adapter then sends its own AAAA,
+    /// A (and HTTPS) queries over UDP to it — no /etc/hosts, no search list —
+    /// resent once after 2 s and failed with ETIMEDOUT after 4 s. Unset:
+    /// uv_getaddrinfo() (the system resolver, /etc/hosts included) per family.
+    std::optional<Endpoint> dns_server;
+    /// Creates each attempt's socket; empty = libuv makes it (uv_tcp_init_ex
+    /// with the remote's family: SOCK_NONBLOCK | SOCK_CLOEXEC).
+    SocketFactory socket_factory;
+    /// Called with each action as the adapter performs it (the trace of SPEC
+    /// §5 is printed from it; a Report's details are machine.report()).
+    /// It may call Handle::cancel(); see above for when that takes effect.
+    ActionObserver on_action;
+};
+
+/// Receives the connected uv_tcp_t (null when the race failed or was
+/// cancelled) and the full report. The handle was initialised on the race's
+/// loop, its `data` is null, it is connected to report.remote (non-blocking,
+/// close-on-exec) and not reading. It belongs to the callee, who must close it
+/// with uv_close() and then free it with std::free() (it was std::malloc'ed):
+/// close_tcp() does both.
+using Callback = std::function<void(uv_tcp_t* tcp, const RaceReport& report)>;
+
+/// Receives the connected socket as a plain fd (-1 when the race failed or
+/// was cancelled) and the full report. The fd is a close-on-exec duplicate
+/// (F_DUPFD_CLOEXEC) of the winner's, whose uv_tcp_t the adapter closes; it
+/// is non-blocking, owned by the callee, and not known to the loop.
+using FdCallback = std::function<void(uv_os_sock_t fd, const RaceReport& report)>;
+
+/// uv_close(tcp) with a close callback that std::free()s it: the way to end
+/// the uv_tcp_t a Callback receives. Null does nothing.
+void close_tcp(uv_tcp_t* tcp) noexcept;
+
+namespace detail {
+class Race;
+struct HandleAccess;
+}  // namespace detail
+
+/// Owns one race. Movable, not copyable. See the file comment for when the
+/// callback runs and what destroying a running handle does.
+class Handle {
+public:
+    /// An empty handle: no race, status ok, not running.
+    Handle() noexcept;
+    Handle(Handle&& other) noexcept;
+    /// Abandons this handle's running race (no callback), then takes `other`'s.
+    Handle& operator=(Handle&& other) noexcept;
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    /// Abandons a running race: it is cancelled, the callback is not called.
+    ~Handle();
+
+    /// Why connect() refused to start the race (null loop, empty callback,
+    /// bad configuration, empty address list, ...). When it is not ok there is
+    /// no race, nothing was put on the loop and the callback will never run.
+    const Status& status() const noexcept { return status_; }
+    /// True while the callback is still to come.
+    bool running() const noexcept;
+    /// Ends the race now: closes every socket, cancels DNS, calls the callback
+    /// with outcome `cancelled` before returning. Idempotent; does nothing
+    /// once the callback has run (or been called for), or on an empty handle.
+    /// The race's libuv handles finish closing in the loop's next turn.
+    void cancel();
+    /// Lets the race run on without this handle (which becomes empty). The
+    /// callback still runs once. The race must end before the loop is closed.
+    void detach() noexcept;
+
+private:
+    friend struct detail::HandleAccess;
+    explicit Handle(Status status) : status_(std::move(status)) {}
+    explicit Handle(std::shared_ptr<detail::Race> race) noexcept;
+
+    std::shared_ptr<detail::Race> race_;
+    Status status_;
+};
+
+/// Races the addresses of `host`: a literal IPv4/IPv6 address (brackets
+/// allowed) is raced alone with no DNS; a name is resolved per family (AAAA
+/// and A at once, SPEC §2). UV_EAI_NODATA, UV_EAI_NONAME (NXDOMAIN) and
+/// UV_EAI_ADDRFAMILY count as "no data"; other resolver failures are recorded
+/// with uv_strerror()'s text.
+Handle connect(uv_loop_t* loop, std::string_view host, std::uint16_t port,
+               const Options& options, Callback callback);
+
+/// Races `endpoints` (with their own ports) in the given order, interleaved
+/// by family (SPEC §1); no DNS.
+Handle connect(uv_loop_t* loop, const std::vector<Endpoint>& endpoints, const Options& options,
+               Callback callback);
+
+/// As connect(), but hands the winner over as a plain fd (see FdCallback).
+Handle connect_fd(uv_loop_t* loop, std::string_view host, std::uint16_t port,
+                  const Options& options, FdCallback callback);
+Handle connect_fd(uv_loop_t* loop, const std::vector<Endpoint>& endpoints,
+                  const Options& options, FdCallback callback);
+
+}  // namespace eyeballs::libuv

@@ -1,0 +1,1056 @@
+// SPDX-License-Identifier: BSL-1.0
+// eyeballs::libuv — a RaceMachine driven by a uv_loop_t.
+//
+// Theory of operation
+// ===================
+//
+// One Race object per connect() call, owned by shared_ptrs: the Handle's, one
+// the race holds on itself (keep_) from the moment it puts its first handle on
+// the loop until the close callback of its last one has run, and one every
+// entry point (libuv callbacks, cancel(), abandon()) takes for its own
+// duration, so user code run from inside may drop the handle safely.
+//
+// The run loop of race_machine.hpp, in libuv terms:
+//
+//   libuv callback ──► submit(input) ──► pump():
+//        ┌─► drain poll_action(): perform each action, answer OpenSocket and
+//        │   Bind at once; a Connect uv_tcp_connect refuses at once becomes a
+//        │   *pending input*
+//        └── feed the next pending input (connect result, DNS answer, timer)
+//       then re-arm the one uv_timer_t at next_timeout(), or deliver.
+//
+// Inputs never reach the machine while it is being drained: anything that
+// happens during pump() is queued and fed right after, at its own time.
+//
+// Timers (SPEC §7): uv_timer_start counts whole milliseconds of the loop's
+// clock uv_now(), which is libuv's monotonic clock (possibly the coarse one)
+// floored to the millisecond and cached at the start of each loop turn. The
+// adapter refreshes that clock (uv_update_time) and arms the timer for the
+// time left rounded up to the millisecond, so the poll sleeps at least until
+// the deadline; only durations are compared, so steady_clock's epoch does not
+// matter. Should the timer still fire before the deadline by steady_clock
+// (the loop clock ticked over in between), it is re-armed: a timeout is never
+// fed early, at worst a millisecond or two late. libuv runs due timers *before* it
+// polls for I/O, so the timer callback only marks the timeout due and starts
+// a uv_check_t (which runs after the poll) and a uv_idle_t (which makes that
+// poll not block): the I/O results of the same wake-up are fed first, then
+// handle_timeout, as SPEC §7 orders.
+//
+// Attempts: a std::malloc'ed uv_tcp_t each (uv_tcp_init_ex, or uv_tcp_init +
+// uv_tcp_open on a socket_factory socket), bound with bind(2) on its fd,
+// connected with uv_tcp_connect (libuv reads SO_ERROR). Close = uv_close,
+// which closes the fd at once; a pending connect is then called back with
+// UV_ECANCELED (ignored) before the close callback frees the uv_tcp_t. The
+// winner's uv_tcp_t is handed over as it is; the fd form hands over a
+// duplicate and closes the uv_tcp_t.
+//
+// DNS: one uv_getaddrinfo() per family, on libuv's thread pool. Its callback
+// always runs exactly once (with UV_EAI_CANCELED after a successful
+// uv_cancel), so each query is a heap token that its callback frees; the race
+// only unhooks itself from the token when it stops caring. With dns_server,
+// and for HTTPS (type 65) queries, the adapter asks itself: a connected UDP
+// socket per query watched by a uv_poll_t, a uv_timer_t that resends once,
+// messages written and read by eyeballs/dns_message.hpp.
+//
+// Ending: at the Report action every socket of the race is closed, DNS is
+// cancelled and the timer closed; the result is handed to the callback at the
+// end of that pump — or, when the race ended inside connect(), from the idle
+// handle on the loop's next turn — and the idle handle is closed after it.
+
+#include "eyeballs/libuv.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "eyeballs/detail/socket_ops.hpp"
+#include "eyeballs/dns_message.hpp"
+#include "eyeballs/posix.hpp"
+
+namespace eyeballs::libuv {
+
+namespace {
+
+void free_on_close(uv_handle_t* handle) { std::free(handle); }
+
+}  // namespace
+
+void close_tcp(uv_tcp_t* tcp) noexcept {
+    if (tcp == nullptr) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(tcp), &free_on_close);
+}
+
+namespace detail {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+/// The port a DNS server listens on when none is given.
+constexpr std::uint16_t dns_port = 53;
+/// A UDP query waits this long for its answer, is sent again once, then fails
+/// with ETIMEDOUT (as the libevent adapter's HTTPS queries).
+constexpr std::uint64_t udp_query_timeout_ms = 2000;
+constexpr int udp_query_tries = 2;
+
+// With HTTPS records on, the origin's port is the one connect() was given:
+// records without port= and target names use it (Config::port).
+Config race_config(Config config, std::uint16_t port) {
+    if (config.https && port != 0) config.port = port;
+    return config;
+}
+
+/// A literal address, with or without brackets ("[::1]"), or nullopt.
+std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    return Endpoint::parse_address(host, port);
+}
+
+/// The first usable `nameserver` of /etc/resolv.conf (resolv.conf(5)), port
+/// 53 — the server the system resolver asks first. Zoned IPv6 addresses and
+/// lines that do not parse are skipped.
+std::optional<Endpoint> resolv_conf_nameserver() {
+    std::ifstream in("/etc/resolv.conf");
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::string keyword;
+        std::string value;
+        if (!(words >> keyword >> value) || keyword != "nameserver") continue;
+        if (value.find('%') != std::string::npos) continue;
+        if (auto ep = Endpoint::parse_address(value, dns_port)) return ep;
+    }
+    return std::nullopt;
+}
+
+std::string uv_text(int status) { return uv_strerror(status); }
+
+}  // namespace
+
+class Race;
+
+/// One uv_getaddrinfo() query; freed by its callback.
+struct GaiQuery {
+    uv_getaddrinfo_t req{};
+    Race* race = nullptr;  // null once the race no longer wants the answer
+    Family family = Family::v6;
+    std::string name;  // the Resolve's name: "" = the origin
+};
+
+/// One UDP query (A, AAAA or HTTPS) to a server, owned by its race until its
+/// two handles' close callbacks have run.
+struct UdpQuery {
+    Race* race = nullptr;
+    bool https = false;
+    Family family = Family::v6;
+    std::string name;   // the Resolve's name: "" = the origin
+    std::string qname;  // what is asked
+    Endpoint server;
+    std::vector<std::uint8_t> message;
+    std::uint16_t id = 0;
+    int tries_left = 0;
+    uv_os_sock_t fd = -1;
+    uv_poll_t poll{};
+    uv_timer_t timer{};
+    bool handles = false;  // poll and timer initialised
+    bool closed = false;
+};
+
+/// One attempt's uv_tcp_t.
+struct Attempt {
+    Race* race = nullptr;
+    AttemptId id;
+    uv_tcp_t* tcp = nullptr;  // null before OpenSocket, after closing, or handed over
+    uv_connect_t req{};
+};
+
+/// Something that happened, waiting to be fed to the machine.
+struct Input {
+    enum class Kind : std::uint8_t {
+        resolved,
+        resolve_failed,
+        https,
+        connected,
+        connect_failed,
+        timeout
+    };
+    Kind kind = Kind::timeout;
+    TimePoint at{};
+    Family family = Family::v6;
+    bool https = false;               // resolve_failed: of an HTTPS query
+    std::string name;                 // the Resolve's name
+    std::vector<SvcbRecord> records;  // https
+    AttemptId id;
+    int code = 0;
+    std::string detail;
+    std::vector<Endpoint> addresses;
+};
+
+class Race : public std::enable_shared_from_this<Race> {
+public:
+    Race(uv_loop_t* loop, const Options& options, std::uint16_t port, Callback callback,
+         FdCallback fd_callback)
+        : loop_(loop),
+          machine_(race_config(options.config, port)),
+          factory_(options.socket_factory),
+          observer_(options.on_action),
+          callback_(std::move(callback)),
+          fd_callback_(std::move(fd_callback)) {}
+
+    Race(const Race&) = delete;
+    Race& operator=(const Race&) = delete;
+    // Every handle is closed by now (keep_ held the race until then); a race
+    // that failed to start never opened one.
+    ~Race() = default;
+
+    Status start(std::string_view host, std::uint16_t port, const std::vector<Endpoint>* endpoints,
+                 const Options& options);
+    bool running() const noexcept { return !delivered_; }
+    void cancel();
+    void abandon();
+
+    static void on_timer(uv_timer_t* timer);
+    static void on_idle(uv_idle_t* idle);
+    static void on_check(uv_check_t* check);
+    static void on_connect(uv_connect_t* req, int status);
+    static void on_gai(uv_getaddrinfo_t* req, int status, addrinfo* res);
+    static void on_udp_readable(uv_poll_t* poll, int status, int events);
+    static void on_udp_timer(uv_timer_t* timer);
+    static void on_race_handle_closed(uv_handle_t* handle);
+    static void on_tcp_closed(uv_handle_t* handle);
+
+private:
+    void submit(Input input);
+    void pump();
+    void feed(Input& input);
+    void perform(const Action& action);
+    void observe(const Action& action);
+    void rearm();
+    void arm(TimePoint deadline);
+    void finish();
+    void deliver();
+    void gai_answer(Family family, std::string name, int status, const addrinfo* res);
+    void start_gai(const Resolve& r);
+    void start_udp(const Resolve& r);
+    void udp_done(UdpQuery* q, Input in);
+    void close_udp(UdpQuery& q) noexcept;
+    void close_attempt(Attempt& a) noexcept;
+    Attempt& attempt(AttemptId id);
+    void release_all() noexcept;
+    void close_race_handle(uv_handle_t* h) noexcept;
+    void handle_closed() noexcept;
+    TimePoint clock_now() {
+        now_ = std::max(now_, Clock::now());
+        return now_;
+    }
+
+    uv_loop_t* loop_;
+    RaceMachine machine_;
+    SocketFactory factory_;
+    ActionObserver observer_;
+    Callback callback_;
+    FdCallback fd_callback_;
+
+    std::string host_;
+    std::uint16_t port_ = 0;
+    std::optional<Endpoint> dns_server_;  // Options::dns_server, port set
+    std::vector<GaiQuery*> gai_;          // outstanding uv_getaddrinfo() queries
+    std::vector<std::unique_ptr<UdpQuery>> udp_;
+
+    uv_timer_t timer_{};
+    uv_idle_t idle_{};
+    uv_check_t check_{};
+    std::optional<TimePoint> armed_;  // the deadline the timer is armed for
+    bool timeout_due_ = false;        // the timer fired: feed handle_timeout at the check
+    bool wake_ = false;               // deliver from the idle handle
+    bool timer_closed_ = false;
+    bool idle_closed_ = false;
+    unsigned open_handles_ = 0;  // handles of the race not yet called back by uv_close
+    std::shared_ptr<Race> keep_;
+
+    std::vector<std::unique_ptr<Attempt>> attempts_;  // [number - 1]
+    std::deque<Input> pending_;
+    TimePoint now_{};
+
+    RaceReport report_;
+    uv_tcp_t* winner_ = nullptr;
+
+    bool busy_ = false;      // inside pump()
+    bool starting_ = false;  // inside connect()
+    bool cancel_requested_ = false;
+    bool abandoned_ = false;  // the handle is gone: no callback, no observer
+    bool result_ready_ = false;
+    bool delivered_ = false;
+};
+
+// ---- starting ---------------------------------------------------------------
+
+Status Race::start(std::string_view host, std::uint16_t port,
+                   const std::vector<Endpoint>* endpoints, const Options& options) {
+    if (options.config.success != Success::connect) {
+        return Status::failure(
+            "success=handshake needs the caller's TLS handshake (RaceMachine::handle_secured); "
+            "the libuv adapter connects TCP only and reports success at connect");
+    }
+    const TimePoint now = clock_now();
+    Status status;
+    if (endpoints != nullptr) {
+        status = machine_.start(now, *endpoints);
+    } else if (auto literal = parse_literal(host, port)) {
+        status = machine_.start(now, &*literal, 1);
+    } else {
+        if (host.empty()) return Status::failure("the host name is empty");
+        if (auto bad = validate(options.config)) return Status::failure(*bad);
+        host_ = std::string(host);
+        port_ = port;
+        if (options.dns_server) {
+            Endpoint server = *options.dns_server;
+            if (server.port() == 0) server = server.with_port(dns_port);
+            dns_server_ = server;
+        }
+        status = machine_.start_resolving(now);
+    }
+    if (!status.ok()) return status;
+
+    // From here on the race has handles on the loop and keeps itself alive
+    // until their close callbacks have run.
+    uv_timer_init(loop_, &timer_);
+    uv_idle_init(loop_, &idle_);
+    uv_check_init(loop_, &check_);
+    timer_.data = this;
+    idle_.data = this;
+    check_.data = this;
+    open_handles_ = 3;
+    keep_ = shared_from_this();
+
+    starting_ = true;
+    pump();
+    starting_ = false;
+    if (result_ready_ && !delivered_) {
+        // Ended inside connect() (every attempt failed at once): the callback
+        // never runs before connect() has returned the handle.
+        wake_ = true;
+        uv_idle_start(&idle_, &Race::on_idle);
+    }
+    return status;
+}
+
+// ---- the run loop -----------------------------------------------------------
+
+void Race::submit(Input input) {
+    pending_.push_back(std::move(input));
+    if (busy_) return;  // pump() is running further up the stack: it feeds this next
+    auto guard = shared_from_this();
+    pump();
+}
+
+void Race::pump() {
+    busy_ = true;
+    for (;;) {
+        while (auto action = machine_.poll_action()) {
+            perform(*action);
+            if (cancel_requested_) {
+                cancel_requested_ = false;
+                machine_.cancel(now_);
+            }
+        }
+        if (cancel_requested_) {  // asked while the last action was performed
+            cancel_requested_ = false;
+            machine_.cancel(now_);
+            continue;
+        }
+        if (pending_.empty() || machine_.finished()) break;
+        Input input = std::move(pending_.front());
+        pending_.pop_front();
+        feed(input);
+    }
+    pending_.clear();
+    busy_ = false;
+    if (!machine_.finished()) {
+        rearm();
+    } else if (result_ready_ && !starting_) {
+        deliver();
+    }
+}
+
+void Race::feed(Input& in) {
+    now_ = std::max(now_, in.at);
+    switch (in.kind) {
+        case Input::Kind::resolved:
+            machine_.handle_resolved(now_, Resolve(in.family, false, in.name), in.addresses);
+            break;
+        case Input::Kind::resolve_failed:
+            machine_.handle_resolve_failed(now_, Resolve(in.family, in.https, in.name), in.code,
+                                           in.detail);
+            break;
+        case Input::Kind::https:
+            machine_.handle_https(now_, Resolve(Family::v6, true, in.name), in.records);
+            break;
+        case Input::Kind::connected:
+            machine_.handle_connected(now_, in.id);
+            break;
+        case Input::Kind::connect_failed:
+            machine_.handle_connect_failed(now_, in.id, in.code);
+            break;
+        case Input::Kind::timeout:
+            machine_.handle_timeout(now_);
+            break;
+    }
+}
+
+void Race::rearm() {
+    if (timer_closed_ || timeout_due_) return;  // the check phase feeds the due timeout, then re-arms
+    const auto next = machine_.next_timeout();
+    if (!next) {
+        if (armed_) uv_timer_stop(&timer_);
+        armed_.reset();
+        return;
+    }
+    if (armed_ && *armed_ == *next) return;
+    arm(*next);
+}
+
+void Race::arm(TimePoint deadline) {
+    // Refresh the loop's cached clock, then count whole milliseconds from it,
+    // rounded up: the poll that follows sleeps that long from about now, so
+    // the timer fires at most about a millisecond after the deadline. (It
+    // can still come a little early when the loop clock ticks over in
+    // between; on_timer re-arms then.)
+    uv_update_time(loop_);
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    uv_timer_start(&timer_, &Race::on_timer,
+                   static_cast<std::uint64_t>(std::max<std::int64_t>(left.count(), 0)), 0);
+    armed_ = deadline;
+}
+
+Attempt& Race::attempt(AttemptId id) {
+    const std::size_t i = id.number() - 1;
+    if (attempts_.size() <= i) attempts_.resize(i + 1);
+    if (!attempts_[i]) {
+        attempts_[i] = std::make_unique<Attempt>();
+        attempts_[i]->race = this;
+        attempts_[i]->id = id;
+        attempts_[i]->req.data = attempts_[i].get();
+    }
+    return *attempts_[i];
+}
+
+void Race::observe(const Action& action) {
+    if (observer_ && !abandoned_) observer_(now_, action, machine_);
+}
+
+// ---- actions ----------------------------------------------------------------
+
+void Race::perform(const Action& action) {
+    if (const auto* r = std::get_if<Resolve>(&action)) {
+        if (r->https || dns_server_) {
+            start_udp(*r);
+        } else {
+            start_gai(*r);
+        }
+        observe(action);
+    } else if (const auto* o = std::get_if<OpenSocket>(&action)) {
+        if (o->protocol != Protocol::tcp) {
+            // TCP only: a QUIC attempt (Config::quic) is the caller's to make.
+            observe(action);
+            machine_.handle_opened(now_, o->attempt, EPROTONOSUPPORT);
+            return;
+        }
+        Attempt& a = attempt(o->attempt);
+        int err = 0;
+        auto* tcp = static_cast<uv_tcp_t*>(std::malloc(sizeof(uv_tcp_t)));
+        if (tcp == nullptr) {
+            err = ENOMEM;
+        } else if (factory_) {
+            errno = 0;
+            const uv_os_sock_t fd = factory_(o->remote);
+            if (fd < 0) {
+                err = errno != 0 ? errno : EINVAL;
+                std::free(tcp);
+            } else if ((err = eyeballs::detail::make_nonblocking_cloexec(fd)) != 0) {
+                eyeballs::detail::close_socket(fd);
+                std::free(tcp);
+            } else {
+                uv_tcp_init(loop_, tcp);
+                const int rc = uv_tcp_open(tcp, fd);
+                if (rc == 0) {
+                    a.tcp = tcp;
+                } else {
+                    // Not adopted: the fd is still ours; the empty handle is
+                    // closed (and freed) like any other.
+                    err = -rc;
+                    eyeballs::detail::close_socket(fd);
+                    close_tcp(tcp);
+                }
+            }
+        } else {
+            // On failure libuv has already taken the handle off the loop.
+            const int rc =
+                uv_tcp_init_ex(loop_, tcp, static_cast<unsigned>(to_af(o->remote.family())));
+            if (rc == 0) {
+                a.tcp = tcp;
+            } else {
+                err = -rc;
+                std::free(tcp);
+            }
+        }
+        if (a.tcp != nullptr) {
+            a.tcp->data = &a;
+            ++open_handles_;
+        }
+        observe(action);
+        machine_.handle_opened(now_, o->attempt, err);
+    } else if (const auto* b = std::get_if<Bind>(&action)) {
+        Attempt& a = attempt(b->attempt);
+        uv_os_fd_t fd = -1;
+        int err = EBADF;
+        if (a.tcp != nullptr && uv_fileno(reinterpret_cast<uv_handle_t*>(a.tcp), &fd) == 0) {
+            err = eyeballs::detail::bind_socket(fd, b->local);
+        }
+        observe(action);
+        machine_.handle_bound(now_, b->attempt, err);
+    } else if (const auto* c = std::get_if<Connect>(&action)) {
+        Attempt& a = attempt(c->attempt);
+        int err = EBADF;
+        if (a.tcp != nullptr) {
+            sockaddr_storage ss;
+            to_sockaddr(c->remote, ss);
+            const int rc = uv_tcp_connect(&a.req, a.tcp, reinterpret_cast<const sockaddr*>(&ss),
+                                          &Race::on_connect);
+            err = rc == 0 ? -1 : -rc;  // -1: the answer comes from on_connect
+        }
+        if (err >= 0) {
+            Input in;
+            in.kind = Input::Kind::connect_failed;
+            in.at = now_;
+            in.id = c->attempt;
+            in.code = err;
+            pending_.push_back(std::move(in));
+        }
+        observe(action);
+    } else if (const auto* cl = std::get_if<Close>(&action)) {
+        close_attempt(attempt(cl->attempt));
+        observe(action);
+    } else if (std::holds_alternative<Report>(action)) {
+        observe(action);
+        finish();
+    }
+}
+
+void Race::close_attempt(Attempt& a) noexcept {
+    if (a.tcp == nullptr) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(a.tcp), &Race::on_tcp_closed);  // closes the fd now
+    a.tcp = nullptr;
+}
+
+void Race::finish() {
+    report_ = machine_.report();
+    if (report_.outcome == Outcome::connected && report_.winner) {
+        Attempt& a = attempt(report_.winner);
+        winner_ = a.tcp;
+        a.tcp = nullptr;
+        if (winner_ != nullptr) {
+            winner_->data = nullptr;
+            --open_handles_;  // no longer the race's: handed over (idle_ is still open)
+        }
+    }
+    release_all();
+    result_ready_ = true;
+}
+
+void Race::deliver() {
+    if (delivered_) return;
+    delivered_ = true;
+    wake_ = false;
+    uv_tcp_t* tcp = winner_;
+    winner_ = nullptr;
+    if (!idle_closed_) {
+        idle_closed_ = true;
+        close_race_handle(reinterpret_cast<uv_handle_t*>(&idle_));  // the race's last handle
+    }
+    if (abandoned_) {
+        close_tcp(tcp);
+        return;
+    }
+    if (fd_callback_) {
+        uv_os_sock_t fd = -1;
+        if (tcp != nullptr) {
+            uv_os_fd_t own = -1;
+            int err = uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &own);
+            if (err == 0) {
+                fd = ::fcntl(own, F_DUPFD_CLOEXEC, 0);
+                if (fd < 0) err = errno;
+            } else {
+                err = -err;
+            }
+            close_tcp(tcp);
+            if (fd < 0) {
+                report_.outcome = Outcome::failed;
+                report_.code = err;
+                report_.message = std::string("cannot duplicate the winner's fd: ") + std::strerror(err);
+            }
+        }
+        auto callback = std::move(fd_callback_);
+        callback(fd, report_);
+    } else {
+        auto callback = std::move(callback_);
+        callback(tcp, report_);
+    }
+}
+
+// Closes every handle of the race but the idle one (closed by deliver()),
+// cancels its DNS queries and closes any attempt still open (the machine has
+// closed them all by the Report; this also covers an abandoned race). The
+// winner is no longer an attempt's: it waits in winner_.
+void Race::release_all() noexcept {
+    if (!timer_closed_) {
+        timer_closed_ = true;
+        close_race_handle(reinterpret_cast<uv_handle_t*>(&timer_));
+        close_race_handle(reinterpret_cast<uv_handle_t*>(&check_));
+    }
+    armed_.reset();
+    timeout_due_ = false;
+    std::vector<GaiQuery*> queries = std::move(gai_);
+    gai_.clear();
+    for (GaiQuery* q : queries) {
+        q->race = nullptr;  // its callback frees it, now (UV_EAI_CANCELED) or when the pool is done
+        uv_cancel(reinterpret_cast<uv_req_t*>(&q->req));
+    }
+    for (auto& q : udp_) close_udp(*q);
+    for (auto& a : attempts_) {
+        if (a) close_attempt(*a);
+    }
+}
+
+void Race::close_race_handle(uv_handle_t* h) noexcept {
+    uv_close(h, &Race::on_race_handle_closed);
+}
+
+void Race::handle_closed() noexcept {
+    if (--open_handles_ == 0 && idle_closed_ && timer_closed_) {
+        auto last = std::move(keep_);  // may destroy the race when this returns
+    }
+}
+
+void Race::on_race_handle_closed(uv_handle_t* handle) {
+    static_cast<Race*>(handle->data)->handle_closed();
+}
+
+void Race::on_tcp_closed(uv_handle_t* handle) {
+    auto* a = static_cast<Attempt*>(handle->data);
+    std::free(handle);
+    a->race->handle_closed();
+}
+
+// ---- commands from the handle -----------------------------------------------
+
+void Race::cancel() {
+    if (delivered_ || abandoned_) return;
+    if (busy_) {  // from the observer: after the current action
+        cancel_requested_ = true;
+        return;
+    }
+    auto guard = shared_from_this();
+    if (!machine_.finished()) {
+        machine_.cancel(clock_now());
+        pump();
+    } else {
+        deliver();  // ended inside connect(); its callback was waiting for the loop
+    }
+}
+
+void Race::abandon() {
+    if (delivered_) return;
+    abandoned_ = true;
+    if (busy_) {
+        cancel_requested_ = true;
+        return;
+    }
+    auto guard = shared_from_this();
+    if (!machine_.finished()) {
+        machine_.cancel(clock_now());
+        pump();
+    } else {
+        deliver();
+    }
+}
+
+// ---- libuv callbacks ----------------------------------------------------------
+
+void Race::on_timer(uv_timer_t* timer) {
+    auto* race = static_cast<Race*>(timer->data);
+    if (!race->armed_) return;
+    const TimePoint deadline = *race->armed_;
+    race->armed_.reset();
+    if (Clock::now() < deadline) {  // never feed an early timeout (SPEC §7)
+        race->arm(deadline);
+        return;
+    }
+    race->timeout_due_ = true;
+    uv_idle_start(&race->idle_, &Race::on_idle);  // this turn's poll must not block
+    uv_check_start(&race->check_, &Race::on_check);
+}
+
+void Race::on_idle(uv_idle_t* idle) {
+    auto* race = static_cast<Race*>(idle->data);
+    if (race->wake_) {
+        auto guard = race->shared_from_this();
+        race->deliver();
+    }
+}
+
+void Race::on_check(uv_check_t* check) {
+    auto* race = static_cast<Race*>(check->data);
+    uv_check_stop(&race->check_);
+    if (!race->wake_) uv_idle_stop(&race->idle_);
+    if (!race->timeout_due_) return;
+    race->timeout_due_ = false;
+    Input in;
+    in.kind = Input::Kind::timeout;
+    in.at = Clock::now();
+    race->submit(std::move(in));
+}
+
+void Race::on_connect(uv_connect_t* req, int status) {
+    auto* a = static_cast<Attempt*>(req->data);
+    // UV_ECANCELED: the attempt was closed while connecting; nothing to tell.
+    if (status == UV_ECANCELED || a->tcp == nullptr) return;
+    Input in;
+    in.kind = status == 0 ? Input::Kind::connected : Input::Kind::connect_failed;
+    in.at = Clock::now();
+    in.id = a->id;
+    in.code = -status;
+    a->race->submit(std::move(in));
+}
+
+// ---- DNS: uv_getaddrinfo ---------------------------------------------------------
+
+void Race::start_gai(const Resolve& r) {
+    auto q = std::make_unique<GaiQuery>();
+    q->race = this;
+    q->family = r.family;
+    q->name = std::string(r.name);
+    q->req.data = q.get();
+    const std::string qname = q->name.empty() ? host_ : q->name;
+    addrinfo hints{};
+    hints.ai_family = to_af(r.family);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    hints.ai_flags = 0;  // no AI_ADDRCONFIG: ask for both families whatever the host has
+    const int rc = uv_getaddrinfo(loop_, &q->req, &Race::on_gai, qname.c_str(), nullptr, &hints);
+    if (rc != 0) {
+        Input in;
+        in.kind = Input::Kind::resolve_failed;
+        in.at = now_;
+        in.family = r.family;
+        in.name = q->name;
+        in.detail = "uv_getaddrinfo: " + uv_text(rc);
+        pending_.push_back(std::move(in));
+        return;
+    }
+    gai_.push_back(q.release());
+}
+
+void Race::on_gai(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+    auto* q = static_cast<GaiQuery*>(req->data);
+    Race* race = q->race;
+    const Family family = q->family;
+    std::string name = std::move(q->name);
+    if (race != nullptr) {
+        auto it = std::find(race->gai_.begin(), race->gai_.end(), q);
+        if (it != race->gai_.end()) race->gai_.erase(it);
+    }
+    delete q;
+    if (race != nullptr && status != UV_EAI_CANCELED) {
+        race->gai_answer(family, std::move(name), status, res);  // may end the race
+    }
+    if (res != nullptr) uv_freeaddrinfo(res);
+}
+
+void Race::gai_answer(Family family, std::string name, int status, const addrinfo* res) {
+    Input in;
+    in.at = Clock::now();
+    in.family = family;
+    in.name = std::move(name);
+    if (status == 0) {
+        in.kind = Input::Kind::resolved;
+        for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+            auto ep = from_sockaddr(ai->ai_addr, static_cast<socklen_t>(ai->ai_addrlen));
+            if (ep && ep->family() == family) in.addresses.push_back(ep->with_port(port_));
+        }
+    } else {
+        in.kind = Input::Kind::resolve_failed;
+        // NODATA, NXDOMAIN and "no address of this family" are "no data" (code
+        // 0, no text); anything else is a resolver failure with libuv's text
+        // (and its errno value when it is a system error).
+        if (status != UV_EAI_NODATA && status != UV_EAI_NONAME && status != UV_EAI_ADDRFAMILY) {
+            in.detail = uv_text(status);
+            const std::string code_name = uv_err_name(status);
+            if (code_name.rfind("EAI_", 0) != 0) in.code = -status;
+        }
+    }
+    auto guard = shared_from_this();
+    submit(std::move(in));
+}
+
+// ---- DNS: the adapter's own UDP queries (dns_server, HTTPS) ----------------------
+
+void Race::start_udp(const Resolve& r) {
+    auto q = std::make_unique<UdpQuery>();
+    q->race = this;
+    q->https = r.https;
+    q->family = r.family;
+    q->name = std::string(r.name);
+    q->qname = q->name.empty() ? host_ : q->name;
+    const std::uint16_t type =
+        r.https ? dns_type::https : (r.family == Family::v6 ? dns_type::aaaa : dns_type::a);
+    const std::string what = dns_type_name(type) + " query";
+    Input failed;
+    failed.kind = Input::Kind::resolve_failed;
+    failed.https = r.https;
+    failed.family = r.family;
+    failed.name = q->name;
+    failed.at = now_;
+
+    std::optional<Endpoint> server = dns_server_;
+    if (!server) server = resolv_conf_nameserver();
+    if (!server) {
+        failed.detail = what + ": no DNS server (no dns_server, and /etc/resolv.conf names none)";
+        pending_.push_back(std::move(failed));
+        return;
+    }
+    q->server = *server;
+    if (uv_random(nullptr, nullptr, &q->id, sizeof q->id, 0, nullptr) != 0) {
+        q->id = static_cast<std::uint16_t>(uv_hrtime());
+    }
+    std::string error;
+    // HTTPS answers may outgrow 512 octets: offer EDNS0; A/AAAA fit plain DNS.
+    auto message = r.https ? build_dns_query(q->id, q->qname, type, &error)
+                           : build_dns_query(q->id, q->qname, type, &error, 0);
+    if (!message) {
+        failed.detail = what + " for " + q->qname + ": " + error;
+        pending_.push_back(std::move(failed));
+        return;
+    }
+    q->message = std::move(*message);
+    q->tries_left = udp_query_tries;
+
+    int err = 0;
+    q->fd = ::socket(to_af(server->family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_storage ss{};
+    const socklen_t len = to_sockaddr(*server, ss);
+    if (q->fd < 0 || ::connect(q->fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
+        ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
+        err = errno;
+    }
+    if (err == 0) {
+        const int rc = uv_poll_init_socket(loop_, &q->poll, q->fd);
+        if (rc == 0) {
+            uv_timer_init(loop_, &q->timer);
+            q->poll.data = q.get();
+            q->timer.data = q.get();
+            q->handles = true;
+            open_handles_ += 2;
+            uv_poll_start(&q->poll, UV_READABLE, &Race::on_udp_readable);
+            uv_timer_start(&q->timer, &Race::on_udp_timer, udp_query_timeout_ms,
+                           udp_query_timeout_ms);
+        } else {
+            err = -rc;
+        }
+    }
+    if (err != 0) {
+        if (q->fd >= 0) eyeballs::detail::close_socket(q->fd);
+        q->fd = -1;
+        failed.code = err;
+        failed.detail = what + " to " + server->to_string() + ": " + std::strerror(err);
+        pending_.push_back(std::move(failed));
+        return;
+    }
+    --q->tries_left;
+    udp_.push_back(std::move(q));
+}
+
+void Race::close_udp(UdpQuery& q) noexcept {
+    if (q.closed) return;
+    q.closed = true;
+    if (q.handles) {
+        // After uv_poll_stop (inside uv_close) the fd may be closed at once.
+        q.poll.data = this;  // the close callbacks count them off the race
+        q.timer.data = this;
+        uv_close(reinterpret_cast<uv_handle_t*>(&q.poll), &Race::on_race_handle_closed);
+        uv_close(reinterpret_cast<uv_handle_t*>(&q.timer), &Race::on_race_handle_closed);
+    }
+    if (q.fd >= 0) eyeballs::detail::close_socket(q.fd);
+    q.fd = -1;
+}
+
+void Race::udp_done(UdpQuery* q, Input in) {
+    close_udp(*q);  // its memory stays with the race until the close callbacks
+    submit(std::move(in));
+}
+
+void Race::on_udp_readable(uv_poll_t* poll, int status, int events) {
+    auto* q = static_cast<UdpQuery*>(poll->data);
+    Race* race = q->race;
+    Input in;
+    in.at = Clock::now();
+    in.name = q->name;
+    in.family = q->family;
+    in.https = q->https;
+    in.kind = Input::Kind::resolve_failed;
+    const std::uint16_t type =
+        q->https ? dns_type::https : (q->family == Family::v6 ? dns_type::aaaa : dns_type::a);
+    const std::string what = dns_type_name(type) + " query to " + q->server.to_string();
+    if (status < 0) {
+        in.code = -status;
+        in.detail = what + ": " + uv_text(status);
+        race->udp_done(q, std::move(in));
+        return;
+    }
+    if ((events & UV_READABLE) == 0) return;
+    std::vector<std::uint8_t> buf(65536);
+    for (;;) {
+        const ssize_t n = ::recv(q->fd, buf.data(), buf.size(), 0);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // only strays so far
+            if (errno == EINTR) continue;
+            // ICMP errors of the connected socket (ECONNREFUSED, ...).
+            in.code = errno;
+            in.detail = what + ": " + std::strerror(errno);
+            race->udp_done(q, std::move(in));
+            return;
+        }
+        DnsResponse r = parse_dns_response(buf.data(), static_cast<std::size_t>(n), q->id,
+                                           q->qname, type);
+        if (r.status == DnsResponse::Status::mismatch) continue;  // not ours: keep waiting
+        if (!r.ok()) {
+            in.detail = r.error;
+        } else if (q->https) {
+            if (r.rcode != dns_rcode::noerror) {
+                in.detail = dns_rcode_name(r.rcode);
+            } else if (r.truncated && r.svcb.empty()) {
+                in.detail = "HTTPS answer truncated (TC) with no whole record; no TCP retry";
+            } else {
+                in.kind = Input::Kind::https;
+                in.https = false;
+                name_dot_targets(r);  // "." after a CNAME is its target
+                in.records = std::move(r.svcb);
+            }
+        } else if (r.rcode == dns_rcode::nxdomain ||
+                   (r.rcode == dns_rcode::noerror && r.addresses.empty())) {
+            // NXDOMAIN and NODATA: "no data" (code 0, no text).
+        } else if (r.rcode != dns_rcode::noerror) {
+            in.detail = dns_rcode_name(r.rcode);
+        } else {
+            in.kind = Input::Kind::resolved;
+            for (const Endpoint& ep : r.addresses) {
+                if (ep.family() == q->family) in.addresses.push_back(ep.with_port(race->port_));
+            }
+        }
+        race->udp_done(q, std::move(in));
+        return;
+    }
+}
+
+void Race::on_udp_timer(uv_timer_t* timer) {
+    auto* q = static_cast<UdpQuery*>(timer->data);
+    if (q->tries_left > 0 && ::send(q->fd, q->message.data(), q->message.size(), 0) >= 0) {
+        --q->tries_left;
+        return;  // the repeating timer runs again
+    }
+    Input in;
+    in.at = Clock::now();
+    in.name = q->name;
+    in.family = q->family;
+    in.https = q->https;
+    in.kind = Input::Kind::resolve_failed;
+    in.code = ETIMEDOUT;
+    in.detail = std::string("no ") + (q->https ? "HTTPS" : q->family == Family::v6 ? "AAAA" : "A") +
+                " answer from " + q->server.to_string() + " within " +
+                std::to_string(udp_query_timeout_ms * udp_query_tries) + " ms";
+    q->race->udp_done(q, std::move(in));
+}
+
+// ---- the Handle -------------------------------------------------------------
+
+struct HandleAccess {
+    static Handle start(uv_loop_t* loop, std::string_view host, std::uint16_t port,
+                        const std::vector<Endpoint>* endpoints, const Options& options,
+                        Callback callback, FdCallback fd_callback) {
+        if (loop == nullptr) return Handle(Status::failure("the uv_loop_t is null"));
+        if (!callback && !fd_callback) return Handle(Status::failure("the callback is empty"));
+        auto race = std::make_shared<Race>(loop, options, port, std::move(callback),
+                                           std::move(fd_callback));
+        Status status = race->start(host, port, endpoints, options);
+        if (!status.ok()) return Handle(std::move(status));  // nothing was put on the loop
+        return Handle(std::move(race));
+    }
+};
+
+}  // namespace detail
+
+Handle::Handle() noexcept = default;
+Handle::Handle(std::shared_ptr<detail::Race> race) noexcept : race_(std::move(race)) {}
+Handle::Handle(Handle&& other) noexcept
+    : race_(std::move(other.race_)), status_(std::move(other.status_)) {}
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+    if (this != &other) {
+        if (auto old = std::move(race_)) old->abandon();
+        race_ = std::move(other.race_);
+        status_ = std::move(other.status_);
+    }
+    return *this;
+}
+
+Handle::~Handle() {
+    if (auto race = std::move(race_)) race->abandon();
+}
+
+bool Handle::running() const noexcept { return race_ && race_->running(); }
+
+void Handle::cancel() {
+    if (auto race = race_) race->cancel();  // a copy: the callback may reset this handle
+}
+
+void Handle::detach() noexcept {
+    // A running race keeps itself alive while it has handles on the loop.
+    race_.reset();
+}
+
+Handle connect(uv_loop_t* loop, std::string_view host, std::uint16_t port,
+               const Options& options, Callback callback) {
+    return detail::HandleAccess::start(loop, host, port, nullptr, options, std::move(callback),
+                                       {});
+}
+
+Handle connect(uv_loop_t* loop, const std::vector<Endpoint>& endpoints, const Options& options,
+               Callback callback) {
+    return detail::HandleAccess::start(loop, {}, 0, &endpoints, options, std::move(callback), {});
+}
+
+Handle connect_fd(uv_loop_t* loop, std::string_view host, std::uint16_t port,
+                  const Options& options, FdCallback callback) {
+    return detail::HandleAccess::start(loop, host, port, nullptr, options, {},
+                                       std::move(callback));
+}
+
+Handle connect_fd(uv_loop_t* loop, const std::vector<Endpoint>& endpoints,
+                  const Options& options, FdCallback callback) {
+    return detail::HandleAccess::start(loop, {}, 0, &endpoints, options, {}, std::move(callback));
+}
+
+}  // namespace eyeballs::libuv

@@ -1,0 +1,966 @@
+// SPDX-License-Identifier: BSL-1.0
+// Integration tests of the libuv adapter: real sockets on loopback, a real
+// uv_loop_t, uv_getaddrinfo for localhost and the test DNS server for names.
+// Every test runs inside FdLeakTest, and TearDown runs the loop until it has
+// nothing left (uv_run returns 0) and closes it (uv_loop_close must succeed):
+// a socket, a handle or a request left behind fails the test.
+//
+// Timing assertions are one-sided where they can be (a start never comes
+// before the delay allows) and generous where they cannot (a busy 2-core box).
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eyeballs/libuv.hpp"
+#include "eyeballs/posix.hpp"
+#include "support.hpp"
+
+namespace eyeballs::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace lu = eyeballs::libuv;
+
+// ---- helpers ----------------------------------------------------------------
+
+/// Every action the adapter performed, with its time.
+struct Recorder {
+    struct Entry {
+        TimePoint t;
+        Action action;
+    };
+    std::vector<Entry> log;
+    std::function<void(const Action&)> hook;  // runs after recording
+
+    ActionObserver observer() {
+        return [this](TimePoint t, const Action& a, const RaceMachine&) {
+            log.push_back({t, a});
+            if (hook) hook(a);
+        };
+    }
+    template <class T>
+    std::vector<T> all() const {
+        std::vector<T> out;
+        for (const Entry& e : log) {
+            if (const T* x = std::get_if<T>(&e.action)) out.push_back(*x);
+        }
+        return out;
+    }
+    std::optional<TimePoint> connect_time(std::uint32_t n) const {
+        for (const Entry& e : log) {
+            if (const auto* c = std::get_if<Connect>(&e.action); c && c->attempt.number() == n) {
+                return e.t;
+            }
+        }
+        return std::nullopt;
+    }
+};
+
+int fd_of(uv_tcp_t* tcp) {
+    uv_os_fd_t fd = -1;
+    if (tcp == nullptr || uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd) != 0) return -1;
+    return fd;
+}
+
+/// What the callback received. The winner is closed (close_tcp) when the
+/// result goes away, so declare it before nothing that outlives the loop.
+struct Result {
+    int calls = 0;
+    uv_tcp_t* tcp = nullptr;
+    RaceReport report;
+    TimePoint at{};
+
+    lu::Callback callback() {
+        return [this](uv_tcp_t* t, const RaceReport& r) {
+            ++calls;
+            tcp = t;
+            report = r;
+            at = Clock::now();
+        };
+    }
+    int fd() const { return fd_of(tcp); }
+    void close() {
+        lu::close_tcp(tcp);
+        tcp = nullptr;
+    }
+    ~Result() { close(); }
+};
+
+std::optional<Endpoint> peer_of(int fd) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+    return from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+std::optional<Endpoint> local_of(int fd) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+    return from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+/// One Report, last; no attempt closed twice; the winner never closed; every
+/// attempt that got a Connect closed unless it won.
+void expect_clean_trace(const Recorder& rec, const RaceReport& report) {
+    ASSERT_FALSE(rec.log.empty());
+    EXPECT_TRUE(std::holds_alternative<Report>(rec.log.back().action)) << "the report is last";
+    EXPECT_EQ(rec.all<Report>().size(), 1u);
+    std::vector<std::uint32_t> closes;
+    for (const Close& c : rec.all<Close>()) closes.push_back(c.attempt.number());
+    std::sort(closes.begin(), closes.end());
+    EXPECT_TRUE(std::adjacent_find(closes.begin(), closes.end()) == closes.end())
+        << "an attempt was closed twice";
+    for (const Connect& c : rec.all<Connect>()) {
+        const bool won = report.outcome == Outcome::connected && report.winner == c.attempt;
+        const bool closed = std::binary_search(closes.begin(), closes.end(), c.attempt.number());
+        EXPECT_NE(won, closed) << "attempt " << c.attempt.number()
+                               << (won ? " won and was closed" : " was never closed");
+    }
+}
+
+/// Calls `f` after `after`, from the loop.
+struct Later {
+    uv_timer_t* timer = nullptr;
+    std::function<void()> f;
+    Later(uv_loop_t* loop, Clock::duration after, std::function<void()> fn) : f(std::move(fn)) {
+        timer = static_cast<uv_timer_t*>(std::malloc(sizeof(uv_timer_t)));
+        uv_timer_init(loop, timer);
+        timer->data = this;
+        uv_update_time(loop);  // the loop's clock is cached: count from now
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(after).count();
+        uv_timer_start(
+            timer, [](uv_timer_t* t) { static_cast<Later*>(t->data)->f(); },
+            static_cast<std::uint64_t>(ms), 0);
+    }
+    ~Later() {
+        uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) { std::free(h); });
+    }
+};
+
+class LibuvTest : public FdLeakTest {
+protected:
+    void SetUp() override {
+        // libuv makes process-wide descriptors (its signal pipe) at the first
+        // uv_loop_init() and keeps them: make them before counting.
+        static const bool warmed = [] {
+            uv_loop_t warm;
+            uv_loop_init(&warm);
+            return uv_loop_close(&warm) == 0;
+        }();
+        ASSERT_TRUE(warmed);
+        FdLeakTest::SetUp();
+        ASSERT_EQ(uv_loop_init(&loop_), 0);
+        // A loop opens one more descriptor (its EMFILE reserve, /dev/null) at
+        // its first stream handle and keeps it until uv_loop_close: open it
+        // now, so fd counts taken inside a test see only the races' sockets.
+        uv_tcp_t warm;
+        ASSERT_EQ(uv_tcp_init(&loop_, &warm), 0);
+        uv_close(reinterpret_cast<uv_handle_t*>(&warm), nullptr);
+        uv_run(&loop_, UV_RUN_NOWAIT);
+    }
+    void TearDown() override {
+        EXPECT_TRUE(drains()) << "handles or requests were left on the loop";
+        EXPECT_EQ(uv_loop_close(&loop_), 0) << "uv_loop_close: the loop is still busy";
+        FdLeakTest::TearDown();
+    }
+
+    /// Runs the loop until `done()` or `limit` passes (a failed test, not a hang).
+    void run_until(const std::function<bool()>& done, Clock::duration limit = 10s) {
+        const auto deadline = Clock::now() + limit;
+        uv_timer_t tick;
+        uv_timer_init(&loop_, &tick);
+        // Keeps the loop turning even when it has nothing else to do.
+        uv_timer_start(&tick, [](uv_timer_t*) {}, 20, 20);
+        while (!done() && Clock::now() < deadline) uv_run(&loop_, UV_RUN_ONCE);
+        uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
+        uv_run(&loop_, UV_RUN_NOWAIT);  // the tick's close
+        EXPECT_TRUE(done()) << "the race did not end in time";
+    }
+    void run(const Result& r, Clock::duration limit = 10s) {
+        run_until([&] { return r.calls > 0; }, limit);
+    }
+    /// Runs the loop until nothing is left on it: uv_run() returns 0.
+    bool drains(Clock::duration limit = 5s) {
+        const auto deadline = Clock::now() + limit;
+        while (Clock::now() < deadline) {
+            if (uv_run(&loop_, UV_RUN_NOWAIT) == 0 && !uv_loop_alive(&loop_)) return true;
+            ::usleep(1000);
+        }
+        return false;
+    }
+
+    uv_loop_t loop_{};
+};
+
+#define REQUIRE_IPV6()                                                              \
+    do {                                                                            \
+        if (!ipv6_loopback_available()) GTEST_SKIP() << "no [::1] on this host";    \
+    } while (0)
+
+// ---- racing addresses on loopback (SPEC §1) ---------------------------------
+
+TEST_F(LibuvTest, BlackholedIpv6LosesToIpv4AfterTheAttemptDelay) {
+    REQUIRE_IPV6();
+    LoopbackPair pair = bind_loopback_pair();
+    Blackhole hole(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.on_action = rec.observer();
+    auto h = lu::connect(&loop_, {loopback_v6(pair.port), loopback_v4(pair.port)}, o, r.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    EXPECT_TRUE(h.running());
+    run(r);
+
+    ASSERT_EQ(r.calls, 1);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, loopback_v4(pair.port));
+    EXPECT_EQ(r.report.winner, AttemptId(2));
+    ASSERT_NE(r.tcp, nullptr);
+    EXPECT_EQ(r.tcp->loop, &loop_) << "initialised on the caller's loop";
+    EXPECT_EQ(r.tcp->data, nullptr);
+    const int fd = r.fd();
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(peer_of(fd), loopback_v4(pair.port));
+    EXPECT_NE(::fcntl(fd, F_GETFL) & O_NONBLOCK, 0) << "the winner is non-blocking";
+    EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << "the winner is close-on-exec";
+    auto c1 = rec.connect_time(1);
+    auto c2 = rec.connect_time(2);
+    ASSERT_TRUE(c1 && c2);
+    EXPECT_GE(*c2 - *c1, 250ms) << "IPv4 started before the attempt delay (the timer fired early)";
+    EXPECT_LT(*c2 - *c1, 1250ms);
+    ASSERT_EQ(rec.all<Close>().size(), 1u);
+    EXPECT_EQ(rec.all<Close>()[0].attempt, AttemptId(1));
+    expect_clean_trace(rec, r.report);
+    EXPECT_FALSE(h.running());
+    EXPECT_EQ(open.accept_all(), 1);
+}
+
+TEST_F(LibuvTest, TheWinnerIsAWorkingStream) {
+    Listener open(loopback_v4());
+    Result r;
+    auto h = lu::connect(&loop_, {open.endpoint()}, lu::Options{}, r.callback());
+    run(r);
+    ASSERT_NE(r.tcp, nullptr) << r.report.message;
+    uv_buf_t buf = uv_buf_init(const_cast<char*>("x"), 1);
+    EXPECT_EQ(uv_try_write(reinterpret_cast<uv_stream_t*>(r.tcp), &buf, 1), 1);
+    EXPECT_EQ(open.accept_all(), 1);
+}
+
+TEST_F(LibuvTest, SubMillisecondDelaysNeverStartEarly) {
+    // uv timers count whole milliseconds: 100.4 ms must not start at 100 ms.
+    Blackhole hole(loopback_v4());
+    Listener open(loopback_v4());
+    for (int i = 0; i < 3; ++i) {
+        Recorder rec;
+        Result r;
+        lu::Options o;
+        o.config.attempt_delay = std::chrono::microseconds(100400);
+        o.on_action = rec.observer();
+        auto h = lu::connect(&loop_, {hole.endpoint(), open.endpoint()}, o, r.callback());
+        run(r);
+        ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+        auto c1 = rec.connect_time(1);
+        auto c2 = rec.connect_time(2);
+        ASSERT_TRUE(c1 && c2);
+        EXPECT_GE(*c2 - *c1, std::chrono::microseconds(100400));
+        EXPECT_LT(*c2 - *c1, 1100ms);
+        r.close();
+        open.accept_all();
+    }
+}
+
+TEST_F(LibuvTest, RefusedIpv6FailsOverAtOnceButNotWithin10ms) {
+    REQUIRE_IPV6();
+    LoopbackPair pair = bind_loopback_pair();
+    RefusedPort refused(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.on_action = rec.observer();
+    auto h = lu::connect(&loop_, {loopback_v6(pair.port), loopback_v4(pair.port)}, o, r.callback());
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, loopback_v4(pair.port));
+    auto c1 = rec.connect_time(1);
+    auto c2 = rec.connect_time(2);
+    ASSERT_TRUE(c1 && c2);
+    EXPECT_GE(*c2 - *c1, 10ms) << "the 10 ms floor (RFC 8305 §5)";
+    EXPECT_LT(*c2 - *c1, 200ms) << "fail fast: no wait for the 250 ms delay";
+    ASSERT_EQ(r.report.errors.size(), 1u);
+    EXPECT_EQ(r.report.errors[0].code, ECONNREFUSED);
+    EXPECT_EQ(r.report.errors[0].stage, Stage::connect);
+    expect_clean_trace(rec, r.report);
+    open.accept_all();
+}
+
+TEST_F(LibuvTest, AllRefusedReportsEconnrefusedWithEveryError) {
+    RefusedPort a(loopback_v4());
+    RefusedPort b(loopback_v4());
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.on_action = rec.observer();
+    auto h = lu::connect(&loop_, {a.endpoint(), b.endpoint()}, o, r.callback());
+    run(r);
+    ASSERT_EQ(r.calls, 1);
+    EXPECT_EQ(r.tcp, nullptr);
+    ASSERT_EQ(r.report.outcome, Outcome::failed);
+    EXPECT_EQ(r.report.code, ECONNREFUSED);
+    ASSERT_EQ(r.report.errors.size(), 2u);
+    EXPECT_EQ(r.report.errors[0].remote, a.endpoint());
+    EXPECT_EQ(r.report.errors[1].remote, b.endpoint());
+    EXPECT_NE(r.report.message.find("multiple errors"), std::string::npos) << r.report.message;
+    expect_clean_trace(rec, r.report);
+}
+
+TEST_F(LibuvTest, LiteralHostRacesThatAddressWithoutDns) {
+    Listener open(loopback_v4());
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.on_action = rec.observer();
+    auto h = lu::connect(&loop_, "127.0.0.1", open.endpoint().port(), o, r.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, open.endpoint());
+    EXPECT_TRUE(rec.all<Resolve>().empty());
+    open.accept_all();
+}
+
+// ---- local bind (SPEC §1 rule 7) --------------------------------------------
+
+TEST_F(LibuvTest, BindsTheLocalCandidateOfItsFamily) {
+    Listener open(loopback_v4());
+    Fd reserved = bind_tcp(loopback_v4());  // a free local port, released below
+    const Endpoint local = bound_endpoint(reserved.get());
+    reserved.reset();
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.config.local = {Endpoint::parse("[::1]:0", 0).value(), local};
+    o.on_action = rec.observer();
+    auto h = lu::connect(&loop_, {open.endpoint()}, o, r.callback());
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(local_of(r.fd()), local);
+    EXPECT_EQ(r.report.local, local);
+    ASSERT_EQ(rec.all<Bind>().size(), 1u);
+    EXPECT_EQ(rec.all<Bind>()[0].local, local);
+    open.accept_all();
+}
+
+TEST_F(LibuvTest, FailedBindIsRecordedAndTheNextCandidateIsUsed) {
+    Listener open(loopback_v4());
+    // 192.0.2.1 (RFC 5737) is not an address of this host: EADDRNOTAVAIL.
+    const Endpoint foreign = Endpoint::parse("192.0.2.1:0", 0).value();
+    const Endpoint loop = loopback_v4(0);
+    Result r;
+    lu::Options o;
+    o.config.local = {foreign, loop};
+    auto h = lu::connect(&loop_, {open.endpoint()}, o, r.callback());
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    ASSERT_EQ(r.report.errors.size(), 1u);
+    EXPECT_EQ(r.report.errors[0].stage, Stage::bind);
+    EXPECT_EQ(r.report.errors[0].local, foreign);
+    EXPECT_EQ(r.report.errors[0].code, EADDRNOTAVAIL);
+    auto mine = local_of(r.fd());
+    ASSERT_TRUE(mine);
+    EXPECT_EQ(mine->with_port(0), loop);
+    open.accept_all();
+}
+
+// ---- timeouts (SPEC §1 rule 8) ------------------------------------------------
+
+TEST_F(LibuvTest, AttemptTimeoutFailsAHangingAttempt) {
+    Blackhole hole(loopback_v4());
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.config.attempt_timeout = 100ms;
+    o.on_action = rec.observer();
+    const auto t0 = Clock::now();
+    auto h = lu::connect(&loop_, {hole.endpoint()}, o, r.callback());
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::failed);
+    EXPECT_EQ(r.report.code, ETIMEDOUT);
+    ASSERT_EQ(r.report.errors.size(), 1u);
+    EXPECT_EQ(r.report.errors[0].stage, Stage::timeout);
+    EXPECT_GE(r.at - t0, 100ms);
+    EXPECT_LT(r.at - t0, 2s);
+    EXPECT_FALSE(r.report.overall_timeout);
+    expect_clean_trace(rec, r.report);
+}
+
+TEST_F(LibuvTest, OverallTimeoutEndsTheRace) {
+    Blackhole a(loopback_v4());
+    Blackhole b(loopback_v4());
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.config.overall_timeout = 150ms;
+    o.on_action = rec.observer();
+    const auto t0 = Clock::now();
+    auto h = lu::connect(&loop_, {a.endpoint(), b.endpoint()}, o, r.callback());
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::failed);
+    EXPECT_TRUE(r.report.overall_timeout);
+    EXPECT_EQ(r.report.code, ETIMEDOUT);
+    EXPECT_GE(r.at - t0, 150ms);
+    EXPECT_LT(r.at - t0, 2s);
+    EXPECT_EQ(rec.all<Connect>().size(), 1u) << "the second attempt was due only at 250 ms";
+    expect_clean_trace(rec, r.report);
+}
+
+// ---- DNS (SPEC §2) ---------------------------------------------------------------
+
+TEST_F(LibuvTest, ResolvesBothFamiliesOnTheGivenDnsServer) {
+    REQUIRE_IPV6();
+    LoopbackPair pair = bind_loopback_pair();
+    Blackhole hole(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    Recorder rec;
+    Result r;
+    {
+        DnsServer dns;
+        dns.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+        dns.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+        lu::Options o;
+        o.dns_server = dns.endpoint();
+        o.on_action = rec.observer();
+        auto h = lu::connect(&loop_, "dual.test", pair.port, o, r.callback());
+        ASSERT_TRUE(h.status().ok()) << h.status().message();
+        run(r);
+        auto queries = dns.queries();
+        ASSERT_EQ(queries.size(), 2u);
+        EXPECT_EQ(std::count_if(queries.begin(), queries.end(),
+                                [](const auto& q) { return q.family == Family::v6; }),
+                  1);
+    }
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, loopback_v4(pair.port));
+    ASSERT_EQ(rec.all<Resolve>().size(), 2u);
+    EXPECT_EQ(rec.all<Resolve>()[0].family, Family::v6);
+    EXPECT_EQ(rec.all<Resolve>()[1].family, Family::v4);
+    ASSERT_EQ(rec.all<Connect>().size(), 2u);
+    EXPECT_EQ(rec.all<Connect>()[0].remote, loopback_v6(pair.port)) << "AAAA first";
+    expect_clean_trace(rec, r.report);
+    open.accept_all();
+}
+
+TEST_F(LibuvTest, ResolutionDelayExpiresThenIpv4Starts) {
+    REQUIRE_IPV6();
+    LoopbackPair pair = bind_loopback_pair();
+    Listener v6(std::move(pair.v6));
+    Listener v4(std::move(pair.v4));
+    DnsServer dns;
+    dns.set("slow6.test", Family::v6, DnsServer::Answer::with({loopback_v6()}, 400ms));
+    dns.set("slow6.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.dns_server = dns.endpoint();
+    o.on_action = rec.observer();
+    const auto t0 = Clock::now();
+    auto h = lu::connect(&loop_, "slow6.test", pair.port, o, r.callback());
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, loopback_v4(pair.port));
+    auto c1 = rec.connect_time(1);
+    ASSERT_TRUE(c1);
+    EXPECT_GE(*c1 - t0, 50ms) << "the 50 ms Resolution Delay (RFC 8305 §3)";
+    EXPECT_LT(*c1 - t0, 350ms);
+    v4.accept_all();
+}
+
+TEST_F(LibuvTest, NegativeAnswersAreNoDataServfailCarriesItsName) {
+    Listener open(loopback_v4());
+    DnsServer dns;
+    dns.set("v4only.test", Family::v6, DnsServer::Answer::servfail());
+    dns.set("v4only.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    dns.set("nodata.test", Family::v4, DnsServer::Answer::nodata());
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.dns_server = dns.endpoint();
+    auto h = lu::connect(&loop_, "v4only.test", open.endpoint().port(), o, r.callback());
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    ASSERT_EQ(r.report.errors.size(), 1u);
+    EXPECT_EQ(r.report.errors[0].family, Family::v6);
+    EXPECT_NE(r.report.errors[0].detail.find("SERVFAIL"), std::string::npos)
+        << r.report.errors[0].detail;
+
+    Result nx;
+    auto h2 = lu::connect(&loop_, "nosuch.test", 80, o, nx.callback());  // NXDOMAIN both
+    run(nx);
+    EXPECT_EQ(nx.report.outcome, Outcome::failed);
+    for (const auto& e : nx.report.errors) {
+        EXPECT_EQ(e.stage, Stage::resolve);
+        EXPECT_EQ(e.code, 0);
+        EXPECT_TRUE(e.detail.empty()) << "NXDOMAIN is no data: " << e.detail;
+    }
+    open.accept_all();
+}
+
+TEST_F(LibuvTest, LocalhostResolvesThroughTheSystemResolver) {
+    // uv_getaddrinfo() per family, no AI_ADDRCONFIG: /etc/hosts answers.
+    Listener open(loopback_v4());
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.on_action = rec.observer();
+    auto h = lu::connect(&loop_, "localhost", open.endpoint().port(), o, r.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    EXPECT_EQ(r.calls, 0) << "never called from inside connect()";
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote->family(), Family::v4);
+    EXPECT_EQ(r.report.remote->port(), open.endpoint().port());
+    ASSERT_EQ(rec.all<Resolve>().size(), 2u);
+    EXPECT_EQ(rec.all<Resolve>()[0].family, Family::v6);
+    EXPECT_EQ(rec.all<Resolve>()[1].family, Family::v4);
+    expect_clean_trace(rec, r.report);
+    open.accept_all();
+}
+
+TEST_F(LibuvTest, HttpsRecordsAreAskedForAndRaced) {
+    // Happy Eyeballs v3: the HTTPS record names a port; the race connects there.
+    Listener open(loopback_v4());
+    DnsServer dns;
+    dns.set("svc.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    dns.set("svc.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set_https("svc.test", DnsServer::Answer::https_text(
+                                  {"1 . alpn=h2 port=" + std::to_string(open.endpoint().port())}));
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.config.https = true;
+    o.dns_server = dns.endpoint();
+    o.on_action = rec.observer();
+    auto h = lu::connect(&loop_, "svc.test", 1, o, r.callback());  // port 1: only the record's works
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, open.endpoint());
+    bool asked = false;
+    for (const auto& q : dns.queries()) asked = asked || q.type == 65;
+    EXPECT_TRUE(asked) << "no HTTPS (type 65) query reached the server";
+    bool https_resolve = false;
+    for (const Resolve& res : rec.all<Resolve>()) https_resolve = https_resolve || res.https;
+    EXPECT_TRUE(https_resolve);
+    open.accept_all();
+}
+
+// ---- cancel at every stage (SPEC §1 rule 9) ------------------------------------
+
+TEST_F(LibuvTest, CancelDuringDnsCallsBackAtOnceAndTheLoopDrains) {
+    DnsServer dns;
+    dns.set("silent.test", Family::v6, DnsServer::Answer::silent());
+    dns.set("silent.test", Family::v4, DnsServer::Answer::silent());
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.dns_server = dns.endpoint();
+    o.on_action = rec.observer();
+    auto h = lu::connect(&loop_, "silent.test", 80, o, r.callback());
+    bool cancelled_inside = false;
+    {
+        Later l(&loop_, 50ms, [&] {
+            h.cancel();
+            cancelled_inside = r.calls == 1;  // synchronous: before cancel() returned
+            h.cancel();                        // idempotent
+        });
+        run(r);
+    }
+    EXPECT_TRUE(cancelled_inside);
+    EXPECT_EQ(r.calls, 1);
+    EXPECT_EQ(r.report.outcome, Outcome::cancelled);
+    EXPECT_EQ(r.tcp, nullptr);
+    EXPECT_TRUE(rec.all<Connect>().empty());
+    EXPECT_FALSE(h.running());
+    EXPECT_TRUE(drains()) << "the cancelled queries linger";
+}
+
+TEST_F(LibuvTest, CancelDuringGetaddrinfoDrains) {
+    Result r;
+    auto h = lu::connect(&loop_, "localhost", 9, lu::Options{}, r.callback());
+    ASSERT_TRUE(h.status().ok());
+    h.cancel();  // the queries are on the thread pool (or queued for it)
+    EXPECT_EQ(r.calls, 1);
+    EXPECT_EQ(r.report.outcome, Outcome::cancelled);
+    EXPECT_TRUE(drains()) << "a cancelled uv_getaddrinfo keeps the loop";
+}
+
+TEST_F(LibuvTest, CancelBetweenAttemptsClosesEverySocket) {
+    const int fds_before = open_fd_count();
+    {
+        Blackhole a(loopback_v4());
+        Blackhole b(loopback_v4());
+        Blackhole c(loopback_v4());
+        const int fds_with_holes = open_fd_count();
+        Recorder rec;
+        Result r;
+        lu::Options o;
+        o.config.attempt_delay = 50ms;
+        o.on_action = rec.observer();
+        auto h = lu::connect(&loop_, {a.endpoint(), b.endpoint(), c.endpoint()}, o, r.callback());
+        {
+            Later l(&loop_, 75ms, [&] { h.cancel(); });
+            run(r);
+        }
+        EXPECT_EQ(r.report.outcome, Outcome::cancelled);
+        EXPECT_EQ(rec.all<Connect>().size(), 2u);
+        EXPECT_EQ(rec.all<Close>().size(), 2u);
+        expect_clean_trace(rec, r.report);
+        EXPECT_EQ(open_fd_count(), fds_with_holes) << "uv_close closes the sockets at once";
+        EXPECT_TRUE(drains());
+    }
+    EXPECT_EQ(open_fd_count(), fds_before);
+}
+
+TEST_F(LibuvTest, CancelFromInsideTheObserver) {
+    Blackhole hole(loopback_v4());
+    Blackhole hole2(loopback_v4());
+    for (int stage = 0; stage < 2; ++stage) {
+        SCOPED_TRACE(stage == 0 ? "at OpenSocket" : "at Connect");
+        Recorder rec;
+        Result r;
+        lu::Handle h;
+        int calls_when_cancel_returned = -1;
+        rec.hook = [&](const Action& a) {
+            const auto* o = std::get_if<OpenSocket>(&a);
+            const auto* c = std::get_if<Connect>(&a);
+            if ((stage == 0 && o && o->attempt.number() == 2) ||
+                (stage == 1 && c && c->attempt.number() == 2)) {
+                h.cancel();
+                calls_when_cancel_returned = r.calls;
+            }
+        };
+        lu::Options o;
+        o.config.attempt_delay = 20ms;
+        o.on_action = rec.observer();
+        h = lu::connect(&loop_, {hole.endpoint(), hole2.endpoint()}, o, r.callback());
+        run(r);
+        EXPECT_EQ(calls_when_cancel_returned, 0) << "deferred until the action is done";
+        EXPECT_EQ(r.calls, 1);
+        EXPECT_EQ(r.report.outcome, Outcome::cancelled);
+        EXPECT_EQ(rec.all<OpenSocket>().size(), 2u);
+        EXPECT_EQ(rec.all<Connect>().size(), stage == 0 ? 1u : 2u);
+        EXPECT_EQ(rec.all<Close>().size(), 2u) << "attempt 2's socket was opened: it is closed";
+        expect_clean_trace(rec, r.report);
+    }
+}
+
+TEST_F(LibuvTest, CancelAfterSuccessChangesNothing) {
+    Listener open(loopback_v4());
+    Result r;
+    lu::Handle h;
+    int calls = 0;
+    uv_tcp_t* got = nullptr;
+    h = lu::connect(&loop_, {open.endpoint()}, lu::Options{}, [&](uv_tcp_t* t, const RaceReport&) {
+        ++calls;
+        got = t;
+        h.cancel();  // from inside the callback: nothing left to cancel
+    });
+    run_until([&] { return calls > 0; });
+    ASSERT_NE(got, nullptr);
+    h.cancel();
+    EXPECT_EQ(calls, 1);
+    EXPECT_TRUE(peer_of(fd_of(got)).has_value()) << "the winner is still open";
+    lu::close_tcp(got);
+    open.accept_all();
+}
+
+TEST_F(LibuvTest, DestroyingARunningHandleCancelsWithoutCallback) {
+    REQUIRE_IPV6();
+    LoopbackPair pair = bind_loopback_pair();
+    Blackhole hole6(std::move(pair.v6));
+    Blackhole hole4(std::move(pair.v4));
+    Recorder rec;
+    Result r;
+    lu::Options o;
+    o.config.attempt_delay = 20ms;
+    o.on_action = rec.observer();
+    auto h = std::make_unique<lu::Handle>(
+        lu::connect(&loop_, {loopback_v6(pair.port), loopback_v4(pair.port)}, o, r.callback()));
+    bool two = false;
+    run_until([&] { return two = rec.all<Connect>().size() == 2; });
+    ASSERT_TRUE(two);
+    h.reset();
+    EXPECT_EQ(r.calls, 0);
+    EXPECT_TRUE(drains()) << "an abandoned race left handles behind";
+    EXPECT_EQ(r.calls, 0);
+}
+
+TEST_F(LibuvTest, AbandonedRacesLetTheLoopClose) {
+    // The documented way to close a loop with races pending: cancel (or
+    // destroy) them, run the loop until uv_run returns 0, then uv_loop_close.
+    uv_loop_t loop;
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    {
+        Blackhole hole(loopback_v4());
+        DnsServer dns;
+        dns.set("silent.test", Family::v6, DnsServer::Answer::silent());
+        dns.set("silent.test", Family::v4, DnsServer::Answer::silent());
+        lu::Options o;
+        Result a;
+        Result b;
+        Result c;
+        auto ha = lu::connect(&loop, {hole.endpoint()}, o, a.callback());
+        lu::Options od;
+        od.dns_server = dns.endpoint();
+        od.config.https = true;
+        auto hb = lu::connect(&loop, "silent.test", 80, od, b.callback());
+        auto hc = lu::connect(&loop, "localhost", 9, o, c.callback());
+        uv_run(&loop, UV_RUN_NOWAIT);
+        EXPECT_EQ(uv_loop_close(&loop), UV_EBUSY) << "races are pending";
+        ha.cancel();
+        hb = lu::Handle();  // abandoned: no callback
+        hc.cancel();
+        EXPECT_EQ(a.report.outcome, Outcome::cancelled);
+        EXPECT_EQ(b.calls, 0);
+        const auto limit = Clock::now() + 5s;
+        int rc = 1;
+        while (rc != 0 && Clock::now() < limit) rc = uv_run(&loop, UV_RUN_DEFAULT);
+        EXPECT_EQ(rc, 0);
+    }
+    EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST_F(LibuvTest, TheCallbackMayDestroyItsHandle) {
+    Listener open(loopback_v4());
+    auto h = std::make_unique<lu::Handle>();
+    int calls = 0;
+    *h = lu::connect(&loop_, {open.endpoint()}, lu::Options{}, [&](uv_tcp_t* t, const RaceReport&) {
+        ++calls;
+        h.reset();  // frees the handle from inside
+        lu::close_tcp(t);
+    });
+    run_until([&] { return calls > 0; });
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(h, nullptr);
+    open.accept_all();
+}
+
+TEST_F(LibuvTest, TheObserverMayDestroyItsHandle) {
+    Blackhole hole(loopback_v4());
+    Blackhole hole2(loopback_v4());
+    auto h = std::make_unique<lu::Handle>();
+    int calls = 0;
+    Recorder rec;
+    rec.hook = [&](const Action& a) {
+        if (const auto* c = std::get_if<Connect>(&a); c && c->attempt.number() == 2) h.reset();
+    };
+    lu::Options o;
+    o.config.attempt_delay = 20ms;
+    o.on_action = rec.observer();
+    *h = lu::connect(&loop_, {hole.endpoint(), hole2.endpoint()}, o,
+                     [&](uv_tcp_t*, const RaceReport&) { ++calls; });
+    run_until([&] { return h == nullptr; });
+    EXPECT_EQ(calls, 0) << "an abandoned race calls nobody";
+    EXPECT_TRUE(std::holds_alternative<Connect>(rec.log.back().action))
+        << "no action is observed after the handle is gone";
+}
+
+TEST_F(LibuvTest, DetachedRaceRunsToItsEnd) {
+    Listener open(loopback_v4());
+    Result r;
+    {
+        auto h = lu::connect(&loop_, {open.endpoint()}, lu::Options{}, r.callback());
+        h.detach();
+        EXPECT_FALSE(h.running());
+    }
+    run(r);
+    EXPECT_EQ(r.calls, 1);
+    EXPECT_EQ(r.report.outcome, Outcome::connected);
+    open.accept_all();
+}
+
+// ---- many races, one loop -------------------------------------------------------
+
+TEST_F(LibuvTest, TwoHundredConcurrentRacesOnOneLoop) {
+    REQUIRE_IPV6();
+    constexpr int kRaces = 200;
+    LoopbackPair pair = bind_loopback_pair();
+    Blackhole hole(std::move(pair.v6));
+    Listener open(std::move(pair.v4), 1024);
+    uv_poll_t acceptor;
+    uv_poll_init_socket(&loop_, &acceptor, open.fd());
+    acceptor.data = &open;
+    uv_poll_start(&acceptor, UV_READABLE,
+                  [](uv_poll_t* p, int, int) { static_cast<Listener*>(p->data)->accept_all(); });
+    struct One {
+        Result r;
+        Recorder rec;
+        lu::Handle h;
+    };
+    std::vector<std::unique_ptr<One>> races;
+    lu::Options o;
+    o.config.attempt_delay = 50ms;
+    for (int i = 0; i < kRaces; ++i) {
+        auto one = std::make_unique<One>();
+        o.on_action = one->rec.observer();
+        one->h = lu::connect(&loop_, {loopback_v6(pair.port), loopback_v4(pair.port)}, o,
+                             one->r.callback());
+        ASSERT_TRUE(one->h.status().ok());
+        races.push_back(std::move(one));
+    }
+    run_until(
+        [&] {
+            return std::all_of(races.begin(), races.end(),
+                               [](const auto& one) { return one->r.calls > 0; });
+        },
+        30s);
+    int connected = 0;
+    for (const auto& one : races) {
+        EXPECT_EQ(one->r.calls, 1);
+        if (one->r.report.outcome == Outcome::connected &&
+            one->r.report.remote == loopback_v4(pair.port)) {
+            ++connected;
+        }
+        expect_clean_trace(one->rec, one->r.report);
+        auto c1 = one->rec.connect_time(1);
+        auto c2 = one->rec.connect_time(2);
+        if (c1 && c2) {
+            EXPECT_GE(*c2 - *c1, 50ms);
+        }
+    }
+    EXPECT_EQ(connected, kRaces);
+    races.clear();  // closes the winners
+    uv_close(reinterpret_cast<uv_handle_t*>(&acceptor), nullptr);
+    EXPECT_TRUE(drains());
+    open.accept_all();
+}
+
+// ---- the fd entry point, the socket factory -----------------------------------------
+
+TEST_F(LibuvTest, FdEntryPointHandsOverAPlainSocket) {
+    Listener open(loopback_v4());
+    RefusedPort refused(loopback_v4());
+    int fd = -1;
+    int calls = 0;
+    auto h = lu::connect_fd(&loop_, {refused.endpoint(), open.endpoint()}, lu::Options{},
+                            [&](uv_os_sock_t s, const RaceReport& r) {
+                                ++calls;
+                                fd = s;
+                                EXPECT_EQ(r.outcome, Outcome::connected) << r.message;
+                            });
+    run_until([&] { return calls > 0; });
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(peer_of(fd), open.endpoint());
+    EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+    EXPECT_NE(::fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    EXPECT_TRUE(drains()) << "the winner's uv_tcp_t is closed by the adapter";
+    ::close(fd);
+    open.accept_all();
+}
+
+TEST_F(LibuvTest, SocketFactoryMakesEverySocket) {
+    Listener open(loopback_v4());
+    std::vector<Endpoint> asked;
+    lu::Options o;
+    o.socket_factory = [&](const Endpoint& remote) -> uv_os_sock_t {
+        asked.push_back(remote);
+        int fd = ::socket(to_af(remote.family()), SOCK_STREAM, 0);  // blocking on purpose
+        int one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        return fd;
+    };
+    Result r;
+    auto h = lu::connect(&loop_, {open.endpoint()}, o, r.callback());
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    ASSERT_EQ(asked.size(), 1u);
+    EXPECT_EQ(asked[0], open.endpoint());
+    int keepalive = 0;
+    socklen_t len = sizeof keepalive;
+    ASSERT_EQ(::getsockopt(r.fd(), SOL_SOCKET, SO_KEEPALIVE, &keepalive, &len), 0);
+    EXPECT_EQ(keepalive, 1) << "the winner is the factory's socket";
+    EXPECT_NE(::fcntl(r.fd(), F_GETFL) & O_NONBLOCK, 0) << "made non-blocking";
+    EXPECT_NE(::fcntl(r.fd(), F_GETFD) & FD_CLOEXEC, 0) << "made close-on-exec";
+    open.accept_all();
+}
+
+TEST_F(LibuvTest, FactoryFailuresAreOpenErrorsAndTheRaceEndsFromTheLoop) {
+    Listener open(loopback_v4());
+    lu::Options o;
+    o.socket_factory = [](const Endpoint&) -> uv_os_sock_t {
+        errno = EMFILE;
+        return -1;
+    };
+    Recorder rec;
+    o.on_action = rec.observer();
+    Result r;
+    auto h = lu::connect(&loop_, {open.endpoint(), open.endpoint()}, o, r.callback());
+    ASSERT_TRUE(h.status().ok());
+    EXPECT_EQ(r.calls, 0) << "every attempt failed inside connect(); the callback waits";
+    EXPECT_TRUE(h.running());
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::failed);
+    ASSERT_EQ(r.report.errors.size(), 2u);
+    EXPECT_EQ(r.report.errors[0].stage, Stage::open);
+    EXPECT_EQ(r.report.errors[0].code, EMFILE);
+    EXPECT_TRUE(rec.all<Close>().empty()) << "a socket never opened is never closed";
+}
+
+TEST_F(LibuvTest, CancelBeforeTheLoopDeliversAResultThatEndedInsideConnect) {
+    lu::Options o;
+    o.socket_factory = [](const Endpoint&) -> uv_os_sock_t {
+        errno = ENFILE;
+        return -1;
+    };
+    Result r;
+    auto h = lu::connect(&loop_, {loopback_v4(9)}, o, r.callback());
+    EXPECT_EQ(r.calls, 0);
+    h.cancel();  // runs the waiting callback now, with the real outcome
+    EXPECT_EQ(r.calls, 1);
+    EXPECT_EQ(r.report.outcome, Outcome::failed);
+    EXPECT_TRUE(drains());
+    EXPECT_EQ(r.calls, 1);
+}
+
+// ---- misuse is a returned status, never a callback -------------------------------
+
+TEST_F(LibuvTest, MisuseIsAStatusAndNoCallback) {
+    int calls = 0;
+    auto cb = [&](uv_tcp_t*, const RaceReport&) { ++calls; };
+    lu::Options o;
+    EXPECT_FALSE(lu::connect(nullptr, {loopback_v4(1)}, o, cb).status().ok());
+    EXPECT_FALSE(lu::connect(&loop_, {loopback_v4(1)}, o, lu::Callback{}).status().ok());
+    auto empty = lu::connect(&loop_, std::vector<Endpoint>{}, o, cb);
+    EXPECT_FALSE(empty.status().ok());
+    EXPECT_FALSE(empty.running());
+    EXPECT_FALSE(lu::connect(&loop_, "", 80, o, cb).status().ok());
+    lu::Options bad;
+    bad.config.attempt_delay = 5ms;
+    auto h = lu::connect(&loop_, "example.test", 80, bad, cb);
+    EXPECT_FALSE(h.status().ok());
+    EXPECT_NE(h.status().message().find("10 ms"), std::string::npos) << h.status().message();
+    lu::Options tls;
+    tls.config.success = Success::handshake;
+    EXPECT_FALSE(lu::connect(&loop_, {loopback_v4(1)}, tls, cb).status().ok());
+    EXPECT_FALSE(uv_loop_alive(&loop_)) << "a refused race puts nothing on the loop";
+    EXPECT_EQ(calls, 0);
+}
+
+}  // namespace
+}  // namespace eyeballs::test
