@@ -83,29 +83,24 @@ DnsServer::Answer DnsServer::Answer::bytes(RawFn fn) {
 }
 
 DnsServer::DnsServer() {
-    // A free UDP port may be taken for TCP (another test process's client
-    // socket on the same ephemeral port, with parallel ctest runs): try others.
-    for (int tries = 1;; ++tries) {
-        int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0) throw std::runtime_error(std::string("dns server: socket: ") + std::strerror(errno));
-        sock_.reset(fd);
-        sockaddr_storage ss;
-        socklen_t len = to_sockaddr(loopback_v4(0), ss);
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
-            throw std::runtime_error(std::string("dns server: bind: ") + std::strerror(errno));
-        }
-        endpoint_ = bound_endpoint(fd);
-        int t = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (t < 0) throw std::runtime_error(std::string("dns server: socket: ") + std::strerror(errno));
-        tcp_.reset(t);
-        const int one = 1;
-        ::setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        len = to_sockaddr(endpoint_, ss);
-        if (::bind(t, reinterpret_cast<sockaddr*>(&ss), len) == 0 && ::listen(t, 16) == 0) break;
-        if (errno != EADDRINUSE || tries == 32) {
-            throw std::runtime_error(std::string("dns server: TCP on the UDP port: ") +
-                                     std::strerror(errno));
-        }
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) throw std::runtime_error(std::string("dns server: socket: ") + std::strerror(errno));
+    sock_.reset(fd);
+    sockaddr_storage ss;
+    socklen_t len = to_sockaddr(loopback_v4(0), ss);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+        throw std::runtime_error(std::string("dns server: bind: ") + std::strerror(errno));
+    }
+    endpoint_ = bound_endpoint(fd);
+    int t = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (t < 0) throw std::runtime_error(std::string("dns server: socket: ") + std::strerror(errno));
+    tcp_.reset(t);
+    const int one = 1;
+    ::setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    len = to_sockaddr(endpoint_, ss);
+    if (::bind(t, reinterpret_cast<sockaddr*>(&ss), len) < 0 || ::listen(t, 16) < 0) {
+        throw std::runtime_error(std::string("dns server: TCP on the UDP port: ") +
+                                 std::strerror(errno));
     }
     wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!wake_) throw std::runtime_error(std::string("dns server: eventfd: ") + std::strerror(errno));
