@@ -7,6 +7,8 @@
 #   eyeballs::core            always (with eyeballs.h, the C API)
 #   eyeballs::poll            when adapters/poll was built (c-ares found)
 #   eyeballs::asio            when adapters/asio was built (asio.hpp found)
+#   eyeballs::boost_asio      when Boost ≥ 1.81 was found (the same headers,
+#                             adapters/asio/include, over Boost.Asio)
 #   eyeballs::libevent        when adapters/libevent was built (libevent found)
 #   eyeballs::libuv           when adapters/libuv was built (libuv found)
 #   eyeballs::uring           when adapters/uring was built (liburing found)
@@ -31,7 +33,7 @@ mark_as_advanced(EYEBALLS_INSTALL_CMAKEDIR EYEBALLS_INSTALL_PKGCONFIGDIR)
 # ---- What was built --------------------------------------------------------
 set(_eyeballs_components core)
 set(_eyeballs_targets eyeballs_core)
-foreach(_adapter IN ITEMS poll asio libevent libuv uring)
+foreach(_adapter IN ITEMS poll asio boost_asio libevent libuv uring)
   if(TARGET eyeballs_${_adapter})
     list(APPEND _eyeballs_components ${_adapter})
     list(APPEND _eyeballs_targets eyeballs_${_adapter})
@@ -62,6 +64,7 @@ message(STATUS "eyeballs: install will provide ${_eyeballs_components}")
 # dependencies of a target, following our own targets (eyeballs::socket_ops)
 # but not eyeballs::core (that is the core component's business). Each is
 #   threads                      Threads::Threads
+#   boost                        Boost::headers (Boost's CMake package; no .pc)
 #   pkg|<PREFIX>|<module specs>  PkgConfig::<PREFIX>, from pkg_check_modules
 #   lib|<name>                   a plain library name or path (-l<name>)
 # Anything else is an error: this file must learn how consumers find it.
@@ -107,6 +110,8 @@ function(_eyeballs_link_deps target out_public out_private)
         list(APPEND ${kind} ${sub_public} ${sub_private})
       elseif(item STREQUAL "Threads::Threads")
         list(APPEND ${kind} threads)
+      elseif(item STREQUAL "Boost::headers")
+        list(APPEND ${kind} boost)
       elseif(item MATCHES "^PkgConfig::(.+)$")
         set(prefix "${CMAKE_MATCH_1}")
         set(args "${__pkg_config_arguments_${prefix}}")
@@ -142,12 +147,21 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ DESTINATION ${CMAKE_INSTALL_INC
   COMPONENT dev FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
 install(FILES ${PROJECT_BINARY_DIR}/include/eyeballs/version.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/eyeballs COMPONENT dev)
+# Each adapter's headers are in adapters/<adapter>/include; both Asio flavours
+# (asio, boost_asio) share adapters/asio/include.
+set(_eyeballs_header_dirs "")
 foreach(_component IN LISTS _eyeballs_components)
-  if(NOT _component STREQUAL "core")
-    install(DIRECTORY ${PROJECT_SOURCE_DIR}/adapters/${_component}/include/
-      DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
-      FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h" PATTERN "*.ipp")
+  if(_component STREQUAL "boost_asio")
+    list(APPEND _eyeballs_header_dirs asio)
+  elseif(NOT _component STREQUAL "core")
+    list(APPEND _eyeballs_header_dirs ${_component})
   endif()
+endforeach()
+list(REMOVE_DUPLICATES _eyeballs_header_dirs)
+foreach(_dir IN LISTS _eyeballs_header_dirs)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/adapters/${_dir}/include/
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
+    FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h" PATTERN "*.ipp")
 endforeach()
 install(TARGETS ${_eyeballs_targets} EXPORT eyeballsTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
@@ -189,6 +203,8 @@ foreach(_component IN LISTS _eyeballs_components)
   foreach(_dep IN LISTS _public _private)
     if(_dep STREQUAL "threads")
       string(APPEND _code "  _eyeballs_need_threads(${_component})\n")
+    elseif(_dep STREQUAL "boost")
+      string(APPEND _code "  _eyeballs_need_boost(${_component} ${EYEBALLS_BOOST_MIN_VERSION})\n")
     elseif(_dep MATCHES "^pkg\\|([^|]+)\\|(.*)$")
       string(APPEND _code "  _eyeballs_need_pkg(${_component} ${CMAKE_MATCH_1} \"${CMAKE_MATCH_2}\")\n")
     endif()
@@ -266,7 +282,8 @@ function(_eyeballs_write_pc component)
     set(EYEBALLS_PC_NAME "eyeballs")
     set(EYEBALLS_PC_DESCRIPTION "${PROJECT_DESCRIPTION}: the core (C++17 RaceMachine, C API)")
   else()
-    set(EYEBALLS_PC_NAME "eyeballs-${component}")
+    # eyeballs-poll, ..., eyeballs-boost-asio (pkg-config names use dashes).
+    string(REPLACE "_" "-" EYEBALLS_PC_NAME "eyeballs-${component}")
     set(EYEBALLS_PC_DESCRIPTION "${PROJECT_DESCRIPTION}: the ${component} adapter")
     list(APPEND requires "eyeballs = ${PROJECT_VERSION}")
   endif()
@@ -303,6 +320,9 @@ function(_eyeballs_write_pc component)
       endif()
       if(dep STREQUAL "threads")
         list(APPEND ${lib} "-pthread")
+      elseif(dep STREQUAL "boost")
+        # Boost has no .pc file: its headers are expected on the include path
+        # (Debian: /usr/include).
       elseif(dep MATCHES "^pkg\\|[^|]+\\|(.*)$")
         # "libevent>=2.1" -> "libevent >= 2.1", the spelling pkg-config wants.
         string(REGEX REPLACE " *([<>=!]+) *" " \\1 " module "${CMAKE_MATCH_1}")

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
 // Helpers shared by the Asio adapter's integration tests.
+//
+// The tests are written once for both flavours of the adapter, against
+// `adapter` (eyeballs::asio or eyeballs::boost_asio), `net` (its Asio:
+// ::asio or ::boost::asio), `error_code` and `system_error`. They are compiled
+// twice: eyeballs_asio_integration_tests (standalone Asio) and, with
+// EYEBALLS_TEST_BOOST_ASIO defined, eyeballs_boost_asio_integration_tests.
 #pragma once
 
 #include <algorithm>
@@ -13,18 +19,37 @@
 #include <variant>
 #include <vector>
 
+#ifdef EYEBALLS_TEST_BOOST_ASIO
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/system_error.hpp>
+
+#include "eyeballs/boost_asio.hpp"
+#else
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
-#include <gtest/gtest.h>
 
 #include "eyeballs/asio.hpp"
+#endif
+#include <gtest/gtest.h>
+
 #include "support.hpp"
 
 namespace asio_test {
 
+#ifdef EYEBALLS_TEST_BOOST_ASIO
+namespace adapter = eyeballs::boost_asio;
+using system_error = boost::system::system_error;
+#else
+namespace adapter = eyeballs::asio;
+using system_error = std::system_error;
+#endif
+namespace net = adapter::net;
+using error_code = adapter::error_code;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using tcp = ::asio::ip::tcp;
+using tcp = net::ip::tcp;
 using eyeballs::Action;
 using eyeballs::Endpoint;
 
@@ -78,20 +103,20 @@ struct Race {
     Recorder rec;
     std::shared_ptr<eyeballs::RaceReport> report = std::make_shared<eyeballs::RaceReport>();
     int calls = 0;
-    std::error_code ec;
+    error_code ec;
     std::optional<tcp::socket> socket;
     Clock::time_point started = Clock::now();
     Clock::time_point finished{};
 
-    eyeballs::asio::connect_options options(eyeballs::Config config = {}) {
-        eyeballs::asio::connect_options o;
+    adapter::connect_options options(eyeballs::Config config = {}) {
+        adapter::connect_options o;
         o.config = std::move(config);
         o.report = report;
         o.on_action = rec.observer();
         return o;
     }
     auto handler() {
-        return [this](std::error_code e, tcp::socket s) {
+        return [this](error_code e, tcp::socket s) {
             ++calls;
             ec = e;
             socket.emplace(std::move(s));
@@ -100,7 +125,7 @@ struct Race {
     }
     bool connected() const { return calls == 1 && !ec && socket && socket->is_open(); }
     /// The remote the winner is connected to.
-    Endpoint peer() const { return eyeballs::asio::from_asio(socket->remote_endpoint()); }
+    Endpoint peer() const { return adapter::from_asio(socket->remote_endpoint()); }
     double elapsed_ms() const { return ms(finished - started); }
 };
 
@@ -144,6 +169,6 @@ inline void expect_clean_trace(const Race& r) {
     }
 }
 
-inline tcp::endpoint to_tcp(const Endpoint& e) { return eyeballs::asio::to_asio_endpoint(e); }
+inline tcp::endpoint to_tcp(const Endpoint& e) { return adapter::to_asio_endpoint(e); }
 
 }  // namespace asio_test

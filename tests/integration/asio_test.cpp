@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs::asio::async_connect on real loopback sockets: the race (blackhole,
-// refused, both open, all fail), local bind, timeouts, the socket factory,
-// DNS (system resolver and the UDP client against the test DNS server),
-// cancellation at every stage, every completion token, the handler's executor
-// and work tracking, many races on one io_context. Every test runs inside
-// FdLeakTest: a socket left open anywhere fails it.
+// async_connect of eyeballs::asio and of eyeballs::boost_asio (this file is
+// compiled once per flavour: asio_common.hpp) on real loopback sockets: the
+// race (blackhole, refused, both open, all fail), local bind, timeouts, the
+// socket factory, DNS (system resolver and the UDP client against the test
+// DNS server), cancellation at every stage, every completion token, the
+// handler's executor and work tracking, many races on one io_context. Every
+// test runs inside FdLeakTest: a socket left open anywhere fails it.
 //
 // Timing assertions are lower bounds (the RFC's delays must be respected) and
 // generous upper bounds (a busy 2-core box can be slow, never early).
@@ -19,6 +20,20 @@
 #include <string>
 #include <thread>
 
+#ifdef EYEBALLS_TEST_BOOST_ASIO
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/deferred.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#else
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/bind_executor.hpp>
 #include <asio/cancellation_signal.hpp>
@@ -31,6 +46,7 @@
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
+#endif
 
 #include "asio_common.hpp"
 
@@ -68,8 +84,8 @@ Endpoint loopback_alias(std::uint8_t last) { return Endpoint::v4({127, 0, 0, las
 
 /// An RFC 5737 address not assigned here: binding to it fails (EADDRNOTAVAIL).
 Endpoint unassigned_v4() {
-    for (auto net : {std::array<std::uint8_t, 3>{203, 0, 113}, {198, 51, 100}, {192, 0, 2}}) {
-        Endpoint e = Endpoint::v4({net[0], net[1], net[2], 77}, 0);
+    for (auto block : {std::array<std::uint8_t, 3>{203, 0, 113}, {198, 51, 100}, {192, 0, 2}}) {
+        Endpoint e = Endpoint::v4({block[0], block[1], block[2], 77}, 0);
         int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         tcp::endpoint ep = to_tcp(e);
         const bool bound = ::bind(fd, ep.data(), static_cast<socklen_t>(ep.size())) == 0;
@@ -87,9 +103,9 @@ TEST_F(AsioRace, BlackholedIpv6LosesToIpv4AfterTheAttemptDelay) {
     auto pair = bind_loopback_pair();
     Blackhole hole(std::move(pair.v6));
     Listener open(std::move(pair.v4));
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
                                   r.handler());
     io.run();
 
@@ -110,9 +126,9 @@ TEST_F(AsioRace, RefusedIpv6FailsOverToIpv4AtOnce) {
     auto pair = bind_loopback_pair();
     RefusedPort refused(std::move(pair.v6));
     Listener open(std::move(pair.v4));
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
                                   r.handler());
     io.run();
 
@@ -133,11 +149,11 @@ TEST_F(AsioRace, BothOpenIpv6Wins) {
     auto pair = bind_loopback_pair();
     Listener open6(std::move(pair.v6));
     Listener open4(std::move(pair.v4));
-    asio::io_context io;
+    net::io_context io;
     Race r;
     // Given IPv4 first: interleaving keeps the order, so sort IPv6 first ourselves
     // as a resolver would (RFC 6724); here the list is IPv6 first.
-    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
                                   r.handler());
     io.run();
 
@@ -154,14 +170,14 @@ TEST_F(AsioRace, AllRefusedFailsWithEconnrefused) {
     auto pair = bind_loopback_pair();
     RefusedPort r6(std::move(pair.v6));
     RefusedPort r4(std::move(pair.v4));
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
                                   r.handler());
     io.run();
 
     EXPECT_EQ(r.calls, 1);
-    EXPECT_EQ(r.ec, asio::error::connection_refused);
+    EXPECT_EQ(r.ec, net::error::connection_refused);
     EXPECT_EQ(r.ec.value(), ECONNREFUSED);
     ASSERT_TRUE(r.socket);
     EXPECT_FALSE(r.socket->is_open());
@@ -180,15 +196,15 @@ TEST_F(AsioRace, MixedErrorsCompleteWithTheLastAttemptsError) {
     Blackhole h4(std::move(pair.v4));
     Config c;
     c.attempt_timeout = 100ms;
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
                                   r.handler());
     io.run();
 
     EXPECT_EQ(r.report->outcome, Outcome::failed);
     EXPECT_EQ(r.report->code, 0) << "the errors differ: no shared errno";
-    EXPECT_EQ(r.ec, asio::error::timed_out) << "the last attempt (IPv4) timed out";
+    EXPECT_EQ(r.ec, net::error::timed_out) << "the last attempt (IPv4) timed out";
     expect_clean_trace(r);
 }
 
@@ -198,14 +214,14 @@ TEST_F(AsioRace, BindsToTheLocalCandidateOfItsFamily) {
     Listener open(loopback_v4(0));
     Config c;
     c.local = {loopback_v6(0), loopback_alias(2)};
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+    adapter::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
                                   r.options(c), r.handler());
     io.run();
 
     ASSERT_TRUE(r.connected()) << r.ec.message() << " " << r.report->message;
-    EXPECT_EQ(r.socket->local_endpoint().address(), asio::ip::make_address("127.0.0.2"));
+    EXPECT_EQ(r.socket->local_endpoint().address(), net::ip::make_address("127.0.0.2"));
     ASSERT_EQ(r.rec.all<eyeballs::Bind>().size(), 1u);
     EXPECT_EQ(r.rec.all<eyeballs::Bind>()[0].local, loopback_alias(2));
     EXPECT_EQ(r.report->local, loopback_alias(2));
@@ -217,14 +233,14 @@ TEST_F(AsioRace, AFailingBindIsRecordedAndTheNextCandidateIsUsed) {
     const Endpoint bad = unassigned_v4();
     Config c;
     c.local = {bad, loopback_alias(3)};
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+    adapter::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
                                   r.options(c), r.handler());
     io.run();
 
     ASSERT_TRUE(r.connected()) << r.ec.message() << " " << r.report->message;
-    EXPECT_EQ(r.socket->local_endpoint().address(), asio::ip::make_address("127.0.0.3"));
+    EXPECT_EQ(r.socket->local_endpoint().address(), net::ip::make_address("127.0.0.3"));
     EXPECT_EQ(r.rec.all<eyeballs::Bind>().size(), 2u);
     ASSERT_EQ(r.report->errors.size(), 1u);
     EXPECT_EQ(r.report->errors[0].stage, Stage::bind);
@@ -239,9 +255,9 @@ TEST_F(AsioRace, NoLocalCandidateOfTheFamilyFailsTheAttemptBeforeItsSocket) {
     Listener open4(std::move(pair.v4));
     Config c;
     c.local = {loopback_alias(4)};  // IPv4 only
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
                                   r.handler());
     io.run();
 
@@ -253,13 +269,13 @@ TEST_F(AsioRace, NoLocalCandidateOfTheFamilyFailsTheAttemptBeforeItsSocket) {
     expect_clean_trace(r);
 
     // With only the IPv6 remote, the race fails without an errno.
-    asio::io_context io2;
+    net::io_context io2;
     Race r2;
-    eyeballs::asio::async_connect(io2.get_executor(),
+    adapter::async_connect(io2.get_executor(),
                                   std::vector<Endpoint>{loopback_v6(pair.port)}, r2.options(c),
                                   r2.handler());
     io2.run();
-    EXPECT_EQ(r2.ec, asio::error::address_family_not_supported);
+    EXPECT_EQ(r2.ec, net::error::address_family_not_supported);
     EXPECT_TRUE(r2.rec.all<eyeballs::Connect>().empty());
     expect_clean_trace(r2);
 }
@@ -269,12 +285,12 @@ TEST_F(AsioRace, AllBindsFailingFailTheAttemptWithThoseErrors) {
     const Endpoint bad = unassigned_v4();
     Config c;
     c.local = {bad};
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+    adapter::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
                                   r.options(c), r.handler());
     io.run();
-    EXPECT_EQ(r.ec, std::error_code(EADDRNOTAVAIL, asio::error::get_system_category()));
+    EXPECT_EQ(r.ec, error_code(EADDRNOTAVAIL, net::error::get_system_category()));
     EXPECT_EQ(r.rec.all<eyeballs::Close>().size(), 1u) << "its socket was opened, so it is closed";
     expect_clean_trace(r);
 }
@@ -287,13 +303,13 @@ TEST_F(AsioRace, AttemptTimeoutFailsEachAttemptAndMovesOn) {
     Blackhole h4(std::move(pair.v4));
     Config c;
     c.attempt_timeout = 100ms;
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
                                   r.handler());
     io.run();
 
-    EXPECT_EQ(r.ec, asio::error::timed_out);
+    EXPECT_EQ(r.ec, net::error::timed_out);
     EXPECT_FALSE(r.report->overall_timeout);
     ASSERT_EQ(r.report->errors.size(), 2u);
     EXPECT_EQ(r.report->errors[0].stage, Stage::timeout);
@@ -313,13 +329,13 @@ TEST_F(AsioRace, OverallTimeoutEndsTheRace) {
     Blackhole h4(std::move(pair.v4));
     Config c;
     c.overall_timeout = 400ms;
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(c),
                                   r.handler());
     io.run();
 
-    EXPECT_EQ(r.ec, asio::error::timed_out);
+    EXPECT_EQ(r.ec, net::error::timed_out);
     EXPECT_TRUE(r.report->overall_timeout);
     EXPECT_EQ(r.report->code, ETIMEDOUT);
     EXPECT_EQ(r.rec.all<eyeballs::Close>().size(), 2u) << "both attempts in flight are closed";
@@ -335,17 +351,17 @@ TEST_F(AsioRace, SocketFactoryConfiguresEverySocket) {
     RefusedPort refused(std::move(pair.v6));
     Listener open(std::move(pair.v4));
     int calls = 0;
-    asio::io_context io;
+    net::io_context io;
     Race r;
     auto options = r.options();
     options.open_socket = [&calls](tcp::socket& s, const tcp::endpoint& remote) {
         ++calls;
-        std::error_code ec;
+        error_code ec;
         s.open(remote.protocol(), ec);
         if (!ec) s.set_option(tcp::no_delay(true), ec);
         return ec;
     };
-    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), options,
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), options,
                                   r.handler());
     io.run();
 
@@ -361,19 +377,19 @@ TEST_F(AsioRace, AFailingFactoryFailsTheAttemptAtOpen) {
     auto pair = bind_loopback_pair();
     Listener open6(std::move(pair.v6));
     Listener open4(std::move(pair.v4));
-    asio::io_context io;
+    net::io_context io;
     Race r;
     auto options = r.options();
-    options.open_socket = [](tcp::socket& s, const tcp::endpoint& remote) -> std::error_code {
+    options.open_socket = [](tcp::socket& s, const tcp::endpoint& remote) -> error_code {
         if (remote.address().is_v6()) {
             s.open(remote.protocol());  // opened, then refused: the adapter closes it
-            return asio::error::address_family_not_supported;
+            return net::error::address_family_not_supported;
         }
-        std::error_code ec;
+        error_code ec;
         s.open(remote.protocol(), ec);
         return ec;
     };
-    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), options,
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), options,
                                   r.handler());
     io.run();
 
@@ -389,38 +405,38 @@ TEST_F(AsioRace, AFailingFactoryFailsTheAttemptAtOpen) {
 // ---- Misuse: an error, never inline ------------------------------------------
 
 TEST_F(AsioRace, EmptyListCompletesWithNotFoundAndNotInline) {
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), std::vector<tcp::endpoint>{}, r.options(),
+    adapter::async_connect(io.get_executor(), std::vector<tcp::endpoint>{}, r.options(),
                                   r.handler());
     EXPECT_EQ(r.calls, 0) << "the handler must not run inside async_connect";
     io.run();
     EXPECT_EQ(r.calls, 1);
-    EXPECT_EQ(r.ec, asio::error::not_found);
+    EXPECT_EQ(r.ec, net::error::not_found);
     EXPECT_EQ(r.report->outcome, Outcome::failed);
     EXPECT_FALSE(r.report->message.empty());
 }
 
 TEST_F(AsioRace, InvalidConfigCompletesWithInvalidArgumentAndTheReason) {
-    asio::io_context io;
+    net::io_context io;
     Race r;
     Config c;
     c.attempt_delay = 5ms;
-    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{loopback_v4(9)},
+    adapter::async_connect(io.get_executor(), std::vector<Endpoint>{loopback_v4(9)},
                                   r.options(c), r.handler());
     EXPECT_EQ(r.calls, 0);
     io.run();
     EXPECT_EQ(r.calls, 1);
-    EXPECT_EQ(r.ec, asio::error::invalid_argument);
+    EXPECT_EQ(r.ec, net::error::invalid_argument);
     EXPECT_NE(r.report->message.find("10 ms"), std::string::npos) << r.report->message;
     EXPECT_TRUE(r.rec.log.empty()) << "no action for a race that never started";
 }
 
 TEST_F(AsioRace, ImmediateSuccessIsNotInline) {
     Listener open(loopback_v4(0));
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+    adapter::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
                                   r.options(), r.handler());
     EXPECT_EQ(r.calls, 0);
     io.run();
@@ -432,20 +448,20 @@ TEST_F(AsioRace, ImmediateSuccessIsNotInline) {
 TEST_F(AsioRace, UseFuture) {
     Listener open(loopback_v4(0));
     RefusedPort refused(loopback_v4(0));
-    asio::io_context io;
-    std::future<tcp::socket> ok = eyeballs::asio::async_connect(
-        io.get_executor(), std::vector<tcp::endpoint>{to_tcp(open.endpoint())}, asio::use_future);
-    std::future<tcp::socket> bad = eyeballs::asio::async_connect(
+    net::io_context io;
+    std::future<tcp::socket> ok = adapter::async_connect(
+        io.get_executor(), std::vector<tcp::endpoint>{to_tcp(open.endpoint())}, net::use_future);
+    std::future<tcp::socket> bad = adapter::async_connect(
         io.get_executor(), std::vector<tcp::endpoint>{to_tcp(refused.endpoint())},
-        asio::use_future);
+        net::use_future);
     io.run();
     tcp::socket s = ok.get();
-    EXPECT_EQ(eyeballs::asio::from_asio(s.remote_endpoint()), open.endpoint());
+    EXPECT_EQ(adapter::from_asio(s.remote_endpoint()), open.endpoint());
     try {
         bad.get();
         ADD_FAILURE() << "a refused race must throw from the future";
-    } catch (const std::system_error& e) {
-        EXPECT_EQ(e.code(), asio::error::connection_refused);
+    } catch (const system_error& e) {
+        EXPECT_EQ(e.code(), net::error::connection_refused);
     }
 }
 
@@ -453,33 +469,33 @@ TEST_F(AsioRace, UseAwaitable) {
     auto pair = bind_loopback_pair();
     Blackhole hole(std::move(pair.v6));
     Listener open(std::move(pair.v4));
-    asio::io_context io;
+    net::io_context io;
     std::optional<Endpoint> peer;
-    std::error_code error;
+    error_code error;
     auto report = std::make_shared<eyeballs::RaceReport>();
-    asio::co_spawn(
+    net::co_spawn(
         io,
-        [&]() -> asio::awaitable<void> {
-            auto ex = co_await asio::this_coro::executor;
-            eyeballs::asio::connect_options o;
+        [&]() -> net::awaitable<void> {
+            auto ex = co_await net::this_coro::executor;
+            adapter::connect_options o;
             o.report = report;
-            tcp::socket s = co_await eyeballs::asio::async_connect(ex, pair_endpoints(pair.port),
-                                                                   o, asio::use_awaitable);
-            peer = eyeballs::asio::from_asio(s.remote_endpoint());
+            tcp::socket s = co_await adapter::async_connect(ex, pair_endpoints(pair.port),
+                                                                   o, net::use_awaitable);
+            peer = adapter::from_asio(s.remote_endpoint());
             try {
                 RefusedPort refused(loopback_v4(0));
                 // (A braced list inside a co_await expression trips g++ 12.)
                 std::vector<Endpoint> refused_only(1, refused.endpoint());
-                co_await eyeballs::asio::async_connect(ex, refused_only, asio::use_awaitable);
-            } catch (const std::system_error& e) {
+                co_await adapter::async_connect(ex, refused_only, net::use_awaitable);
+            } catch (const system_error& e) {
                 error = e.code();
             }
         },
-        asio::detached);
+        net::detached);
     io.run();
     EXPECT_EQ(peer, loopback_v4(pair.port));
     EXPECT_EQ(report->winner.number(), 2u);
-    EXPECT_EQ(error, asio::error::connection_refused);
+    EXPECT_EQ(error, net::error::connection_refused);
 }
 
 TEST_F(AsioRace, AwaitableOperatorCancelsTheLosingRace) {
@@ -488,25 +504,25 @@ TEST_F(AsioRace, AwaitableOperatorCancelsTheLosingRace) {
     auto pair = bind_loopback_pair();
     Blackhole h6(std::move(pair.v6));
     Blackhole h4(std::move(pair.v4));
-    asio::io_context io;
+    net::io_context io;
     std::size_t winner = 99;
     auto report = std::make_shared<eyeballs::RaceReport>();
     const auto started = Clock::now();
-    asio::co_spawn(
+    net::co_spawn(
         io,
-        [&]() -> asio::awaitable<void> {
-            using namespace asio::experimental::awaitable_operators;
-            auto ex = co_await asio::this_coro::executor;
-            eyeballs::asio::connect_options o;
+        [&]() -> net::awaitable<void> {
+            using namespace net::experimental::awaitable_operators;
+            auto ex = co_await net::this_coro::executor;
+            adapter::connect_options o;
             o.report = report;
-            asio::steady_timer timer(ex, 300ms);
+            net::steady_timer timer(ex, 300ms);
             auto result = co_await (
-                eyeballs::asio::async_connect(ex, pair_endpoints(pair.port), o,
-                                              asio::use_awaitable) ||
-                timer.async_wait(asio::use_awaitable));
+                adapter::async_connect(ex, pair_endpoints(pair.port), o,
+                                              net::use_awaitable) ||
+                timer.async_wait(net::use_awaitable));
             winner = result.index();
         },
-        asio::detached);
+        net::detached);
     io.run();
     EXPECT_EQ(winner, 1u) << "the timer wins against two blackholes";
     EXPECT_EQ(report->outcome, Outcome::cancelled);
@@ -516,19 +532,19 @@ TEST_F(AsioRace, AwaitableOperatorCancelsTheLosingRace) {
 
 TEST_F(AsioRace, ExperimentalDeferred) {
     Listener open(loopback_v4(0));
-    asio::io_context io;
-    auto op = eyeballs::asio::async_connect(io.get_executor(),
+    net::io_context io;
+    auto op = adapter::async_connect(io.get_executor(),
                                             std::vector<Endpoint>{open.endpoint()},
-                                            asio::experimental::deferred);
+                                            net::experimental::deferred);
     io.run();
     EXPECT_EQ(open.accept_all(), 0) << "a deferred operation does nothing until it is launched";
     io.restart();
     int calls = 0;
     std::optional<Endpoint> peer;
-    std::move(op)([&](std::error_code ec, tcp::socket s) {
+    std::move(op)([&](error_code ec, tcp::socket s) {
         ++calls;
         ASSERT_FALSE(ec) << ec.message();
-        peer = eyeballs::asio::from_asio(s.remote_endpoint());
+        peer = adapter::from_asio(s.remote_endpoint());
     });
     io.run();
     EXPECT_EQ(calls, 1);
@@ -539,11 +555,11 @@ TEST_F(AsioRace, ExperimentalDeferred) {
 
 TEST_F(AsioRace, HandlerRunsOnItsAssociatedExecutor) {
     Listener open(loopback_v4(0));
-    asio::io_context io;
-    auto strand = asio::make_strand(io);
+    net::io_context io;
+    auto strand = net::make_strand(io);
     bool in_strand = false;
-    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
-                                  asio::bind_executor(strand, [&](std::error_code ec, tcp::socket) {
+    adapter::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+                                  net::bind_executor(strand, [&](error_code ec, tcp::socket) {
                                       EXPECT_FALSE(ec);
                                       in_strand = strand.running_in_this_thread();
                                   }));
@@ -552,41 +568,41 @@ TEST_F(AsioRace, HandlerRunsOnItsAssociatedExecutor) {
 }
 
 TEST_F(AsioRace, WorkIsTrackedOnTheHandlersExecutor) {
-    // The race runs on `net` (its own thread); the handler belongs to `app`.
+    // The race runs on `racing` (its own thread); the handler belongs to `app`.
     // app.run() must not return before the handler has run there.
     auto pair = bind_loopback_pair();
     Blackhole hole(std::move(pair.v6));
     Listener open(std::move(pair.v4));
-    asio::io_context net;
-    asio::io_context app;
+    net::io_context racing;
+    net::io_context app;
     std::atomic<bool> called{false};
     std::thread::id handler_thread;
-    eyeballs::asio::async_connect(net.get_executor(), pair_endpoints(pair.port),
-                                  asio::bind_executor(app, [&](std::error_code ec, tcp::socket) {
+    adapter::async_connect(racing.get_executor(), pair_endpoints(pair.port),
+                                  net::bind_executor(app, [&](error_code ec, tcp::socket) {
                                       EXPECT_FALSE(ec) << ec.message();
                                       handler_thread = std::this_thread::get_id();
                                       called = true;
                                   }));
-    std::thread net_thread([&net] { net.run(); });
+    std::thread racing_thread([&racing] { racing.run(); });
     app.run();  // returns only when no work is left on app: after the handler
     EXPECT_TRUE(called);
     EXPECT_EQ(handler_thread, std::this_thread::get_id());
-    net_thread.join();
+    racing_thread.join();
 }
 
 // ---- Cancellation at every stage (SPEC §1 rule 9) -----------------------------
 
 TEST_F(AsioRace, CancelDuringDnsWithTheSystemResolver) {
-    asio::io_context io;
-    asio::cancellation_signal cancel;
+    net::io_context io;
+    net::cancellation_signal cancel;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), "localhost", 9, r.options(),
-                                  asio::bind_cancellation_slot(cancel.slot(), r.handler()));
-    cancel.emit(asio::cancellation_type::terminal);
+    adapter::async_connect(io.get_executor(), "localhost", 9, r.options(),
+                                  net::bind_cancellation_slot(cancel.slot(), r.handler()));
+    cancel.emit(net::cancellation_type::terminal);
     EXPECT_EQ(r.calls, 0) << "not from inside emit()";
     io.run();
     EXPECT_EQ(r.calls, 1);
-    EXPECT_EQ(r.ec, asio::error::operation_aborted);
+    EXPECT_EQ(r.ec, net::error::operation_aborted);
     EXPECT_EQ(r.report->outcome, Outcome::cancelled);
     EXPECT_EQ(r.rec.all<eyeballs::Resolve>().size(), 2u) << "the race was resolving";
     EXPECT_TRUE(r.rec.all<eyeballs::OpenSocket>().empty());
@@ -597,18 +613,18 @@ TEST_F(AsioRace, CancelDuringDnsWithTheUdpClient) {
     DnsServer dns;
     dns.set("slow.test", Family::v6, DnsServer::Answer::silent());
     dns.set("slow.test", Family::v4, DnsServer::Answer::silent());
-    asio::io_context io;
-    asio::cancellation_signal cancel;
+    net::io_context io;
+    net::cancellation_signal cancel;
     Race r;
     auto options = r.options();
-    options.dns_server = asio::ip::udp::endpoint(
-        eyeballs::asio::to_asio_address(dns.endpoint()), dns.endpoint().port());
-    eyeballs::asio::async_connect(io.get_executor(), "slow.test", 443, options,
-                                  asio::bind_cancellation_slot(cancel.slot(), r.handler()));
-    asio::steady_timer t(io, 100ms);
-    t.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+    options.dns_server = net::ip::udp::endpoint(
+        adapter::to_asio_address(dns.endpoint()), dns.endpoint().port());
+    adapter::async_connect(io.get_executor(), "slow.test", 443, options,
+                                  net::bind_cancellation_slot(cancel.slot(), r.handler()));
+    net::steady_timer t(io, 100ms);
+    t.async_wait([&](error_code) { cancel.emit(net::cancellation_type::terminal); });
     io.run();
-    EXPECT_EQ(r.ec, asio::error::operation_aborted);
+    EXPECT_EQ(r.ec, net::error::operation_aborted);
     EXPECT_GE(r.elapsed_ms(), 100.0);
     EXPECT_LT(r.elapsed_ms(), 900.0) << "before the first resend";
     EXPECT_EQ(dns.wait_for_queries(2, std::chrono::milliseconds(200)).size(), 2u)
@@ -620,15 +636,15 @@ TEST_F(AsioRace, CancelBetweenAttemptsClosesTheOneInFlight) {
     auto pair = bind_loopback_pair();
     Blackhole h6(std::move(pair.v6));
     Blackhole h4(std::move(pair.v4));
-    asio::io_context io;
-    asio::cancellation_signal cancel;
+    net::io_context io;
+    net::cancellation_signal cancel;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
-                                  asio::bind_cancellation_slot(cancel.slot(), r.handler()));
-    asio::steady_timer t(io, 100ms);  // attempt 1 at 0, attempt 2 due at 250 ms
-    t.async_wait([&](std::error_code) { cancel.emit(asio::cancellation_type::terminal); });
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+                                  net::bind_cancellation_slot(cancel.slot(), r.handler()));
+    net::steady_timer t(io, 100ms);  // attempt 1 at 0, attempt 2 due at 250 ms
+    t.async_wait([&](error_code) { cancel.emit(net::cancellation_type::terminal); });
     io.run();
-    EXPECT_EQ(r.ec, asio::error::operation_aborted);
+    EXPECT_EQ(r.ec, net::error::operation_aborted);
     EXPECT_EQ(r.report->outcome, Outcome::cancelled);
     EXPECT_EQ(r.report->attempts.size(), 1u);
     EXPECT_EQ(r.rec.all<eyeballs::Close>().size(), 1u);
@@ -637,19 +653,19 @@ TEST_F(AsioRace, CancelBetweenAttemptsClosesTheOneInFlight) {
 }
 
 TEST_F(AsioRace, PartialAndTotalCancellationEndTheRaceToo) {
-    for (auto type : {asio::cancellation_type::partial, asio::cancellation_type::total}) {
+    for (auto type : {net::cancellation_type::partial, net::cancellation_type::total}) {
         auto pair = bind_loopback_pair();
         Blackhole h6(std::move(pair.v6));
         Blackhole h4(std::move(pair.v4));
-        asio::io_context io;
-        asio::cancellation_signal cancel;
+        net::io_context io;
+        net::cancellation_signal cancel;
         Race r;
-        eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
-                                      asio::bind_cancellation_slot(cancel.slot(), r.handler()));
-        asio::steady_timer t(io, 300ms);  // both attempts in flight
-        t.async_wait([&](std::error_code) { cancel.emit(type); });
+        adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+                                      net::bind_cancellation_slot(cancel.slot(), r.handler()));
+        net::steady_timer t(io, 300ms);  // both attempts in flight
+        t.async_wait([&](error_code) { cancel.emit(type); });
         io.run();
-        EXPECT_EQ(r.ec, asio::error::operation_aborted);
+        EXPECT_EQ(r.ec, net::error::operation_aborted);
         EXPECT_EQ(r.rec.all<eyeballs::Close>().size(), 2u);
         expect_clean_trace(r);
     }
@@ -660,22 +676,22 @@ TEST_F(AsioRace, CancelWhenTheConnectIsIssuedWins) {
     // before the connect can complete, so the race is cancelled, and the
     // socket whose handshake the kernel may well finish is closed.
     Listener open(loopback_v4(0));
-    asio::io_context io;
-    asio::cancellation_signal cancel;
+    net::io_context io;
+    net::cancellation_signal cancel;
     Race r;
     auto options = r.options();
     auto record = options.on_action;
     options.on_action = [&](eyeballs::TimePoint t, const Action& a, const eyeballs::RaceMachine& m) {
         record(t, a, m);
         if (std::holds_alternative<eyeballs::Connect>(a)) {
-            cancel.emit(asio::cancellation_type::terminal);
+            cancel.emit(net::cancellation_type::terminal);
         }
     };
-    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
-                                  options, asio::bind_cancellation_slot(cancel.slot(), r.handler()));
+    adapter::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+                                  options, net::bind_cancellation_slot(cancel.slot(), r.handler()));
     io.run();
     EXPECT_EQ(r.calls, 1);
-    EXPECT_EQ(r.ec, asio::error::operation_aborted);
+    EXPECT_EQ(r.ec, net::error::operation_aborted);
     EXPECT_FALSE(r.socket->is_open());
     EXPECT_EQ(r.rec.all<eyeballs::Close>().size(), 1u);
     expect_clean_trace(r);
@@ -683,19 +699,19 @@ TEST_F(AsioRace, CancelWhenTheConnectIsIssuedWins) {
 
 TEST_F(AsioRace, CancelAfterTheReportIsIgnored) {
     Listener open(loopback_v4(0));
-    asio::io_context io;
-    asio::cancellation_signal cancel;
+    net::io_context io;
+    net::cancellation_signal cancel;
     Race r;
     auto options = r.options();
     auto record = options.on_action;
     options.on_action = [&](eyeballs::TimePoint t, const Action& a, const eyeballs::RaceMachine& m) {
         record(t, a, m);
         if (std::holds_alternative<eyeballs::Report>(a)) {
-            cancel.emit(asio::cancellation_type::terminal);
+            cancel.emit(net::cancellation_type::terminal);
         }
     };
-    eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
-                                  options, asio::bind_cancellation_slot(cancel.slot(), r.handler()));
+    adapter::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+                                  options, net::bind_cancellation_slot(cancel.slot(), r.handler()));
     io.run();
     EXPECT_TRUE(r.connected()) << "the race was over: the winner stands";
     EXPECT_EQ(r.report->outcome, Outcome::connected);
@@ -709,26 +725,26 @@ TEST_F(AsioRace, CancelAtTheInstantOfSuccess) {
     int connected = 0, cancelled = 0;
     for (int i = 0; i < 40; ++i) {
         Listener open(loopback_v4(0));
-        asio::io_context io;
-        asio::cancellation_signal cancel;
+        net::io_context io;
+        net::cancellation_signal cancel;
         Race r;
-        eyeballs::asio::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
+        adapter::async_connect(io.get_executor(), std::vector<Endpoint>{open.endpoint()},
                                       r.options(),
-                                      asio::bind_cancellation_slot(cancel.slot(), r.handler()));
+                                      net::bind_cancellation_slot(cancel.slot(), r.handler()));
         io.poll_one();  // begin: the connect is issued
         ASSERT_EQ(r.rec.all<eyeballs::Connect>().size(), 1u);
         switch (i % 3) {
             case 0:  // before the reactor has seen the handshake: cancel first
-                cancel.emit(asio::cancellation_type::terminal);
+                cancel.emit(net::cancellation_type::terminal);
                 break;
             case 1:  // the reactor has queued the connect's completion: it first
                 std::this_thread::sleep_for(2ms);
                 io.poll_one();
-                cancel.emit(asio::cancellation_type::terminal);
+                cancel.emit(net::cancellation_type::terminal);
                 break;
             default:  // from a handler queued behind it
                 std::this_thread::sleep_for(2ms);
-                asio::post(io, [&] { cancel.emit(asio::cancellation_type::terminal); });
+                net::post(io, [&] { cancel.emit(net::cancellation_type::terminal); });
                 break;
         }
         io.run();
@@ -739,7 +755,7 @@ TEST_F(AsioRace, CancelAtTheInstantOfSuccess) {
             EXPECT_EQ(r.report->outcome, Outcome::connected);
         } else {
             ++cancelled;
-            EXPECT_EQ(r.ec, asio::error::operation_aborted);
+            EXPECT_EQ(r.ec, net::error::operation_aborted);
             EXPECT_FALSE(r.socket->is_open());
             EXPECT_EQ(r.report->outcome, Outcome::cancelled);
         }
@@ -759,9 +775,9 @@ TEST_F(AsioRace, DestroyingTheIoContextMidRaceLeaksNothing) {
     Blackhole h4(std::move(pair.v4));
     int calls = 0;
     {
-        asio::io_context io;
-        eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port),
-                                      [&](std::error_code, tcp::socket) { ++calls; });
+        net::io_context io;
+        adapter::async_connect(io.get_executor(), pair_endpoints(pair.port),
+                                      [&](error_code, tcp::socket) { ++calls; });
         io.run_for(300ms);  // both attempts in flight
     }
     EXPECT_EQ(calls, 0) << "an abandoned operation's handler is destroyed, never invoked";
@@ -769,17 +785,17 @@ TEST_F(AsioRace, DestroyingTheIoContextMidRaceLeaksNothing) {
 
 // ---- DNS mode (SPEC §2) ------------------------------------------------------
 
-asio::ip::udp::endpoint udp_of(const DnsServer& dns) {
-    return {eyeballs::asio::to_asio_address(dns.endpoint()), dns.endpoint().port()};
+net::ip::udp::endpoint udp_of(const DnsServer& dns) {
+    return {adapter::to_asio_address(dns.endpoint()), dns.endpoint().port()};
 }
 
 TEST_F(AsioRace, SystemResolverRacesLocalhost) {
     Listener open(loopback_v4(0));
-    asio::io_context io;
+    net::io_context io;
     Race r;
     auto options = r.options();
     options.resolve_flags = {};  // loopback only: no AI_ADDRCONFIG
-    eyeballs::asio::async_connect(io.get_executor(), "localhost", open.endpoint().port(), options,
+    adapter::async_connect(io.get_executor(), "localhost", open.endpoint().port(), options,
                                   r.handler());
     io.run();
     ASSERT_EQ(r.rec.all<eyeballs::Resolve>().size(), 2u);
@@ -792,9 +808,9 @@ TEST_F(AsioRace, SystemResolverRacesLocalhost) {
 
 TEST_F(AsioRace, AnIpLiteralHostNeedsNoDns) {
     Listener open(loopback_v4(0));
-    asio::io_context io;
+    net::io_context io;
     Race r;
-    eyeballs::asio::async_connect(io.get_executor(), "127.0.0.1", open.endpoint().port(),
+    adapter::async_connect(io.get_executor(), "127.0.0.1", open.endpoint().port(),
                                   r.options(), r.handler());
     io.run();
     ASSERT_TRUE(r.connected());
@@ -808,11 +824,11 @@ TEST_F(AsioRace, UdpDnsBlackholedIpv6LosesToIpv4) {
     DnsServer dns;
     dns.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
     dns.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
-    asio::io_context io;
+    net::io_context io;
     Race r;
     auto options = r.options();
     options.dns_server = udp_of(dns);
-    eyeballs::asio::async_connect(io.get_executor(), "dual.test", pair.port, options, r.handler());
+    adapter::async_connect(io.get_executor(), "dual.test", pair.port, options, r.handler());
     io.run();
 
     ASSERT_TRUE(r.connected()) << r.ec.message() << " " << r.report->message;
@@ -834,15 +850,15 @@ TEST_F(AsioRace, UdpDnsAFirstWaitsTheResolutionDelayForAaaa) {
     dns.set("late6.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
     dns.set("no6.test", Family::v6, DnsServer::Answer::silent());
     dns.set("no6.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
-    asio::io_context io;
+    net::io_context io;
     Race late, none;
     auto o1 = late.options();
     o1.dns_server = udp_of(dns);
     auto o2 = none.options();
     o2.dns_server = udp_of(dns);
     o2.config.resolution_delay = 100ms;
-    eyeballs::asio::async_connect(io.get_executor(), "late6.test", pair.port, o1, late.handler());
-    eyeballs::asio::async_connect(io.get_executor(), "no6.test", pair.port, o2, none.handler());
+    adapter::async_connect(io.get_executor(), "late6.test", pair.port, o1, late.handler());
+    adapter::async_connect(io.get_executor(), "no6.test", pair.port, o2, none.handler());
     io.run();
 
     // AAAA 20 ms late, within the 50 ms resolution delay: IPv6 still goes first.
@@ -864,21 +880,21 @@ TEST_F(AsioRace, UdpDnsNegativeAnswersFailWithHostNotFound) {
     DnsServer dns;  // nothing in its table: NXDOMAIN for both
     dns.set("servfail.test", Family::v6, DnsServer::Answer::servfail());
     dns.set("servfail.test", Family::v4, DnsServer::Answer::nodata());
-    asio::io_context io;
+    net::io_context io;
     Race nx, sf;
     auto o1 = nx.options();
     o1.dns_server = udp_of(dns);
     auto o2 = sf.options();
     o2.dns_server = udp_of(dns);
-    eyeballs::asio::async_connect(io.get_executor(), "missing.test", 443, o1, nx.handler());
-    eyeballs::asio::async_connect(io.get_executor(), "servfail.test", 443, o2, sf.handler());
+    adapter::async_connect(io.get_executor(), "missing.test", 443, o1, nx.handler());
+    adapter::async_connect(io.get_executor(), "servfail.test", 443, o2, sf.handler());
     io.run();
 
-    EXPECT_EQ(nx.ec, asio::error::host_not_found);
+    EXPECT_EQ(nx.ec, net::error::host_not_found);
     ASSERT_EQ(nx.report->errors.size(), 2u);
     EXPECT_EQ(nx.report->errors[0].stage, Stage::resolve);
     EXPECT_NE(nx.report->errors[0].message().find("NXDOMAIN"), std::string::npos);
-    EXPECT_EQ(sf.ec, asio::error::host_not_found);
+    EXPECT_EQ(sf.ec, net::error::host_not_found);
     ASSERT_EQ(sf.report->errors.size(), 2u);
     std::string texts = sf.report->errors[0].message() + " | " + sf.report->errors[1].message();
     EXPECT_NE(texts.find("SERVFAIL"), std::string::npos) << texts;
@@ -889,14 +905,14 @@ TEST_F(AsioRace, UdpDnsSilentServerTimesOutPerFamily) {
     DnsServer dns;
     dns.set("quiet.test", Family::v6, DnsServer::Answer::silent());
     dns.set("quiet.test", Family::v4, DnsServer::Answer::silent());
-    asio::io_context io;
+    net::io_context io;
     Race r;
     auto options = r.options();
     options.dns_server = udp_of(dns);
     options.dns_timeout = 1500ms;
-    eyeballs::asio::async_connect(io.get_executor(), "quiet.test", 443, options, r.handler());
+    adapter::async_connect(io.get_executor(), "quiet.test", 443, options, r.handler());
     io.run();
-    EXPECT_EQ(r.ec, asio::error::host_not_found);
+    EXPECT_EQ(r.ec, net::error::host_not_found);
     ASSERT_EQ(r.report->errors.size(), 2u);
     EXPECT_EQ(r.report->errors[0].code, ETIMEDOUT);
     EXPECT_GE(r.elapsed_ms(), 1500.0);
@@ -904,7 +920,7 @@ TEST_F(AsioRace, UdpDnsSilentServerTimesOutPerFamily) {
 }
 
 TEST(AsioDnsPacket, QueryAndAnswerRoundTrip) {
-    using namespace eyeballs::asio::detail;
+    using namespace adapter::detail;
     std::string error;
     auto q = dns_build_query(0x1234, "Example.TEST.", Family::v6, error);
     ASSERT_FALSE(q.empty()) << error;
@@ -978,13 +994,13 @@ TEST_F(AsioRace, ContextDestroyedWithDnsPendingLeaksNothing) {
     for (int i = 0; i < 24; ++i) {
         const auto abandon_after = std::chrono::milliseconds((i * 53) % 201);
         {
-            asio::io_context io;
-            eyeballs::asio::connect_options o;
+            net::io_context io;
+            adapter::connect_options o;
             o.dns_server = udp_of(dns);
             o.config.https = i % 3 == 0;
             const char* name = i % 2 == 0 ? "void.test" : "slow.test";
-            eyeballs::asio::async_connect(io.get_executor(), name, 9, o,
-                                          [&completed](std::error_code, tcp::socket) { ++completed; });
+            adapter::async_connect(io.get_executor(), name, 9, o,
+                                          [&completed](error_code, tcp::socket) { ++completed; });
             io.run_for(abandon_after);
         }  // destroyed with whatever is pending
         EXPECT_EQ(eyeballs::test::open_fd_count(), before) << "race " << i << " abandoned after "
@@ -997,24 +1013,24 @@ TEST_F(AsioRace, TwoHundredRacesOnOneIoContext) {
     auto pair = bind_loopback_pair();
     RefusedPort refused(std::move(pair.v6));
     Listener open(std::move(pair.v4), 1024);
-    asio::io_context io;
+    net::io_context io;
     constexpr int n = 200;
     std::vector<std::unique_ptr<Race>> races;
     for (int i = 0; i < n; ++i) {
         races.push_back(std::make_unique<Race>());
         Race& r = *races.back();
-        eyeballs::asio::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
+        adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(),
                                       r.handler());
     }
     // Accept as they come, so the backlog never fills.
-    asio::steady_timer drain(io);
+    net::steady_timer drain(io);
     std::function<void()> accept_loop = [&] {
         open.accept_all();
         int done = 0;
         for (auto& r : races) done += r->calls;
         if (done == n) return;
         drain.expires_after(5ms);
-        drain.async_wait([&](std::error_code) { accept_loop(); });
+        drain.async_wait([&](error_code) { accept_loop(); });
     };
     accept_loop();
     io.run();

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs::asio::async_connect on an io_context run by four threads: the race
-// runs on a strand of its own, so its handlers never overlap, whatever the
-// caller's handler is bound to. Built as its own binary (label `tsan`) so CI
-// runs it under ThreadSanitizer, which turns any data race in the adapter
-// into a failure.
+// async_connect (either flavour: asio_common.hpp) on an io_context run by
+// four threads: the race runs on a strand of its own, so its handlers never
+// overlap, whatever the caller's handler is bound to. Built as its own binary
+// (label `tsan`) so CI runs it under ThreadSanitizer, which turns any data
+// race in the adapter into a failure.
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -11,6 +11,15 @@
 #include <thread>
 #include <vector>
 
+#ifdef EYEBALLS_TEST_BOOST_ASIO
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#else
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/bind_executor.hpp>
 #include <asio/cancellation_signal.hpp>
@@ -18,6 +27,7 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
+#endif
 
 #include "asio_common.hpp"
 
@@ -45,15 +55,15 @@ protected:
 /// One race of the multi-threaded run: its own strand, its own cancellation
 /// signal (emitted on that strand, as Asio requires), its own results.
 struct ThreadedRace {
-    explicit ThreadedRace(asio::io_context& io) : strand(asio::make_strand(io)), timer(strand) {}
-    asio::strand<asio::io_context::executor_type> strand;
-    asio::steady_timer timer;
-    asio::cancellation_signal cancel;
+    explicit ThreadedRace(net::io_context& io) : strand(net::make_strand(io)), timer(strand) {}
+    net::strand<net::io_context::executor_type> strand;
+    net::steady_timer timer;
+    net::cancellation_signal cancel;
     Recorder rec;
     std::shared_ptr<eyeballs::RaceReport> report = std::make_shared<eyeballs::RaceReport>();
     std::atomic<int> calls{0};
     bool in_strand = false;
-    std::error_code ec;
+    error_code ec;
     std::optional<tcp::socket> socket;
 };
 
@@ -65,7 +75,7 @@ TEST_F(AsioThreads, ManyRacesOnFourThreadsWithCancellations) {
     Blackhole hole6(std::move(dead.v6));
     Blackhole hole4(std::move(dead.v4));
 
-    asio::io_context io(4);
+    net::io_context io(4);
     constexpr int n = 120;
     std::vector<std::unique_ptr<ThreadedRace>> races;
     std::atomic<int> finished{0};
@@ -75,42 +85,42 @@ TEST_F(AsioThreads, ManyRacesOnFourThreadsWithCancellations) {
         races.push_back(std::make_unique<ThreadedRace>(io));
         ThreadedRace& r = *races.back();
         const bool doomed = i % 2 == 0;  // blackholes: only a cancellation ends it
-        eyeballs::asio::connect_options o;
+        adapter::connect_options o;
         o.report = r.report;
         o.on_action = r.rec.observer();
-        auto handler = [&r, &finished](std::error_code ec, tcp::socket s) {
+        auto handler = [&r, &finished](error_code ec, tcp::socket s) {
             r.in_strand = r.strand.running_in_this_thread();
             r.ec = ec;
             r.socket.emplace(std::move(s));
             r.calls.fetch_add(1);
             finished.fetch_add(1);
         };
-        eyeballs::asio::async_connect(
+        adapter::async_connect(
             io.get_executor(),
             doomed ? std::vector<Endpoint>{loopback_v6(dead.port), loopback_v4(dead.port)}
                    : std::vector<Endpoint>{loopback_v6(good.port), loopback_v4(good.port)},
             o,
-            asio::bind_cancellation_slot(r.cancel.slot(), asio::bind_executor(r.strand, handler)));
+            net::bind_cancellation_slot(r.cancel.slot(), net::bind_executor(r.strand, handler)));
         if (doomed) {
             // Cancel at 0 … 400 ms: during the first attempt, between attempts,
             // with both in flight.
             r.timer.expires_after(std::chrono::milliseconds(rng() % 400));
-            r.timer.async_wait([&r](std::error_code ec) {
-                if (!ec) r.cancel.emit(asio::cancellation_type::terminal);
+            r.timer.async_wait([&r](error_code ec) {
+                if (!ec) r.cancel.emit(net::cancellation_type::terminal);
             });
         }
     }
 
     // Accept the good races' connections as they come, on a strand of its own.
-    auto acceptor_strand = asio::make_strand(io);
-    asio::steady_timer accept_timer(acceptor_strand);
+    auto acceptor_strand = net::make_strand(io);
+    net::steady_timer accept_timer(acceptor_strand);
     std::function<void()> accept_loop = [&] {
         open.accept_all();
         if (finished.load() == n) return;
         accept_timer.expires_after(5ms);
-        accept_timer.async_wait([&](std::error_code) { accept_loop(); });
+        accept_timer.async_wait([&](error_code) { accept_loop(); });
     };
-    asio::post(acceptor_strand, accept_loop);
+    net::post(acceptor_strand, accept_loop);
 
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) threads.emplace_back([&io] { io.run(); });
@@ -124,12 +134,12 @@ TEST_F(AsioThreads, ManyRacesOnFourThreadsWithCancellations) {
         EXPECT_EQ(r.calls.load(), 1);
         EXPECT_TRUE(r.in_strand) << "the handler runs on its bound strand";
         if (i % 2 == 0) {
-            EXPECT_EQ(r.ec, asio::error::operation_aborted);
+            EXPECT_EQ(r.ec, net::error::operation_aborted);
             EXPECT_EQ(r.report->outcome, Outcome::cancelled);
             EXPECT_FALSE(r.socket->is_open());
         } else {
             ASSERT_FALSE(r.ec) << r.ec.message() << " " << r.report->message;
-            EXPECT_EQ(eyeballs::asio::from_asio(r.socket->remote_endpoint()),
+            EXPECT_EQ(adapter::from_asio(r.socket->remote_endpoint()),
                       loopback_v4(good.port));
         }
         const auto reports = r.rec.all<eyeballs::Report>();
@@ -148,30 +158,30 @@ TEST_F(AsioThreads, UnboundHandlersOnFourThreads) {
     auto pair = bind_loopback_pair();
     Blackhole hole(std::move(pair.v6));
     Listener open(std::move(pair.v4), 1024);
-    asio::io_context io(4);
+    net::io_context io(4);
     constexpr int n = 60;
     std::atomic<int> ok{0}, done{0};
     eyeballs::Config c;
     c.attempt_delay = 20ms;  // the blackholed IPv6 loses sooner
-    eyeballs::asio::connect_options o;
+    adapter::connect_options o;
     o.config = c;
     for (int i = 0; i < n; ++i) {
-        eyeballs::asio::async_connect(io.get_executor(),
+        adapter::async_connect(io.get_executor(),
                                       std::vector<Endpoint>{loopback_v6(pair.port),
                                                             loopback_v4(pair.port)},
-                                      o, [&](std::error_code ec, tcp::socket s) {
+                                      o, [&](error_code ec, tcp::socket s) {
                                           if (!ec && s.is_open()) ok.fetch_add(1);
                                           done.fetch_add(1);
                                       });
     }
-    asio::steady_timer accept_timer(io);
+    net::steady_timer accept_timer(io);
     std::function<void()> accept_loop = [&] {
         open.accept_all();
         if (done.load() == n) return;
         accept_timer.expires_after(5ms);
-        accept_timer.async_wait([&](std::error_code) { accept_loop(); });
+        accept_timer.async_wait([&](error_code) { accept_loop(); });
     };
-    asio::post(io, accept_loop);
+    net::post(io, accept_loop);
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) threads.emplace_back([&io] { io.run(); });
     for (auto& t : threads) t.join();

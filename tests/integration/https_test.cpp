@@ -24,7 +24,7 @@
 #include <gtest/gtest.h>
 
 #ifdef EYEBALLS_HAVE_ASIO
-#include "eyeballs/asio/detail/resolv_conf.hpp"
+#include "eyeballs/asio.hpp"
 #endif
 #include "eyeballs/posix.hpp"
 #include "eyeballs/race_machine.hpp"

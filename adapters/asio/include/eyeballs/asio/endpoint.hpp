@@ -1,47 +1,12 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs::asio — conversions between eyeballs::Endpoint and Asio's endpoints.
+// eyeballs::asio — conversions between eyeballs::Endpoint and Asio's endpoints:
+// to_asio_address, to_asio_endpoint, from_asio (eyeballs/asio/detail/endpoint.ipp).
 #pragma once
 
-#include <array>
-
-#include <asio/ip/address.hpp>
-#include <asio/ip/tcp.hpp>
-
-#include "eyeballs/endpoint.hpp"
+#include "eyeballs/asio/detail/flavour.hpp"
 
 namespace eyeballs::asio {
-
-/// The address of `ep` as an Asio address (IPv4 or IPv6, scope id kept).
-inline ::asio::ip::address to_asio_address(const Endpoint& ep) {
-    if (ep.is_v4()) {
-        const auto& b = ep.bytes();
-        return ::asio::ip::address_v4(::asio::ip::address_v4::bytes_type{b[0], b[1], b[2], b[3]});
-    }
-    ::asio::ip::address_v6::bytes_type b{};
-    for (std::size_t i = 0; i < b.size(); ++i) b[i] = ep.bytes()[i];
-    return ::asio::ip::address_v6(b, ep.scope_id());
-}
-
-/// `ep` as a TCP endpoint.
-inline ::asio::ip::tcp::endpoint to_asio_endpoint(const Endpoint& ep) {
-    return {to_asio_address(ep), ep.port()};
-}
-
-/// An Asio address and port as an eyeballs::Endpoint (an IPv4-mapped IPv6
-/// address stays IPv6, as everywhere in eyeballs).
-inline Endpoint from_asio(const ::asio::ip::address& address, unsigned short port) {
-    if (address.is_v4()) return Endpoint::v4(address.to_v4().to_bytes(), port);
-    const ::asio::ip::address_v6 v6 = address.to_v6();
-    const auto b = v6.to_bytes();
-    std::array<std::uint8_t, 16> bytes{};
-    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = b[i];
-    return Endpoint::v6(bytes, port, static_cast<std::uint32_t>(v6.scope_id()));
-}
-
-/// A TCP (or UDP) endpoint as an eyeballs::Endpoint.
-template <typename InternetProtocol>
-Endpoint from_asio(const ::asio::ip::basic_endpoint<InternetProtocol>& ep) {
-    return from_asio(ep.address(), ep.port());
-}
-
+#define EYEBALLS_ASIO_IMPL_INSIDE_FLAVOUR 1
+#include "eyeballs/asio/detail/endpoint.ipp"
+#undef EYEBALLS_ASIO_IMPL_INSIDE_FLAVOUR
 }  // namespace eyeballs::asio

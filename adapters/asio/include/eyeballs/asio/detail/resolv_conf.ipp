@@ -7,21 +7,14 @@
 // server the system resolver asks first. Options, search domains and later
 // nameservers are not used; an IPv6 address with a zone ("fe80::1%eth0") is
 // skipped, as are lines that do not parse.
-#pragma once
+#ifndef EYEBALLS_ASIO_IMPL_INSIDE_FLAVOUR  // an .ipp: see eyeballs/asio/detail/flavour.hpp
+#error "include <eyeballs/asio.hpp> or <eyeballs/boost_asio.hpp>, not this file"
+#endif
 
-#include <fstream>
-#include <optional>
-#include <sstream>
-#include <string>
-#include <system_error>
-
-#include <asio/ip/address.hpp>
-#include <asio/ip/udp.hpp>
-
-namespace eyeballs::asio::detail {
+namespace detail {
 
 /// The first usable `nameserver` of the file (resolv.conf(5) syntax), port 53.
-inline std::optional<::asio::ip::udp::endpoint> resolv_conf_nameserver(
+inline std::optional<net::ip::udp::endpoint> resolv_conf_nameserver(
     const char* path = "/etc/resolv.conf") {
     std::ifstream in(path);
     for (std::string line; std::getline(in, line);) {
@@ -30,11 +23,11 @@ inline std::optional<::asio::ip::udp::endpoint> resolv_conf_nameserver(
         std::string value;
         if (!(words >> keyword >> value) || keyword != "nameserver") continue;
         if (value.find('%') != std::string::npos) continue;
-        std::error_code ec;
-        const ::asio::ip::address address = ::asio::ip::make_address(value, ec);
-        if (!ec) return ::asio::ip::udp::endpoint(address, 53);
+        error_code ec;
+        const net::ip::address address = net::ip::make_address(value, ec);
+        if (!ec) return net::ip::udp::endpoint(address, 53);
     }
     return std::nullopt;
 }
 
-}  // namespace eyeballs::asio::detail
+}  // namespace detail

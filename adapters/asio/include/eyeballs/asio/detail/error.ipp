@@ -14,16 +14,11 @@
 // back on the way out (so `ec == asio::error::connection_refused` still
 // holds); a Winsock code without one is kept, and reports name it
 // (eyeballs::errno_name knows the WSA names there).
-#pragma once
+#ifndef EYEBALLS_ASIO_IMPL_INSIDE_FLAVOUR  // an .ipp: see eyeballs/asio/detail/flavour.hpp
+#error "include <eyeballs/asio.hpp> or <eyeballs/boost_asio.hpp>, not this file"
+#endif
 
-#include <cerrno>
-#include <system_error>
-
-#include <asio/error.hpp>
-
-#include "eyeballs/report.hpp"
-
-namespace eyeballs::asio::detail {
+namespace detail {
 
 #ifdef _WIN32
 // Winsock codes and their <errno.h> counterparts (<winerror.h> names each
@@ -75,37 +70,36 @@ inline int native_from_errno(int code) noexcept {
 /// The errno value of an error in Asio's system category or the standard
 /// system / generic categories; EIO for any other category (e.g. the netdb
 /// errors of the resolver), 0 for success.
-inline int errno_value(const std::error_code& ec) noexcept {
+inline int errno_value(const error_code& ec) noexcept {
     if (!ec) return 0;
-    if (ec.category() == ::asio::error::get_system_category() ||
-        ec.category() == std::system_category()) {
+    if (ec.category() == net::error::get_system_category() || ec.category() == system_category()) {
         return errno_from_native(ec.value());
     }
-    if (ec.category() == std::generic_category()) return ec.value();
-    const std::error_condition cond = ec.default_error_condition();
-    if (cond.category() == std::generic_category()) return cond.value();
+    if (ec.category() == generic_category()) return ec.value();
+    const error_condition cond = ec.default_error_condition();
+    if (cond.category() == generic_category()) return cond.value();
     return EIO;
 }
 
 /// The error a finished race completes with (see async_connect's
 /// documentation for the rules).
-inline std::error_code completion_error(const RaceReport& report) {
+inline error_code completion_error(const RaceReport& report) {
     switch (report.outcome) {
         case Outcome::connected: return {};
-        case Outcome::cancelled: return ::asio::error::operation_aborted;
+        case Outcome::cancelled: return net::error::operation_aborted;
         case Outcome::failed: break;
     }
-    if (report.overall_timeout) return ::asio::error::timed_out;
-    if (report.attempts.empty()) return ::asio::error::host_not_found;
+    if (report.overall_timeout) return net::error::timed_out;
+    if (report.attempts.empty()) return net::error::host_not_found;
     if (report.code != 0) {
-        return {native_from_errno(report.code), ::asio::error::get_system_category()};
+        return {native_from_errno(report.code), net::error::get_system_category()};
     }
     for (auto it = report.errors.rbegin(); it != report.errors.rend(); ++it) {
         if (it->stage != Stage::resolve && it->code != 0) {
-            return {native_from_errno(it->code), ::asio::error::get_system_category()};
+            return {native_from_errno(it->code), net::error::get_system_category()};
         }
     }
-    return ::asio::error::address_family_not_supported;
+    return net::error::address_family_not_supported;
 }
 
-}  // namespace eyeballs::asio::detail
+}  // namespace detail

@@ -28,60 +28,28 @@
 // Results for attempts the machine has closed are dropped (their sockets are
 // already gone), and a timer wait made stale by a re-arm is recognised by
 // its generation number.
-#pragma once
-
-#ifndef _WIN32  // open_default's SOCK_CLOEXEC path; Windows uses Asio's open()
-#include <sys/socket.h>
-#include <unistd.h>
+#ifndef EYEBALLS_ASIO_IMPL_INSIDE_FLAVOUR  // an .ipp: see eyeballs/asio/detail/flavour.hpp
+#error "include <eyeballs/asio.hpp> or <eyeballs/boost_asio.hpp>, not this file"
 #endif
 
-#include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <cstdint>
-#include <memory>
-#include <optional>
-#include <string>
-#include <system_error>
-#include <type_traits>
-#include <utility>
-#include <variant>
-#include <vector>
-
-#include <asio/any_io_executor.hpp>
-#include <asio/bind_executor.hpp>
-#include <asio/cancellation_type.hpp>
-#include <asio/error.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
-
-#include "eyeballs/asio/detail/dns.hpp"
-#include "eyeballs/asio/detail/error.hpp"
-#include "eyeballs/asio/detail/resolv_conf.hpp"
-#include "eyeballs/asio/endpoint.hpp"
-#include "eyeballs/asio/options.hpp"
-#include "eyeballs/race_machine.hpp"
-
-namespace eyeballs::asio::detail {
+namespace detail {
 
 /// The type-erased completion handler of one race.
 class race_completion {
 public:
     virtual ~race_completion() = default;
     /// Posts the handler's invocation to its associated executor.
-    virtual void complete(std::error_code ec, ::asio::ip::tcp::socket socket) = 0;
+    virtual void complete(error_code ec, net::ip::tcp::socket socket) = 0;
 };
 
 class race : public std::enable_shared_from_this<race> {
 public:
     using clock = std::chrono::steady_clock;
-    using strand_type = ::asio::strand<::asio::any_io_executor>;
+    using strand_type = net::strand<net::any_io_executor>;
 
-    race(const ::asio::any_io_executor& ex, connect_options options)
+    race(const net::any_io_executor& ex, connect_options options)
         : ex_(ex),
-          strand_(::asio::make_strand(ex)),
+          strand_(net::make_strand(ex)),
           options_(std::move(options)),
           machine_(options_.config),
           timer_(ex) {}
@@ -107,20 +75,20 @@ public:
     /// race on the strand (never inline).
     void launch(std::unique_ptr<race_completion> completion) {
         completion_ = std::move(completion);
-        ::asio::post(strand_, [self = shared_from_this()] { self->begin(); });
+        net::post(strand_, [self = shared_from_this()] { self->begin(); });
     }
 
     /// Installed in the operation's cancellation slot. Runs in the thread that
     /// emits; the race itself is cancelled on the strand.
     struct cancel_handler {
         std::weak_ptr<race> target;
-        void operator()(::asio::cancellation_type_t type) const {
-            constexpr auto ends = ::asio::cancellation_type::terminal |
-                                  ::asio::cancellation_type::partial |
-                                  ::asio::cancellation_type::total;
-            if ((type & ends) == ::asio::cancellation_type::none) return;
+        void operator()(net::cancellation_type_t type) const {
+            constexpr auto ends = net::cancellation_type::terminal |
+                                  net::cancellation_type::partial |
+                                  net::cancellation_type::total;
+            if ((type & ends) == net::cancellation_type::none) return;
             if (auto self = target.lock()) {
-                ::asio::post(self->strand_, [self] { self->cancel(); });
+                net::post(self->strand_, [self] { self->cancel(); });
             }
         }
     };
@@ -166,9 +134,9 @@ private:
         drain(now);
     }
 
-    void on_system_resolved(Family family, const std::string& name, const std::error_code& ec,
-                            const ::asio::ip::tcp::resolver::results_type& results) {
-        if (done_ || ec == ::asio::error::operation_aborted) return;
+    void on_system_resolved(Family family, const std::string& name, const error_code& ec,
+                            const net::ip::tcp::resolver::results_type& results) {
+        if (done_ || ec == net::error::operation_aborted) return;
         dns_result r;
         if (!ec) {
             r.ok = true;
@@ -176,10 +144,10 @@ private:
                 const Endpoint ep = from_asio(entry.endpoint());
                 if (ep.family() == family) r.addresses.push_back(ep);
             }
-        } else if (ec == ::asio::error::no_data) {
+        } else if (ec == net::error::no_data) {
             // "no data": code 0, no detail
-        } else if (ec.category() == ::asio::error::get_system_category() ||
-                   ec.category() == std::system_category()) {
+        } else if (ec.category() == net::error::get_system_category() ||
+                   ec.category() == system_category()) {
             r.code = ec.value();  // EAI_SYSTEM: an errno value
         } else {
             r.detail = ec.message();
@@ -187,7 +155,7 @@ private:
         on_resolved(family, false, name, std::move(r));
     }
 
-    void on_connected(AttemptId id, const std::error_code& ec) {
+    void on_connected(AttemptId id, const error_code& ec) {
         if (done_ || socket_of(id) == nullptr) return;  // closed: its result is stale
         const auto now = clock::now();
         if (!ec) {
@@ -198,8 +166,8 @@ private:
         drain(now);
     }
 
-    void on_timer(std::uint64_t generation, const std::error_code& ec) {
-        if (done_ || generation != timer_generation_ || ec == ::asio::error::operation_aborted) {
+    void on_timer(std::uint64_t generation, const error_code& ec) {
+        if (done_ || generation != timer_generation_ || ec == net::error::operation_aborted) {
             return;
         }
         armed_.reset();
@@ -226,13 +194,13 @@ private:
         std::string name(a.name);  // the machine's view: keep a copy
         const std::string qname = name.empty() ? host_ : name;
         auto self = shared_from_this();
-        std::optional<::asio::ip::udp::endpoint> server = options_.dns_server;
+        std::optional<net::ip::udp::endpoint> server = options_.dns_server;
         if (https && !server) server = resolv_conf_nameserver();
         if (https && !server) {
             dns_result r;
             r.detail = "HTTPS query: no DNS server to ask (connect_options::dns_server is unset "
                        "and /etc/resolv.conf names none)";
-            ::asio::post(strand_, [self, family, name, r = std::move(r)]() mutable {
+            net::post(strand_, [self, family, name, r = std::move(r)]() mutable {
                 self->on_resolved(family, true, name, std::move(r));
             });
             return;
@@ -252,13 +220,13 @@ private:
             return;
         }
         if (!resolver_) resolver_.emplace(ex_);
-        const auto protocol = family == Family::v6 ? ::asio::ip::tcp::v6() : ::asio::ip::tcp::v4();
+        const auto protocol = family == Family::v6 ? net::ip::tcp::v6() : net::ip::tcp::v4();
         resolver_->async_resolve(
             protocol, qname, std::to_string(port_),
-            options_.resolve_flags | ::asio::ip::resolver_base::numeric_service,
-            ::asio::bind_executor(strand_, [self, family, name](
-                                               const std::error_code& ec,
-                                               ::asio::ip::tcp::resolver::results_type results) {
+            options_.resolve_flags | net::ip::resolver_base::numeric_service,
+            net::bind_executor(strand_, [self, family, name](
+                                               const error_code& ec,
+                                               net::ip::tcp::resolver::results_type results) {
                 self->on_system_resolved(family, name, ec, results);
             }));
     }
@@ -271,13 +239,13 @@ private:
         }
         const std::uint32_t n = a.attempt.number();
         if (sockets_.size() < n) sockets_.resize(n);
-        auto socket = std::make_unique<::asio::ip::tcp::socket>(ex_);
+        auto socket = std::make_unique<net::ip::tcp::socket>(ex_);
         const auto remote = to_asio_endpoint(a.remote);
-        std::error_code ec =
+        error_code ec =
             options_.open_socket ? options_.open_socket(*socket, remote) : open_default(*socket, remote);
-        if (!ec && !socket->is_open()) ec = std::make_error_code(std::errc::bad_file_descriptor);
+        if (!ec && !socket->is_open()) ec = error_code(EBADF, generic_category());
         if (ec) {
-            std::error_code ignored;
+            error_code ignored;
             socket->close(ignored);  // a factory may have opened it before failing
             machine_.handle_opened(now, a.attempt, errno_value(ec));
             return;
@@ -287,11 +255,11 @@ private:
     }
 
     void perform(clock::time_point now, const Bind& a) {
-        std::error_code ec;
+        error_code ec;
         if (auto* socket = socket_of(a.attempt)) {
             socket->bind(to_asio_endpoint(a.local), ec);
         } else {
-            ec = std::make_error_code(std::errc::bad_file_descriptor);
+            ec = error_code(EBADF, generic_category());
         }
         machine_.handle_bound(now, a.attempt, errno_value(ec));
     }
@@ -305,7 +273,7 @@ private:
         const AttemptId id = a.attempt;
         socket->async_connect(
             to_asio_endpoint(a.remote),
-            ::asio::bind_executor(strand_, [self = shared_from_this(), id](const std::error_code& ec) {
+            net::bind_executor(strand_, [self = shared_from_this(), id](const error_code& ec) {
                 self->on_connected(id, ec);
             }));
     }
@@ -313,7 +281,7 @@ private:
     void perform(clock::time_point, const Close& a) {
         const std::uint32_t n = a.attempt.number();
         if (n == 0 || n > sockets_.size() || !sockets_[n - 1]) return;
-        std::error_code ignored;
+        error_code ignored;
         sockets_[n - 1]->close(ignored);  // its pending connect ends with operation_aborted
         sockets_[n - 1].reset();
     }
@@ -332,9 +300,9 @@ private:
             return;
         }
         timer_.expires_at(*next);  // cancels the previous wait
-        timer_.async_wait(::asio::bind_executor(
+        timer_.async_wait(net::bind_executor(
             strand_, [self = shared_from_this(), generation = timer_generation_](
-                         const std::error_code& ec) { self->on_timer(generation, ec); }));
+                         const error_code& ec) { self->on_timer(generation, ec); }));
     }
 
     // ---- the end -----------------------------------------------------------
@@ -342,7 +310,7 @@ private:
     void finish(clock::time_point, const Report& a) {
         done_ = true;
         RaceReport report = machine_.report();
-        ::asio::ip::tcp::socket winner(ex_);
+        net::ip::tcp::socket winner(ex_);
         if (a.outcome == Outcome::connected) {
             const std::uint32_t n = a.winner.number();
             if (n != 0 && n <= sockets_.size() && sockets_[n - 1]) {
@@ -350,7 +318,7 @@ private:
                 sockets_[n - 1].reset();
             }
         }
-        const std::error_code ec = completion_error(report);
+        const error_code ec = completion_error(report);
         complete(ec, std::move(winner), std::move(report));
     }
 
@@ -362,13 +330,13 @@ private:
         report.message = message;
         report.started = now;
         report.finished = now;
-        const std::error_code ec = !dns_mode_ && endpoints_.empty()
-                                       ? std::error_code(::asio::error::not_found)
-                                       : std::error_code(::asio::error::invalid_argument);
-        complete(ec, ::asio::ip::tcp::socket(ex_), std::move(report));
+        const error_code ec = !dns_mode_ && endpoints_.empty()
+                                       ? error_code(net::error::not_found)
+                                       : error_code(net::error::invalid_argument);
+        complete(ec, net::ip::tcp::socket(ex_), std::move(report));
     }
 
-    void complete(std::error_code ec, ::asio::ip::tcp::socket socket, RaceReport report) {
+    void complete(error_code ec, net::ip::tcp::socket socket, RaceReport report) {
         ++timer_generation_;
         armed_.reset();
         timer_.cancel();
@@ -381,7 +349,7 @@ private:
         // whatever is left here is closed all the same, so nothing leaks.
         for (auto& s : sockets_) {
             if (s) {
-                std::error_code ignored;
+                error_code ignored;
                 s->close(ignored);
                 s.reset();
             }
@@ -393,19 +361,19 @@ private:
 
     // ---- helpers -----------------------------------------------------------
 
-    ::asio::ip::tcp::socket* socket_of(AttemptId id) const {
+    net::ip::tcp::socket* socket_of(AttemptId id) const {
         const std::uint32_t n = id.number();
         if (n == 0 || n > sockets_.size()) return nullptr;
         return sockets_[n - 1].get();
     }
 
-    static std::error_code open_default(::asio::ip::tcp::socket& socket,
-                                        const ::asio::ip::tcp::endpoint& remote) {
-        std::error_code ec;
+    static error_code open_default(net::ip::tcp::socket& socket,
+                                        const net::ip::tcp::endpoint& remote) {
+        error_code ec;
 #if defined(SOCK_CLOEXEC)
         const int fd = ::socket(remote.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC,
                                 remote.protocol().protocol());
-        if (fd < 0) return {errno, ::asio::error::get_system_category()};
+        if (fd < 0) return {errno, net::error::get_system_category()};
         socket.assign(remote.protocol(), fd, ec);
         if (ec) ::close(fd);
 #else
@@ -414,7 +382,7 @@ private:
         return ec;
     }
 
-    ::asio::any_io_executor ex_;
+    net::any_io_executor ex_;
     strand_type strand_;
     connect_options options_;
     RaceMachine machine_;
@@ -424,17 +392,17 @@ private:
     std::string host_;
     std::uint16_t port_ = 0;
 
-    std::optional<::asio::ip::tcp::resolver> resolver_;
+    std::optional<net::ip::tcp::resolver> resolver_;
     // Every UDP query made, to cancel them at the end. Weak: a lookup is
     // owned by its pending handlers and owns its callback, which owns this
-    // race (dns.hpp, "Ownership"); a strong reference here would be a cycle
+    // race (dns.ipp, "Ownership"); a strong reference here would be a cycle
     // that outlives a destroyed io_context.
     std::vector<std::weak_ptr<udp_lookup>> lookups_;
-    std::vector<std::unique_ptr<::asio::ip::tcp::socket>> sockets_;  // by attempt number - 1
-    ::asio::steady_timer timer_;
+    std::vector<std::unique_ptr<net::ip::tcp::socket>> sockets_;  // by attempt number - 1
+    net::steady_timer timer_;
     std::optional<TimePoint> armed_;
     std::uint64_t timer_generation_ = 0;
     std::unique_ptr<race_completion> completion_;
 };
 
-}  // namespace eyeballs::asio::detail
+}  // namespace detail

@@ -34,37 +34,11 @@
 // cancel them), so there is no cycle: when the context is destroyed with a
 // query pending, the handlers go, then the lookup (its sockets closed), then
 // the callback and the race. Everything runs on the race's strand.
-#pragma once
+#ifndef EYEBALLS_ASIO_IMPL_INSIDE_FLAVOUR  // an .ipp: see eyeballs/asio/detail/flavour.hpp
+#error "include <eyeballs/asio.hpp> or <eyeballs/boost_asio.hpp>, not this file"
+#endif
 
-#include <array>
-#include <cerrno>
-#include <chrono>
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <random>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <utility>
-#include <vector>
-
-#include <asio/bind_executor.hpp>
-#include <asio/buffer.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read.hpp>
-#include <asio/write.hpp>
-#include <asio/ip/udp.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
-
-#include "eyeballs/asio/detail/error.hpp"
-#include "eyeballs/dns_message.hpp"
-#include "eyeballs/endpoint.hpp"
-
-namespace eyeballs::asio::detail {
+namespace detail {
 
 /// What one family's query gave: addresses (possibly none = no data) or an
 /// error (`code` an errno value or 0, `detail` a text, as
@@ -150,11 +124,11 @@ inline std::optional<dns_result> dns_parse_https_response(const std::uint8_t* p,
 /// UDP and, after a truncated answer, over TCP.
 class udp_lookup : public std::enable_shared_from_this<udp_lookup> {
 public:
-    using strand_type = ::asio::strand<::asio::any_io_executor>;
+    using strand_type = net::strand<net::any_io_executor>;
     using callback = std::function<void(dns_result)>;
 
-    udp_lookup(const ::asio::any_io_executor& ex, strand_type strand,
-               ::asio::ip::udp::endpoint server, std::string host, Family family,
+    udp_lookup(const net::any_io_executor& ex, strand_type strand,
+               net::ip::udp::endpoint server, std::string host, Family family,
                std::uint16_t port, std::chrono::milliseconds timeout, bool https = false)
         : strand_(std::move(strand)),
           socket_(ex),
@@ -181,7 +155,7 @@ public:
             query_ = dns_build_query(random_id(), host_, family_, error);
         }
         if (query_.empty()) return fail_later(EINVAL, error);
-        std::error_code ec;
+        error_code ec;
         socket_.open(server_.protocol(), ec);
         if (!ec) socket_.connect(server_, ec);
         if (ec) return fail_later(errno_value(ec), {});
@@ -208,13 +182,13 @@ private:
         dns_result r;
         r.code = code;
         r.detail = std::move(detail);
-        ::asio::post(strand_, [self = shared_from_this(), r = std::move(r)]() mutable {
+        net::post(strand_, [self = shared_from_this(), r = std::move(r)]() mutable {
             self->finish(std::move(r));
         });
     }
 
     void close_all() {
-        std::error_code ignored;
+        error_code ignored;
         timer_.cancel();
         socket_.close(ignored);
         tcp_.close(ignored);
@@ -229,24 +203,24 @@ private:
     }
 
     void send() {
-        std::error_code ec;
-        socket_.send(::asio::buffer(query_), 0, ec);  // UDP: never waits for long
+        error_code ec;
+        socket_.send(net::buffer(query_), 0, ec);  // UDP: never waits for long
         // A send error (ECONNREFUSED from an earlier ICMP, ENETUNREACH) shows
         // up again on receive, or the timeout fires; nothing to do here.
     }
 
     void receive() {
         socket_.async_receive(
-            ::asio::buffer(buffer_), ::asio::bind_executor(strand_, [self = shared_from_this()](
-                                                                        std::error_code ec,
+            net::buffer(buffer_), net::bind_executor(strand_, [self = shared_from_this()](
+                                                                        error_code ec,
                                                                         std::size_t n) {
                 self->on_receive(ec, n);
             }));
     }
 
-    void on_receive(std::error_code ec, std::size_t n) {
+    void on_receive(error_code ec, std::size_t n) {
         if (!done_ || tcp_mode_) return;
-        if (ec == ::asio::error::operation_aborted) return;
+        if (ec == net::error::operation_aborted) return;
         if (ec) {
             dns_result r;
             r.code = errno_value(ec);
@@ -266,18 +240,18 @@ private:
     void start_tcp(dns_result truncated) {
         tcp_mode_ = true;
         truncated_ = std::move(truncated);
-        std::error_code ignored;
+        error_code ignored;
         socket_.close(ignored);  // no more UDP: its pending receive ends aborted
         timer_.cancel();
         arm(deadline_);
-        const ::asio::ip::tcp::endpoint server(server_.address(), server_.port());
-        tcp_.async_connect(server, ::asio::bind_executor(strand_, [self = shared_from_this()](
-                                                                      std::error_code ec) {
+        const net::ip::tcp::endpoint server(server_.address(), server_.port());
+        tcp_.async_connect(server, net::bind_executor(strand_, [self = shared_from_this()](
+                                                                      error_code ec) {
                                self->on_tcp_connected(ec);
                            }));
     }
 
-    void tcp_failed(const std::error_code& ec, const char* step) {
+    void tcp_failed(const error_code& ec, const char* step) {
         dns_result r = std::move(truncated_);
         r.ok = false;
         r.dns = DnsError::truncated;
@@ -285,44 +259,44 @@ private:
         finish(std::move(r));
     }
 
-    void on_tcp_connected(std::error_code ec) {
-        if (!done_ || ec == ::asio::error::operation_aborted) return;
+    void on_tcp_connected(error_code ec) {
+        if (!done_ || ec == net::error::operation_aborted) return;
         if (ec) return tcp_failed(ec, "connect");
         tcp_out_.clear();
         tcp_out_.push_back(static_cast<std::uint8_t>(query_.size() >> 8));
         tcp_out_.push_back(static_cast<std::uint8_t>(query_.size() & 0xff));
         tcp_out_.insert(tcp_out_.end(), query_.begin(), query_.end());
-        ::asio::async_write(tcp_, ::asio::buffer(tcp_out_),
-                            ::asio::bind_executor(strand_, [self = shared_from_this()](
-                                                               std::error_code e, std::size_t) {
+        net::async_write(tcp_, net::buffer(tcp_out_),
+                            net::bind_executor(strand_, [self = shared_from_this()](
+                                                               error_code e, std::size_t) {
                                 self->on_tcp_written(e);
                             }));
     }
 
-    void on_tcp_written(std::error_code ec) {
-        if (!done_ || ec == ::asio::error::operation_aborted) return;
+    void on_tcp_written(error_code ec) {
+        if (!done_ || ec == net::error::operation_aborted) return;
         if (ec) return tcp_failed(ec, "send");
-        ::asio::async_read(tcp_, ::asio::buffer(tcp_length_),
-                           ::asio::bind_executor(strand_, [self = shared_from_this()](
-                                                              std::error_code e, std::size_t) {
+        net::async_read(tcp_, net::buffer(tcp_length_),
+                           net::bind_executor(strand_, [self = shared_from_this()](
+                                                              error_code e, std::size_t) {
                                self->on_tcp_length(e);
                            }));
     }
 
-    void on_tcp_length(std::error_code ec) {
-        if (!done_ || ec == ::asio::error::operation_aborted) return;
+    void on_tcp_length(error_code ec) {
+        if (!done_ || ec == net::error::operation_aborted) return;
         if (ec) return tcp_failed(ec, "read the length");
         const std::size_t length = (std::size_t{tcp_length_[0]} << 8) | tcp_length_[1];
         tcp_in_.assign(length, 0);
-        ::asio::async_read(tcp_, ::asio::buffer(tcp_in_),
-                           ::asio::bind_executor(strand_, [self = shared_from_this()](
-                                                              std::error_code e, std::size_t) {
+        net::async_read(tcp_, net::buffer(tcp_in_),
+                           net::bind_executor(strand_, [self = shared_from_this()](
+                                                              error_code e, std::size_t) {
                                self->on_tcp_message(e);
                            }));
     }
 
-    void on_tcp_message(std::error_code ec) {
-        if (!done_ || ec == ::asio::error::operation_aborted) return;
+    void on_tcp_message(error_code ec) {
+        if (!done_ || ec == net::error::operation_aborted) return;
         if (ec) return tcp_failed(ec, "read the answer");
         bool truncated = false;
         auto r = dns_read_answer(tcp_in_.data(), tcp_in_.size(), query_, qtype(), port_, &truncated);
@@ -342,15 +316,15 @@ private:
     void arm(std::chrono::steady_clock::time_point at) {
         if (at > deadline_) at = deadline_;
         timer_.expires_at(at);
-        timer_.async_wait(::asio::bind_executor(
-            strand_, [self = shared_from_this()](std::error_code ec) { self->on_timer(ec); }));
+        timer_.async_wait(net::bind_executor(
+            strand_, [self = shared_from_this()](error_code ec) { self->on_timer(ec); }));
     }
 
-    void on_timer(std::error_code ec) {
-        if (!done_ || ec == ::asio::error::operation_aborted) return;
+    void on_timer(error_code ec) {
+        if (!done_ || ec == net::error::operation_aborted) return;
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline_) {
-            if (tcp_mode_) return tcp_failed(::asio::error::timed_out, "answer in time");
+            if (tcp_mode_) return tcp_failed(net::error::timed_out, "answer in time");
             dns_result r;
             r.code = ETIMEDOUT;
             r.dns = DnsError::timeout;
@@ -364,10 +338,10 @@ private:
     }
 
     strand_type strand_;
-    ::asio::ip::udp::socket socket_;
-    ::asio::ip::tcp::socket tcp_;
-    ::asio::steady_timer timer_;
-    ::asio::ip::udp::endpoint server_;
+    net::ip::udp::socket socket_;
+    net::ip::tcp::socket tcp_;
+    net::steady_timer timer_;
+    net::ip::udp::endpoint server_;
     std::string host_;
     Family family_;
     std::uint16_t port_;
@@ -387,4 +361,4 @@ private:
     callback done_;
 };
 
-}  // namespace eyeballs::asio::detail
+}  // namespace detail

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: BSL-1.0
+// eyeballs::asio — the standalone-Asio flavour of the adapter.
+//
+// One implementation, two flavours. The adapter's code is written once, in
+// eyeballs/asio/detail/*.ipp, against names that each flavour defines in its
+// own namespace, never against ::asio or ::boost::asio directly:
+//
+//   name                   eyeballs::asio        eyeballs::boost_asio
+//   net                    ::asio                ::boost::asio
+//   error_code             std::error_code       boost::system::error_code
+//   error_condition        std::error_condition  boost::system::error_condition
+//   error_category         std::error_category   boost::system::error_category
+//   detail::system_category(), detail::generic_category()  of that error_code
+//
+// A flavour header (this file; eyeballs/boost_asio/detail/flavour.hpp)
+// includes every header the .ipp files use, then declares those names; the
+// public headers (eyeballs/asio.hpp, eyeballs/boost_asio.hpp and their
+// endpoint.hpp, options.hpp) include the .ipp files inside their namespace,
+// with EYEBALLS_ASIO_IMPL_INSIDE_FLAVOUR defined around them. So
+// eyeballs::asio::detail::race and eyeballs::boost_asio::detail::race are two
+// classes compiled from one text; both flavours can be in one program, one
+// translation unit even. An .ipp has no include guard and includes nothing
+// (an #include inside a namespace would put the header's declarations in
+// it); it refuses to be included any other way.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/bind_executor.hpp>
+#include <asio/buffer.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/compose.hpp>
+#include <asio/error.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/ip/address.hpp>
+#include <asio/ip/resolver_base.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
+#include <asio/is_executor.hpp>
+#include <asio/post.hpp>
+#include <asio/read.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/write.hpp>
+
+#include "eyeballs/asio/detail/prelude.hpp"
+
+namespace eyeballs::asio {
+
+/// The Asio this namespace runs on: standalone Asio (as boost::beast::net
+/// names Boost.Asio). Inside namespace eyeballs, `asio` names this namespace.
+namespace net = ::asio;
+/// The error code of net's operations, and of async_connect's completion.
+using error_code = std::error_code;
+using error_condition = std::error_condition;
+using error_category = std::error_category;
+
+namespace detail {
+inline const error_category& system_category() noexcept { return std::system_category(); }
+inline const error_category& generic_category() noexcept { return std::generic_category(); }
+}  // namespace detail
+
+}  // namespace eyeballs::asio

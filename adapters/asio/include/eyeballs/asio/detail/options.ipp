@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: BSL-1.0
+// eyeballs::asio — what async_connect can be told (eyeballs/asio/options.hpp,
+// eyeballs/boost_asio/options.hpp).
+#ifndef EYEBALLS_ASIO_IMPL_INSIDE_FLAVOUR  // an .ipp: see eyeballs/asio/detail/flavour.hpp
+#error "include <eyeballs/asio.hpp> or <eyeballs/boost_asio.hpp>, not this file"
+#endif
+
+/// Creates the socket of one connection attempt (aiohappyeyeballs'
+/// `socket_factory`). It gets a closed socket on the operation's executor and
+/// the remote endpoint, and must open it for `remote.protocol()` — socket
+/// options, marks, an fd from elsewhere through `assign` — or return the error
+/// that prevents it. A non-zero error fails the attempt at stage `open` (the
+/// errno value when the error has one, EIO otherwise); the adapter closes the
+/// socket if the factory left it open. The adapter binds it (local
+/// candidates) and connects it; it must not be connected or used by the
+/// factory. Runs on the operation's internal strand; must not throw.
+using socket_factory = std::function<error_code(net::ip::tcp::socket& socket,
+                                                     const net::ip::tcp::endpoint& remote)>;
+
+/// Options of one race. The defaults are RFC 8305's.
+struct connect_options {
+    /// Every timer and rule of the race: attempt delay, resolution delay,
+    /// family count, interleaving, attempt and overall timeouts, the 10 ms
+    /// floor, local bind candidates, sorting, history (see
+    /// eyeballs/config.hpp). An invalid configuration completes the operation
+    /// with asio::error::invalid_argument and the reason in the report's
+    /// `message`. The machine uses `history` on the race's strand: races that
+    /// share one History on an io_context run by several threads should share
+    /// a strand as their executor.
+    Config config;
+
+    /// Opens each attempt's socket. Empty: a plain TCP socket of the remote's
+    /// family, close-on-exec.
+    socket_factory open_socket;
+
+    /// Called as `on_action(now, action, machine)` (eyeballs::ActionObserver:
+    /// `void(TimePoint, const Action&, const RaceMachine&)`) with each action
+    /// at the moment the adapter performs it (before performing it, with the
+    /// time used for that step), on the operation's internal strand, so never
+    /// concurrently with itself. The Report action's details come from
+    /// `machine.report()`. Must not throw, and must not call into the machine;
+    /// it may emit the operation's cancellation signal (the race is then
+    /// cancelled after the current step, never from inside the observer).
+    ActionObserver on_action;
+
+    /// When set, receives the full report (every attempt with its timings,
+    /// every error, the winner) before the completion handler is invoked.
+    std::shared_ptr<RaceReport> report;
+
+    /// Host-name form only. Empty: the system resolver (ip::tcp::resolver,
+    /// getaddrinfo on Asio's resolver thread), one query per family. Set:
+    /// query this DNS server directly over UDP, one AAAA and one A query
+    /// (port 53 is not implied: give it).
+    ///
+    /// With `config.https` (Happy Eyeballs v3) the HTTPS query always goes
+    /// over UDP: to this server, or when unset to the first `nameserver` of
+    /// /etc/resolv.conf (port 53); with neither it fails at once and the race
+    /// goes on with A/AAAA. Target names from the records are resolved like
+    /// the host. The adapter connects TCP only: QUIC attempts (`config.quic`)
+    /// fail with EPROTONOSUPPORT, and `config.success = Success::handshake`
+    /// is refused (invalid_argument): it needs the caller's TLS.
+    std::optional<net::ip::udp::endpoint> dns_server;
+
+    /// With `dns_server`: how long to wait for each family's answer before it
+    /// fails with ETIMEDOUT (DnsError::timeout, "resolve A: timed out (no
+    /// answer within 5000 ms)"). The query is resent 1 s after it was sent,
+    /// then at doubling intervals: at 1 s and 3 s with the default 5 s — the
+    /// schedule all three adapters share (poll: c-ares with a 1 s first
+    /// timeout, 3 tries and a 5 s total; libevent: its own client, the same
+    /// times). Why: c-ares' and glibc's shape (resend, back off) in the time
+    /// glibc gives one server (5 s), so a lost datagram costs 1 s, not 5. A
+    /// truncated answer is retried over TCP within what is left.
+    std::chrono::milliseconds dns_timeout{5000};
+
+    /// With the system resolver: getaddrinfo flags for both queries
+    /// (`numeric_service` is always added). The default, `address_configured`
+    /// (AI_ADDRCONFIG), asks for AAAA only when the host has an IPv6 address
+    /// other than loopback, and for A likewise.
+    net::ip::resolver_base::flags resolve_flags = net::ip::resolver_base::address_configured;
+};
+

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: BSL-1.0
+// eyeballs::boost_asio — the Boost.Asio flavour of the adapter.
+//
+// The names below are those of eyeballs/asio/detail/flavour.hpp, which says
+// how the two flavours share one implementation (eyeballs/asio/detail/*.ipp).
+// Needs Boost 1.81 or later (Boost.Asio 1.26; Boost.System is header-only).
+#pragma once
+
+#include <boost/version.hpp>
+
+#if BOOST_VERSION < 108100
+#error "eyeballs/boost_asio.hpp needs Boost 1.81 or later"
+#endif
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/resolver_base.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/is_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "eyeballs/asio/detail/prelude.hpp"
+
+namespace eyeballs::boost_asio {
+
+/// The Asio this namespace runs on: Boost.Asio (the name boost::beast::net
+/// gives it too).
+namespace net = ::boost::asio;
+/// The error code of net's operations, and of async_connect's completion.
+using error_code = ::boost::system::error_code;
+using error_condition = ::boost::system::error_condition;
+using error_category = ::boost::system::error_category;
+
+namespace detail {
+inline const error_category& system_category() noexcept {
+    return ::boost::system::system_category();
+}
+inline const error_category& generic_category() noexcept {
+    return ::boost::system::generic_category();
+}
+}  // namespace detail
+
+}  // namespace eyeballs::boost_asio
