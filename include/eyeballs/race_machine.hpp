@@ -45,6 +45,11 @@ namespace eyeballs {
 
 class RaceMachine;
 
+namespace detail {
+class Planner;  // Happy Eyeballs v3's names, services and ranks (src/v3/planner.hpp)
+struct Rank;
+}  // namespace detail
+
 /// One endpoint of the race's plan (RaceMachine::plan()).
 struct PlanEntry {
     Endpoint remote;
@@ -296,16 +301,6 @@ private:
               dropped(false), shadowed(false), off_family(false), off_order(false) {}
     };
     static constexpr std::uint16_t no_service = UINT16_MAX;
-    static constexpr std::uint32_t fallback_rank = UINT32_MAX;
-    /// A name whose addresses the race asks for (v3): [0] is the origin.
-    struct Target {
-        std::string name;  // "" for the origin; else as written in the record
-        std::string key;   // lower case, fully qualified: for comparisons
-        DnsState addr[2] = {DnsState::pending, DnsState::pending};
-        std::vector<Endpoint> answer[2];
-        bool failed[2] = {false, false};  // the query failed (not "no data"): hints stay
-        bool https_asked = false;
-    };
     enum class QKind : std::uint8_t { resolve6, resolve4, resolve_https, open, bind, connect, report };
     struct QEntry {
         QKind kind;
@@ -330,34 +325,21 @@ private:
     void link_one(std::uint32_t slot, std::uint32_t batch_first, bool front, std::uint32_t& head,
                   std::uint32_t& tail, std::uint32_t Candidate::*next);
     enum class Twin : std::uint8_t { none, better, attempted };
-    Twin supersede(const Endpoint& remote, Protocol protocol, std::uint32_t rank,
+    Twin supersede(const Endpoint& remote, Protocol protocol, const detail::Rank& rank,
                    std::size_t limit);
     void revive(const Candidate& c);
-    Protocol protocol_of(const Candidate& c) const noexcept {
-        return c.service == no_service ? Protocol::tcp : v3().services[c.service].protocol;
-    }
+    Protocol protocol_of(const Candidate& c) const noexcept;
     /// v3 §5 group order (lower first): the service's, or the fallback's.
-    std::uint32_t rank_of(const Candidate& c) const noexcept {
-        return c.service == no_service ? fallback_rank : v3().service_rank[c.service];
-    }
-    const Service* service_of(const Candidate& c) const noexcept {
-        return c.service == no_service ? nullptr : &v3().services[c.service];
-    }
-    std::uint32_t find_target(std::string_view name) const;
-    std::uint32_t target_for(std::string_view name);
+    detail::Rank rank_of(const Candidate& c) const noexcept;
+    const Service* service_of(const Candidate& c) const noexcept;
     std::uint32_t target_of(const Resolve& query) const;
     void target_answer(Family family, std::uint32_t target, bool replace_hints);
     void add_service_addresses(std::uint16_t service, Family family);
     const std::vector<Endpoint>& keep_answer(std::uint32_t target, Family family,
                                              const Endpoint* addresses, std::size_t count);
-    std::uint16_t add_service(Service svc, std::uint32_t target, std::uint32_t rank);
     void new_addresses();
-    void make_services(const SvcbRecord* const* records, std::size_t count, std::uint32_t owner);
-    void settle_https();
     bool service_waiting() const;
-    bool https_pending() const noexcept {
-        return v3_.peek() != nullptr && v3_.peek()->https_target != npos;
-    }
+    bool https_pending() const noexcept;
     void resolved(TimePoint now, std::uint32_t target, Family family, const Endpoint* addresses,
                   std::size_t count);
     void resolve_failed(TimePoint now, std::uint32_t target, Family family, int code,
@@ -410,39 +392,25 @@ private:
     std::optional<TimePoint> resolution_deadline_;
     TimePoint extended_until_ = TimePoint::min();  // Success::handshake: timer pushed back
 
-    // Happy Eyeballs v3's tables (config_.https), made on first use behind one
-    // pointer: a race without https pays 8 bytes and no allocation for them.
-    struct V3State {
-        std::deque<Target> targets;    // [0] = origin; stable: Resolve::name views into it
-        std::deque<Service> services;  // stable: actions point into it
-        std::vector<std::uint32_t> service_target;  // per service: its target
-        std::vector<std::uint32_t> service_rank;    // per service: its rank
-        std::uint32_t https_target = npos;  // whose HTTPS answer is awaited; npos = settled
-        std::uint32_t alias_hops = 0;
-    };
+    // Happy Eyeballs v3's planner (config_.https), made on first use behind one
+    // pointer: a race without https pays 8 bytes and no allocation for it.
     class V3Box {  // a deep-copying owner (RaceMachine stays copyable: plan() copies it)
     public:
-        V3Box() = default;
-        V3Box(const V3Box& o) : p_(o.p_ ? std::make_unique<V3State>(*o.p_) : nullptr) {}
-        V3Box(V3Box&&) noexcept = default;
-        V3Box& operator=(const V3Box& o) {
-            if (this != &o) p_ = o.p_ ? std::make_unique<V3State>(*o.p_) : nullptr;
-            return *this;
-        }
-        V3Box& operator=(V3Box&&) noexcept = default;
-        ~V3Box() = default;
-        V3State& get() {
-            if (!p_) p_ = std::make_unique<V3State>();
-            return *p_;
-        }
-        const V3State* peek() const noexcept { return p_.get(); }
+        V3Box() noexcept;
+        V3Box(const V3Box& o);
+        V3Box(V3Box&& o) noexcept;
+        V3Box& operator=(const V3Box& o);
+        V3Box& operator=(V3Box&& o) noexcept;
+        ~V3Box();
+        detail::Planner& get();
+        const detail::Planner* peek() const noexcept { return p_.get(); }
 
     private:
-        std::unique_ptr<V3State> p_;
+        std::unique_ptr<detail::Planner> p_;
     };
     V3Box v3_;
-    V3State& v3() { return v3_.get(); }
-    const V3State& v3() const {  // only called once https state exists
+    detail::Planner& v3() { return v3_.get(); }
+    const detail::Planner& v3() const {  // only called once https state exists
         return *v3_.peek();
     }
 
