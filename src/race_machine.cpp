@@ -227,14 +227,15 @@ Status RaceMachine::start_resolving(TimePoint now) {
     dns_mode_ = true;
     dns_[0] = dns_[1] = DnsState::pending;
     phase_ = Phase::resolving;
-    // RFC 8305 §3: send the AAAA query first, then the A query.
-    push(QKind::resolve6, npos);
-    push(QKind::resolve4, npos);
     if (config_.https) {
-        // v3 §4: the HTTPS query goes out alongside them.
+        // v3 §4.1: "The order in which the queries are sent SHOULD be as
+        // follows: 1. SVCB or HTTPS query 2. AAAA query 3. A query".
         v3().names.start();
         push(QKind::resolve_https, 0);
     }
+    // RFC 8305 §3: send the AAAA query first, then the A query.
+    push(QKind::resolve6, npos);
+    push(QKind::resolve4, npos);
     return Status::success();
 }
 
@@ -697,8 +698,11 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
             resolution_deadline_.reset();
             return;
         }
-        if (dns_[idx(Family::v6)] != DnsState::pending && !https_pending() &&
-            !service_waiting()) {
+        // §4.2.1: "ipv6hint and ipv4hint ... SHOULD be considered as positive
+        // non-empty answers": an IPv6 hint stands in for the AAAA answer
+        // (§4.2's example "AAAA answers are delayed, but hints are available").
+        if ((dns_[idx(Family::v6)] != DnsState::pending || live_hint(Family::v6)) &&
+            !https_pending() && !service_waiting()) {
             go = true;
         } else if (!resolution_deadline_) {
             resolution_deadline_ = now + config_.resolution_delay;
@@ -917,10 +921,19 @@ void RaceMachine::target_answer(Family family, std::uint32_t target, bool replac
 
 bool RaceMachine::service_waiting() const {
     std::vector<bool> has(v3().services().size(), false);
+    detail::Rank best = detail::Rank::fallback();
     for (const Candidate& c : cands_) {
-        if (c.service != no_service && !c.dropped) has[c.service] = true;
+        if (c.dropped || c.attempt != 0) continue;
+        if (c.service != no_service) has[c.service] = true;
+        best = std::min(best, rank_of(c));
     }
-    return v3().service_waiting(has);
+    return v3().service_waiting(has, best);
+}
+
+bool RaceMachine::live_hint(Family family) const noexcept {
+    return std::any_of(cands_.begin(), cands_.end(), [&](const Candidate& c) {
+        return c.hint && !c.dropped && c.attempt == 0 && c.remote.family() == family;
+    });
 }
 
 void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRecord* records,
@@ -931,12 +944,18 @@ void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRe
     const std::uint32_t t = target_of(query);
     if (t == npos || t != v3().names.https_target()) return;  // late, duplicate or unknown
     const detail::HttpsStep step = v3().on_https(t, records, count, config_);
-    // The queries it needs, in order (v3 §4.1, §4.2.1).
+    // The queries it needs, in v3 §4.1's order for each name: an alias
+    // target's HTTPS query, then the AAAA and A queries of every new name.
+    if (step.ask_https != detail::no_target) push(QKind::resolve_https, step.ask_https);
     for (const std::uint32_t name : step.ask_addresses) {
         push(QKind::resolve6, name);
         push(QKind::resolve4, name);
     }
-    if (step.ask_https != detail::no_target) push(QKind::resolve_https, step.ask_https);
+    add_service_candidates(step);
+    advance(now, false);
+}
+
+void RaceMachine::add_service_candidates(const detail::HttpsStep& step) {
     // Each new service's addresses: its target's answer, or its hints until
     // that answer comes (v3 §4.2.1).
     for (const detail::NewService& made : step.services) {
@@ -957,7 +976,6 @@ void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRe
             }
         }
     }
-    advance(now, false);
 }
 
 void RaceMachine::handle_resolved(TimePoint now, const Resolve& query, const Endpoint* addresses,
@@ -983,7 +1001,10 @@ void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int
         now = enter(now);
         if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
         if (t == npos || t != v3().names.https_target()) return;
-        v3().names.settle_https();  // HTTPS is optional: no error recorded
+        // HTTPS is optional: no error recorded. At the end of an alias chain
+        // the final $QNAME is still an endpoint (RFC 9460 §3).
+        const detail::HttpsStep step = v3().on_https_failed(t, config_);
+        add_service_candidates(step);
         advance(now, false);
         return;
     }
@@ -1070,7 +1091,10 @@ void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
     if (config_.history) {
         config_.history->record_success(config_.network, c.remote, now - c.started, now);
     }
-    if (config_.success == Success::handshake) {
+    // v3 §6.1: "QUIC connections inherently include a secure handshake in
+    // their main handshakes, and thus usually only need to wait for a single
+    // handshake to complete": a QUIC attempt wins at its connect.
+    if (config_.success == Success::handshake && protocol_of(c) != Protocol::quic) {
         // v3 §6.1: the attempt now waits for the caller's handshake; give it
         // one more attempt delay before the next attempt starts.
         c.state = AState::securing;
@@ -1158,6 +1182,10 @@ std::optional<Action> RaceMachine::poll_action() {
                 r.family = e.kind == QKind::resolve4 ? Family::v4 : Family::v6;
                 r.https = e.kind == QKind::resolve_https;
                 if (e.slot != npos && e.slot < v3().names.size()) r.name = v3().names[e.slot].name;
+                // RFC 9460 §9.1: the origin's HTTPS query is port-prefixed
+                // for a port other than 443 (alias targets are asked
+                // "without additional prefixes", §3).
+                if (r.https && e.slot == 0) r.port_prefix = detail::https_prefix_port(config_.port);
                 return Action{r};
             }
             case QKind::open: {

@@ -130,6 +130,8 @@ struct Config {
     /// reports with handle_secured() (v3 §6.1). With `handshake`, an attempt's
     /// connect pushes the Next Connection Attempt Timer back by one attempt
     /// delay from that instant (once per attempt), to give the handshake time.
+    /// A QUIC attempt wins at its connect either way: its handshake is its
+    /// transport and TLS in one (v3 §6.1), so there is no second one to wait for.
     Success success = Success::connect;
 
     /// True unless sequential mode (attempt_delay unset).

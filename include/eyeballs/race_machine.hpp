@@ -48,6 +48,7 @@ class RaceMachine;
 namespace detail {
 class Planner;  // Happy Eyeballs v3's names, services and ranks (src/v3/planner.hpp)
 struct Rank;
+struct HttpsStep;
 }  // namespace detail
 
 /// One endpoint of the race's plan (RaceMachine::plan()).
@@ -97,9 +98,10 @@ public:
         return start(now, remotes.data(), remotes.size());
     }
     /// DNS mode (SPEC §2): the race starts at `now`. Actions that follow:
-    /// Resolve{v6} (AAAA), then Resolve{v4} (A) — and, with `config.https`,
-    /// Resolve{https} (Happy Eyeballs v3; then more for target and alias
-    /// names, see handle_https). Answer each once, in any order, with
+    /// Resolve{v6} (AAAA), then Resolve{v4} (A) — with `config.https`
+    /// preceded by Resolve{https} (Happy Eyeballs v3 §4.1: HTTPS, AAAA, A;
+    /// port-prefixed off port 443, RFC 9460 §9.1; then more for target and
+    /// alias names, see handle_https). Answer each once, in any order, with
     /// handle_resolved / handle_https or handle_resolve_failed. Fails, with a
     /// message and nothing started, when the configuration breaks a rule or
     /// the race has already started or finished.
@@ -146,7 +148,14 @@ public:
     /// hops. ServiceMode records become services (priority, port, ALPN, ECH;
     /// h3 ids give QUIC endpoints when `config.quic`), ordered per v3 §5, their
     /// hints used as addresses until the target's own answers arrive, and a
-    /// Resolve for each new target name. Ignored when `config.https` is off,
+    /// Resolve for each new target name. After an AliasMode chain, the last
+    /// name with the origin's port and no SvcParams is one more service,
+    /// tried after the records' and before the origin's own addresses
+    /// (RFC 9460 §3), also when that name's HTTPS query fails. The race
+    /// starts (v3 §4.2) on an ipv6hint as on an AAAA answer, and without
+    /// waiting for services ranked after the best one that has addresses.
+    /// Records that are not self-consistent (a `mandatory` key absent,
+    /// RFC 9460 §2.4.3, §8) are ignored. Ignored when `config.https` is off,
     /// for a query not outstanding, and after the race has finished.
     void handle_https(TimePoint now, const Resolve& query, const SvcbRecord* records,
                       std::size_t count);
@@ -189,8 +198,10 @@ public:
     /// one that is not connecting, or after the race has finished (a success
     /// after the winner: that socket already got its Close).
     void handle_connected(TimePoint now, AttemptId id);
-    /// With `config.success` = handshake: the attempt's TLS (or QUIC)
-    /// handshake, which the caller runs after handle_connected(), completed.
+    /// With `config.success` = handshake: the TCP attempt's TLS handshake,
+    /// which the caller runs after handle_connected(), completed. (A QUIC
+    /// attempt's connect is its handshake, v3 §6.1: it wins at
+    /// handle_connected() and gets no handle_secured().)
     /// Actions that follow: as handle_connected's with `config.success` =
     /// connect. Ignored for an attempt not waiting for its handshake.
     void handle_secured(TimePoint now, AttemptId id);
@@ -339,6 +350,8 @@ private:
                                              const Endpoint* addresses, std::size_t count);
     void new_addresses();
     bool service_waiting() const;
+    bool live_hint(Family family) const noexcept;
+    void add_service_candidates(const detail::HttpsStep& step);
     bool https_pending() const noexcept;
     void resolved(TimePoint now, std::uint32_t target, Family family, const Endpoint* addresses,
                   std::size_t count);

@@ -65,27 +65,44 @@ HttpsStep Planner::on_https(std::uint32_t t, const SvcbRecord* records, std::siz
             step.services.push_back(
                 NewService{add_service(std::move(ps.service), target, ps.rank), ps.record});
         }
+        add_alias_end(t, config, step);
         names.settle_https();
         return step;
     }
-    if (t != 0 && services_.size() < max_services) {
-        // The end of an alias chain without ServiceMode records: the alias
-        // target is reached like a plain name (TCP, the origin's port),
-        // ahead of the origin's own fallback (RFC 9460 §3).
-        Service svc;
-        svc.target = names[t].name;
-        svc.port = config.port;
-        step.services.push_back(NewService{add_service(std::move(svc), t, Rank::alias_end()), nullptr});
-    }
+    add_alias_end(t, config, step);
     names.settle_https();
     return step;
 }
 
+HttpsStep Planner::on_https_failed(std::uint32_t t, const Config& config) {
+    HttpsStep step;
+    add_alias_end(t, config, step);
+    names.settle_https();
+    return step;
+}
+
+void Planner::add_alias_end(std::uint32_t t, const Config& config, HttpsStep& step) {
+    // RFC 9460 §3: "SVCB-optional clients SHALL append an alternative
+    // endpoint consisting of the final value of $QNAME, the authority
+    // endpoint's port number, and no SvcParams, to the list of alternative
+    // endpoints, which is attempted before falling back to non-SVCB
+    // connection modes" — whether the last name had ServiceMode records,
+    // none, or its query failed (§3 step 5). At the origin (no alias) that
+    // endpoint is the fallback itself. A chain cut by the limit or a loop
+    // falls back "as if the origin's SVCB record did not exist" (§3.1): no
+    // such endpoint (Names::follow_alias returned no_target there).
+    if (t == 0 || services_.size() >= max_services) return;
+    Service svc;  // TCP, no ALPN, no ECH: no SvcParams
+    svc.target = names[t].name;
+    svc.port = config.port;
+    step.services.push_back(NewService{add_service(std::move(svc), t, Rank::alias_end()), nullptr});
+}
+
 // ---- §4.2 Readiness -------------------------------------------------------------
 
-bool Planner::service_waiting(const std::vector<bool>& has) const {
+bool Planner::service_waiting(const std::vector<bool>& has, const Rank& best) const {
     for (std::size_t s = 0; s < services_.size(); ++s) {
-        if (has[s]) continue;
+        if (has[s] || !(service_rank_[s] < best)) continue;
         const Target& t = names[service_target_[s]];
         if (t.addr[0] == DnsState::pending || t.addr[1] == DnsState::pending) return true;
     }

@@ -63,6 +63,9 @@ public:
     /// RFC 9460 §3's endpoint for the final $QNAME).
     HttpsStep on_https(std::uint32_t t, const SvcbRecord* records, std::size_t count,
                        const Config& config);
+    /// The HTTPS query for target `t` (the one awaited) failed: settled as
+    /// "no records", and past an alias, RFC 9460 §3's final-$QNAME endpoint.
+    HttpsStep on_https_failed(std::uint32_t t, const Config& config);
 
     // ---- §4.2 Readiness -------------------------------------------------------
 
@@ -70,13 +73,17 @@ public:
     /// target is still being resolved: the HTTPS answer is in, but what it
     /// points at is not, so the race does not start on the fallback alone
     /// before the Resolution Delay.
-    bool service_waiting(const std::vector<bool>& has) const;
+    /// Only services ranked before `best`, the best rank with a candidate
+    /// left, count: the race does not wait for what it would try later
+    /// (§4.2: "SHOULD NOT wait for all answers").
+    bool service_waiting(const std::vector<bool>& has, const Rank& best) const;
     /// Some HTTPS or target address answer is still awaited.
     bool outstanding() const noexcept {
         return names.https_pending() || names.targets_outstanding();
     }
 
 private:
+    void add_alias_end(std::uint32_t t, const Config& config, HttpsStep& step);
     std::uint16_t add_service(Service svc, std::uint32_t target, Rank rank);
 
     std::deque<Service> services_;  // stable: actions point into it

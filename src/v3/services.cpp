@@ -33,6 +33,9 @@ HttpsAnswer sort_out(const SvcbRecord* records, std::size_t count) {
         const SvcbRecord& r = records[i];
         // §8: "clients MUST ignore any RR with a mandatory key they do not support".
         if (!r.mandatory_ok()) continue;
+        // RFC 9460 §2.4.3: "Clients MUST reject any RR whose recognized
+        // SvcParams are not self-consistent" (a `mandatory` key absent, §8).
+        if (!r.alias_mode() && !r.self_consistent()) continue;
         if (r.alias_mode()) {
             // §2.4.2: "If an RRSet contains a record in AliasMode, the recipient
             // MUST ignore any ServiceMode records in the set."

@@ -121,6 +121,19 @@ TEST(V3Services, UnknownMandatoryKeyDropsTheRecordAndAliasModeWins) {
     EXPECT_EQ(a.alias, &mixed[1]);
 }
 
+TEST(V3Services, InconsistentRecordIsRejected) {
+    // RFC 9460 §2.4.3/§8: `mandatory` names port, which the record lacks.
+    SvcbRecord bad = rec("1 . alpn=h2");
+    bad.mandatory = {svcb_key::port};
+    EXPECT_TRUE(bad.mandatory_ok());
+    EXPECT_FALSE(bad.self_consistent());
+    const std::vector<SvcbRecord> v = {bad, rec("2 . alpn=h2")};
+    const HttpsAnswer a = sort_out(v.data(), v.size());
+    ASSERT_EQ(a.service_mode.size(), 1u);
+    EXPECT_EQ(a.service_mode[0], &v[1]);
+    EXPECT_TRUE(rec("1 . mandatory=alpn alpn=h2").self_consistent());
+}
+
 TEST(V3Services, OneRecordGivesQuicAndTcpServicesWithDefaultAlpn) {
     // example.com. HTTPS 1 . alpn=h3,h2
     const std::vector<SvcbRecord> r = {rec("1 . alpn=h3,h2")};
@@ -200,7 +213,10 @@ TEST(V3Planner, ServiceModeAnswerAsksEachNewTargetOnceAndSettles) {
     // The service at "svc.example." has no address yet: the race waits for it.
     std::vector<bool> has(p.services().size(), false);
     has[step.services[2].index] = true;
-    EXPECT_TRUE(p.service_waiting(has));
+    EXPECT_TRUE(p.service_waiting(has, Rank::fallback()));
+    // §4.2 "SHOULD NOT wait for all answers": once a candidate ranks ahead
+    // of the waiting service, nothing is waited for.
+    EXPECT_FALSE(p.service_waiting(has, p.rank(step.services[0].index)));
 }
 
 TEST(V3Planner, AliasToANameWithoutRecordsEndsInAnEndpointBeforeTheFallback) {
@@ -223,6 +239,32 @@ TEST(V3Planner, AliasToANameWithoutRecordsEndsInAnEndpointBeforeTheFallback) {
     EXPECT_EQ(p.rank(s), Rank::alias_end());
     EXPECT_LT(p.rank(s), Rank::fallback());
     EXPECT_FALSE(p.names.https_pending());
+}
+
+TEST(V3Planner, FinalQnameIsAnEndpointAfterServiceModeRecordsOrAFailure) {
+    // example.com. HTTPS 0 pool.example.  /  pool.example. HTTPS 1 . alpn=h2
+    Config c;
+    c.https = true;
+    for (const bool fails : {false, true}) {
+        Planner p;
+        p.names.start();
+        const std::vector<SvcbRecord> alias = {rec("0 pool.example.")};
+        const std::uint32_t pool = p.on_https(0, alias.data(), alias.size(), c).ask_https;
+        ASSERT_NE(pool, no_target);
+        const std::vector<SvcbRecord> svc = {rec("1 . alpn=h2")};
+        HttpsStep step = fails ? p.on_https_failed(pool, c) : p.on_https(pool, svc.data(), svc.size(), c);
+        ASSERT_FALSE(step.services.empty());
+        const NewService last = step.services.back();
+        EXPECT_EQ(last.record, nullptr);
+        EXPECT_EQ(p.rank(last.index), Rank::alias_end()) << "RFC 9460 §3, after the services";
+        EXPECT_EQ(p.service_target(last.index), pool);
+        EXPECT_EQ(step.services.size(), fails ? 1u : 2u);
+        EXPECT_FALSE(p.names.https_pending());
+    }
+    // At the origin the final $QNAME is the origin: the fallback, no extra service.
+    Planner q;
+    q.names.start();
+    EXPECT_TRUE(q.on_https_failed(0, c).services.empty());
 }
 
 }  // namespace

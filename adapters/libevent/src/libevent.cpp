@@ -710,7 +710,7 @@ void Race::start_https(const Resolve& r) {
     auto q = std::make_unique<HttpsQuery>();
     q->race = this;
     q->name = std::string(r.name);
-    q->qname = q->name.empty() ? host_ : q->name;
+    q->qname = query_name(r, host_);  // RFC 9460 §9.1: _PORT._https.HOST off port 443
     Input failed;
     failed.kind = Input::Kind::resolve_failed;
     failed.https = true;
