@@ -260,6 +260,7 @@ std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config
     out.history = in.history != nullptr ? &in.history->history : nullptr;
     out.network = in.network != nullptr ? in.network : "";
     out.ipv4_unavailable = in.ipv4_unavailable != 0;
+    out.max_in_flight = in.max_in_flight;
     return std::nullopt;
 }
 
@@ -413,6 +414,7 @@ void eyeballs_config_init(eyeballs_config* config) {
     config->network = nullptr;
     config->ipv4_unavailable = defaults.ipv4_unavailable ? 1 : 0;
     config->has_pref64 = 0;
+    config->max_in_flight = defaults.max_in_flight;
 }
 
 eyeballs_status eyeballs_machine_new(const eyeballs_config* config, eyeballs_machine** out,

@@ -590,6 +590,9 @@ TimePoint RaceMachine::next_start_at() const {
     // A plain time point, not an optional: this runs on every input.
     if (phase_ != Phase::racing || candidates_left() == 0) return never;
     if (started_count_ == 0) return now_;
+    // The cap on attempts in flight (Config::max_in_flight): a start waits
+    // for one of them to end.
+    if (config_.max_in_flight != 0 && in_flight_ >= config_.max_in_flight) return never;
     const TimePoint floor = last_start_ + config_.min_start_gap;
     if (in_flight_ == 0 || fail_fast_) return floor;
     if (!config_.racing()) return never;

@@ -256,6 +256,9 @@ typedef struct eyeballs_config {
     int ipv4_unavailable;
     int has_pref64;
     eyeballs_pref64 pref64;
+    /* At most this many attempts in flight at once (the next start waits for
+     * one to end). 0 (default) = no cap, as RFC 8305. */
+    uint32_t max_in_flight;
 } eyeballs_config;
 
 /* One action to perform. Which fields mean something depends on `kind`;

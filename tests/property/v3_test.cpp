@@ -298,3 +298,42 @@ RC_GTEST_PROP(V3Properties, QueriesGoHttpsAaaaA, ()) {
         }
     }
 }
+
+// Issue 17 item 8: with Config::max_in_flight, never more attempts in flight
+// than the cap, whatever fails or hangs; and the race still tries everything.
+RC_GTEST_PROP(V3Properties, NeverMoreInFlightThanTheCap, ()) {
+    Config c;
+    c.max_in_flight = static_cast<std::uint32_t>(*rc::gen::inRange(1, 5));
+    c.attempt_timeout = std::chrono::milliseconds(*rc::gen::inRange(300, 3000));
+    const int n = *rc::gen::inRange(1, 9);
+    std::vector<Endpoint> remotes;
+    for (int i = 0; i < n; ++i) remotes.push_back(i % 2 == 0 ? v6(i, 443) : v4(i, 443));
+    RaceMachine m(c);
+    TimePoint now{std::chrono::seconds(10)};
+    RC_ASSERT(static_cast<bool>(m.start(now, remotes)));
+    std::vector<AttemptId> connecting;
+    std::uint32_t most = 0;
+    auto drain = [&] {
+        while (auto act = m.poll_action()) {
+            if (auto* o = std::get_if<OpenSocket>(&*act)) m.handle_opened(now, o->attempt);
+            if (auto* k = std::get_if<Connect>(&*act)) connecting.push_back(k->attempt);
+            most = std::max(most, m.attempts_in_flight());
+        }
+    };
+    drain();
+    for (int guard = 0; guard < 200 && !m.finished(); ++guard) {
+        if (!connecting.empty() && *rc::gen::arbitrary<bool>()) {
+            const std::size_t i = *rc::gen::inRange<std::size_t>(0, connecting.size());
+            m.handle_connect_failed(now, connecting[i], ECONNREFUSED);
+            connecting.erase(connecting.begin() + static_cast<std::ptrdiff_t>(i));
+        } else if (const auto t = m.next_timeout()) {
+            now = std::max(now, *t);
+            m.handle_timeout(now);
+        }
+        drain();
+        RC_ASSERT(m.attempts_in_flight() <= c.max_in_flight);
+    }
+    RC_ASSERT(most <= c.max_in_flight);
+    RC_ASSERT(m.finished());
+    RC_ASSERT(m.attempts_started() == static_cast<std::uint32_t>(n));
+}

@@ -299,6 +299,17 @@ private:
                 auto n = parse_whole(value, std::numeric_limits<std::uint64_t>::max() / 10);
                 if (!n) fail("shuffle-seed " + quoted(value) + " is not a whole number");
                 c.shuffle_seed = *n;
+            } else if (key == "max-in-flight") {
+                if (value == "none") {
+                    c.max_in_flight = 0;
+                } else {
+                    const auto n = parse_whole(value, 1000000);
+                    if (!n || *n == 0) {
+                        fail("max-in-flight " + quoted(value) +
+                             " is not a whole number of attempts from 1 (or none)");
+                    }
+                    c.max_in_flight = static_cast<std::uint32_t>(*n);
+                }
             } else if (key == "alias-limit") {
                 auto n = parse_whole(value, 1000);
                 if (!n) fail("alias-limit " + quoted(value) + " is not a whole number");
@@ -308,7 +319,7 @@ private:
                      " (expected attempt-delay, resolution-delay, family-count, interleave, "
                      "attempt-timeout, overall-timeout, min-start-gap, sort, "
                      "min-attempt-delay, max-attempt-delay, delay-multiplier, network, ipv4, "
-                     "https, quic, success, shuffle-seed or alias-limit)");
+                     "https, quic, success, shuffle-seed, alias-limit or max-in-flight)");
             }
         }
         Config check = c;
