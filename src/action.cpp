@@ -47,13 +47,29 @@ std::string id_text(AttemptId id) { return "#" + std::to_string(id.number()); }
 
 }  // namespace
 
+std::string port_prefix_labels(const Resolve& resolve) {
+    if (!resolve.https || resolve.port_prefix == 0) return {};
+    return "_" + std::to_string(resolve.port_prefix) + "._https";
+}
+
+std::string query_name(const Resolve& resolve, std::string_view host) {
+    std::string base(resolve.name.empty() ? host : resolve.name);
+    const std::string prefix = port_prefix_labels(resolve);
+    if (prefix.empty()) return base;
+    return prefix + "." + base;
+}
+
 std::string to_string(const Action& action) {
     return std::visit(
         [](const auto& a) -> std::string {
             using T = std::decay_t<decltype(a)>;
             if constexpr (std::is_same_v<T, Resolve>) {
                 std::string s = std::string("resolve ") + (a.https ? "HTTPS" : record_name(a.family));
-                if (!a.name.empty()) {
+                if (a.port_prefix != 0) {
+                    s += ' ';
+                    s += port_prefix_labels(a);
+                    s += a.name.empty() ? std::string(".(origin)") : "." + std::string(a.name);
+                } else if (!a.name.empty()) {
                     s += ' ';
                     s += a.name;
                 }

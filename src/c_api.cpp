@@ -261,6 +261,7 @@ std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config
     out.network = in.network != nullptr ? in.network : "";
     out.ipv4_unavailable = in.ipv4_unavailable != 0;
     out.max_endpoints = in.max_endpoints;
+    out.max_in_flight = in.max_in_flight;
     return std::nullopt;
 }
 
@@ -415,6 +416,7 @@ void eyeballs_config_init(eyeballs_config* config) {
     config->ipv4_unavailable = defaults.ipv4_unavailable ? 1 : 0;
     config->has_pref64 = 0;
     config->max_endpoints = defaults.max_endpoints;
+    config->max_in_flight = defaults.max_in_flight;
 }
 
 eyeballs_status eyeballs_machine_new(const eyeballs_config* config, eyeballs_machine** out,

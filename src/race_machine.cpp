@@ -52,23 +52,27 @@
 // order: overall, attempt timeouts, resolution delay, next attempt.
 //
 // Happy Eyeballs v3 (config.https). The same candidates and lists, with three
-// additions. (1) Names: `v3().targets` holds the origin ([0]) and every target or
+// additions, planned by `v3()`, a detail::Planner (src/v3/: names.cpp for the
+// names and queries of draft §4.1/§4.2.1 and RFC 9460 §2.4.2/§3/§9.1,
+// services.cpp for records → services and their detail::Rank of draft §5.1/§5.2,
+// endpoints.cpp for hints vs answers of §4.2.1/§7, planner.cpp the front).
+// (1) Names: the planner's `names` hold the origin ([0]) and every target or
 // alias name an HTTPS record brought, each with its AAAA/A state and answers;
 // Resolve actions name them. (2) Services: each ServiceMode record gives a
 // Service per transport (QUIC for h3 ids when config.quic, TCP for the rest),
-// with a *rank*, the v3 §5 group order (QUIC before TCP, ECH before none,
-// SvcPriority, the seeded shuffle); a candidate points at its service and
-// takes its rank from it (plain A/AAAA answers rank last, as the SVCB-optional
-// fallback). The family and arrival lists are kept sorted by rank (stable),
-// and pick_slot() takes the best rank present, interleaving families within
-// it. (3) Twins: one attempt per remote and transport. Of two unused twins the
-// worse-ranked is `dropped` and `shadowed` (skipped lazily); it comes back when
-// its better twin, a hint, is replaced by its target's own answer. The first
-// attempt waits for v3 §4.2: some address (hints count) and the AAAA answer
-// and the HTTPS answer — or the Resolution Delay after the first address.
-// With Success::handshake an attempt is in flight until handle_secured(); its
+// with a Rank (QUIC before TCP, ECH before none, SvcPriority, the seeded
+// shuffle); a candidate points at its service and takes its rank from it
+// (plain A/AAAA answers rank last, as the SVCB-optional fallback). The family
+// and arrival lists are kept sorted by rank (stable), and pick_slot() takes
+// the best rank present, interleaving families within it. (3) Twins: one
+// attempt per remote and transport. Of two unused twins the worse-ranked is
+// `dropped` and `shadowed` (skipped lazily); it comes back when its better
+// twin, a hint, is replaced by its target's own answer. The first attempt
+// waits for v3 §4.2: some address (hints count) and the AAAA answer and the
+// HTTPS answer — or the Resolution Delay after the first address. With
+// Success::handshake an attempt is in flight until handle_secured(); its
 // connect pushes the attempt timer back. Without https none of this runs: no
-// service is set, no rank is looked at, and v3's tables are never made.
+// service is set, no rank is looked at, and the planner is never made.
 //
 // Output. Actions wait in a small FIFO ring of (kind, slot) pairs and are
 // turned into values when polled; closes are flags on the candidates, polled
@@ -86,6 +90,7 @@
 #include "eyeballs/history.hpp"
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/sort.hpp"
+#include "v3/planner.hpp"
 
 namespace eyeballs {
 
@@ -93,6 +98,10 @@ namespace {
 
 constexpr std::size_t idx(Family f) noexcept { return static_cast<std::size_t>(f); }
 constexpr Family other(Family f) noexcept { return f == Family::v6 ? Family::v4 : Family::v6; }
+
+detail::DnsState v3_state(bool positive) noexcept {
+    return positive ? detail::DnsState::positive : detail::DnsState::negative;
+}
 
 }  // namespace
 
@@ -117,13 +126,7 @@ bool RaceMachine::dns_outstanding() const noexcept {
     if (!dns_mode_) return false;
     if (dns_[0] == DnsState::pending || dns_[1] == DnsState::pending) return true;
     if (!config_.https) return false;
-    if (https_pending()) return true;
-    for (std::size_t t = 1; t < v3().targets.size(); ++t) {
-        if (v3().targets[t].addr[0] == DnsState::pending || v3().targets[t].addr[1] == DnsState::pending) {
-            return true;
-        }
-    }
-    return false;
+    return v3().outstanding();
 }
 
 void RaceMachine::push(QKind kind, std::uint32_t slot) {
@@ -136,7 +139,7 @@ void RaceMachine::push(QKind kind, std::uint32_t slot) {
         }
         DnsQuery q;
         const std::uint32_t target = slot == npos ? 0 : slot;
-        if (target != 0) q.name = v3().targets[target].name;
+        if (target != 0) q.name = v3().names[target].name;
         q.family = kind == QKind::resolve4 ? Family::v4 : Family::v6;
         q.https = kind == QKind::resolve_https;
         q.asked = now_;
@@ -248,16 +251,15 @@ Status RaceMachine::start_resolving(TimePoint now) {
     dns_mode_ = true;
     dns_[0] = dns_[1] = DnsState::pending;
     phase_ = Phase::resolving;
+    if (config_.https) {
+        // v3 §4.1: "The order in which the queries are sent SHOULD be as
+        // follows: 1. SVCB or HTTPS query 2. AAAA query 3. A query".
+        v3().names.start();
+        push(QKind::resolve_https, 0);
+    }
     // RFC 8305 §3: send the AAAA query first, then the A query.
     push(QKind::resolve6, npos);
     push(QKind::resolve4, npos);
-    if (config_.https) {
-        // v3 §4: the HTTPS query goes out alongside them.
-        v3().targets.emplace_back();
-        v3().targets[0].https_asked = true;
-        v3().https_target = 0;
-        push(QKind::resolve_https, 0);
-    }
     return Status::success();
 }
 
@@ -329,7 +331,7 @@ void RaceMachine::sort_batch(std::size_t first) {
 }
 
 RaceMachine::Twin RaceMachine::supersede(const Endpoint& remote, Protocol protocol,
-                                          std::uint32_t rank, std::size_t limit) {
+                                          const detail::Rank& rank, std::size_t limit) {
     // v3: one attempt per remote and transport. Live unused twins with a worse
     // rank are shadowed by the newcomer; a better (or equal) live twin shadows
     // the newcomer; an attempted twin means the newcomer is not needed at all.
@@ -384,7 +386,7 @@ void RaceMachine::link_one(std::uint32_t slot, std::uint32_t batch_first, bool f
     // v3: insert after every node of a better rank (and, unless `front`, of an
     // equal one); nodes of this batch (slots from batch_first) stay ahead of
     // it, keeping the batch's order.
-    const std::uint32_t r = rank_of(cands_[slot]);
+    const detail::Rank r = rank_of(cands_[slot]);
     std::uint32_t prev = npos;
     std::uint32_t cur = head;
     while (cur != npos && (rank_of(cands_[cur]) < r ||
@@ -427,13 +429,13 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
         Candidate proto;  // what every candidate of this batch shares
         proto.service = service;
         proto.hint = hint;
-        const std::uint32_t rank = rank_of(proto);
+        const detail::Rank rank = rank_of(proto);
         const Protocol protocol = protocol_of(proto);
         std::vector<Endpoint> keep;
         for (std::size_t i = 0; i < n; ++i) {
             auto e = admit(eps[i], only, filter);
             if (!e) continue;
-            if (service != no_service) e = e->with_port(v3().services[service].port);
+            if (service != no_service) e = e->with_port(v3().service(service).port);
             if (e->port() == 0) continue;  // not a valid remote port (issue 14)
             if (std::find(keep.begin(), keep.end(), *e) == keep.end()) keep.push_back(*e);
         }
@@ -544,7 +546,7 @@ std::size_t RaceMachine::cap_batch(std::size_t first) {
 
 std::uint32_t RaceMachine::pick_slot() {
     // v3: skip superseded candidates, then take from the best rank present.
-    std::uint32_t best = 0;
+    detail::Rank best;
     if (config_.https) {
         for (std::size_t g = 0; g < 2; ++g) {
             while (fam_head_[g] != npos && cands_[fam_head_[g]].dropped) {
@@ -559,7 +561,7 @@ std::uint32_t RaceMachine::pick_slot() {
             order_head_ = cands_[order_head_].next_in_order;
             if (order_head_ == npos) order_tail_ = npos;
         }
-        best = fallback_rank;
+        best = detail::Rank::fallback();
         for (std::size_t g = 0; g < 2; ++g) {
             if (fam_head_[g] != npos) best = std::min(best, rank_of(cands_[fam_head_[g]]));
         }
@@ -635,6 +637,9 @@ std::optional<TimePoint> RaceMachine::next_start_at() const {
     // TimePoint::max() (issue 14), not wrapped round to the past.
     if (phase_ != Phase::racing || candidates_left() == 0) return std::nullopt;
     if (started_count_ == 0) return now_;
+    // The cap on attempts in flight (Config::max_in_flight): a start waits
+    // for one of them to end.
+    if (config_.max_in_flight != 0 && in_flight_ >= config_.max_in_flight) return never;
     const TimePoint floor = detail::saturating_add(last_start_, config_.min_start_gap);
     if (in_flight_ == 0 || fail_fast_) return floor;
     if (!config_.racing()) return std::nullopt;
@@ -745,8 +750,11 @@ void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
             resolution_deadline_.reset();
             return;
         }
-        if (dns_[idx(Family::v6)] != DnsState::pending && !https_pending() &&
-            !service_waiting()) {
+        // §4.2.1: "ipv6hint and ipv4hint ... SHOULD be considered as positive
+        // non-empty answers": an IPv6 hint stands in for the AAAA answer
+        // (§4.2's example "AAAA answers are delayed, but hints are available").
+        if ((dns_[idx(Family::v6)] != DnsState::pending || live_hint(Family::v6)) &&
+            !https_pending() && !service_waiting()) {
             go = true;
         } else if (!resolution_deadline_) {
             resolution_deadline_ = detail::saturating_add(now, config_.resolution_delay);
@@ -842,6 +850,7 @@ void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* 
         } else {
             dns_[idx(family)] = DnsState::positive;
         }
+        v3().names[0].addr[idx(family)] = v3_state(!kept.empty());
         target_answer(family, 0, true);
         advance(now, false);
         return;
@@ -866,70 +875,58 @@ void RaceMachine::handle_resolve_failed(TimePoint now, Family family, int code,
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;
     note_failure(0, family, false, code, detail);
     dns_[idx(family)] = DnsState::negative;
-    // A failure (not "no data": code 0 and no detail) keeps the hints in use.
-    if (config_.https && (code != 0 || !detail.empty())) v3().targets[0].failed[idx(family)] = true;
+    if (config_.https) {
+        v3().names[0].addr[idx(family)] = eyeballs::detail::DnsState::negative;
+        // A failure (not "no data": code 0 and no detail) keeps the hints in use.
+        if (code != 0 || !detail.empty()) v3().names[0].failed[idx(family)] = true;
+    }
     record(Stage::resolve, 0, npos, family, code, npos, detail);
     advance(now, false);
 }
 
-// ---- Happy Eyeballs v3: names, HTTPS records, services -------------------------
+// ---- Happy Eyeballs v3: the glue between the planner and the candidates -------
+//
+// The planner (src/v3/) owns the names, the services and their ranks; what is
+// left here is what touches candidates: hints and answers becoming
+// candidates of a service, hints replaced by their target's answer.
 
-namespace {
-
-// Lower case, fully qualified: names compare case-insensitively (RFC 4343).
-std::string name_key(std::string_view name) {
-    std::string k(name);
-    for (char& ch : k) {
-        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-    }
-    if (k.empty() || k.back() != '.') k += '.';
-    return k;
+RaceMachine::V3Box::V3Box() noexcept = default;
+RaceMachine::V3Box::V3Box(const V3Box& o)
+    : p_(o.p_ ? std::make_unique<detail::Planner>(*o.p_) : nullptr) {}
+RaceMachine::V3Box::V3Box(V3Box&& o) noexcept = default;
+RaceMachine::V3Box& RaceMachine::V3Box::operator=(const V3Box& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<detail::Planner>(*o.p_) : nullptr;
+    return *this;
+}
+RaceMachine::V3Box& RaceMachine::V3Box::operator=(V3Box&& o) noexcept = default;
+RaceMachine::V3Box::~V3Box() = default;
+detail::Planner& RaceMachine::V3Box::get() {
+    if (!p_) p_ = std::make_unique<detail::Planner>();
+    return *p_;
 }
 
-// An HTTP/3 ALPN id ("h3", or a draft version "h3-29"): a QUIC endpoint.
-bool quic_alpn(const std::string& id) {
-    return id == "h3" || (id.size() > 3 && id.compare(0, 3, "h3-") == 0);
+Protocol RaceMachine::protocol_of(const Candidate& c) const noexcept {
+    return c.service == no_service ? Protocol::tcp : v3().service(c.service).protocol;
 }
 
-// SplitMix64: the seeded shuffle of equal priorities (deterministic per seed).
-std::uint64_t mix(std::uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
+detail::Rank RaceMachine::rank_of(const Candidate& c) const noexcept {
+    return c.service == no_service ? detail::Rank::fallback() : v3().rank(c.service);
 }
 
-constexpr std::size_t max_services = 4096;  // a hostile answer cannot grow the race without bound
-
-}  // namespace
-
-std::uint32_t RaceMachine::find_target(std::string_view name) const {
-    if (name.empty()) return v3().targets.empty() ? npos : 0;
-    const std::string key = name_key(name);
-    for (std::uint32_t t = 1; t < v3().targets.size(); ++t) {
-        if (v3().targets[t].key == key) return t;
-    }
-    return npos;
+const Service* RaceMachine::service_of(const Candidate& c) const noexcept {
+    return c.service == no_service ? nullptr : &v3().service(c.service);
 }
 
-std::uint32_t RaceMachine::target_for(std::string_view name) {
-    if (const std::uint32_t t = find_target(name); t != npos) return t;
-    Target t;
-    t.name = std::string(name);
-    t.key = name_key(name);
-    v3().targets.push_back(std::move(t));
-    const auto index = static_cast<std::uint32_t>(v3().targets.size() - 1);
-    // RFC 9460 §3 / v3 §4: a target's AAAA and A queries go out at once.
-    push(QKind::resolve6, index);
-    push(QKind::resolve4, index);
-    return index;
+bool RaceMachine::https_pending() const noexcept {
+    return v3_.peek() != nullptr && v3_.peek()->names.https_pending();
 }
 
 std::uint32_t RaceMachine::target_of(const Resolve& query) const {
-    if (!config_.https || v3_.peek() == nullptr || v3().targets.empty()) {
+    if (!config_.https || v3_.peek() == nullptr || v3().names.size() == 0) {
         return query.name.empty() ? 0 : npos;
     }
-    return find_target(query.name);
+    const std::uint32_t t = v3().names.find(query.name);
+    return t == detail::no_target ? npos : t;
 }
 
 const std::vector<Endpoint>& RaceMachine::keep_answer(std::uint32_t target, Family family,
@@ -937,36 +934,29 @@ const std::vector<Endpoint>& RaceMachine::keep_answer(std::uint32_t target, Fami
                                                       std::size_t count) {
     // A name's answer, kept for the services that name it: what the race may
     // use of it (its family; NAT64 applies when they are added).
-    std::vector<Endpoint>& kept = v3().targets[target].answer[idx(family)];
+    std::vector<Endpoint>& kept = v3().names[target].answer[idx(family)];
     for (std::size_t i = 0; addresses != nullptr && i < count; ++i) {
         if (admit(addresses[i], family, true)) kept.push_back(addresses[i]);
     }
     return kept;
 }
 
-std::uint16_t RaceMachine::add_service(Service svc, std::uint32_t target, std::uint32_t rank) {
-    v3().services.push_back(std::move(svc));
-    v3().service_target.push_back(target);
-    v3().service_rank.push_back(rank);
-    return static_cast<std::uint16_t>(v3().services.size() - 1);
-}
-
 void RaceMachine::add_service_addresses(std::uint16_t service, Family family) {
-    const std::uint32_t t = v3().service_target[service];
-    const std::vector<Endpoint>& a = v3().targets[t].answer[idx(family)];
+    const std::uint32_t t = v3().service_target(service);
+    const std::vector<Endpoint>& a = v3().names[t].answer[idx(family)];
     add_candidates(family, true, a.data(), a.size(), false, service, false);
 }
 
 void RaceMachine::target_answer(Family family, std::uint32_t target, bool replace_hints) {
+    // v3 §7 / §4.2.1: the target's own answer replaces its hints of this
+    // family, in every service that names it: first all of them go (shadowed
+    // ones too, for good), then the twins they shadowed come back.
     if (replace_hints) {
-        // The target's own answer replaces its hints of this family, in every
-        // service that names it: first all of them go (shadowed ones too, for
-        // good), then the twins they shadowed come back.
         std::vector<std::uint32_t> gone;
         for (std::uint32_t i = 0; i < cands_.size(); ++i) {
             Candidate& c = cands_[i];
             if (!c.hint || c.attempt != 0 || c.remote.family() != family ||
-                c.service == no_service || v3().service_target[c.service] != target) {
+                c.service == no_service || v3().service_target(c.service) != target) {
                 continue;
             }
             if (!c.dropped) {
@@ -978,77 +968,26 @@ void RaceMachine::target_answer(Family family, std::uint32_t target, bool replac
         }
         for (const std::uint32_t i : gone) revive(cands_[i]);
     }
-    for (std::uint16_t s = 0; s < v3().services.size(); ++s) {
-        if (v3().service_target[s] == target) add_service_addresses(s, family);
+    for (std::uint16_t s = 0; s < v3().services().size(); ++s) {
+        if (v3().service_target(s) == target) add_service_addresses(s, family);
     }
 }
-
-void RaceMachine::make_services(const SvcbRecord* const* records, std::size_t count,
-                                std::uint32_t owner) {
-    // v3 §5.2: SvcPriority, equal priorities in a seeded random order.
-    std::vector<std::pair<std::uint64_t, std::size_t>> order;
-    order.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::uint64_t h = mix(config_.shuffle_seed ^ mix(i));
-        order.emplace_back((std::uint64_t{records[i]->priority} << 48) | (h >> 16), i);
-    }
-    std::sort(order.begin(), order.end());
-    for (std::size_t pos = 0; pos < order.size(); ++pos) {
-        const SvcbRecord& r = *records[order[pos].second];
-        const std::uint32_t t = r.target == "." ? owner : target_for(r.target);
-        std::vector<std::string> alpn[2];  // [0] QUIC, [1] TCP
-        for (const std::string& id : r.alpn) alpn[quic_alpn(id) ? 0 : 1].push_back(id);
-        // RFC 9460 §7.1.1: HTTPS records imply "http/1.1" unless no-default-alpn.
-        if (!r.no_default_alpn &&
-            std::find(alpn[1].begin(), alpn[1].end(), "http/1.1") == alpn[1].end()) {
-            alpn[1].push_back("http/1.1");
-        }
-        for (int p = 0; p < 2; ++p) {
-            if (alpn[p].empty() || (p == 0 && !config_.quic)) continue;
-            if (v3().services.size() >= max_services) return;
-            Service svc;
-            svc.protocol = p == 0 ? Protocol::quic : Protocol::tcp;
-            svc.priority = r.priority;
-            svc.target = t == 0 ? r.target : v3().targets[t].name;
-            svc.port = r.port_or(config_.port);
-            svc.alpn = std::move(alpn[p]);
-            svc.ech = r.ech;
-            // v3 §5.1 groups: QUIC before TCP, ECH before none; then §5.2.
-            const std::uint32_t rank = (std::uint32_t(p) << 31) | (r.ech ? 0u : 1u << 30) |
-                                       (std::uint32_t(r.priority) << 13) |
-                                       static_cast<std::uint32_t>(std::min<std::size_t>(pos, 0x1fff));
-            const std::uint16_t s = add_service(std::move(svc), t, rank);
-            for (const Family f : {Family::v6, Family::v4}) {
-                const DnsState st = t == 0 ? dns_[idx(f)] : v3().targets[t].addr[idx(f)];
-                if (st == DnsState::positive) {
-                    add_service_addresses(s, f);
-                } else if (st == DnsState::pending || v3().targets[t].failed[idx(f)]) {
-                    // v3 §4.2: hints stand in until the target's answer comes.
-                    const std::vector<Endpoint>& h = f == Family::v6 ? r.ipv6hint : r.ipv4hint;
-                    add_candidates(f, true, h.data(), h.size(), false, s, true);
-                }
-            }
-        }
-    }
-}
-
-void RaceMachine::settle_https() { v3().https_target = npos; }
 
 bool RaceMachine::service_waiting() const {
-    // A service with no address yet (no hints) whose target is still being
-    // resolved: the HTTPS answer is in, but what it points at is not, so the
-    // race does not start on the fallback alone before the Resolution Delay.
-    std::vector<bool> has(v3().services.size(), false);
+    std::vector<bool> has(v3().services().size(), false);
+    detail::Rank best = detail::Rank::fallback();
     for (const Candidate& c : cands_) {
-        if (c.service != no_service && !c.dropped) has[c.service] = true;
+        if (c.dropped || c.attempt != 0) continue;
+        if (c.service != no_service) has[c.service] = true;
+        best = std::min(best, rank_of(c));
     }
-    for (std::size_t s = 0; s < v3().services.size(); ++s) {
-        if (has[s]) continue;
-        const std::uint32_t t = v3().service_target[s];
-        const DnsState* st = t == 0 ? dns_ : v3().targets[t].addr;
-        if (st[0] == DnsState::pending || st[1] == DnsState::pending) return true;
-    }
-    return false;
+    return v3().service_waiting(has, best);
+}
+
+bool RaceMachine::live_hint(Family family) const noexcept {
+    return std::any_of(cands_.begin(), cands_.end(), [&](const Candidate& c) {
+        return c.hint && !c.dropped && c.attempt == 0 && c.remote.family() == family;
+    });
 }
 
 void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRecord* records,
@@ -1057,56 +996,41 @@ void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRe
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
     if (!config_.https || !dns_mode_ || !query.https) return;
     const std::uint32_t t = target_of(query);
-    if (t == npos || t != v3().https_target) return;  // late, duplicate or unknown
+    if (t == npos || t != v3().names.https_target()) return;  // late, duplicate or unknown
     note_answer(t, Family::v6, true, nullptr, 0, records != nullptr ? count : 0);
-    const SvcbRecord* alias = nullptr;
-    std::vector<const SvcbRecord*> service_mode;
-    for (std::size_t i = 0; records != nullptr && i < count; ++i) {
-        const SvcbRecord& r = records[i];
-        if (!r.mandatory_ok()) continue;  // RFC 9460 §8
-        if (r.alias_mode()) {
-            if (alias == nullptr) alias = &r;
-        } else {
-            service_mode.push_back(&r);
-        }
+    const detail::HttpsStep step = v3().on_https(t, records, count, config_);
+    // The queries it needs, in v3 §4.1's order for each name: an alias
+    // target's HTTPS query, then the AAAA and A queries of every new name.
+    if (step.ask_https != detail::no_target) push(QKind::resolve_https, step.ask_https);
+    for (const std::uint32_t name : step.ask_addresses) {
+        push(QKind::resolve6, name);
+        push(QKind::resolve4, name);
     }
-    if (alias != nullptr) {
-        // RFC 9460 §2.4.2: AliasMode wins over ServiceMode records beside it.
-        // "." means the service is not available here (§2.5.1); a loop or a
-        // chain past the limit counts as no records.
-        std::uint32_t next = npos;
-        if (alias->target != "." && v3().alias_hops < config_.alias_limit) {
-            next = target_for(alias->target);
-            if (next == 0 || v3().targets[next].https_asked) next = npos;
-        }
-        if (next == npos) {
-            settle_https();
-        } else {
-            ++v3().alias_hops;
-            v3().targets[next].https_asked = true;
-            v3().https_target = next;
-            push(QKind::resolve_https, next);
-        }
-    } else if (!service_mode.empty()) {
-        make_services(service_mode.data(), service_mode.size(), t);
-        settle_https();
-    } else {
-        if (t != 0 && v3().services.size() < max_services) {
-            // The end of an alias chain without ServiceMode records: the alias
-            // target is reached like a plain name (TCP, the origin's port),
-            // ahead of the origin's own fallback.
-            Service svc;
-            svc.target = v3().targets[t].name;
-            svc.port = config_.port;
-            const std::uint16_t s =
-                add_service(std::move(svc), t, (1u << 31) | (1u << 30) | (0x10000u << 13));
-            for (const Family f : {Family::v6, Family::v4}) {
-                if (v3().targets[t].addr[idx(f)] == DnsState::positive) add_service_addresses(s, f);
+    add_service_candidates(step);
+    advance(now, false);
+}
+
+void RaceMachine::add_service_candidates(const detail::HttpsStep& step) {
+    // Each new service's addresses: its target's answer, or its hints until
+    // that answer comes (v3 §4.2.1).
+    for (const detail::NewService& made : step.services) {
+        const detail::Target& target = v3().names[v3().service_target(made.index)];
+        for (const Family f : {Family::v6, Family::v4}) {
+            switch (detail::address_source(target, f)) {
+                case detail::Source::answer:
+                    add_service_addresses(made.index, f);
+                    break;
+                case detail::Source::hints:
+                    if (made.record != nullptr) {
+                        const std::vector<Endpoint>& h = detail::hints_of(*made.record, f);
+                        add_candidates(f, true, h.data(), h.size(), false, made.index, true);
+                    }
+                    break;
+                case detail::Source::none:
+                    break;
             }
         }
-        settle_https();
     }
-    advance(now, false);
 }
 
 void RaceMachine::handle_resolved(TimePoint now, const Resolve& query, const Endpoint* addresses,
@@ -1131,9 +1055,12 @@ void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int
     if (query.https) {
         now = enter(now);
         if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
-        if (t == npos || t != v3().https_target) return;
+        if (t == npos || t != v3().names.https_target()) return;
         note_failure(t, Family::v6, true, code, detail);
-        settle_https();  // HTTPS is optional: no error recorded
+        // HTTPS is optional: no error recorded. At the end of an alias chain
+        // the final $QNAME is still an endpoint (RFC 9460 §3).
+        const detail::HttpsStep step = v3().on_https_failed(t, config_);
+        add_service_candidates(step);
         advance(now, false);
         return;
     }
@@ -1153,14 +1080,14 @@ void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int
 void RaceMachine::resolved(TimePoint now, std::uint32_t target, Family family,
                            const Endpoint* addresses, std::size_t count) {
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
-    Target& t = v3().targets[target];
-    if (t.addr[idx(family)] != DnsState::pending) return;
+    detail::Target& t = v3().names[target];
+    if (t.addr[idx(family)] != detail::DnsState::pending) return;
     note_answer(target, family, false, addresses, count, 0);
     if (keep_answer(target, family, addresses, count).empty()) {
-        t.addr[idx(family)] = DnsState::negative;
+        t.addr[idx(family)] = detail::DnsState::negative;
         record(Stage::resolve, 0, target, family, 0, npos, {});
     } else {
-        t.addr[idx(family)] = DnsState::positive;
+        t.addr[idx(family)] = detail::DnsState::positive;
     }
     target_answer(family, target, true);
     advance(now, false);
@@ -1169,10 +1096,10 @@ void RaceMachine::resolved(TimePoint now, std::uint32_t target, Family family,
 void RaceMachine::resolve_failed(TimePoint now, std::uint32_t target, Family family, int code,
                                  std::string_view detail) {
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
-    Target& t = v3().targets[target];
-    if (t.addr[idx(family)] != DnsState::pending) return;
+    eyeballs::detail::Target& t = v3().names[target];
+    if (t.addr[idx(family)] != eyeballs::detail::DnsState::pending) return;
     note_failure(target, family, false, code, detail);
-    t.addr[idx(family)] = DnsState::negative;
+    t.addr[idx(family)] = eyeballs::detail::DnsState::negative;
     t.failed[idx(family)] = true;  // its hints stay in use
     record(Stage::resolve, 0, target, family, code, npos, detail);
     advance(now, false);
@@ -1223,7 +1150,10 @@ void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
         config_.history->record_success(config_.network, c.remote,
                                         detail::saturating_sub(now, c.started), now);
     }
-    if (config_.success == Success::handshake) {
+    // v3 §6.1: "QUIC connections inherently include a secure handshake in
+    // their main handshakes, and thus usually only need to wait for a single
+    // handshake to complete": a QUIC attempt wins at its connect.
+    if (config_.success == Success::handshake && protocol_of(c) != Protocol::quic) {
         // v3 §6.1: the attempt now waits for the caller's handshake; give it
         // one more attempt delay before the next attempt starts.
         c.state = AState::securing;
@@ -1317,7 +1247,11 @@ std::optional<Action> RaceMachine::poll_action() {
                 Resolve r;
                 r.family = e.kind == QKind::resolve4 ? Family::v4 : Family::v6;
                 r.https = e.kind == QKind::resolve_https;
-                if (e.slot != npos && e.slot < v3().targets.size()) r.name = v3().targets[e.slot].name;
+                if (e.slot != npos && e.slot < v3().names.size()) r.name = v3().names[e.slot].name;
+                // RFC 9460 §9.1: the origin's HTTPS query is port-prefixed
+                // for a port other than 443 (alias targets are asked
+                // "without additional prefixes", §3).
+                if (r.https && e.slot == 0) r.port_prefix = detail::https_prefix_port(config_.port);
                 return Action{r};
             }
             case QKind::open: {
@@ -1386,7 +1320,7 @@ std::optional<Outcome> RaceMachine::outcome() const noexcept {
 
 const std::deque<Service>& RaceMachine::services() const noexcept {
     static const std::deque<Service> none;
-    return v3_.peek() != nullptr ? v3_.peek()->services : none;
+    return v3_.peek() != nullptr ? v3_.peek()->services() : none;
 }
 
 std::vector<PlanEntry> RaceMachine::plan() const {
@@ -1489,7 +1423,7 @@ Error RaceMachine::make_error(const ErrorRec& e) const {
     if (e.stage == Stage::resolve) {
         out.family = e.family;
         out.dns = e.dns;
-        if (e.slot != npos && e.slot < v3().targets.size()) out.name = v3().targets[e.slot].name;
+        if (e.slot != npos && e.slot < v3().names.size()) out.name = v3().names[e.slot].name;
     } else {
         out.remote = cands_[e.slot].remote;
     }

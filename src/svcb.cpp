@@ -217,6 +217,12 @@ std::string base64(const std::vector<std::uint8_t>& b) {
 
 }  // namespace
 
+bool SvcbRecord::self_consistent() const noexcept {
+    return std::all_of(mandatory.begin(), mandatory.end(), [this](std::uint16_t k) {
+        return k != svcb_key::mandatory && has_key(*this, k);
+    });
+}
+
 bool SvcbRecord::mandatory_ok() const noexcept {
     return std::all_of(mandatory.begin(), mandatory.end(),
                        [](std::uint16_t k) { return k != svcb_key::mandatory && known_key(k); });

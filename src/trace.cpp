@@ -4,7 +4,8 @@
 // shape lives in exactly one place.
 //
 // JSON line shapes (keys in this order; readers ignore unknown keys):
-//   {"t":T,"action":"resolve","family":"AAAA"|"A"|"HTTPS"[,"name":"svc.example.net."]}
+//   {"t":T,"action":"resolve","family":"AAAA"|"A"|"HTTPS"[,"name":"svc.example.net."]
+//    [,"prefix":"_8443._https"]}   (prefix: the origin's HTTPS question, RFC 9460 §9.1)
 //   {"t":T,"action":"connect","attempt":N,"remote":"R"[,"local":"L"]
 //    [,"protocol":"tcp"|"quic","alpn":["h2",...][,"ech":true]]}   (HTTPS-driven endpoints)
 //   {"t":T,"action":"close","attempt":N[,"reason":"failed"|"lost"|"cancelled"|"overall-timeout"]
@@ -464,6 +465,12 @@ std::string trace_json(const std::string& t_ms, const Action& action, const Race
                         append_key(out, "name");
                         append_json_string(out, std::string(a.name));
                     }
+                    if (a.port_prefix != 0) {
+                        // RFC 9460 §9.1: the question is PREFIX.NAME (NAME: the origin
+                        // when "name" is absent).
+                        append_key(out, "prefix");
+                        append_json_string(out, port_prefix_labels(a));
+                    }
                 } else if constexpr (std::is_same_v<A, Connect>) {
                     out += ",\"action\":\"connect\"";
                     append_key(out, "attempt");
@@ -571,7 +578,12 @@ void TraceWriter::write(TimePoint now, const Action& action, const RaceMachine& 
             using A = std::decay_t<decltype(a)>;
             if constexpr (std::is_same_v<A, Resolve>) {
                 out_ << timeline_prefix(t, "resolve") << (a.https ? "HTTPS" : record_name(a.family));
-                if (!a.name.empty()) out_ << ' ' << a.name;
+                if (a.port_prefix != 0) {
+                    out_ << ' ' << port_prefix_labels(a) << '.'
+                         << (a.name.empty() ? std::string_view("(origin)") : a.name);
+                } else if (!a.name.empty()) {
+                    out_ << ' ' << a.name;
+                }
                 out_ << '\n';
             } else if constexpr (std::is_same_v<A, OpenSocket>) {
                 if (verbose_) {

@@ -53,18 +53,37 @@ private:
 /// or alias name taken from an HTTPS record ("svc.example.net."), owned by
 /// the machine and valid while it lives. Answer with handle_resolved /
 /// handle_resolve_failed (addresses) or handle_https / handle_resolve_failed
-/// (HTTPS), passing this Resolve back.
+/// (HTTPS), passing this Resolve back. The machine asks for a name's HTTPS
+/// records first, then AAAA, then A (draft-ietf-happy-happyeyeballs-v3 §4.1);
+/// send the queries in the order of the actions, back to back.
+///
+/// The DNS name to ask is query_name(resolve, host): for the origin's HTTPS
+/// query on a port other than 443 it is `_PORT._https.HOST` (RFC 9460 §9.1,
+/// Port Prefix Naming; `port_prefix` says so).
 struct Resolve {
     Resolve() = default;
-    constexpr Resolve(Family f, bool is_https = false, std::string_view n = {}) noexcept
-        : family(f), https(is_https), name(n) {}
+    constexpr Resolve(Family f, bool is_https = false, std::string_view n = {},
+                      std::uint16_t prefix = 0) noexcept
+        : family(f), https(is_https), port_prefix(prefix), name(n) {}
     Family family = Family::v6;  ///< AAAA (v6) or A (v4); v6 for an HTTPS query
     bool https = false;          ///< an HTTPS (type 65) query
+    /// An HTTPS query for `_PORT._https.NAME` (RFC 9460 §9.1): the origin's,
+    /// when config.port is not 443. 0: no prefix (port 443, alias and target
+    /// names, address queries).
+    std::uint16_t port_prefix = 0;
     std::string_view name;       ///< "" = the origin
     friend bool operator==(const Resolve& a, const Resolve& b) {
-        return a.family == b.family && a.https == b.https && a.name == b.name;
+        return a.family == b.family && a.https == b.https && a.port_prefix == b.port_prefix &&
+               a.name == b.name;
     }
 };
+
+/// The DNS name a Resolve asks about: its `name`, or `host` for the origin,
+/// with `_PORT._https.` in front when `port_prefix` is set (RFC 9460 §9.1:
+/// "https://www.example.com:8443" → "_8443._https.www.example.com").
+std::string query_name(const Resolve& resolve, std::string_view host);
+/// The prefix labels alone ("_8443._https"), or "" when there are none.
+std::string port_prefix_labels(const Resolve& resolve);
 
 /// The transport of an attempt (Happy Eyeballs v3): TCP, or QUIC for an
 /// endpoint whose HTTPS record offers an HTTP/3 ALPN ("h3", "h3-29", ...).

@@ -85,6 +85,12 @@ struct Config {
     /// Local bind candidates (aiohappyeyeballs `local_addr_infos`): each attempt
     /// binds to the first of its own family that works.
     std::vector<Endpoint> local;
+    /// At most this many attempts in flight at once; the next start waits
+    /// for one to end (then starts at once if its timer has passed, with the
+    /// floor). 0 (the default) = no cap. RFC 8305 and the v3 draft set none,
+    /// so the default keeps their race; curl and Chromium cap at 6, which
+    /// bounds sockets when attempts hang without an attempt timeout.
+    std::uint32_t max_in_flight = 0;
 
     // ---- Beyond RFC 8305's minimum (issue 8) ---------------------------------
 
@@ -141,6 +147,8 @@ struct Config {
     /// reports with handle_secured() (v3 §6.1). With `handshake`, an attempt's
     /// connect pushes the Next Connection Attempt Timer back by one attempt
     /// delay from that instant (once per attempt), to give the handshake time.
+    /// A QUIC attempt wins at its connect either way: its handshake is its
+    /// transport and TLS in one (v3 §6.1), so there is no second one to wait for.
     Success success = Success::connect;
 
     // ---- Limits (issue 14) ----------------------------------------------------

@@ -276,6 +276,9 @@ typedef struct eyeballs_config {
      * counted in eyeballs_report.dropped. Bounds how long a hostile answer
      * with hundreds of records can make a race. */
     uint32_t max_endpoints;
+    /* At most this many attempts in flight at once (the next start waits for
+     * one to end). 0 (default) = no cap, as RFC 8305. */
+    uint32_t max_in_flight;
 } eyeballs_config;
 
 /* One action to perform. Which fields mean something depends on `kind`;

@@ -45,6 +45,12 @@ namespace eyeballs {
 
 class RaceMachine;
 
+namespace detail {
+class Planner;  // Happy Eyeballs v3's names, services and ranks (src/v3/planner.hpp)
+struct Rank;
+struct HttpsStep;
+}  // namespace detail
+
 /// One endpoint of the race's plan (RaceMachine::plan()).
 struct PlanEntry {
     Endpoint remote;
@@ -99,9 +105,10 @@ public:
         return start(now, remotes.data(), remotes.size());
     }
     /// DNS mode (SPEC §2): the race starts at `now`. Actions that follow:
-    /// Resolve{v6} (AAAA), then Resolve{v4} (A) — and, with `config.https`,
-    /// Resolve{https} (Happy Eyeballs v3; then more for target and alias
-    /// names, see handle_https). Answer each once, in any order, with
+    /// Resolve{v6} (AAAA), then Resolve{v4} (A) — with `config.https`
+    /// preceded by Resolve{https} (Happy Eyeballs v3 §4.1: HTTPS, AAAA, A;
+    /// port-prefixed off port 443, RFC 9460 §9.1; then more for target and
+    /// alias names, see handle_https). Answer each once, in any order, with
     /// handle_resolved / handle_https or handle_resolve_failed. Fails, with a
     /// message and nothing started, when the configuration breaks a rule or
     /// the race has already started or finished.
@@ -157,7 +164,14 @@ public:
     /// hops. ServiceMode records become services (priority, port, ALPN, ECH;
     /// h3 ids give QUIC endpoints when `config.quic`), ordered per v3 §5, their
     /// hints used as addresses until the target's own answers arrive, and a
-    /// Resolve for each new target name. Ignored when `config.https` is off,
+    /// Resolve for each new target name. After an AliasMode chain, the last
+    /// name with the origin's port and no SvcParams is one more service,
+    /// tried after the records' and before the origin's own addresses
+    /// (RFC 9460 §3), also when that name's HTTPS query fails. The race
+    /// starts (v3 §4.2) on an ipv6hint as on an AAAA answer, and without
+    /// waiting for services ranked after the best one that has addresses.
+    /// Records that are not self-consistent (a `mandatory` key absent,
+    /// RFC 9460 §2.4.3, §8) are ignored. Ignored when `config.https` is off,
     /// for a query not outstanding, and after the race has finished.
     void handle_https(TimePoint now, const Resolve& query, const SvcbRecord* records,
                       std::size_t count);
@@ -210,8 +224,10 @@ public:
     /// one that is not connecting, or after the race has finished (a success
     /// after the winner: that socket already got its Close).
     void handle_connected(TimePoint now, AttemptId id);
-    /// With `config.success` = handshake: the attempt's TLS (or QUIC)
-    /// handshake, which the caller runs after handle_connected(), completed.
+    /// With `config.success` = handshake: the TCP attempt's TLS handshake,
+    /// which the caller runs after handle_connected(), completed. (A QUIC
+    /// attempt's connect is its handshake, v3 §6.1: it wins at
+    /// handle_connected() and gets no handle_secured().)
     /// Actions that follow: as handle_connected's with `config.success` =
     /// connect. Ignored for an attempt not waiting for its handshake.
     void handle_secured(TimePoint now, AttemptId id);
@@ -331,16 +347,6 @@ private:
               dropped(false), shadowed(false), off_family(false), off_order(false) {}
     };
     static constexpr std::uint16_t no_service = UINT16_MAX;
-    static constexpr std::uint32_t fallback_rank = UINT32_MAX;
-    /// A name whose addresses the race asks for (v3): [0] is the origin.
-    struct Target {
-        std::string name;  // "" for the origin; else as written in the record
-        std::string key;   // lower case, fully qualified: for comparisons
-        DnsState addr[2] = {DnsState::pending, DnsState::pending};
-        std::vector<Endpoint> answer[2];
-        bool failed[2] = {false, false};  // the query failed (not "no data"): hints stay
-        bool https_asked = false;
-    };
     enum class QKind : std::uint8_t { resolve6, resolve4, resolve_https, open, bind, connect, report };
     struct QEntry {
         QKind kind;
@@ -366,34 +372,23 @@ private:
     void link_one(std::uint32_t slot, std::uint32_t batch_first, bool front, std::uint32_t& head,
                   std::uint32_t& tail, std::uint32_t Candidate::*next);
     enum class Twin : std::uint8_t { none, better, attempted };
-    Twin supersede(const Endpoint& remote, Protocol protocol, std::uint32_t rank,
+    Twin supersede(const Endpoint& remote, Protocol protocol, const detail::Rank& rank,
                    std::size_t limit);
     void revive(const Candidate& c);
-    Protocol protocol_of(const Candidate& c) const noexcept {
-        return c.service == no_service ? Protocol::tcp : v3().services[c.service].protocol;
-    }
+    Protocol protocol_of(const Candidate& c) const noexcept;
     /// v3 §5 group order (lower first): the service's, or the fallback's.
-    std::uint32_t rank_of(const Candidate& c) const noexcept {
-        return c.service == no_service ? fallback_rank : v3().service_rank[c.service];
-    }
-    const Service* service_of(const Candidate& c) const noexcept {
-        return c.service == no_service ? nullptr : &v3().services[c.service];
-    }
-    std::uint32_t find_target(std::string_view name) const;
-    std::uint32_t target_for(std::string_view name);
+    detail::Rank rank_of(const Candidate& c) const noexcept;
+    const Service* service_of(const Candidate& c) const noexcept;
     std::uint32_t target_of(const Resolve& query) const;
     void target_answer(Family family, std::uint32_t target, bool replace_hints);
     void add_service_addresses(std::uint16_t service, Family family);
     const std::vector<Endpoint>& keep_answer(std::uint32_t target, Family family,
                                              const Endpoint* addresses, std::size_t count);
-    std::uint16_t add_service(Service svc, std::uint32_t target, std::uint32_t rank);
     void new_addresses();
-    void make_services(const SvcbRecord* const* records, std::size_t count, std::uint32_t owner);
-    void settle_https();
     bool service_waiting() const;
-    bool https_pending() const noexcept {
-        return v3_.peek() != nullptr && v3_.peek()->https_target != npos;
-    }
+    bool live_hint(Family family) const noexcept;
+    void add_service_candidates(const detail::HttpsStep& step);
+    bool https_pending() const noexcept;
     void resolved(TimePoint now, std::uint32_t target, Family family, const Endpoint* addresses,
                   std::size_t count);
     void resolve_failed(TimePoint now, std::uint32_t target, Family family, int code,
@@ -462,39 +457,25 @@ private:
     std::optional<TimePoint> resolution_deadline_;
     TimePoint extended_until_ = TimePoint::min();  // Success::handshake: timer pushed back
 
-    // Happy Eyeballs v3's tables (config_.https), made on first use behind one
-    // pointer: a race without https pays 8 bytes and no allocation for them.
-    struct V3State {
-        std::deque<Target> targets;    // [0] = origin; stable: Resolve::name views into it
-        std::deque<Service> services;  // stable: actions point into it
-        std::vector<std::uint32_t> service_target;  // per service: its target
-        std::vector<std::uint32_t> service_rank;    // per service: its rank
-        std::uint32_t https_target = npos;  // whose HTTPS answer is awaited; npos = settled
-        std::uint32_t alias_hops = 0;
-    };
+    // Happy Eyeballs v3's planner (config_.https), made on first use behind one
+    // pointer: a race without https pays 8 bytes and no allocation for it.
     class V3Box {  // a deep-copying owner (RaceMachine stays copyable: plan() copies it)
     public:
-        V3Box() = default;
-        V3Box(const V3Box& o) : p_(o.p_ ? std::make_unique<V3State>(*o.p_) : nullptr) {}
-        V3Box(V3Box&&) noexcept = default;
-        V3Box& operator=(const V3Box& o) {
-            if (this != &o) p_ = o.p_ ? std::make_unique<V3State>(*o.p_) : nullptr;
-            return *this;
-        }
-        V3Box& operator=(V3Box&&) noexcept = default;
-        ~V3Box() = default;
-        V3State& get() {
-            if (!p_) p_ = std::make_unique<V3State>();
-            return *p_;
-        }
-        const V3State* peek() const noexcept { return p_.get(); }
+        V3Box() noexcept;
+        V3Box(const V3Box& o);
+        V3Box(V3Box&& o) noexcept;
+        V3Box& operator=(const V3Box& o);
+        V3Box& operator=(V3Box&& o) noexcept;
+        ~V3Box();
+        detail::Planner& get();
+        const detail::Planner* peek() const noexcept { return p_.get(); }
 
     private:
-        std::unique_ptr<V3State> p_;
+        std::unique_ptr<detail::Planner> p_;
     };
     V3Box v3_;
-    V3State& v3() { return v3_.get(); }
-    const V3State& v3() const {  // only called once https state exists
+    detail::Planner& v3() { return v3_.get(); }
+    const detail::Planner& v3() const {  // only called once https state exists
         return *v3_.peek();
     }
 

@@ -83,6 +83,13 @@ struct SvcbRecord {
     /// (1-6); false when the record depends on a key it only carries along,
     /// which §8 tells clients to treat as "ignore this record".
     bool mandatory_ok() const noexcept;
+    /// True when every key `mandatory` lists is present in the record and key
+    /// 0 is not among them (RFC 9460 §8: "listed keys MUST also appear in the
+    /// SvcParams"). The parsers never return a record that breaks this, but a
+    /// record built by hand can: RaceMachine::handle_https ignores such a
+    /// ServiceMode record (§2.4.3: "Clients MUST reject any RR whose
+    /// recognized SvcParams are not self-consistent").
+    bool self_consistent() const noexcept;
     /// `port`, or `default_port` (443 for HTTPS) when the record has none.
     std::uint16_t port_or(std::uint16_t default_port) const noexcept {
         return port.value_or(default_port);

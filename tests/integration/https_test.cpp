@@ -138,6 +138,12 @@ protected:
     Clock::time_point started{};
 };
 
+/// The origin's HTTPS question (RFC 9460 §9.1): `_PORT._https.HOST` unless
+/// the port is 443. A ServiceMode "." there means HOST's own addresses.
+std::string https_qname(const std::string& host, std::uint16_t port) {
+    return port == 443 ? host : "_" + std::to_string(port) + "._https." + host;
+}
+
 // The origin's HTTPS record names a target with its own AAAA/A and port: the
 // race connects there (the origin's own addresses, answered late and refused,
 // are only the fallback).
@@ -149,7 +155,7 @@ TEST_P(Https, TargetNameWithItsOwnAddressesAndPort) {
     LoopbackPair svc = bind_loopback_pair();
     Listener svc6(std::move(svc.v6));
     Listener svc4(std::move(svc.v4));
-    dns.set_https("origin.test", DnsServer::Answer::https_text(
+    dns.set_https(https_qname("origin.test", origin.port), DnsServer::Answer::https_text(
                                      {"1 svc.test. alpn=h2 port=" + std::to_string(svc.port)}));
     dns.set("origin.test", Family::v6, DnsServer::Answer::with({loopback_v6()}, 1000ms));
     dns.set("origin.test", Family::v4, DnsServer::Answer::with({loopback_v4()}, 1000ms));
@@ -166,7 +172,7 @@ TEST_P(Https, TargetNameWithItsOwnAddressesAndPort) {
     EXPECT_EQ(peer_endpoint(r.fd), loopback_v6(svc.port));
     EXPECT_LT(Clock::now() - started, 1000ms) << "no need to wait for the origin's own answers";
     // The origin's HTTPS query, then the target's AAAA and A queries.
-    EXPECT_EQ(count_queries(dns, "origin.test", type_https), 1u);
+    EXPECT_EQ(count_queries(dns, https_qname("origin.test", origin.port), type_https), 1u);
     EXPECT_GE(count_queries(dns, "svc.test", 28), 1u);
     EXPECT_GE(count_queries(dns, "svc.test", 1), 1u);
     EXPECT_NE(std::find(seen.names.begin(), seen.names.end(), "svc.test."), seen.names.end());
@@ -209,7 +215,7 @@ TEST_P(Https, AliasModeChainIsFollowed) {
     LoopbackPair svc = bind_loopback_pair();
     Listener svc6(std::move(svc.v6));
     Listener svc4(std::move(svc.v4));
-    dns.set_https("apex.test", DnsServer::Answer::https_text({"0 a1.test."}));
+    dns.set_https(https_qname("apex.test", origin.port), DnsServer::Answer::https_text({"0 a1.test."}));
     dns.set_https("a1.test", DnsServer::Answer::https_text({"0 a2.test."}));
     dns.set_https("a2.test", DnsServer::Answer::https_text(
                                  {"1 . alpn=h2 port=" + std::to_string(svc.port)}));
@@ -223,7 +229,7 @@ TEST_P(Https, AliasModeChainIsFollowed) {
     EXPECT_EQ(r.report.remote, loopback_v6(svc.port));
     ASSERT_FALSE(r.report.attempts.empty());
     EXPECT_EQ(r.report.attempts[0].remote.port(), svc.port);
-    EXPECT_EQ(count_queries(dns, "apex.test", type_https), 1u);
+    EXPECT_EQ(count_queries(dns, https_qname("apex.test", origin.port), type_https), 1u);
     EXPECT_EQ(count_queries(dns, "a1.test", type_https), 1u);
     EXPECT_EQ(count_queries(dns, "a2.test", type_https), 1u);
     EXPECT_GE(count_queries(dns, "a2.test", 28), 1u);
@@ -243,7 +249,7 @@ TEST_P(Https, NodataHttpsGivesAPlainRace) {
     LoopbackPair pair = bind_loopback_pair();
     Listener v6(std::move(pair.v6));
     Listener v4(std::move(pair.v4));
-    dns.set_https("plain.test", DnsServer::Answer::nodata());
+    dns.set_https(https_qname("plain.test", pair.port), DnsServer::Answer::nodata());
     dns.set("plain.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
     dns.set("plain.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
 
@@ -257,7 +263,7 @@ TEST_P(Https, NodataHttpsGivesAPlainRace) {
     for (std::size_t i = 0; i < seen.first_plan.size(); ++i) {
         EXPECT_FALSE(seen.first_plan_has_service[i]) << "entry " << i << " has a service";
     }
-    EXPECT_EQ(count_queries(dns, "plain.test", type_https), 1u);
+    EXPECT_EQ(count_queries(dns, https_qname("plain.test", pair.port), type_https), 1u);
     if (r.fd >= 0) ::close(r.fd);
 }
 
@@ -268,7 +274,7 @@ TEST_P(Https, SilentHttpsQueryWaitsOnlyTheResolutionDelay) {
     LoopbackPair pair = bind_loopback_pair();
     Listener v6(std::move(pair.v6));
     Listener v4(std::move(pair.v4));
-    dns.set_https("quiet.test", DnsServer::Answer::silent());
+    dns.set_https(https_qname("quiet.test", pair.port), DnsServer::Answer::silent());
     dns.set("quiet.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
     dns.set("quiet.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
 
@@ -281,7 +287,7 @@ TEST_P(Https, SilentHttpsQueryWaitsOnlyTheResolutionDelay) {
     const auto first = r.report.attempts[0].started - r.report.started;
     EXPECT_GE(first, 300ms) << "waited the Resolution Delay for the HTTPS answer";
     EXPECT_LT(first, 1500ms) << "and no longer";
-    EXPECT_GE(count_queries(dns, "quiet.test", type_https), 1u);
+    EXPECT_GE(count_queries(dns, https_qname("quiet.test", pair.port), type_https), 1u);
     if (r.fd >= 0) ::close(r.fd);
 }
 
@@ -292,7 +298,7 @@ TEST_P(Https, QuicAttemptsFailAsUnsupported) {
     LoopbackPair pair = bind_loopback_pair();
     Listener v6(std::move(pair.v6));
     Listener v4(std::move(pair.v4));
-    dns.set_https("h3.test", DnsServer::Answer::https_text({"1 . alpn=h3,h2"}));
+    dns.set_https(https_qname("h3.test", pair.port), DnsServer::Answer::https_text({"1 . alpn=h3,h2"}));
     dns.set("h3.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
     dns.set("h3.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
 
@@ -361,7 +367,7 @@ TEST_P(ConnectToolPlan, PrintsTheHttpsDrivenPlan) {
     Listener v6(std::move(pair.v6));
     Listener v4(std::move(pair.v4));
     const std::string port = std::to_string(pair.port);
-    dns.set_https("plan.test",
+    dns.set_https(https_qname("plan.test", pair.port),
                   DnsServer::Answer::https_text({"1 svc.test. alpn=h2 port=8443 ipv6hint=::1",
                                                  "2 . alpn=h2 ech=AQID"},
                                                 200ms));

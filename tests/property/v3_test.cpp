@@ -143,7 +143,12 @@ RC_GTEST_PROP(V3Properties, AttemptOrderFollowsTheGroupModel, ()) {
     const auto aaaa = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 3), rc::gen::inRange(0, 5));
     const auto a = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 3), rc::gen::inRange(0, 5));
     const bool quic = *rc::gen::arbitrary<bool>();
-    const bool https_first = *rc::gen::arbitrary<bool>();
+    // An ipv6hint counts as the AAAA answer (v3 §4.2.1, issue 17): an HTTPS
+    // answer with one starts the race at once, before the origin's answers
+    // the model assumes are in; such answers come last here.
+    const bool any_v6_hint = std::any_of(recs.begin(), recs.end(),
+                                         [](const GenRecord& g) { return !g.v6hints.empty(); });
+    const bool https_first = *rc::gen::arbitrary<bool>() && !any_v6_hint;
 
     std::vector<SvcbRecord> records;
     for (std::size_t i = 0; i < recs.size(); ++i) {
@@ -221,4 +226,114 @@ RC_GTEST_PROP(V3Properties, AttemptOrderFollowsTheGroupModel, ()) {
         for (const PlanEntry& p : plan_at_start) planned.emplace_back(p.remote, p.protocol);
         RC_ASSERT(planned == expected);
     }
+}
+
+// Issue 17, v3 §4.1 and RFC 9460 §3, §9.1: whatever the HTTPS answers say,
+// every name's questions go out HTTPS (when asked), AAAA, A, back to back;
+// the race's first three actions are the origin's; only the origin's HTTPS
+// question is port-prefixed, and only off port 443.
+RC_GTEST_PROP(V3Properties, QueriesGoHttpsAaaaA, ()) {
+    const std::uint16_t ports[] = {443, 8443, 80};
+    Config c;
+    c.https = true;
+    c.port = ports[*rc::gen::inRange(0, 3)];
+    c.alias_limit = static_cast<std::uint32_t>(*rc::gen::inRange(1, 4));
+    RaceMachine m(c);
+    TimePoint now{std::chrono::seconds(10)};
+    RC_ASSERT(static_cast<bool>(m.start_resolving(now)));
+    std::vector<Resolve> asked;
+    std::vector<std::string> names;
+    std::vector<Resolve> https_open;  // HTTPS questions not yet answered
+    auto drain = [&] {
+        while (auto act = m.poll_action()) {
+            if (auto* r = std::get_if<Resolve>(&*act)) {
+                asked.push_back(*r);
+                names.emplace_back(r->name);
+                if (r->https) https_open.push_back(*r);
+            } else if (auto* o = std::get_if<OpenSocket>(&*act)) {
+                m.handle_opened(now, o->attempt);
+            }
+        }
+    };
+    drain();
+    // Answer each HTTPS question with an alias or ServiceMode records.
+    for (int hop = 0; hop < 6 && !https_open.empty(); ++hop) {
+        const Resolve q = https_open.front();
+        const std::string qname(q.name);
+        https_open.erase(https_open.begin());
+        std::vector<SvcbRecord> recs;
+        if (*rc::gen::arbitrary<bool>()) {
+            SvcbRecord alias;
+            alias.priority = 0;
+            alias.target = "a" + std::to_string(*rc::gen::inRange(0, 4)) + ".example.";
+            recs.push_back(alias);
+        } else {
+            const int n = *rc::gen::inRange(0, 3);
+            for (int i = 0; i < n; ++i) {
+                SvcbRecord r;
+                r.priority = static_cast<std::uint16_t>(i + 1);
+                const int t = *rc::gen::inRange(0, 3);
+                r.target = t == 0 ? "." : "s" + std::to_string(t) + ".example.";
+                recs.push_back(r);
+            }
+        }
+        m.handle_https(now, Resolve(Family::v6, true, qname), recs);
+        drain();
+    }
+    for (std::size_t i = 0; i < asked.size(); ++i) RC_LOG() << to_string(Action{asked[i]}) << "\n";
+    RC_ASSERT(asked.size() >= 3u);
+    RC_ASSERT(asked[0].https && names[0].empty());
+    RC_ASSERT(!asked[1].https && asked[1].family == Family::v6 && names[1].empty());
+    RC_ASSERT(!asked[2].https && asked[2].family == Family::v4 && names[2].empty());
+    for (std::size_t i = 0; i < asked.size(); ++i) {
+        const bool origin_https = asked[i].https && names[i].empty();
+        RC_ASSERT(asked[i].port_prefix == (origin_https && c.port != 443 ? c.port : 0));
+        if (asked[i].https || asked[i].family != Family::v6) continue;
+        // An AAAA question is followed at once by the same name's A question,
+        // and no HTTPS question for that name comes after it.
+        RC_ASSERT(i + 1 < asked.size());
+        RC_ASSERT(!asked[i + 1].https && asked[i + 1].family == Family::v4 && names[i + 1] == names[i]);
+        for (std::size_t j = i + 1; j < asked.size(); ++j) {
+            RC_ASSERT(!(asked[j].https && names[j] == names[i]));
+        }
+    }
+}
+
+// Issue 17 item 8: with Config::max_in_flight, never more attempts in flight
+// than the cap, whatever fails or hangs; and the race still tries everything.
+RC_GTEST_PROP(V3Properties, NeverMoreInFlightThanTheCap, ()) {
+    Config c;
+    c.max_in_flight = static_cast<std::uint32_t>(*rc::gen::inRange(1, 5));
+    c.attempt_timeout = std::chrono::milliseconds(*rc::gen::inRange(300, 3000));
+    const int n = *rc::gen::inRange(1, 9);
+    std::vector<Endpoint> remotes;
+    for (int i = 0; i < n; ++i) remotes.push_back(i % 2 == 0 ? v6(i, 443) : v4(i, 443));
+    RaceMachine m(c);
+    TimePoint now{std::chrono::seconds(10)};
+    RC_ASSERT(static_cast<bool>(m.start(now, remotes)));
+    std::vector<AttemptId> connecting;
+    std::uint32_t most = 0;
+    auto drain = [&] {
+        while (auto act = m.poll_action()) {
+            if (auto* o = std::get_if<OpenSocket>(&*act)) m.handle_opened(now, o->attempt);
+            if (auto* k = std::get_if<Connect>(&*act)) connecting.push_back(k->attempt);
+            most = std::max(most, m.attempts_in_flight());
+        }
+    };
+    drain();
+    for (int guard = 0; guard < 200 && !m.finished(); ++guard) {
+        if (!connecting.empty() && *rc::gen::arbitrary<bool>()) {
+            const std::size_t i = *rc::gen::inRange<std::size_t>(0, connecting.size());
+            m.handle_connect_failed(now, connecting[i], ECONNREFUSED);
+            connecting.erase(connecting.begin() + static_cast<std::ptrdiff_t>(i));
+        } else if (const auto t = m.next_timeout()) {
+            now = std::max(now, *t);
+            m.handle_timeout(now);
+        }
+        drain();
+        RC_ASSERT(m.attempts_in_flight() <= c.max_in_flight);
+    }
+    RC_ASSERT(most <= c.max_in_flight);
+    RC_ASSERT(m.finished());
+    RC_ASSERT(m.attempts_started() == static_cast<std::uint32_t>(n));
 }

@@ -7,7 +7,8 @@ shared/scenarios/README.md:
   where the golden line has them, local, protocol, alpn and ech (HTTPS-driven
   endpoints, Happy Eyeballs v3);
 - resolve: only when the golden asks for a target name or for HTTPS records
-  (v3): the same questions (t, family, name) at each instant, in any order;
+  (v3): the same questions (t, family, name, and the RFC 9460 §9.1 port
+  prefix of the origin's HTTPS question) at each instant, in any order;
 - close: equal t and attempt; close lines at one instant may come in any order;
 - report (exactly one, the last line): equal t and outcome; for connected also
   attempt and remote (and protocol and alpn where the golden has them); for
@@ -116,8 +117,8 @@ def compare(golden_objs, actual_objs, expect_report=True):
     g_res, a_res = of(golden_objs, "resolve"), of(actual_objs, "resolve")
     if any("name" in r or r.get("family") == "HTTPS" for r in g_res):
         def questions(objs):
-            return sorted((str(r.get("t")), str(r.get("family")), str(r.get("name", "")))
-                          for r in objs)
+            return sorted((str(r.get("t")), str(r.get("family")), str(r.get("name", "")),
+                           str(r.get("prefix", ""))) for r in objs)
         if questions(g_res) != questions(a_res):
             problems.append(f"resolve: got {questions(a_res)}, golden {questions(g_res)}")
 

@@ -194,6 +194,11 @@ expect(False, V3, edit(V3, 7, protocol="quic"), "report protocol")
 expect(False, V3, V3[:3] + V3[4:], "a target question missing")
 expect(False, V3, edit(V3, 2, name="other.example.net."), "a target question's name")
 expect(False, V3, edit(V3, 1, t=5), "the HTTPS question's time")
+expect(False, V3, edit(V3, 1, prefix="_8443._https"), "a port prefix the golden lacks")
+v3_prefixed = edit(V3, 1, prefix="_8443._https")
+expect(True, v3_prefixed, v3_prefixed, "the same port-prefixed HTTPS question")
+expect(False, v3_prefixed, V3, "the port prefix missing (RFC 9460 §9.1)")
+expect(False, v3_prefixed, edit(V3, 1, prefix="_9443._https"), "another port prefix")
 v3_fail = [dict(V3[0]), {"t": 5, "action": "report", "outcome": "failed", "errno": None,
                          "message": "m", "errors": [
                              {"attempt": None, "remote": None, "stage": "resolve",

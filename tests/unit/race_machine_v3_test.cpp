@@ -67,12 +67,16 @@ TEST(V3Api, ResolveActionsNameTargetsAndAnswersFindThemByName) {
     V3 v;
     ASSERT_TRUE(v.m.start_resolving(v.t0));
     v.drain(v.t0);
+    // v3 §4.1: HTTPS, then AAAA, then A, back to back.
     ASSERT_EQ(v.resolves.size(), 3u);
-    EXPECT_TRUE(v.resolves[2].https);
-    EXPECT_TRUE(v.resolves[2].name.empty());
+    EXPECT_TRUE(v.resolves[0].https);
+    EXPECT_TRUE(v.resolves[0].name.empty());
+    EXPECT_EQ(v.resolves[0].port_prefix, 0) << "port 443: no prefix (RFC 9460 §9.1)";
+    EXPECT_EQ(v.resolves[1], Resolve(Family::v6));
+    EXPECT_EQ(v.resolves[2], Resolve(Family::v4));
     v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{});
     v.m.handle_resolved(v.t0, Family::v4, std::vector<Endpoint>{});
-    v.m.handle_https(v.t0, v.resolves[2],
+    v.m.handle_https(v.t0, v.resolves[0],
                      std::vector<SvcbRecord>{rec("1 svc.example.net. alpn=h2 port=8443")});
     v.drain(v.t0);
     ASSERT_EQ(v.resolves.size(), 5u);
@@ -104,7 +108,7 @@ TEST(V3Api, QuicEndpointsOnlyWhenTheCallerSpeaksQuic) {
         V3 v(c);
         ASSERT_TRUE(v.m.start_resolving(v.t0));
         v.drain(v.t0);
-        v.m.handle_https(v.t0, v.resolves[2], std::vector<SvcbRecord>{rec("1 . alpn=h3,h2")});
+        v.m.handle_https(v.t0, v.resolves[0], std::vector<SvcbRecord>{rec("1 . alpn=h3,h2")});
         v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{ep("2001:db8::1")});
         v.m.handle_resolved(v.t0, Family::v4, std::vector<Endpoint>{});
         v.drain(v.t0);
@@ -128,7 +132,7 @@ TEST(V3Api, PlanListsHintsInGroupOrderWithoutChangingTheRace) {
     V3 v;
     ASSERT_TRUE(v.m.start_resolving(v.t0));
     v.drain(v.t0);
-    v.m.handle_https(v.t0, v.resolves[2],
+    v.m.handle_https(v.t0, v.resolves[0],
                      std::vector<SvcbRecord>{
                          rec("2 b.example. ipv4hint=192.0.2.2"),
                          rec("1 a.example. ipv6hint=2001:db8::a ipv4hint=192.0.2.1")});
@@ -139,12 +143,16 @@ TEST(V3Api, PlanListsHintsInGroupOrderWithoutChangingTheRace) {
     EXPECT_EQ(before[0].remote, ep("2001:db8::a"));
     EXPECT_EQ(before[1].remote, ep("192.0.2.1"));
     EXPECT_EQ(before[2].remote, ep("192.0.2.2"));
-    for (const PlanEntry& p : before) {
-        EXPECT_TRUE(p.hint);
-        EXPECT_EQ(p.attempt, 0u);
+    // The ipv6hint counts as the AAAA answer (v3 §4.2.1): attempt 1 started
+    // at the HTTPS answer, on the hint.
+    for (std::size_t i = 0; i < before.size(); ++i) {
+        EXPECT_TRUE(before[i].hint);
+        EXPECT_EQ(before[i].attempt, i == 0 ? 1u : 0u);
+        EXPECT_EQ(again[i].remote, before[i].remote);
+        EXPECT_EQ(again[i].attempt, before[i].attempt);
     }
-    EXPECT_EQ(v.m.attempts_started(), 0u) << "plan() is read-only";
-    EXPECT_EQ(v.m.candidates_left(), 3u);
+    EXPECT_EQ(v.m.attempts_started(), 1u) << "plan() is read-only";
+    EXPECT_EQ(v.m.candidates_left(), 2u);
 }
 
 TEST(V3Api, HandshakeSuccessWaitsForHandleSecured) {
@@ -153,7 +161,7 @@ TEST(V3Api, HandshakeSuccessWaitsForHandleSecured) {
     V3 v(c);
     ASSERT_TRUE(v.m.start_resolving(v.t0));
     v.drain(v.t0);
-    v.m.handle_https(v.t0, v.resolves[2], nullptr, 0);
+    v.m.handle_https(v.t0, v.resolves[0], nullptr, 0);
     v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{ep("2001:db8::1")});
     v.drain(v.t0);
     ASSERT_EQ(v.connects.size(), 1u);
@@ -178,7 +186,7 @@ TEST(V3Api, HandshakeFailureIsStageTls) {
     V3 v(c);
     ASSERT_TRUE(v.m.start_resolving(v.t0));
     v.drain(v.t0);
-    v.m.handle_resolve_failed(v.t0, v.resolves[2], ETIMEDOUT);
+    v.m.handle_resolve_failed(v.t0, v.resolves[0], ETIMEDOUT);
     v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{ep("2001:db8::1")});
     v.m.handle_resolved(v.t0, Family::v4, std::vector<Endpoint>{});
     v.drain(v.t0);
@@ -224,6 +232,61 @@ TEST(V3Api, ActionTextShowsProtocolAndAlpn) {
     EXPECT_EQ(to_string(Action{Resolve(Family::v6, true)}), "resolve HTTPS");
     EXPECT_STREQ(protocol_name(Protocol::quic), "quic");
     EXPECT_STREQ(stage_name(Stage::tls), "tls");
+}
+
+}  // namespace
+
+namespace {
+
+// ---- issue 17: query order (v3 §4.1) and port-prefixed names (RFC 9460 §9.1) ----
+
+TEST(V3Queries, OriginHttpsQueryIsPortPrefixedOffPort443) {
+    Config c = V3::https_config();
+    c.port = 8443;
+    V3 v{c};
+    ASSERT_TRUE(v.m.start_resolving(v.t0));
+    v.drain(v.t0);
+    ASSERT_EQ(v.resolves.size(), 3u);
+    ASSERT_TRUE(v.resolves[0].https);
+    EXPECT_EQ(v.resolves[0].port_prefix, 8443);
+    EXPECT_EQ(query_name(v.resolves[0], "www.example.com"), "_8443._https.www.example.com");
+    EXPECT_EQ(to_string(Action{v.resolves[0]}), "resolve HTTPS _8443._https.(origin)");
+    // The address queries are the host's own, unprefixed.
+    EXPECT_EQ(query_name(v.resolves[1], "www.example.com"), "www.example.com");
+    EXPECT_EQ(v.resolves[1].port_prefix, 0);
+    // "." at _8443._https.www.example.com means the origin host's addresses
+    // (RFC 9460 §2.5.2 with §9.1; the reading pinned in v3_port_prefix_*.scn).
+    v.m.handle_https(v.t0, v.resolves[0], std::vector<SvcbRecord>{rec("1 . alpn=h2")});
+    v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{ep("2001:db8::1", 8443)});
+    v.drain(v.t0);
+    ASSERT_EQ(v.resolves.size(), 3u) << "no query for the prefixed name's addresses";
+    ASSERT_EQ(v.connects.size(), 1u);
+    EXPECT_EQ(v.connects[0].remote, ep("2001:db8::1", 8443));
+    ASSERT_NE(v.connects[0].service, nullptr);
+    EXPECT_EQ(v.connects[0].service->alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+}
+
+TEST(V3Queries, AliasTargetIsAskedHttpsFirstWithoutPrefix) {
+    Config c = V3::https_config();
+    c.port = 8443;
+    V3 v{c};
+    ASSERT_TRUE(v.m.start_resolving(v.t0));
+    v.drain(v.t0);
+    v.m.handle_https(v.t0, v.resolves[0], std::vector<SvcbRecord>{rec("0 pool.example.net.")});
+    v.drain(v.t0);
+    ASSERT_EQ(v.resolves.size(), 6u);
+    EXPECT_EQ(v.resolves[3], Resolve(Family::v6, true, "pool.example.net."));
+    EXPECT_EQ(v.resolves[3].port_prefix, 0) << "RFC 9460 §3: \"without additional prefixes\"";
+    EXPECT_EQ(v.resolves[4], Resolve(Family::v6, false, "pool.example.net."));
+    EXPECT_EQ(v.resolves[5], Resolve(Family::v4, false, "pool.example.net."));
+}
+
+TEST(V3Queries, QueryNameWithoutPrefix) {
+    EXPECT_EQ(query_name(Resolve(Family::v4), "h.example"), "h.example");
+    EXPECT_EQ(query_name(Resolve(Family::v6, true, "svc.example."), "h.example"), "svc.example.");
+    // A prefix on an address query means nothing: only HTTPS questions get one.
+    EXPECT_EQ(query_name(Resolve(Family::v6, false, {}, 8443), "h.example"), "h.example");
+    EXPECT_EQ(port_prefix_labels(Resolve(Family::v6, true, {}, 80)), "_80._https");
 }
 
 }  // namespace

@@ -303,6 +303,17 @@ private:
                 auto n = parse_whole(value, 1000000);
                 if (!n) fail("max-endpoints " + quoted(value) + " is not a whole number");
                 c.max_endpoints = static_cast<std::uint32_t>(*n);
+            } else if (key == "max-in-flight") {
+                if (value == "none") {
+                    c.max_in_flight = 0;
+                } else {
+                    const auto n = parse_whole(value, 1000000);
+                    if (!n || *n == 0) {
+                        fail("max-in-flight " + quoted(value) +
+                             " is not a whole number of attempts from 1 (or none)");
+                    }
+                    c.max_in_flight = static_cast<std::uint32_t>(*n);
+                }
             } else if (key == "alias-limit") {
                 auto n = parse_whole(value, 1000);
                 if (!n) fail("alias-limit " + quoted(value) + " is not a whole number");
@@ -312,7 +323,7 @@ private:
                      " (expected attempt-delay, resolution-delay, family-count, interleave, "
                      "attempt-timeout, overall-timeout, min-start-gap, sort, "
                      "min-attempt-delay, max-attempt-delay, delay-multiplier, network, ipv4, "
-                     "https, quic, success, shuffle-seed, alias-limit or max-endpoints)");
+                     "https, quic, success, shuffle-seed, alias-limit, max-endpoints or max-in-flight)");
             }
         }
         Config check = c;
@@ -364,7 +375,23 @@ private:
             fail("dns type " + quoted(t[1]) + " is not AAAA, A or HTTPS");
         }
         std::size_t at = 2;
-        if (t[2] != "at") {
+        if (t[2] != "at" && answer.https && is_port_prefix(t[2])) {
+            // RFC 9460 §9.1: the origin's own HTTPS question, as it goes out
+            // for a port other than 443 (`_8443._https`): written out so the
+            // scenario shows it; it must be the one the race asks.
+            const string want = "_" + std::to_string(sc_.port) + "._https";
+            string got(t[2]);
+            if (got.back() == '.') got.pop_back();
+            if (sc_.port == 443) {
+                fail("port 443 has no prefixed HTTPS question (RFC 9460 §9.1): write "
+                     "`dns HTTPS at ...` for the origin, not " + quoted(t[2]));
+            }
+            if (got != want) {
+                fail("the origin's HTTPS question on port " + std::to_string(sc_.port) + " is " +
+                     want + " (RFC 9460 §9.1), not " + quoted(t[2]));
+            }
+            at = 3;
+        } else if (t[2] != "at") {
             // A target or alias name from an HTTPS record.
             answer.name = string(t[2]);
             if (!valid_name(t[2])) {
@@ -418,6 +445,9 @@ private:
                 }
                 string error;
                 auto record = parse_svcb_presentation(text, &error);
+                // RFC 9460 §2.4.3/§8: a record whose `mandatory` names a key it
+                // lacks is input the race must reject, not a bad scenario.
+                if (!record) record = inconsistent_record(text);
                 if (!record) fail("bad HTTPS record " + quoted(text) + ": " + error);
                 answer.records.push_back(std::move(*record));
                 i = j + 1;
@@ -448,6 +478,60 @@ private:
         ev.line = line_;
         sc_.dns.push_back(std::move(answer));
         sc_.events.push_back(ev);
+    }
+
+    // A record that parses but for `mandatory` naming a key it does not have:
+    // the record without that parameter, then the list put back. Nullopt for
+    // anything else (the parser's own error stands).
+    static std::optional<SvcbRecord> inconsistent_record(const string& text) {
+        const auto tokens = tokenize(text);
+        string rest;
+        string listed;
+        for (const string_view tok : tokens) {
+            if (tok.substr(0, 10) == "mandatory=") {
+                listed = string(tok.substr(10));
+                continue;
+            }
+            if (!rest.empty()) rest += ' ';
+            rest += tok;
+        }
+        if (listed.empty()) return std::nullopt;
+        auto r = parse_svcb_presentation(rest);
+        if (!r) return std::nullopt;
+        std::size_t start = 0;
+        while (start <= listed.size()) {
+            std::size_t end = listed.find(',', start);
+            if (end == string::npos) end = listed.size();
+            const string item = listed.substr(start, end - start);
+            std::optional<std::uint16_t> key;
+            for (std::uint16_t k = 1; k <= 6; ++k) {
+                if (svcb_key_name(k) == item) key = k;
+            }
+            if (!key && item.size() > 3 && item.compare(0, 3, "key") == 0) {
+                if (auto n = parse_whole(string_view(item).substr(3), 65535); n && *n != 0) {
+                    key = static_cast<std::uint16_t>(*n);
+                }
+            }
+            if (!key) return std::nullopt;
+            r->mandatory.push_back(*key);
+            start = end + 1;
+        }
+        std::sort(r->mandatory.begin(), r->mandatory.end());
+        if (std::adjacent_find(r->mandatory.begin(), r->mandatory.end()) != r->mandatory.end() ||
+            r->self_consistent() || r->alias_mode()) {
+            return std::nullopt;
+        }
+        return r;
+    }
+
+    // `_DIGITS._https` (a trailing dot allowed): the origin's port-prefixed
+    // HTTPS question, which names no target.
+    static bool is_port_prefix(string_view n) {
+        if (!n.empty() && n.back() == '.') n.remove_suffix(1);
+        constexpr string_view tail = "._https";
+        if (n.size() < 2 + tail.size() || n[0] != '_') return false;
+        if (n.substr(n.size() - tail.size()) != tail) return false;
+        return all_digits(n.substr(1, n.size() - 1 - tail.size()));
     }
 
     static bool valid_name(string_view n) {

@@ -772,7 +772,7 @@ void Race::start_query(const Resolve& r) {
     q->https = r.https;
     q->qtype = r.https ? dns_type::https : (r.family == Family::v6 ? dns_type::aaaa : dns_type::a);
     q->name = std::string(r.name);
-    q->qname = q->name.empty() ? host_ : q->name;
+    q->qname = query_name(r, host_);  // RFC 9460 §9.1: _PORT._https.HOST off port 443
     if (q->https) {
         q->timeout = https_query_timeout * https_query_tries;
         q->interval = https_query_timeout;

@@ -814,7 +814,7 @@ void Race::start_udp(const Resolve& r) {
     q->https = r.https;
     q->family = r.family;
     q->name = std::string(r.name);
-    q->qname = q->name.empty() ? host_ : q->name;
+    q->qname = query_name(r, host_);  // RFC 9460 §9.1: _PORT._https.HOST off port 443
     const std::uint16_t type =
         r.https ? dns_type::https : (r.family == Family::v6 ? dns_type::aaaa : dns_type::a);
     const std::string what = dns_type_name(type) + " query";

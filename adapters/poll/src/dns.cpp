@@ -278,7 +278,7 @@ void Resolver::query(const Resolve& resolve, TimePoint now) {
     q.family = resolve.family;
     q.https = resolve.https;
     q.name = std::string(resolve.name);
-    q.qname = q.name.empty() ? s.host : q.name;
+    q.qname = query_name(resolve, s.host);  // RFC 9460 §9.1: _PORT._https.HOST off port 443
     if (!s.init_error.empty()) {
         DnsAnswer a = State::answer_for(q);
         a.failed = true;

@@ -917,7 +917,7 @@ void Race::start_udp(const Resolve& r) {
     q->https = r.https;
     q->family = r.family;
     q->name = std::string(r.name);
-    q->qname = q->name.empty() ? host_ : q->name;
+    q->qname = query_name(r, host_);  // RFC 9460 §9.1: _PORT._https.HOST off port 443
     q->type = r.https ? dns_type::https : (r.family == Family::v6 ? dns_type::aaaa : dns_type::a);
     q->recv_op = Op{Op::Kind::recv, this, q.get()};
     q->timer_op = Op{Op::Kind::dns_timer, this, q.get()};

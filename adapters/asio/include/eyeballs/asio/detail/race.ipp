@@ -192,7 +192,7 @@ private:
         const Family family = a.family;
         const bool https = a.https;
         std::string name(a.name);  // the machine's view: keep a copy
-        const std::string qname = name.empty() ? host_ : name;
+        const std::string qname = query_name(a, host_);  // RFC 9460 §9.1 prefix for HTTPS
         auto self = shared_from_this();
         std::optional<net::ip::udp::endpoint> server = options_.dns_server;
         if (https && !server) server = resolv_conf_nameserver();

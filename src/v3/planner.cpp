@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: BSL-1.0
+// eyeballs — Happy Eyeballs v3: the planner (planner.hpp).
+//
+// Implements v3 §4, §4.2, §5 through names, services and endpoints; RFC 9460
+// §2.4.2 and §3 (AliasMode chains and their end).
+#include "v3/planner.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace eyeballs::detail {
+
+std::uint16_t Planner::add_service(Service svc, std::uint32_t target, Rank rank) {
+    services_.push_back(std::move(svc));
+    service_target_.push_back(target);
+    service_rank_.push_back(rank);
+    return static_cast<std::uint16_t>(services_.size() - 1);
+}
+
+// ---- RFC 9460 §2.4.2, §3; v3 §4.2.1, §5 -----------------------------------------
+
+HttpsStep Planner::on_https(std::uint32_t t, const SvcbRecord* records, std::size_t count,
+                            const Config& config) {
+    HttpsStep step;
+    const HttpsAnswer answer = sort_out(records, count);
+    if (answer.alias != nullptr) {
+        // §2.4.2: AliasMode wins over ServiceMode records beside it; a chain
+        // that ends ("." = not available, §2.5.1; a loop; past the limit)
+        // counts as no records.
+        bool made = false;
+        const std::uint32_t next =
+            names.follow_alias(answer.alias->target, config.alias_limit, made);
+        if (made) step.ask_addresses.push_back(static_cast<std::uint32_t>(names.size() - 1));
+        if (next == no_target) {
+            names.settle_https();
+        } else {
+            step.ask_https = next;
+        }
+        return step;
+    }
+    if (!answer.service_mode.empty()) {
+        std::vector<const SvcbRecord*> in_order;
+        std::vector<PlannedService> planned = plan_services(
+            answer.service_mode.data(), answer.service_mode.size(), config.shuffle_seed,
+            config.port, config.quic, max_services - std::min(max_services, services_.size()),
+            &in_order);
+        // Every record's target is asked for, in the records' order (RFC 9460
+        // §3: "Clients issue AAAA and/or A queries for the selected TargetName").
+        std::vector<std::uint32_t> target_of_record;
+        target_of_record.reserve(in_order.size());
+        for (const SvcbRecord* r : in_order) {
+            std::uint32_t target = t;  // "." = the owner (§2.5.2)
+            if (r->target != ".") {
+                bool made = false;
+                target = names.intern(r->target, made);
+                if (made) step.ask_addresses.push_back(target);
+            }
+            target_of_record.push_back(target);
+        }
+        for (PlannedService& ps : planned) {
+            std::size_t i = 0;
+            while (in_order[i] != ps.record) ++i;
+            const std::uint32_t target = target_of_record[i];
+            ps.service.target = target == 0 ? ps.record->target : names[target].name;
+            step.services.push_back(
+                NewService{add_service(std::move(ps.service), target, ps.rank), ps.record});
+        }
+        add_alias_end(t, config, step);
+        names.settle_https();
+        return step;
+    }
+    add_alias_end(t, config, step);
+    names.settle_https();
+    return step;
+}
+
+HttpsStep Planner::on_https_failed(std::uint32_t t, const Config& config) {
+    HttpsStep step;
+    add_alias_end(t, config, step);
+    names.settle_https();
+    return step;
+}
+
+void Planner::add_alias_end(std::uint32_t t, const Config& config, HttpsStep& step) {
+    // RFC 9460 §3: "SVCB-optional clients SHALL append an alternative
+    // endpoint consisting of the final value of $QNAME, the authority
+    // endpoint's port number, and no SvcParams, to the list of alternative
+    // endpoints, which is attempted before falling back to non-SVCB
+    // connection modes" — whether the last name had ServiceMode records,
+    // none, or its query failed (§3 step 5). At the origin (no alias) that
+    // endpoint is the fallback itself. A chain cut by the limit or a loop
+    // falls back "as if the origin's SVCB record did not exist" (§3.1): no
+    // such endpoint (Names::follow_alias returned no_target there).
+    if (t == 0 || services_.size() >= max_services) return;
+    Service svc;  // TCP, no ALPN, no ECH: no SvcParams
+    svc.target = names[t].name;
+    svc.port = config.port;
+    step.services.push_back(NewService{add_service(std::move(svc), t, Rank::alias_end()), nullptr});
+}
+
+// ---- §4.2 Readiness -------------------------------------------------------------
+
+bool Planner::service_waiting(const std::vector<bool>& has, const Rank& best) const {
+    for (std::size_t s = 0; s < services_.size(); ++s) {
+        if (has[s] || !(service_rank_[s] < best)) continue;
+        const Target& t = names[service_target_[s]];
+        if (t.addr[0] == DnsState::pending || t.addr[1] == DnsState::pending) return true;
+    }
+    return false;
+}
+
+}  // namespace eyeballs::detail

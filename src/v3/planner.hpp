@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: BSL-1.0
+// eyeballs — Happy Eyeballs v3: the planner, the front the RaceMachine holds.
+//
+// Implements (draft-ietf-happy-happyeyeballs-v3-04 and the editor's copy),
+// by way of names.hpp, services.hpp and endpoints.hpp:
+//   §4    Hostname Resolution (names, queries, aliases, hints)
+//   §5    Grouping and Sorting Endpoints (services and their ranks)
+//   §4.2  the readiness the race's start decision reads (service_waiting)
+//
+// Calls go one way: RaceMachine → Planner → {Names, services, endpoints}. The
+// planner never sees attempts, sockets or actions: it answers with values
+// (which names to ask, which services were made) that the RaceMachine acts on.
+// It is made on first use (RaceMachine::V3Box), so a race without HTTPS pays
+// one pointer for it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "eyeballs/action.hpp"
+#include "eyeballs/config.hpp"
+#include "eyeballs/svcb.hpp"
+#include "v3/endpoints.hpp"
+#include "v3/names.hpp"
+#include "v3/services.hpp"
+
+namespace eyeballs::detail {
+
+inline constexpr std::uint16_t no_service = UINT16_MAX;
+
+/// A service the planner made: its index and the record it came from (null
+/// for RFC 9460 §3's end-of-chain service, which has no hints).
+struct NewService {
+    std::uint16_t index = no_service;
+    const SvcbRecord* record = nullptr;
+};
+
+/// What an HTTPS answer asks of the race, in the order it is to be done.
+struct HttpsStep {
+    std::vector<std::uint32_t> ask_addresses;  ///< new names: their AAAA and A queries
+    std::uint32_t ask_https = no_target;       ///< an alias to follow: its HTTPS query
+    std::vector<NewService> services;          ///< made, in v3 §5 order
+};
+
+class Planner {
+public:
+    Names names;
+
+    // ---- §5 Services ------------------------------------------------------------
+
+    const std::deque<Service>& services() const noexcept { return services_; }
+    const Service& service(std::uint16_t s) const { return services_[s]; }
+    std::uint32_t service_target(std::uint16_t s) const { return service_target_[s]; }
+    Rank rank(std::uint16_t s) const { return service_rank_[s]; }
+
+    // ---- §4.2.1, RFC 9460 §2.4.2, §3: an HTTPS answer ---------------------------
+
+    /// The HTTPS answer for target `t` (the one awaited). Settles the HTTPS
+    /// state or moves it one alias hop on; makes the services of its
+    /// ServiceMode records (or, at the end of an alias chain without them,
+    /// RFC 9460 §3's endpoint for the final $QNAME).
+    HttpsStep on_https(std::uint32_t t, const SvcbRecord* records, std::size_t count,
+                       const Config& config);
+    /// The HTTPS query for target `t` (the one awaited) failed: settled as
+    /// "no records", and past an alias, RFC 9460 §3's final-$QNAME endpoint.
+    HttpsStep on_https_failed(std::uint32_t t, const Config& config);
+
+    // ---- §4.2 Readiness -------------------------------------------------------
+
+    /// A service with no address yet (`has` is false for it: no hints) whose
+    /// target is still being resolved: the HTTPS answer is in, but what it
+    /// points at is not, so the race does not start on the fallback alone
+    /// before the Resolution Delay.
+    /// Only services ranked before `best`, the best rank with a candidate
+    /// left, count: the race does not wait for what it would try later
+    /// (§4.2: "SHOULD NOT wait for all answers").
+    bool service_waiting(const std::vector<bool>& has, const Rank& best) const;
+    /// Some HTTPS or target address answer is still awaited.
+    bool outstanding() const noexcept {
+        return names.https_pending() || names.targets_outstanding();
+    }
+
+private:
+    void add_alias_end(std::uint32_t t, const Config& config, HttpsStep& step);
+    std::uint16_t add_service(Service svc, std::uint32_t target, Rank rank);
+
+    std::deque<Service> services_;  // stable: actions point into it
+    std::vector<std::uint32_t> service_target_;  // per service: its target
+    std::vector<Rank> service_rank_;             // per service: its rank
+};
+
+}  // namespace eyeballs::detail
