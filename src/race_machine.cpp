@@ -639,7 +639,7 @@ std::optional<TimePoint> RaceMachine::next_start_at() const {
     if (started_count_ == 0) return now_;
     // The cap on attempts in flight (Config::max_in_flight): a start waits
     // for one of them to end.
-    if (config_.max_in_flight != 0 && in_flight_ >= config_.max_in_flight) return never;
+    if (config_.max_in_flight != 0 && in_flight_ >= config_.max_in_flight) return std::nullopt;
     const TimePoint floor = detail::saturating_add(last_start_, config_.min_start_gap);
     if (in_flight_ == 0 || fail_fast_) return floor;
     if (!config_.racing()) return std::nullopt;
