@@ -491,7 +491,8 @@ TEST_F(LibuvTest, ResolutionDelayExpiresThenIpv4Starts) {
     v4.accept_all();
 }
 
-TEST_F(LibuvTest, NegativeAnswersAreNoDataServfailCarriesItsName) {
+// The DNS classes every adapter reports (Error::dns, issue 14 item 6).
+TEST_F(LibuvTest, NegativeAnswersCarryTheirDnsClass) {
     Listener open(loopback_v4());
     DnsServer dns;
     dns.set("v4only.test", Family::v6, DnsServer::Answer::servfail());
@@ -508,15 +509,30 @@ TEST_F(LibuvTest, NegativeAnswersAreNoDataServfailCarriesItsName) {
     EXPECT_EQ(r.report.errors[0].family, Family::v6);
     EXPECT_NE(r.report.errors[0].detail.find("SERVFAIL"), std::string::npos)
         << r.report.errors[0].detail;
+    EXPECT_EQ(r.report.errors[0].dns, DnsError::server_failure);
+    EXPECT_EQ(r.report.errors[0].message(), "resolve AAAA: server failure (SERVFAIL)");
 
     Result nx;
     auto h2 = lu::connect(&loop_, "nosuch.test", 80, o, nx.callback());  // NXDOMAIN both
     run(nx);
     EXPECT_EQ(nx.report.outcome, Outcome::failed);
+    ASSERT_EQ(nx.report.errors.size(), 2u);
     for (const auto& e : nx.report.errors) {
         EXPECT_EQ(e.stage, Stage::resolve);
         EXPECT_EQ(e.code, 0);
-        EXPECT_TRUE(e.detail.empty()) << "NXDOMAIN is no data: " << e.detail;
+        EXPECT_EQ(e.dns, DnsError::nxdomain);
+        EXPECT_NE(e.message().find("no such name (NXDOMAIN)"), std::string::npos) << e.message();
+    }
+
+    Result nd;  // v4: NOERROR without an A record; v6: not listed for the name either
+    auto h3 = lu::connect(&loop_, "nodata.test", 80, o, nd.callback());
+    run(nd);
+    EXPECT_EQ(nd.report.outcome, Outcome::failed);
+    ASSERT_EQ(nd.report.errors.size(), 2u);
+    for (const auto& e : nd.report.errors) {
+        EXPECT_EQ(e.dns, DnsError::nodata);
+        EXPECT_EQ(e.message(), std::string("resolve ") + (e.family == Family::v6 ? "AAAA" : "A") +
+                                   ": no data");
     }
     open.accept_all();
 }

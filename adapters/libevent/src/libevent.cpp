@@ -114,20 +114,8 @@ std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port)
 
 }  // namespace
 
-/// An evdns_base the adapter made for one race.
-struct OwnedDns {
-    evdns_base* base = nullptr;
-    unsigned outstanding = 0;  // queries whose callback has not run yet
-    bool released = false;     // the race no longer uses it
-
-    void maybe_free() {
-        if (!released || outstanding != 0) return;
-        evdns_base_free(base, 0);
-        delete this;
-    }
-};
-
 class Race;
+struct OwnedDns;
 
 /// The argument of one evdns_getaddrinfo() query; freed by its callback.
 struct DnsQuery {
@@ -136,6 +124,69 @@ struct DnsQuery {
     Family family = Family::v6;
     std::string name;  // the Resolve's name: "" = the origin
     evdns_getaddrinfo_request* request = nullptr;
+};
+
+/// An evdns_base the adapter made for one race. It is freed when the race is
+/// done with it and every query's callback has come back — or, when the
+/// event_base is freed first (those callbacks are then never delivered), by
+/// event_base_free itself: a race that lets go of it with queries still out
+/// leaves a finalizer on the base (event_free_finalize), which libevent runs
+/// on the loop's next turn or, at the latest, inside event_base_free. A
+/// far-off timer (`sentinel`) tells the two apart: event_base_free deletes
+/// every timer before it runs the finalizers, a loop turn does not.
+struct OwnedDns {
+    evdns_base* base = nullptr;
+    unsigned outstanding = 0;  // queries whose callback has not run yet
+    bool released = false;     // the race no longer uses it
+    std::vector<DnsQuery*> tokens;  // the queries still out
+    event* sentinel = nullptr;      // with a finalizer pending
+    bool finalizer_pending = false;
+
+    void maybe_free() {
+        if (!released || outstanding != 0) return;
+        if (base != nullptr) evdns_base_free(base, 0);
+        base = nullptr;
+        if (!finalizer_pending) delete this;  // else the finalizer does
+    }
+
+    void forget(DnsQuery* q) {
+        auto it = std::find(tokens.begin(), tokens.end(), q);
+        if (it != tokens.end()) tokens.erase(it);
+    }
+
+    // Released with queries out: leave the finalizer (see above).
+    void guard(event_base* loop) {
+        if (outstanding == 0 || finalizer_pending) return;
+        event* ev = event_new(loop, -1, 0, &OwnedDns::noop, this);
+        sentinel = evtimer_new(loop, &OwnedDns::noop, nullptr);
+        const timeval far{86400, 0};
+        if (ev == nullptr || sentinel == nullptr || evtimer_add(sentinel, &far) != 0 ||
+            event_free_finalize(0, ev, &OwnedDns::on_finalize) != 0) {
+            if (ev != nullptr) event_free(ev);
+            if (sentinel != nullptr) event_free(sentinel);
+            sentinel = nullptr;
+            return;  // as before: freed when the callbacks come back
+        }
+        finalizer_pending = true;
+    }
+
+    static void noop(evutil_socket_t, short, void*) {}
+
+    static void on_finalize(event*, void* arg) {
+        auto* self = static_cast<OwnedDns*>(arg);
+        self->finalizer_pending = false;
+        const bool base_freed = event_pending(self->sentinel, EV_TIMEOUT, nullptr) == 0;
+        event_free(self->sentinel);
+        self->sentinel = nullptr;
+        if (base_freed && self->outstanding != 0) {
+            // Inside event_base_free: the cancellations will never be
+            // delivered, so nothing will read the evdns_base any more.
+            for (DnsQuery* q : self->tokens) delete q;
+            self->tokens.clear();
+            self->outstanding = 0;
+        }
+        self->maybe_free();
+    }
 };
 
 /// One query of the adapter's own DNS client (HTTPS records always; AAAA and
@@ -507,7 +558,10 @@ void Race::perform(const Action& action) {
             return;
         }
         auto* q = new DnsQuery{this, owned_dns_, r->family, std::string(r->name), nullptr};
-        if (owned_dns_ != nullptr) ++owned_dns_->outstanding;
+        if (owned_dns_ != nullptr) {
+            ++owned_dns_->outstanding;
+            owned_dns_->tokens.push_back(q);
+        }
         queries_.push_back(q);
         const std::string qname = q->name.empty() ? host_ : q->name;
         evutil_addrinfo hints{};
@@ -641,6 +695,7 @@ void Race::release_all() noexcept {
     https_.clear();
     if (owned_dns_ != nullptr) {
         owned_dns_->released = true;
+        owned_dns_->guard(base_);
         owned_dns_->maybe_free();
         owned_dns_ = nullptr;
     }
@@ -718,6 +773,7 @@ void Race::on_dns(int result, evutil_addrinfo* res, void* arg) {
     const Family family = q->family;
     std::string name = std::move(q->name);
     if (race != nullptr) race->forget_query(q);
+    if (owned != nullptr) owned->forget(q);
     delete q;
     if (race != nullptr) race->dns_answer(family, std::move(name), result, res);  // may free the race
     if (res != nullptr) evutil_freeaddrinfo(res);

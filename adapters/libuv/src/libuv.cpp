@@ -49,8 +49,13 @@
 // uv_cancel), so each query is a heap token that its callback frees; the race
 // only unhooks itself from the token when it stops caring. With dns_server,
 // and for HTTPS (type 65) queries, the adapter asks itself: a connected UDP
-// socket per query watched by a uv_poll_t, a uv_timer_t that resends once,
-// messages written and read by eyeballs/dns_message.hpp.
+// socket per query watched by a uv_poll_t, a uv_timer_t for the resends and
+// the deadline (AAAA/A: 0, 1 s, 3 s, failed at dns_timeout), messages written
+// and read by eyeballs/dns_message.hpp (EDNS0, 1232 octets) and classified by
+// dns_outcome(); an answer with TC is asked again over TCP (a second
+// uv_poll_t). The libevent adapter's own client follows the same steps on
+// libevent's events; what they share is the loop-free part (dns_message).
+// A shared client would need an I/O interface over both loops: not done.
 //
 // Ending: at the Report action every socket of the race is closed, DNS is
 // cancelled and the timer closed; the result is handed to the callback at the
@@ -100,10 +105,13 @@ namespace {
 
 /// The port a DNS server listens on when none is given.
 constexpr std::uint16_t dns_port = 53;
-/// A UDP query waits this long for its answer, is sent again once, then fails
-/// with ETIMEDOUT (as the libevent adapter's HTTPS queries).
-constexpr std::uint64_t udp_query_timeout_ms = 2000;
-constexpr int udp_query_tries = 2;
+/// An HTTPS query waits this long for its answer, is sent again once, then
+/// fails with ETIMEDOUT (as the libevent adapter's HTTPS queries). AAAA and A
+/// queries follow the schedule every adapter shares: sent at 0, again at 1 s
+/// and 3 s (the interval doubles), failed at Options::dns_timeout (5 s).
+constexpr std::chrono::milliseconds https_query_timeout{2000};
+constexpr int https_query_tries = 2;
+constexpr std::chrono::milliseconds first_resend{1000};
 
 // With HTTPS records on, the origin's port is the one connect() was given:
 // records without port= and target names use it (Config::port).
@@ -150,23 +158,36 @@ struct GaiQuery {
     std::string name;  // the Resolve's name: "" = the origin
 };
 
-/// One UDP query (A, AAAA or HTTPS) to a server, owned by its race until its
-/// two handles' close callbacks have run.
+/// One query (A, AAAA or HTTPS) to a server: UDP, then TCP after an answer
+/// with TC (RFC 7766 §5). Owned by its race until its handles' close
+/// callbacks have run.
 struct UdpQuery {
     Race* race = nullptr;
     bool https = false;
     Family family = Family::v6;
+    std::uint16_t qtype = 0;
     std::string name;   // the Resolve's name: "" = the origin
     std::string qname;  // what is asked
     Endpoint server;
     std::vector<std::uint8_t> message;
     std::uint16_t id = 0;
-    int tries_left = 0;
     uv_os_sock_t fd = -1;
-    uv_poll_t poll{};
-    uv_timer_t timer{};
-    bool handles = false;  // poll and timer initialised
+    uv_poll_t poll{};   // the UDP socket
+    uv_timer_t timer{};  // resends, then the deadline
+    bool handles = false;    // poll and timer initialised
+    bool poll_open = false;  // poll not yet given to uv_close
     bool closed = false;
+    Clock::time_point deadline{};
+    std::chrono::milliseconds interval{first_resend};  // to the next resend, doubling
+    std::chrono::milliseconds timeout{5000};
+    bool final_leg = false;  // the timer is armed for the deadline, not a resend
+    // TCP, after an answer with TC.
+    bool tcp = false;
+    bool connected = false;
+    uv_poll_t tcp_poll{};
+    bool tcp_handle = false;          // tcp_poll initialised
+    std::vector<std::uint8_t> out;    // 2-octet length + query, not yet sent
+    std::vector<std::uint8_t> in;     // what arrived
 };
 
 /// One attempt's uv_tcp_t.
@@ -196,6 +217,7 @@ struct Input {
     AttemptId id;
     int code = 0;
     std::string detail;
+    DnsError dns = DnsError::none;  // resolve_failed: the DNS class (Error::dns)
     std::vector<Endpoint> addresses;
 };
 
@@ -229,6 +251,7 @@ public:
     static void on_gai(uv_getaddrinfo_t* req, int status, addrinfo* res);
     static void on_udp_readable(uv_poll_t* poll, int status, int events);
     static void on_udp_timer(uv_timer_t* timer);
+    static void on_tcp_dns(uv_poll_t* poll, int status, int events);
     static void on_race_handle_closed(uv_handle_t* handle);
     static void on_tcp_closed(uv_handle_t* handle);
 
@@ -246,6 +269,11 @@ private:
     void start_gai(const Resolve& r);
     void start_udp(const Resolve& r);
     void udp_done(UdpQuery* q, Input in);
+    void query_failed(UdpQuery* q, DnsError dns, int code, std::string detail);
+    void query_answer(UdpQuery* q, const std::uint8_t* data, std::size_t size);
+    void start_tcp(UdpQuery* q);
+    void tcp_event(UdpQuery* q, int status, int events);
+    void arm_query(UdpQuery& q, Clock::duration wait);
     void close_udp(UdpQuery& q) noexcept;
     void close_attempt(Attempt& a) noexcept;
     Attempt& attempt(AttemptId id);
@@ -267,6 +295,7 @@ private:
     std::string host_;
     std::uint16_t port_ = 0;
     std::optional<Endpoint> dns_server_;  // Options::dns_server, port set
+    std::chrono::milliseconds dns_timeout_{5000};
     std::vector<GaiQuery*> gai_;          // outstanding uv_getaddrinfo() queries
     std::vector<std::unique_ptr<UdpQuery>> udp_;
 
@@ -316,6 +345,7 @@ Status Race::start(std::string_view host, std::uint16_t port,
         if (auto bad = validate(options.config)) return Status::failure(*bad);
         host_ = std::string(host);
         port_ = port;
+        dns_timeout_ = std::max(options.dns_timeout, std::chrono::milliseconds(1));
         if (options.dns_server) {
             Endpoint server = *options.dns_server;
             if (server.port() == 0) server = server.with_port(dns_port);
@@ -393,8 +423,8 @@ void Race::feed(Input& in) {
             machine_.handle_resolved(now_, Resolve(in.family, false, in.name), in.addresses);
             break;
         case Input::Kind::resolve_failed:
-            machine_.handle_resolve_failed(now_, Resolve(in.family, in.https, in.name), in.code,
-                                           in.detail);
+            machine_.handle_resolve_failed(now_, Resolve(in.family, in.https, in.name), in.dns,
+                                           in.code, in.detail);
             break;
         case Input::Kind::https:
             machine_.handle_https(now_, Resolve(Family::v6, true, in.name), in.records);
@@ -793,10 +823,18 @@ void Race::gai_answer(Family family, std::string name, int status, const addrinf
         }
     } else {
         in.kind = Input::Kind::resolve_failed;
-        // NODATA, NXDOMAIN and "no address of this family" are "no data" (code
-        // 0, no text); anything else is a resolver failure with libuv's text
-        // (and its errno value when it is a system error).
-        if (status != UV_EAI_NODATA && status != UV_EAI_NONAME && status != UV_EAI_ADDRFAMILY) {
+        // The DNS classes (Error::dns) as far as getaddrinfo tells them
+        // apart, as the libevent adapter reads evdns: EAI_NONAME is
+        // NXDOMAIN; EAI_NODATA and EAI_ADDRFAMILY (no address of this
+        // family) are NODATA. EAI_AGAIN is a SERVFAIL or a timeout —
+        // getaddrinfo does not say which — so, like libevent's EAI_AGAIN, it
+        // keeps the resolver's text unclassified; so does the rest (with its
+        // errno value when it is a system error).
+        if (status == UV_EAI_NONAME) {
+            in.dns = DnsError::nxdomain;
+        } else if (status == UV_EAI_NODATA || status == UV_EAI_ADDRFAMILY) {
+            in.dns = DnsError::nodata;
+        } else {
             in.detail = uv_text(status);
             const std::string code_name = uv_err_name(status);
             if (code_name.rfind("EAI_", 0) != 0) in.code = -status;
@@ -815,9 +853,15 @@ void Race::start_udp(const Resolve& r) {
     q->family = r.family;
     q->name = std::string(r.name);
     q->qname = query_name(r, host_);  // RFC 9460 §9.1: _PORT._https.HOST off port 443
-    const std::uint16_t type =
-        r.https ? dns_type::https : (r.family == Family::v6 ? dns_type::aaaa : dns_type::a);
-    const std::string what = dns_type_name(type) + " query";
+    q->qtype = r.https ? dns_type::https : (r.family == Family::v6 ? dns_type::aaaa : dns_type::a);
+    if (q->https) {
+        q->timeout = https_query_timeout * https_query_tries;
+        q->interval = https_query_timeout;
+    } else {
+        q->timeout = dns_timeout_;
+        q->interval = first_resend;
+    }
+    const std::string what = dns_type_name(q->qtype) + " query";
     Input failed;
     failed.kind = Input::Kind::resolve_failed;
     failed.https = r.https;
@@ -837,16 +881,15 @@ void Race::start_udp(const Resolve& r) {
         q->id = static_cast<std::uint16_t>(uv_hrtime());
     }
     std::string error;
-    // HTTPS answers may outgrow 512 octets: offer EDNS0; A/AAAA fit plain DNS.
-    auto message = r.https ? build_dns_query(q->id, q->qname, type, &error)
-                           : build_dns_query(q->id, q->qname, type, &error, 0);
+    // EDNS0 offering 1232 octets, as every adapter's own queries (issue 14).
+    auto message = build_dns_query(q->id, q->qname, q->qtype, &error);
     if (!message) {
-        failed.detail = what + " for " + q->qname + ": " + error;
+        failed.code = EINVAL;
+        failed.detail = "bad host name '" + q->qname + "': " + error;
         pending_.push_back(std::move(failed));
         return;
     }
     q->message = std::move(*message);
-    q->tries_left = udp_query_tries;
 
     int err = 0;
     q->fd = ::socket(to_af(server->family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -856,6 +899,7 @@ void Race::start_udp(const Resolve& r) {
         ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
         err = errno;
     }
+    q->deadline = Clock::now() + q->timeout;
     if (err == 0) {
         const int rc = uv_poll_init_socket(loop_, &q->poll, q->fd);
         if (rc == 0) {
@@ -863,10 +907,11 @@ void Race::start_udp(const Resolve& r) {
             q->poll.data = q.get();
             q->timer.data = q.get();
             q->handles = true;
+            q->poll_open = true;
             open_handles_ += 2;
             uv_poll_start(&q->poll, UV_READABLE, &Race::on_udp_readable);
-            uv_timer_start(&q->timer, &Race::on_udp_timer, udp_query_timeout_ms,
-                           udp_query_timeout_ms);
+            q->final_leg = q->interval >= q->timeout;
+            arm_query(*q, std::min<Clock::duration>(q->interval, q->timeout));
         } else {
             err = -rc;
         }
@@ -875,12 +920,19 @@ void Race::start_udp(const Resolve& r) {
         if (q->fd >= 0) eyeballs::detail::close_socket(q->fd);
         q->fd = -1;
         failed.code = err;
-        failed.detail = what + " to " + server->to_string() + ": " + std::strerror(err);
+        failed.detail = "DNS server " + server->to_string() + ": " + std::strerror(err);
         pending_.push_back(std::move(failed));
         return;
     }
-    --q->tries_left;
     udp_.push_back(std::move(q));
+}
+
+// The query's one-shot timer, rounded up to the loop's millisecond so that it
+// never fires before the resend or the deadline is due.
+void Race::arm_query(UdpQuery& q, Clock::duration wait) {
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(
+        std::max(wait, Clock::duration::zero()));
+    uv_timer_start(&q.timer, &Race::on_udp_timer, static_cast<std::uint64_t>(ms.count()), 0);
 }
 
 void Race::close_udp(UdpQuery& q) noexcept {
@@ -888,10 +940,18 @@ void Race::close_udp(UdpQuery& q) noexcept {
     q.closed = true;
     if (q.handles) {
         // After uv_poll_stop (inside uv_close) the fd may be closed at once.
-        q.poll.data = this;  // the close callbacks count them off the race
-        q.timer.data = this;
-        uv_close(reinterpret_cast<uv_handle_t*>(&q.poll), &Race::on_race_handle_closed);
+        q.timer.data = this;  // the close callbacks count them off the race
         uv_close(reinterpret_cast<uv_handle_t*>(&q.timer), &Race::on_race_handle_closed);
+        if (q.poll_open) {
+            q.poll.data = this;
+            q.poll_open = false;
+            uv_close(reinterpret_cast<uv_handle_t*>(&q.poll), &Race::on_race_handle_closed);
+        }
+        if (q.tcp_handle) {
+            q.tcp_poll.data = this;
+            q.tcp_handle = false;
+            uv_close(reinterpret_cast<uv_handle_t*>(&q.tcp_poll), &Race::on_race_handle_closed);
+        }
     }
     if (q.fd >= 0) eyeballs::detail::close_socket(q.fd);
     q.fd = -1;
@@ -902,23 +962,154 @@ void Race::udp_done(UdpQuery* q, Input in) {
     submit(std::move(in));
 }
 
+void Race::query_failed(UdpQuery* q, DnsError dns, int code, std::string detail) {
+    Input in;
+    in.at = Clock::now();
+    in.kind = Input::Kind::resolve_failed;
+    in.family = q->family;
+    in.https = q->https;
+    in.name = q->name;
+    in.dns = dns;
+    in.code = code;
+    in.detail = std::move(detail);
+    udp_done(q, std::move(in));
+}
+
+// An answer matched to the query (over UDP: parse_dns_response said it is
+// ours; over TCP: the next message), read by dns_outcome(), the one rule
+// every adapter reads answers by (the libevent adapter's own client does the
+// same with libevent's events).
+void Race::query_answer(UdpQuery* q, const std::uint8_t* data, std::size_t size) {
+    DnsResponse r = parse_dns_response(data, size, q->id, q->qname, q->qtype);
+    if (r.status == DnsResponse::Status::mismatch && q->tcp) {
+        return query_failed(q, DnsError::malformed, 0,
+                            "the answer over TCP does not match the query");
+    }
+    if (r.ok() && r.truncated && !q->tcp) return start_tcp(q);
+    DnsOutcome outcome = dns_outcome(r, q->qtype);
+    Input in;
+    in.at = Clock::now();
+    in.family = q->family;
+    in.name = q->name;
+    if (q->https && (outcome.dns == DnsError::none || outcome.dns == DnsError::nodata)) {
+        in.kind = Input::Kind::https;
+        name_dot_targets(r);  // "." after a CNAME is its target
+        in.records = std::move(r.svcb);
+        return udp_done(q, std::move(in));
+    }
+    if (!q->https && outcome.dns == DnsError::none) {
+        in.kind = Input::Kind::resolved;
+        for (const Endpoint& e : r.addresses) {
+            if (e.family() == q->family) in.addresses.push_back(e.with_port(port_));
+        }
+        return udp_done(q, std::move(in));
+    }
+    if (outcome.dns == DnsError::nodata) outcome.detail.clear();
+    query_failed(q, outcome.dns, 0, std::move(outcome.detail));
+}
+
+void Race::start_tcp(UdpQuery* q) {
+    // The UDP socket goes: its poll handle first (uv_close stops it at once),
+    // then the fd, so the TCP socket may take the same number safely.
+    q->poll.data = this;
+    q->poll_open = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&q->poll), &Race::on_race_handle_closed);
+    eyeballs::detail::close_socket(q->fd);
+    q->fd = -1;
+    q->tcp = true;
+    q->out.clear();
+    q->out.push_back(static_cast<std::uint8_t>(q->message.size() >> 8));
+    q->out.push_back(static_cast<std::uint8_t>(q->message.size() & 0xff));
+    q->out.insert(q->out.end(), q->message.begin(), q->message.end());
+    int err = 0;
+    q->fd = ::socket(to_af(q->server.family()), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (q->fd < 0) {
+        err = errno;
+    } else {
+        err = eyeballs::detail::start_connect(q->fd, q->server);
+        if (err == EINPROGRESS) err = 0;
+    }
+    if (err == 0) {
+        const int rc = uv_poll_init_socket(loop_, &q->tcp_poll, q->fd);
+        if (rc != 0) {
+            err = -rc;
+        } else {
+            q->tcp_poll.data = q;
+            q->tcp_handle = true;
+            ++open_handles_;
+            uv_poll_start(&q->tcp_poll, UV_WRITABLE, &Race::on_tcp_dns);
+            arm_query(*q, q->deadline - Clock::now());  // no more resends
+        }
+    }
+    if (err != 0) {
+        return query_failed(q, DnsError::truncated, 0,
+                            std::string("TC set; the retry over TCP failed to connect: ") +
+                                std::strerror(err));
+    }
+}
+
+void Race::tcp_event(UdpQuery* q, int status, int events) {
+    if (!q->connected) {
+        const int err = status < 0 ? -status : eyeballs::detail::take_socket_error(q->fd);
+        if (err != 0) {
+            return query_failed(q, DnsError::truncated, 0,
+                                std::string("TC set; the retry over TCP failed to connect: ") +
+                                    std::strerror(err));
+        }
+        q->connected = true;
+    }
+    if (!q->out.empty()) {
+        if ((events & UV_WRITABLE) == 0) return;
+        const ssize_t n = ::send(q->fd, q->out.data(), q->out.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            return query_failed(q, DnsError::truncated, 0,
+                                std::string("TC set; the retry over TCP failed to send: ") +
+                                    std::strerror(errno));
+        }
+        if (n > 0) q->out.erase(q->out.begin(), q->out.begin() + n);
+        if (q->out.empty()) uv_poll_start(&q->tcp_poll, UV_READABLE, &Race::on_tcp_dns);
+        return;
+    }
+    if (status < 0) {
+        return query_failed(q, DnsError::truncated, 0,
+                            "TC set; the retry over TCP failed to read: " + uv_text(status));
+    }
+    std::uint8_t buf[4096];
+    for (;;) {
+        const ssize_t n = ::recv(q->fd, buf, sizeof buf, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+            return query_failed(q, DnsError::truncated, 0,
+                                std::string("TC set; the retry over TCP failed to read: ") +
+                                    std::strerror(errno));
+        }
+        if (n == 0) {
+            return query_failed(q, DnsError::truncated, 0,
+                                "TC set; the retry over TCP failed to read: the server closed "
+                                "the connection");
+        }
+        q->in.insert(q->in.end(), buf, buf + n);
+        if (q->in.size() >= 2) {
+            const std::size_t length = (std::size_t{q->in[0]} << 8) | q->in[1];
+            if (q->in.size() >= 2 + length) return query_answer(q, q->in.data() + 2, length);
+        }
+    }
+}
+
+void Race::on_tcp_dns(uv_poll_t* poll, int status, int events) {
+    auto* q = static_cast<UdpQuery*>(poll->data);
+    auto guard = q->race->shared_from_this();
+    q->race->tcp_event(q, status, events);
+}
+
 void Race::on_udp_readable(uv_poll_t* poll, int status, int events) {
     auto* q = static_cast<UdpQuery*>(poll->data);
     Race* race = q->race;
-    Input in;
-    in.at = Clock::now();
-    in.name = q->name;
-    in.family = q->family;
-    in.https = q->https;
-    in.kind = Input::Kind::resolve_failed;
-    const std::uint16_t type =
-        q->https ? dns_type::https : (q->family == Family::v6 ? dns_type::aaaa : dns_type::a);
-    const std::string what = dns_type_name(type) + " query to " + q->server.to_string();
+    auto guard = race->shared_from_this();
     if (status < 0) {
-        in.code = -status;
-        in.detail = what + ": " + uv_text(status);
-        race->udp_done(q, std::move(in));
-        return;
+        return race->query_failed(q, DnsError::none, -status,
+                                  "DNS server " + q->server.to_string() + ": " + uv_text(status));
     }
     if ((events & UV_READABLE) == 0) return;
     std::vector<std::uint8_t> buf(65536);
@@ -928,60 +1119,38 @@ void Race::on_udp_readable(uv_poll_t* poll, int status, int events) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // only strays so far
             if (errno == EINTR) continue;
             // ICMP errors of the connected socket (ECONNREFUSED, ...).
-            in.code = errno;
-            in.detail = what + ": " + std::strerror(errno);
-            race->udp_done(q, std::move(in));
-            return;
+            const int err = errno;
+            return race->query_failed(q, DnsError::none, err,
+                                      "DNS server " + q->server.to_string() + ": " +
+                                          std::strerror(err));
         }
         DnsResponse r = parse_dns_response(buf.data(), static_cast<std::size_t>(n), q->id,
-                                           q->qname, type);
+                                           q->qname, q->qtype);
         if (r.status == DnsResponse::Status::mismatch) continue;  // not ours: keep waiting
-        if (!r.ok()) {
-            in.detail = r.error;
-        } else if (q->https) {
-            if (r.rcode != dns_rcode::noerror) {
-                in.detail = dns_rcode_name(r.rcode);
-            } else if (r.truncated && r.svcb.empty()) {
-                in.detail = "HTTPS answer truncated (TC) with no whole record; no TCP retry";
-            } else {
-                in.kind = Input::Kind::https;
-                in.https = false;
-                name_dot_targets(r);  // "." after a CNAME is its target
-                in.records = std::move(r.svcb);
-            }
-        } else if (r.rcode == dns_rcode::nxdomain ||
-                   (r.rcode == dns_rcode::noerror && r.addresses.empty())) {
-            // NXDOMAIN and NODATA: "no data" (code 0, no text).
-        } else if (r.rcode != dns_rcode::noerror) {
-            in.detail = dns_rcode_name(r.rcode);
-        } else {
-            in.kind = Input::Kind::resolved;
-            for (const Endpoint& ep : r.addresses) {
-                if (ep.family() == q->family) in.addresses.push_back(ep.with_port(race->port_));
-            }
-        }
-        race->udp_done(q, std::move(in));
-        return;
+        return race->query_answer(q, buf.data(), static_cast<std::size_t>(n));
     }
 }
 
 void Race::on_udp_timer(uv_timer_t* timer) {
     auto* q = static_cast<UdpQuery*>(timer->data);
-    if (q->tries_left > 0 && ::send(q->fd, q->message.data(), q->message.size(), 0) >= 0) {
-        --q->tries_left;
-        return;  // the repeating timer runs again
+    Race* race = q->race;
+    auto guard = race->shared_from_this();
+    const auto now = Clock::now();
+    if (q->tcp) {
+        if (now < q->deadline) return race->arm_query(*q, q->deadline - now);
+        return race->query_failed(q, DnsError::truncated, 0,
+                                  "TC set; the retry over TCP failed to answer in time");
     }
-    Input in;
-    in.at = Clock::now();
-    in.name = q->name;
-    in.family = q->family;
-    in.https = q->https;
-    in.kind = Input::Kind::resolve_failed;
-    in.code = ETIMEDOUT;
-    in.detail = std::string("no ") + (q->https ? "HTTPS" : q->family == Family::v6 ? "AAAA" : "A") +
-                " answer from " + q->server.to_string() + " within " +
-                std::to_string(udp_query_timeout_ms * udp_query_tries) + " ms";
-    q->race->udp_done(q, std::move(in));
+    if (q->final_leg && now < q->deadline) {  // the loop clock ran a little ahead
+        return race->arm_query(*q, q->deadline - now);
+    }
+    if (!q->final_leg && ::send(q->fd, q->message.data(), q->message.size(), 0) >= 0) {
+        q->interval *= 2;
+        q->final_leg = q->interval >= q->deadline - now;
+        return race->arm_query(*q, std::min<Clock::duration>(q->interval, q->deadline - now));
+    }
+    race->query_failed(q, DnsError::timeout, ETIMEDOUT,
+                       "no answer within " + std::to_string(q->timeout.count()) + " ms");
 }
 
 // ---- the Handle -------------------------------------------------------------

@@ -55,11 +55,18 @@
 // cancels the race *without* calling the callback: every socket is closed,
 // DNS queries are cancelled. Handle::detach() instead lets the race run on
 // by itself; its callback still runs, and the race frees itself after it.
-// Before event_base_free(): end or drop every race on the base, then let the
-// loop run one more turn (event_base_loop(base, EVLOOP_NONBLOCK) is enough).
-// libevent delivers the cancellation of a pending evdns query only from the
-// loop, and an evdns_base the adapter made is freed once those are in; a base
-// freed with no turn in between leaks that evdns_base and its UDP socket.
+// Before event_base_free(): end or drop every race on the base; the base may
+// then be freed at once, with no further loop turn. libevent delivers the
+// cancellation of a pending evdns query only from the loop; an evdns_base the
+// adapter made is freed once those are in, or — when event_base_free comes
+// first — by event_base_free itself (a finalizer the race leaves on the
+// base; event_base_free_nofinalize skips finalizers, so use event_base_free),
+// so neither it nor its UDP socket outlives the base. (libevent's own
+// record of such a cancelled query is freed only by a loop turn; a turn,
+// event_base_loop(base, EVLOOP_NONBLOCK), frees that too.) One case still
+// needs that turn: a race dropped from inside a callback of the loop, the
+// loop then broken off (the finalizer ran in that same pass, before the
+// cancellations, which come on the next turn).
 // The callback (and the observer) may destroy or cancel any handle, free
 // other events and bufferevents of the base, or break the loop; they must not
 // free the event_base itself while a race on it is still running, and must

@@ -39,7 +39,8 @@
 // HTTPS records (Happy Eyeballs v3, `config.https`): getaddrinfo cannot ask
 // for type 65, so the adapter sends the HTTPS query itself over UDP, to
 // `dns_server` or the first `nameserver` of /etc/resolv.conf (written and read
-// by eyeballs/dns_message.hpp; resent once after 2 s, failed after 4 s);
+// by eyeballs/dns_message.hpp; resent once after 2 s, failed after 4 s; TC
+// is retried over TCP);
 // target and alias names are resolved like the host; Config::port is set to
 // connect()'s port. TCP only: QUIC attempts (`config.quic`) fail at once with
 // EPROTONOSUPPORT, and `config.success = Success::handshake` is refused.
@@ -73,6 +74,7 @@
 
 #include <uv.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -106,10 +108,21 @@ struct Options {
     Config config;
     /// A nameserver (port 53 when the port is 0) to ask instead of the
     /// system's (host-name races only): the adapter then sends its own AAAA,
-    /// A (and HTTPS) queries over UDP to it — no /etc/hosts, no search list —
-    /// resent once after 2 s and failed with ETIMEDOUT after 4 s. Unset:
-    /// uv_getaddrinfo() (the system resolver, /etc/hosts included) per family.
+    /// A (and HTTPS) queries to it — no /etc/hosts, no search list — built
+    /// and read by eyeballs/dns_message.hpp (EDNS0 offering 1232 octets; an
+    /// answer with TC is asked again over TCP, RFC 7766 §5). Unset:
+    /// uv_getaddrinfo() (the system resolver, /etc/hosts included) per
+    /// family; its EAI_NONAME reads as NXDOMAIN, EAI_NODATA and
+    /// EAI_ADDRFAMILY as NODATA, anything else (EAI_AGAIN: a SERVFAIL or a
+    /// timeout, getaddrinfo does not say which) with libuv's text.
     std::optional<Endpoint> dns_server;
+    /// With `dns_server`: the schedule every adapter shares — AAAA and A sent
+    /// at 0, again at 1 s and 3 s, and a family still unanswered after this
+    /// long fails ("resolve A: timed out (no answer within 5000 ms)",
+    /// ETIMEDOUT). NXDOMAIN, NODATA, SERVFAIL/REFUSED, a malformed or a
+    /// truncated answer read as in the other adapters (Error::dns). HTTPS
+    /// queries are resent once after 2 s and fail after 4 s.
+    std::chrono::milliseconds dns_timeout{5000};
     /// Creates each attempt's socket; empty = libuv makes it (uv_tcp_init_ex
     /// with the remote's family: SOCK_NONBLOCK | SOCK_CLOEXEC).
     SocketFactory socket_factory;
