@@ -279,6 +279,17 @@ TEST_F(PollTls, ConnectToolTlsWithCacert) {
     EXPECT_EQ(code2, 1) << out2;
     EXPECT_NE(out2.find("certificate verify failed"), std::string::npos) << out2;
 
+    // --json: one line per handshake step, as extra actions.
+    auto [code4, out4] = run_tool("--tls --json --cacert " + pki.ca_file() + " --alpn http/1.1 --resolve localhost:" +
+                                  std::to_string(good.endpoint().port()) + ":127.0.0.1 localhost " +
+                                  std::to_string(good.endpoint().port()));
+    EXPECT_EQ(code4, 0) << out4;
+    EXPECT_NE(out4.find("\"action\":\"tls-start\",\"attempt\":1,\"remote\":\"127.0.0.1:"),
+              std::string::npos)
+        << out4;
+    EXPECT_NE(out4.find("\"alpn\":[\"http/1.1\"],\"version\":\"TLSv1.3\"}"), std::string::npos)
+        << out4;
+
     // --tls on another adapter: a usage error (exit 2).
     auto [code3, out3] = run_tool("--adapter asio --tls localhost 443");
     EXPECT_EQ(code3, 2) << out3;
