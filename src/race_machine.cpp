@@ -1174,13 +1174,14 @@ void RaceMachine::handle_secured(TimePoint now, AttemptId id) {
     finish(now, Outcome::connected, slot);
 }
 
-void RaceMachine::handle_secure_failed(TimePoint now, AttemptId id, int code) {
+void RaceMachine::handle_secure_failed(TimePoint now, AttemptId id, int code,
+                                       std::string_view detail) {
     now = enter(now);
     if (phase_ == Phase::done) return;
     const std::uint32_t slot = attempt_in(id, AState::securing);
     if (slot == npos) return;
     Candidate& c = cands_[slot];
-    record(Stage::tls, c.attempt, slot, c.remote.family(), code, npos, {});
+    record(Stage::tls, c.attempt, slot, c.remote.family(), code, npos, detail);
     if (config_.history) config_.history->record_failure(config_.network, c.remote, now);
     fail_attempt(now, slot);
     advance(now, false);

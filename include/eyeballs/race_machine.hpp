@@ -231,9 +231,11 @@ public:
     /// Actions that follow: as handle_connected's with `config.success` =
     /// connect. Ignored for an attempt not waiting for its handshake.
     void handle_secured(TimePoint now, AttemptId id);
-    /// The handshake failed with errno `code` (recorded, stage `tls`): as a
-    /// connect failure. Ignored like handle_secured.
-    void handle_secure_failed(TimePoint now, AttemptId id, int code);
+    /// The handshake failed with errno `code` (recorded, stage `tls`, with
+    /// `detail` — e.g. the TLS library's reason — as the error's detail): as
+    /// a connect failure. Ignored like handle_secured.
+    void handle_secure_failed(TimePoint now, AttemptId id, int code,
+                              std::string_view detail = {});
     /// The attempt's connect failed with errno `code` (ECONNREFUSED, ...;
     /// recorded, stage `connect`). Actions that may follow: Close for this
     /// attempt; OpenSocket for the next candidate — at once when this was the

@@ -99,6 +99,12 @@ struct RaceReport {
     /// Connected: the winner's transport and ALPN ids (see AttemptRecord).
     Protocol protocol = Protocol::tcp;
     std::vector<std::string> alpn;
+    /// Connected over TLS (an adapter that makes the handshake, e.g. poll's
+    /// Options::tls): the negotiated protocol version ("TLSv1.3") and the
+    /// ALPN id the server selected ("" when it selected none). Empty
+    /// otherwise; the adapter fills them in, not the machine.
+    std::string tls_version;
+    std::string alpn_selected;
     /// Failed: the summary (SPEC §3). `code` is the errno every attempt error
     /// shares, or 0 when they differ; `message` is the single error's text or
     /// "multiple errors: a, b, ..." (from the resolve errors when no attempt

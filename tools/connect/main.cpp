@@ -25,6 +25,7 @@
 #include <chrono>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -77,6 +78,11 @@ constexpr const char* usage_text =
     "  --quic                    with --https: h3 ALPN ids give QUIC endpoints; the bundled\n"
     "                            adapters connect TCP only, so QUIC attempts fail at once with\n"
     "                            EPROTONOSUPPORT and the race goes on over TCP\n"
+    "  --tls                     race to the TLS handshake (HEv3 §6.1; poll adapter only so\n"
+    "                            far): verify against the system store and HOST's name\n"
+    "  --cacert FILE             with --tls: trust this PEM CA file instead of the system store\n"
+    "  --insecure                with --tls: skip certificate and name verification\n"
+    "  --alpn LIST               with --tls: ALPN ids to offer, comma-separated (h2,http/1.1)\n"
     "  --shuffle-seed N          seed of the shuffle of equal SvcPriority records (0)\n"
     "  --plan                    print the endpoints in the order the race tries them\n"
     "                            (protocol, ALPN, ECH, hint or answer, priority), once,\n"
@@ -519,6 +525,29 @@ Parsed parse(int argc, char** argv) {
         } else if (name == "--ipv4-none") {
             no_value();
             config.ipv4_unavailable = true;
+        } else if (name == "--tls") {  // ---- TLS (issue 18) ----
+            no_value();
+            p.job.tls.enabled = true;
+        } else if (name == "--cacert") {
+            p.job.tls.cacert = value();
+            if (p.job.tls.cacert.empty()) usage_error(name + ": empty file name");
+        } else if (name == "--insecure") {
+            no_value();
+            p.job.tls.insecure = true;
+        } else if (name == "--alpn") {
+            const std::string v = value();
+            p.job.tls.alpn.clear();
+            std::size_t at = 0;
+            for (;;) {
+                const std::size_t comma = v.find(',', at);
+                std::string id = v.substr(at, comma == std::string::npos ? comma : comma - at);
+                if (id.empty() || id.size() > 255) {
+                    usage_error(name + ": '" + v + "' has an empty or too long ALPN id (1-255 bytes)");
+                }
+                p.job.tls.alpn.push_back(std::move(id));
+                if (comma == std::string::npos) break;
+                at = comma + 1;
+            }
         } else if (name == "--pref64") {
             const std::string v = value();
             if (v == "auto") {
@@ -573,6 +602,16 @@ Parsed parse(int argc, char** argv) {
         config.sort = eyeballs::SortMode::rfc6724;  // the RTT rule lives in the sort
     }
     if (auto msg = eyeballs::validate(config)) usage_error(*msg);
+    if (!p.job.tls.enabled && (!p.job.tls.cacert.empty() || p.job.tls.insecure || !p.job.tls.alpn.empty())) {
+        usage_error("--cacert, --insecure and --alpn need --tls");
+    }
+    if (p.job.tls.enabled && p.adapter != "poll") {
+        usage_error("--tls is supported by the poll adapter only so far");
+    }
+    if (p.job.tls.enabled && p.send) {
+        // --send writes plain bytes on the socket; over TLS it would corrupt the session.
+        usage_error("--send and --send-file do not speak TLS yet: use them without --tls");
+    }
     return p;
 }
 
@@ -652,6 +691,53 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
         }
     };
 
+    // --tls: each handshake's start and end, in the trace's two forms.
+    if (p.job.tls.enabled && (p.json || p.verbose)) {
+        p.job.on_tls = [&](eyeballs::TimePoint now, const eyeballs::tool::TlsStep& step) {
+            if (!origin) origin = now;
+            const auto t = std::chrono::duration_cast<std::chrono::microseconds>(now - *origin);
+            if (p.json) {
+                std::string line = "{\"t\":" + eyeballs::format_trace_ms(t) + ",\"action\":";
+                append_json_string(line, step.kind);
+                line += ",\"attempt\":" + std::to_string(step.attempt) + ",\"remote\":";
+                append_json_string(line, step.remote);
+                if (step.kind != "tls-failed") {
+                    line += ",\"alpn\":[";
+                    for (std::size_t i = 0; i < step.alpn.size(); ++i) {
+                        if (i > 0) line += ',';
+                        append_json_string(line, step.alpn[i]);
+                    }
+                    line += ']';
+                }
+                if (!step.version.empty()) {
+                    line += ",\"version\":";
+                    append_json_string(line, step.version);
+                }
+                if (!step.error.empty()) {
+                    line += ",\"message\":";
+                    append_json_string(line, step.error);
+                }
+                std::cout << line << "}\n";
+            }
+            if (p.verbose) {
+                char head[40];
+                std::snprintf(head, sizeof head, "%10.3f ms  %-7s  ",
+                              static_cast<double>(t.count()) / 1000.0, "tls");
+                std::string alpn;
+                for (std::size_t i = 0; i < step.alpn.size(); ++i) alpn += (i > 0 ? "," : "") + step.alpn[i];
+                std::cerr << head << '#' << step.attempt << ' ' << step.remote << ' ';
+                if (step.kind == "tls-start") {
+                    std::cerr << "tls-start alpn " << alpn;
+                } else if (step.kind == "tls-done") {
+                    std::cerr << "tls-done " << step.version << " alpn " << (alpn.empty() ? "none" : alpn);
+                } else {
+                    std::cerr << "tls-failed: " << step.error;
+                }
+                std::cerr << '\n';
+            }
+        };
+    }
+
     ConnectResult result = run(p.job);
     std::cout.flush();
 
@@ -664,10 +750,18 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
                 line_out << "connected to "
                          << (result.report.remote ? result.report.remote->to_string() : "?");
                 if (result.report.local) line_out << " from " << result.report.local->to_string();
+                if (p.job.tls.enabled) {
+                    // The winner's protocol, TLS version and ALPN id (issue 18).
+                    line_out << ' ' << eyeballs::protocol_name(result.report.protocol) << " tls "
+                             << result.report.tls_version << " alpn "
+                             << (result.report.alpn_selected.empty() ? "none"
+                                                                     : result.report.alpn_selected);
+                }
                 line_out << '\n';
             }
             end.status = 0;
             if (p.send && result.fd >= 0) end.status = talk_over(p, result.fd);
+            if (result.release_tls) result.release_tls();
             if (result.fd >= 0) ::close(result.fd);
             break;
         }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,24 @@
 
 namespace eyeballs::tool {
 
+/// --tls, --cacert, --insecure, --alpn (issue 18; the poll adapter only so far).
+struct TlsJob {
+    bool enabled = false;
+    std::string cacert;              ///< empty: the system store
+    bool insecure = false;
+    std::vector<std::string> alpn;   ///< empty: the adapter's default (h2, http/1.1)
+};
+
+/// One handshake step for the trace: kind is "tls-start", "tls-done" or "tls-failed".
+struct TlsStep {
+    std::string kind;
+    std::uint32_t attempt = 0;
+    std::string remote;
+    std::vector<std::string> alpn;   ///< tls-start: offered; tls-done: the selected one (or none)
+    std::string version;             ///< tls-done
+    std::string error;               ///< tls-failed: OpenSSL's reason
+};
+
 struct ConnectJob {
     std::string host;                    ///< for DNS mode
     std::uint16_t port = 0;
@@ -28,11 +47,16 @@ struct ConnectJob {
     std::optional<Endpoint> dns_server;  ///< --dns-server (port 53 unless given)
     ActionObserver on_action;            ///< prints the trace / timeline
     int cancel_fd = -1;                  ///< readable → cancel (SIGINT self-pipe)
+    TlsJob tls;
+    std::function<void(TimePoint, const TlsStep&)> on_tls;  ///< prints handshake steps
 };
 
 struct ConnectResult {
     RaceReport report;
     int fd = -1;  ///< the connected socket when report.outcome == connected
+    /// With --tls: called once to free the winner's TLS object (before fd is
+    /// closed); empty otherwise.
+    std::function<void()> release_tls;
 };
 
 /// "EMFILE (Too many open files)": an errno value as the tool's messages name it.

@@ -19,6 +19,13 @@
 //   feed         with the time read after waking: connect results first,
 //                then DNS answers, then the cancel fd, and only then
 //                handle_timeout if the machine's deadline has come (SPEC §7).
+// TLS (Options::tls): a completed connect is fed as handle_connected (the
+// machine waits in `securing`), then the attempt's handshake starts on the
+// same fd (eyeballs/detail/tls_client.hpp) and sits in the poll set with the
+// events OpenSSL wants; its end is fed as handle_secured or
+// handle_secure_failed (stage tls, OpenSSL's reason as the detail). An
+// attempt's SSL object lives in its Attempt and is freed with it (Close, or
+// the destructor); the winner's is released into Result::ssl.
 // The loop ends after the Report action. Every socket the adapter opened is
 // closed by a Close action except the winner; as a last guard, anything still
 // open when the race ends is closed too.
@@ -31,12 +38,14 @@
 
 #include <cerrno>
 #include <deque>
+#include <memory>
 #include <string>
 #include <utility>
 #include <variant>
 
 #include "dns.hpp"
 #include "eyeballs/detail/socket_ops.hpp"
+#include "eyeballs/detail/tls_client.hpp"
 
 namespace eyeballs::poll {
 namespace {
@@ -48,6 +57,10 @@ struct Attempt {
     AttemptId id;
     int fd = -1;
     bool connecting = false;  // waiting for POLLOUT
+    Endpoint remote;
+    const Service* service = nullptr;  // from the Connect action (HTTPS records)
+    ops::TlsSession tls;            // active while the handshake runs
+    short tls_events = 0;              // POLLIN / POLLOUT while handshaking
 };
 
 struct ConnectDone {
@@ -111,23 +124,36 @@ private:
 
 // With HTTPS records on, the origin's port is the one connect() was given:
 // records without port= and target names use it (Config::port).
-Config race_config(Config config, std::uint16_t port) {
+Config race_config(Config config, std::uint16_t port, bool tls) {
     if (config.https && port != 0) config.port = port;
+    if (tls) config.success = Success::handshake;  // v3 §6.1
     return config;
+}
+
+std::string strip_brackets(std::string host) {
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        return host.substr(1, host.size() - 2);
+    }
+    return host;
 }
 
 class Driver {
 public:
-    Driver(const Options& options, std::string host, std::uint16_t port)
+    Driver(const Options& options, std::string host, std::uint16_t port,
+           std::unique_ptr<ops::TlsContext> tls)
         : options_(options),
-          machine_(race_config(options.config, port)),
+          machine_(race_config(options.config, port, tls != nullptr)),
           host_(std::move(host)),
-          port_(port) {}
+          port_(port),
+          tls_(std::move(tls)) {}
 
     ~Driver() {
         // Only reached with sockets open if the machine broke its promise
         // (SPEC §1 rule 9); never leak them.
-        for (const Attempt& a : attempts_) ops::close_socket(a.fd);
+        for (Attempt& a : attempts_) {
+            a.tls = ops::TlsSession();  // SSL_free before the fd goes
+            ops::close_socket(a.fd);
+        }
     }
 
     Result run_addresses(const std::vector<Endpoint>& remotes) {
@@ -151,7 +177,10 @@ private:
         while (!machine_.finished()) wait_and_feed();
         Result r;
         r.fd = winner_fd_;
+        r.ssl = winner_ssl_;
         r.report = machine_.report();
+        r.report.tls_version = winner_version_;
+        r.report.alpn_selected = winner_alpn_;
         return r;
     }
 
@@ -186,6 +215,7 @@ private:
         if (const auto* c = std::get_if<ConnectDone>(&in)) {
             if (c->code == 0) {
                 machine_.handle_connected(now, c->id);
+                if (tls_) start_tls(now, c->id);
             } else {
                 machine_.handle_connect_failed(now, c->id, c->code);
             }
@@ -206,6 +236,69 @@ private:
         } else {
             machine_.handle_resolved(now, query, a.addresses);
         }
+    }
+
+    // The name the handshake checks (and sends as SNI unless it is an IP).
+    std::string tls_name(const Attempt& a) const {
+        if (!options_.tls.server_name.empty()) return options_.tls.server_name;
+        if (!host_.empty()) return strip_brackets(host_);
+        return a.remote.address_string();
+    }
+
+    void start_tls(TimePoint now, AttemptId id) {
+        Attempt* a = find(id);
+        if (a == nullptr || machine_.finished()) return;
+        std::vector<std::string> alpn;
+        if (a->service != nullptr && !a->service->alpn.empty()) {
+            alpn = a->service->alpn;  // RFC 9460 §7.1.2: the service's own set
+        } else if (!options_.tls.alpn.empty()) {
+            alpn = options_.tls.alpn;
+        } else {
+            alpn = ops::default_alpn();
+        }
+        const std::string name = tls_name(*a);
+        if (options_.on_tls) {
+            TlsEvent e;
+            e.kind = TlsEvent::Kind::started;
+            e.attempt = id;
+            e.remote = a->remote;
+            e.alpn_offered = alpn;
+            e.server_name = name;
+            options_.on_tls(now, e);
+        }
+        ops::TlsSession::Step st = a->tls.start(*tls_, a->fd, name, alpn);
+        if (st != ops::TlsSession::Step::failed) st = a->tls.step();
+        tls_result(now, *a, st);
+    }
+
+    // Feeds a handshake step's outcome to the machine, or waits for more.
+    void tls_result(TimePoint now, Attempt& a, ops::TlsSession::Step st) {
+        using Step = ops::TlsSession::Step;
+        a.tls_events = 0;
+        if (st == Step::want_read) {
+            a.tls_events = POLLIN;
+            return;
+        }
+        if (st == Step::want_write) {
+            a.tls_events = POLLOUT;
+            return;
+        }
+        TlsEvent e;
+        e.attempt = a.id;
+        e.remote = a.remote;
+        if (st == Step::done) {
+            e.kind = TlsEvent::Kind::secured;
+            e.version = a.tls.version();
+            e.alpn_selected = a.tls.alpn_selected();
+            if (options_.on_tls) options_.on_tls(now, e);
+            machine_.handle_secured(now, a.id);
+            return;
+        }
+        e.kind = TlsEvent::Kind::failed;
+        e.code = a.tls.code() != 0 ? a.tls.code() : EPROTO;
+        e.error = a.tls.reason();
+        if (options_.on_tls) options_.on_tls(now, e);
+        machine_.handle_secure_failed(now, a.id, e.code, e.error);
     }
 
     void take_dns_answers() {
@@ -233,7 +326,13 @@ private:
             }
             int err = 0;
             int fd = open_socket(o->remote, err);
-            if (fd >= 0) attempts_.push_back(Attempt{o->attempt, fd, false});
+            if (fd >= 0) {
+                Attempt a;
+                a.id = o->attempt;
+                a.fd = fd;
+                a.remote = o->remote;
+                attempts_.push_back(std::move(a));
+            }
             machine_.handle_opened(now, o->attempt, err);
         } else if (const auto* b = std::get_if<Bind>(&action)) {
             const Attempt* a = find(b->attempt);
@@ -241,6 +340,7 @@ private:
             machine_.handle_bound(now, b->attempt, err);
         } else if (const auto* c = std::get_if<Connect>(&action)) {
             Attempt* a = find(c->attempt);
+            if (a != nullptr) a->service = c->service;
             int err = a != nullptr ? ops::start_connect(a->fd, c->remote) : EBADF;
             if (err == EINPROGRESS) {
                 a->connecting = true;
@@ -248,11 +348,21 @@ private:
                 pending_.emplace_back(ConnectDone{c->attempt, err});
             }
         } else if (const auto* cl = std::get_if<Close>(&action)) {
-            if (const Attempt* a = find(cl->attempt)) ops::close_socket(a->fd);
+            if (Attempt* a = find(cl->attempt)) {
+                a->tls = ops::TlsSession();  // SSL_free, then close the fd once
+                ops::close_socket(a->fd);
+            }
             forget(cl->attempt);
         } else if (const auto* rep = std::get_if<Report>(&action)) {
             if (rep->outcome == Outcome::connected) {
-                if (const Attempt* a = find(rep->winner)) winner_fd_ = a->fd;
+                if (Attempt* a = find(rep->winner)) {
+                    winner_fd_ = a->fd;
+                    if (a->tls.active()) {
+                        winner_version_ = a->tls.version();
+                        winner_alpn_ = a->tls.alpn_selected();
+                        winner_ssl_ = a->tls.release();
+                    }
+                }
                 forget(rep->winner);
             }
         }
@@ -279,8 +389,13 @@ private:
         fds_.clear();
         ids_.clear();
         for (const Attempt& a : attempts_) {
-            if (!a.connecting) continue;
-            fds_.push_back(pollfd{a.fd, POLLOUT, 0});
+            if (a.connecting) {
+                fds_.push_back(pollfd{a.fd, POLLOUT, 0});
+            } else if (a.tls_events != 0 && a.tls.active()) {
+                fds_.push_back(pollfd{a.fd, a.tls_events, 0});
+            } else {
+                continue;
+            }
             ids_.push_back(a.id);
         }
         const std::size_t dns_begin = fds_.size();
@@ -317,8 +432,15 @@ private:
             // 1. Connect results.
             for (std::size_t i = 0; i < dns_begin && !machine_.finished(); ++i) {
                 if (fds_[i].revents == 0) continue;
-                const Attempt* a = find(ids_[i]);
+                Attempt* a = find(ids_[i]);
                 if (a == nullptr || a->fd != fds_[i].fd) continue;  // closed meanwhile
+                if (!a->connecting) {
+                    // A handshake step (any event, errors included: OpenSSL reads them).
+                    if (a->tls_events == 0 || !a->tls.active()) continue;
+                    tls_result(now, *a, a->tls.step());
+                    settle(now);
+                    continue;
+                }
                 if (auto code = ops::connect_result(a->fd, fds_[i].revents)) {
                     find(ids_[i])->connecting = false;
                     pending_.emplace_back(ConnectDone{ids_[i], *code});
@@ -354,7 +476,11 @@ private:
     std::optional<detail::Resolver> resolver_;
     std::vector<pollfd> fds_;
     std::vector<AttemptId> ids_;
+    std::unique_ptr<ops::TlsContext> tls_;
     int winner_fd_ = -1;
+    ::ssl_st* winner_ssl_ = nullptr;
+    std::string winner_version_;
+    std::string winner_alpn_;
     TimePoint started_{};
 };
 
@@ -367,12 +493,24 @@ std::optional<Status> check_options(const Options& options) {
         return Status::failure("dns query_timeout must be > 0");
     }
     if (options.dns.tries < 1) return Status::failure("dns tries must be >= 1");
-    if (options.config.success != Success::connect) {
+    if (options.config.success != Success::connect && !options.tls.enabled) {
         return Status::failure(
-            "success=handshake needs the caller's TLS handshake (RaceMachine::handle_secured); "
-            "the poll adapter connects TCP only and reports success at connect");
+            "success=handshake needs a TLS handshake: set Options::tls.enabled (the poll "
+            "adapter then makes it with OpenSSL)");
     }
     return std::nullopt;
+}
+
+// The race's TLS context, or nullptr without TLS; `error` set when it cannot be made.
+std::unique_ptr<ops::TlsContext> make_tls(const Options& options, std::string& error) {
+    if (!options.tls.enabled) return nullptr;
+    ops::TlsSettings settings;
+    settings.verify = !options.tls.insecure;
+    settings.ca_file = options.tls.ca_file;
+    settings.ca_dir = options.tls.ca_dir;
+    auto ctx = ops::TlsContext::create(settings, error);
+    if (!ctx && error.empty()) error = "cannot create the TLS context";
+    return ctx;
 }
 
 }  // namespace
@@ -384,15 +522,23 @@ Result connect(std::string_view host, std::uint16_t port, const Options& options
     if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') {
         literal = literal.substr(1, literal.size() - 2);
     }
+    std::string tls_error;
+    auto tls = make_tls(options, tls_error);
+    if (options.tls.enabled && !tls) return misuse(tls_error);
     if (auto ep = Endpoint::parse_address(literal, port)) {
-        return Driver(options, std::string(host), port).run_addresses({*ep});
+        return Driver(options, std::string(host), port, std::move(tls)).run_addresses({*ep});
     }
-    return Driver(options, std::string(host), port).run_dns();
+    return Driver(options, std::string(host), port, std::move(tls)).run_dns();
 }
+
+void free_tls(::ssl_st* ssl) noexcept { ops::TlsSession::free(ssl); }
 
 Result connect(const std::vector<Endpoint>& addresses, const Options& options) {
     if (auto bad = check_options(options)) return misuse(bad->message());
-    return Driver(options, std::string(), 0).run_addresses(addresses);
+    std::string tls_error;
+    auto tls = make_tls(options, tls_error);
+    if (options.tls.enabled && !tls) return misuse(tls_error);
+    return Driver(options, std::string(), 0, std::move(tls)).run_addresses(addresses);
 }
 
 }  // namespace eyeballs::poll

@@ -25,9 +25,17 @@
 // type-65 query through the same channel (ares_send; the answer read by
 // eyeballs/dns_message.hpp); target and alias names are looked up like the
 // host; Config::port is set to connect()'s port. The adapter connects TCP
-// only: QUIC attempts (`config.quic`) fail at once with EPROTONOSUPPORT, and
-// `config.success = Success::handshake` is a misuse error (it needs the
-// caller's TLS).
+// only: QUIC attempts (`config.quic`) fail at once with EPROTONOSUPPORT.
+//
+// TLS (Happy Eyeballs v3 §6.1, `tls.enabled`): each attempt whose TCP connect
+// completes starts a non-blocking OpenSSL 3 client handshake on its socket in
+// the same ppoll loop, and the race is won by the first completed handshake
+// (the machine runs with Success::handshake). A handshake failure is an
+// attempt error at stage `tls` whose detail is OpenSSL's reason ("certificate
+// verify failed: self-signed certificate"); the race goes on. The winner's
+// `SSL*` is handed back in Result::ssl; every other SSL object is freed and
+// its socket closed. `config.success = Success::handshake` without
+// `tls.enabled` is a misuse error (nobody would make the handshake).
 //
 // Timers: while a race runs, the calling thread's timer slack
 // (PR_SET_TIMERSLACK, 50 µs by default) is set to 1 ns so that wake-ups are not
@@ -52,6 +60,8 @@
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
+
+struct ssl_st;  // OpenSSL's SSL
 
 namespace eyeballs::poll {
 
@@ -88,6 +98,49 @@ struct DnsOptions {
     Duration total_timeout = std::chrono::seconds(5);
 };
 
+/// TLS over TCP (see the top of this header). Verification is on by default.
+struct TlsOptions {
+    /// Race to the TLS handshake instead of the TCP connect.
+    bool enabled = false;
+    /// The name sent as SNI and checked against the certificate. Empty: the
+    /// origin's host name given to connect() — never an HTTPS record's
+    /// target name. An IP address (a literal host, or, for connect() with
+    /// addresses and no name here, each attempt's remote) is not sent as SNI
+    /// (RFC 6066 §3) and is checked against the certificate's IP addresses.
+    std::string server_name;
+    /// The ALPN ids to offer. An attempt whose HTTPS record gives its
+    /// service's ids offers those (RFC 9460 §7.1.2); otherwise these; empty:
+    /// "h2", "http/1.1". A server that answers with a no_application_protocol
+    /// alert fails the attempt (RFC 7301 §3.2); one that ignores ALPN wins
+    /// with no selected id (RFC 9460 §7.1.2: negotiation proceeds "without
+    /// regard to the SVCB ALPN set"), Result::report.alpn_selected empty.
+    std::vector<std::string> alpn;
+    /// Trust anchors instead of the system store (SSL_CTX_set_default_verify_paths):
+    /// a PEM file and/or a hashed directory.
+    std::string ca_file;
+    std::string ca_dir;
+    /// Skip certificate and name verification (like curl --insecure).
+    bool insecure = false;
+};
+
+/// One step of an attempt's handshake, for traces (Options::on_tls).
+struct TlsEvent {
+    enum class Kind { started, secured, failed };
+    Kind kind = Kind::started;
+    AttemptId attempt;
+    Endpoint remote;
+    /// started: the ALPN ids offered and the name checked ("" = none).
+    std::vector<std::string> alpn_offered;
+    std::string server_name;
+    /// secured: the negotiated version ("TLSv1.3") and ALPN id ("" = none).
+    std::string version;
+    std::string alpn_selected;
+    /// failed: OpenSSL's reason and the errno value recorded.
+    std::string error;
+    int code = 0;
+};
+using TlsObserver = std::function<void(TimePoint now, const TlsEvent& event)>;
+
 struct Options {
     /// Every race setting, local bind candidates included (SPEC §1).
     Config config;
@@ -105,22 +158,36 @@ struct Options {
     /// likes; it must not throw. To cancel from it, make `cancel_fd` readable:
     /// the race is cancelled at the adapter's next wait.
     ActionObserver on_action;
+    /// TLS over TCP (off by default).
+    TlsOptions tls;
+    /// Called, like on_action, at each handshake's start and end.
+    TlsObserver on_tls;
 };
 
 struct Result {
     /// The connected socket (non-blocking, close-on-exec), owned by the caller
     /// from now on; -1 unless report.outcome is connected.
     int fd = -1;
+    /// With tls.enabled: the winner's TLS connection, handshake done, on
+    /// `fd`; owned by the caller, who calls SSL_free(ssl) and then closes
+    /// `fd` (SSL_free does not close it). Link OpenSSL (libssl) to use it.
+    /// nullptr otherwise. The negotiated version and ALPN id are in
+    /// report.tls_version and report.alpn_selected.
+    ::ssl_st* ssl = nullptr;
     /// The machine's report: winner, or the summary error and every
     /// attempt's error; timings of every attempt.
     RaceReport report;
     /// Misuse (an invalid Config, an empty address list or host, bad DNS
-    /// options): no race was run, fd is -1, and report.message repeats this
+    /// options, a CA file that cannot be loaded): no race was run, fd is -1, and report.message repeats this
     /// message with report.code EINVAL.
     Status status;
 
     bool connected() const noexcept { return fd >= 0; }
 };
+
+/// SSL_free(ssl) (null: nothing), for a caller that does not link OpenSSL
+/// itself and only wants to end a won TLS connection; close the fd after.
+void free_tls(::ssl_st* ssl) noexcept;
 
 /// Races `host`'s addresses for `port`. A literal IPv4 or IPv6 address (no
 /// brackets) is raced alone, without DNS; a name is resolved (DNS mode).

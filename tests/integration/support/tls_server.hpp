@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: BSL-1.0
+// TLS worlds for the integration tests (issue 18): certificates made at test
+// time with OpenSSL (never committed keys), and a small TLS server thread on a
+// loopback address that behaves well or badly on purpose.
+//
+//   TestPki pki;                      // EC P-256 CA + leaf for localhost,
+//                                     // 127.0.0.1, ::1; pki.ca_file() = CA PEM
+//   TlsServer good(Endpoint::parse_address("127.0.0.1", 0).value(), pki);
+//   TlsServer box(v6_at, pki, TlsServer::Mode::silent);  // a middlebox
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "eyeballs/endpoint.hpp"
+#include "support.hpp"
+
+namespace eyeballs::test {
+
+/// A CA, a leaf it signed and a self-signed leaf (same names), as PEM files
+/// in a fresh temporary directory removed by the destructor.
+class TestPki {
+public:
+    TestPki();  // throws std::runtime_error if OpenSSL fails
+    ~TestPki();
+    TestPki(const TestPki&) = delete;
+    TestPki& operator=(const TestPki&) = delete;
+    const std::string& dir() const { return dir_; }
+    std::string ca_file() const { return dir_ + "/ca.pem"; }
+    std::string leaf_cert() const { return dir_ + "/leaf.pem"; }
+    std::string leaf_key() const { return dir_ + "/leaf.key"; }
+    std::string self_signed_cert() const { return dir_ + "/self.pem"; }
+    std::string self_signed_key() const { return dir_ + "/self.key"; }
+
+private:
+    std::string dir_;
+};
+
+class TlsServer {
+public:
+    enum class Mode {
+        normal,      ///< leaf under the CA, ALPN h2 then http/1.1
+        silent,      ///< accepts TCP, reads the ClientHello, never answers
+        bad_cert,    ///< a self-signed leaf (not under the CA)
+        alpn_alert,  ///< only "imap": no common ALPN → no_application_protocol
+        no_alpn,     ///< ignores ALPN (selects none)
+    };
+    /// Listens on `at` (port 0: a free one) and serves on its own thread.
+    TlsServer(const Endpoint& at, const TestPki& pki, Mode mode = Mode::normal);
+    TlsServer(Fd bound, const TestPki& pki, Mode mode = Mode::normal);
+    ~TlsServer();
+    TlsServer(const TlsServer&) = delete;
+    TlsServer& operator=(const TlsServer&) = delete;
+    Endpoint endpoint() const { return endpoint_; }
+    int accepted() const { return accepted_.load(); }
+    int handshakes() const { return handshakes_.load(); }
+    /// Waits (bounded) until `n` handshakes completed on the server's side,
+    /// which may be a moment after the client's side (TLS 1.3). Returns the count.
+    int wait_handshakes(int n, std::chrono::milliseconds limit = std::chrono::seconds(2)) const;
+
+private:
+    void serve();
+    Fd listen_;
+    Fd wake_read_;
+    Fd wake_write_;
+    Endpoint endpoint_;
+    Mode mode_;
+    void* ctx_ = nullptr;  // SSL_CTX
+    std::vector<Fd> held_;
+    std::vector<void*> sessions_;  // SSL objects kept open until the end
+    std::atomic<int> accepted_{0};
+    std::atomic<int> handshakes_{0};
+    std::thread thread_;
+};
+
+}  // namespace eyeballs::test
