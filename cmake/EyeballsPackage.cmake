@@ -35,7 +35,8 @@ foreach(_component IN LISTS _eyeballs_components)
   if(_component STREQUAL "core")
     continue()
   elseif(_component STREQUAL "poll")
-    list(APPEND _eyeballs_deb_depends "libc-ares-dev")
+    # c-ares for DNS, OpenSSL 3 for the TLS race (both through pkg-config).
+    list(APPEND _eyeballs_deb_depends "libc-ares-dev" "libssl-dev (>= 3)")
     set(_eyeballs_deb_needs_pkgconfig TRUE)
   elseif(_component STREQUAL "libevent")
     # adapters/libevent asks pkg-config for libevent>=2.1.
