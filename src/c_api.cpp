@@ -724,9 +724,11 @@ eyeballs_status eyeballs_machine_report_attempt(const eyeballs_machine* m, size_
 
 // ---- endpoints ------------------------------------------------------------------------------
 
-eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,
-                                        eyeballs_endpoint* out, char* message,
-                                        size_t message_size) {
+namespace {
+
+eyeballs_status parse_endpoint_text(const char* text, uint16_t default_port,
+                                    const eyeballs::ZoneLookup& zones, eyeballs_endpoint* out,
+                                    char* message, size_t message_size) {
     copy_text("", message, message_size);
     if (text == nullptr || out == nullptr) {
         copy_text(text == nullptr ? "text is NULL" : "out is NULL", message, message_size);
@@ -734,7 +736,7 @@ eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,
     }
     try {
         std::string error;
-        std::optional<Endpoint> ep = Endpoint::parse(text, default_port, &error);
+        std::optional<Endpoint> ep = Endpoint::parse(text, default_port, &error, zones);
         if (!ep) {
             copy_text(error, message, message_size);
             return EYEBALLS_ERR_ARGUMENT;
@@ -748,6 +750,29 @@ eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,
         copy_text("internal error while parsing an endpoint", message, message_size);
         return EYEBALLS_ERR_INTERNAL;
     }
+}
+
+}  // namespace
+
+eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,
+                                        eyeballs_endpoint* out, char* message,
+                                        size_t message_size) {
+    return parse_endpoint_text(text, default_port, nullptr, out, message, message_size);
+}
+
+eyeballs_status eyeballs_endpoint_parse_zoned(const char* text, uint16_t default_port,
+                                              eyeballs_zone_lookup lookup, void* lookup_data,
+                                              eyeballs_endpoint* out, char* message,
+                                              size_t message_size) {
+    eyeballs::ZoneLookup zones;
+    if (lookup != nullptr) {
+        zones = [lookup, lookup_data](const std::string& name) -> std::optional<std::uint32_t> {
+            std::uint32_t index = 0;
+            if (lookup(lookup_data, name.c_str(), &index) != 1) return std::nullopt;
+            return index;
+        };
+    }
+    return parse_endpoint_text(text, default_port, zones, out, message, message_size);
 }
 
 size_t eyeballs_endpoint_format(const eyeballs_endpoint* endpoint, char* buffer, size_t size) {

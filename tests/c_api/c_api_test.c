@@ -935,6 +935,50 @@ struct test_case {
     void (*run)(void);
 };
 
+/* ---- zones (RFC 4007 §11) ----------------------------------------------- */
+
+static int lookup_eth0(void* data, const char* name, uint32_t* index) {
+    ++*(int*)data;
+    if (strcmp(name, "eth0") != 0) return 0;
+    *index = 5;
+    return 1;
+}
+
+static void zones(void) {
+    eyeballs_endpoint e;
+    struct sockaddr_storage ss;
+    char text[EYEBALLS_ENDPOINT_TEXT_SIZE];
+    char message[160];
+    int calls = 0;
+
+    CHECK_OK(eyeballs_endpoint_parse("[fe80::1%2]:8443", 443, &e, message, sizeof message));
+    CHECK_INT(e.scope_id, 2);
+    eyeballs_endpoint_format(&e, text, sizeof text);
+    CHECK_STR(text, "[fe80::1%2]:8443");
+    CHECK_INT(eyeballs_endpoint_to_sockaddr(&e, &ss, sizeof ss), sizeof(struct sockaddr_in6));
+    CHECK_INT(((struct sockaddr_in6*)&ss)->sin6_scope_id, 2);
+    /* The longest text fits the documented buffer. */
+    CHECK_OK(eyeballs_endpoint_parse("[fe80:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535",
+                                     0, &e, message, sizeof message));
+    CHECK(eyeballs_endpoint_format(&e, text, sizeof text) < sizeof text);
+    /* Names need a lookup. */
+    CHECK_INT(eyeballs_endpoint_parse("fe80::1%eth0", 443, &e, message, sizeof message),
+              EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "interface name");
+    CHECK_OK(eyeballs_endpoint_parse_zoned("fe80::1%eth0", 443, lookup_eth0, &calls, &e, message,
+                                           sizeof message));
+    CHECK_INT(e.scope_id, 5);
+    CHECK_INT(calls, 1);
+    CHECK_INT(eyeballs_endpoint_parse_zoned("fe80::1%eth9", 443, lookup_eth0, &calls, &e, message,
+                                            sizeof message),
+              EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "no interface named 'eth9'");
+    CHECK_INT(eyeballs_endpoint_parse_zoned("2001:db8::1%eth0", 443, lookup_eth0, &calls, &e,
+                                            message, sizeof message),
+              EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "link-local");
+}
+
 static const struct test_case cases[] = {
     {"success_race", success_race},
     {"failed_race", failed_race},
@@ -949,6 +993,7 @@ static const struct test_case cases[] = {
     {"nat64", nat64},
     {"misuse", misuse},
     {"helpers", helpers},
+    {"zones", zones},
 };
 
 int main(int argc, char** argv) {
