@@ -151,6 +151,10 @@ class Usage(unittest.TestCase):
     def test_resolve_for_another_port_is_a_usage_error(self):
         self.usage("--resolve", "h:80:127.0.0.1", "h", "443", says="--resolve")
 
+    def test_zone_of_no_interface_is_a_usage_error(self):
+        self.usage("fe80::1%nosuchif0", "80", says="no interface named 'nosuchif0'")
+        self.usage("2001:db8::1%lo", "80", says="link-local")
+
     def test_help_exits_0(self):
         r = run("--help")
         self.assertEqual(r.returncode, 0)
@@ -223,6 +227,18 @@ class Races(unittest.TestCase):
                          [f"127.0.0.1:{w.port}"])
         self.assertEqual(r6.returncode, 1)
         self.assertEqual(trace(r6.stdout)[-1]["errno"], "ETIMEDOUT")
+
+    def test_zoned_literal_races_that_address_without_dns(self):
+        # RFC 4007 §11: fe80::1%lo is a literal with a zone, not a name for DNS.
+        lo = socket.if_nametoindex("lo")
+        for args in (["fe80::1%lo", "9"], ["--resolve", "x:9:fe80::1%lo,[fe80::2%1]", "x", "9"]):
+            r = self.go("--json", "--timeout", "200", *args)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            t = trace(r.stdout)
+            self.assertFalse([l for l in t if l["action"] == "resolve"], r.stdout)
+            remotes = [l["remote"] for l in t if l["action"] == "connect"]
+            self.assertEqual(remotes[0], f"[fe80::1%{lo}]:9")
+            self.assertEqual(t[-1]["action"], "report")
 
     def test_verbose_timeline_goes_to_stderr(self):
         with World("blackhole", "open") as w:

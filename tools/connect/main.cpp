@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs-connect [options] HOST PORT — races real connections (SPEC §6).
 //
-// A literal HOST (an IP address) races that one address, with no DNS; a name
+// A literal HOST (an IP address, with a zone for a link-local one:
+// fe80::1%eth0, RFC 4007 §11) races that one address, with no DNS; a name
 // is resolved (DNS mode) unless --resolve names it, in which case those
 // addresses race in addresses mode. With --json stdout carries only the SPEC §5
 // trace; without it, one line naming the winner. Messages, the -v timeline
@@ -31,6 +32,7 @@
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/trace.hpp"
 #include "eyeballs/version.hpp"
+#include "eyeballs/zone.hpp"
 #include "run.hpp"
 #ifdef EYEBALLS_HAVE_POLL
 #include "eyeballs/poll.hpp"
@@ -48,6 +50,7 @@ constexpr const char* usage_text =
     "usage: eyeballs-connect [options] HOST PORT\n"
     "  Connects to HOST:PORT the Happy Eyeballs way (RFC 8305) and names the winner.\n"
     "  --resolve HOST:PORT:ADDR[,ADDR...]  skip DNS, race these addresses (curl's syntax)\n"
+    "  HOST or ADDR may be a link-local literal with a zone: fe80::1%eth0 (RFC 4007)\n"
     "  --attempt-delay MS|none   delay between attempt starts (250); none = one at a time\n"
     "  --resolution-delay MS     wait this long for AAAA after A (50)\n"
     "  --family-count N          attempts of the first family before alternating (1)\n"
@@ -155,7 +158,7 @@ ResolveEntry parse_resolve(std::string_view text) {
         auto comma = list.find(',');
         std::string_view one = list.substr(0, comma);
         std::string error;
-        auto ep = Endpoint::parse(one, e.port, &error);
+        auto ep = Endpoint::parse(one, e.port, &error, eyeballs::interface_index);
         if (!ep) usage_error(what + ": " + (error.empty() ? "bad address" : error));
         e.addresses.push_back(*ep);
         if (comma == std::string_view::npos) break;
@@ -361,7 +364,7 @@ Parsed parse(int argc, char** argv) {
         } else if (name == "--local") {
             std::string v = value();
             std::string error;
-            auto ep = Endpoint::parse(v, 0, &error);
+            auto ep = Endpoint::parse(v, 0, &error, eyeballs::interface_index);
             if (!ep) usage_error(name + ": " + (error.empty() ? "bad address '" + v + "'" : error));
             config.local.push_back(*ep);
         } else if (name == "--attempt-timeout") {
@@ -459,9 +462,13 @@ Parsed parse(int argc, char** argv) {
         if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
             host = host.substr(1, host.size() - 2);
         }
-        if (auto ep = Endpoint::parse_address(host, p.job.port)) {
+        std::string error;
+        if (auto ep = Endpoint::parse_address(host, p.job.port, &error, eyeballs::interface_index)) {
             p.job.addresses_mode = true;  // a literal: that one address, no DNS
             p.job.addresses.push_back(*ep);
+        } else if (host.find('%') != std::string_view::npos) {
+            // No DNS name has a '%': this is a zoned literal (RFC 4007 §11) gone wrong.
+            usage_error("HOST: " + error);
         }
     }
     if (config.https) config.port = p.job.port;  // records without port= use the URL's
