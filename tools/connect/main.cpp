@@ -63,6 +63,8 @@ constexpr const char* usage_text =
     "  --adapter poll|asio|libevent|libuv   which event loop runs the race (poll)\n"
     "  --dns-server IP[:PORT]    ask this DNS server instead of the system's\n"
     "  --sort rfc6724|off        RFC 6724 destination sorting (default: on for names)\n"
+    "  -4, -6                    IPv4 only / IPv6 only, as curl (the last one wins): DNS\n"
+    "                            asks for that family alone; other addresses are dropped\n"
     "  --ipv4-none               an IPv6-only network: synthesize IPv4 through NAT64\n"
     "  --pref64 PREFIX/LEN|auto  the NAT64 prefix; auto asks ipv4only.arpa (RFC 7050)\n"
     "  --https                   for a name, also ask for HTTPS records (RFC 9460) and race\n"
@@ -421,6 +423,9 @@ Parsed parse(int argc, char** argv) {
                 usage_error(name + ": '" + v + "' is not a whole number (0 ... 18446744073709551615)");
             }
             config.shuffle_seed = seed;
+        } else if (name == "-4" || name == "-6") {
+            no_value();
+            config.only_family = name == "-4" ? eyeballs::Family::v4 : eyeballs::Family::v6;
         } else if (name == "--ipv4-none") {
             no_value();
             config.ipv4_unavailable = true;
