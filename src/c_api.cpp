@@ -260,6 +260,14 @@ std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config
     out.history = in.history != nullptr ? &in.history->history : nullptr;
     out.network = in.network != nullptr ? in.network : "";
     out.ipv4_unavailable = in.ipv4_unavailable != 0;
+    switch (in.only_family) {
+        case EYEBALLS_ONLY_ANY: out.only_family = std::nullopt; break;
+        case EYEBALLS_ONLY_V4: out.only_family = Family::v4; break;
+        case EYEBALLS_ONLY_V6: out.only_family = Family::v6; break;
+        default:
+            return "only_family " + std::to_string(in.only_family) +
+                   " is not EYEBALLS_ONLY_ANY, EYEBALLS_ONLY_V4 or EYEBALLS_ONLY_V6";
+    }
     return std::nullopt;
 }
 
@@ -413,6 +421,7 @@ void eyeballs_config_init(eyeballs_config* config) {
     config->network = nullptr;
     config->ipv4_unavailable = defaults.ipv4_unavailable ? 1 : 0;
     config->has_pref64 = 0;
+    config->only_family = EYEBALLS_ONLY_ANY;
 }
 
 eyeballs_status eyeballs_machine_new(const eyeballs_config* config, eyeballs_machine** out,

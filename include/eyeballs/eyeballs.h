@@ -258,7 +258,14 @@ typedef struct eyeballs_config {
     int ipv4_unavailable;
     int has_pref64;
     eyeballs_pref64 pref64;
+    /* One family only, as curl's -4 / -6: EYEBALLS_ONLY_ANY (default, both),
+     * EYEBALLS_ONLY_V4 or EYEBALLS_ONLY_V6. DNS mode asks for that family
+     * alone; addresses mode drops the other family's addresses. */
+    int only_family;
 } eyeballs_config;
+
+/* eyeballs_config.only_family. */
+enum { EYEBALLS_ONLY_ANY = 0, EYEBALLS_ONLY_V4 = 1, EYEBALLS_ONLY_V6 = 2 };
 
 /* One action to perform. Which fields mean something depends on `kind`;
  * the others are zero. */
@@ -392,14 +399,15 @@ const char* eyeballs_machine_last_error(const eyeballs_machine* machine);
  *   EYEBALLS_ERR_ARGUMENT   `machine` NULL, `remotes` NULL or count 0 ("no
  *                           addresses to race: the address list is empty"),
  *                           an endpoint with a bad family, or no address left
- *                           after NAT64 synthesis (ipv4_unavailable + pref64);
+ *                           after NAT64 synthesis (ipv4_unavailable + pref64)
+ *                           or of the only family (only_family);
  *   EYEBALLS_ERR_STATE      the race has already started, finished or been
  *                           cancelled. */
 eyeballs_status eyeballs_machine_start(eyeballs_machine* machine, int64_t now_ns,
                                        const eyeballs_endpoint* remotes, size_t count);
 
 /* DNS mode (SPEC §2): the actions that follow are RESOLVE V6 (AAAA), then
- * RESOLVE V4 (A). Answer each family once, in any order, with
+ * RESOLVE V4 (A) — only the one of only_family when it is set. Answer each family once, in any order, with
  * eyeballs_machine_handle_resolved() or eyeballs_machine_handle_resolve_failed().
  * Fails like eyeballs_machine_start() (ERR_ARGUMENT for NULL, ERR_STATE). */
 eyeballs_status eyeballs_machine_start_resolving(eyeballs_machine* machine, int64_t now_ns);

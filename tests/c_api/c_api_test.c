@@ -979,6 +979,45 @@ static void zones(void) {
     CHECK_CONTAINS(message, "link-local");
 }
 
+/* curl's -4 / -6: one family only. */
+static void only_family(void) {
+    eyeballs_config c;
+    eyeballs_machine* m;
+    eyeballs_action a;
+    eyeballs_endpoint both[2];
+    char message[256];
+    eyeballs_config_init(&c);
+    CHECK_INT(c.only_family, EYEBALLS_ONLY_ANY);
+    c.only_family = EYEBALLS_ONLY_V4;
+    m = make(&c);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start_resolving(m, T(0)));
+    CHECK_STR(next_text(m, &a), "resolve A"); /* no AAAA query */
+    CHECK_INT(a.family, EYEBALLS_FAMILY_V4);
+    EXPECT_NONE(m);
+    eyeballs_machine_free(m);
+
+    c.only_family = EYEBALLS_ONLY_V6;
+    m = make(&c);
+    if (!m) return;
+    both[0] = ep("192.0.2.7:443");
+    both[1] = ep("[2001:db8::7]:443");
+    CHECK_OK(eyeballs_machine_start(m, T(0), both, 2));
+    EXPECT_NEXT(m, "open #1 [2001:db8::7]:443");
+    eyeballs_machine_free(m);
+
+    m = make(&c);
+    if (!m) return;
+    CHECK_INT(eyeballs_machine_start(m, T(0), both, 1), EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(eyeballs_machine_last_error(m), "family=ipv6");
+    eyeballs_machine_free(m);
+
+    c.only_family = 7;
+    m = NULL;
+    CHECK_INT(eyeballs_machine_new(&c, &m, message, sizeof message), EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "only_family 7");
+}
+
 static const struct test_case cases[] = {
     {"success_race", success_race},
     {"failed_race", failed_race},
@@ -994,6 +1033,7 @@ static const struct test_case cases[] = {
     {"misuse", misuse},
     {"helpers", helpers},
     {"zones", zones},
+    {"only_family", only_family},
 };
 
 int main(int argc, char** argv) {

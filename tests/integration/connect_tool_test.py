@@ -240,6 +240,21 @@ class Races(unittest.TestCase):
             self.assertEqual(remotes[0], f"[fe80::1%{lo}]:9")
             self.assertEqual(t[-1]["action"], "report")
 
+    def test_ipv4_only_and_ipv6_only_as_curl(self):
+        with World("open", "open") as w:
+            r4 = self.go("--json", "-4", *w.resolve())
+            r6 = self.go("--json", "-6", *w.resolve())
+            r46 = self.go("-6", "127.0.0.1", str(w.port))
+        self.assertEqual(r4.returncode, 0, r4.stderr)
+        self.assertEqual([l["remote"] for l in trace(r4.stdout) if l["action"] == "connect"],
+                         [f"127.0.0.1:{w.port}"])
+        self.assertEqual(r6.returncode, 0, r6.stderr)
+        self.assertEqual([l["remote"] for l in trace(r6.stdout) if l["action"] == "connect"],
+                         [f"[::1]:{w.port}"])
+        # Nothing of the family left: a clear message, no attempt.
+        self.assertNotEqual(r46.returncode, 0)
+        self.assertIn("family=ipv6", r46.stderr)
+
     def test_verbose_timeline_goes_to_stderr(self):
         with World("blackhole", "open") as w:
             r = self.go("-v", *w.resolve())
@@ -297,6 +312,21 @@ class Races(unittest.TestCase):
         self.assertEqual(first["remote"], f"[::1]:{w.port}")
         self.assertGreaterEqual(first["t"], 100)
         self.assertLess(first["t"], 1500)
+
+    def test_ipv4_only_asks_dns_for_a_alone(self):
+        # -4 in DNS mode: no AAAA question, and no Resolution Delay waiting for one.
+        dns = DnsServer({28: (0.0, ["::1"]), 1: (0.0, ["127.0.0.1"])})
+        try:
+            with World("open", "open") as w:
+                r = self.go("--json", "-4", "--dns-server", f"127.0.0.1:{dns.port}",
+                            "--resolution-delay", "1500", "dual.test", str(w.port))
+        finally:
+            dns.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        t = trace(r.stdout)
+        self.assertEqual([l["family"] for l in t if l["action"] == "resolve"], ["A"])
+        self.assertEqual([l["remote"] for l in t if l["action"] == "connect"],
+                         [f"127.0.0.1:{w.port}"])
 
     def test_dns_no_answer_is_bounded(self):
         # Issue 4: the poll adapter's queries give up within 5 s in all.
