@@ -155,6 +155,9 @@ class Usage(unittest.TestCase):
         self.usage("fe80::1%nosuchif0", "80", says="no interface named 'nosuchif0'")
         self.usage("2001:db8::1%lo", "80", says="link-local")
 
+    def test_bad_connect_to(self):
+        self.usage("--connect-to", "a:1:b", "h", "443", says=["--connect-to", "HOST1:PORT1:HOST2:PORT2"])
+
     def test_help_exits_0(self):
         r = run("--help")
         self.assertEqual(r.returncode, 0)
@@ -254,6 +257,21 @@ class Races(unittest.TestCase):
         # Nothing of the family left: a clear message, no attempt.
         self.assertNotEqual(r46.returncode, 0)
         self.assertIn("family=ipv6", r46.stderr)
+
+    def test_connect_to_races_another_target(self):
+        # curl's --connect-to: asked for a.test:1, race HOST2:PORT2 — a literal,
+        # or a name that --resolve then pins (no DNS in either case).
+        with World("blackhole", "open") as w:
+            r1 = self.go("--json", "--connect-to", f"a.test:1:127.0.0.1:{w.port}", "a.test", "1")
+            r2 = self.go("--json", "--connect-to", f"A.TEST::b.test:{w.port}",
+                         "--resolve", f"b.test:{w.port}:127.0.0.1", "a.test", "1")
+            r3 = self.go("--json", "--connect-to", "other.test:1:b.test:2",
+                         "--resolve", f"a.test:{w.port}:127.0.0.1", "a.test", str(w.port))
+        for r in (r1, r2, r3):
+            self.assertEqual(r.returncode, 0, r.stderr)
+            t = trace(r.stdout)
+            self.assertFalse([l for l in t if l["action"] == "resolve"])
+            self.assertEqual(t[-1]["remote"], f"127.0.0.1:{w.port}")
 
     def test_verbose_timeline_goes_to_stderr(self):
         with World("blackhole", "open") as w:
