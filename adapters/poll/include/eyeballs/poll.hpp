@@ -50,6 +50,7 @@
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/nat64.hpp"
+#include "eyeballs/overrides.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
 
@@ -99,6 +100,10 @@ struct Options {
     /// likes; it must not throw. To cancel from it, make `cancel_fd` readable:
     /// the race is cancelled at the adapter's next wait.
     ActionObserver on_action;
+    /// Resolve overrides for connect(host, port), as curl's CURLOPT_RESOLVE
+    /// and CURLOPT_CONNECT_TO (eyeballs/overrides.hpp): applied before DNS,
+    /// redirects first, then a pin's addresses are raced with no DNS.
+    std::vector<ResolveOverride> overrides;
 };
 
 struct Result {
