@@ -7,12 +7,14 @@
 #include <memory>
 #include <optional>
 #include <system_error>
+#include <vector>
 
 #include <asio/ip/resolver_base.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
 
 #include "eyeballs/config.hpp"
+#include "eyeballs/overrides.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
 
@@ -55,6 +57,11 @@ struct connect_options {
     /// it may emit the operation's cancellation signal (the race is then
     /// cancelled after the current step, never from inside the observer).
     ActionObserver on_action;
+
+    /// Resolve overrides for a race by host name, as curl's CURLOPT_RESOLVE
+    /// and CURLOPT_CONNECT_TO (eyeballs/overrides.hpp): applied before DNS,
+    /// redirects first, then a pin's addresses race with no DNS.
+    std::vector<ResolveOverride> overrides;
 
     /// When set, receives the full report (every attempt with its timings,
     /// every error, the winner) before the completion handler is invoked.
