@@ -67,8 +67,9 @@ std::string rfc5952(const std::array<std::uint8_t, 16>& b) {
 }
 
 void check_endpoint(const Endpoint& e) {
-    CHECK(e.scope_id() == 0);  // zone ids are not supported
+    CHECK(e.scope_id() == 0 || e.is_v6());  // zones are IPv6 only (RFC 4007 §11)
     const std::string address = e.address_string();
+    const std::string zone = e.scope_id() != 0 ? "%" + std::to_string(e.scope_id()) : "";
     const std::string text = e.to_string();
     if (e.is_v4()) {
         const auto& b = e.bytes();
@@ -77,7 +78,7 @@ void check_endpoint(const Endpoint& e) {
         CHECK(address == want);
         CHECK(text == address + ":" + std::to_string(e.port()));
     } else {
-        CHECK(address == rfc5952(e.bytes()));
+        CHECK(address == rfc5952(e.bytes()) + zone);
         CHECK(text == "[" + address + "]:" + std::to_string(e.port()));
     }
     // Print → parse → print is stable, and gives back the same endpoint.

@@ -262,6 +262,14 @@ std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config
     out.ipv4_unavailable = in.ipv4_unavailable != 0;
     out.max_endpoints = in.max_endpoints;
     out.max_in_flight = in.max_in_flight;
+    switch (in.only_family) {
+        case EYEBALLS_ONLY_ANY: out.only_family = std::nullopt; break;
+        case EYEBALLS_ONLY_V4: out.only_family = Family::v4; break;
+        case EYEBALLS_ONLY_V6: out.only_family = Family::v6; break;
+        default:
+            return "only_family " + std::to_string(in.only_family) +
+                   " is not EYEBALLS_ONLY_ANY, EYEBALLS_ONLY_V4 or EYEBALLS_ONLY_V6";
+    }
     return std::nullopt;
 }
 
@@ -417,6 +425,7 @@ void eyeballs_config_init(eyeballs_config* config) {
     config->has_pref64 = 0;
     config->max_endpoints = defaults.max_endpoints;
     config->max_in_flight = defaults.max_in_flight;
+    config->only_family = EYEBALLS_ONLY_ANY;
 }
 
 eyeballs_status eyeballs_machine_new(const eyeballs_config* config, eyeballs_machine** out,
@@ -765,9 +774,11 @@ eyeballs_status eyeballs_machine_report_metrics(const eyeballs_machine* m,
 
 // ---- endpoints ------------------------------------------------------------------------------
 
-eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,
-                                        eyeballs_endpoint* out, char* message,
-                                        size_t message_size) {
+namespace {
+
+eyeballs_status parse_endpoint_text(const char* text, uint16_t default_port,
+                                    const eyeballs::ZoneLookup& zones, eyeballs_endpoint* out,
+                                    char* message, size_t message_size) {
     copy_text("", message, message_size);
     if (text == nullptr || out == nullptr) {
         copy_text(text == nullptr ? "text is NULL" : "out is NULL", message, message_size);
@@ -775,7 +786,7 @@ eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,
     }
     try {
         std::string error;
-        std::optional<Endpoint> ep = Endpoint::parse(text, default_port, &error);
+        std::optional<Endpoint> ep = Endpoint::parse(text, default_port, &error, zones);
         if (!ep) {
             copy_text(error, message, message_size);
             return EYEBALLS_ERR_ARGUMENT;
@@ -789,6 +800,29 @@ eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,
         copy_text("internal error while parsing an endpoint", message, message_size);
         return EYEBALLS_ERR_INTERNAL;
     }
+}
+
+}  // namespace
+
+eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,
+                                        eyeballs_endpoint* out, char* message,
+                                        size_t message_size) {
+    return parse_endpoint_text(text, default_port, nullptr, out, message, message_size);
+}
+
+eyeballs_status eyeballs_endpoint_parse_zoned(const char* text, uint16_t default_port,
+                                              eyeballs_zone_lookup lookup, void* lookup_data,
+                                              eyeballs_endpoint* out, char* message,
+                                              size_t message_size) {
+    eyeballs::ZoneLookup zones;
+    if (lookup != nullptr) {
+        zones = [lookup, lookup_data](const std::string& name) -> std::optional<std::uint32_t> {
+            std::uint32_t index = 0;
+            if (lookup(lookup_data, name.c_str(), &index) != 1) return std::nullopt;
+            return index;
+        };
+    }
+    return parse_endpoint_text(text, default_port, zones, out, message, message_size);
 }
 
 size_t eyeballs_endpoint_format(const eyeballs_endpoint* endpoint, char* buffer, size_t size) {

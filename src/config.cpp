@@ -105,6 +105,9 @@ std::optional<std::string> validate(const Config& config) {
         return "max-endpoints " + std::to_string(config.max_endpoints) +
                " is outside 1 … " + std::to_string(max_max_endpoints);
     }
+    if (config.only_family == Family::v4 && config.ipv4_unavailable) {
+        return std::string("family=ipv4 contradicts ipv4=none: an IPv6-only network has no IPv4");
+    }
     if (config.alias_limit < 1 || config.alias_limit > max_alias_limit) {
         return "alias-limit " + std::to_string(config.alias_limit) +
                " is outside 1 … 16 (RFC 9460 §3: alias chains must be bounded)";

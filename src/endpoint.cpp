@@ -2,7 +2,7 @@
 // eyeballs — Endpoint: parsing and RFC 5952 printing.
 //
 // Parsing follows glibc's inet_pton exactly (strict: no leading zeros in a
-// dotted quad, no zone ids, no surrounding text) but is written out here, so
+// dotted quad, no surrounding text; a zone, RFC 4007 §11 `fe80::1%2`, is split off first) but is written out here, so
 // that every platform (Windows' inet_pton differs, and needs Winsock) accepts
 // the same texts; tests/unit/endpoint_test.cpp compares it with the system's
 // inet_pton on POSIX systems. Printing is written by hand too, because
@@ -204,24 +204,95 @@ bool parse_ipv6_text(std::string_view text, std::array<std::uint8_t, 16>& out) {
     return true;
 }
 
-// What both parsers refuse before looking closer: empty text and zone ids.
+// What both parsers refuse before looking closer: empty text.
 bool acceptable_text(std::string_view text, std::string* error) {
     if (text.empty()) {
         set_error(error, "empty address");
         return false;
     }
-    if (text.find('%') != std::string_view::npos) {
-        set_error(error, "zone ids are not supported: " + quoted(text));
-        return false;
-    }
     return true;
 }
+
+// RFC 4007 §6: zones qualify addresses of smaller than global scope —
+// link-local fe80::/10, site-local fec0::/10 (deprecated, RFC 3879) and
+// multicast whose scope field (RFC 4291 §2.7) is below global (0xe).
+bool scoped_v6(const std::array<std::uint8_t, 16>& b) {
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return true;
+    if (b[0] == 0xff) return (b[1] & 0x0f) < 0x0e;
+    return false;
+}
+
+// The zone after '%': a decimal interface index (at most 2^32 - 1), or a
+// name that `zones` maps to one.
+std::optional<std::uint32_t> parse_zone(std::string_view zone, std::string_view text,
+                                        const ZoneLookup& zones, std::string* error) {
+    if (zone.empty()) {
+        set_error(error, "empty zone after '%' in " + quoted(text));
+        return std::nullopt;
+    }
+    bool numeric = true;
+    for (char c : zone) numeric = numeric && c >= '0' && c <= '9';
+    if (numeric) {
+        std::uint64_t v = 0;
+        for (char c : zone) {
+            v = v * 10 + static_cast<unsigned>(c - '0');
+            if (v > 0xffffffffull) {
+                set_error(error, "zone index " + quoted(zone) + " is too large in " + quoted(text));
+                return std::nullopt;
+            }
+        }
+        return static_cast<std::uint32_t>(v);
+    }
+    for (char c : zone) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f || c == '%' || c == '[' || c == ']' || c == '/') {
+            set_error(error, "bad zone " + quoted(zone) + " in " + quoted(text));
+            return std::nullopt;
+        }
+    }
+    if (!zones) {
+        set_error(error, "zone " + quoted(zone) + " is an interface name, and this parser " +
+                             "takes numeric zones only (an interface index, e.g. '%2'): " +
+                             quoted(text));
+        return std::nullopt;
+    }
+    auto index = zones(std::string(zone));
+    if (!index) {
+        set_error(error, "no interface named " + quoted(zone) + " for the zone of " + quoted(text));
+        return std::nullopt;
+    }
+    return index;
+}
+
 
 }  // namespace
 
 std::optional<Endpoint> Endpoint::parse_address(std::string_view text, std::uint16_t port,
-                                                std::string* error) {
+                                                std::string* error, const ZoneLookup& zones) {
     if (!acceptable_text(text, error)) return std::nullopt;
+    if (const std::size_t pct = text.find('%'); pct != std::string_view::npos) {
+        const std::string_view addr = text.substr(0, pct);
+        if (addr.find(':') == std::string_view::npos) {
+            set_error(error, "a zone goes with an IPv6 address only: " + quoted(text));
+            return std::nullopt;
+        }
+        std::string inner;
+        auto ep = parse_address(addr, port, &inner);
+        if (!ep) {
+            set_error(error, inner + " in " + quoted(text));
+            return std::nullopt;
+        }
+        if (!scoped_v6(ep->bytes_)) {
+            set_error(error, "a zone goes with a link-local (or other non-global) IPv6 address "
+                             "only (RFC 4007 §6): " + quoted(text));
+            return std::nullopt;
+        }
+        auto zone = parse_zone(text.substr(pct + 1), text, zones, error);
+        if (!zone) return std::nullopt;
+        ep->scope_id_ = *zone;
+        return ep;
+    }
     // An embedded NUL must not make bad input look good (the parsers below
     // would refuse it; the length bound keeps the messages short).
     if (text.find('\0') != std::string_view::npos || text.size() > 64) {
@@ -248,7 +319,7 @@ std::optional<Endpoint> Endpoint::parse_address(std::string_view text, std::uint
 }
 
 std::optional<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t default_port,
-                                        std::string* error) {
+                                        std::string* error, const ZoneLookup& zones) {
     if (!acceptable_text(text, error)) return std::nullopt;
     std::string_view addr;
     std::uint16_t port = default_port;
@@ -275,7 +346,7 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t def
             }
         }
     } else {
-        const std::size_t first = text.find(':');
+        const std::size_t first = text.substr(0, text.find('%')).find(':');
         if (first != std::string_view::npos && text.find(':', first + 1) == std::string_view::npos) {
             // Exactly one colon: an IPv4 address and a port. (An IPv6
             // address has at least two colons and needs brackets for a port.)
@@ -290,9 +361,9 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t def
         }
     }
     std::string inner;
-    auto ep = parse_address(addr, port, &inner);
+    auto ep = parse_address(addr, port, &inner, zones);
     if (!ep) {
-        if (addr.size() != text.size()) inner += " in " + quoted(text);
+        if (addr.size() != text.size() && inner.find(quoted(text)) == std::string::npos) inner += " in " + quoted(text);
         set_error(error, std::move(inner));
     }
     return ep;
@@ -309,6 +380,7 @@ std::string Endpoint::address_string() const {
     if (is_v4_mapped()) {
         out += "::ffff:";
         append_dotted(out, bytes_.data() + 12);
+        if (scope_id_ != 0) out += '%' + std::to_string(scope_id_);
         return out;
     }
     unsigned fields[8];
@@ -346,6 +418,7 @@ std::string Endpoint::address_string() const {
         append_hex16(out, fields[i]);
         ++i;
     }
+    if (scope_id_ != 0) out += '%' + std::to_string(scope_id_);  // RFC 4007 §11
     return out;
 }
 

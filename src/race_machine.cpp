@@ -228,6 +228,16 @@ Status RaceMachine::start(TimePoint now, const Endpoint* remotes, std::size_t co
                                    ") has port 0, which is not a valid remote port");
         }
     }
+    if (config_.only_family) {
+        bool any = false;
+        for (std::size_t i = 0; i < count && !any; ++i) any = admit(remotes[i], Family::v6, false).has_value();
+        if (!any) {
+            return Status::failure(std::string("no address can be raced: family=") +
+                                   (*config_.only_family == Family::v4 ? "ipv4" : "ipv6") +
+                                   " and none of the " + std::to_string(count) +
+                                   " address(es) is " + family_name(*config_.only_family));
+        }
+    }
     now_ = now;
     start_time_ = now;
     triggered_ = true;  // the first attempt starts at once
@@ -251,6 +261,11 @@ Status RaceMachine::start_resolving(TimePoint now) {
     dns_mode_ = true;
     dns_[0] = dns_[1] = DnsState::pending;
     phase_ = Phase::resolving;
+    // With one family only (only_family), the other is never asked: it counts
+    // as an answer without addresses, and no error is recorded for it.
+    if (config_.only_family) {
+        dns_[idx(*config_.only_family == Family::v4 ? Family::v6 : Family::v4)] = DnsState::negative;
+    }
     if (config_.https) {
         // v3 §4.1: "The order in which the queries are sent SHOULD be as
         // follows: 1. SVCB or HTTPS query 2. AAAA query 3. A query".
@@ -258,8 +273,8 @@ Status RaceMachine::start_resolving(TimePoint now) {
         push(QKind::resolve_https, 0);
     }
     // RFC 8305 §3: send the AAAA query first, then the A query.
-    push(QKind::resolve6, npos);
-    push(QKind::resolve4, npos);
+    if (dns_[idx(Family::v6)] == DnsState::pending) push(QKind::resolve6, npos);
+    if (dns_[idx(Family::v4)] == DnsState::pending) push(QKind::resolve4, npos);
     return Status::success();
 }
 
@@ -279,10 +294,11 @@ std::optional<Endpoint> RaceMachine::admit(const Endpoint& e, Family only, bool 
     if (e.port() == 0 && !(config_.https && dns_mode_)) return std::nullopt;
     // RFC 8305 §7: on an IPv6-only network with a NAT64 prefix, IPv4 literals
     // and A answers become IPv6 (RFC 6052); what cannot be synthesized is dropped.
-    if (e.is_v4() && config_.ipv4_unavailable && config_.pref64) {
-        return synthesize(e, *config_.pref64);
-    }
-    return e;
+    std::optional<Endpoint> out = e;
+    if (e.is_v4() && config_.ipv4_unavailable && config_.pref64) out = synthesize(e, *config_.pref64);
+    // only_family (curl's -4 / -6): the other family is not raced.
+    if (out && config_.only_family && out->family() != *config_.only_family) return std::nullopt;
+    return out;
 }
 
 void RaceMachine::sort_batch(std::size_t first) {

@@ -123,6 +123,12 @@ struct Config {
     bool ipv4_unavailable = false;
     /// The NAT64 prefix (e.g. discovered through ipv4only.arpa, RFC 7050).
     std::optional<Pref64> pref64;
+    /// One family only (curl's -4 / -6; scenario `family=ipv4|ipv6|any`).
+    /// nullopt: both. DNS mode asks only for that family (no Resolve action
+    /// for the other); addresses mode drops the other family's addresses,
+    /// after NAT64 synthesis. A race left with nothing fails with a message
+    /// that says so. `Family::v4` cannot go with ipv4_unavailable.
+    std::optional<Family> only_family;
 
     // ---- Happy Eyeballs v3 (issue 10) ---------------------------------------
 

@@ -23,9 +23,15 @@ const char* family_name(Family f) noexcept;
 /// The DNS record type that carries the family: "AAAA" / "A" (static strings).
 const char* record_name(Family f) noexcept;
 
-/// An IP endpoint: family, 16 address bytes (IPv4 uses the first 4), port.
-/// Zone ids are not supported (SPEC §5); `scope_id` stays 0 from parsing and
-/// exists so adapters can carry a kernel-provided one.
+/// Maps an interface name (the zone of `fe80::1%eth0`) to its index, or
+/// nullopt when there is no such interface. The core never asks the system;
+/// programs pass eyeballs::interface_index (eyeballs/zone.hpp, if_nametoindex)
+/// or their own table.
+using ZoneLookup = std::function<std::optional<std::uint32_t>(const std::string& name)>;
+
+/// An IP endpoint: family, 16 address bytes (IPv4 uses the first 4), port, and
+/// for IPv6 a zone (RFC 4007 §6), held as the interface index `scope_id` that
+/// sockaddr_in6 carries (0: no zone).
 class Endpoint {
 public:
     /// 0.0.0.0:0.
@@ -43,12 +49,22 @@ public:
     /// (and `[2001:db8::1]` without a port). Text without a port gets
     /// `default_port`. On failure returns nullopt and, when `error` is given,
     /// stores a message that says what is wrong ("bad IPv6 address 'x'", ...).
+    ///
+    /// Zones (RFC 4007 §11): `fe80::1%2`, `[fe80::1%2]:443` — a zone follows a
+    /// '%' and only an IPv6 address of smaller than global scope may have one
+    /// (link-local fe80::/10, site-local fec0::/10, multicast of scope below
+    /// global; RFC 4007 §6). A numeric zone is the interface index. A zone
+    /// that is an interface name (`fe80::1%eth0`) needs `zones`: without it
+    /// the text is refused with a message saying so; the pure parser does no
+    /// I/O. `%0` (RFC 4007 §6's default zone) parses as no zone.
     static std::optional<Endpoint> parse(std::string_view text, std::uint16_t default_port,
-                                         std::string* error = nullptr);
-    /// Parses an address alone (no brackets, no port) and gives it `port`.
-    /// Fails like parse().
+                                         std::string* error = nullptr,
+                                         const ZoneLookup& zones = nullptr);
+    /// Parses an address alone (no brackets, no port; a zone allowed) and
+    /// gives it `port`. Fails like parse().
     static std::optional<Endpoint> parse_address(std::string_view text, std::uint16_t port,
-                                                 std::string* error = nullptr);
+                                                 std::string* error = nullptr,
+                                                 const ZoneLookup& zones = nullptr);
 
     Family family() const noexcept { return family_; }
     bool is_v4() const noexcept { return family_ == Family::v4; }
@@ -68,9 +84,10 @@ public:
 
     /// The address in RFC 5952 form: lower-case hex, the longest run (first on a
     /// tie, length ≥ 2) of zero fields compressed, no dotted quad except for
-    /// IPv4-mapped addresses (`::ffff:192.0.2.1`).
+    /// IPv4-mapped addresses (`::ffff:192.0.2.1`); then, with a zone, RFC 4007
+    /// §11's `%` and the numeric zone (`fe80::1%2`).
     std::string address_string() const;
-    /// `192.0.2.1:443` or `[2001:db8::1]:443`.
+    /// `192.0.2.1:443`, `[2001:db8::1]:443` or `[fe80::1%2]:443`.
     std::string to_string() const;
 
     friend bool operator==(const Endpoint& a, const Endpoint& b) noexcept {

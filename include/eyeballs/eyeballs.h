@@ -164,12 +164,14 @@ enum {
 #define EYEBALLS_NONE INT64_C(-1)
 
 /* A buffer of this many bytes holds any endpoint's text with its NUL
- * ("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535" is 47 characters). */
+ * ("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535" is 58
+ * characters). */
 #define EYEBALLS_ENDPOINT_TEXT_SIZE 64
 
 /* An IP endpoint: family, address bytes in network order (IPv4 uses the first
- * 4 of 16), port in host order. Zone ids are not supported by the text forms;
- * `scope_id` carries a kernel-provided one and stays 0 from parsing. */
+ * 4 of 16), port in host order. `scope_id` is the zone of a link-local IPv6
+ * address (RFC 4007), the interface index sockaddr_in6 carries; 0 for none.
+ * The text forms write it after a '%': "[fe80::1%2]:443". */
 typedef struct eyeballs_endpoint {
     int family; /* EYEBALLS_FAMILY_V6 or EYEBALLS_FAMILY_V4 */
     uint16_t port;
@@ -279,7 +281,14 @@ typedef struct eyeballs_config {
     /* At most this many attempts in flight at once (the next start waits for
      * one to end). 0 (default) = no cap, as RFC 8305. */
     uint32_t max_in_flight;
+    /* One family only, as curl's -4 / -6: EYEBALLS_ONLY_ANY (default, both),
+     * EYEBALLS_ONLY_V4 or EYEBALLS_ONLY_V6. DNS mode asks for that family
+     * alone; addresses mode drops the other family's addresses. */
+    int only_family;
 } eyeballs_config;
+
+/* eyeballs_config.only_family. */
+enum { EYEBALLS_ONLY_ANY = 0, EYEBALLS_ONLY_V4 = 1, EYEBALLS_ONLY_V6 = 2 };
 
 /* One action to perform. Which fields mean something depends on `kind`;
  * the others are zero. */
@@ -449,14 +458,15 @@ const char* eyeballs_machine_last_error(const eyeballs_machine* machine);
  *                           an endpoint with a bad family or with port 0
  *                           ("... has port 0, which is not a valid remote
  *                           port"), or no address left
- *                           after NAT64 synthesis (ipv4_unavailable + pref64);
+ *                           after NAT64 synthesis (ipv4_unavailable + pref64)
+ *                           or of the only family (only_family);
  *   EYEBALLS_ERR_STATE      the race has already started, finished or been
  *                           cancelled. */
 eyeballs_status eyeballs_machine_start(eyeballs_machine* machine, int64_t now_ns,
                                        const eyeballs_endpoint* remotes, size_t count);
 
 /* DNS mode (SPEC §2): the actions that follow are RESOLVE V6 (AAAA), then
- * RESOLVE V4 (A). Answer each family once, in any order, with
+ * RESOLVE V4 (A) — only the one of only_family when it is set. Answer each family once, in any order, with
  * eyeballs_machine_handle_resolved() or eyeballs_machine_handle_resolve_failed().
  * Fails like eyeballs_machine_start() (ERR_ARGUMENT for NULL, ERR_STATE). */
 eyeballs_status eyeballs_machine_start_resolving(eyeballs_machine* machine, int64_t now_ns);
@@ -581,15 +591,30 @@ eyeballs_status eyeballs_machine_report_metrics(const eyeballs_machine* machine,
 
 /* ---- Endpoints ------------------------------------------------------------ */
 
-/* Parses "2001:db8::1", "192.0.2.1", "[2001:db8::1]:443", "192.0.2.1:443" or
- * "[2001:db8::1]"; text without a port gets `default_port`. On failure returns
+/* Parses "2001:db8::1", "192.0.2.1", "[2001:db8::1]:443", "192.0.2.1:443",
+ * "[2001:db8::1]" or, with a numeric zone, "[fe80::1%2]:443"; text without a
+ * port gets `default_port`. On failure returns
  * EYEBALLS_ERR_ARGUMENT, leaves *out unchanged and writes a message ("bad IPv6
  * address 'x'", ...) into `message` as eyeballs_machine_new() does. */
 eyeballs_status eyeballs_endpoint_parse(const char* text, uint16_t default_port,
                                         eyeballs_endpoint* out, char* message,
                                         size_t message_size);
 
-/* Writes "192.0.2.1:443" or "[2001:db8::1]:443" (RFC 5952 form) like
+/* Maps an interface name to its index for a zone ("fe80::1%eth0"): stores
+ * the index in *index and returns 1, or returns 0 when there is no such
+ * interface. A POSIX program can wrap if_nametoindex(). */
+typedef int (*eyeballs_zone_lookup)(void* data, const char* name, uint32_t* index);
+
+/* Like eyeballs_endpoint_parse(), which takes numeric zones only ("fe80::1%2",
+ * "[fe80::1%2]:443"; a zone goes with a non-global IPv6 address, RFC 4007
+ * §6), but a zone that is an interface name is given to `lookup` (NULL:
+ * names are refused, as eyeballs_endpoint_parse() does). */
+eyeballs_status eyeballs_endpoint_parse_zoned(const char* text, uint16_t default_port,
+                                              eyeballs_zone_lookup lookup, void* lookup_data,
+                                              eyeballs_endpoint* out, char* message,
+                                              size_t message_size);
+
+/* Writes "192.0.2.1:443", "[2001:db8::1]:443" or "[fe80::1%2]:443" (RFC 5952 form) like
  * snprintf: at most `size` bytes, NUL-terminated when size > 0, and returns
  * the length of the whole text (without the NUL), so a return >= size means
  * it was truncated; EYEBALLS_ENDPOINT_TEXT_SIZE bytes always suffice. Returns

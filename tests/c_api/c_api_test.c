@@ -1122,6 +1122,89 @@ struct test_case {
     void (*run)(void);
 };
 
+/* ---- zones (RFC 4007 §11) ----------------------------------------------- */
+
+static int lookup_eth0(void* data, const char* name, uint32_t* index) {
+    ++*(int*)data;
+    if (strcmp(name, "eth0") != 0) return 0;
+    *index = 5;
+    return 1;
+}
+
+static void zones(void) {
+    eyeballs_endpoint e;
+    struct sockaddr_storage ss;
+    char text[EYEBALLS_ENDPOINT_TEXT_SIZE];
+    char message[160];
+    int calls = 0;
+
+    CHECK_OK(eyeballs_endpoint_parse("[fe80::1%2]:8443", 443, &e, message, sizeof message));
+    CHECK_INT(e.scope_id, 2);
+    eyeballs_endpoint_format(&e, text, sizeof text);
+    CHECK_STR(text, "[fe80::1%2]:8443");
+    CHECK_INT(eyeballs_endpoint_to_sockaddr(&e, &ss, sizeof ss), sizeof(struct sockaddr_in6));
+    CHECK_INT(((struct sockaddr_in6*)&ss)->sin6_scope_id, 2);
+    /* The longest text fits the documented buffer. */
+    CHECK_OK(eyeballs_endpoint_parse("[fe80:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535",
+                                     0, &e, message, sizeof message));
+    CHECK(eyeballs_endpoint_format(&e, text, sizeof text) < sizeof text);
+    /* Names need a lookup. */
+    CHECK_INT(eyeballs_endpoint_parse("fe80::1%eth0", 443, &e, message, sizeof message),
+              EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "interface name");
+    CHECK_OK(eyeballs_endpoint_parse_zoned("fe80::1%eth0", 443, lookup_eth0, &calls, &e, message,
+                                           sizeof message));
+    CHECK_INT(e.scope_id, 5);
+    CHECK_INT(calls, 1);
+    CHECK_INT(eyeballs_endpoint_parse_zoned("fe80::1%eth9", 443, lookup_eth0, &calls, &e, message,
+                                            sizeof message),
+              EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "no interface named 'eth9'");
+    CHECK_INT(eyeballs_endpoint_parse_zoned("2001:db8::1%eth0", 443, lookup_eth0, &calls, &e,
+                                            message, sizeof message),
+              EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "link-local");
+}
+
+/* curl's -4 / -6: one family only. */
+static void only_family(void) {
+    eyeballs_config c;
+    eyeballs_machine* m;
+    eyeballs_action a;
+    eyeballs_endpoint both[2];
+    char message[256];
+    eyeballs_config_init(&c);
+    CHECK_INT(c.only_family, EYEBALLS_ONLY_ANY);
+    c.only_family = EYEBALLS_ONLY_V4;
+    m = make(&c);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start_resolving(m, T(0)));
+    CHECK_STR(next_text(m, &a), "resolve A"); /* no AAAA query */
+    CHECK_INT(a.family, EYEBALLS_FAMILY_V4);
+    EXPECT_NONE(m);
+    eyeballs_machine_free(m);
+
+    c.only_family = EYEBALLS_ONLY_V6;
+    m = make(&c);
+    if (!m) return;
+    both[0] = ep("192.0.2.7:443");
+    both[1] = ep("[2001:db8::7]:443");
+    CHECK_OK(eyeballs_machine_start(m, T(0), both, 2));
+    EXPECT_NEXT(m, "open #1 [2001:db8::7]:443");
+    eyeballs_machine_free(m);
+
+    m = make(&c);
+    if (!m) return;
+    CHECK_INT(eyeballs_machine_start(m, T(0), both, 1), EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(eyeballs_machine_last_error(m), "family=ipv6");
+    eyeballs_machine_free(m);
+
+    c.only_family = 7;
+    m = NULL;
+    CHECK_INT(eyeballs_machine_new(&c, &m, message, sizeof message), EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "only_family 7");
+}
+
 static const struct test_case cases[] = {
     {"success_race", success_race},
     {"failed_race", failed_race},
@@ -1139,6 +1222,8 @@ static const struct test_case cases[] = {
     {"nat64", nat64},
     {"misuse", misuse},
     {"helpers", helpers},
+    {"zones", zones},
+    {"only_family", only_family},
 };
 
 int main(int argc, char** argv) {

@@ -219,6 +219,13 @@ class Usage(unittest.TestCase):
     def test_send_bad_escape(self):
         self.usage("--send", "a\\q", "h", "1", says="--send: unknown escape")
 
+    def test_zone_of_no_interface_is_a_usage_error(self):
+        self.usage("fe80::1%nosuchif0", "80", says="no interface named 'nosuchif0'")
+        self.usage("2001:db8::1%lo", "80", says="link-local")
+
+    def test_bad_connect_to(self):
+        self.usage("--connect-to", "a:1:b", "h", "443", says=["--connect-to", "HOST1:PORT1:HOST2:PORT2"])
+
     def test_help_exits_0(self):
         r = run("--help")
         self.assertEqual(r.returncode, 0)
@@ -297,6 +304,48 @@ class Races(unittest.TestCase):
         self.assertEqual(r6.returncode, 1)
         self.assertEqual(trace(r6.stdout)[-1]["errno"], "ETIMEDOUT")
 
+    def test_zoned_literal_races_that_address_without_dns(self):
+        # RFC 4007 §11: fe80::1%lo is a literal with a zone, not a name for DNS.
+        lo = socket.if_nametoindex("lo")
+        for args in (["fe80::1%lo", "9"], ["--resolve", "x:9:fe80::1%lo,[fe80::2%1]", "x", "9"]):
+            r = self.go("--json", "--timeout", "200", *args)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            t = trace(r.stdout)
+            self.assertFalse([l for l in t if l["action"] == "resolve"], r.stdout)
+            remotes = [l["remote"] for l in t if l["action"] == "connect"]
+            self.assertEqual(remotes[0], f"[fe80::1%{lo}]:9")
+            self.assertEqual(t[-1]["action"], "report")
+
+    def test_ipv4_only_and_ipv6_only_as_curl(self):
+        with World("open", "open") as w:
+            r4 = self.go("--json", "-4", *w.resolve())
+            r6 = self.go("--json", "-6", *w.resolve())
+            r46 = self.go("-6", "127.0.0.1", str(w.port))
+        self.assertEqual(r4.returncode, 0, r4.stderr)
+        self.assertEqual([l["remote"] for l in trace(r4.stdout) if l["action"] == "connect"],
+                         [f"127.0.0.1:{w.port}"])
+        self.assertEqual(r6.returncode, 0, r6.stderr)
+        self.assertEqual([l["remote"] for l in trace(r6.stdout) if l["action"] == "connect"],
+                         [f"[::1]:{w.port}"])
+        # Nothing of the family left: a clear message, no attempt.
+        self.assertNotEqual(r46.returncode, 0)
+        self.assertIn("family=ipv6", r46.stderr)
+
+    def test_connect_to_races_another_target(self):
+        # curl's --connect-to: asked for a.test:1, race HOST2:PORT2 — a literal,
+        # or a name that --resolve then pins (no DNS in either case).
+        with World("blackhole", "open") as w:
+            r1 = self.go("--json", "--connect-to", f"a.test:1:127.0.0.1:{w.port}", "a.test", "1")
+            r2 = self.go("--json", "--connect-to", f"A.TEST::b.test:{w.port}",
+                         "--resolve", f"b.test:{w.port}:127.0.0.1", "a.test", "1")
+            r3 = self.go("--json", "--connect-to", "other.test:1:b.test:2",
+                         "--resolve", f"a.test:{w.port}:127.0.0.1", "a.test", str(w.port))
+        for r in (r1, r2, r3):
+            self.assertEqual(r.returncode, 0, r.stderr)
+            t = trace(r.stdout)
+            self.assertFalse([l for l in t if l["action"] == "resolve"])
+            self.assertEqual(t[-1]["remote"], f"127.0.0.1:{w.port}")
+
     def test_verbose_timeline_goes_to_stderr(self):
         with World("blackhole", "open") as w:
             r = self.go("-v", *w.resolve())
@@ -354,6 +403,21 @@ class Races(unittest.TestCase):
         self.assertEqual(first["remote"], f"[::1]:{w.port}")
         self.assertGreaterEqual(first["t"], 100)
         self.assertLess(first["t"], 1500)
+
+    def test_ipv4_only_asks_dns_for_a_alone(self):
+        # -4 in DNS mode: no AAAA question, and no Resolution Delay waiting for one.
+        dns = DnsServer({28: (0.0, ["::1"]), 1: (0.0, ["127.0.0.1"])})
+        try:
+            with World("open", "open") as w:
+                r = self.go("--json", "-4", "--dns-server", f"127.0.0.1:{dns.port}",
+                            "--resolution-delay", "1500", "dual.test", str(w.port))
+        finally:
+            dns.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        t = trace(r.stdout)
+        self.assertEqual([l["family"] for l in t if l["action"] == "resolve"], ["A"])
+        self.assertEqual([l["remote"] for l in t if l["action"] == "connect"],
+                         [f"127.0.0.1:{w.port}"])
 
     def test_dns_no_answer_is_bounded(self):
         # Issue 4: the poll adapter's queries give up within 5 s in all.

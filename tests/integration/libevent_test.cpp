@@ -1153,3 +1153,37 @@ TEST_F(LibeventTest, MisuseIsAStatusAndNoCallback) {
 
 }  // namespace
 }  // namespace eyeballs::test
+
+namespace eyeballs::test {
+namespace {
+
+// Resolve overrides (issue 16, eyeballs/overrides.hpp): a pinned name and a
+// --connect-to redirect race loopback with no DNS question.
+TEST_F(LibeventTest, OverridesPinAndConnectToSkipDns) {
+    Listener open(loopback_v4());
+    const std::uint16_t port = open.endpoint().port();
+    for (int variant = 0; variant < 2; ++variant) {
+        Recorder rec;
+        Result r;
+        le::Options o;
+        o.on_action = rec.observer();
+        if (variant == 0) {
+            o.overrides.push_back(*parse_resolve_override(
+                "pinned.invalid:" + std::to_string(port) + ":127.0.0.1", nullptr));
+        } else {
+            o.overrides.push_back(
+                *parse_connect_to("asked.invalid:1:127.0.0.1:" + std::to_string(port), nullptr));
+        }
+        auto h = variant == 0 ? le::connect(base_, "pinned.invalid", port, o, r.callback())
+                              : le::connect(base_, "asked.invalid", 1, o, r.callback());
+        ASSERT_TRUE(h.status().ok()) << h.status().message();
+        run(r);
+        ASSERT_EQ(r.report.outcome, Outcome::connected) << variant << ": " << r.report.message;
+        EXPECT_EQ(r.report.remote, open.endpoint());
+        EXPECT_TRUE(rec.all<Resolve>().empty());
+    }
+    EXPECT_EQ(open.accept_all(), 2);
+}
+
+}  // namespace
+}  // namespace eyeballs::test

@@ -438,3 +438,34 @@ TEST_F(PollRace, RepeatedRacesLeakNothing) {
 
 }  // namespace
 }  // namespace eyeballs::test
+
+namespace eyeballs::test {
+namespace {
+
+// Resolve overrides (issue 16, eyeballs/overrides.hpp): a pinned name and a
+// --connect-to redirect race loopback without a single DNS question.
+TEST(PollOverrides, PinAndConnectToSkipDns) {
+    Listener server(*Endpoint::parse("127.0.0.1:0", 0));
+    const std::uint16_t port = server.endpoint().port();
+    for (int variant = 0; variant < 2; ++variant) {
+        Recorder rec;
+        poll::Options o;
+        o.on_action = rec.observer();
+        if (variant == 0) {
+            o.overrides.push_back(*parse_resolve_override(
+                "pinned.invalid:" + std::to_string(port) + ":127.0.0.1", nullptr));
+        } else {
+            o.overrides.push_back(
+                *parse_connect_to("asked.invalid:1:127.0.0.1:" + std::to_string(port), nullptr));
+        }
+        poll::Result r = variant == 0 ? poll::connect("pinned.invalid", port, o)
+                                      : poll::connect("asked.invalid", 1, o);
+        ASSERT_EQ(r.report.outcome, Outcome::connected) << variant << ": " << r.report.message;
+        EXPECT_EQ(r.report.remote, server.endpoint());
+        EXPECT_TRUE(rec.all<Resolve>().empty());
+        ::close(r.fd);
+    }
+}
+
+}  // namespace
+}  // namespace eyeballs::test

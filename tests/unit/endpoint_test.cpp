@@ -186,14 +186,14 @@ TEST(Endpoint, WithPort) {
     EXPECT_EQ(f.with_port(443), e);
 }
 
-TEST(Endpoint, V6KeepsScopeIdButNeverPrintsIt) {
+TEST(Endpoint, V6KeepsScopeIdAndPrintsItAsTheZone) {
     std::array<std::uint8_t, 16> b{};
     b[0] = 0xfe;
     b[1] = 0x80;
     b[15] = 1;
     const Endpoint e = Endpoint::v6(b, 443, 7);
     EXPECT_EQ(e.scope_id(), 7u);
-    EXPECT_EQ(e.to_string(), "[fe80::1]:443");
+    EXPECT_EQ(e.to_string(), "[fe80::1%7]:443");  // RFC 4007 §11
     EXPECT_NE(e, Endpoint::v6(b, 443));
 }
 
@@ -251,15 +251,59 @@ TEST(Parse, ParseAddressTakesTheAddressAlone) {
     EXPECT_FALSE(Endpoint::parse_address("", 53));
 }
 
-TEST(Parse, ZoneIdsAreRejected) {
+// RFC 4007 §11: <address>%<zone>; the zone is held as the interface index.
+TEST(Zone, NumericZonesParseAndPrint) {
+    std::string err;
+    auto a = Endpoint::parse("fe80::1%2", 443, &err);
+    ASSERT_TRUE(a) << err;
+    EXPECT_EQ(a->scope_id(), 2u);
+    EXPECT_EQ(a->port(), 443);
+    EXPECT_EQ(a->address_string(), "fe80::1%2");
+    EXPECT_EQ(a->to_string(), "[fe80::1%2]:443");
+    auto b = Endpoint::parse("[fe80::1%2]:8443", 443, &err);
+    ASSERT_TRUE(b) << err;
+    EXPECT_EQ(b->to_string(), "[fe80::1%2]:8443");
+    auto c = Endpoint::parse_address("FE80:0:0::A%4294967295", 1, &err);
+    ASSERT_TRUE(c) << err;
+    EXPECT_EQ(c->to_string(), "[fe80::a%4294967295]:1");
+    // The zone is part of the value: the same address on another link differs.
+    EXPECT_NE(*a, *Endpoint::parse("fe80::1%3", 443));
+    EXPECT_NE(*a, *Endpoint::parse("fe80::1", 443));
+    // %0 is RFC 4007 §6's default zone: no zone.
+    EXPECT_EQ(Endpoint::parse("fe80::1%0", 443)->to_string(), "[fe80::1]:443");
+    // Round trip.
+    EXPECT_EQ(*Endpoint::parse(a->to_string(), 0), *a);
+    // Multicast of link scope takes a zone too.
+    EXPECT_EQ(Endpoint::parse("[ff02::1%7]:9", 0)->scope_id(), 7u);
+}
+
+TEST(Zone, NamesNeedALookup) {
     const std::string err = parse_error("fe80::1%eth0");
-    EXPECT_NE(err.find("zone ids are not supported"), std::string::npos) << err;
+    EXPECT_NE(err.find("interface name"), std::string::npos) << err;
     EXPECT_NE(err.find("'fe80::1%eth0'"), std::string::npos) << err;
-    EXPECT_NE(parse_error("[fe80::1%25eth0]:443").find("zone ids are not supported"),
-              std::string::npos);
-    std::string err2;
-    EXPECT_FALSE(Endpoint::parse_address("fe80::1%1", 0, &err2));
-    EXPECT_NE(err2.find("zone ids are not supported"), std::string::npos) << err2;
+    const ZoneLookup table = [](const std::string& name) -> std::optional<std::uint32_t> {
+        if (name == "eth0") return 5;
+        return std::nullopt;
+    };
+    std::string e2;
+    auto a = Endpoint::parse("[fe80::1%eth0]:443", 80, &e2, table);
+    ASSERT_TRUE(a) << e2;
+    EXPECT_EQ(a->scope_id(), 5u);
+    EXPECT_EQ(a->to_string(), "[fe80::1%5]:443");
+    EXPECT_FALSE(Endpoint::parse("fe80::1%wlan9", 80, &e2, table));
+    EXPECT_EQ(e2, "no interface named 'wlan9' for the zone of 'fe80::1%wlan9'");
+}
+
+TEST(Zone, BadZonesAreRefusedWithAReason) {
+    EXPECT_NE(parse_error("fe80::1%").find("empty zone"), std::string::npos);
+    EXPECT_NE(parse_error("[fe80::1%]:443").find("empty zone"), std::string::npos);
+    EXPECT_NE(parse_error("fe80::1%4294967296").find("too large"), std::string::npos);
+    EXPECT_NE(parse_error("192.0.2.1%2").find("IPv6 address only"), std::string::npos);
+    // A global address has no zone (RFC 4007 §6).
+    const std::string g = parse_error("2001:db8::1%2");
+    EXPECT_NE(g.find("link-local"), std::string::npos) << g;
+    EXPECT_NE(parse_error("fe80::g%2").find("bad IPv6 address 'fe80::g'"), std::string::npos);
+    EXPECT_NE(parse_error("fe80::1%a b").find("bad zone"), std::string::npos);
 }
 
 TEST(Parse, BadPorts) {

@@ -303,6 +303,26 @@ TEST(Rfc6724Rules, Rule8_SmallerScopeFirstWhenPrecedenceTies) {
               (Strings{"169.254.13.78", "127.0.0.1", "192.0.2.1", "198.51.100.7"}));
 }
 
+// A zone (RFC 4007 §11) does not change an address's scope: fe80::1%2 is
+// link-local (§3.1), sorts by rule 8 like fe80::1, keeps its zone through the
+// sort, and rule 2 compares it with a zoned source of the same scope.
+TEST(Rfc6724Rules, ZonedLinkLocalSortsByItsScope) {
+    EXPECT_EQ(scope(A("fe80::1%2")), Scope::link_local);
+    EXPECT_EQ(scope(A("ff02::1%2")), Scope::link_local);
+    EXPECT_EQ(sorted({A("2001:db8::1"), A("fe80::1%2"), A("ff05::1%3")}),
+              (Strings{"fe80::1%2", "ff05::1%3", "2001:db8::1"}));
+    // Rule 2: the global destination has a global source, the zoned one a
+    // link-local source: both match, so rule 8 decides as above.
+    EXPECT_EQ(sorted({A("2001:db8::1"), A("fe80::1%2")},
+                     {{"2001:db8::1", via("2001:db8::2")}, {"fe80::1%2", via("fe80::2%2")}}),
+              (Strings{"fe80::1%2", "2001:db8::1"}));
+    // Rule 2 again: a zoned link-local destination whose only source is
+    // global loses to a global destination with a global source.
+    EXPECT_EQ(sorted({A("fe80::1%2"), A("2001:db8::1")},
+                     {{"2001:db8::1", via("2001:db8::2")}, {"fe80::1%2", via("2001:db8::3")}}),
+              (Strings{"2001:db8::1", "fe80::1%2"}));
+}
+
 TEST(Rfc6724Rules, Rule10_EqualDestinationsKeepTheirOrder) {
     const std::vector<Endpoint> v{A("2001:db8::5"), A("2001:db8::3"), A("2001:db8::9"),
                                   A("2001:db8::1"), A("2001:db8::3"), A("2001:db8::2")};

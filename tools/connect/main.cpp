@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs-connect [options] HOST PORT — races real connections (SPEC §6).
 //
-// A literal HOST (an IP address) races that one address, with no DNS; a name
+// A literal HOST (an IP address, with a zone for a link-local one:
+// fe80::1%eth0, RFC 4007 §11) races that one address, with no DNS; a name
 // is resolved (DNS mode) unless --resolve names it, in which case those
 // addresses race in addresses mode. With --json stdout carries only the SPEC §5
 // trace; without it, one line naming the winner. Messages, the -v timeline
@@ -37,9 +38,11 @@
 
 #include "eyeballs/history.hpp"
 #include "eyeballs/nat64.hpp"
+#include "eyeballs/overrides.hpp"
 #include "eyeballs/trace.hpp"
 #include "eyeballs/version.hpp"
 #include "repeat.hpp"
+#include "eyeballs/zone.hpp"
 #include "run.hpp"
 #include "talk.hpp"
 #ifdef EYEBALLS_HAVE_POLL
@@ -58,6 +61,9 @@ constexpr const char* usage_text =
     "usage: eyeballs-connect [options] HOST PORT\n"
     "  Connects to HOST:PORT the Happy Eyeballs way (RFC 8305) and names the winner.\n"
     "  --resolve HOST:PORT:ADDR[,ADDR...]  skip DNS, race these addresses (curl's syntax)\n"
+    "  --connect-to HOST1:PORT1:HOST2:PORT2  asked for HOST1:PORT1, race HOST2:PORT2\n"
+    "                            instead (curl's syntax; an empty field is any / the same)\n"
+    "  HOST or ADDR may be a link-local literal with a zone: fe80::1%eth0 (RFC 4007)\n"
     "  --attempt-delay MS|none   delay between attempt starts (250); none = one at a time\n"
     "  --resolution-delay MS     wait this long for AAAA after A (50)\n"
     "  --family-count N          attempts of the first family before alternating (1)\n"
@@ -70,6 +76,8 @@ constexpr const char* usage_text =
     "  --adapter poll|asio|libevent|libuv|uring   which event loop runs the race (poll)\n"
     "  --dns-server IP[:PORT]    ask this DNS server instead of the system's\n"
     "  --sort rfc6724|off        RFC 6724 destination sorting (default: on for names)\n"
+    "  -4, -6                    IPv4 only / IPv6 only, as curl (the last one wins): DNS\n"
+    "                            asks for that family alone; other addresses are dropped\n"
     "  --ipv4-none               an IPv6-only network: synthesize IPv4 through NAT64\n"
     "  --pref64 PREFIX/LEN|auto  the NAT64 prefix; auto asks ipv4only.arpa (RFC 7050)\n"
     "  --https                   for a name, also ask for HTTPS records (RFC 9460) and race\n"
@@ -148,55 +156,6 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
         return std::nullopt;
     }
     return static_cast<std::uint16_t>(value);
-}
-
-bool same_host(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
-}
-
-struct ResolveEntry {
-    std::string host;
-    std::uint16_t port = 0;
-    std::vector<Endpoint> addresses;
-};
-
-// HOST:PORT:ADDR[,ADDR...]; an address may be [v6], v6 or v4, with a port of
-// its own in the bracketed form ([::1]:8443).
-ResolveEntry parse_resolve(std::string_view text) {
-    const std::string what = "--resolve: '" + std::string(text) + "'";
-    auto c1 = text.find(':');
-    auto c2 = c1 == std::string_view::npos ? c1 : text.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) usage_error(what + " is not HOST:PORT:ADDR[,ADDR...]");
-    ResolveEntry e;
-    e.host = std::string(text.substr(0, c1));
-    if (e.host.empty()) usage_error(what + " has no HOST");
-    auto port = parse_port(text.substr(c1 + 1, c2 - c1 - 1));
-    if (!port) usage_error(what + " has a bad PORT");
-    e.port = *port;
-    std::string_view list = text.substr(c2 + 1);
-    while (true) {
-        auto comma = list.find(',');
-        std::string_view one = list.substr(0, comma);
-        std::string error;
-        auto ep = Endpoint::parse(one, e.port, &error);
-        if (!ep) usage_error(what + ": " + (error.empty() ? "bad address" : error));
-        if (ep->port() == 0) {
-            // Issue 14: connecting to port 0 is never what was meant.
-            usage_error(what + ": " + ep->to_string() + " has port 0, which is not a valid "
-                        "remote port (1 ... 65535)");
-        }
-        e.addresses.push_back(*ep);
-        if (comma == std::string_view::npos) break;
-        list = list.substr(comma + 1);
-    }
-    return e;
 }
 
 // ---- SIGINT → the cancel fd (self-pipe) ----------------------------------
@@ -361,7 +320,8 @@ struct Parsed {
 Parsed parse(int argc, char** argv) {
     Parsed p;
     Config& config = p.job.config;
-    std::vector<ResolveEntry> resolves;
+    std::vector<eyeballs::ResolveOverride> overrides;  // --resolve and --connect-to, in order
+    bool any_resolve = false;
     std::vector<std::string> positional;
     bool options_done = false;
 
@@ -409,8 +369,22 @@ Parsed parse(int argc, char** argv) {
         } else if (name == "--no-interleave") {
             no_value();
             config.interleave = false;
-        } else if (name == "--resolve") {
-            resolves.push_back(parse_resolve(value()));
+        } else if (name == "--resolve" || name == "--connect-to") {
+            const std::string v = value();
+            std::string error;
+            auto o = name == "--resolve"
+                         ? eyeballs::parse_resolve_override(v, &error, eyeballs::interface_index)
+                         : eyeballs::parse_connect_to(v, &error);
+            if (!o) usage_error(name + ": " + error);
+            for (const Endpoint& ep : o->addresses) {
+                if (ep.port() == 0) {
+                    // Issue 14: connecting to port 0 is never what was meant.
+                    usage_error(name + ": '" + v + "': " + ep.to_string() +
+                                " has port 0, which is not a valid remote port (1 ... 65535)");
+                }
+            }
+            any_resolve = any_resolve || name == "--resolve";
+            overrides.push_back(std::move(*o));
         } else if (name == "--attempt-delay") {
             std::string v = value();
             Config only;
@@ -437,7 +411,7 @@ Parsed parse(int argc, char** argv) {
         } else if (name == "--local") {
             std::string v = value();
             std::string error;
-            auto ep = Endpoint::parse(v, 0, &error);
+            auto ep = Endpoint::parse(v, 0, &error, eyeballs::interface_index);
             if (!ep) usage_error(name + ": " + (error.empty() ? "bad address '" + v + "'" : error));
             config.local.push_back(*ep);
         } else if (name == "--attempt-timeout") {
@@ -522,6 +496,9 @@ Parsed parse(int argc, char** argv) {
         } else if (name == "--read-timeout") {
             p.read_timeout = need_ms(name, value());
             if (p.read_timeout->count() == 0) usage_error(name + ": must be > 0");
+        } else if (name == "-4" || name == "-6") {
+            no_value();
+            config.only_family = name == "-4" ? eyeballs::Family::v4 : eyeballs::Family::v6;
         } else if (name == "--ipv4-none") {
             no_value();
             config.ipv4_unavailable = true;
@@ -573,22 +550,34 @@ Parsed parse(int argc, char** argv) {
     if (!port) usage_error("PORT: '" + positional[1] + "' is not a port (1 ... 65535)");
     p.job.port = *port;
 
-    for (const ResolveEntry& r : resolves) {
-        if (!same_host(r.host, p.job.host) || r.port != p.job.port) {
-            usage_error("--resolve: " + r.host + ":" + std::to_string(r.port) +
-                        " does not match " + p.job.host + ":" + std::to_string(p.job.port));
-        }
+    // curl's order: --connect-to first (the first match), then --resolve for
+    // the resulting HOST:PORT (eyeballs/overrides.hpp, shared with the adapters).
+    const std::string asked = p.job.host + ":" + std::to_string(p.job.port);
+    eyeballs::OverrideTarget target = eyeballs::apply_overrides(overrides, p.job.host, p.job.port);
+    p.job.host = target.host;
+    p.job.port = target.port;
+    if (!target.addresses.empty()) {
         p.job.addresses_mode = true;
-        p.job.addresses.insert(p.job.addresses.end(), r.addresses.begin(), r.addresses.end());
+        p.job.addresses = std::move(target.addresses);
+    } else if (any_resolve) {
+        usage_error("--resolve: no entry matches " + target.host + ":" +
+                    std::to_string(target.port) +
+                    (asked != target.host + ":" + std::to_string(target.port)
+                         ? " (--connect-to's target for " + asked + ")"
+                         : std::string()));
     }
     if (!p.job.addresses_mode) {
         std::string_view host = p.job.host;
         if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
             host = host.substr(1, host.size() - 2);
         }
-        if (auto ep = Endpoint::parse_address(host, p.job.port)) {
+        std::string error;
+        if (auto ep = Endpoint::parse_address(host, p.job.port, &error, eyeballs::interface_index)) {
             p.job.addresses_mode = true;  // a literal: that one address, no DNS
             p.job.addresses.push_back(*ep);
+        } else if (host.find('%') != std::string_view::npos) {
+            // No DNS name has a '%': this is a zoned literal (RFC 4007 §11) gone wrong.
+            usage_error("HOST: " + error);
         }
     }
     if (config.https) config.port = p.job.port;  // records without port= use the URL's

@@ -270,6 +270,17 @@ private:
             } else if (key == "network") {
                 if (value.empty()) fail("network needs an id (network=ID)");
                 c.network = string(value);
+            } else if (key == "family") {
+                // One family only, as curl's -4 / -6 (issue 16).
+                if (value == "ipv4") {
+                    c.only_family = Family::v4;
+                } else if (value == "ipv6") {
+                    c.only_family = Family::v6;
+                } else if (value == "any") {
+                    c.only_family = std::nullopt;
+                } else {
+                    fail("family must be ipv4, ipv6 or any, not " + quoted(value));
+                }
             } else if (key == "ipv4") {
                 if (value == "none") {
                     c.ipv4_unavailable = true;

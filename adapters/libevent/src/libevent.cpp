@@ -52,6 +52,7 @@
 // inside connect(), from a one-shot event on the next loop turn.
 
 #include "eyeballs/libevent.hpp"
+#include "eyeballs/zone.hpp"
 
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
@@ -109,7 +110,8 @@ std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port)
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);
     }
-    return Endpoint::parse_address(host, port);
+    // A zone may be an interface name (fe80::1%eth0): looked up here.
+    return Endpoint::parse_address(host, port, nullptr, interface_index);
 }
 
 }  // namespace
@@ -374,6 +376,15 @@ Status Race::start(std::string_view host, std::uint16_t port,
         return Status::failure(
             "Options::dns and Options::dns_server cannot be combined: a DNS server override "
             "applies only to an evdns_base the adapter makes");
+    }
+    // Resolve overrides (curl's --connect-to, then --resolve) from the shared
+    // helper, before any DNS.
+    OverrideTarget target;
+    if (endpoints == nullptr) {
+        target = apply_overrides(options.overrides, host, port);
+        host = target.host;
+        port = target.port;
+        if (!target.addresses.empty()) endpoints = &target.addresses;
     }
     const TimePoint now = clock_now();
     Status status;

@@ -63,6 +63,7 @@
 // handle on the loop's next turn — and the idle handle is closed after it.
 
 #include "eyeballs/libuv.hpp"
+#include "eyeballs/zone.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -125,7 +126,8 @@ std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port)
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);
     }
-    return Endpoint::parse_address(host, port);
+    // A zone may be an interface name (fe80::1%eth0): looked up here.
+    return Endpoint::parse_address(host, port, nullptr, interface_index);
 }
 
 /// The first usable `nameserver` of /etc/resolv.conf (resolv.conf(5)), port
@@ -333,6 +335,15 @@ Status Race::start(std::string_view host, std::uint16_t port,
         return Status::failure(
             "success=handshake needs the caller's TLS handshake (RaceMachine::handle_secured); "
             "the libuv adapter connects TCP only and reports success at connect");
+    }
+    // Resolve overrides (curl's --connect-to, then --resolve) from the shared
+    // helper, before any DNS.
+    OverrideTarget target;
+    if (endpoints == nullptr) {
+        target = apply_overrides(options.overrides, host, port);
+        host = target.host;
+        port = target.port;
+        if (!target.addresses.empty()) endpoints = &target.addresses;
     }
     const TimePoint now = clock_now();
     Status status;

@@ -30,6 +30,7 @@
 // closed by a Close action except the winner; as a last guard, anything still
 // open when the race ends is closed too.
 #include "eyeballs/poll.hpp"
+#include "eyeballs/zone.hpp"
 
 #include <poll.h>
 #ifdef __linux__
@@ -518,17 +519,24 @@ std::unique_ptr<ops::TlsContext> make_tls(const Options& options, std::string& e
 Result connect(std::string_view host, std::uint16_t port, const Options& options) {
     if (host.empty()) return misuse("empty host name");
     if (auto bad = check_options(options)) return misuse(bad->message());
-    std::string_view literal = host;
+    // Overrides first (curl's --connect-to, then --resolve), in the shared helper.
+    OverrideTarget target = apply_overrides(options.overrides, host, port);
+    if (!target.addresses.empty()) {
+        return Driver(options, target.host, target.port).run_addresses(target.addresses);
+    }
+    std::string_view literal = target.host;
     if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') {
         literal = literal.substr(1, literal.size() - 2);
     }
     std::string tls_error;
     auto tls = make_tls(options, tls_error);
     if (options.tls.enabled && !tls) return misuse(tls_error);
-    if (auto ep = Endpoint::parse_address(literal, port)) {
-        return Driver(options, std::string(host), port, std::move(tls)).run_addresses({*ep});
+    // A literal, with a zone for a link-local one (an interface name is looked
+    // up here: the adapter does I/O, the core does not).
+    if (auto ep = Endpoint::parse_address(literal, target.port, nullptr, interface_index)) {
+        return Driver(options, target.host, target.port, std::move(tls)).run_addresses({*ep});
     }
-    return Driver(options, std::string(host), port, std::move(tls)).run_dns();
+    return Driver(options, target.host, target.port, std::move(tls)).run_dns();
 }
 
 void free_tls(::ssl_st* ssl) noexcept { ops::TlsSession::free(ssl); }

@@ -3,6 +3,7 @@
 #include "netns.hpp"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -83,6 +84,9 @@ TwoHostTopology::TwoHostTopology() {
         run("ip addr add " + text(Family::v6, 1) + "/64 dev " + if_host_[0] + " nodad");
         run("ip -n " + ns_ + " addr add " + text(Family::v6, 2) + "/64 dev " + if_server_[0] +
             " nodad");
+        // Link-local addresses of our own (no DAD: usable at once), for zones.
+        run("ip addr add fe80::e6:1/64 dev " + if_host_[0] + " nodad");
+        run("ip -n " + ns_ + " addr add fe80::e6:2/64 dev " + if_server_[0] + " nodad");
         run("ip addr add " + text(Family::v4, 1) + "/30 dev " + if_host_[1]);
         run("ip -n " + ns_ + " addr add " + text(Family::v4, 2) + "/30 dev " + if_server_[1]);
         for (int i = 0; i < 2; ++i) {
@@ -125,6 +129,16 @@ Endpoint TwoHostTopology::server(Family family, std::uint16_t port) const {
 
 Endpoint TwoHostTopology::client(Family family) const {
     return *Endpoint::parse_address(text(family, 1), 0);
+}
+
+const std::string& TwoHostTopology::host_interface(Family family) const {
+    return if_host_[index(family)];
+}
+
+Endpoint TwoHostTopology::server_link_local(std::uint16_t port) const {
+    const unsigned zone = ::if_nametoindex(if_host_[0].c_str());
+    if (zone == 0) throw std::runtime_error("netns: no interface " + if_host_[0]);
+    return Endpoint::parse_address("fe80::e6:2%" + std::to_string(zone), port).value();
 }
 
 Fd TwoHostTopology::listen_in_server(const Endpoint& at, int backlog) {

@@ -8,6 +8,7 @@
 //     this host                              server host (netns)
 //     2001:db8:e6:N::1/64  ── veth (IPv6) ──   2001:db8:e6:N::2/64
 //     <net>.4N+1/30        ── veth (IPv4) ──   <net>.4N+2/30
+//     fe80::e6:1/64 on the IPv6 veth ────────   fe80::e6:2/64 (link-local)
 //
 // <net> is an RFC 5737 /24 not already used on this host; N differs between
 // topologies that may exist at once (other test processes). Tests using this
@@ -42,6 +43,11 @@ public:
     Endpoint server(Family family, std::uint16_t port) const;
     /// Our own address on that path.
     Endpoint client(Family family) const;
+    /// Our end of a family's veth pair (an interface name, e.g. for a zone).
+    const std::string& host_interface(Family family) const;
+    /// The server's link-local address on the IPv6 path, fe80::e6:2, with the
+    /// zone of our end of the link (RFC 4007: sin6_scope_id = its index).
+    Endpoint server_link_local(std::uint16_t port) const;
 
     /// A listening TCP socket inside the server namespace.
     Fd listen_in_server(const Endpoint& at, int backlog = 64);

@@ -86,6 +86,7 @@
 
 #include "eyeballs/config.hpp"
 #include "eyeballs/endpoint.hpp"
+#include "eyeballs/overrides.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
@@ -145,6 +146,10 @@ struct Options {
     /// Report's details are machine.report()). It may read the machine and
     /// call Handle::cancel(); see above for when that takes effect.
     ActionObserver on_action;
+    /// Resolve overrides for a race by host name, as curl's CURLOPT_RESOLVE
+    /// and CURLOPT_CONNECT_TO (eyeballs/overrides.hpp): applied before DNS,
+    /// redirects first, then a pin's addresses race with no DNS.
+    std::vector<ResolveOverride> overrides;
 };
 
 /// Receives the connected socket (-1 when the race failed or was cancelled)

@@ -85,6 +85,7 @@
 
 #include "eyeballs/config.hpp"
 #include "eyeballs/endpoint.hpp"
+#include "eyeballs/overrides.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
@@ -130,6 +131,10 @@ struct Options {
     /// §5 is printed from it; a Report's details are machine.report()).
     /// It may call Handle::cancel(); see above for when that takes effect.
     ActionObserver on_action;
+    /// Resolve overrides for a race by host name, as curl's CURLOPT_RESOLVE
+    /// and CURLOPT_CONNECT_TO (eyeballs/overrides.hpp): applied before DNS,
+    /// redirects first, then a pin's addresses race with no DNS.
+    std::vector<ResolveOverride> overrides;
 };
 
 /// Receives the connected uv_tcp_t (null when the race failed or was

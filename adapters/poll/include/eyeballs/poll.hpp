@@ -58,6 +58,7 @@
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/nat64.hpp"
+#include "eyeballs/overrides.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
 
@@ -162,6 +163,10 @@ struct Options {
     TlsOptions tls;
     /// Called, like on_action, at each handshake's start and end.
     TlsObserver on_tls;
+    /// Resolve overrides for connect(host, port), as curl's CURLOPT_RESOLVE
+    /// and CURLOPT_CONNECT_TO (eyeballs/overrides.hpp): applied before DNS,
+    /// redirects first, then a pin's addresses are raced with no DNS.
+    std::vector<ResolveOverride> overrides;
 };
 
 struct Result {

@@ -41,7 +41,8 @@ inline std::optional<Endpoint> literal_endpoint(std::string_view host, std::uint
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);
     }
-    return Endpoint::parse_address(host, port);
+    // A zone may be an interface name (fe80::1%eth0): looked up here.
+    return Endpoint::parse_address(host, port, nullptr, interface_index);
 }
 
 /// The completion handler, kept by the race until it finishes.
@@ -212,10 +213,15 @@ auto async_connect(const Executor& ex, std::string_view host, std::uint16_t port
                    const connect_options& options, ConnectToken&& token) {
     net::any_io_executor io_ex(ex);
     auto r = std::make_shared<detail::race>(io_ex, options);
-    if (auto literal = detail::literal_endpoint(host, port)) {
+    // Resolve overrides (curl's --connect-to, then --resolve) from the shared
+    // helper, before any DNS.
+    OverrideTarget target = apply_overrides(options.overrides, host, port);
+    if (!target.addresses.empty()) {
+        r->set_endpoints(std::move(target.addresses));
+    } else if (auto literal = detail::literal_endpoint(target.host, target.port)) {
         r->set_endpoints({*literal});
     } else {
-        r->set_host(std::string(host), port);
+        r->set_host(target.host, target.port);
     }
     return detail::start(std::move(r), io_ex, std::forward<ConnectToken>(token));
 }

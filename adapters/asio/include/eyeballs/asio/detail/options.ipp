@@ -43,6 +43,11 @@ struct connect_options {
     /// cancelled after the current step, never from inside the observer).
     ActionObserver on_action;
 
+    /// Resolve overrides for a race by host name, as curl's CURLOPT_RESOLVE
+    /// and CURLOPT_CONNECT_TO (eyeballs/overrides.hpp): applied before DNS,
+    /// redirects first, then a pin's addresses race with no DNS.
+    std::vector<ResolveOverride> overrides;
+
     /// When set, receives the full report (every attempt with its timings,
     /// every error, the winner) before the completion handler is invoked.
     std::shared_ptr<RaceReport> report;

@@ -31,6 +31,8 @@
 #include <vector>
 
 #include "eyeballs/config.hpp"
+#include "eyeballs/overrides.hpp"
+#include "eyeballs/zone.hpp"
 #include "eyeballs/dns_message.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/race_machine.hpp"
