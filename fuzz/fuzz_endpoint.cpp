@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// fuzz_endpoint: Endpoint text (SPEC §5, RFC 5952). Any text either parses or
+// fuzz_endpoint: Endpoint text (docs/behaviour.md §5, RFC 5952). Any text either parses or
 // fails with a message; what parses prints in RFC 5952 form (checked here
 // against an independent formatter written from RFC 5952 §4–§5), and printing
 // then parsing gives the same endpoint and the same text again.

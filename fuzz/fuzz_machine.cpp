@@ -267,7 +267,7 @@ private:
         switch (in_.ConsumeIntegralInRange(0, 9)) {
             case 0:
             case 1: {
-                // The timer fires (SPEC §7: after the instant's I/O).
+                // The timer fires (docs/behaviour.md §7: after the instant's I/O).
                 if (auto d = m_.next_timeout(); d && *d > now_ && in_.ConsumeBool()) now_ = *d;
                 m_.handle_timeout(now_);
                 drain();
@@ -377,7 +377,7 @@ private:
         CHECK(seen_.count(n) == 0);
         last_opened_ = n;
         // v3: one attempt per remote and transport.
-        // (Addresses mode ignores https: duplicates are kept there, SPEC §4.)
+        // (Addresses mode ignores https: duplicates are kept there, docs/behaviour.md §4.)
         if (m_.config().https && dns_) CHECK(endpoints_.insert({o.remote, o.protocol}).second);
         CHECK(m_.config().https || (o.service == nullptr && o.protocol == Protocol::tcp));
         CHECK(m_.config().quic || o.protocol == Protocol::tcp);

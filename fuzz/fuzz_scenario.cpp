@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// fuzz_scenario: eyeballs-sim's scenario parser and driver (SPEC §4) on any
+// fuzz_scenario: eyeballs-sim's scenario parser and driver (docs/behaviour.md §4) on any
 // text. It never crashes; a bad file gives exactly "FILE:LINE: message" with
 // LINE a line of the file (0 for the file as a whole); a good file runs to
 // exit 0 (one report, the last line) or exit 3 (no report), never to a

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs — error texts: stage names and Error::message().
 //
-// The texts appear in reports and in the JSON trace (SPEC §3, §5):
+// The texts appear in reports and in the JSON trace (docs/behaviour.md §3, §5):
 //   connect to R: ECONNREFUSED
 //   connect to R timed out: ETIMEDOUT (DETAIL)
 //   bind to L for R: EADDRINUSE

@@ -12,7 +12,7 @@
 //
 // Candidates. Every remote the race may try is a Candidate in `cands_`, kept
 // in arrival order, and linked into two lists of *unused* candidates: one per
-// family (for interleaving, SPEC §1 rule 1) and one in arrival order (for
+// family (for interleaving, docs/behaviour.md §1 rule 1) and one in arrival order (for
 // interleave=off). Taking a candidate pops it from the head of its family list
 // (and of the order list when that one is in use). A candidate is used by at
 // most one attempt, so an attempt's state lives in its candidate's slot; its
@@ -42,13 +42,13 @@
 // and that deferred start is the Next Connection Attempt Timer. Otherwise, when
 // racing, the next start is due at max(previous start + delay, floor), and it
 // only fires from handle_timeout(), so that every event of an instant is
-// delivered before the timers of that instant (SPEC §4). In sequential mode a
+// delivered before the timers of that instant (docs/behaviour.md §4). In sequential mode a
 // start is only ever immediate.
 //
 // Timers are not stored as a queue: each deadline is derived from the state
 // (overall: start + overall timeout; attempt timeouts: in-flight attempts'
 // start + attempt timeout; resolution delay; next start), and next_timeout() is
-// their minimum. handle_timeout(now) fires whatever is due, in SPEC §1 rule 8's
+// their minimum. handle_timeout(now) fires whatever is due, in docs/behaviour.md §1 rule 8's
 // order: overall, attempt timeouts, resolution delay, next attempt.
 //
 // Happy Eyeballs v3 (config.https). The same candidates and lists, with three
@@ -110,7 +110,7 @@ RaceMachine::RaceMachine(Config config) : config_(std::move(config)) {}
 // ---- helpers ---------------------------------------------------------------
 
 TimePoint RaceMachine::clamp(TimePoint now) {
-    // Time never goes backwards inside the machine (SPEC §1 rule 10).
+    // Time never goes backwards inside the machine (docs/behaviour.md §1 rule 10).
     if (now > now_) now_ = now;
     return now_;
 }
@@ -427,7 +427,7 @@ void RaceMachine::link_sorted(std::uint32_t slot, std::uint32_t batch_first, boo
 }
 
 void RaceMachine::new_addresses() {
-    // SPEC §2: a new address starts at once (with the floor) when nothing is in
+    // docs/behaviour.md §2: a new address starts at once (with the floor) when nothing is in
     // flight or the attempt timer's instant has passed; at that very instant it
     // starts as the timer would, after the instant's events.
     if (in_flight_ == 0 ||
@@ -501,7 +501,7 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
 
     // Link the batch into the per-family lists and the arrival-order list. An
     // AAAA answer that ends the resolution delay goes before the A answer that
-    // started it (SPEC §1: in the arrival order for interleave=off; in the
+    // started it (docs/behaviour.md §1: in the arrival order for interleave=off; in the
     // IPv6 list too, where synthesized NAT64 addresses from that A answer wait).
     std::uint32_t fam_chain_head[2] = {npos, npos};
     std::uint32_t fam_chain_tail[2] = {npos, npos};
@@ -637,10 +637,10 @@ bool RaceMachine::start_due(TimePoint now, bool from_timer) const {
     if (!at || *at > now) return false;
     // From an event, a start happens at once when the event itself made it
     // immediate (fail fast, nothing left in flight, a new address after the
-    // timer's instant or with nothing in flight: SPEC §1 rule 3, §2), or when
+    // timer's instant or with nothing in flight: docs/behaviour.md §1 rule 3, §2), or when
     // it is overdue. One merely due at this instant (the attempt timer, or a
     // start deferred to the floor) is the Next Connection Attempt Timer's: it
-    // fires from handle_timeout, after every event of the instant (SPEC §4).
+    // fires from handle_timeout, after every event of the instant (docs/behaviour.md §4).
     return from_timer || triggered_ || *at < now;
 }
 
@@ -678,7 +678,7 @@ void RaceMachine::start_attempt(TimePoint now) {
             std::any_of(config_.local.begin(), config_.local.end(),
                         [&](const Endpoint& l) { return l.family() == c.remote.family(); });
         if (!has_family) {
-            // SPEC §1 rule 7: fails before a socket is opened, stage bind, no errno.
+            // docs/behaviour.md §1 rule 7: fails before a socket is opened, stage bind, no errno.
             record(Stage::bind, c.attempt, slot, c.remote.family(), 0, npos, {});
             c.state = AState::failed;
             c.ended = now;
@@ -753,7 +753,7 @@ void RaceMachine::fail_attempt(TimePoint now, std::uint32_t slot) {
 }
 
 void RaceMachine::resolving_progress(TimePoint now, bool from_timer) {
-    // SPEC §2 / RFC 8305 §3: before the first attempt.
+    // docs/behaviour.md §2 / RFC 8305 §3: before the first attempt.
     if (phase_ != Phase::resolving) return;
     bool go = false;
     if (config_.https) {
@@ -1570,7 +1570,7 @@ RaceReport RaceMachine::report() const {
         r.metrics = metrics(r);
         return r;
     }
-    // The summary (SPEC §3): from the attempts' errors, or from the resolve
+    // The summary (docs/behaviour.md §3): from the attempts' errors, or from the resolve
     // errors when no attempt was made.
     std::vector<const Error*> basis;
     for (const Error& e : r.errors) {

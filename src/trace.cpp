@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs — the trace printer (SPEC §5): one JSON object a line, or a human
+// eyeballs — the trace printer (docs/behaviour.md §5): one JSON object a line, or a human
 // timeline. Both tools and users print traces through this file, so the JSON
 // shape lives in exactly one place.
 //

@@ -18,7 +18,7 @@
 //     min-heap of (next_timeout(), race) entries; a stale entry (its race's
 //     deadline moved) is skipped when it comes up;
 //   - per wake-up, connect results first (SO_ERROR), then the timers due at
-//     the wake-up (SPEC §7); the clock is read at each event.
+//     the wake-up (docs/behaviour.md §7); the clock is read at each event.
 #include <sys/epoll.h>
 #include <unistd.h>
 

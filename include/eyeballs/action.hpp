@@ -17,7 +17,7 @@ namespace eyeballs {
 class RaceMachine;
 
 /// Names one connection attempt. Issued by the machine; attempts are numbered
-/// from 1 in start order (SPEC §5), and two ids are equal when their numbers
+/// from 1 in start order (docs/behaviour.md §5), and two ids are equal when their numbers
 /// are. A result for an unknown or finished id is ignored.
 class AttemptId {
 public:

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs — race configuration (SPEC §1, §2, §4 `config`).
+// eyeballs — race configuration (docs/behaviour.md §1, §2, §4 `config`).
 #pragma once
 
 #include <chrono>

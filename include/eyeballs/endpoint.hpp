@@ -15,7 +15,7 @@
 namespace eyeballs {
 
 /// An address family. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is IPv6
-/// everywhere (SPEC §1 rule 1).
+/// everywhere (docs/behaviour.md §1 rule 1).
 enum class Family : std::uint8_t { v6 = 0, v4 = 1 };
 
 /// "IPv6" / "IPv4" (static strings).

@@ -12,7 +12,7 @@
 
 namespace eyeballs {
 
-/// Where in a race an error happened (SPEC §3).
+/// Where in a race an error happened (docs/behaviour.md §3).
 /// `tls`: the handshake after the connect failed (config.success =
 /// Success::handshake, Happy Eyeballs v3 §6.1).
 enum class Stage : std::uint8_t { resolve, open, bind, connect, timeout, tls };

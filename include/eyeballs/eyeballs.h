@@ -7,7 +7,7 @@
  * monotonic clock you own (nanoseconds, any origin — CLOCK_MONOTONIC is the
  * natural choice, see eyeballs_monotonic_ns()), and every output is an action
  * you perform. It behaves exactly as the C++ class eyeballs::RaceMachine
- * (eyeballs/race_machine.hpp), which it wraps; SPEC.md is the contract.
+ * (eyeballs/race_machine.hpp), which it wraps; docs/behaviour.md states the rules.
  *
  * The run loop:
  *   1. Mutate: eyeballs_machine_start() (you have the addresses) or
@@ -118,7 +118,7 @@ enum {
     EYEBALLS_OUTCOME_CANCELLED = 2
 };
 
-/* Where in a race an error happened (eyeballs_error.stage; SPEC §3). */
+/* Where in a race an error happened (eyeballs_error.stage; docs/behaviour.md §3). */
 enum {
     EYEBALLS_STAGE_RESOLVE = 0,
     EYEBALLS_STAGE_OPEN = 1,
@@ -211,7 +211,7 @@ typedef struct eyeballs_source_info {
 typedef int (*eyeballs_source_lookup)(void* data, const eyeballs_endpoint* destination,
                                       eyeballs_source_info* info);
 
-/* Everything a race can be told (SPEC §1, §2). Always start from
+/* Everything a race can be told (docs/behaviour.md §1, §2). Always start from
  * eyeballs_config_init(), which sets RFC 8305's defaults, then change fields:
  * later versions may add fields, and init keeps them at their defaults.
  * Durations are nanoseconds. */
@@ -347,7 +347,7 @@ typedef struct eyeballs_report {
     size_t dropped;
 } eyeballs_report;
 
-/* One recorded error (SPEC §3): negative DNS answers first in arrival order,
+/* One recorded error (docs/behaviour.md §3): negative DNS answers first in arrival order,
  * then per attempt in start order its bind errors, then its open, connect or
  * timeout error. Strings live as long as the report snapshot they came from. */
 typedef struct eyeballs_error {
@@ -418,7 +418,7 @@ typedef struct eyeballs_machine eyeballs_machine;
 void eyeballs_config_init(eyeballs_config* config);
 
 /* Creates a machine for one race. `config` NULL means the defaults. The
- * configuration is checked here with the rules of SPEC §1-§2, and the local
+ * configuration is checked here with the rules of docs/behaviour.md §1-§2, and the local
  * candidates are copied.
  * On success stores the machine in *out and returns EYEBALLS_OK; free it with
  * eyeballs_machine_free(). On failure stores NULL in *out (when `out` is not
@@ -447,7 +447,7 @@ const char* eyeballs_machine_last_error(const eyeballs_machine* machine);
 
 /* ---- Commands: start the race (once) or cancel it ------------------------ */
 
-/* Addresses mode (SPEC §1): races these remotes (ports set), in this order,
+/* Addresses mode (docs/behaviour.md §1): races these remotes (ports set), in this order,
  * interleaved by family as the configuration says. The endpoints are copied.
  * Actions that may follow at once: OPEN_SOCKET for attempt 1 (when the local
  * candidates have none of its family, attempt 1 fails at once with no action
@@ -465,7 +465,7 @@ const char* eyeballs_machine_last_error(const eyeballs_machine* machine);
 eyeballs_status eyeballs_machine_start(eyeballs_machine* machine, int64_t now_ns,
                                        const eyeballs_endpoint* remotes, size_t count);
 
-/* DNS mode (SPEC §2): the actions that follow are RESOLVE V6 (AAAA), then
+/* DNS mode (docs/behaviour.md §2): the actions that follow are RESOLVE V6 (AAAA), then
  * RESOLVE V4 (A) — only the one of only_family when it is set. Answer each family once, in any order, with
  * eyeballs_machine_handle_resolved() or eyeballs_machine_handle_resolve_failed().
  * Fails like eyeballs_machine_start() (ERR_ARGUMENT for NULL, ERR_STATE). */
@@ -479,12 +479,12 @@ eyeballs_status eyeballs_machine_cancel(eyeballs_machine* machine, int64_t now_n
 
 /* ---- Inputs: what happened ---------------------------------------------- */
 /* Each returns EYEBALLS_OK, also when the input is ignored (a late, duplicate
- * or unknown event, SPEC §1 rule 10; an earlier `now_ns` than the latest is
+ * or unknown event, docs/behaviour.md §1 rule 10; an earlier `now_ns` than the latest is
  * not ignored but taken as that latest time); EYEBALLS_ERR_ARGUMENT only for a NULL
  * machine or a bad family/endpoint, in which case nothing is fed; and
  * EYEBALLS_ERR_NO_MEMORY if an allocation failed. */
 
-/* A positive DNS answer for `family` (SPEC §2). Addresses of the other family
+/* A positive DNS answer for `family` (docs/behaviour.md §2). Addresses of the other family
  * are ignored, and so are addresses with port 0 (not a valid remote port: set
  * the port you connect to); an empty answer (count 0) counts as "no data".
  * Copied.
@@ -529,7 +529,7 @@ eyeballs_status eyeballs_machine_handle_connected(eyeballs_machine* machine, int
 eyeballs_status eyeballs_machine_handle_connect_failed(eyeballs_machine* machine, int64_t now_ns,
                                                        uint32_t attempt, int code);
 
-/* Fires whatever timers are due at `now_ns`, in SPEC §1 rule 8's order:
+/* Fires whatever timers are due at `now_ns`, in docs/behaviour.md §1 rule 8's order:
  * overall timeout, attempt timeouts (in attempt order), resolution delay, next
  * attempt. May be called early, late or twice: it does what is due. Actions
  * that may follow: OPEN_SOCKET; CLOSE for attempts that timed out; CLOSE for

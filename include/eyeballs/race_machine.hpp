@@ -15,7 +15,7 @@
 //   3. Arm one timer at next_timeout() (if it is already due, fire at once).
 //   4. Wait for I/O or the timer.
 //   5. Feed what happened back: I/O results first, then handle_timeout(now)
-//      if the timer is due (SPEC §7). Go to 2.
+//      if the timer is due (docs/behaviour.md §7). Go to 2.
 //   The race is over after a Report action; nothing follows it.
 //
 // Memory: the machine allocates only when its input grows (an address list,
@@ -88,7 +88,7 @@ public:
 
     /// Addresses mode: race `count` remotes (ports set; copied), in this order
     /// — or sorted by RFC 6724 when `config.sort` says so — interleaved by
-    /// family (SPEC §1). `now` is the race's start on the caller's clock.
+    /// family (docs/behaviour.md §1). `now` is the race's start on the caller's clock.
     /// Actions that follow: OpenSocket for attempt 1. (When `config.local` has
     /// no candidate of its family, attempt 1 fails at once with no action, and
     /// the next attempt starts at the 10 ms floor: see next_timeout().)
@@ -104,7 +104,7 @@ public:
     Status start(TimePoint now, const std::vector<Endpoint>& remotes) {
         return start(now, remotes.data(), remotes.size());
     }
-    /// DNS mode (SPEC §2): the race starts at `now`. Actions that follow:
+    /// DNS mode (docs/behaviour.md §2): the race starts at `now`. Actions that follow:
     /// Resolve{v6} (AAAA), then Resolve{v4} (A) — with `config.https`
     /// preceded by Resolve{https} (Happy Eyeballs v3 §4.1: HTTPS, AAAA, A;
     /// port-prefixed off port 443, RFC 9460 §9.1; then more for target and
@@ -137,7 +137,7 @@ public:
     /// the race has finished. Actions that may follow: OpenSocket — at once
     /// for a first AAAA answer (or an A answer after AAAA failed); after the
     /// Resolution Delay for a first A answer (see next_timeout()); during the
-    /// race as the Next Connection Attempt Timer allows (SPEC §2) — or
+    /// race as the Next Connection Attempt Timer allows (docs/behaviour.md §2) — or
     /// Report{failed} when the answer leaves nothing to try.
     void handle_resolved(TimePoint now, Family family, const Endpoint* addresses,
                          std::size_t count);
@@ -243,7 +243,7 @@ public:
     /// Next Connection Attempt Timer fires — or Report{failed} when it was the
     /// last hope. Ignored like handle_connected.
     void handle_connect_failed(TimePoint now, AttemptId id, int code);
-    /// Fires whatever timers are due at `now`, in SPEC §1 rule 8's order:
+    /// Fires whatever timers are due at `now`, in docs/behaviour.md §1 rule 8's order:
     /// overall timeout, attempt timeouts (in attempt order), resolution delay,
     /// next attempt. May be called early, late or twice: it does what is due.
     /// Actions that may follow: OpenSocket (the next attempt, or the first

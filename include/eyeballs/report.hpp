@@ -105,7 +105,7 @@ struct RaceReport {
     /// otherwise; the adapter fills them in, not the machine.
     std::string tls_version;
     std::string alpn_selected;
-    /// Failed: the summary (SPEC §3). `code` is the errno every attempt error
+    /// Failed: the summary (docs/behaviour.md §3). `code` is the errno every attempt error
     /// shares, or 0 when they differ; `message` is the single error's text or
     /// "multiple errors: a, b, ..." (from the resolve errors when no attempt
     /// was made); an overall timeout gives ETIMEDOUT and "overall timeout

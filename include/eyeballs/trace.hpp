@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs — the trace printer shared by eyeballs-sim, eyeballs-connect and users:
-// the JSON trace of SPEC §5 (one object a line) and a human timeline.
+// the JSON trace of docs/behaviour.md §5 (one object a line) and a human timeline.
 #pragma once
 
 #include <chrono>
@@ -74,7 +74,7 @@ public:
     /// The origin's name, shown on its answers' lines (empty: not shown).
     void set_host(std::string name) { host_ = std::move(name); }
     /// Times are cut to whole multiples of `unit` since the origin (e.g. 1 µs
-    /// for real clocks, SPEC §6); 0 (the default) keeps them exact.
+    /// for real clocks, docs/behaviour.md §6); 0 (the default) keeps them exact.
     void set_resolution(std::chrono::nanoseconds unit) { unit_ = unit; }
     /// JSON: the report line gets a "metrics" object (metrics_json).
     void set_metrics(bool on) { metrics_ = on; }

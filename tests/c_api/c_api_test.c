@@ -418,7 +418,7 @@ static void dns_both_fail(void) {
     eyeballs_machine_free(m);
 }
 
-/* Local bind candidates (SPEC §1 rule 7): no IPv6 candidate fails attempt 1
+/* Local bind candidates (docs/behaviour.md §1 rule 7): no IPv6 candidate fails attempt 1
  * before it opens a socket; attempt 2 binds the second IPv4 candidate after
  * the first fails, and wins. */
 static void local_bind(void) {
@@ -484,7 +484,7 @@ static void local_bind(void) {
     eyeballs_machine_free(m);
 }
 
-/* Attempt and overall timeouts (SPEC §1 rule 8). */
+/* Attempt and overall timeouts (docs/behaviour.md §1 rule 8). */
 static void timeouts(void) {
     eyeballs_config config;
     eyeballs_endpoint remotes[2];
@@ -708,7 +708,7 @@ static void cancel(void) {
     EXPECT_NEXT(m, "connect #2 192.0.2.1:443");
 
     CHECK_OK(eyeballs_machine_cancel(m, T(300)));
-    /* The order of CLOSE actions at one instant is free (SPEC §5). */
+    /* The order of CLOSE actions at one instant is free (docs/behaviour.md §5). */
     {
         int closed[3] = {0, 0, 0};
         int i;

@@ -129,7 +129,7 @@ struct Race {
     double elapsed_ms() const { return ms(finished - started); }
 };
 
-/// SPEC §1 rule 9 and §5, checked on the actions: one Report, last; every
+/// docs/behaviour.md §1 rule 9 and §5, checked on the actions: one Report, last; every
 /// attempt that got a socket (it was connected or bound) is closed exactly
 /// once, except the winner, which is never closed.
 inline void expect_clean_trace(const Race& r) {

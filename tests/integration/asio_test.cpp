@@ -208,7 +208,7 @@ TEST_F(AsioRace, MixedErrorsCompleteWithTheLastAttemptsError) {
     expect_clean_trace(r);
 }
 
-// ---- Local bind (SPEC §1 rule 7) ---------------------------------------------
+// ---- Local bind (docs/behaviour.md §1 rule 7) ---------------------------------------------
 
 TEST_F(AsioRace, BindsToTheLocalCandidateOfItsFamily) {
     Listener open(loopback_v4(0));
@@ -295,7 +295,7 @@ TEST_F(AsioRace, AllBindsFailingFailTheAttemptWithThoseErrors) {
     expect_clean_trace(r);
 }
 
-// ---- Timeouts (SPEC §1 rule 8) -----------------------------------------------
+// ---- Timeouts (docs/behaviour.md §1 rule 8) -----------------------------------------------
 
 TEST_F(AsioRace, AttemptTimeoutFailsEachAttemptAndMovesOn) {
     auto pair = bind_loopback_pair();
@@ -590,7 +590,7 @@ TEST_F(AsioRace, WorkIsTrackedOnTheHandlersExecutor) {
     racing_thread.join();
 }
 
-// ---- Cancellation at every stage (SPEC §1 rule 9) -----------------------------
+// ---- Cancellation at every stage (docs/behaviour.md §1 rule 9) -----------------------------
 
 TEST_F(AsioRace, CancelDuringDnsWithTheSystemResolver) {
     net::io_context io;
@@ -783,7 +783,7 @@ TEST_F(AsioRace, DestroyingTheIoContextMidRaceLeaksNothing) {
     EXPECT_EQ(calls, 0) << "an abandoned operation's handler is destroyed, never invoked";
 }
 
-// ---- DNS mode (SPEC §2) ------------------------------------------------------
+// ---- DNS mode (docs/behaviour.md §2) ------------------------------------------------------
 
 net::ip::udp::endpoint udp_of(const DnsServer& dns) {
     return {adapter::to_asio_address(dns.endpoint()), dns.endpoint().port()};

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSL-1.0
-"""eyeballs-connect against SPEC §6, on loopback, for every adapter it was built with.
+"""eyeballs-connect against docs/behaviour.md §6, on loopback, for every adapter it was built with.
 
 usage: connect_tool_test.py EYEBALLS_CONNECT EYEBALLS_LOOPBACK_WORLD [unittest options]
 
@@ -470,7 +470,7 @@ class Races(unittest.TestCase):
         closes = [l for l in t if l["action"] == "close"]
         self.assertEqual(sorted(c["attempt"] for c in closes), [1, 2])
         self.assertEqual({c.get("reason") for c in closes}, {"overall-timeout"})
-        self.assertEqual(t[-1]["errors"], [])  # SPEC §3: errors recorded before the timeout
+        self.assertEqual(t[-1]["errors"], [])  # docs/behaviour.md §3: errors recorded before the timeout
         self.assertEqual(t[-1]["reason"], "overall-timeout")
 
     def test_dns_answers_are_traced(self):

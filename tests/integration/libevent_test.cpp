@@ -202,7 +202,7 @@ protected:
         if (!ipv6_loopback_available()) GTEST_SKIP() << "no [::1] on this host";    \
     } while (0)
 
-// ---- racing addresses on loopback (SPEC §1) ---------------------------------
+// ---- racing addresses on loopback (docs/behaviour.md §1) ---------------------------------
 
 TEST_F(LibeventTest, BlackholedIpv6LosesToIpv4AfterTheAttemptDelay) {
     REQUIRE_IPV6();
@@ -351,7 +351,7 @@ TEST_F(LibeventTest, LiteralHostRacesThatAddressWithoutDns) {
     open.accept_all();
 }
 
-// ---- local bind (SPEC §1 rule 7) --------------------------------------------
+// ---- local bind (docs/behaviour.md §1 rule 7) --------------------------------------------
 
 TEST_F(LibeventTest, BindsTheLocalCandidateOfItsFamily) {
     Listener open(loopback_v4());
@@ -411,7 +411,7 @@ TEST_F(LibeventTest, NoLocalCandidateOfTheFamilyFailsBeforeOpening) {
     EXPECT_TRUE(rec.all<OpenSocket>().empty());
 }
 
-// ---- timeouts (SPEC §1 rule 8) ------------------------------------------------
+// ---- timeouts (docs/behaviour.md §1 rule 8) ------------------------------------------------
 
 TEST_F(LibeventTest, AttemptTimeoutFailsAHangingAttempt) {
     Blackhole hole(loopback_v4());
@@ -472,7 +472,7 @@ TEST_F(LibeventTest, SequentialModeWaitsForEachAttempt) {
     open.accept_all();
 }
 
-// ---- DNS through evdns (SPEC §2) ----------------------------------------------
+// ---- DNS through evdns (docs/behaviour.md §2) ----------------------------------------------
 
 TEST_F(LibeventTest, ResolvesBothFamiliesOnTheGivenDnsServer) {
     REQUIRE_IPV6();
@@ -566,7 +566,7 @@ TEST_F(LibeventTest, ResolutionDelayExpiresThenIpv4Starts) {
 // records) as EVUTIL_EAI_FAIL, the same code as a timeout or SERVFAIL; only
 // NXDOMAIN comes back as EVUTIL_EAI_NONAME. So a v4-only name records its AAAA
 // answer as a resolver failure with libevent's text — which changes nothing in
-// the race: a negative answer is a negative answer (SPEC §2).
+// the race: a negative answer is a negative answer (docs/behaviour.md §2).
 // With dns_server the adapter reads whole answers itself (issue 14 items 5,
 // 6): NODATA ends the wait, NXDOMAIN and SERVFAIL are named as in the poll
 // and Asio adapters.
@@ -675,7 +675,7 @@ TEST_F(LibeventTest, HostsFileAnswersInlineAndStillRace) {
     open.accept_all();
 }
 
-// ---- cancel at every stage (SPEC §1 rule 9) ------------------------------------
+// ---- cancel at every stage (docs/behaviour.md §1 rule 9) ------------------------------------
 
 TEST_F(LibeventTest, CancelDuringDnsCallsBackAtOnceAndFreesTheResolver) {
     DnsServer dns;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// `eyeballs-connect --adapter libevent` end to end (SPEC §6): the real binary,
+// `eyeballs-connect --adapter libevent` end to end (docs/behaviour.md §6): the real binary,
 // real sockets on loopback, the test DNS server. Checks what run_libevent.cpp
 // adds to the adapter: the JSON trace through the observer, --dns-server,
 // SIGINT cancelling through the self-pipe, and the exit codes.

@@ -211,7 +211,7 @@ protected:
         if (!ipv6_loopback_available()) GTEST_SKIP() << "no [::1] on this host";    \
     } while (0)
 
-// ---- racing addresses on loopback (SPEC §1) ---------------------------------
+// ---- racing addresses on loopback (docs/behaviour.md §1) ---------------------------------
 
 TEST_F(LibuvTest, BlackholedIpv6LosesToIpv4AfterTheAttemptDelay) {
     REQUIRE_IPV6();
@@ -345,7 +345,7 @@ TEST_F(LibuvTest, LiteralHostRacesThatAddressWithoutDns) {
     open.accept_all();
 }
 
-// ---- local bind (SPEC §1 rule 7) --------------------------------------------
+// ---- local bind (docs/behaviour.md §1 rule 7) --------------------------------------------
 
 TEST_F(LibuvTest, BindsTheLocalCandidateOfItsFamily) {
     Listener open(loopback_v4());
@@ -388,7 +388,7 @@ TEST_F(LibuvTest, FailedBindIsRecordedAndTheNextCandidateIsUsed) {
     open.accept_all();
 }
 
-// ---- timeouts (SPEC §1 rule 8) ------------------------------------------------
+// ---- timeouts (docs/behaviour.md §1 rule 8) ------------------------------------------------
 
 TEST_F(LibuvTest, AttemptTimeoutFailsAHangingAttempt) {
     Blackhole hole(loopback_v4());
@@ -430,7 +430,7 @@ TEST_F(LibuvTest, OverallTimeoutEndsTheRace) {
     expect_clean_trace(rec, r.report);
 }
 
-// ---- DNS (SPEC §2) ---------------------------------------------------------------
+// ---- DNS (docs/behaviour.md §2) ---------------------------------------------------------------
 
 TEST_F(LibuvTest, ResolvesBothFamiliesOnTheGivenDnsServer) {
     REQUIRE_IPV6();
@@ -586,7 +586,7 @@ TEST_F(LibuvTest, HttpsRecordsAreAskedForAndRaced) {
     open.accept_all();
 }
 
-// ---- cancel at every stage (SPEC §1 rule 9) ------------------------------------
+// ---- cancel at every stage (docs/behaviour.md §1 rule 9) ------------------------------------
 
 TEST_F(LibuvTest, CancelDuringDnsCallsBackAtOnceAndTheLoopDrains) {
     DnsServer dns;

@@ -96,7 +96,7 @@ inline Endpoint non_local_v4(std::uint8_t last = 1) {
     return Endpoint::v4({203, 0, 113, last}, 0);
 }
 
-/// Every opened socket got exactly one Close, except the winner (SPEC §1 rule 9),
+/// Every opened socket got exactly one Close, except the winner (docs/behaviour.md §1 rule 9),
 /// and nothing came after the Report.
 inline void expect_clean_trace(const Recorder& rec, const poll::Result& r) {
     ASSERT_FALSE(rec.log.empty());

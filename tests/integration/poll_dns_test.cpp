@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // The poll adapter with real DNS: c-ares asking the test's own UDP server on
-// 127.0.0.1, answers fed as they arrive (RFC 8305 §3, SPEC §2).
+// 127.0.0.1, answers fed as they arrive (RFC 8305 §3, docs/behaviour.md §2).
 //
 // Delays are chosen so that every assertion is an ordering or a bound with a
 // wide margin: "started after the 100 ms answer and before the 1.5 s
@@ -47,7 +47,7 @@ TEST_F(PollDns, AaaaFirstConnectsAtOnce) {
     EXPECT_EQ(peer_of(r.fd), loopback_v6(pair.port));
     EXPECT_LT(r.report.finished - r.report.started, 300ms)
         << "IPv6 connects without waiting for the A answer";
-    // Both families were asked, AAAA first (SPEC §2).
+    // Both families were asked, AAAA first (docs/behaviour.md §2).
     auto resolves = rec.all<Resolve>();
     ASSERT_EQ(resolves.size(), 2u);
     EXPECT_EQ(resolves[0].family, Family::v6);
@@ -141,7 +141,7 @@ TEST_F(PollDns, SilentAaaaDoesNotHoldTheRace) {
     ::close(r.fd);
 }
 
-// SPEC §2: an address that arrives while an attempt is in flight waits for
+// docs/behaviour.md §2: an address that arrives while an attempt is in flight waits for
 // the Next Connection Attempt Timer.
 TEST_F(PollDns, LateAAnswerWaitsForTheAttemptDelay) {
     DnsServer dns;

@@ -120,7 +120,7 @@ TEST_F(PollRace, BothOpenIpv6Wins) {
     ::close(r.fd);
 }
 
-// SPEC §3: every attempt refused → failed, ECONNREFUSED is the summary errno.
+// docs/behaviour.md §3: every attempt refused → failed, ECONNREFUSED is the summary errno.
 TEST_F(PollRace, AllRefusedFailsWithEconnrefused) {
     LoopbackPair pair = bind_loopback_pair();
     RefusedPort v6(std::move(pair.v6));
@@ -143,7 +143,7 @@ TEST_F(PollRace, AllRefusedFailsWithEconnrefused) {
     expect_clean_trace(rec, r);
 }
 
-// ---- Local bind (SPEC §1 rule 7) -------------------------------------------
+// ---- Local bind (docs/behaviour.md §1 rule 7) -------------------------------------------
 
 TEST_F(PollRace, LocalBindUsesTheCandidate) {
     Listener v4(loopback_v4());
@@ -223,7 +223,7 @@ TEST_F(PollRace, LocalBindNoCandidateOfTheFamily) {
     ::close(r.fd);
 }
 
-// ---- Timeouts and cancel (SPEC §1 rules 8, 9) -----------------------------
+// ---- Timeouts and cancel (docs/behaviour.md §1 rules 8, 9) -----------------------------
 
 TEST_F(PollRace, AttemptTimeoutFailsTheAttemptAndMovesOn) {
     LoopbackPair pair = bind_loopback_pair();
@@ -366,7 +366,7 @@ TEST_F(PollRace, SocketFactoryThatFailsFailsTheAttemptAtOpen) {
     EXPECT_EQ(r.report.errors[0].stage, Stage::open);
     EXPECT_EQ(r.report.errors[0].code, EMFILE);
     EXPECT_TRUE(rec.all<Close>().empty()) << "a socket never created is never closed";
-    // Attempt 1 has a number but no connect line (SPEC §5).
+    // Attempt 1 has a number but no connect line (docs/behaviour.md §5).
     ASSERT_EQ(rec.all<Connect>().size(), 1u);
     EXPECT_EQ(rec.all<Connect>()[0].attempt.number(), 2u);
     expect_clean_trace(rec, r);

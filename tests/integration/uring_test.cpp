@@ -61,7 +61,7 @@ struct Recorder {
         return out;
     }
     /// When attempt n started: its OpenSocket, the machine's start of an
-    /// attempt (SPEC §1 rules 2 and 4). Its Connect follows when the ring
+    /// attempt (docs/behaviour.md §1 rules 2 and 4). Its Connect follows when the ring
     /// hands back the socket (IORING_OP_SOCKET), a completion later.
     std::optional<TimePoint> open_time(std::uint32_t n) const {
         for (const Entry& e : log) {
@@ -169,7 +169,7 @@ protected:
         if (!ipv6_loopback_available()) GTEST_SKIP() << "no [::1] on this host"; \
     } while (0)
 
-// ---- racing addresses on loopback (SPEC §1) ---------------------------------
+// ---- racing addresses on loopback (docs/behaviour.md §1) ---------------------------------
 
 TEST_F(UringTest, BlackholedIpv6LosesToIpv4AfterTheAttemptDelay) {
     REQUIRE_IPV6();
@@ -289,7 +289,7 @@ TEST_F(UringTest, LiteralHostRacesThatAddressWithoutDns) {
     open.accept_all();
 }
 
-// ---- local bind (SPEC §1 rule 7) --------------------------------------------
+// ---- local bind (docs/behaviour.md §1 rule 7) --------------------------------------------
 
 TEST_F(UringTest, BindsTheLocalCandidateOfItsFamily) {
     Listener open(loopback_v4());
@@ -325,7 +325,7 @@ TEST_F(UringTest, FailedBindIsRecordedAndTheNextCandidateIsUsed) {
     open.accept_all();
 }
 
-// ---- timeouts (SPEC §1 rule 8) ------------------------------------------------
+// ---- timeouts (docs/behaviour.md §1 rule 8) ------------------------------------------------
 
 TEST_F(UringTest, AttemptTimeoutFailsAHangingAttempt) {
     Blackhole hole(loopback_v4());
@@ -580,7 +580,7 @@ TEST_F(UringTest, TheObserverSeesEveryActionInOrder) {
     open.accept_all();
 }
 
-// ---- DNS: UDP queries on the ring (SPEC §2) ----------------------------------------
+// ---- DNS: UDP queries on the ring (docs/behaviour.md §2) ----------------------------------------
 
 TEST_F(UringTest, ResolvesBothFamiliesOnTheGivenDnsServer) {
     REQUIRE_IPV6();

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 // RapidCheck generators of random worlds (sim::Scenario values) within the
-// valid ranges of SPEC §1–§4. Times sit mostly on a 5 ms grid so that events,
+// valid ranges of docs/behaviour.md §1–§4. Times sit mostly on a 5 ms grid so that events,
 // timers and starts often fall on one instant (where the ordering rules of
-// SPEC §4 matter); now and then they are off the grid, down to the microsecond.
+// docs/behaviour.md §4 matter); now and then they are off the grid, down to the microsecond.
 #pragma once
 
 #include <rapidcheck.h>
@@ -32,7 +32,7 @@ struct WorldShape {
     bool allow_timeouts = true;            ///< attempt / overall timeouts
     bool dns_always_answers = false;       ///< every family gets a `dns` line
     std::optional<bool> sequential;        ///< force attempt-delay=none (true) or a delay (false)
-    /// Issue 8 beyond the SPEC (half of the worlds): attempt-delay=auto,
+    /// Issue 8 beyond docs/behaviour.md §1–§7 (half of the worlds): attempt-delay=auto,
     /// min/max-attempt-delay, delay-multiplier, RTT history lines and a network
     /// id, NAT64 (ipv4=none + pref64). The model does not cover these; the
     /// invariants do.
@@ -185,7 +185,7 @@ inline rc::Gen<sim::Scenario> gen_world(WorldShape shape = {}) {
                 enum { never, none, error, addresses };
                 int kind = *rc::gen::weightedElement<int>({{1, never}, {1, none}, {1, error}, {5, addresses}});
                 if (shape.dns_always_answers && kind == never) kind = addresses;
-                // A DNS world has at least one `dns` line (SPEC §4).
+                // A DNS world has at least one `dns` line (docs/behaviour.md §4).
                 if (kind == never && (f == Family::v6 || !w.dns.empty())) continue;
                 if (kind == never) kind = addresses;
                 sim::DnsAnswer a;
@@ -263,7 +263,7 @@ inline rc::Gen<sim::Scenario> gen_world(WorldShape shape = {}) {
             enum { ok, err, hang, none };
             int kind = *rc::gen::weightedElement<int>({{7, ok}, {7, err}, {3, hang}, {3, none}});
             if (!shape.allow_hang && (kind == hang || kind == none)) kind = err;
-            if (kind == none) continue;  // no line: hangs (SPEC §4)
+            if (kind == none) continue;  // no line: hangs (docs/behaviour.md §4)
             sim::ConnectRule rule;
             if (kind == hang) {
                 rule.kind = sim::ConnectRule::Kind::hang;

@@ -62,7 +62,7 @@ const AttemptRecord* record_of(const Run& run, std::uint32_t n) {
     return nullptr;
 }
 
-/// SPEC §1 rule 1 computed from the whole address list at once (addresses
+/// docs/behaviour.md §1 rule 1 computed from the whole address list at once (addresses
 /// mode knows every candidate from the start).
 std::vector<Endpoint> interleaved(const std::vector<Endpoint>& list, const Config& c) {
     if (!c.interleaving()) return list;
@@ -219,7 +219,7 @@ RC_GTEST_PROP(Invariants, StartsAtTheInstantTheRulesSay, ()) {
     }
 }
 
-// 6. In addresses mode the attempts follow the interleaved order of SPEC §1
+// 6. In addresses mode the attempts follow the interleaved order of docs/behaviour.md §1
 //    rule 1, computed here from the whole list; nothing is dropped or
 //    duplicated (a failed race has tried every address once).
 RC_GTEST_PROP(Invariants, AttemptsFollowTheInterleavedOrder, ()) {
@@ -303,7 +303,7 @@ RC_GTEST_PROP(Invariants, SameInputsSameTrace, ()) {
                     "a second run gave a different report");
 }
 
-// 9. Late and duplicate events change nothing (SPEC §1 rule 10): duplicates of
+// 9. Late and duplicate events change nothing (docs/behaviour.md §1 rule 10): duplicates of
 //    each event, results for unknown and closed attempts, OpenSocket/Bind
 //    answered twice, early and repeated handle_timeout, time going backwards
 //    on ignored inputs, DNS answers after the family answered.
@@ -323,7 +323,7 @@ RC_GTEST_PROP(Invariants, LateAndDuplicateEventsChangeNothing, ()) {
                     "noise changed the report");
 }
 
-// 10. Failure reports carry every error in start order (SPEC §3): negative DNS
+// 10. Failure reports carry every error in start order (docs/behaviour.md §3): negative DNS
 //     answers first in arrival order, then per attempt in start order its bind
 //     errors, then its open, connect or timeout error; and the summary.
 RC_GTEST_PROP(Invariants, FailureReportsCarryEveryErrorInStartOrder, ()) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
-// The reference model: SPEC §1–§3 as a discrete-event simulation of a world.
-// See model.hpp for the shape. Each rule is tagged with the SPEC line it
+// The reference model: docs/behaviour.md §1–§3 as a discrete-event simulation of a world.
+// See model.hpp for the shape. Each rule is tagged with the docs/behaviour.md rule it
 // implements; nothing here was taken from src/race_machine.cpp.
 #include "model.hpp"
 
@@ -58,9 +58,9 @@ public:
             e.file_index = i;
             queue_.push_back(e);
         }
-        // SPEC §4: the race starts at t=0, before any event due at 0.
+        // docs/behaviour.md §4: the race starts at t=0, before any event due at 0.
         if (w_.dns_mode) {
-            // SPEC §2: `resolve AAAA`, then `resolve A`, both at start.
+            // docs/behaviour.md §2: `resolve AAAA`, then `resolve A`, both at start.
             emit(Resolve{Family::v6});
             emit(Resolve{Family::v4});
             resolving_ = true;
@@ -115,9 +115,9 @@ private:
         return out;
     }
 
-    // SPEC §4: at one instant, the events (in the order they were scheduled)
+    // docs/behaviour.md §4: at one instant, the events (in the order they were scheduled)
     // before any timer; an event created at the instant before the timers not
-    // yet fired. SPEC §1 rule 8: the timers' order.
+    // yet fired. docs/behaviour.md §1 rule 8: the timers' order.
     void run_instant() {
         while (!done_) {
             if (deliver_one_event()) continue;
@@ -158,7 +158,7 @@ private:
                 return true;
             }
         }
-        // 3. The resolution delay expired: IPv4 starts (SPEC §2).
+        // 3. The resolution delay expired: IPv4 starts (docs/behaviour.md §2).
         if (resolution_timer_ && *resolution_timer_ <= now_) {
             resolution_timer_.reset();
             resolving_ = false;
@@ -209,7 +209,7 @@ private:
             e.code = answer.kind == sim::DnsAnswer::Kind::error ? answer.code : 0;
             resolve_errors_.push_back(e);
             if (resolving_) {
-                // SPEC §2: a negative AAAA ends the wait for it at once.
+                // docs/behaviour.md §2: a negative AAAA ends the wait for it at once.
                 if (f == Family::v6 && dns_[fi(Family::v4)] == Dns::positive) {
                     resolution_timer_.reset();
                     resolving_ = false;
@@ -223,7 +223,7 @@ private:
         dns_[fi(f)] = Dns::positive;
         if (resolving_) {
             if (f == Family::v6) {
-                // SPEC §1 rule 1 (interleave=off): an AAAA answer that ends the
+                // docs/behaviour.md §1 rule 1 (interleave=off): an AAAA answer that ends the
                 // resolution delay goes before the A answer that started it.
                 auto at = std::find_if(cands_.begin(), cands_.end(), [](const Candidate& c) {
                     return c.remote.family() == Family::v4;
@@ -231,7 +231,7 @@ private:
                 std::vector<Candidate> fresh;
                 for (const Endpoint& ep : sorted(answer.addresses)) fresh.push_back(Candidate{ep});
                 cands_.insert(at, fresh.begin(), fresh.end());
-                // SPEC §2: a positive AAAA (first, or within the window) connects at once.
+                // docs/behaviour.md §2: a positive AAAA (first, or within the window) connects at once.
                 resolution_timer_.reset();
                 resolving_ = false;
                 start_attempt();
@@ -239,11 +239,11 @@ private:
             }
             for (const Endpoint& ep : sorted(answer.addresses)) cands_.push_back(Candidate{ep});
             if (dns_[fi(Family::v6)] == Dns::negative) {
-                // SPEC §2: a positive A after a negative AAAA starts IPv4 at once.
+                // docs/behaviour.md §2: a positive A after a negative AAAA starts IPv4 at once.
                 resolving_ = false;
                 start_attempt();
             } else {
-                // SPEC §2: A first: wait `resolution-delay` for AAAA.
+                // docs/behaviour.md §2: A first: wait `resolution-delay` for AAAA.
                 resolution_timer_ = now_ + cfg_.resolution_delay;
             }
             return;
@@ -252,7 +252,7 @@ private:
         on_new_candidates();
     }
 
-    // SPEC §2: a new address during the race.
+    // docs/behaviour.md §2: a new address during the race.
     void on_new_candidates() {
         if (in_flight() == 0) {
             start_asap();  // nothing in flight: at once (rule 3, floor of rule 4)
@@ -291,7 +291,7 @@ private:
     }
     bool interleaving() const { return cfg_.interleave.value_or(cfg_.attempt_delay.has_value()); }
 
-    // SPEC §1 rule 1, decided at the instant the attempt starts.
+    // docs/behaviour.md §1 rule 1, decided at the instant the attempt starts.
     Endpoint take_candidate() {
         std::optional<Family> family;
         if (interleaving()) {
@@ -426,7 +426,7 @@ private:
         if (!start_timer_ || floor < *start_timer_) start_timer_ = floor;
     }
 
-    // Rule 6, and SPEC §2's "both families negative".
+    // Rule 6, and docs/behaviour.md §2's "both families negative".
     void check_all_failed() {
         if (done_) return;
         if (in_flight() == 0 && candidates_left() == 0 && !dns_outstanding()) {
@@ -467,7 +467,7 @@ private:
         out_.outcome = done_ ? outcome_ : Outcome::failed;
         out_.winner = winner_;
         out_.overall_timeout = overall_timed_out_;
-        // SPEC §3: negative DNS answers first, in arrival order; then per attempt
+        // docs/behaviour.md §3: negative DNS answers first, in arrival order; then per attempt
         // in start order its bind errors, then its open, connect or timeout error.
         out_.errors = resolve_errors_;
         std::vector<const Error*> of_attempts;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
-// A deliberately simple reference model of SPEC §1–§3, for the property tests.
+// A deliberately simple reference model of docs/behaviour.md §1–§3, for the property tests.
 //
-// It is written from the SPEC alone, not from src/race_machine.cpp, and it is
+// It is written from docs/behaviour.md alone, not from src/race_machine.cpp, and it is
 // shaped differently on purpose: the machine is an event-driven state machine
 // that derives its deadlines from its state; the model is a discrete-event
 // simulation of a whole *world* (a parsed scenario: the address list or the
@@ -10,7 +10,7 @@
 // explicit table of timers and walks virtual time instant by instant:
 //
 //   at each instant: deliver the events due (in the order they were
-//   scheduled); then fire the first due timer in SPEC §1 rule 8's order
+//   scheduled); then fire the first due timer in docs/behaviour.md §1 rule 8's order
 //   (overall, attempt timeouts in attempt order, resolution delay, next
 //   attempt); deliver any event that timer created at this instant; fire the
 //   next due timer; ... until nothing is due, then move to the next instant.
@@ -63,9 +63,9 @@ struct Expected {
     Outcome outcome = Outcome::failed;
     std::uint32_t winner = 0;
     bool overall_timeout = false;
-    /// Every recorded error in report order (SPEC §3). `detail` is not modelled.
+    /// Every recorded error in report order (docs/behaviour.md §3). `detail` is not modelled.
     std::vector<Error> errors;
-    /// The summary errno (SPEC §3): the single error's, the one all share, or 0.
+    /// The summary errno (docs/behaviour.md §3): the single error's, the one all share, or 0.
     int code = 0;
     std::vector<AttemptEnd> attempts;
 };

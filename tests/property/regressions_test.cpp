@@ -25,8 +25,8 @@ void expect_machine_matches_model(const char* text) {
 
 }  // namespace
 
-// SPEC §1 rule 4: a start the floor defers "counts as the Next Connection Attempt
-// Timer in rule 8's order of timers", and SPEC §4: every event of an instant is
+// docs/behaviour.md §1 rule 4: a start the floor defers "counts as the Next Connection Attempt
+// Timer in rule 8's order of timers", and docs/behaviour.md §4: every event of an instant is
 // delivered "before any timer due at that instant fires"; rule 3: "a failure of
 // an older attempt while a newer one is in flight changes no timer".
 // attempt-delay 10 ms < min-start-gap 20 ms: #1 at 0, #2 at 20, #3 deferred to
@@ -66,7 +66,7 @@ TEST(ModelRegressions, DeferredStartWaitsForAResolveErrorAndACancelAtItsInstant)
 // Rule 3 at the Next Connection Attempt Timer's own instant: "when the most
 // recently started attempt fails, the next attempt starts at once" — during
 // the failure event, as scenario connect_failure_at_timer_instant_restarts_timer
-// says — and SPEC §4: its `connect ... after 0` result is "delivered at that
+// says — and docs/behaviour.md §4: its `connect ... after 0` result is "delivered at that
 // instant, before the timers not yet fired", the overall timeout included.
 // #1 is refused at 100 = the timer = the overall timeout: #2 starts at once and
 // connects at 100, before the overall timeout fires.
@@ -78,7 +78,7 @@ TEST(ModelRegressions, FailFastAtTheTimerInstantStartsDuringTheEvent) {
         "connect 192.0.2.1 ok after 0\n");
 }
 
-// SPEC §2: a new address when nothing is in flight "starts at once (rule 3,
+// docs/behaviour.md §2: a new address when nothing is in flight "starts at once (rule 3,
 // with the floor of rule 4)". #1 (IPv6, no IPv6 local) fails at 10; its
 // fail-fast start is deferred to the floor, 60. At 60 the A answer arrives with
 // nothing in flight: at 60 the floor allows a start, so #2 (192.0.2.1) starts

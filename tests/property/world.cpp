@@ -584,7 +584,7 @@ std::string compare(const model::Expected& ex, const Run& run) {
         }
         if (r.finished - origin() != ex.end) why << "report time: model " << ms_text(ex.end) << ", machine " << ms_text(r.finished - origin()) << "\n";
     }
-    // Errors (SPEC §3), without the free-text detail.
+    // Errors (docs/behaviour.md §3), without the free-text detail.
     std::vector<Error> got_errors = run.report.errors;
     for (Error& e : got_errors) e.detail.clear();
     if (got_errors != ex.errors) {

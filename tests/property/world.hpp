@@ -46,7 +46,7 @@ struct Run {
     std::string start_error;
 };
 
-/// Extra inputs that must change nothing (SPEC §1 rule 10): duplicates of the
+/// Extra inputs that must change nothing (docs/behaviour.md §1 rule 10): duplicates of the
 /// event just delivered, results for unknown or closed attempts, answers to
 /// OpenSocket/Bind given twice, early or repeated handle_timeout calls, time
 /// going backwards on ignored inputs, DNS answers in addresses mode.
@@ -62,16 +62,16 @@ TimePoint origin();
 /// Called when a run stops, with the machine and the run's time (since t=0).
 using AtEnd = std::function<void(RaceMachine& machine, Duration now)>;
 
-/// Plays `world` against a fresh RaceMachine (SPEC §4's delivery order).
+/// Plays `world` against a fresh RaceMachine (docs/behaviour.md §4's delivery order).
 Run run_machine(const sim::Scenario& world, const Noise& noise = {}, const AtEnd& at_end = {});
 
-/// The world as scenario text (SPEC §4), so a counterexample can be replayed
+/// The world as scenario text (docs/behaviour.md §4), so a counterexample can be replayed
 /// with `eyeballs-sim`.
 std::string to_text(const sim::Scenario& world);
 /// True when two worlds say the same thing (line numbers aside).
 bool same_world(const sim::Scenario& a, const sim::Scenario& b, std::string* why = nullptr);
 
-/// The trace with the lines of each instant in a canonical order (SPEC §5: the
+/// The trace with the lines of each instant in a canonical order (docs/behaviour.md §5: the
 /// order of lines at one instant is free): by attempt, then open, bind,
 /// connect, close; resolves first and the report last.
 std::vector<Step> canonical(const std::vector<Step>& trace);

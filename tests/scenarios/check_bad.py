@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSL-1.0
 """Runs eyeballs-sim on a bad scenario and checks that it is rejected the way
-SPEC §4 says: exit 2, nothing on stdout, and on stderr `FILE:LINE: message`.
+docs/behaviour.md §4 says: exit 2, nothing on stdout, and on stderr `FILE:LINE: message`.
 
 The bad file says what to expect in its own comments:
     # expect-line: N            (required) the line the error is reported at

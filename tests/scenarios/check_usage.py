@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSL-1.0
-"""Usage errors of eyeballs-sim (SPEC §4): no file, an unreadable file, an
+"""Usage errors of eyeballs-sim (docs/behaviour.md §4): no file, an unreadable file, an
 unknown option, two files -> exit 2 with a message on stderr and nothing on
 stdout; --help -> exit 0.
 

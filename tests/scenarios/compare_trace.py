@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSL-1.0
-"""Compare a JSON trace (SPEC §5) with a golden one, by the matching rules of
+"""Compare a JSON trace (docs/behaviour.md §5) with a golden one, by the matching rules of
 shared/scenarios/README.md:
 
 - connect: the same lines in the same order, with equal t, attempt, remote and,

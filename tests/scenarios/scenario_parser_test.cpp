@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// The scenario language (SPEC §4): durations, ports, conflicts and where errors
+// The scenario language (docs/behaviour.md §4): durations, ports, conflicts and where errors
 // are reported.
 #include <gtest/gtest.h>
 

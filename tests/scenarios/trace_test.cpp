@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// The trace printer (SPEC §5): exact milliseconds, the JSON line shapes, string
+// The trace printer (docs/behaviour.md §5): exact milliseconds, the JSON line shapes, string
 // escaping, and the timeline.
 #include <gtest/gtest.h>
 

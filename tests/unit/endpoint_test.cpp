@@ -128,7 +128,7 @@ TEST(Rfc5952, Section5_OnlyIpv4MappedUsesDottedQuad) {
     EXPECT_EQ(canon("::ffff:c000:201"), "::ffff:192.0.2.1");
     EXPECT_EQ(canon("::FFFF:C000:0201"), "::ffff:192.0.2.1");
     EXPECT_EQ(canon("::ffff:0.0.0.0"), "::ffff:0.0.0.0");
-    // IPv4-compatible (deprecated): glibc's inet_ntop prints ::192.0.2.1; SPEC §5 does not.
+    // IPv4-compatible (deprecated): glibc's inet_ntop prints ::192.0.2.1; docs/behaviour.md §5 does not.
     EXPECT_EQ(canon("::192.0.2.1"), "::c000:201");
     EXPECT_EQ(canon("::c000:201"), "::c000:201");
     // SIIT and NAT64 prefixes are not special here.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// Error texts (SPEC §3): the golden traces in shared/scenarios use them.
+// Error texts (docs/behaviour.md §3): the golden traces in shared/scenarios use them.
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -66,7 +66,7 @@ TEST(ErrorMessage, NoLocalAddressOfTheFamily) {
               "no local address of family IPv6");
     EXPECT_EQ(attempt_error(Stage::bind, "192.0.2.1", 0).message(),
               "no local address of family IPv4");
-    // IPv4-mapped counts as IPv6 (SPEC §1 rule 1).
+    // IPv4-mapped counts as IPv6 (docs/behaviour.md §1 rule 1).
     EXPECT_EQ(attempt_error(Stage::bind, "::ffff:192.0.2.1", 0).message(),
               "no local address of family IPv6");
 }

@@ -809,7 +809,7 @@ TEST(Rfc8305Sec3Dns, WrongFamilyAddressesInAnAnswerAreIgnored) {
     ASSERT_EQ(r.m.report().errors.size(), 1u) << "counts as no data";
 }
 
-// ---- Misuse and robustness (SPEC §1 rule 10) ---------------------------------
+// ---- Misuse and robustness (docs/behaviour.md §1 rule 10) ---------------------------------
 
 TEST(Robustness, EmptyListIsAClearErrorAndChangesNothing) {
     Race r;
@@ -907,7 +907,7 @@ TEST(Robustness, UndrainedActionsKeepTheirOrder) {
     EXPECT_EQ(opens, 40);
 }
 
-// ---- Ordering at one instant (SPEC §4: events before the timers of the instant) ----
+// ---- Ordering at one instant (docs/behaviour.md §4: events before the timers of the instant) ----
 
 TEST(OneInstant, ADeferredStartIsATimerAndWaitsForTheEventsOfItsInstant) {
     // attempt-delay 10 ms < min-start-gap 20 ms: #3 is deferred to 40. At 40 an

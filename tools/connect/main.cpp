@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs-connect [options] HOST PORT — races real connections (SPEC §6).
+// eyeballs-connect [options] HOST PORT — races real connections (docs/behaviour.md §6).
 //
 // A literal HOST (an IP address, with a zone for a link-local one:
 // fe80::1%eth0, RFC 4007 §11) races that one address, with no DNS; a name
 // is resolved (DNS mode) unless --resolve names it, in which case those
-// addresses race in addresses mode. With --json stdout carries only the SPEC §5
+// addresses race in addresses mode. With --json stdout carries only the docs/behaviour.md §5
 // trace; without it, one line naming the winner. Messages, the -v timeline
 // and the summary error go to stderr. SIGINT cancels the race cleanly.
 // Exit status: 0 connected, 1 failed or cancelled, 2 bad usage.
@@ -107,7 +107,7 @@ constexpr const char* usage_text =
     "  --send-file FILE          the same with the bytes of FILE\n"
     "  --read-timeout MS         with --send: stop when nothing arrives for MS (default:\n"
     "                            wait for EOF)\n"
-    "  --json                    print the JSON trace (SPEC §5) on stdout: close lines with\n"
+    "  --json                    print the JSON trace (docs/behaviour.md §5) on stdout: close lines with\n"
     "                            their cause, DNS answers, the report with errors and metrics\n"
     "  -v                        print a timeline on stderr (DNS answers, why each attempt\n"
     "                            closed, every error)\n"
@@ -640,7 +640,7 @@ int talk_over(const Parsed& p, int fd) {
 // line, and --send's talk.
 RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
     // The trace's origin is the race's start: the time of the first action.
-    // Times are shown with microsecond precision (SPEC §6).
+    // Times are shown with microsecond precision (docs/behaviour.md §6).
     std::optional<eyeballs::TraceWriter> json_out;
     std::optional<eyeballs::TraceWriter> timeline;
     std::optional<eyeballs::TimePoint> origin;

@@ -103,7 +103,7 @@ RaceSample sample_of(const RaceReport& report) {
     if (!report.attempts.empty()) s.first_attempt = report.attempts.front().remote.family();
     if (report.outcome == Outcome::connected) {
         if (report.remote) s.winner = report.remote->family();
-        // Microseconds, as the trace measures (SPEC §6).
+        // Microseconds, as the trace measures (docs/behaviour.md §6).
         s.connect = std::chrono::duration_cast<std::chrono::microseconds>(report.finished -
                                                                           report.started);
     } else if (report.outcome == Outcome::failed) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs-connect: the one interface each adapter implements for the tool.
-// main.cpp (owned with the poll adapter) parses SPEC §6's command line, builds a
+// main.cpp (owned with the poll adapter) parses docs/behaviour.md §6's command line, builds a
 // ConnectJob and calls run_poll / run_asio / run_libevent / run_libuv (each in its own
 // run_<adapter>.cpp, built only when that adapter is).
 #pragma once

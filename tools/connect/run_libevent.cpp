@@ -16,7 +16,7 @@
 //    event_base is being made (evsig_init_'s socketpair at a low `ulimit -n`
 //    is fatal in libevent 2.1), "eyeballs-connect: libevent failed: ..."
 //    otherwise — and exits 1, as libevent itself would, so the exit status
-//    stays the tool's "failed" (SPEC §6).
+//    stays the tool's "failed" (docs/behaviour.md §6).
 // The library (eyeballs::libevent) installs neither: the callbacks are
 // process-wide and belong to the application.
 #include <event2/event.h>
@@ -84,7 +84,7 @@ ConnectResult failed(std::string message, int code = 0) {
 
 ConnectResult run_libevent(const ConnectJob& job) {
     // A precise timer (CLOCK_MONOTONIC + timerfd) rather than libevent's
-    // default coarse clock and whole-millisecond epoll timeouts: SPEC §7.
+    // default coarse clock and whole-millisecond epoll timeouts: docs/behaviour.md §7.
     route_libevent_messages();
     last_log[0] = '\0';
     last_log_errno = 0;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs-sim [--json] [-v] FILE — plays a scenario (SPEC §4) against the
+// eyeballs-sim [--json] [-v] FILE — plays a scenario (docs/behaviour.md §4) against the
 // RaceMachine in virtual time and prints its trace: a timeline, or the JSON
-// trace of SPEC §5 with --json (-v then adds the verbose timeline on stderr).
+// trace of docs/behaviour.md §5 with --json (-v then adds the verbose timeline on stderr).
 //
 // Exit status: 0 the race finished (whatever its outcome); 2 bad usage or a bad
 // scenario ("FILE:LINE: message" on stderr); 3 the race can never finish (the
@@ -28,8 +28,8 @@ namespace {
 constexpr const char* usage_text =
     "usage: eyeballs-sim [--json] [-v] FILE\n"
     "       eyeballs-sim --version\n"
-    "  Plays the scenario FILE (SPEC §4) in virtual time and prints its trace.\n"
-    "  --json     one JSON object a line (SPEC §5) instead of a timeline\n"
+    "  Plays the scenario FILE (docs/behaviour.md §4) in virtual time and prints its trace.\n"
+    "  --json     one JSON object a line (docs/behaviour.md §5) instead of a timeline\n"
     "  -v         show open and bind steps too (with --json: a timeline on stderr)\n"
     "  FILE       a scenario file (at most 1 MiB), or - for standard input\n"
     "  --version  print \"eyeballs-sim VERSION\" and exit\n"

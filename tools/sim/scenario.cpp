@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs-sim's library: the scenario parser (SPEC §4) and the virtual-time
+// eyeballs-sim's library: the scenario parser (docs/behaviour.md §4) and the virtual-time
 // driver.
 //
 // Parsing is two passes over the lines. The first only looks for the `port`

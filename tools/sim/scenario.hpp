@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs-sim's library: the scenario language of SPEC §4 and a driver that
+// eyeballs-sim's library: the scenario language of docs/behaviour.md §4 and a driver that
 // plays a scenario against a RaceMachine in virtual time.
 //
 //   ParseResult parsed = parse_scenario(text, "race.scn");
@@ -119,7 +119,7 @@ struct ParseResult {
     bool ok() const noexcept { return scenario.has_value(); }
 };
 
-/// Parses a scenario (SPEC §4). `file` names it in error messages.
+/// Parses a scenario (docs/behaviour.md §4). `file` names it in error messages.
 ParseResult parse_scenario(std::string_view text, const std::string& file);
 
 /// Parses a duration: `0`, or a decimal number followed by `ms` or `s` in lower
@@ -154,7 +154,7 @@ struct RunResult {
 /// machine is passed to `observer` (if set) with the virtual time it happened at.
 /// OpenSocket and Bind are answered at once from the `open`/`bind` lines;
 /// Connect schedules its result from the `connect` line. After the report, the
-/// events left are still delivered (SPEC §1 rule 10): any action they cause is
+/// events left are still delivered (docs/behaviour.md §1 rule 10): any action they cause is
 /// passed to `observer` too, and the run ends as `broken`.
 RunResult run_scenario(const Scenario& scenario, const ActionObserver& observer = {});
 
@@ -166,7 +166,7 @@ struct SimOutput {
     RunResult run;    ///< when the scenario parsed
 };
 
-/// Runs `scenario` and renders the trace in `format` (SPEC §5 or a timeline),
+/// Runs `scenario` and renders the trace in `format` (docs/behaviour.md §5 or a timeline),
 /// with the exit-3 message on `err`.
 SimOutput simulate(const Scenario& scenario, TraceWriter::Format format, bool verbose = false);
 

@@ -23,7 +23,7 @@
 // the observer calling cancel()) is queued and fed right after, at its own
 // time. Timers: libevent runs the I/O callbacks of one loop turn before its
 // timer callbacks (both are activated in that order, at one priority), which
-// is SPEC §7's order; the evtimer is only re-added when the deadline changes,
+// is docs/behaviour.md §7's order; the evtimer is only re-added when the deadline changes,
 // so a due timer stays behind the turn's I/O.
 //
 // DNS: one evdns_getaddrinfo() per family. Its callback always runs exactly

@@ -22,7 +22,7 @@
 // Inputs never reach the machine while it is being drained: anything that
 // happens during pump() is queued and fed right after, at its own time.
 //
-// Timers (SPEC §7): uv_timer_start counts whole milliseconds of the loop's
+// Timers (docs/behaviour.md §7): uv_timer_start counts whole milliseconds of the loop's
 // clock uv_now(), which is libuv's monotonic clock (possibly the coarse one)
 // floored to the millisecond and cached at the start of each loop turn. The
 // adapter refreshes that clock (uv_update_time) and arms the timer for the
@@ -34,7 +34,7 @@
 // polls for I/O, so the timer callback only marks the timeout due and starts
 // a uv_check_t (which runs after the poll) and a uv_idle_t (which makes that
 // poll not block): the I/O results of the same wake-up are fed first, then
-// handle_timeout, as SPEC §7 orders.
+// handle_timeout, as docs/behaviour.md §7 orders.
 //
 // Attempts: a std::malloc'ed uv_tcp_t each (uv_tcp_init_ex, or uv_tcp_init +
 // uv_tcp_open on a socket_factory socket), bound with bind(2) on its fd,
@@ -736,7 +736,7 @@ void Race::on_timer(uv_timer_t* timer) {
     if (!race->armed_) return;
     const TimePoint deadline = *race->armed_;
     race->armed_.reset();
-    if (Clock::now() < deadline) {  // never feed an early timeout (SPEC §7)
+    if (Clock::now() < deadline) {  // never feed an early timeout (docs/behaviour.md §7)
         race->arm(deadline);
         return;
     }

@@ -18,7 +18,7 @@
 //                next_timeout() and c-ares' timeouts, in nanoseconds.
 //   feed         with the time read after waking: connect results first,
 //                then DNS answers, then the cancel fd, and only then
-//                handle_timeout if the machine's deadline has come (SPEC §7).
+//                handle_timeout if the machine's deadline has come (docs/behaviour.md §7).
 // TLS (Options::tls): a completed connect is fed as handle_connected (the
 // machine waits in `securing`), then the attempt's handshake starts on the
 // same fd (eyeballs/detail/tls_client.hpp) and sits in the poll set with the
@@ -101,7 +101,7 @@ Result misuse(std::string message) {
 
 // Linux lets a sleeping thread wake up to 50 µs late by default ("timer
 // slack"). For the length of a race the calling thread asks for none, so the
-// Next Connection Attempt Timer fires on time (SPEC §7); the old value comes
+// Next Connection Attempt Timer fires on time (docs/behaviour.md §7); the old value comes
 // back when the race ends.
 class TimerSlack {
 public:
@@ -150,7 +150,7 @@ public:
 
     ~Driver() {
         // Only reached with sockets open if the machine broke its promise
-        // (SPEC §1 rule 9); never leak them.
+        // (docs/behaviour.md §1 rule 9); never leak them.
         for (Attempt& a : attempts_) {
             a.tls = ops::TlsSession();  // SSL_free before the fd goes
             ops::close_socket(a.fd);

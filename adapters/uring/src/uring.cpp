@@ -21,7 +21,7 @@
 // The run loop (LoopImpl::turn):
 //   arm the loop timer ─► io_uring_submit_and_wait(1) ─► peek a batch of CQEs
 //   (copy, advance) ─► dispatch I/O completions, then timer completions
-//   (SPEC §7) ─► serve every race deadline that has passed ─► each Race feeds
+//   (docs/behaviour.md §7) ─► serve every race deadline that has passed ─► each Race feeds
 //   its inputs to its machine and performs the actions (new SQEs) ─► again,
 //   until no race is left.
 //
@@ -399,7 +399,7 @@ bool LoopImpl::turn(int& err) {
         if (n == 0) break;
         for (unsigned i = 0; i < n; ++i) batch[i] = {cqes[i]->user_data, cqes[i]->res};
         io_uring_cq_advance(&ring, n);
-        // I/O first, then timers (SPEC §7).
+        // I/O first, then timers (docs/behaviour.md §7).
         for (unsigned i = 0; i < n; ++i) {
             if (watch_data != 0 && batch[i].data == watch_data) {
                 watch_data = 0;  // POLL_ADD is one-shot: this is its only CQE
@@ -652,7 +652,7 @@ void Race::timer_fired(std::uint64_t seq) {
     timer_seq_ = 0;
     const auto next = machine_.next_timeout();
     if (!next) return;
-    if (Clock::now() < *next) {  // never feed an early timeout (SPEC §7)
+    if (Clock::now() < *next) {  // never feed an early timeout (docs/behaviour.md §7)
         rearm();
         return;
     }

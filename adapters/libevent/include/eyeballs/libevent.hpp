@@ -37,7 +37,7 @@
 // libevent's timers are only as fine as its clock: by default an event_base
 // on Linux uses CLOCK_MONOTONIC_COARSE and epoll's whole milliseconds, so a
 // deadline can be missed by a few milliseconds. For sub-millisecond timing
-// (SPEC §7) create the base with EVENT_BASE_FLAG_PRECISE_TIMER (libevent then
+// (docs/behaviour.md §7) create the base with EVENT_BASE_FLAG_PRECISE_TIMER (libevent then
 // uses CLOCK_MONOTONIC and a timerfd); eyeballs-connect does.
 //
 // The callback runs exactly once per accepted race, unless the handle is
@@ -142,7 +142,7 @@ struct Options {
     SocketFactory socket_factory;
     /// Called as `on_action(now, action, machine)` with each action, on the
     /// base's thread, right after the adapter has performed it and before the
-    /// machine hears its outcome (the trace of SPEC §5 is printed from it; a
+    /// machine hears its outcome (the trace of docs/behaviour.md §5 is printed from it; a
     /// Report's details are machine.report()). It may read the machine and
     /// call Handle::cancel(); see above for when that takes effect.
     ActionObserver on_action;
@@ -209,17 +209,17 @@ private:
 
 /// Races the addresses of `host`: a literal IPv4/IPv6 address is raced alone
 /// with no DNS; a name is resolved with one evdns_getaddrinfo() per family
-/// (AAAA and A at once, SPEC §2). EVUTIL_EAI_NODATA and EVUTIL_EAI_NONAME
+/// (AAAA and A at once, docs/behaviour.md §2). EVUTIL_EAI_NODATA and EVUTIL_EAI_NONAME
 /// (NXDOMAIN) count as "no data"; other resolver failures are recorded with
 /// evutil_gai_strerror()'s text. Note that libevent 2.1 reports an empty
 /// answer (NOERROR without records) as EVUTIL_EAI_FAIL, like a timeout or
 /// SERVFAIL, so it is recorded as "non-recoverable failure in name
-/// resolution"; the race treats every negative answer alike (SPEC §2).
+/// resolution"; the race treats every negative answer alike (docs/behaviour.md §2).
 Handle connect(event_base* base, std::string_view host, std::uint16_t port,
                const Options& options, Callback callback);
 
 /// Races `endpoints` (with their own ports) in the given order, interleaved
-/// by family (SPEC §1); no DNS.
+/// by family (docs/behaviour.md §1); no DNS.
 Handle connect(event_base* base, const std::vector<Endpoint>& endpoints, const Options& options,
                Callback callback);
 

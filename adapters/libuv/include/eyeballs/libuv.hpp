@@ -26,7 +26,7 @@
 // blocks the loop; everything happens inside uv_run() on the thread that runs
 // the loop. A handle and its race must only be used from that thread.
 //
-// Time (SPEC §7). libuv's timers count whole milliseconds of the loop's
+// Time (docs/behaviour.md §7). libuv's timers count whole milliseconds of the loop's
 // cached clock (uv_now()). The adapter arms its timer for the deadline
 // rounded *up* to the millisecond the loop clock must reach, so it never
 // fires early (and if a clock ever disagreed, the adapter re-arms instead of
@@ -34,7 +34,7 @@
 // which the machine tolerates. libuv runs due timers before polling for I/O;
 // the adapter defers a due timeout to the same loop turn's check phase (a
 // uv_idle_t keeps that poll from blocking), so I/O results that arrive with
-// it are fed first, as SPEC §7 orders.
+// it are fed first, as docs/behaviour.md §7 orders.
 //
 // HTTPS records (Happy Eyeballs v3, `config.https`): getaddrinfo cannot ask
 // for type 65, so the adapter sends the HTTPS query itself over UDP, to
@@ -127,7 +127,7 @@ struct Options {
     /// Creates each attempt's socket; empty = libuv makes it (uv_tcp_init_ex
     /// with the remote's family: SOCK_NONBLOCK | SOCK_CLOEXEC).
     SocketFactory socket_factory;
-    /// Called with each action as the adapter performs it (the trace of SPEC
+    /// Called with each action as the adapter performs it (the trace of docs/behaviour.md
     /// §5 is printed from it; a Report's details are machine.report()).
     /// It may call Handle::cancel(); see above for when that takes effect.
     ActionObserver on_action;
@@ -200,14 +200,14 @@ private:
 
 /// Races the addresses of `host`: a literal IPv4/IPv6 address (brackets
 /// allowed) is raced alone with no DNS; a name is resolved per family (AAAA
-/// and A at once, SPEC §2). UV_EAI_NODATA, UV_EAI_NONAME (NXDOMAIN) and
+/// and A at once, docs/behaviour.md §2). UV_EAI_NODATA, UV_EAI_NONAME (NXDOMAIN) and
 /// UV_EAI_ADDRFAMILY count as "no data"; other resolver failures are recorded
 /// with uv_strerror()'s text.
 Handle connect(uv_loop_t* loop, std::string_view host, std::uint16_t port,
                const Options& options, Callback callback);
 
 /// Races `endpoints` (with their own ports) in the given order, interleaved
-/// by family (SPEC §1); no DNS.
+/// by family (docs/behaviour.md §1); no DNS.
 Handle connect(uv_loop_t* loop, const std::vector<Endpoint>& endpoints, const Options& options,
                Callback callback);
 

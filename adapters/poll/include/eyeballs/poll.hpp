@@ -10,7 +10,7 @@
 //
 // The call drives a RaceMachine (eyeballs/race_machine.hpp) with non-blocking
 // sockets, connect + ppoll + SO_ERROR, and one timer taken from
-// next_timeout() with nanosecond resolution (SPEC §7). When one wake-up brings
+// next_timeout() with nanosecond resolution (docs/behaviour.md §7). When one wake-up brings
 // both I/O results and a due timer, the I/O results are fed first.
 //
 // DNS goes through c-ares: AAAA and A are asked separately
@@ -143,7 +143,7 @@ struct TlsEvent {
 using TlsObserver = std::function<void(TimePoint now, const TlsEvent& event)>;
 
 struct Options {
-    /// Every race setting, local bind candidates included (SPEC §1).
+    /// Every race setting, local bind candidates included (docs/behaviour.md §1).
     Config config;
     /// Unset: the adapter creates each socket itself.
     SocketFactory socket_factory;

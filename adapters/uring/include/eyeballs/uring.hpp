@@ -32,13 +32,13 @@
 // here: io_uring_queue_init: ...") and every connect() on it is refused with
 // that message; nothing falls back silently to another loop.
 //
-// Time (SPEC §7). Every race's next deadline goes into the Loop's min-heap;
+// Time (docs/behaviour.md §7). Every race's next deadline goes into the Loop's min-heap;
 // one IORING_OP_TIMEOUT with IORING_TIMEOUT_ABS on CLOCK_MONOTONIC (the clock
 // of std::chrono::steady_clock: an hrtimer, no millisecond rounding) is
 // armed for the earliest, and moved earlier with IORING_TIMEOUT_UPDATE. After
 // each batch of completions every deadline that has passed is served, so the
 // attempt delays of a burst wake the loop together. A deadline is never fed
-// early. Completions of one batch are fed I/O first, then timeouts, as SPEC
+// early. Completions of one batch are fed I/O first, then timeouts, as docs/behaviour.md
 // §7 orders. An attempt starts at its OpenSocket; its Connect follows when
 // the ring hands back the socket (IORING_OP_SOCKET), a completion later.
 //
@@ -97,7 +97,7 @@ using SocketFactory = std::function<int(const Endpoint& remote)>;
 
 /// Everything a race can be told besides the target.
 struct Options {
-    /// Every RaceMachine setting, local bind candidates included (SPEC §1).
+    /// Every RaceMachine setting, local bind candidates included (docs/behaviour.md §1).
     Config config;
     /// The nameserver to ask (port 53 when 0) for a host name; unset: the
     /// first `nameserver` of /etc/resolv.conf.
@@ -193,7 +193,7 @@ private:
 Handle connect(Loop& loop, std::string_view host, std::uint16_t port, const Options& options,
                Callback callback);
 /// Races `endpoints` (ports already set) in this order, interleaved by
-/// family (SPEC §1); no DNS.
+/// family (docs/behaviour.md §1); no DNS.
 Handle connect(Loop& loop, const std::vector<Endpoint>& endpoints, const Options& options,
                Callback callback);
 
