@@ -812,19 +812,17 @@ TEST_F(AsioRace, OverridesPinAndConnectToSkipDns) {
     Listener open(loopback_v4(0));
     const std::uint16_t port = open.endpoint().port();
     for (int variant = 0; variant < 2; ++variant) {
-        asio::io_context io;
+        net::io_context io;
         Race r;
         auto options = r.options();
         if (variant == 0) {
             options.overrides.push_back(*eyeballs::parse_resolve_override(
                 "pinned.invalid:" + std::to_string(port) + ":127.0.0.1", nullptr));
-            eyeballs::asio::async_connect(io.get_executor(), "pinned.invalid", port, options,
-                                          r.handler());
+            adapter::async_connect(io.get_executor(), "pinned.invalid", port, options, r.handler());
         } else {
             options.overrides.push_back(*eyeballs::parse_connect_to(
                 "asked.invalid:1:127.0.0.1:" + std::to_string(port), nullptr));
-            eyeballs::asio::async_connect(io.get_executor(), "asked.invalid", 1, options,
-                                          r.handler());
+            adapter::async_connect(io.get_executor(), "asked.invalid", 1, options, r.handler());
         }
         io.run();
         ASSERT_TRUE(r.connected()) << variant << ": " << r.ec.message();

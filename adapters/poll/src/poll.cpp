@@ -521,16 +521,17 @@ Result connect(std::string_view host, std::uint16_t port, const Options& options
     if (auto bad = check_options(options)) return misuse(bad->message());
     // Overrides first (curl's --connect-to, then --resolve), in the shared helper.
     OverrideTarget target = apply_overrides(options.overrides, host, port);
+    std::string tls_error;
+    auto tls = make_tls(options, tls_error);
+    if (options.tls.enabled && !tls) return misuse(tls_error);
     if (!target.addresses.empty()) {
-        return Driver(options, target.host, target.port).run_addresses(target.addresses);
+        return Driver(options, target.host, target.port, std::move(tls))
+            .run_addresses(target.addresses);
     }
     std::string_view literal = target.host;
     if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') {
         literal = literal.substr(1, literal.size() - 2);
     }
-    std::string tls_error;
-    auto tls = make_tls(options, tls_error);
-    if (options.tls.enabled && !tls) return misuse(tls_error);
     // A literal, with a zone for a link-local one (an interface name is looked
     // up here: the adapter does I/O, the core does not).
     if (auto ep = Endpoint::parse_address(literal, target.port, nullptr, interface_index)) {
