@@ -564,7 +564,9 @@ TEST_F(LibuvTest, HttpsRecordsAreAskedForAndRaced) {
     DnsServer dns;
     dns.set("svc.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
     dns.set("svc.test", Family::v6, DnsServer::Answer::nodata());
-    dns.set_https("svc.test", DnsServer::Answer::https_text(
+    // Port 1 is not 443: the HTTPS question is port-prefixed (RFC 9460 §9.1), and
+    // its "." target means the origin's own name.
+    dns.set_https("_1._https.svc.test", DnsServer::Answer::https_text(
                                   {"1 . alpn=h2 port=" + std::to_string(open.endpoint().port())}));
     Recorder rec;
     Result r;
