@@ -1495,10 +1495,10 @@ RaceMetrics RaceMachine::metrics(const RaceReport& r) const {
         const DnsQuery& q = queries_[i];
         if (!q.answered) continue;
         ++m.dns_queries;
-        const Duration took = *q.answered - q.asked;
+        const Duration took = detail::saturating_sub(*q.answered, q.asked);
         if (!m.dns_max || took > *m.dns_max) m.dns_max = took;
         if (query_targets_[i] != 0) continue;
-        const Duration since_start = *q.answered - start_time_;
+        const Duration since_start = detail::saturating_sub(*q.answered, start_time_);
         if (q.https) {
             m.dns_https = since_start;
         } else if (q.family == Family::v6) {
@@ -1511,13 +1511,13 @@ RaceMetrics RaceMachine::metrics(const RaceReport& r) const {
     if (r.outcome == Outcome::connected && r.remote) {
         m.winner_family = r.remote->family();
         m.winner_protocol = r.protocol;
-        m.time_to_connect = r.finished - r.started;
+        m.time_to_connect = detail::saturating_sub(r.finished, r.started);
     }
     for (const Error& e : r.errors) {
         const auto stage = static_cast<std::size_t>(e.stage);
         if (stage < 6) ++m.errors_by_stage[stage];
     }
-    m.duration = r.finished - r.started;
+    m.duration = detail::saturating_sub(r.finished, r.started);
     return m;
 }
 
