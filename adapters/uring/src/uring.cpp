@@ -226,7 +226,7 @@ public:
     Status run();
     /// One wait and one batch; false when io_uring_enter failed (err set).
     bool turn(int& err);
-    void dispatch(std::uint64_t user_data, int res, bool timer_pass);
+    bool dispatch(std::uint64_t user_data, int res, bool timer_pass);  // true: done with it
 };
 
 class Race : public std::enable_shared_from_this<Race> {
@@ -407,9 +407,11 @@ bool LoopImpl::turn(int& err) {
                 batch[i].data = 0;
                 continue;
             }
-            dispatch(batch[i].data, batch[i].res, false);
+            if (dispatch(batch[i].data, batch[i].res, false)) batch[i].data = 0;
         }
-        for (unsigned i = 0; i < n; ++i) dispatch(batch[i].data, batch[i].res, true);
+        for (unsigned i = 0; i < n; ++i) {
+            if (batch[i].data != 0) dispatch(batch[i].data, batch[i].res, true);
+        }
         if (n < 256) break;
     }
     fire_due();
@@ -487,26 +489,29 @@ void LoopImpl::arm_timer() {
     timer_at = at;
 }
 
-void LoopImpl::dispatch(std::uint64_t data, int res, bool timer_pass) {
+// One completion, in the I/O pass or the timer pass; true when it is done with
+// (the timer pass must not look at it again: its race may be gone by then).
+bool LoopImpl::dispatch(std::uint64_t data, int res, bool timer_pass) {
     if ((data & 1u) != 0) {  // counted only
-        if (timer_pass) return;
+        if (timer_pass) return true;
         Race* race = reinterpret_cast<Race*>(data & ~std::uint64_t{1});
         auto guard = race->shared_from_this();
         race->counted();
         race->maybe_release();
-        return;
+        return true;
     }
     Op* op = reinterpret_cast<Op*>(data);
-    if (op == nullptr) return;
+    if (op == nullptr) return true;
     if (op->kind == Op::Kind::loop_timer) {  // fire_due() after the batch does the work
         if (!timer_pass) timer_armed = false;
-        return;
+        return true;
     }
     const bool is_timer = op->kind == Op::Kind::dns_timer;
-    if (is_timer != timer_pass) return;
+    if (is_timer != timer_pass) return false;  // the other pass's
     auto guard = op->race->shared_from_this();
     op->race->complete(*op, res);
     op->race->maybe_release();
+    return true;
 }
 
 Status LoopImpl::run() {
