@@ -288,8 +288,12 @@ class Races(unittest.TestCase):
         with World("refused", "open") as w:
             r = self.go("--json", *w.resolve())
         self.assertEqual(r.returncode, 0, r.stderr)
+        # Attempt 1 starts at t = 0 (the trace's origin is its OpenSocket);
+        # attempt 2 may not start within 10 ms of it, and its connect line
+        # comes at or after its start (a completion later with io_uring's
+        # socket op, so the gap between the two connect lines can be less).
         connects = [l for l in trace(r.stdout) if l["action"] == "connect"]
-        self.assertGreaterEqual(connects[1]["t"] - connects[0]["t"], 10)
+        self.assertGreaterEqual(connects[1]["t"], 10)
         self.assertLess(connects[1]["t"], 250)
 
     def test_literal_host_races_one_address_without_dns(self):
@@ -375,7 +379,10 @@ class Races(unittest.TestCase):
         with World("blackhole", "blackhole") as w:
             p = subprocess.Popen([CONNECT, "--adapter", self.adapter, "--json", *w.resolve()],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            time.sleep(0.4)
+            # Attempt 2 starts 250 ms after the race does; the process itself
+            # may take a few hundred ms to start (a sanitizer build, a busy
+            # machine), and both attempts stay in flight until the signal.
+            time.sleep(0.9)
             p.send_signal(signal.SIGINT)
             out, err = p.communicate(timeout=10)
         self.assertEqual(p.returncode, 1, err)
