@@ -1194,8 +1194,13 @@ void RaceMachine::handle_secure_failed(TimePoint now, AttemptId id, int code,
                                        std::string_view detail) {
     now = enter(now);
     if (phase_ == Phase::done) return;
-    const std::uint32_t slot = attempt_in(id, AState::securing);
-    if (slot == npos) return;
+    std::uint32_t slot = attempt_in(id, AState::securing);
+    if (slot == npos) {
+        // A QUIC attempt's handshake is its connect (v3 §6.1): its TLS
+        // failure comes while it is still connecting.
+        slot = attempt_in(id, AState::connecting);
+        if (slot == npos || protocol_of(cands_[slot]) != Protocol::quic) return;
+    }
     Candidate& c = cands_[slot];
     record(Stage::tls, c.attempt, slot, c.remote.family(), code, npos, detail);
     if (config_.history) config_.history->record_failure(config_.network, c.remote, now);

@@ -206,6 +206,43 @@ TEST(V3Api, HandshakeFailureIsStageTls) {
     for (const Error& e : r.errors) EXPECT_NE(e.stage == Stage::resolve && e.code == ETIMEDOUT, true);
 }
 
+TEST(V3Api, QuicHandshakeFailureWhileConnectingIsStageTls) {
+    // A QUIC attempt's handshake is its connect: its TLS failure comes while
+    // it is connecting, is recorded at stage tls, and the race goes on to TCP.
+    // A TCP attempt that is only connecting ignores handle_secure_failed.
+    Config c = V3::https_config();
+    c.quic = true;
+    c.success = Success::handshake;
+    V3 v(c);
+    ASSERT_TRUE(v.m.start_resolving(v.t0));
+    v.drain(v.t0);
+    v.m.handle_https(v.t0, v.resolves[0], std::vector<SvcbRecord>{rec("1 . alpn=h3,h2")});
+    v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{ep("2001:db8::1")});
+    v.m.handle_resolved(v.t0, Family::v4, std::vector<Endpoint>{});
+    v.drain(v.t0);
+    ASSERT_EQ(v.connects.size(), 1u);
+    ASSERT_EQ(v.connects[0].protocol, Protocol::quic);
+    v.m.handle_secure_failed(v.t0 + 4ms, v.connects[0].attempt, EPROTO, "certificate verify failed");
+    v.drain(v.t0 + 10ms);
+    v.m.handle_timeout(v.t0 + 10ms);
+    v.drain(v.t0 + 10ms);
+    EXPECT_FALSE(v.m.finished());
+    ASSERT_EQ(v.connects.size(), 2u);
+    EXPECT_EQ(v.connects[1].protocol, Protocol::tcp);
+    v.m.handle_secure_failed(v.t0 + 11ms, v.connects[1].attempt, EPROTO);  // TCP, connecting: ignored
+    EXPECT_FALSE(v.m.finished());
+    v.m.handle_connected(v.t0 + 12ms, v.connects[1].attempt);
+    v.m.handle_secured(v.t0 + 13ms, v.connects[1].attempt);
+    v.drain(v.t0 + 13ms);
+    ASSERT_TRUE(v.m.finished());
+    const RaceReport r = v.m.report();
+    EXPECT_EQ(r.winner, v.connects[1].attempt);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].stage, Stage::tls);
+    EXPECT_EQ(r.errors[0].code, EPROTO);
+    EXPECT_EQ(r.errors[0].detail, "certificate verify failed");
+}
+
 TEST(V3Api, ConfigRulesNameTheSetting) {
     Config c = V3::https_config();
     c.port = 0;

@@ -91,6 +91,9 @@ constexpr const char* usage_text =
     "  --cacert FILE             with --tls: trust this PEM CA file instead of the system store\n"
     "  --insecure                with --tls: skip certificate and name verification\n"
     "  --alpn LIST               with --tls: ALPN ids to offer, comma-separated (h2,http/1.1)\n"
+    "  --http3                   race QUIC (ALPN h3, ngtcp2 + GnuTLS) against TCP+TLS for every\n"
+    "                            address, QUIC first, as curl's --http3; implies --tls (poll\n"
+    "                            adapter; needs a build with the QUIC component)\n"
     "  --shuffle-seed N          seed of the shuffle of equal SvcPriority records (0)\n"
     "  --plan                    print the endpoints in the order the race tries them\n"
     "                            (protocol, ALPN, ECH, hint or answer, priority), once,\n"
@@ -505,6 +508,10 @@ Parsed parse(int argc, char** argv) {
         } else if (name == "--tls") {  // ---- TLS (issue 18) ----
             no_value();
             p.job.tls.enabled = true;
+        } else if (name == "--http3") {
+            no_value();
+            p.job.tls.enabled = true;
+            p.job.tls.http3 = true;
         } else if (name == "--cacert") {
             p.job.tls.cacert = value();
             if (p.job.tls.cacert.empty()) usage_error(name + ": empty file name");
@@ -593,6 +600,9 @@ Parsed parse(int argc, char** argv) {
     if (auto msg = eyeballs::validate(config)) usage_error(*msg);
     if (!p.job.tls.enabled && (!p.job.tls.cacert.empty() || p.job.tls.insecure || !p.job.tls.alpn.empty())) {
         usage_error("--cacert, --insecure and --alpn need --tls");
+    }
+    if (p.job.tls.http3 && p.adapter != "poll") {
+        usage_error("--http3 is supported by the poll adapter only so far");
     }
     if (p.job.tls.enabled && p.adapter != "poll") {
         usage_error("--tls is supported by the poll adapter only so far");
@@ -690,6 +700,8 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
                 append_json_string(line, step.kind);
                 line += ",\"attempt\":" + std::to_string(step.attempt) + ",\"remote\":";
                 append_json_string(line, step.remote);
+                line += ",\"protocol\":";
+                append_json_string(line, step.protocol);
                 if (step.kind != "tls-failed") {
                     line += ",\"alpn\":[";
                     for (std::size_t i = 0; i < step.alpn.size(); ++i) {
@@ -711,7 +723,8 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
             if (p.verbose) {
                 char head[40];
                 std::snprintf(head, sizeof head, "%10.3f ms  %-7s  ",
-                              static_cast<double>(t.count()) / 1000.0, "tls");
+                              static_cast<double>(t.count()) / 1000.0,
+                              step.protocol == "quic" ? "quic" : "tls");
                 std::string alpn;
                 for (std::size_t i = 0; i < step.alpn.size(); ++i) alpn += (i > 0 ? "," : "") + step.alpn[i];
                 std::cerr << head << '#' << step.attempt << ' ' << step.remote << ' ';
@@ -751,6 +764,7 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
             end.status = 0;
             if (p.send && result.fd >= 0) end.status = talk_over(p, result.fd);
             if (result.release_tls) result.release_tls();
+            result.quic.reset();  // the QUIC connection before its socket
             if (result.fd >= 0) ::close(result.fd);
             break;
         }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,11 +27,13 @@ struct TlsJob {
     std::string cacert;              ///< empty: the system store
     bool insecure = false;
     std::vector<std::string> alpn;   ///< empty: the adapter's default (h2, http/1.1)
+    bool http3 = false;              ///< --http3: QUIC (h3) first, then TCP+TLS
 };
 
 /// One handshake step for the trace: kind is "tls-start", "tls-done" or "tls-failed".
 struct TlsStep {
     std::string kind;
+    std::string protocol = "tcp";    ///< "tcp" (TLS over TCP) or "quic"
     std::uint32_t attempt = 0;
     std::string remote;
     std::vector<std::string> alpn;   ///< tls-start: offered; tls-done: the selected one (or none)
@@ -57,6 +60,8 @@ struct ConnectResult {
     /// With --tls: called once to free the winner's TLS object (before fd is
     /// closed); empty otherwise.
     std::function<void()> release_tls;
+    /// With --http3 and a QUIC winner: keeps its connection until released.
+    std::shared_ptr<void> quic;
 };
 
 /// "EMFILE (Too many open files)": an errno value as the tool's messages name it.

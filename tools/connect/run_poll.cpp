@@ -16,12 +16,14 @@ ConnectResult run_poll(const ConnectJob& job) {
         options.tls.ca_file = job.tls.cacert;
         options.tls.insecure = job.tls.insecure;
         options.tls.alpn = job.tls.alpn;
+        options.quic.enabled = job.tls.http3;
         // The name checked and sent as SNI: the origin (HOST), also with --resolve.
         options.tls.server_name = job.host;
         if (job.on_tls) {
             options.on_tls = [&job](TimePoint now, const poll::TlsEvent& e) {
                 TlsStep s;
                 s.attempt = e.attempt.number();
+                s.protocol = eyeballs::protocol_name(e.protocol);
                 s.remote = e.remote.to_string();
                 switch (e.kind) {
                     case poll::TlsEvent::Kind::started:
@@ -44,7 +46,7 @@ ConnectResult run_poll(const ConnectJob& job) {
     }
     poll::Result r = job.addresses_mode ? poll::connect(job.addresses, options)
                                         : poll::connect(job.host, job.port, options);
-    ConnectResult out{std::move(r.report), r.fd, {}};
+    ConnectResult out{std::move(r.report), r.fd, {}, std::move(r.quic)};
     if (r.ssl != nullptr) {
         ::ssl_st* ssl = r.ssl;
         out.release_tls = [ssl] { poll::free_tls(ssl); };

@@ -26,6 +26,15 @@
 // handle_secure_failed (stage tls, OpenSSL's reason as the detail). An
 // attempt's SSL object lives in its Attempt and is freed with it (Close, or
 // the destructor); the winner's is released into Result::ssl.
+// QUIC (Options::quic, built with EYEBALLS_HAVE_QUIC): OpenSocket makes a UDP
+// socket, Connect connect()s it and starts the attempt's handshake
+// (eyeballs/quic_client.hpp: the Initial goes out then); the socket sits in the
+// poll set for POLLIN and the handshake's expiry joins the wait's deadline.
+// A completed handshake is fed as handle_connected (QUIC wins at its connect),
+// a TLS failure as handle_secure_failed, a transport one (port unreachable,
+// ngtcp2's timeout) as handle_connect_failed. Without Config::https, the
+// adapter answers the HTTPS query itself (curl's --http3: every address over
+// QUIC first); in addresses mode it answers AAAA and A from the list too.
 // The loop ends after the Report action. Every socket the adapter opened is
 // closed by a Close action except the winner; as a last guard, anything still
 // open when the race ends is closed too.
@@ -47,6 +56,9 @@
 #include "dns.hpp"
 #include "eyeballs/detail/socket_ops.hpp"
 #include "eyeballs/detail/tls_client.hpp"
+#ifdef EYEBALLS_HAVE_QUIC
+#include "eyeballs/quic_client.hpp"
+#endif
 
 namespace eyeballs::poll {
 namespace {
@@ -62,13 +74,19 @@ struct Attempt {
     const Service* service = nullptr;  // from the Connect action (HTTPS records)
     ops::TlsSession tls;            // active while the handshake runs
     short tls_events = 0;              // POLLIN / POLLOUT while handshaking
+#ifdef EYEBALLS_HAVE_QUIC
+    std::unique_ptr<quic::Handshake> quic;  // a QUIC attempt's, from its Connect
+#endif
 };
 
 struct ConnectDone {
     AttemptId id;
     int code;  // 0 = connected
 };
-using Input = std::variant<ConnectDone, detail::DnsAnswer>;
+struct QuicDone {  // a QUIC handshake that ended inside an action
+    AttemptId id;
+};
+using Input = std::variant<ConnectDone, detail::DnsAnswer, QuicDone>;
 
 timespec to_timespec(Clock::duration d) {
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
@@ -125,7 +143,13 @@ private:
 
 // With HTTPS records on, the origin's port is the one connect() was given:
 // records without port= and target names use it (Config::port).
-Config race_config(Config config, std::uint16_t port, bool tls) {
+Config race_config(Config config, std::uint16_t port, bool tls, bool quic) {
+    if (quic) {
+        // Without HTTPS records the adapter answers the HTTPS query itself
+        // (Driver::synthetic_): the v3 plan then puts QUIC first.
+        config.quic = true;
+        config.https = true;
+    }
     if (config.https && port != 0) config.port = port;
     if (tls) config.success = Success::handshake;  // v3 §6.1
     return config;
@@ -143,22 +167,35 @@ public:
     Driver(const Options& options, std::string host, std::uint16_t port,
            std::unique_ptr<ops::TlsContext> tls)
         : options_(options),
-          machine_(race_config(options.config, port, tls != nullptr)),
+          machine_(race_config(options.config, port, tls != nullptr, options.quic.enabled)),
           host_(std::move(host)),
           port_(port),
-          tls_(std::move(tls)) {}
+          tls_(std::move(tls)),
+          synthetic_(options.quic.enabled && !options.config.https) {}
+
+#ifdef EYEBALLS_HAVE_QUIC
+    void set_quic(std::shared_ptr<quic::Context> ctx) { quic_ = std::move(ctx); }
+#endif
 
     ~Driver() {
         // Only reached with sockets open if the machine broke its promise
         // (docs/behaviour.md §1 rule 9); never leak them.
         for (Attempt& a : attempts_) {
             a.tls = ops::TlsSession();  // SSL_free before the fd goes
+#ifdef EYEBALLS_HAVE_QUIC
+            a.quic.reset();
+#endif
             ops::close_socket(a.fd);
         }
     }
 
     Result run_addresses(const std::vector<Endpoint>& remotes) {
         started_ = Clock::now();
+        if (synthetic_) {
+            // The list answers the AAAA and A queries (and the plan's port).
+            list_ = remotes;
+            return run_dns();
+        }
         Status s = machine_.start(started_, remotes);
         if (!s) return misuse(s.message());
         return run();
@@ -179,6 +216,9 @@ private:
         Result r;
         r.fd = winner_fd_;
         r.ssl = winner_ssl_;
+#ifdef EYEBALLS_HAVE_QUIC
+        r.quic = std::move(winner_quic_);
+#endif
         r.report = machine_.report();
         r.report.tls_version = winner_version_;
         r.report.alpn_selected = winner_alpn_;
@@ -213,6 +253,14 @@ private:
     }
 
     void apply(TimePoint now, const Input& in) {
+        if (const auto* q = std::get_if<QuicDone>(&in)) {
+#ifdef EYEBALLS_HAVE_QUIC
+            if (Attempt* a = find(q->id); a != nullptr && a->quic) quic_result(now, *a);
+#else
+            (void)q;
+#endif
+            return;
+        }
         if (const auto* c = std::get_if<ConnectDone>(&in)) {
             if (c->code == 0) {
                 machine_.handle_connected(now, c->id);
@@ -302,6 +350,65 @@ private:
         machine_.handle_secure_failed(now, a.id, e.code, e.error);
     }
 
+#ifdef EYEBALLS_HAVE_QUIC
+    // Connect for a QUIC attempt: connect the UDP socket, send the Initial.
+    void start_quic(TimePoint now, Attempt& a) {
+        std::vector<std::string> alpn;
+        if (!synthetic_ && a.service != nullptr && !a.service->alpn.empty()) {
+            alpn = a.service->alpn;  // the record's h3 ids
+        } else if (!options_.quic.alpn.empty()) {
+            alpn = options_.quic.alpn;
+        } else {
+            alpn = quic::default_alpn();
+        }
+        const std::string name = tls_name(a);
+        if (options_.on_tls) {
+            TlsEvent e;
+            e.kind = TlsEvent::Kind::started;
+            e.attempt = a.id;
+            e.remote = a.remote;
+            e.protocol = Protocol::quic;
+            e.alpn_offered = alpn;
+            e.server_name = name;
+            options_.on_tls(now, e);
+        }
+        a.quic = std::make_unique<quic::Handshake>();
+        if (a.quic->start(quic_, a.fd, a.remote, name, std::move(alpn), now) !=
+            quic::Handshake::Step::running) {
+            pending_.emplace_back(QuicDone{a.id});
+        }
+    }
+
+    // Feeds a QUIC handshake's end to the machine (nothing while it runs).
+    void quic_result(TimePoint now, Attempt& a) {
+        using Step = quic::Handshake::Step;
+        const quic::Handshake& h = *a.quic;
+        if (h.step() == Step::running || machine_.finished()) return;
+        if (h.step() == Step::failed && h.transport()) {
+            // Below TLS: port unreachable, ngtcp2's own timeout.
+            machine_.handle_connect_failed(now, a.id, h.code());
+            return;
+        }
+        TlsEvent e;
+        e.attempt = a.id;
+        e.remote = a.remote;
+        e.protocol = Protocol::quic;
+        if (h.step() == Step::done) {
+            e.kind = TlsEvent::Kind::secured;
+            e.version = h.version();
+            e.alpn_selected = h.alpn_selected();
+            if (options_.on_tls) options_.on_tls(now, e);
+            machine_.handle_connected(now, a.id);  // a QUIC attempt wins at its connect
+            return;
+        }
+        e.kind = TlsEvent::Kind::failed;
+        e.code = h.code();
+        e.error = h.reason();
+        if (options_.on_tls) options_.on_tls(now, e);
+        machine_.handle_secure_failed(now, a.id, e.code, e.error);
+    }
+#endif
+
     void take_dns_answers() {
         if (!resolver_) return;
         for (auto& a : resolver_->take_answers()) pending_.emplace_back(std::move(a));
@@ -316,17 +423,26 @@ private:
 
     void perform(TimePoint now, const Action& action) {
         if (const auto* r = std::get_if<Resolve>(&action)) {
+            if (synthetic_ && (r->https || !list_.empty()) && r->name.empty()) {
+                pending_.emplace_back(synthetic_answer(*r));
+                return;
+            }
             if (!resolver_) resolver_.emplace(options_.dns, host_, port_);
             resolver_->query(*r, now);
             take_dns_answers();
         } else if (const auto* o = std::get_if<OpenSocket>(&action)) {
-            if (o->protocol != Protocol::tcp) {
-                // TCP only: a QUIC attempt (Config::quic) is the caller's to make.
-                machine_.handle_opened(now, o->attempt, EPROTONOSUPPORT);
-                return;
-            }
             int err = 0;
-            int fd = open_socket(o->remote, err);
+            int fd = -1;
+            if (o->protocol != Protocol::tcp) {
+#ifdef EYEBALLS_HAVE_QUIC
+                if (quic_) fd = quic::open_udp_socket(o->remote.family(), err);
+                else err = EPROTONOSUPPORT;
+#else
+                err = EPROTONOSUPPORT;  // built without the QUIC component
+#endif
+            } else {
+                fd = open_socket(o->remote, err);
+            }
             if (fd >= 0) {
                 Attempt a;
                 a.id = o->attempt;
@@ -342,6 +458,16 @@ private:
         } else if (const auto* c = std::get_if<Connect>(&action)) {
             Attempt* a = find(c->attempt);
             if (a != nullptr) a->service = c->service;
+#ifdef EYEBALLS_HAVE_QUIC
+            if (c->protocol == Protocol::quic && a != nullptr) {
+                if (int e = quic::connect_udp(a->fd, c->remote); e != 0) {
+                    pending_.emplace_back(ConnectDone{c->attempt, e});
+                } else {
+                    start_quic(now, *a);
+                }
+                return;
+            }
+#endif
             int err = a != nullptr ? ops::start_connect(a->fd, c->remote) : EBADF;
             if (err == EINPROGRESS) {
                 a->connecting = true;
@@ -351,6 +477,9 @@ private:
         } else if (const auto* cl = std::get_if<Close>(&action)) {
             if (Attempt* a = find(cl->attempt)) {
                 a->tls = ops::TlsSession();  // SSL_free, then close the fd once
+#ifdef EYEBALLS_HAVE_QUIC
+                a->quic.reset();  // its CONNECTION_CLOSE goes out first
+#endif
                 ops::close_socket(a->fd);
             }
             forget(cl->attempt);
@@ -363,10 +492,42 @@ private:
                         winner_alpn_ = a->tls.alpn_selected();
                         winner_ssl_ = a->tls.release();
                     }
+#ifdef EYEBALLS_HAVE_QUIC
+                    if (a->quic && a->quic->step() == quic::Handshake::Step::done) {
+                        winner_version_ = a->quic->version();
+                        winner_alpn_ = a->quic->alpn_selected();
+                        winner_quic_ = std::shared_ptr<quic::Connection>(a->quic->release());
+                    }
+#endif
                 }
                 forget(rep->winner);
             }
         }
+    }
+
+    // curl's --http3 without HTTPS records: the origin's HTTPS query is
+    // answered with one record that offers h3 and the TCP ids, so the v3
+    // plan races every address over QUIC first; in addresses mode the list
+    // answers AAAA and A.
+    detail::DnsAnswer synthetic_answer(const Resolve& r) const {
+        detail::DnsAnswer a;
+        a.family = r.family;
+        a.https = r.https;
+        if (r.https) {
+            SvcbRecord rec;
+            rec.priority = 1;
+            rec.target = ".";
+            rec.alpn.push_back("h3");
+            const std::vector<std::string> tcp =
+                options_.tls.alpn.empty() ? ops::default_alpn() : options_.tls.alpn;
+            rec.alpn.insert(rec.alpn.end(), tcp.begin(), tcp.end());
+            a.records.push_back(std::move(rec));
+            return a;
+        }
+        for (const Endpoint& e : list_) {
+            if (e.family() == r.family) a.addresses.push_back(e);
+        }
+        return a;
     }
 
     int open_socket(const Endpoint& remote, int& err) {
@@ -394,6 +555,10 @@ private:
                 fds_.push_back(pollfd{a.fd, POLLOUT, 0});
             } else if (a.tls_events != 0 && a.tls.active()) {
                 fds_.push_back(pollfd{a.fd, a.tls_events, 0});
+#ifdef EYEBALLS_HAVE_QUIC
+            } else if (a.quic && a.quic->step() == quic::Handshake::Step::running) {
+                fds_.push_back(pollfd{a.fd, POLLIN, 0});
+#endif
             } else {
                 continue;
             }
@@ -411,6 +576,12 @@ private:
                 deadline = d;
             }
         }
+#ifdef EYEBALLS_HAVE_QUIC
+        for (const Attempt& a : attempts_) {
+            if (!a.quic) continue;
+            if (auto d = a.quic->expiry(); d && (!deadline || *d < *deadline)) deadline = d;
+        }
+#endif
         if (fds_.empty() && !deadline) {
             // Nothing could ever wake us: the machine is waiting for an event
             // that cannot come. Never block forever; end the race instead.
@@ -435,6 +606,14 @@ private:
                 if (fds_[i].revents == 0) continue;
                 Attempt* a = find(ids_[i]);
                 if (a == nullptr || a->fd != fds_[i].fd) continue;  // closed meanwhile
+#ifdef EYEBALLS_HAVE_QUIC
+                if (a->quic) {
+                    a->quic->on_readable(now);
+                    quic_result(now, *a);
+                    settle(now);
+                    continue;
+                }
+#endif
                 if (!a->connecting) {
                     // A handshake step (any event, errors included: OpenSSL reads them).
                     if (a->tls_events == 0 || !a->tls.active()) continue;
@@ -461,6 +640,22 @@ private:
             machine_.cancel(now);
             settle(now);
         }
+#ifdef EYEBALLS_HAVE_QUIC
+        // QUIC's own timers (resends, ngtcp2's timeouts); ids first, as a
+        // result may close other attempts.
+        std::vector<AttemptId> due;
+        for (const Attempt& a : attempts_) {
+            if (!a.quic) continue;
+            if (auto d = a.quic->expiry(); d && now >= *d) due.push_back(a.id);
+        }
+        for (AttemptId id : due) {
+            Attempt* a = find(id);
+            if (a == nullptr || !a->quic || machine_.finished()) continue;
+            a->quic->on_timeout(now);
+            quic_result(now, *a);
+            settle(now);
+        }
+#endif
         // 4. Timers, after the I/O of this wake-up.
         if (auto t = machine_.next_timeout(); t && now >= *t && !machine_.finished()) {
             machine_.handle_timeout(now);
@@ -478,6 +673,12 @@ private:
     std::vector<pollfd> fds_;
     std::vector<AttemptId> ids_;
     std::unique_ptr<ops::TlsContext> tls_;
+    bool synthetic_ = false;      // quic without config.https (see synthetic_answer)
+    std::vector<Endpoint> list_;  // addresses mode with synthetic_: the list
+#ifdef EYEBALLS_HAVE_QUIC
+    std::shared_ptr<quic::Context> quic_;
+    std::shared_ptr<quic::Connection> winner_quic_;
+#endif
     int winner_fd_ = -1;
     ::ssl_st* winner_ssl_ = nullptr;
     std::string winner_version_;
@@ -494,6 +695,11 @@ std::optional<Status> check_options(const Options& options) {
         return Status::failure("dns query_timeout must be > 0");
     }
     if (options.dns.tries < 1) return Status::failure("dns tries must be >= 1");
+    if (options.quic.enabled && !quic_available()) {
+        return Status::failure(
+            "quic.enabled needs the QUIC component, which this build lacks (ngtcp2 + GnuTLS, "
+            "CMake option EYEBALLS_QUIC)");
+    }
     if (options.config.success != Success::connect && !options.tls.enabled) {
         return Status::failure(
             "success=handshake needs a TLS handshake: set Options::tls.enabled (the poll "
@@ -514,19 +720,55 @@ std::unique_ptr<ops::TlsContext> make_tls(const Options& options, std::string& e
     return ctx;
 }
 
+// The race's QUIC context (credentials), or nullptr without QUIC; `error`
+// set when it cannot be made.
+#ifdef EYEBALLS_HAVE_QUIC
+std::shared_ptr<quic::Context> make_quic(const Options& options, std::string& error) {
+    if (!options.quic.enabled) return nullptr;
+    quic::Settings settings;
+    settings.ca_file = options.tls.ca_file;
+    settings.ca_dir = options.tls.ca_dir;
+    settings.insecure = options.tls.insecure;
+    return quic::Context::create(settings, error);
+}
+#endif
+
+// Builds the driver with its TLS and QUIC contexts and runs it; a context
+// that cannot be made is a misuse error.
+template <typename Run>
+Result drive(const Options& options, std::string host, std::uint16_t port, Run run) {
+    std::string error;
+    auto tls = make_tls(options, error);
+    if (options.tls.enabled && !tls) return misuse(error);
+    Driver driver(options, std::move(host), port, std::move(tls));
+#ifdef EYEBALLS_HAVE_QUIC
+    if (options.quic.enabled) {
+        auto q = make_quic(options, error);
+        if (!q) return misuse(error);
+        driver.set_quic(std::move(q));
+    }
+#endif
+    return run(driver);
+}
+
 }  // namespace
+
+bool quic_available() noexcept {
+#ifdef EYEBALLS_HAVE_QUIC
+    return true;
+#else
+    return false;
+#endif
+}
 
 Result connect(std::string_view host, std::uint16_t port, const Options& options) {
     if (host.empty()) return misuse("empty host name");
     if (auto bad = check_options(options)) return misuse(bad->message());
     // Overrides first (curl's --connect-to, then --resolve), in the shared helper.
     OverrideTarget target = apply_overrides(options.overrides, host, port);
-    std::string tls_error;
-    auto tls = make_tls(options, tls_error);
-    if (options.tls.enabled && !tls) return misuse(tls_error);
     if (!target.addresses.empty()) {
-        return Driver(options, target.host, target.port, std::move(tls))
-            .run_addresses(target.addresses);
+        return drive(options, target.host, target.port,
+                     [&](Driver& d) { return d.run_addresses(target.addresses); });
     }
     std::string_view literal = target.host;
     if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') {
@@ -535,19 +777,30 @@ Result connect(std::string_view host, std::uint16_t port, const Options& options
     // A literal, with a zone for a link-local one (an interface name is looked
     // up here: the adapter does I/O, the core does not).
     if (auto ep = Endpoint::parse_address(literal, target.port, nullptr, interface_index)) {
-        return Driver(options, target.host, target.port, std::move(tls)).run_addresses({*ep});
+        return drive(options, target.host, target.port,
+                     [&](Driver& d) { return d.run_addresses({*ep}); });
     }
-    return Driver(options, target.host, target.port, std::move(tls)).run_dns();
+    return drive(options, target.host, target.port, [](Driver& d) { return d.run_dns(); });
 }
 
 void free_tls(::ssl_st* ssl) noexcept { ops::TlsSession::free(ssl); }
 
 Result connect(const std::vector<Endpoint>& addresses, const Options& options) {
     if (auto bad = check_options(options)) return misuse(bad->message());
-    std::string tls_error;
-    auto tls = make_tls(options, tls_error);
-    if (options.tls.enabled && !tls) return misuse(tls_error);
-    return Driver(options, std::string(), 0, std::move(tls)).run_addresses(addresses);
+    std::uint16_t port = 0;
+    if (options.quic.enabled && !options.config.https && !addresses.empty()) {
+        // The synthetic plan (curl's --http3) takes one port for every address.
+        port = addresses.front().port();
+        for (const Endpoint& e : addresses) {
+            if (e.port() != port) {
+                return misuse("quic.enabled without config.https races one port: " +
+                              addresses.front().to_string() + " and " + e.to_string() +
+                              " differ");
+            }
+        }
+    }
+    return drive(options, std::string(), port,
+                 [&](Driver& d) { return d.run_addresses(addresses); });
 }
 
 }  // namespace eyeballs::poll

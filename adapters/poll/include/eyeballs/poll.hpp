@@ -24,8 +24,23 @@
 // HTTPS records (Happy Eyeballs v3, `config.https`): the HTTPS query is a raw
 // type-65 query through the same channel (ares_send; the answer read by
 // eyeballs/dns_message.hpp); target and alias names are looked up like the
-// host; Config::port is set to connect()'s port. The adapter connects TCP
-// only: QUIC attempts (`config.quic`) fail at once with EPROTONOSUPPORT.
+// host; Config::port is set to connect()'s port. Without `quic.enabled`
+// QUIC attempts (`config.quic`) fail at once with EPROTONOSUPPORT.
+//
+// QUIC (Happy Eyeballs v3 §5.1, `quic.enabled`; needs the optional QUIC
+// component, quic_available()): a QUIC attempt is one non-blocking UDP
+// socket connect()ed to its remote and an ngtcp2 + GnuTLS client handshake
+// (eyeballs/quic_client.hpp) whose Initial goes out at the attempt's start;
+// it wins when the handshake completes with one of the offered ALPN ids. An
+// ICMP port unreachable fails it at once (stage connect, ECONNREFUSED);
+// silence leaves it to the attempt delay; a handshake failure is stage tls
+// with the reason. With `config.https` the HTTPS records decide which
+// endpoints are QUIC (h3 ids, `config.quic` is set for you); without it,
+// every address is raced over QUIC first and then TCP, as curl's --http3:
+// the adapter runs the machine's v3 plan with the origin's HTTPS query
+// answered by itself as `1 . alpn=h3,<TCP ids>` (no HTTPS query is sent; in
+// addresses mode the AAAA and A queries are answered from the list, which
+// must then share one port, and the list is ordered as DNS answers are).
 //
 // TLS (Happy Eyeballs v3 §6.1, `tls.enabled`): each attempt whose TCP connect
 // completes starts a non-blocking OpenSSL 3 client handshake on its socket in
@@ -49,6 +64,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +79,9 @@
 #include "eyeballs/report.hpp"
 
 struct ssl_st;  // OpenSSL's SSL
+namespace eyeballs::quic {
+class Connection;  // eyeballs/quic_client.hpp
+}
 
 namespace eyeballs::poll {
 
@@ -124,12 +143,29 @@ struct TlsOptions {
     bool insecure = false;
 };
 
+/// QUIC attempts (see the top of this header). Certificates are verified as
+/// `tls` says (server_name, ca_file, ca_dir, insecure), also when
+/// `tls.enabled` is off.
+struct QuicOptions {
+    /// Make QUIC attempts. Without the QUIC component (quic_available()
+    /// false) this is a misuse error.
+    bool enabled = false;
+    /// The ALPN ids a QUIC attempt offers when its HTTPS record gives none of
+    /// its own (and always without `config.https`); empty: "h3".
+    std::vector<std::string> alpn;
+};
+
+/// True when the adapter was built with the QUIC component (ngtcp2 + GnuTLS).
+bool quic_available() noexcept;
+
 /// One step of an attempt's handshake, for traces (Options::on_tls).
 struct TlsEvent {
     enum class Kind { started, secured, failed };
     Kind kind = Kind::started;
     AttemptId attempt;
     Endpoint remote;
+    /// The attempt's transport: a QUIC handshake or TLS over TCP.
+    Protocol protocol = Protocol::tcp;
     /// started: the ALPN ids offered and the name checked ("" = none).
     std::vector<std::string> alpn_offered;
     std::string server_name;
@@ -161,8 +197,10 @@ struct Options {
     ActionObserver on_action;
     /// TLS over TCP (off by default).
     TlsOptions tls;
-    /// Called, like on_action, at each handshake's start and end.
+    /// Called, like on_action, at each handshake's start and end (TLS and QUIC).
     TlsObserver on_tls;
+    /// QUIC attempts (off by default).
+    QuicOptions quic;
     /// Resolve overrides for connect(host, port), as curl's CURLOPT_RESOLVE
     /// and CURLOPT_CONNECT_TO (eyeballs/overrides.hpp): applied before DNS,
     /// redirects first, then a pin's addresses are raced with no DNS.
@@ -179,6 +217,12 @@ struct Result {
     /// nullptr otherwise. The negotiated version and ALPN id are in
     /// report.tls_version and report.alpn_selected.
     ::ssl_st* ssl = nullptr;
+    /// When a QUIC attempt won (report.protocol quic): its connection,
+    /// handshake done, on the UDP socket `fd`. The caller holds the only
+    /// reference; dropping it frees the ngtcp2 connection and the GnuTLS
+    /// session (not the fd: close `fd` after). See eyeballs/quic_client.hpp
+    /// (link eyeballs::quic_client) for going on with nghttp3.
+    std::shared_ptr<quic::Connection> quic;
     /// The machine's report: winner, or the summary error and every
     /// attempt's error; timings of every attempt.
     RaceReport report;
