@@ -237,10 +237,13 @@ TEST(V3Api, QuicHandshakeFailureWhileConnectingIsStageTls) {
     ASSERT_TRUE(v.m.finished());
     const RaceReport r = v.m.report();
     EXPECT_EQ(r.winner, v.connects[1].attempt);
-    ASSERT_EQ(r.errors.size(), 1u);
-    EXPECT_EQ(r.errors[0].stage, Stage::tls);
-    EXPECT_EQ(r.errors[0].code, EPROTO);
-    EXPECT_EQ(r.errors[0].detail, "certificate verify failed");
+    // The errors: A's "no data", and the QUIC attempt's handshake.
+    ASSERT_EQ(r.errors.size(), 2u);
+    EXPECT_EQ(r.errors[0].stage, Stage::resolve);
+    EXPECT_EQ(r.errors[1].stage, Stage::tls);
+    EXPECT_EQ(r.errors[1].attempt, v.connects[0].attempt.number());
+    EXPECT_EQ(r.errors[1].code, EPROTO);
+    EXPECT_EQ(r.errors[1].detail, "certificate verify failed");
 }
 
 TEST(V3Api, ConfigRulesNameTheSetting) {
