@@ -73,6 +73,9 @@
 #include "eyeballs/detail/socket_ops.hpp"
 #include "eyeballs/dns_message.hpp"
 #include "eyeballs/posix.hpp"
+#ifdef EYEBALLS_HAVE_QUIC
+#include "eyeballs/quic_client.hpp"
+#endif
 
 namespace eyeballs::libevent {
 namespace detail {
@@ -100,7 +103,13 @@ timeval to_timeval(std::chrono::steady_clock::duration d) {
 
 // With HTTPS records on, the origin's port is the one connect() was given:
 // records without port= and target names use it (Config::port).
-Config race_config(Config config, std::uint16_t port) {
+Config race_config(Config config, std::uint16_t port, bool quic) {
+    if (quic) {
+        // Without HTTPS records the adapter answers the HTTPS query itself
+        // (Race::synthetic_): the v3 plan then puts QUIC first.
+        config.quic = true;
+        config.https = true;
+    }
     if (config.https && port != 0) config.port = port;
     return config;
 }
@@ -228,14 +237,25 @@ struct Attempt {
     Race* race = nullptr;
     AttemptId id;
     evutil_socket_t fd = -1;
-    event* ev = nullptr;
+    event* ev = nullptr;  // EV_WRITE while connecting; a QUIC attempt's EV_READ
+#ifdef EYEBALLS_HAVE_QUIC
+    std::unique_ptr<quic::Handshake> quic;
+    event* qtimer = nullptr;  // at the handshake's expiry
+#endif
 
     void free_event() noexcept {
         if (ev != nullptr) event_free(ev);
         ev = nullptr;
+#ifdef EYEBALLS_HAVE_QUIC
+        if (qtimer != nullptr) event_free(qtimer);
+        qtimer = nullptr;
+#endif
     }
     void close() noexcept {
         free_event();
+#ifdef EYEBALLS_HAVE_QUIC
+        quic.reset();  // its CONNECTION_CLOSE goes out before the fd closes
+#endif
         if (fd >= 0) eyeballs::detail::close_socket(fd);
         fd = -1;
     }
@@ -249,7 +269,8 @@ struct Input {
         https,
         connected,
         connect_failed,
-        timeout
+        timeout,
+        quic  // a QUIC handshake ended (Attempt::quic says how)
     };
     Kind kind = Kind::timeout;
     TimePoint at{};
@@ -269,7 +290,8 @@ public:
     Race(event_base* base, const Options& options, std::uint16_t port, Callback callback,
          BuffereventCallback bev_callback, int bev_options)
         : base_(base),
-          machine_(race_config(options.config, port)),
+          machine_(race_config(options.config, port, options.quic.enabled)),
+          synthetic_(options.quic.enabled && !options.config.https),
           factory_(options.socket_factory),
           observer_(options.on_action),
           callback_(std::move(callback)),
@@ -299,8 +321,13 @@ public:
     static void on_wake(evutil_socket_t, short, void* arg);
     static void on_dns(int result, evutil_addrinfo* res, void* arg);
     static void on_udp(evutil_socket_t, short what, void* arg);
+    static void on_quic(evutil_socket_t, short what, void* arg);
 
 private:
+    void quic_connect(Attempt& a, const Connect& c);
+    void quic_progress(Attempt& a, TimePoint now);
+    void quic_result(AttemptId id);
+    Input synthetic_answer(const Resolve& r) const;
     void submit(Input input);
     void pump();
     void feed(Input& input);
@@ -326,6 +353,14 @@ private:
 
     event_base* base_;
     RaceMachine machine_;
+    bool synthetic_ = false;      // quic without config.https (synthetic_answer)
+    std::vector<Endpoint> list_;  // with synthetic_ and endpoints: the list
+    std::string name_;            // the origin's name for QUIC's certificate check
+#ifdef EYEBALLS_HAVE_QUIC
+    QuicOptions quic_options_;
+    std::shared_ptr<quic::Context> quic_;
+    std::shared_ptr<quic::Connection> winner_quic_;
+#endif
     SocketFactory factory_;
     ActionObserver observer_;
     Callback callback_;
@@ -372,6 +407,22 @@ Status Race::start(std::string_view host, std::uint16_t port,
             "success=handshake needs the caller's TLS handshake (RaceMachine::handle_secured); "
             "the libevent adapter connects TCP only and reports success at connect");
     }
+    if (options.quic.enabled) {
+#ifdef EYEBALLS_HAVE_QUIC
+        quic_options_ = options.quic;
+        quic::Settings settings;
+        settings.ca_file = options.quic.ca_file;
+        settings.ca_dir = options.quic.ca_dir;
+        settings.insecure = options.quic.insecure;
+        std::string error;
+        quic_ = quic::Context::create(settings, error);
+        if (!quic_) return Status::failure(error);
+#else
+        return Status::failure(
+            "quic.enabled needs the QUIC component, which this build lacks (ngtcp2 + GnuTLS, "
+            "CMake option EYEBALLS_QUIC)");
+#endif
+    }
     if (options.dns != nullptr && options.dns_server) {
         return Status::failure(
             "Options::dns and Options::dns_server cannot be combined: a DNS server override "
@@ -388,9 +439,29 @@ Status Race::start(std::string_view host, std::uint16_t port,
     }
     const TimePoint now = clock_now();
     Status status;
-    if (endpoints != nullptr) {
+    if (endpoints == nullptr && !host.empty()) {
+        name_ = std::string(host);
+        if (name_.size() > 2 && name_.front() == '[' && name_.back() == ']') {
+            name_ = name_.substr(1, name_.size() - 2);
+        }
+    }
+    std::optional<Endpoint> literal;
+    if (endpoints == nullptr) literal = parse_literal(host, port);
+    if (synthetic_ && (endpoints != nullptr || literal)) {
+        // The list answers the AAAA and A queries: one port for all.
+        list_ = endpoints != nullptr ? *endpoints : std::vector<Endpoint>{*literal};
+        if (list_.empty()) return Status::failure("no addresses to race: the address list is empty");
+        for (const Endpoint& e : list_) {
+            if (e.port() != list_.front().port()) {
+                return Status::failure("quic.enabled without config.https races one port: " +
+                                       list_.front().to_string() + " and " + e.to_string() +
+                                       " differ");
+            }
+        }
+        status = machine_.start_resolving(now);
+    } else if (endpoints != nullptr) {
         status = machine_.start(now, *endpoints);
-    } else if (auto literal = parse_literal(host, port)) {
+    } else if (literal) {
         status = machine_.start(now, &*literal, 1);
     } else {
         if (host.empty()) return Status::failure("the host name is empty");
@@ -524,7 +595,128 @@ void Race::feed(Input& in) {
         case Input::Kind::timeout:
             machine_.handle_timeout(now_);
             break;
+        case Input::Kind::quic:
+            quic_result(in.id);
+            break;
     }
+}
+
+// curl's --http3 without HTTPS records: the origin's HTTPS query is answered
+// with one record offering h3 and the TCP ids, so the v3 plan races every
+// address over QUIC first; with endpoints, the list answers AAAA and A.
+Input Race::synthetic_answer(const Resolve& r) const {
+    Input in;
+    in.at = now_;
+    in.family = r.family;
+    if (r.https) {
+        in.kind = Input::Kind::https;
+        SvcbRecord rec;
+        rec.priority = 1;
+        rec.target = ".";
+        rec.alpn = {"h3", "h2", "http/1.1"};
+        in.records.push_back(std::move(rec));
+        return in;
+    }
+    for (const Endpoint& e : list_) {
+        if (e.family() == r.family) in.addresses.push_back(e);
+    }
+    in.kind = in.addresses.empty() ? Input::Kind::resolve_failed : Input::Kind::resolved;
+    return in;
+}
+
+void Race::quic_result(AttemptId id) {
+#ifdef EYEBALLS_HAVE_QUIC
+    Attempt& a = attempt(id);
+    if (!a.quic) return;
+    const quic::Handshake& h = *a.quic;
+    using Step = quic::Handshake::Step;
+    if (h.step() == Step::done) {
+        machine_.handle_connected(now_, id);  // a QUIC attempt wins at its connect
+    } else if (h.step() == Step::failed && h.transport()) {
+        machine_.handle_connect_failed(now_, id, h.code());  // port unreachable, timeout
+    } else if (h.step() == Step::failed) {
+        machine_.handle_secure_failed(now_, id, h.code(), h.reason());
+    }
+#else
+    (void)id;
+#endif
+}
+
+#ifdef EYEBALLS_HAVE_QUIC
+void Race::quic_connect(Attempt& a, const Connect& c) {
+    std::vector<std::string> alpn;
+    if (!synthetic_ && c.service != nullptr && !c.service->alpn.empty()) {
+        alpn = c.service->alpn;  // the record's h3 ids
+    } else if (!quic_options_.alpn.empty()) {
+        alpn = quic_options_.alpn;
+    } else {
+        alpn = quic::default_alpn();
+    }
+    std::string name = quic_options_.server_name;
+    if (name.empty()) name = name_.empty() ? c.remote.address_string() : name_;
+    a.quic = std::make_unique<quic::Handshake>();
+    a.quic->start(quic_, a.fd, c.remote, name, std::move(alpn), now_);
+    if (a.quic->step() == quic::Handshake::Step::running) {
+        a.ev = event_new(base_, a.fd, EV_READ | EV_PERSIST, &Race::on_quic, &a);
+        a.qtimer = evtimer_new(base_, &Race::on_quic, &a);
+        if (a.ev == nullptr || a.qtimer == nullptr || event_add(a.ev, nullptr) != 0) {
+            Input in;
+            in.kind = Input::Kind::connect_failed;
+            in.at = now_;
+            in.id = a.id;
+            in.code = ENOMEM;
+            pending_.push_back(std::move(in));
+            return;
+        }
+    }
+    quic_progress(a, now_);
+}
+
+// After a handshake step: its end is fed to the machine; otherwise the
+// evtimer follows the handshake's next expiry.
+void Race::quic_progress(Attempt& a, TimePoint now) {
+    if (a.quic->step() != quic::Handshake::Step::running) {
+        Input in;
+        in.kind = Input::Kind::quic;
+        in.at = now;
+        in.id = a.id;
+        if (busy_) {
+            pending_.push_back(std::move(in));
+        } else {
+            submit(std::move(in));
+        }
+        return;
+    }
+    if (a.qtimer == nullptr) return;
+    if (auto at = a.quic->expiry()) {
+        auto delta = std::chrono::ceil<std::chrono::microseconds>(*at - Clock::now());
+        if (delta.count() < 0) delta = std::chrono::microseconds(0);
+        timeval tv;
+        tv.tv_sec = static_cast<decltype(tv.tv_sec)>(delta.count() / 1000000);
+        tv.tv_usec = static_cast<decltype(tv.tv_usec)>(delta.count() % 1000000);
+        evtimer_add(a.qtimer, &tv);
+    } else {
+        evtimer_del(a.qtimer);
+    }
+}
+#endif
+
+void Race::on_quic(evutil_socket_t, short what, void* arg) {
+#ifdef EYEBALLS_HAVE_QUIC
+    auto* a = static_cast<Attempt*>(arg);
+    Race* race = a->race;
+    auto guard = race->shared_from_this();
+    const TimePoint now = Clock::now();
+    if ((what & EV_READ) != 0) {
+        a->quic->on_readable(now);
+    } else {
+        a->quic->on_timeout(now);
+    }
+    race->quic_progress(*a, now);
+#else
+    (void)what;
+    (void)arg;
+#endif
 }
 
 void Race::rearm() {
@@ -563,6 +755,11 @@ void Race::observe(const Action& action) {
 
 void Race::perform(const Action& action) {
     if (const auto* r = std::get_if<Resolve>(&action)) {
+        if (synthetic_ && (r->https || !list_.empty()) && r->name.empty()) {
+            pending_.push_back(synthetic_answer(*r));
+            observe(action);
+            return;
+        }
         if (r->https || dns_server_) {
             start_query(*r);
             observe(action);
@@ -587,9 +784,12 @@ void Race::perform(const Action& action) {
         observe(action);
     } else if (const auto* o = std::get_if<OpenSocket>(&action)) {
         if (o->protocol != Protocol::tcp) {
-            // TCP only: a QUIC attempt (Config::quic) is the caller's to make.
+            int err = EPROTONOSUPPORT;  // no QUIC component, or quic.enabled off
+#ifdef EYEBALLS_HAVE_QUIC
+            if (quic_) attempt(o->attempt).fd = quic::open_udp_socket(o->remote.family(), err);
+#endif
             observe(action);
-            machine_.handle_opened(now_, o->attempt, EPROTONOSUPPORT);
+            machine_.handle_opened(now_, o->attempt, err);
             return;
         }
         Attempt& a = attempt(o->attempt);
@@ -616,6 +816,22 @@ void Race::perform(const Action& action) {
         machine_.handle_bound(now_, b->attempt, err);
     } else if (const auto* c = std::get_if<Connect>(&action)) {
         Attempt& a = attempt(c->attempt);
+#ifdef EYEBALLS_HAVE_QUIC
+        if (c->protocol == Protocol::quic && a.fd >= 0) {
+            if (const int e = quic::connect_udp(a.fd, c->remote); e != 0) {
+                Input in;
+                in.kind = Input::Kind::connect_failed;
+                in.at = now_;
+                in.id = c->attempt;
+                in.code = e;
+                pending_.push_back(std::move(in));
+            } else {
+                quic_connect(a, *c);
+            }
+            observe(action);
+            return;
+        }
+#endif
         int err = a.fd >= 0 ? eyeballs::detail::start_connect(a.fd, c->remote) : EBADF;
         if (err == EINPROGRESS) {
             a.ev = event_new(base_, a.fd, EV_WRITE, &Race::on_writable, &a);
@@ -648,6 +864,13 @@ void Race::finish() {
     if (report_.outcome == Outcome::connected && report_.winner) {
         Attempt& a = attempt(report_.winner);
         a.free_event();
+#ifdef EYEBALLS_HAVE_QUIC
+        if (a.quic && a.quic->step() == quic::Handshake::Step::done) {
+            report_.tls_version = a.quic->version();
+            report_.alpn_selected = a.quic->alpn_selected();
+            winner_quic_ = std::shared_ptr<quic::Connection>(a.quic->release());
+        }
+#endif
         winner_fd_ = a.fd;
         a.fd = -1;
     }
@@ -665,6 +888,13 @@ void Race::deliver() {
     self_.reset();  // a detached race: the caller's guard keeps it alive until we return
     evutil_socket_t fd = winner_fd_;
     winner_fd_ = -1;
+#ifdef EYEBALLS_HAVE_QUIC
+    // The QUIC winner's connection, before the callback (it owns no fd).
+    std::shared_ptr<quic::Connection> won = std::move(winner_quic_);
+    if (won && !abandoned_ && fd >= 0 && quic_options_.on_connection) {
+        quic_options_.on_connection(std::move(won));
+    }
+#endif
     if (abandoned_) {
         if (fd >= 0) eyeballs::detail::close_socket(fd);
         return;
@@ -1095,6 +1325,10 @@ struct HandleAccess {
                         Callback callback, BuffereventCallback bev_callback, int bev_options) {
         if (base == nullptr) return Handle(Status::failure("the event_base is null"));
         if (!callback && !bev_callback) return Handle(Status::failure("the callback is empty"));
+        if (endpoints != nullptr && !endpoints->empty() && options.quic.enabled &&
+            !options.config.https) {
+            port = endpoints->front().port();  // the synthetic plan's port (Race::start checks)
+        }
         auto race = std::make_shared<Race>(base, options, port, std::move(callback),
                                            std::move(bev_callback), bev_options);
         Status status = race->start(host, port, endpoints, options);
@@ -1132,6 +1366,14 @@ void Handle::cancel() {
 void Handle::detach() noexcept {
     if (race_) race_->detach();
     race_.reset();
+}
+
+bool quic_available() noexcept {
+#ifdef EYEBALLS_HAVE_QUIC
+    return true;
+#else
+    return false;
+#endif
 }
 
 Handle connect(event_base* base, std::string_view host, std::uint16_t port,

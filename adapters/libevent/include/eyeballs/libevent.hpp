@@ -30,8 +30,21 @@
 // `dns_server` or the evdns_base's first nameserver (read by
 // eyeballs/dns_message.hpp; resent once after 2 s, failed after 4 s); target
 // and alias names go through evdns like the host; Config::port is set to
-// connect()'s port. TCP only: QUIC attempts (`config.quic`) fail at once with
-// EPROTONOSUPPORT, and `config.success = Success::handshake` is refused.
+// connect()'s port. Without `quic.enabled`, QUIC attempts (`config.quic`)
+// fail at once with EPROTONOSUPPORT; `config.success = Success::handshake` is
+// refused.
+//
+// QUIC (`quic.enabled`, a build with the QUIC component: quic_available()):
+// as in the poll adapter (eyeballs/poll.hpp, the same eyeballs::quic_client
+// library): a QUIC attempt is a connect()ed UDP socket with an EV_READ event
+// and an evtimer at the handshake's expiry; its Initial is sent at its start;
+// it wins at a completed handshake with one of the offered ALPN ids; a port
+// unreachable fails it at once (stage connect), a handshake failure is stage
+// tls, silence is left to the attempt delay. With `config.https` the records'
+// h3 services are QUIC; without it every address is raced over QUIC first
+// (the HTTPS query answered by the adapter as `1 . alpn=h3,h2,http/1.1`; with
+// endpoints, AAAA and A are answered from the list, which must share one
+// port). The winner's connection goes to `quic.on_connection`.
 //
 // Time. The machine is fed std::chrono::steady_clock::now() at each callback.
 // libevent's timers are only as fine as its clock: by default an event_base
@@ -95,6 +108,10 @@ struct event_base;
 struct evdns_base;
 struct bufferevent;
 
+namespace eyeballs::quic {
+class Connection;  // eyeballs/quic_client.hpp
+}
+
 namespace eyeballs::libevent {
 
 /// Creates the socket for one attempt (aiohappyeyeballs `socket_factory`):
@@ -106,6 +123,27 @@ namespace eyeballs::libevent {
 using SocketFactory = std::function<evutil_socket_t(const Endpoint& remote)>;
 
 /// Everything a race can be told besides the target.
+/// QUIC attempts (see the top of this header).
+struct QuicOptions {
+    bool enabled = false;
+    /// ALPN ids offered when no HTTPS record gives h3 ids; empty: "h3".
+    std::vector<std::string> alpn;
+    /// The name sent as SNI and checked; empty: the host given to connect()
+    /// (an address: each attempt's remote, checked as an IP address).
+    std::string server_name;
+    /// Trust anchors instead of the system store; or no verification.
+    std::string ca_file;
+    std::string ca_dir;
+    bool insecure = false;
+    /// Called once, just before the race's callback, when a QUIC attempt won:
+    /// its connection (ngtcp2 + GnuTLS, eyeballs/quic_client.hpp), on the fd
+    /// the callback gets. Unset: the connection is freed after the callback.
+    std::function<void(std::shared_ptr<quic::Connection> connection)> on_connection;
+};
+
+/// True when the adapter was built with the QUIC component (ngtcp2 + GnuTLS).
+bool quic_available() noexcept;
+
 struct Options {
     /// Attempt delay, resolution delay, family count, interleaving, timeouts,
     /// minimum start gap and local bind candidates (Config::local): all of
@@ -150,6 +188,8 @@ struct Options {
     /// and CURLOPT_CONNECT_TO (eyeballs/overrides.hpp): applied before DNS,
     /// redirects first, then a pin's addresses race with no DNS.
     std::vector<ResolveOverride> overrides;
+    /// QUIC attempts (off by default).
+    QuicOptions quic;
 };
 
 /// Receives the connected socket (-1 when the race failed or was cancelled)
