@@ -13,6 +13,7 @@
 #   eyeballs::libuv           when adapters/libuv was built (libuv found)
 #   eyeballs::uring           when adapters/uring was built (liburing found)
 #   eyeballs::socket_ops      the POSIX socket steps poll, libevent, libuv and uring link
+#   eyeballs::quic_client     QUIC attempts (ngtcp2 + GnuTLS) that poll and libevent link
 #   eyeballs-connect, eyeballs-sim   into bin/, when EYEBALLS_INSTALL_TOOLS
 # Everything of the library is install component "dev", the programs are
 # component "tools" (cmake --install --component tools; the Debian packages
@@ -42,6 +43,10 @@ endforeach()
 if(TARGET eyeballs_socket_ops AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent OR TARGET eyeballs_libuv
     OR TARGET eyeballs_uring))
   list(APPEND _eyeballs_targets eyeballs_socket_ops)
+endif()
+# The QUIC client (adapters/quic) that poll and libevent link.
+if(TARGET eyeballs_quic_client AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent))
+  list(APPEND _eyeballs_targets eyeballs_quic_client)
 endif()
 foreach(_target IN LISTS _eyeballs_targets)
   # Shared adapters load libeyeballs_socket_ops.so and libeyeballs.so from
@@ -157,6 +162,9 @@ foreach(_component IN LISTS _eyeballs_components)
     list(APPEND _eyeballs_header_dirs ${_component})
   endif()
 endforeach()
+if(TARGET eyeballs_quic_client AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent))
+  list(APPEND _eyeballs_header_dirs quic)  # eyeballs/quic_client.hpp
+endif()
 list(REMOVE_DUPLICATES _eyeballs_header_dirs)
 foreach(_dir IN LISTS _eyeballs_header_dirs)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/adapters/${_dir}/include/
