@@ -206,6 +206,16 @@ class Http3(unittest.TestCase):
         self.assertEqual(errors[0]["stage"], "tls")
         self.assertIn("certificate verify failed", errors[0]["message"])
 
+    def test_http3_on_another_adapter_is_a_usage_error(self):
+        p = subprocess.run([TOOL, "--adapter", "asio", "--http3", "127.0.0.1", "443"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--http3", p.stderr)
+
+    def test_help_lists_http3(self):
+        p = subprocess.run([TOOL, "--help"], capture_output=True, text=True, timeout=30)
+        self.assertIn("--http3", p.stdout + p.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
