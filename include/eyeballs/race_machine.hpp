@@ -233,8 +233,7 @@ public:
     void handle_secured(TimePoint now, AttemptId id);
     /// The handshake failed with errno `code` (recorded, stage `tls`, with
     /// `detail` — e.g. the TLS library's reason — as the error's detail): as
-    /// a connect failure. Also for a QUIC attempt that is still connecting
-    /// (its handshake is its connect). Ignored like handle_secured.
+    /// a connect failure. Ignored like handle_secured.
     void handle_secure_failed(TimePoint now, AttemptId id, int code,
                               std::string_view detail = {});
     /// The attempt's connect failed with errno `code` (ECONNREFUSED, ...;
