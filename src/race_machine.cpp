@@ -1197,9 +1197,7 @@ void RaceMachine::handle_secure_failed(TimePoint now, AttemptId id, int code,
     std::uint32_t slot = attempt_in(id, AState::securing);
     if (slot == npos) {
         // A QUIC attempt's handshake is its connect (v3 §6.1): its TLS
-        // failure comes while it is still connecting, and is taken here too
-        // (stage tls; docs/behaviour.md §9; race_machine.hpp says "as a
-        // connect failure", which this is, recorded at stage tls).
+        // failure comes while it is still connecting (docs/behaviour.md §9).
         slot = attempt_in(id, AState::connecting);
         if (slot == npos || protocol_of(cands_[slot]) != Protocol::quic) return;
     }
