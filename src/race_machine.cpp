@@ -90,6 +90,7 @@
 #include "eyeballs/history.hpp"
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/sort.hpp"
+#include "v3/dns64.hpp"
 #include "v3/planner.hpp"
 
 namespace eyeballs {
@@ -243,6 +244,10 @@ Status RaceMachine::start(TimePoint now, const Endpoint* remotes, std::size_t co
     triggered_ = true;  // the first attempt starts at once
     dns_mode_ = false;
     if (add_candidates(Family::v6, false, remotes, count, false) == 0) {
+        if (config_.ipv6_unavailable) {
+            return Status::failure("no address can be raced: ipv6=none and every one of the " +
+                                   std::to_string(count) + " address(es) is IPv6");
+        }
         return Status::failure(
             "no address can be raced: every IPv4 address needs NAT64 synthesis (ipv4=none) "
             "and none can be synthesized with prefix " +
@@ -265,6 +270,10 @@ Status RaceMachine::start_resolving(TimePoint now) {
     // as an answer without addresses, and no error is recorded for it.
     if (config_.only_family) {
         dns_[idx(*config_.only_family == Family::v4 ? Family::v6 : Family::v4)] = DnsState::negative;
+    }
+    // ipv6=none: no AAAA query, unless v3 may find IPv4 in it (DNS64, §8.2).
+    if (config_.ipv6_unavailable && !(config_.https && config_.pref64)) {
+        dns_[idx(Family::v6)] = DnsState::negative;
     }
     if (config_.https) {
         // v3 §4.1: "The order in which the queries are sent SHOULD be as
@@ -291,14 +300,10 @@ std::optional<Endpoint> RaceMachine::admit(const Endpoint& e, Family only, bool 
     if (filter && e.family() != only) return std::nullopt;
     // An answer's address with port 0 cannot be connected to: left out (issue
     // 14). With https the service's port replaces it (checked there).
-    if (e.port() == 0 && !(config_.https && dns_mode_)) return std::nullopt;
-    // RFC 8305 §7: on an IPv6-only network with a NAT64 prefix, IPv4 literals
-    // and A answers become IPv6 (RFC 6052); what cannot be synthesized is dropped.
-    std::optional<Endpoint> out = e;
-    if (e.is_v4() && config_.ipv4_unavailable && config_.pref64) out = synthesize(e, *config_.pref64);
-    // only_family (curl's -4 / -6): the other family is not raced.
-    if (out && config_.only_family && out->family() != *config_.only_family) return std::nullopt;
-    return out;
+    const bool v3 = config_.https && dns_mode_;
+    if (e.port() == 0 && !v3) return std::nullopt;
+    // NAT64 synthesis, v3's DNS64 de-synthesis, the host's families (src/v3/dns64.cpp).
+    return detail::admit_address(e, config_, v3);
 }
 
 void RaceMachine::sort_batch(std::size_t first) {

@@ -289,6 +289,20 @@ private:
                 } else {
                     fail("ipv4 must be none or available, not " + quoted(value));
                 }
+            } else if (key == "ipv6") {
+                // IPv6 unavailable on this host (issue 17): only IPv4 is raced.
+                if (value == "none") {
+                    c.ipv6_unavailable = true;
+                } else if (value == "available") {
+                    c.ipv6_unavailable = false;
+                } else {
+                    fail("ipv6 must be none or available, not " + quoted(value));
+                }
+            } else if (key == "history-explore") {
+                // v3 §5.3 convergence: races in 1000 that sort without the history.
+                auto n = parse_whole(value, 1000000);
+                if (!n) fail("history-explore " + quoted(value) + " is not a whole number");
+                c.history_explore = static_cast<std::uint32_t>(*n);
             } else if (key == "https" || key == "quic") {
                 bool& flag = key == "https" ? c.https : c.quic;
                 if (value == "on") {
@@ -334,7 +348,7 @@ private:
                      " (expected attempt-delay, resolution-delay, family-count, interleave, "
                      "attempt-timeout, overall-timeout, min-start-gap, sort, "
                      "min-attempt-delay, max-attempt-delay, delay-multiplier, network, ipv4, "
-                     "https, quic, success, shuffle-seed, alias-limit, max-endpoints or max-in-flight)");
+                     "ipv6, history-explore, https, quic, success, shuffle-seed, alias-limit, max-endpoints or max-in-flight)");
             }
         }
         Config check = c;
