@@ -92,6 +92,7 @@
 #include "eyeballs/sort.hpp"
 #include "v3/dns64.hpp"
 #include "v3/planner.hpp"
+#include "v3/sorting.hpp"
 
 namespace eyeballs {
 
@@ -311,18 +312,13 @@ void RaceMachine::sort_batch(std::size_t first) {
     // interleaving. Stable (rule 10).
     const std::size_t last = cands_.size();
     if (last - first < 2) return;
-    if (config_.source_info || config_.history != nullptr) {
-        std::vector<Destination> d;
+    if (detail::has_lookups(config_)) {
+        // Source information or history (v3 §5.3's rules, src/v3/sorting.cpp).
+        std::vector<Endpoint> d;
         d.reserve(last - first);
-        for (std::size_t i = first; i < last; ++i) {
-            Destination x;
-            x.address = cands_[i].remote;
-            if (config_.source_info) x.source = config_.source_info(x.address);
-            if (config_.history) x.rtt = config_.history->rtt(config_.network, x.address);
-            d.push_back(std::move(x));
-        }
-        sort_destinations(d);
-        for (std::size_t i = first; i < last; ++i) cands_[i].remote = d[i - first].address;
+        for (std::size_t i = first; i < last; ++i) d.push_back(cands_[i].remote);
+        detail::sort_with_history(d, config_);
+        for (std::size_t i = first; i < last; ++i) cands_[i].remote = d[i - first];
         return;
     }
     // No lookups: only rules 6 (higher precedence first) and 8 (smaller scope
