@@ -55,7 +55,9 @@
 // additions, planned by `v3()`, a detail::Planner (src/v3/: names.cpp for the
 // names and queries of draft §4.1/§4.2.1 and RFC 9460 §2.4.2/§3/§9.1,
 // services.cpp for records → services and their detail::Rank of draft §5.1/§5.2,
-// endpoints.cpp for hints vs answers of §4.2.1/§7, planner.cpp the front).
+// endpoints.cpp for hints vs answers of §4.2.1/§7, planner.cpp the front;
+// dns64.cpp for which address is raced — NAT64 synthesis, the editor's copy
+// §8.2 de-synthesis, ipv6=none — and sorting.cpp for §5.3's history rules).
 // (1) Names: the planner's `names` hold the origin ([0]) and every target or
 // alias name an HTTPS record brought, each with its AAAA/A state and answers;
 // Resolve actions name them. (2) Services: each ServiceMode record gives a
@@ -88,7 +90,6 @@
 #include <utility>
 
 #include "eyeballs/history.hpp"
-#include "eyeballs/nat64.hpp"
 #include "eyeballs/sort.hpp"
 #include "v3/dns64.hpp"
 #include "v3/planner.hpp"
