@@ -176,8 +176,10 @@ TEST(V3Sorting, ExploreIsDeterministicAndNearItsRate) {
     for (std::uint64_t seed = 0; seed < 10000; ++seed) {
         const bool e = history_explored(seed, 100);
         EXPECT_EQ(e, history_explored(seed, 100));
-        if (e) ++explored;
-        if (e) EXPECT_TRUE(history_explored(seed, 101));  // monotone in the rate
+        if (e) {
+            ++explored;
+            EXPECT_TRUE(history_explored(seed, 101));  // monotone in the rate
+        }
     }
     EXPECT_GT(explored, 800);  // 10 % of 10000, within a wide margin
     EXPECT_LT(explored, 1200);
