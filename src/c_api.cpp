@@ -260,6 +260,9 @@ std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config
     out.history = in.history != nullptr ? &in.history->history : nullptr;
     out.network = in.network != nullptr ? in.network : "";
     out.ipv4_unavailable = in.ipv4_unavailable != 0;
+    out.ipv6_unavailable = in.ipv6_unavailable != 0;
+    out.history_explore = in.history_explore;
+    out.shuffle_seed = in.shuffle_seed;
     out.max_endpoints = in.max_endpoints;
     out.max_in_flight = in.max_in_flight;
     switch (in.only_family) {
@@ -426,6 +429,9 @@ void eyeballs_config_init(eyeballs_config* config) {
     config->max_endpoints = defaults.max_endpoints;
     config->max_in_flight = defaults.max_in_flight;
     config->only_family = EYEBALLS_ONLY_ANY;
+    config->ipv6_unavailable = defaults.ipv6_unavailable ? 1 : 0;
+    config->history_explore = defaults.history_explore;
+    config->shuffle_seed = defaults.shuffle_seed;
 }
 
 eyeballs_status eyeballs_machine_new(const eyeballs_config* config, eyeballs_machine** out,
@@ -927,6 +933,27 @@ void eyeballs_history_clear_network(eyeballs_history* history, const char* netwo
         history->history.clear_network(network_name(network));
     } catch (...) {
         // clear_network only builds a key to erase; nothing to undo.
+    }
+}
+
+int eyeballs_history_used(const eyeballs_history* history, const char* network,
+                          const eyeballs_endpoint* address) {
+    if (history == nullptr || !usable(address)) return 0;
+    try {
+        return history->history.used(network_name(network), to_endpoint(*address)) ? 1 : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
+size_t eyeballs_history_attach(eyeballs_history* history, const char* network, int resume) {
+    if (history == nullptr) return 0;
+    try {
+        return history->history.attach(network_name(network), resume != 0
+                                                                  ? eyeballs::History::Attach::resume
+                                                                  : eyeballs::History::Attach::flush);
+    } catch (...) {
+        return 0;  // only the network's name is copied; nothing was forgotten
     }
 }
 

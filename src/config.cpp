@@ -108,6 +108,16 @@ std::optional<std::string> validate(const Config& config) {
     if (config.only_family == Family::v4 && config.ipv4_unavailable) {
         return std::string("family=ipv4 contradicts ipv4=none: an IPv6-only network has no IPv4");
     }
+    if (config.ipv6_unavailable && config.ipv4_unavailable) {
+        return std::string("ipv6=none contradicts ipv4=none: a host needs one family to race");
+    }
+    if (config.only_family == Family::v6 && config.ipv6_unavailable) {
+        return std::string("family=ipv6 contradicts ipv6=none: this host has no IPv6");
+    }
+    if (config.history_explore > 1000) {
+        return "history-explore " + std::to_string(config.history_explore) +
+               " is outside 0 … 1000 (races in 1000 that ignore the history, v3 §5.3)";
+    }
     if (config.alias_limit < 1 || config.alias_limit > max_alias_limit) {
         return "alias-limit " + std::to_string(config.alias_limit) +
                " is outside 1 … 16 (RFC 9460 §3: alias chains must be bounded)";

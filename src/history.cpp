@@ -113,4 +113,20 @@ void History::clear_network(std::string_view network) {
     }
 }
 
+// ---- v3 §5.3: used addresses and the attached network ------------------------------
+
+bool History::used(std::string_view network, const Endpoint& address) const {
+    const auto it = entries_.find(make_key(network, address));
+    return it != entries_.end() && it->second.entry.successes > 0;
+}
+
+std::size_t History::attach(std::string_view network, Attach mode) {
+    const bool changed = attached_.has_value() && *attached_ != network;
+    attached_ = std::string(network);
+    if (!changed || mode == Attach::resume) return 0;
+    const std::size_t forgotten = entries_.size();
+    clear();
+    return forgotten;
+}
+
 }  // namespace eyeballs

@@ -55,7 +55,9 @@
 // additions, planned by `v3()`, a detail::Planner (src/v3/: names.cpp for the
 // names and queries of draft §4.1/§4.2.1 and RFC 9460 §2.4.2/§3/§9.1,
 // services.cpp for records → services and their detail::Rank of draft §5.1/§5.2,
-// endpoints.cpp for hints vs answers of §4.2.1/§7, planner.cpp the front).
+// endpoints.cpp for hints vs answers of §4.2.1/§7, planner.cpp the front;
+// dns64.cpp for which address is raced — NAT64 synthesis, the editor's copy
+// §8.2 de-synthesis, ipv6=none — and sorting.cpp for §5.3's history rules).
 // (1) Names: the planner's `names` hold the origin ([0]) and every target or
 // alias name an HTTPS record brought, each with its AAAA/A state and answers;
 // Resolve actions name them. (2) Services: each ServiceMode record gives a
@@ -88,9 +90,10 @@
 #include <utility>
 
 #include "eyeballs/history.hpp"
-#include "eyeballs/nat64.hpp"
 #include "eyeballs/sort.hpp"
+#include "v3/dns64.hpp"
 #include "v3/planner.hpp"
+#include "v3/sorting.hpp"
 
 namespace eyeballs {
 
@@ -243,6 +246,10 @@ Status RaceMachine::start(TimePoint now, const Endpoint* remotes, std::size_t co
     triggered_ = true;  // the first attempt starts at once
     dns_mode_ = false;
     if (add_candidates(Family::v6, false, remotes, count, false) == 0) {
+        if (config_.ipv6_unavailable) {
+            return Status::failure("no address can be raced: ipv6=none and every one of the " +
+                                   std::to_string(count) + " address(es) is IPv6");
+        }
         return Status::failure(
             "no address can be raced: every IPv4 address needs NAT64 synthesis (ipv4=none) "
             "and none can be synthesized with prefix " +
@@ -265,6 +272,10 @@ Status RaceMachine::start_resolving(TimePoint now) {
     // as an answer without addresses, and no error is recorded for it.
     if (config_.only_family) {
         dns_[idx(*config_.only_family == Family::v4 ? Family::v6 : Family::v4)] = DnsState::negative;
+    }
+    // ipv6=none: no AAAA query, unless v3 may find IPv4 in it (DNS64, §8.2).
+    if (config_.ipv6_unavailable && !(config_.https && config_.pref64)) {
+        dns_[idx(Family::v6)] = DnsState::negative;
     }
     if (config_.https) {
         // v3 §4.1: "The order in which the queries are sent SHOULD be as
@@ -291,14 +302,10 @@ std::optional<Endpoint> RaceMachine::admit(const Endpoint& e, Family only, bool 
     if (filter && e.family() != only) return std::nullopt;
     // An answer's address with port 0 cannot be connected to: left out (issue
     // 14). With https the service's port replaces it (checked there).
-    if (e.port() == 0 && !(config_.https && dns_mode_)) return std::nullopt;
-    // RFC 8305 §7: on an IPv6-only network with a NAT64 prefix, IPv4 literals
-    // and A answers become IPv6 (RFC 6052); what cannot be synthesized is dropped.
-    std::optional<Endpoint> out = e;
-    if (e.is_v4() && config_.ipv4_unavailable && config_.pref64) out = synthesize(e, *config_.pref64);
-    // only_family (curl's -4 / -6): the other family is not raced.
-    if (out && config_.only_family && out->family() != *config_.only_family) return std::nullopt;
-    return out;
+    const bool v3 = config_.https && dns_mode_;
+    if (e.port() == 0 && !v3) return std::nullopt;
+    // NAT64 synthesis, v3's DNS64 de-synthesis, the host's families (src/v3/dns64.cpp).
+    return detail::admit_address(e, config_, v3);
 }
 
 void RaceMachine::sort_batch(std::size_t first) {
@@ -306,18 +313,13 @@ void RaceMachine::sort_batch(std::size_t first) {
     // interleaving. Stable (rule 10).
     const std::size_t last = cands_.size();
     if (last - first < 2) return;
-    if (config_.source_info || config_.history != nullptr) {
-        std::vector<Destination> d;
+    if (detail::has_lookups(config_)) {
+        // Source information or history (v3 §5.3's rules, src/v3/sorting.cpp).
+        std::vector<Endpoint> d;
         d.reserve(last - first);
-        for (std::size_t i = first; i < last; ++i) {
-            Destination x;
-            x.address = cands_[i].remote;
-            if (config_.source_info) x.source = config_.source_info(x.address);
-            if (config_.history) x.rtt = config_.history->rtt(config_.network, x.address);
-            d.push_back(std::move(x));
-        }
-        sort_destinations(d);
-        for (std::size_t i = first; i < last; ++i) cands_[i].remote = d[i - first].address;
+        for (std::size_t i = first; i < last; ++i) d.push_back(cands_[i].remote);
+        detail::sort_with_history(d, config_);
+        for (std::size_t i = first; i < last; ++i) cands_[i].remote = d[i - first];
         return;
     }
     // No lookups: only rules 6 (higher precedence first) and 8 (smaller scope

@@ -143,6 +143,8 @@ struct Key {
     // The RTT rule.
     bool unused = true;      // no RTT known
     Duration rtt{};
+    // v3 §5.3's used-before rule.
+    bool used = false;
 };
 
 Key make_key(const Endpoint& d, const std::optional<SourceInfo>& info, bool use_source,
@@ -200,6 +202,7 @@ Comparison compare_keys(const Key& a, const Key& b, bool use_source) noexcept {
     if ((c = decide(a.scope, b.scope, SortRule::prefer_smaller_scope)).order) return c;
     if (a.unused != b.unused) return {a.unused ? 1 : -1, SortRule::prefer_lower_rtt};
     if (!a.unused && a.rtt != b.rtt) return {a.rtt < b.rtt ? -1 : 1, SortRule::prefer_lower_rtt};
+    if (a.used != b.used) return {a.used ? -1 : 1, SortRule::prefer_used};
     if (use_source && a.v4 == b.v4) {
         if ((c = decide(a.prefix, b.prefix, SortRule::prefer_longest_prefix)).order) return c;
     }
@@ -263,14 +266,18 @@ const char* sort_rule_name(SortRule rule) noexcept {
         case SortRule::prefer_smaller_scope: return "rule 8 (prefer smaller scope)";
         case SortRule::prefer_lower_rtt: return "RFC 8305 §4 (prefer lower RTT)";
         case SortRule::prefer_longest_prefix: return "rule 9 (use longest matching prefix)";
+        case SortRule::prefer_used: return "v3 §5.3 (prefer used addresses)";
     }
     return "unknown rule";
 }
 
 Comparison compare_destinations(const Destination& a, const Destination& b) noexcept {
     const bool use_source = a.source.has_value() && b.source.has_value();
-    return compare_keys(make_key(a.address, a.source, use_source, a.rtt),
-                        make_key(b.address, b.source, use_source, b.rtt), use_source);
+    Key ka = make_key(a.address, a.source, use_source, a.rtt);
+    Key kb = make_key(b.address, b.source, use_source, b.rtt);
+    ka.used = a.used;
+    kb.used = b.used;
+    return compare_keys(ka, kb, use_source);
 }
 
 void sort_destinations(std::vector<Endpoint>& destinations, const SortInputs& inputs) {
@@ -302,6 +309,7 @@ void sort_destinations(std::vector<Destination>& destinations) {
     keys.reserve(destinations.size());
     for (const Destination& d : destinations) {
         keys.push_back(make_key(d.address, d.source, use_source, d.rtt));
+        keys.back().used = d.used;
     }
     sort_by_keys(destinations, keys, use_source);
 }

@@ -117,12 +117,29 @@ struct Config {
     /// The network this race runs on (a caller-given id; empty = the default
     /// network). History entries of other networks are never used.
     std::string network;
+    /// v3 §5.3 convergence: on this many races in 1000 the history is not
+    /// used for sorting (RTT and used-before rules), so that clients with
+    /// different histories converge and a path that got better is found
+    /// again. Which races: a hash of `shuffle_seed` decides (deterministic;
+    /// vary the seed per race). Outcomes are still recorded. 0 … 1000,
+    /// default 0 (always use the history).
+    std::uint32_t history_explore = 0;
     /// An IPv6-only network (`ipv4=none`): with `pref64`, IPv4 literals and A
     /// answers are synthesized into IPv6 (RFC 8305 §7, RFC 6052); the only case
     /// where synthesis happens. Addresses that cannot be synthesized are dropped.
     bool ipv4_unavailable = false;
     /// The NAT64 prefix (e.g. discovered through ipv4only.arpa, RFC 7050).
+    /// With `https` (v3) in DNS mode it also turns AAAA answers and IPv6
+    /// hints inside it back into IPv4 before sorting (editor's copy §8.2,
+    /// src/v3/dns64.hpp); addresses inside it that RFC 6052 could not have
+    /// made are dropped.
     std::optional<Pref64> pref64;
+    /// IPv6 is unavailable on this host (`ipv6=none`): IPv6 addresses are not
+    /// raced. With `https` and `pref64`, AAAA answers a DNS64 synthesized are
+    /// raced as the IPv4 addresses they carry (editor's copy §8.2); otherwise
+    /// the AAAA query is not sent. Cannot go with ipv4_unavailable or
+    /// only_family = v6.
+    bool ipv6_unavailable = false;
     /// One family only (curl's -4 / -6; scenario `family=ipv4|ipv6|any`).
     /// nullopt: both. DNS mode asks only for that family (no Resolve action
     /// for the other); addresses mode drops the other family's addresses,

@@ -285,6 +285,17 @@ typedef struct eyeballs_config {
      * EYEBALLS_ONLY_V4 or EYEBALLS_ONLY_V6. DNS mode asks for that family
      * alone; addresses mode drops the other family's addresses. */
     int only_family;
+    /* IPv6 is unavailable on this host: IPv6 addresses are not raced (the
+     * AAAA query is not sent). Cannot go with ipv4_unavailable or
+     * EYEBALLS_ONLY_V6. Default 0. */
+    int ipv6_unavailable;
+    /* Happy Eyeballs v3 §5.3 convergence: on this many races in 1000 the
+     * history is not used for sorting (outcomes are still recorded), so
+     * clients with different histories converge. 0 … 1000, default 0. Which
+     * races: a fixed hash of shuffle_seed decides; vary it per race. */
+    uint32_t history_explore;
+    /* Seeds the race's random choices (history_explore). Default 0. */
+    uint64_t shuffle_seed;
 } eyeballs_config;
 
 /* eyeballs_config.only_family. */
@@ -661,6 +672,18 @@ size_t eyeballs_history_size(const eyeballs_history* history);
 /* Forgets everything, or one network's entries (NULL = the default network). */
 void eyeballs_history_clear(eyeballs_history* history);
 void eyeballs_history_clear_network(eyeballs_history* history, const char* network);
+/* 1 when a connect to `address` on `network` succeeded at least once (Happy
+ * Eyeballs v3 §5.3's used-before sorting rule), even if a later one failed;
+ * 0 otherwise or for a NULL or bad argument. */
+int eyeballs_history_used(const eyeballs_history* history, const char* network,
+                          const eyeballs_endpoint* address);
+/* The host is now attached to `network` (NULL = the default network). When
+ * it differs from the network of the previous call, every entry is forgotten
+ * (v3 §5.3: flushed when the host changes network) unless `resume` is 1 (the
+ * ids reliably name networks: each keeps its own entries). The first call,
+ * and the same network again, forget nothing. Returns the entries forgotten
+ * (0 for NULL). */
+size_t eyeballs_history_attach(eyeballs_history* history, const char* network, int resume);
 
 /* Parses "64:ff9b::/96" into *out. On failure returns EYEBALLS_ERR_ARGUMENT,
  * leaves *out unchanged and writes the message ("NAT64 prefix length 60 in

@@ -105,6 +105,30 @@ public:
     /// addresses change.
     void clear_network(std::string_view network);
 
+    // ---- v3 §5.3: used addresses and the network the host is attached to --
+
+    /// True when a connect to `address` on `network` has succeeded at least
+    /// once (v3 §5.3's used-before sorting rule), even if a later one failed.
+    bool used(std::string_view network, const Endpoint& address) const;
+
+    /// How attach() treats a network change.
+    enum class Attach : std::uint8_t {
+        flush,   ///< forget everything: network ids do not reliably name a PvD
+        resume,  ///< keep every network's entries: ids reliably name a PvD
+    };
+    /// The host is now attached to `network` (v3 §5.3: history "SHOULD be
+    /// flushed whenever a device changes the PvD to which it is attached.
+    /// However, if a client can reliably identify a previously attached PvD,
+    /// it MAY retain ... historical data"). When `network` differs from the
+    /// network attached before, `flush` forgets every entry (of every
+    /// network: an id that is not reliable may come back naming another
+    /// network) and `resume` keeps them (each network still sees only its
+    /// own). The first attach, and attaching to the same network again,
+    /// forget nothing. Returns how many entries were forgotten.
+    std::size_t attach(std::string_view network, Attach mode = Attach::flush);
+    /// The network of the latest attach(); nullopt before the first.
+    const std::optional<std::string>& attached() const noexcept { return attached_; }
+
 private:
     using Key = std::pair<std::string, Endpoint>;  // network, address with port 0
     struct Slot {
@@ -119,6 +143,7 @@ private:
     std::uint64_t clock_ = 0;  // counts records; not time
     std::map<Key, Slot> entries_;
     std::map<std::uint64_t, Key> recency_;  // stamp -> key, oldest first
+    std::optional<std::string> attached_;   // attach(): the current network
 };
 
 }  // namespace eyeballs

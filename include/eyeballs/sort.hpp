@@ -140,6 +140,9 @@ struct Destination {
     std::optional<SourceInfo> source;
     /// Historical RTT to this address (RFC 8305 §4); empty when none.
     std::optional<Duration> rtt;
+    /// A connect to this address succeeded before on this network (v3 §5.3's
+    /// used-before rule, after the RTT rule and before rule 9).
+    bool used = false;
 };
 
 /// Which rule decided a comparison.
@@ -155,6 +158,7 @@ enum class SortRule : std::uint8_t {
     prefer_smaller_scope,      ///< rule 8
     prefer_lower_rtt,          ///< RFC 8305 §4, between rules 8 and 9
     prefer_longest_prefix,     ///< rule 9
+    prefer_used,               ///< v3 §5.3, between the RTT rule and rule 9
 };
 
 /// "rule 6 (prefer higher precedence)", "RFC 8305 §4 (prefer lower RTT)", ...
@@ -176,6 +180,11 @@ struct Comparison {
 ///   "another ... that prefers used addresses over unused ones"): both RTTs
 ///   known → the lower goes first; only one known → that one, the used
 ///   address, goes first; neither → no decision.
+/// - The used-before rule (v3 §5.3: "another Destination Address Selection
+///   rule between the RTT rule and rule 9, which prefers used addresses over
+///   unused ones"): `used` first. It decides where the RTT rule cannot: an
+///   address that connected before but whose latest attempt failed (no RTT
+///   to expect) still goes before one never used.
 /// - Rule 9 applies only when both are IPv6 or both are IPv4 (RFC 6724 §6:
 ///   "When DA and DB belong to the same address family (both are IPv6 or both
 ///   are IPv4)"; an IPv4-mapped address counts as IPv4 here, as it does in the

@@ -1205,6 +1205,95 @@ static void only_family(void) {
     CHECK_CONTAINS(message, "only_family 7");
 }
 
+/* ipv6_unavailable: IPv6 addresses are not raced, the AAAA query not sent. */
+static void ipv6_none(void) {
+    eyeballs_config c;
+    eyeballs_machine* m;
+    eyeballs_action a;
+    eyeballs_endpoint both[2];
+    char message[256];
+    eyeballs_config_init(&c);
+    CHECK_INT(c.ipv6_unavailable, 0);
+    c.ipv6_unavailable = 1;
+    m = make(&c);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start_resolving(m, T(0)));
+    CHECK_STR(next_text(m, &a), "resolve A"); /* no AAAA query */
+    EXPECT_NONE(m);
+    eyeballs_machine_free(m);
+
+    m = make(&c);
+    if (!m) return;
+    both[0] = ep("[2001:db8::7]:443");
+    both[1] = ep("192.0.2.7:443");
+    CHECK_OK(eyeballs_machine_start(m, T(0), both, 2));
+    EXPECT_NEXT(m, "open #1 192.0.2.7:443");
+    eyeballs_machine_free(m);
+
+    m = make(&c);
+    if (!m) return;
+    CHECK_INT(eyeballs_machine_start(m, T(0), both, 1), EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(eyeballs_machine_last_error(m), "ipv6=none");
+    eyeballs_machine_free(m);
+
+    c.ipv4_unavailable = 1;
+    m = NULL;
+    CHECK_INT(eyeballs_machine_new(&c, &m, message, sizeof message), EYEBALLS_ERR_CONFIG);
+    CHECK_CONTAINS(message, "ipv6=none contradicts ipv4=none");
+}
+
+/* v3 §5.3: the used-before rule, convergence (history_explore) and attach. */
+static void history_v3(void) {
+    eyeballs_history* h = NULL;
+    eyeballs_config c;
+    eyeballs_machine* m;
+    eyeballs_endpoint remotes[2];
+    char message[256];
+    CHECK_OK(eyeballs_history_new(16, &h));
+    if (!h) return;
+    remotes[0] = ep("[2001:db8::1]:443");
+    remotes[1] = ep("[2001:db8::2]:443");
+    /* ::2 connected once, then failed: used, but no RTT to expect. */
+    CHECK_OK(eyeballs_history_record_success(h, NULL, &remotes[1], MS(5), T(0)));
+    CHECK_OK(eyeballs_history_record_failure(h, NULL, &remotes[1], T(1)));
+    CHECK_INT(eyeballs_history_used(h, NULL, &remotes[1]), 1);
+    CHECK_INT(eyeballs_history_used(h, NULL, &remotes[0]), 0);
+    CHECK_INT(eyeballs_history_used(h, "wlan0", &remotes[1]), 0);
+    CHECK_INT(eyeballs_history_used(NULL, NULL, &remotes[1]), 0);
+
+    eyeballs_config_init(&c);
+    CHECK_INT(c.history_explore, 0);
+    c.history = h;
+    c.sort = EYEBALLS_SORT_RFC6724;
+    m = make(&c);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start(m, T(0), remotes, 2));
+    EXPECT_NEXT(m, "open #1 [2001:db8::2]:443"); /* used first */
+    eyeballs_machine_free(m);
+
+    c.history_explore = 1000; /* every race explores: the history is not used */
+    m = make(&c);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start(m, T(0), remotes, 2));
+    EXPECT_NEXT(m, "open #1 [2001:db8::1]:443");
+    eyeballs_machine_free(m);
+
+    c.history_explore = 1001;
+    m = NULL;
+    CHECK_INT(eyeballs_machine_new(&c, &m, message, sizeof message), EYEBALLS_ERR_CONFIG);
+    CHECK_CONTAINS(message, "history-explore 1001");
+
+    /* attach: the first network forgets nothing; a change flushes unless resumed. */
+    CHECK_INT(eyeballs_history_attach(h, NULL, 0), 0);
+    CHECK_INT(eyeballs_history_attach(h, NULL, 0), 0);
+    CHECK_INT(eyeballs_history_attach(h, "wlan0", 1), 0);
+    CHECK_INT(eyeballs_history_size(h), 1);
+    CHECK_INT(eyeballs_history_attach(h, NULL, 0), 1);
+    CHECK_INT(eyeballs_history_size(h), 0);
+    CHECK_INT(eyeballs_history_attach(NULL, NULL, 0), 0);
+    eyeballs_history_free(h);
+}
+
 static const struct test_case cases[] = {
     {"success_race", success_race},
     {"failed_race", failed_race},
@@ -1224,6 +1313,8 @@ static const struct test_case cases[] = {
     {"helpers", helpers},
     {"zones", zones},
     {"only_family", only_family},
+    {"ipv6_none", ipv6_none},
+    {"history_v3", history_v3},
 };
 
 int main(int argc, char** argv) {

@@ -176,6 +176,9 @@ class Usage(unittest.TestCase):
     def test_min_start_gap_out_of_range(self):
         self.usage("--min-start-gap", "101", "h", "1", says="--min-start-gap")
 
+    def test_ipv6_none_with_ipv4_none(self):
+        self.usage("--ipv6-none", "--ipv4-none", "h", "1", says="ipv6=none contradicts ipv4=none")
+
     def test_family_count_zero(self):
         self.usage("--family-count", "0", "h", "1", says="--family-count")
 

@@ -79,6 +79,7 @@ constexpr const char* usage_text =
     "  -4, -6                    IPv4 only / IPv6 only, as curl (the last one wins): DNS\n"
     "                            asks for that family alone; other addresses are dropped\n"
     "  --ipv4-none               an IPv6-only network: synthesize IPv4 through NAT64\n"
+    "  --ipv6-none               no IPv6 on this host: race IPv4 only, ask no AAAA\n"
     "  --pref64 PREFIX/LEN|auto  the NAT64 prefix; auto asks ipv4only.arpa (RFC 7050)\n"
     "  --https                   for a name, also ask for HTTPS records (RFC 9460) and race\n"
     "                            the services they name: target names, ports, ALPN, hints\n"
@@ -505,6 +506,9 @@ Parsed parse(int argc, char** argv) {
         } else if (name == "--ipv4-none") {
             no_value();
             config.ipv4_unavailable = true;
+        } else if (name == "--ipv6-none") {
+            no_value();
+            config.ipv6_unavailable = true;
         } else if (name == "--tls") {  // ---- TLS (issue 18) ----
             no_value();
             p.job.tls.enabled = true;

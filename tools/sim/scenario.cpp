@@ -289,6 +289,20 @@ private:
                 } else {
                     fail("ipv4 must be none or available, not " + quoted(value));
                 }
+            } else if (key == "ipv6") {
+                // IPv6 unavailable on this host (issue 17): only IPv4 is raced.
+                if (value == "none") {
+                    c.ipv6_unavailable = true;
+                } else if (value == "available") {
+                    c.ipv6_unavailable = false;
+                } else {
+                    fail("ipv6 must be none or available, not " + quoted(value));
+                }
+            } else if (key == "history-explore") {
+                // v3 §5.3 convergence: races in 1000 that sort without the history.
+                auto n = parse_whole(value, 1000000);
+                if (!n) fail("history-explore " + quoted(value) + " is not a whole number");
+                c.history_explore = static_cast<std::uint32_t>(*n);
             } else if (key == "https" || key == "quic") {
                 bool& flag = key == "https" ? c.https : c.quic;
                 if (value == "on") {
@@ -334,7 +348,7 @@ private:
                      " (expected attempt-delay, resolution-delay, family-count, interleave, "
                      "attempt-timeout, overall-timeout, min-start-gap, sort, "
                      "min-attempt-delay, max-attempt-delay, delay-multiplier, network, ipv4, "
-                     "https, quic, success, shuffle-seed, alias-limit, max-endpoints or max-in-flight)");
+                     "ipv6, history-explore, https, quic, success, shuffle-seed, alias-limit, max-endpoints or max-in-flight)");
             }
         }
         Config check = c;
@@ -685,7 +699,9 @@ private:
     }
 
     void history(const std::vector<string_view>& t) {
-        if (t.size() < 3 || t.size() > 4) fail("usage: history ADDR rtt=DUR [network=ID]");
+        if (t.size() < 3 || t.size() > 5) {
+            fail("usage: history ADDR rtt=DUR [network=ID] [last=failed]");
+        }
         HistoryLine h;
         h.address = endpoint(t[1], sc_.port);
         h.line = line_;
@@ -700,11 +716,16 @@ private:
             } else if (kv.substr(0, 8) == "network=") {
                 if (kv.size() == 8) fail("history: network needs an id (network=ID)");
                 h.network = string(kv.substr(8));
+            } else if (kv.substr(0, 5) == "last=") {
+                // v3 §5.3: used before, but the latest connect failed (no RTT to expect).
+                if (kv != "last=failed") fail("history: last must be failed, not " + quoted(kv.substr(5)));
+                h.then_failed = true;
             } else {
-                fail("history: unknown setting " + quoted(kv) + " (expected rtt=DUR or network=ID)");
+                fail("history: unknown setting " + quoted(kv) +
+                     " (expected rtt=DUR, network=ID or last=failed)");
             }
         }
-        if (!have_rtt) fail("usage: history ADDR rtt=DUR [network=ID]");
+        if (!have_rtt) fail("usage: history ADDR rtt=DUR [network=ID] [last=failed]");
         sc_.history.push_back(std::move(h));
     }
 
@@ -1097,6 +1118,7 @@ private:
         History h;
         for (const HistoryLine& line : sc.history) {
             h.record_success(line.network, line.address, line.rtt, sim_origin());
+            if (line.then_failed) h.record_failure(line.network, line.address, sim_origin());
         }
         return h;
     }

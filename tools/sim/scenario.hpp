@@ -81,6 +81,7 @@ struct HistoryLine {
     Endpoint address;
     Duration rtt{};
     std::string network;  ///< empty: the default network
+    bool then_failed = false;  ///< `last=failed`: a failure after the success (used, no RTT)
     int line = 0;
 };
 
