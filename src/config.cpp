@@ -112,6 +112,14 @@ std::optional<std::string> validate(const Config& config) {
         return "alias-limit " + std::to_string(config.alias_limit) +
                " is outside 1 … 16 (RFC 9460 §3: alias chains must be bounded)";
     }
+    if (config.quic_progress && !(config.https && config.quic)) {
+        return std::string("quic-progress needs https=on and quic=on: only HTTPS records "
+                           "give QUIC attempts");
+    }
+    if (config.quic_progress && !config.attempt_delay) {
+        return std::string("quic-progress needs racing mode: sequential mode "
+                           "(attempt-delay=none) has no attempt delay to halve");
+    }
     return std::nullopt;
 }
 

@@ -270,6 +270,8 @@ Status RaceMachine::start_resolving(TimePoint now) {
         // v3 §4.1: "The order in which the queries are sent SHOULD be as
         // follows: 1. SVCB or HTTPS query 2. AAAA query 3. A query".
         v3().names.start();
+        v3().quic_broken =
+            config_.history != nullptr && config_.history->quic_broken(config_.network, now);
         push(QKind::resolve_https, 0);
     }
     // RFC 8305 §3: send the AAAA query first, then the A query.
@@ -659,7 +661,7 @@ std::optional<TimePoint> RaceMachine::next_start_at() const {
     const TimePoint floor = detail::saturating_add(last_start_, config_.min_start_gap);
     if (in_flight_ == 0 || fail_fast_) return floor;
     if (!config_.racing()) return std::nullopt;
-    return std::max({floor, detail::saturating_add(last_start_, current_delay_), extended_until_});
+    return std::max({floor, detail::saturating_add(last_start_, next_delay()), extended_until_});
 }
 
 void RaceMachine::start_attempt(TimePoint now) {
@@ -672,6 +674,7 @@ void RaceMachine::start_attempt(TimePoint now) {
     fail_fast_ = false;
     extended_until_ = TimePoint::min();
     if (config_.racing()) current_delay_ = delay_after(c);
+    quic_started(c);
 
     if (!config_.local.empty()) {
         const bool has_family =
@@ -742,6 +745,7 @@ void RaceMachine::fail_attempt(TimePoint now, std::uint32_t slot) {
     c.ended = now;
     --in_flight_;
     mark_close(c);
+    quic_failed(c);
     // Fail fast (rule 3) acts at the instant of the failure, and only for the
     // newest attempt; an older attempt's failure changes no timer -- unless it
     // leaves nothing in flight: the race never idles.
@@ -829,6 +833,7 @@ void RaceMachine::finish(TimePoint now, Outcome outcome, std::uint32_t winner_sl
     finished_at_ = now;
     winner_slot_ = winner_slot;
     resolution_deadline_.reset();
+    quic_verdict(now, winner_slot);
     for (std::uint32_t i = 0; i < cands_.size(); ++i) {
         Candidate& c = cands_[i];
         if (!in_flight_state(c.state)) continue;

@@ -156,6 +156,12 @@ struct Config {
     /// A QUIC attempt wins at its connect either way: its handshake is its
     /// transport and TLS in one (v3 §6.1), so there is no second one to wait for.
     Success success = Success::connect;
+    /// The soft QUIC timer (curl's rule, issue 17 item 8): after a QUIC attempt
+    /// starts, the next attempt may start at half the attempt delay while that
+    /// QUIC attempt has heard nothing from its server; once the caller reports
+    /// a reply (RaceMachine::handle_progress) the whole delay applies. Needs
+    /// `https`, `quic` and racing mode. Off: every delay is whole.
+    bool quic_progress = false;
 
     // ---- Limits (issue 14) ----------------------------------------------------
 

@@ -58,6 +58,7 @@ HttpsStep Planner::on_https(std::uint32_t t, const SvcbRecord* records, std::siz
             target_of_record.push_back(target);
         }
         for (PlannedService& ps : planned) {
+            ps.rank.quic_broken = quic_broken && ps.service.protocol == Protocol::quic;
             std::size_t i = 0;
             while (in_order[i] != ps.record) ++i;
             const std::uint32_t target = target_of_record[i];

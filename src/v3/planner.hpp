@@ -24,6 +24,7 @@
 #include "eyeballs/svcb.hpp"
 #include "v3/endpoints.hpp"
 #include "v3/names.hpp"
+#include "v3/quic_progress.hpp"
 #include "v3/services.hpp"
 
 namespace eyeballs::detail {
@@ -47,6 +48,12 @@ struct HttpsStep {
 class Planner {
 public:
     Names names;
+    /// QUIC attempts' replies and failures (quic_progress.hpp): a sibling the
+    /// V3Box hosts for the RaceMachine; the planner itself never reads it.
+    QuicProgress quic_progress;
+    /// History says QUIC is broken on this network (set at the race's start):
+    /// QUIC services are ranked after the TCP ones of their tier.
+    bool quic_broken = false;
 
     // ---- §5 Services ------------------------------------------------------------
 

@@ -39,6 +39,9 @@ struct Rank {
     bool no_ech = true;         ///< §5.1: ECH (false) before none
     std::uint16_t priority = 0; ///< §5.2: SvcPriority, lower first
     std::uint16_t order = 0;    ///< §5.2: the seeded shuffle among equal priorities
+    /// QUIC marked broken on this network (History::quic_broken, issue 17
+    /// item 8): a QUIC group goes after the tier's TCP groups, not first.
+    bool quic_broken = false;
 
     static constexpr Rank fallback() noexcept { return Rank{}; }
     static constexpr Rank alias_end() noexcept {
@@ -47,6 +50,7 @@ struct Rank {
 
     friend bool operator<(const Rank& a, const Rank& b) noexcept {
         if (a.tier != b.tier) return a.tier < b.tier;
+        if (a.quic_broken != b.quic_broken) return b.quic_broken;
         if (a.tcp != b.tcp) return b.tcp;
         if (a.no_ech != b.no_ech) return b.no_ech;
         if (a.priority != b.priority) return a.priority < b.priority;
@@ -54,7 +58,8 @@ struct Rank {
     }
     friend bool operator==(const Rank& a, const Rank& b) noexcept {
         return a.tier == b.tier && a.tcp == b.tcp && a.no_ech == b.no_ech &&
-               a.priority == b.priority && a.order == b.order;
+               a.priority == b.priority && a.order == b.order &&
+               a.quic_broken == b.quic_broken;
     }
     friend bool operator!=(const Rank& a, const Rank& b) noexcept { return !(a == b); }
     friend bool operator>(const Rank& a, const Rank& b) noexcept { return b < a; }
