@@ -579,7 +579,7 @@ std::uint32_t RaceMachine::pick_slot() {
             order_head_ = cands_[order_head_].next_in_order;
             if (order_head_ == npos) order_tail_ = npos;
         }
-        best = detail::Rank::fallback();
+        best = detail::Rank::last();
         for (std::size_t g = 0; g < 2; ++g) {
             if (fam_head_[g] != npos) best = std::min(best, rank_of(cands_[fam_head_[g]]));
         }
@@ -996,7 +996,7 @@ void RaceMachine::target_answer(Family family, std::uint32_t target, bool replac
 
 bool RaceMachine::service_waiting() const {
     std::vector<bool> has(v3().services().size(), false);
-    detail::Rank best = detail::Rank::fallback();
+    detail::Rank best = detail::Rank::last();
     for (const Candidate& c : cands_) {
         if (c.dropped || c.attempt != 0) continue;
         if (c.service != no_service) has[c.service] = true;

@@ -52,7 +52,7 @@ public:
     /// V3Box hosts for the RaceMachine; the planner itself never reads it.
     QuicProgress quic_progress;
     /// History says QUIC is broken on this network (set at the race's start):
-    /// QUIC services are ranked after the TCP ones of their tier.
+    /// QUIC services are ranked after every TCP endpoint (Rank::quic_broken).
     bool quic_broken = false;
 
     // ---- §5 Services ------------------------------------------------------------

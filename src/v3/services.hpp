@@ -40,17 +40,22 @@ struct Rank {
     std::uint16_t priority = 0; ///< §5.2: SvcPriority, lower first
     std::uint16_t order = 0;    ///< §5.2: the seeded shuffle among equal priorities
     /// QUIC marked broken on this network (History::quic_broken, issue 17
-    /// item 8): a QUIC group goes after the tier's TCP groups, not first.
+    /// item 8): a QUIC group goes after every TCP group (tiers included), as
+    /// Chromium uses TCP alone while an alternative service is broken.
     bool quic_broken = false;
 
     static constexpr Rank fallback() noexcept { return Rank{}; }
+    /// After every rank: where a search for the best rank starts.
+    static constexpr Rank last() noexcept {
+        return Rank{Tier::fallback, true, true, UINT16_MAX, UINT16_MAX, true};
+    }
     static constexpr Rank alias_end() noexcept {
         return Rank{Tier::alias_end, true, true, 0, 0};
     }
 
     friend bool operator<(const Rank& a, const Rank& b) noexcept {
-        if (a.tier != b.tier) return a.tier < b.tier;
         if (a.quic_broken != b.quic_broken) return b.quic_broken;
+        if (a.tier != b.tier) return a.tier < b.tier;
         if (a.tcp != b.tcp) return b.tcp;
         if (a.no_ech != b.no_ech) return b.no_ech;
         if (a.priority != b.priority) return a.priority < b.priority;
