@@ -38,7 +38,7 @@ public:
     std::optional<AltSvcValue> run() {
         AltSvcValue out;
         skip_ows();
-        if (s_.substr(i_) == "clear" || trimmed_rest() == "clear") {
+        if (trimmed_rest() == "clear") {
             out.clear = true;
             return out;
         }
