@@ -277,6 +277,15 @@ Status RaceMachine::start_resolving(TimePoint now) {
     // RFC 8305 §3: send the AAAA query first, then the A query.
     if (dns_[idx(Family::v6)] == DnsState::pending) push(QKind::resolve6, npos);
     if (dns_[idx(Family::v4)] == DnsState::pending) push(QKind::resolve4, npos);
+    if (config_.https && !config_.alt_svc.empty()) {
+        // RFC 7838 Alt-Svc: services before the records' (planner.cpp).
+        const detail::HttpsStep step = v3().on_alt_svc(config_);
+        for (const std::uint32_t name : step.ask_addresses) {
+            push(QKind::resolve6, name);
+            push(QKind::resolve4, name);
+        }
+        add_service_candidates(step);
+    }
     return Status::success();
 }
 

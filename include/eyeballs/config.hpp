@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "eyeballs/alt_svc.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/sort.hpp"
@@ -162,6 +163,12 @@ struct Config {
     /// a reply (RaceMachine::handle_progress) the whole delay applies. Needs
     /// `https`, `quic` and racing mode. Off: every delay is whole.
     bool quic_progress = false;
+    /// Alternatives from the origin's Alt-Svc header (RFC 7838; parse_alt_svc
+    /// in eyeballs/alt_svc.hpp), in the server's order: each joins the race
+    /// as a service (QUIC for an h3 id, only with `quic`; TCP otherwise) on
+    /// its host (empty: the origin's) and port, ranked before every service
+    /// of the HTTPS records (issue 17 item 9). Needs `https`. At most 64.
+    std::vector<AltSvc> alt_svc;
 
     // ---- Limits (issue 14) ----------------------------------------------------
 

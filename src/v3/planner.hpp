@@ -74,6 +74,14 @@ public:
     /// "no records", and past an alias, RFC 9460 §3's final-$QNAME endpoint.
     HttpsStep on_https_failed(std::uint32_t t, const Config& config);
 
+    // ---- RFC 7838 Alt-Svc (issue 17 item 9) ---------------------------------------
+
+    /// The race starts resolving: each Config::alt_svc alternative becomes a
+    /// service of Rank::Tier::alt_svc (before every record's service), in
+    /// the header's order (its priority), on the origin (empty host) or a
+    /// new name whose AAAA and A queries are then asked.
+    HttpsStep on_alt_svc(const Config& config);
+
     // ---- §4.2 Readiness -------------------------------------------------------
 
     /// A service with no address yet (`has` is false for it: no hints) whose

@@ -30,6 +30,7 @@ namespace eyeballs::detail {
 /// interleaves families (v3 §5.3, RFC 8305 §4).
 struct Rank {
     enum class Tier : std::uint8_t {
+        alt_svc,    ///< from the origin's Alt-Svc header (RFC 7838; issue 17 item 9)
         service,    ///< from a ServiceMode record (§5.1, §5.2)
         alias_end,  ///< RFC 9460 §3: the final $QNAME of an alias chain
         fallback,   ///< the origin's plain A/AAAA answers (§5.2 "at the end")

@@ -120,6 +120,10 @@ public:
             if (addresses_line_ == 0 && first_dns_line_ == 0) {
                 throw LineError{0, "the scenario has neither an `addresses` nor a `dns` line"};
             }
+            if (alt_svc_line_ != 0 && !sc_.config.https) {
+                throw LineError{alt_svc_line_, "alt-svc needs `config https=on` (Alt-Svc "
+                                               "alternatives race as services)"};
+            }
             if (https_line_ != 0 && !sc_.config.https) {
                 throw LineError{https_line_,
                                 "an HTTPS answer needs `config https=on` (HTTPS records are "
@@ -171,9 +175,10 @@ private:
         if (d == "pref64") return pref64(t);
         if (d == "history") return history(t);
         if (d == "progress") return progress(t);
+        if (d == "alt-svc") return alt_svc(t);
         fail("unknown directive " + quoted(d) +
              " (expected config, port, addresses, dns, local, open, bind, connect, tls, cancel, "
-             "pref64, history or progress)");
+             "pref64, history, progress or alt-svc)");
     }
 
     Duration duration(string_view text, const char* what) const {
@@ -686,6 +691,19 @@ private:
         pref64_line_ = line_;
     }
 
+    void alt_svc(const std::vector<string_view>& t) {
+        if (alt_svc_line_ != 0) {
+            fail("a second `alt-svc` line (the first is line " + std::to_string(alt_svc_line_) + ")");
+        }
+        if (t.size() < 2) fail("usage: alt-svc VALUE (an Alt-Svc header value, RFC 7838)");
+        string error;
+        auto v = parse_alt_svc(join(t, 1), &error);
+        if (!v) fail("bad alt-svc: " + error);
+        if (v->clear) fail("alt-svc clear leaves nothing to race: give alternatives");
+        sc_.config.alt_svc = std::move(v->alternatives);
+        alt_svc_line_ = line_;
+    }
+
     void progress(const std::vector<string_view>& t) {
         if (t.size() != 4 || t[2] != "after") fail("usage: progress A after D");
         const Endpoint remote = endpoint(t[1], sc_.port);
@@ -764,6 +782,7 @@ private:
     int pref64_line_ = 0;
     std::map<Endpoint, int> open_lines_;
     std::map<Endpoint, int> progress_lines_;
+    int alt_svc_line_ = 0;
     std::map<Endpoint, int> bind_lines_;
 };
 
