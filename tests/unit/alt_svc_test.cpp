@@ -62,3 +62,58 @@ TEST(AltSvc, BadValuesNameWhatAndWhere) {
 }
 
 }  // namespace
+
+#include <cerrno>
+
+#include "eyeballs/race_machine.hpp"
+
+namespace {
+
+TEST(AltSvcRace, ConfigRulesNameTheSetting) {
+    eyeballs::Config c;
+    c.alt_svc = eyeballs::parse_alt_svc("h2=\":443\"")->alternatives;
+    EXPECT_NE(validate(c)->find("alt-svc needs https=on"), std::string::npos);
+    c.https = true;
+    EXPECT_FALSE(validate(c));
+    c.alt_svc[0].port = 0;
+    EXPECT_NE(validate(c)->find("alt-svc alternative 1 needs an ALPN id and a port"),
+              std::string::npos);
+}
+
+TEST(AltSvcRace, AlternativeHostIsAskedAndRacedFirst) {
+    using namespace std::chrono_literals;
+    eyeballs::Config c;
+    c.https = true;
+    c.alt_svc = eyeballs::parse_alt_svc("h2=\"alt.example.:8443\", h3=\":443\"")->alternatives;
+    eyeballs::RaceMachine m(c);  // quic off: the h3 alternative is left out
+    const eyeballs::TimePoint t0{std::chrono::seconds(1)};
+    ASSERT_TRUE(m.start_resolving(t0));
+    std::vector<eyeballs::Resolve> asked;
+    std::vector<eyeballs::Connect> connects;
+    auto drain = [&] {
+        while (auto a = m.poll_action()) {
+            if (auto* r = std::get_if<eyeballs::Resolve>(&*a)) asked.push_back(*r);
+            if (auto* o = std::get_if<eyeballs::OpenSocket>(&*a)) m.handle_opened(t0, o->attempt);
+            if (auto* k = std::get_if<eyeballs::Connect>(&*a)) connects.push_back(*k);
+        }
+    };
+    drain();
+    ASSERT_EQ(asked.size(), 5u);  // HTTPS, AAAA, A of the origin; AAAA, A of alt.example.
+    EXPECT_EQ(asked[3].name, "alt.example.");
+    EXPECT_EQ(asked[3].family, eyeballs::Family::v6);
+    EXPECT_EQ(asked[4].name, "alt.example.");
+    ASSERT_EQ(m.services().size(), 1u);
+    EXPECT_EQ(m.services()[0].port, 8443);
+    m.handle_https(t0, asked[0], nullptr, 0);
+    m.handle_resolved(t0, eyeballs::Family::v6,
+                      std::vector<eyeballs::Endpoint>{*eyeballs::Endpoint::parse("2001:db8::1", 443)});
+    m.handle_resolve_failed(t0, eyeballs::Family::v4);
+    m.handle_resolved(t0, asked[3],
+                      std::vector<eyeballs::Endpoint>{*eyeballs::Endpoint::parse("2001:db8::a", 0)});
+    m.handle_resolve_failed(t0, asked[4]);
+    drain();
+    ASSERT_EQ(connects.size(), 1u);
+    EXPECT_EQ(connects[0].remote, *eyeballs::Endpoint::parse("[2001:db8::a]:8443", 0));
+}
+
+}  // namespace
