@@ -122,6 +122,27 @@ std::optional<std::string> validate(const Config& config) {
         return "alias-limit " + std::to_string(config.alias_limit) +
                " is outside 1 … 16 (RFC 9460 §3: alias chains must be bounded)";
     }
+    if (!config.alt_svc.empty() && !config.https) {
+        return std::string("alt-svc needs https=on: Alt-Svc alternatives race as services");
+    }
+    if (config.alt_svc.size() > 64) {
+        return "alt-svc has " + std::to_string(config.alt_svc.size()) +
+               " alternatives; at most 64 are taken";
+    }
+    for (std::size_t i = 0; i < config.alt_svc.size(); ++i) {
+        if (config.alt_svc[i].alpn.empty() || config.alt_svc[i].port == 0) {
+            return "alt-svc alternative " + std::to_string(i + 1) +
+                   " needs an ALPN id and a port 1-65535";
+        }
+    }
+    if (config.quic_progress && !(config.https && config.quic)) {
+        return std::string("quic-progress needs https=on and quic=on: only HTTPS records "
+                           "give QUIC attempts");
+    }
+    if (config.quic_progress && !config.attempt_delay) {
+        return std::string("quic-progress needs racing mode: sequential mode "
+                           "(attempt-delay=none) has no attempt delay to halve");
+    }
     return std::nullopt;
 }
 

@@ -100,9 +100,11 @@ std::size_t History::size(std::string_view network) const {
 void History::clear() noexcept {
     entries_.clear();
     recency_.clear();
+    quic_.clear();
 }
 
 void History::clear_network(std::string_view network) {
+    if (auto q = quic_.find(network); q != quic_.end()) quic_.erase(q);
     for (auto it = entries_.begin(); it != entries_.end();) {
         if (it->first.first == network) {
             recency_.erase(it->second.stamp);

@@ -281,11 +281,22 @@ Status RaceMachine::start_resolving(TimePoint now) {
         // v3 §4.1: "The order in which the queries are sent SHOULD be as
         // follows: 1. SVCB or HTTPS query 2. AAAA query 3. A query".
         v3().names.start();
+        v3().quic_broken =
+            config_.history != nullptr && config_.history->quic_broken(config_.network, now);
         push(QKind::resolve_https, 0);
     }
     // RFC 8305 §3: send the AAAA query first, then the A query.
     if (dns_[idx(Family::v6)] == DnsState::pending) push(QKind::resolve6, npos);
     if (dns_[idx(Family::v4)] == DnsState::pending) push(QKind::resolve4, npos);
+    if (config_.https && !config_.alt_svc.empty()) {
+        // RFC 7838 Alt-Svc: services before the records' (planner.cpp).
+        const detail::HttpsStep step = v3().on_alt_svc(config_);
+        for (const std::uint32_t name : step.ask_addresses) {
+            push(QKind::resolve6, name);
+            push(QKind::resolve4, name);
+        }
+        add_service_candidates(step);
+    }
     return Status::success();
 }
 
@@ -579,7 +590,7 @@ std::uint32_t RaceMachine::pick_slot() {
             order_head_ = cands_[order_head_].next_in_order;
             if (order_head_ == npos) order_tail_ = npos;
         }
-        best = detail::Rank::fallback();
+        best = detail::Rank::last();
         for (std::size_t g = 0; g < 2; ++g) {
             if (fam_head_[g] != npos) best = std::min(best, rank_of(cands_[fam_head_[g]]));
         }
@@ -661,7 +672,7 @@ std::optional<TimePoint> RaceMachine::next_start_at() const {
     const TimePoint floor = detail::saturating_add(last_start_, config_.min_start_gap);
     if (in_flight_ == 0 || fail_fast_) return floor;
     if (!config_.racing()) return std::nullopt;
-    return std::max({floor, detail::saturating_add(last_start_, current_delay_), extended_until_});
+    return std::max({floor, detail::saturating_add(last_start_, next_delay()), extended_until_});
 }
 
 void RaceMachine::start_attempt(TimePoint now) {
@@ -674,6 +685,7 @@ void RaceMachine::start_attempt(TimePoint now) {
     fail_fast_ = false;
     extended_until_ = TimePoint::min();
     if (config_.racing()) current_delay_ = delay_after(c);
+    quic_started(c);
 
     if (!config_.local.empty()) {
         const bool has_family =
@@ -744,6 +756,7 @@ void RaceMachine::fail_attempt(TimePoint now, std::uint32_t slot) {
     c.ended = now;
     --in_flight_;
     mark_close(c);
+    quic_failed(c);
     // Fail fast (rule 3) acts at the instant of the failure, and only for the
     // newest attempt; an older attempt's failure changes no timer -- unless it
     // leaves nothing in flight: the race never idles.
@@ -831,6 +844,7 @@ void RaceMachine::finish(TimePoint now, Outcome outcome, std::uint32_t winner_sl
     finished_at_ = now;
     winner_slot_ = winner_slot;
     resolution_deadline_.reset();
+    quic_verdict(now, winner_slot);
     for (std::uint32_t i = 0; i < cands_.size(); ++i) {
         Candidate& c = cands_[i];
         if (!in_flight_state(c.state)) continue;
@@ -993,7 +1007,7 @@ void RaceMachine::target_answer(Family family, std::uint32_t target, bool replac
 
 bool RaceMachine::service_waiting() const {
     std::vector<bool> has(v3().services().size(), false);
-    detail::Rank best = detail::Rank::fallback();
+    detail::Rank best = detail::Rank::last();
     for (const Candidate& c : cands_) {
         if (c.dropped || c.attempt != 0) continue;
         if (c.service != no_service) has[c.service] = true;

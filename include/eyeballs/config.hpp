@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "eyeballs/alt_svc.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/sort.hpp"
@@ -173,6 +174,18 @@ struct Config {
     /// A QUIC attempt wins at its connect either way: its handshake is its
     /// transport and TLS in one (v3 §6.1), so there is no second one to wait for.
     Success success = Success::connect;
+    /// The soft QUIC timer (curl's rule, issue 17 item 8): after a QUIC attempt
+    /// starts, the next attempt may start at half the attempt delay while that
+    /// QUIC attempt has heard nothing from its server; once the caller reports
+    /// a reply (RaceMachine::handle_progress) the whole delay applies. Needs
+    /// `https`, `quic` and racing mode. Off: every delay is whole.
+    bool quic_progress = false;
+    /// Alternatives from the origin's Alt-Svc header (RFC 7838; parse_alt_svc
+    /// in eyeballs/alt_svc.hpp), in the server's order: each joins the race
+    /// as a service (QUIC for an h3 id, only with `quic`; TCP otherwise) on
+    /// its host (empty: the origin's) and port, ranked before every service
+    /// of the HTTPS records (issue 17 item 9). Needs `https`. At most 64.
+    std::vector<AltSvc> alt_svc;
 
     // ---- Limits (issue 14) ----------------------------------------------------
 

@@ -25,7 +25,9 @@
 #pragma once
 
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -129,6 +131,34 @@ public:
     /// The network of the latest attach(); nullopt before the first.
     const std::optional<std::string>& attached() const noexcept { return attached_; }
 
+    // ---- "QUIC is broken on this network" (issue 17 item 8) -----------------
+    //
+    // Per network, not per address: a network that drops UDP or QUIC does so
+    // for every destination. A race records it when a TCP attempt wins after
+    // a QUIC attempt failed without a reply (RaceMachine, Config::quic). While
+    // marked, races on that network do not put QUIC endpoints first. The mark
+    // lasts quic_broken_base × 2^(n-1) for the n-th mark in a row (n capped so
+    // the doubling stops at quic_broken_max_shift), as Chromium's
+    // net/http/broken_alternative_services.cc does for a broken alternative
+    // service (300 s, base-2 backoff, shift limited to 9: about two days). A
+    // QUIC win on the network forgets the mark and the count.
+
+    static constexpr Duration quic_broken_base = std::chrono::minutes(5);
+    static constexpr std::uint32_t quic_broken_max_shift = 9;
+
+    /// QUIC failed on `network` at `when` while TCP worked: marks it broken
+    /// until when + the backoff (the n-th mark in a row doubles it).
+    void record_quic_broken(std::string_view network, TimePoint when);
+    /// A QUIC attempt won on `network`: the mark and its count are forgotten.
+    void record_quic_working(std::string_view network);
+    /// Whether QUIC is marked broken on `network` at `now`.
+    bool quic_broken(std::string_view network, TimePoint now) const;
+    /// Until when QUIC is marked broken on `network` (nullopt: never marked,
+    /// or forgotten); the mark may have expired already.
+    std::optional<TimePoint> quic_broken_until(std::string_view network) const;
+    /// Marks in a row on `network` (0 when none).
+    std::uint32_t quic_broken_count(std::string_view network) const;
+
 private:
     using Key = std::pair<std::string, Endpoint>;  // network, address with port 0
     struct Slot {
@@ -144,6 +174,12 @@ private:
     std::map<Key, Slot> entries_;
     std::map<std::uint64_t, Key> recency_;  // stamp -> key, oldest first
     std::optional<std::string> attached_;   // attach(): the current network
+
+    struct QuicMark {
+        TimePoint until{};
+        std::uint32_t count = 0;  // marks in a row
+    };
+    std::map<std::string, QuicMark, std::less<>> quic_;  // network -> mark (history_quic.cpp)
 };
 
 }  // namespace eyeballs

@@ -236,6 +236,15 @@ public:
     /// a connect failure. Ignored like handle_secured.
     void handle_secure_failed(TimePoint now, AttemptId id, int code,
                               std::string_view detail = {});
+    /// A QUIC attempt heard from its server (its first reply, e.g. the
+    /// server's Initial packet): it is making progress. With
+    /// `config.quic_progress` the next attempt then waits the whole attempt
+    /// delay after it, not half (curl's soft QUIC timer), and a QUIC attempt
+    /// that heard something and then failed does not mark QUIC broken on the
+    /// network (History::record_quic_broken). No action follows; only
+    /// next_timeout() may move later. Ignored for a TCP attempt, one not in
+    /// flight, an unknown id, or after the race has finished.
+    void handle_progress(TimePoint now, AttemptId id);
     /// The attempt's connect failed with errno `code` (ECONNREFUSED, ...;
     /// recorded, stage `connect`). Actions that may follow: Close for this
     /// attempt; OpenSocket for the next candidate — at once when this was the
@@ -414,6 +423,11 @@ private:
     void record(Stage stage, std::uint32_t attempt, std::uint32_t slot, Family family, int code,
                 std::uint32_t local, std::string_view detail);
     void finish_or_secure(TimePoint now, std::uint32_t slot);
+    // QUIC progress (race_machine_quic.cpp, src/v3/quic_progress.hpp).
+    Duration next_delay() const noexcept;
+    void quic_started(const Candidate& c);
+    void quic_failed(const Candidate& c);
+    void quic_verdict(TimePoint now, std::uint32_t winner_slot);
     void classify_resolve_errors(std::size_t from, DnsError dns);
     // The class the adapter gave for the failure being handled (the DnsError
     // overloads of handle_resolve_failed set it around the plain one), so the

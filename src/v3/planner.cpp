@@ -58,6 +58,7 @@ HttpsStep Planner::on_https(std::uint32_t t, const SvcbRecord* records, std::siz
             target_of_record.push_back(target);
         }
         for (PlannedService& ps : planned) {
+            ps.rank.quic_broken = quic_broken && ps.service.protocol == Protocol::quic;
             std::size_t i = 0;
             while (in_order[i] != ps.record) ++i;
             const std::uint32_t target = target_of_record[i];
@@ -96,6 +97,36 @@ void Planner::add_alias_end(std::uint32_t t, const Config& config, HttpsStep& st
     svc.target = names[t].name;
     svc.port = config.port;
     step.services.push_back(NewService{add_service(std::move(svc), t, Rank::alias_end()), nullptr});
+}
+
+// ---- RFC 7838 Alt-Svc -----------------------------------------------------------
+
+HttpsStep Planner::on_alt_svc(const Config& config) {
+    // The mozilla crate races Alt-Svc endpoints beside the origin's; here
+    // they come first, as the origin named them for this very client (issue
+    // 17 item 9). The header's order is the server's preference: it is the
+    // priority. h3 ids need a caller that speaks QUIC (Config::quic).
+    HttpsStep step;
+    for (std::size_t i = 0; i < config.alt_svc.size() && services_.size() < max_services; ++i) {
+        const AltSvc& alt = config.alt_svc[i];
+        const bool quic = quic_alpn(alt.alpn);
+        if (quic && !config.quic) continue;
+        std::uint32_t target = 0;
+        if (!alt.host.empty()) {
+            bool made = false;
+            target = names.intern(alt.host, made);
+            if (made) step.ask_addresses.push_back(target);
+        }
+        Service svc;
+        svc.protocol = quic ? Protocol::quic : Protocol::tcp;
+        svc.priority = static_cast<std::uint16_t>(i + 1);
+        svc.target = alt.host.empty() ? std::string(".") : names[target].name;
+        svc.port = alt.port;
+        svc.alpn.push_back(alt.alpn);
+        Rank rank{Rank::Tier::alt_svc, !quic, true, svc.priority, 0, quic && quic_broken};
+        step.services.push_back(NewService{add_service(std::move(svc), target, rank), nullptr});
+    }
+    return step;
 }
 
 // ---- §4.2 Readiness -------------------------------------------------------------

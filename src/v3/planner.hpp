@@ -24,6 +24,7 @@
 #include "eyeballs/svcb.hpp"
 #include "v3/endpoints.hpp"
 #include "v3/names.hpp"
+#include "v3/quic_progress.hpp"
 #include "v3/services.hpp"
 
 namespace eyeballs::detail {
@@ -47,6 +48,12 @@ struct HttpsStep {
 class Planner {
 public:
     Names names;
+    /// QUIC attempts' replies and failures (quic_progress.hpp): a sibling the
+    /// V3Box hosts for the RaceMachine; the planner itself never reads it.
+    QuicProgress quic_progress;
+    /// History says QUIC is broken on this network (set at the race's start):
+    /// QUIC services are ranked after every TCP endpoint (Rank::quic_broken).
+    bool quic_broken = false;
 
     // ---- §5 Services ------------------------------------------------------------
 
@@ -66,6 +73,14 @@ public:
     /// The HTTPS query for target `t` (the one awaited) failed: settled as
     /// "no records", and past an alias, RFC 9460 §3's final-$QNAME endpoint.
     HttpsStep on_https_failed(std::uint32_t t, const Config& config);
+
+    // ---- RFC 7838 Alt-Svc (issue 17 item 9) ---------------------------------------
+
+    /// The race starts resolving: each Config::alt_svc alternative becomes a
+    /// service of Rank::Tier::alt_svc (before every record's service), in
+    /// the header's order (its priority), on the origin (empty host) or a
+    /// new name whose AAAA and A queries are then asked.
+    HttpsStep on_alt_svc(const Config& config);
 
     // ---- §4.2 Readiness -------------------------------------------------------
 

@@ -30,6 +30,7 @@ namespace eyeballs::detail {
 /// interleaves families (v3 §5.3, RFC 8305 §4).
 struct Rank {
     enum class Tier : std::uint8_t {
+        alt_svc,    ///< from the origin's Alt-Svc header (RFC 7838; issue 17 item 9)
         service,    ///< from a ServiceMode record (§5.1, §5.2)
         alias_end,  ///< RFC 9460 §3: the final $QNAME of an alias chain
         fallback,   ///< the origin's plain A/AAAA answers (§5.2 "at the end")
@@ -39,13 +40,22 @@ struct Rank {
     bool no_ech = true;         ///< §5.1: ECH (false) before none
     std::uint16_t priority = 0; ///< §5.2: SvcPriority, lower first
     std::uint16_t order = 0;    ///< §5.2: the seeded shuffle among equal priorities
+    /// QUIC marked broken on this network (History::quic_broken, issue 17
+    /// item 8): a QUIC group goes after every TCP group (tiers included), as
+    /// Chromium uses TCP alone while an alternative service is broken.
+    bool quic_broken = false;
 
     static constexpr Rank fallback() noexcept { return Rank{}; }
+    /// After every rank: where a search for the best rank starts.
+    static constexpr Rank last() noexcept {
+        return Rank{Tier::fallback, true, true, UINT16_MAX, UINT16_MAX, true};
+    }
     static constexpr Rank alias_end() noexcept {
         return Rank{Tier::alias_end, true, true, 0, 0};
     }
 
     friend bool operator<(const Rank& a, const Rank& b) noexcept {
+        if (a.quic_broken != b.quic_broken) return b.quic_broken;
         if (a.tier != b.tier) return a.tier < b.tier;
         if (a.tcp != b.tcp) return b.tcp;
         if (a.no_ech != b.no_ech) return b.no_ech;
@@ -54,7 +64,8 @@ struct Rank {
     }
     friend bool operator==(const Rank& a, const Rank& b) noexcept {
         return a.tier == b.tier && a.tcp == b.tcp && a.no_ech == b.no_ech &&
-               a.priority == b.priority && a.order == b.order;
+               a.priority == b.priority && a.order == b.order &&
+               a.quic_broken == b.quic_broken;
     }
     friend bool operator!=(const Rank& a, const Rank& b) noexcept { return !(a == b); }
     friend bool operator>(const Rank& a, const Rank& b) noexcept { return b < a; }

@@ -182,6 +182,9 @@ class Usage(unittest.TestCase):
     def test_family_count_zero(self):
         self.usage("--family-count", "0", "h", "1", says="--family-count")
 
+    def test_max_in_flight_zero(self):
+        self.usage("--max-in-flight", "0", "h", "1", says="--max-in-flight")
+
     def test_bad_local(self):
         self.usage("--local", "nowhere", "h", "1", says="--local")
 
@@ -377,6 +380,18 @@ class Races(unittest.TestCase):
         report = trace(r.stdout)[-1]
         self.assertEqual(report["errno"], "ETIMEDOUT")
         self.assertGreaterEqual(report["t"], 300)
+
+    def test_max_in_flight_holds_the_next_attempt(self):
+        # Both families blackholed: without a cap attempt 2 starts at 250 ms;
+        # with --max-in-flight 1 it waits for attempt 1, which never ends.
+        with World("blackhole", "blackhole") as w:
+            free = self.go("--json", "--timeout", "600", *w.resolve())
+            capped = self.go("--json", "--timeout", "600", "--max-in-flight", "1", *w.resolve())
+        def connects(r):
+            return [e for e in trace(r.stdout) if e["action"] == "connect"]
+        self.assertEqual(len(connects(free)), 2)
+        self.assertEqual(len(connects(capped)), 1)
+        self.assertEqual(trace(capped.stdout)[-1]["errno"], "ETIMEDOUT")
 
     def test_sigint_cancels_cleanly(self):
         with World("blackhole", "blackhole") as w:

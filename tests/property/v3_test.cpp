@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "eyeballs/history.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/svcb.hpp"
 
@@ -337,3 +338,82 @@ RC_GTEST_PROP(V3Properties, NeverMoreInFlightThanTheCap, ()) {
     RC_ASSERT(m.finished());
     RC_ASSERT(m.attempts_started() == static_cast<std::uint32_t>(n));
 }
+
+namespace {
+
+// Issue 17 item 8: while History marks QUIC broken on the race's network, no
+// QUIC attempt starts before a TCP one: every TCP endpoint the race has is
+// tried first (Rank::quic_broken ranks QUIC after every tier).
+RC_GTEST_PROP(V3Properties, QuicNeverFirstWhileMarkedBroken, ()) {
+    auto recs = *rc::gen::container<std::vector<GenRecord>>(*rc::gen::inRange(1, 5), gen_record());
+    std::vector<SvcbRecord> records;
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+        const GenRecord& g = recs[i];
+        SvcbRecord r;
+        r.priority = static_cast<std::uint16_t>(i + 1);
+        r.target = ".";  // the origin: every address is known before the start
+        if (g.h3) r.alpn.push_back("h3");
+        if (g.h2) r.alpn.push_back("h2");
+        r.no_default_alpn = g.no_default_alpn && !r.alpn.empty();
+        if (g.ech) r.ech = std::vector<std::uint8_t>{0, 1};
+        if (g.port8443) r.port = 8443;
+        for (int x : g.v6hints) r.ipv6hint.push_back(v6(x, 0));
+        for (int x : g.v4hints) r.ipv4hint.push_back(v4(x, 0));
+        records.push_back(r);
+    }
+    const auto aaaa = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(1, 3), rc::gen::inRange(0, 5));
+    const auto a = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 3), rc::gen::inRange(0, 5));
+    const bool other_network = *rc::gen::arbitrary<bool>();
+
+    History history;
+    TimePoint now{std::chrono::seconds(10)};
+    history.record_quic_broken(other_network ? "elsewhere" : "", now - 1min);
+    Config c;
+    c.https = true;
+    c.quic = true;
+    c.history = &history;
+    RaceMachine m(c);
+    RC_ASSERT(static_cast<bool>(m.start_resolving(now)));
+    std::vector<Protocol> tried;
+    std::vector<AttemptId> refused;
+    auto drain = [&] {
+        while (auto act = m.poll_action()) {
+            if (auto* o = std::get_if<OpenSocket>(&*act)) m.handle_opened(now, o->attempt);
+            if (auto* k = std::get_if<Connect>(&*act)) {
+                tried.push_back(k->protocol);
+                refused.push_back(k->attempt);
+            }
+        }
+    };
+    drain();
+    std::vector<Endpoint> aaaa_eps, a_eps;
+    for (int x : aaaa) aaaa_eps.push_back(v6(x, 443));
+    for (int x : a) a_eps.push_back(v4(x, 443));
+    m.handle_resolved(now, Family::v4, a_eps);
+    m.handle_resolved(now, Family::v6, aaaa_eps);
+    m.handle_https(now, Resolve(Family::v6, true), records);
+    drain();
+    for (int guard = 0; guard < 1000 && !m.finished(); ++guard) {
+        for (AttemptId id : refused) m.handle_connect_failed(now, id, ECONNREFUSED);
+        refused.clear();
+        drain();
+        const auto t = m.next_timeout();
+        if (m.finished() || !t) break;
+        now = std::max(now, *t);
+        m.handle_timeout(now);
+        drain();
+    }
+    const bool any_quic = std::find(tried.begin(), tried.end(), Protocol::quic) != tried.end();
+    const bool any_tcp = std::find(tried.begin(), tried.end(), Protocol::tcp) != tried.end();
+    RC_ASSERT(any_tcp);  // the origin's AAAA answer is never empty here
+    if (other_network) {
+        // Another network's mark is not this one's: QUIC, when there, is first.
+        if (any_quic) RC_ASSERT(tried.front() == Protocol::quic);
+    } else {
+        // Marked here: the TCP attempts all come before the first QUIC one.
+        const auto first_quic = std::find(tried.begin(), tried.end(), Protocol::quic);
+        RC_ASSERT(std::find(first_quic, tried.end(), Protocol::tcp) == tried.end());
+    }
+}
+
+}  // namespace

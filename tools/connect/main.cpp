@@ -96,6 +96,9 @@ constexpr const char* usage_text =
     "                            address, QUIC first, as curl's --http3; implies --tls (poll\n"
     "                            adapter; needs a build with the QUIC component)\n"
     "  --shuffle-seed N          seed of the shuffle of equal SvcPriority records (0)\n"
+    "  --max-in-flight N         at most N attempts in flight at once; the next start waits\n"
+    "                            for one to end (default: no cap, as RFC 8305; curl and\n"
+    "                            Chromium use 6)\n"
     "  --plan                    print the endpoints in the order the race tries them\n"
     "                            (protocol, ALPN, ECH, hint or answer, priority), once,\n"
     "                            when the first attempt starts; with --json one JSON line\n"
@@ -404,6 +407,14 @@ Parsed parse(int argc, char** argv) {
             only.resolution_delay = need_ms(name, value());
             check(name, only);
             config.resolution_delay = only.resolution_delay;
+        } else if (name == "--max-in-flight") {
+            std::string v = value();
+            unsigned n = 0;
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (ec != std::errc() || end != v.data() + v.size() || n < 1) {
+                usage_error(name + ": '" + v + "' is not a whole number of attempts >= 1");
+            }
+            config.max_in_flight = n;
         } else if (name == "--family-count") {
             std::string v = value();
             unsigned n = 0;

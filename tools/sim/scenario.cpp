@@ -120,6 +120,10 @@ public:
             if (addresses_line_ == 0 && first_dns_line_ == 0) {
                 throw LineError{0, "the scenario has neither an `addresses` nor a `dns` line"};
             }
+            if (alt_svc_line_ != 0 && !sc_.config.https) {
+                throw LineError{alt_svc_line_, "alt-svc needs `config https=on` (Alt-Svc "
+                                               "alternatives race as services)"};
+            }
             if (https_line_ != 0 && !sc_.config.https) {
                 throw LineError{https_line_,
                                 "an HTTPS answer needs `config https=on` (HTTPS records are "
@@ -170,9 +174,11 @@ private:
         if (d == "cancel") return cancel(t);
         if (d == "pref64") return pref64(t);
         if (d == "history") return history(t);
+        if (d == "progress") return progress(t);
+        if (d == "alt-svc") return alt_svc(t);
         fail("unknown directive " + quoted(d) +
              " (expected config, port, addresses, dns, local, open, bind, connect, tls, cancel, "
-             "pref64 or history)");
+             "pref64, history, progress or alt-svc)");
     }
 
     Duration duration(string_view text, const char* what) const {
@@ -303,8 +309,8 @@ private:
                 auto n = parse_whole(value, 1000000);
                 if (!n) fail("history-explore " + quoted(value) + " is not a whole number");
                 c.history_explore = static_cast<std::uint32_t>(*n);
-            } else if (key == "https" || key == "quic") {
-                bool& flag = key == "https" ? c.https : c.quic;
+            } else if (key == "https" || key == "quic" || key == "quic-progress") {
+                bool& flag = key == "https" ? c.https : key == "quic" ? c.quic : c.quic_progress;
                 if (value == "on") {
                     flag = true;
                 } else if (value == "off") {
@@ -348,7 +354,8 @@ private:
                      " (expected attempt-delay, resolution-delay, family-count, interleave, "
                      "attempt-timeout, overall-timeout, min-start-gap, sort, "
                      "min-attempt-delay, max-attempt-delay, delay-multiplier, network, ipv4, "
-                     "ipv6, history-explore, https, quic, success, shuffle-seed, alias-limit, max-endpoints or max-in-flight)");
+                     "ipv6, history-explore, https, quic, quic-progress, success, shuffle-seed, alias-limit, "
+                     "max-endpoints or max-in-flight)");
             }
         }
         Config check = c;
@@ -698,7 +705,52 @@ private:
         pref64_line_ = line_;
     }
 
+    void alt_svc(const std::vector<string_view>& t) {
+        if (alt_svc_line_ != 0) {
+            fail("a second `alt-svc` line (the first is line " + std::to_string(alt_svc_line_) + ")");
+        }
+        if (t.size() < 2) fail("usage: alt-svc VALUE (an Alt-Svc header value, RFC 7838)");
+        string error;
+        auto v = parse_alt_svc(join(t, 1), &error);
+        if (!v) fail("bad alt-svc: " + error);
+        if (v->clear) fail("alt-svc clear leaves nothing to race: give alternatives");
+        sc_.config.alt_svc = std::move(v->alternatives);
+        alt_svc_line_ = line_;
+    }
+
+    void progress(const std::vector<string_view>& t) {
+        if (t.size() != 4 || t[2] != "after") fail("usage: progress A after D");
+        const Endpoint remote = endpoint(t[1], sc_.port);
+        const Duration after = duration(t[3], "progress delay");
+        if (auto it = progress_lines_.find(remote); it != progress_lines_.end()) {
+            fail("a second `progress` line for " + remote.to_string() + " (the first is line " +
+                 std::to_string(it->second) + ")");
+        }
+        progress_lines_[remote] = line_;
+        sc_.progress[remote] = after;
+    }
+
+    void quic_broken(const std::vector<string_view>& t) {
+        if (t.size() > 3) fail("usage: history quic-broken [network=ID]");
+        string network;
+        if (t.size() == 3) {
+            if (t[2].substr(0, 8) != "network=") {
+                fail("history quic-broken: unknown setting " + quoted(t[2]) +
+                     " (expected network=ID)");
+            }
+            if (t[2].size() == 8) fail("history: network needs an id (network=ID)");
+            network = string(t[2].substr(8));
+        }
+        if (std::find(sc_.quic_broken.begin(), sc_.quic_broken.end(), network) !=
+            sc_.quic_broken.end()) {
+            fail("a second `history quic-broken` line for network " +
+                 quoted(network.empty() ? string("(default)") : network));
+        }
+        sc_.quic_broken.push_back(std::move(network));
+    }
+
     void history(const std::vector<string_view>& t) {
+        if (t.size() >= 2 && t[1] == "quic-broken") return quic_broken(t);
         if (t.size() < 3 || t.size() > 5) {
             fail("usage: history ADDR rtt=DUR [network=ID] [last=failed]");
         }
@@ -750,6 +802,8 @@ private:
     int local_line_ = 0;
     int pref64_line_ = 0;
     std::map<Endpoint, int> open_lines_;
+    std::map<Endpoint, int> progress_lines_;
+    int alt_svc_line_ = 0;
     std::map<Endpoint, int> bind_lines_;
 };
 
@@ -875,6 +929,7 @@ struct Event {
     std::uint64_t seq = 0;
     bool is_file = true;
     bool tls = false;  // a handshake result (config success=tls)
+    bool progress = false;  // a QUIC attempt's first reply (`progress` line)
     std::size_t file_index = 0;  // into Scenario::events
     AttemptId attempt;           // connect result
     ConnectRule::Kind kind = ConnectRule::Kind::hang;
@@ -995,7 +1050,9 @@ private:
 
     void deliver(const Event& ev) {
         if (!ev.is_file) {
-            if (ev.tls) {
+            if (ev.progress) {
+                machine_.handle_progress(now_, ev.attempt);
+            } else if (ev.tls) {
                 if (ev.kind == ConnectRule::Kind::ok) {
                     machine_.handle_secured(now_, ev.attempt);
                 } else {
@@ -1096,6 +1153,19 @@ private:
                 schedule(connect->attempt,
                          connect_rule(sc_, connect->remote, connect->protocol, connect->service),
                          false);
+                if (connect->protocol == Protocol::quic) {
+                    if (auto p = sc_.progress.find(connect->remote); p != sc_.progress.end()) {
+                        // The reply counts from the attempt's start, as a
+                        // connect result does.
+                        Event ev;
+                        ev.at = now_ + p->second;
+                        ev.seq = seq_++;
+                        ev.is_file = false;
+                        ev.progress = true;
+                        ev.attempt = connect->attempt;
+                        if ((now_ - sim_origin()) + p->second <= horizon) push(ev);
+                    }
+                }
             } else if (const auto* resolve = std::get_if<Resolve>(&*action)) {
                 if (resolve->name.empty()) continue;
                 const string key = question_key(resolve->https, resolve->family, resolve->name);
@@ -1120,11 +1190,14 @@ private:
             h.record_success(line.network, line.address, line.rtt, sim_origin());
             if (line.then_failed) h.record_failure(line.network, line.address, sim_origin());
         }
+        for (const std::string& network : sc.quic_broken) h.record_quic_broken(network, sim_origin());
         return h;
     }
     Config with_history(const Scenario& sc) {
         Config c = sc.config;
-        if (!sc.history.empty() || c.auto_attempt_delay) c.history = &history_;
+        if (!sc.history.empty() || !sc.quic_broken.empty() || c.auto_attempt_delay) {
+            c.history = &history_;
+        }
         return c;
     }
 

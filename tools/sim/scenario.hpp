@@ -104,6 +104,12 @@ struct Scenario {
     /// `history` lines, in file order (config.history is set by the driver,
     /// which owns the cache for the run).
     std::vector<HistoryLine> history;
+    /// `history quic-broken [network=ID]` lines: networks where QUIC starts
+    /// out marked broken (History::record_quic_broken at the race's start).
+    std::vector<std::string> quic_broken;
+    /// `progress A after D`: each QUIC attempt to A hears from its server D
+    /// after it starts (RaceMachine::handle_progress).
+    std::map<Endpoint, Duration> progress;
 };
 
 struct ParseError {

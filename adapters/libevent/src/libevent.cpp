@@ -51,6 +51,7 @@
 // handed to the callback at the end of that pump — or, when the race ended
 // inside connect(), from a one-shot event on the next loop turn.
 
+#include "eyeballs/dns_servers.hpp"
 #include "eyeballs/libevent.hpp"
 #include "eyeballs/zone.hpp"
 
@@ -1086,13 +1087,22 @@ void Race::start_query(const Resolve& r) {
 
     std::optional<Endpoint> server = dns_server_;
     if (!server && dns_ != nullptr) {
-        sockaddr_storage ss{};
-        const int len = evdns_base_get_nameserver_addr(dns_, 0, reinterpret_cast<sockaddr*>(&ss),
-                                                       sizeof ss);
-        if (len > 0) {
-            server = from_sockaddr(reinterpret_cast<const sockaddr*>(&ss),
-                                   static_cast<socklen_t>(len));
+        // v3 §4.5: an IPv6 nameserver of the evdns_base first, else its first
+        // (eyeballs/dns_servers.hpp keeps each family's order).
+        std::vector<Endpoint> servers;
+        const int n = evdns_base_count_nameservers(dns_);
+        for (int i = 0; i < n; ++i) {
+            sockaddr_storage ss{};
+            const int len = evdns_base_get_nameserver_addr(
+                dns_, i, reinterpret_cast<sockaddr*>(&ss), sizeof ss);
+            if (len <= 0) continue;
+            if (auto ep = from_sockaddr(reinterpret_cast<const sockaddr*>(&ss),
+                                        static_cast<socklen_t>(len))) {
+                servers.push_back(*ep);
+            }
         }
+        servers = order_dns_servers(std::move(servers));
+        if (!servers.empty()) server = servers.front();
     }
     if (!server) {
         failed.detail = "HTTPS query: evdns has no nameserver to ask";

@@ -62,6 +62,7 @@
 // end of that pump — or, when the race ended inside connect(), from the idle
 // handle on the loop's next turn — and the idle handle is closed after it.
 
+#include "eyeballs/dns_servers.hpp"
 #include "eyeballs/libuv.hpp"
 #include "eyeballs/zone.hpp"
 
@@ -130,20 +131,12 @@ std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port)
     return Endpoint::parse_address(host, port, nullptr, interface_index);
 }
 
-/// The first usable `nameserver` of /etc/resolv.conf (resolv.conf(5)), port
-/// 53 — the server the system resolver asks first. Zoned IPv6 addresses and
+/// The nameserver to ask, port 53: /etc/resolv.conf's first IPv6 one, else
+/// its first IPv4 one (v3 §4.5, resolv.conf(5)). Zoned IPv6 addresses and
 /// lines that do not parse are skipped.
 std::optional<Endpoint> resolv_conf_nameserver() {
-    std::ifstream in("/etc/resolv.conf");
-    for (std::string line; std::getline(in, line);) {
-        std::istringstream words(line);
-        std::string keyword;
-        std::string value;
-        if (!(words >> keyword >> value) || keyword != "nameserver") continue;
-        if (value.find('%') != std::string::npos) continue;
-        if (auto ep = Endpoint::parse_address(value, dns_port)) return ep;
-    }
-    return std::nullopt;
+    // v3 §4.5: an IPv6 nameserver first (eyeballs/dns_servers.hpp).
+    return preferred_dns_server("/etc/resolv.conf");
 }
 
 std::string uv_text(int status) { return uv_strerror(status); }

@@ -44,6 +44,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <vector>
 
 #include "eyeballs/dns_message.hpp"
 #include "eyeballs/posix.hpp"
@@ -76,6 +77,26 @@ void classify_status(int status, DnsAnswer& a) {
             a.detail = ares_strerror(status);
             return;
     }
+}
+
+// v3 §4.5: DNS over IPv6 first. c-ares asks the system's servers
+// (resolv.conf) in their order; this puts the IPv6 ones before the IPv4 ones,
+// each family in its order (as eyeballs/dns_servers.hpp's order_dns_servers).
+// On any c-ares error the order is left as it was.
+void ipv6_servers_first(ares_channel channel) {
+    ares_addr_port_node* list = nullptr;
+    if (ares_get_servers_ports(channel, &list) != ARES_SUCCESS || list == nullptr) return;
+    std::vector<ares_addr_port_node*> nodes;
+    for (ares_addr_port_node* n = list; n != nullptr; n = n->next) nodes.push_back(n);
+    std::stable_partition(nodes.begin(), nodes.end(),
+                          [](const ares_addr_port_node* n) { return n->family == AF_INET6; });
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        nodes[i]->next = i + 1 < nodes.size() ? nodes[i + 1] : nullptr;
+    }
+    (void)ares_set_servers_ports(channel, nodes.front());
+    // ares_free_data walks the list from the node it is given: relinked, the
+    // new head reaches every node.
+    ares_free_data(nodes.front());
 }
 
 std::string server_csv(const Endpoint& server) {
@@ -259,6 +280,8 @@ Resolver::Resolver(const DnsOptions& options, std::string host, std::uint16_t po
         if (rc != ARES_SUCCESS) {
             s.init_error = "c-ares server " + server_csv(*options.server) + ": " + ares_strerror(rc);
         }
+    } else {
+        ipv6_servers_first(s.channel);
     }
 }
 

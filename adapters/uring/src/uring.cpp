@@ -43,6 +43,7 @@
 // datagram never blocks), its answer awaited by IORING_OP_RECV, its resend by
 // a relative IORING_OP_TIMEOUT.
 
+#include "eyeballs/dns_servers.hpp"
 #include "eyeballs/uring.hpp"
 
 #include <fcntl.h>
@@ -88,18 +89,12 @@ std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port)
     return Endpoint::parse_address(host, port);
 }
 
-/// The first usable `nameserver` of /etc/resolv.conf (resolv.conf(5)).
+/// The nameserver to ask, port 53: /etc/resolv.conf's first IPv6 one, else
+/// its first IPv4 one (v3 §4.5, resolv.conf(5)). Zoned IPv6 addresses and
+/// lines that do not parse are skipped.
 std::optional<Endpoint> resolv_conf_nameserver() {
-    std::ifstream in("/etc/resolv.conf");
-    for (std::string line; std::getline(in, line);) {
-        std::istringstream words(line);
-        std::string keyword;
-        std::string value;
-        if (!(words >> keyword >> value) || keyword != "nameserver") continue;
-        if (value.find('%') != std::string::npos) continue;
-        if (auto ep = Endpoint::parse_address(value, dns_port)) return ep;
-    }
-    return std::nullopt;
+    // v3 §4.5: an IPv6 nameserver first (eyeballs/dns_servers.hpp).
+    return preferred_dns_server("/etc/resolv.conf");
 }
 
 /// steady_clock is CLOCK_MONOTONIC on Linux (libstdc++ and libc++).

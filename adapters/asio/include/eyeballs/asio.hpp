@@ -27,6 +27,7 @@
 // eyeballs/asio/detail/flavour.hpp) and may be used in the same program.
 #pragma once
 
+#include "eyeballs/dns_servers.hpp"
 #include "eyeballs/asio/detail/flavour.hpp"
 #include "eyeballs/asio/endpoint.hpp"
 #include "eyeballs/asio/options.hpp"

@@ -40,6 +40,7 @@
 // eyeballs::boost_asio (which brings eyeballs::core and Boost's headers).
 #pragma once
 
+#include "eyeballs/dns_servers.hpp"
 #include "eyeballs/boost_asio/detail/flavour.hpp"
 #include "eyeballs/boost_asio/endpoint.hpp"
 #include "eyeballs/boost_asio/options.hpp"
