@@ -49,8 +49,7 @@ bool RaceMachine::ech_ready(TimePoint now, std::uint32_t slot) {
     if (!detail::ech_admits(config_, detail::any_ech(v3().services()),
                             offers_ech(service_of(c)))) {
         record(Stage::tls, c.attempt, slot, c.remote.family(), ECONNABORTED, npos,
-               "ECH downgrade guard: the origin offers ECH, this endpoint does not"
-);
+               "ECH downgrade guard: the origin offers ECH, this endpoint does not");
         fail_attempt(now, slot);
         return true;
     }
