@@ -168,6 +168,12 @@ Config config(FuzzedDataProvider& in) {
         c.shuffle_seed = in.ConsumeIntegral<std::uint64_t>();
         c.alias_limit = in.ConsumeIntegralInRange<std::uint32_t>(0, 17);  // 0 and 17 invalid
         c.port = in.ConsumeIntegralInRange<std::uint16_t>(0, 3) == 0 ? 0 : 443;
+        // v3 §6.3 and ECH (any mix: the invalid ones must be refused by start).
+        if (in.ConsumeIntegralInRange(0, 2) == 0) {
+            c.ech = static_cast<EchMode>(in.ConsumeIntegralInRange(0, 2));
+            c.ech_fallback = in.ConsumeBool();
+            c.dns_protected = in.ConsumeBool();
+        }
     }
     return c;
 }
@@ -198,6 +204,7 @@ std::vector<SvcbRecord> records(FuzzedDataProvider& in) {
 /// What the checker knows of one attempt, from the actions alone.
 struct Seen {
     Endpoint remote;
+    Protocol protocol = Protocol::tcp;
     bool open_failed = false;
     bool socket = false;  // OpenSocket answered with 0
     bool connected = false;
@@ -321,12 +328,13 @@ private:
         }
         q.name = name;
         const AttemptId any(in_.ConsumeIntegralInRange<std::uint32_t>(0, started + 1));
-        switch (in_.ConsumeIntegralInRange(0, 4)) {
+        switch (in_.ConsumeIntegralInRange(0, 5)) {
             case 0: m_.handle_https(now_, q, records(in_)); break;
             case 1: m_.handle_resolved(now_, q, endpoints(in_, 4, 443)); break;
             case 2: m_.handle_resolve_failed(now_, q, code(in_), in_.ConsumeRandomLengthString(8)); break;
             case 3: m_.handle_secured(now_, any); break;
-            default: m_.handle_secure_failed(now_, any, code(in_)); break;
+            case 4: m_.handle_secure_failed(now_, any, code(in_)); break;
+            default: ech_retry(any); break;
         }
         if (in_.ConsumeIntegralInRange(0, 15) == 0) check_plan();
     }
@@ -378,11 +386,15 @@ private:
         last_opened_ = n;
         // v3: one attempt per remote and transport.
         // (Addresses mode ignores https: duplicates are kept there, docs/behaviour.md §4.)
-        if (m_.config().https && dns_) CHECK(endpoints_.insert({o.remote, o.protocol}).second);
+        // An ECH retry opens its endpoint once more.
+        if (m_.config().https && dns_ && !endpoints_.insert({o.remote, o.protocol}).second) {
+            CHECK(retry_opens_.erase({o.remote, o.protocol}) == 1);
+        }
         CHECK(m_.config().https || (o.service == nullptr && o.protocol == Protocol::tcp));
         CHECK(m_.config().quic || o.protocol == Protocol::tcp);
         Seen& a = seen_[n];
         a.remote = o.remote;
+        a.protocol = o.protocol;
         const int c = in_.ConsumeBool() ? 0 : code(in_);
         if (c != 0) {
             a.open_failed = true;
@@ -410,6 +422,32 @@ private:
         CHECK(c.local == it->second.bound);
         CHECK(m_.config().local.empty() || c.local.has_value());
         CHECK(connects_.insert(c.attempt.number()).second);  // once per attempt
+    }
+
+    // ECH retry configs for any attempt: at most one retry per endpoint
+    // (remote and protocol) is ever taken, and only it may open that endpoint again.
+    void ech_retry(AttemptId any) {
+        const auto it = seen_.find(any.number());
+        const bool was_finished = m_.finished();
+        const std::string bytes = in_.ConsumeRandomLengthString(6);
+        const Status s = m_.handle_ech_retry(
+            now_, any, std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+        if (!s) return;
+        CHECK(!was_finished && m_.config().ech != EchMode::off && !bytes.empty());
+        CHECK(it != seen_.end() && crypto_ready_.count(any.number()) == 1);
+        const std::pair<Endpoint, Protocol> key{it->second.remote, it->second.protocol};
+        CHECK(retried_.insert(key).second);  // never twice
+        retry_opens_.insert(key);
+    }
+
+    void on(const CryptoReady& r) {
+        // Only with ech, once per attempt, after its connect, for a live TCP attempt.
+        CHECK(m_.config().ech != EchMode::off);
+        const auto it = seen_.find(r.attempt.number());
+        CHECK(it != seen_.end() && it->second.socket && it->second.closes == 0);
+        CHECK(it->second.protocol == Protocol::tcp);
+        CHECK(connects_.count(r.attempt.number()) == 1);
+        CHECK(crypto_ready_.insert(r.attempt.number()).second);
     }
 
     void on(const Close& c) {
@@ -462,6 +500,9 @@ private:
     bool dns_ = false;
     std::vector<std::tuple<bool, Family, std::string>> asked_;
     std::set<std::pair<Endpoint, Protocol>> endpoints_;
+    std::set<std::pair<Endpoint, Protocol>> retried_;      // ECH retries taken
+    std::set<std::pair<Endpoint, Protocol>> retry_opens_;  // ... whose open is still due
+    std::set<std::uint32_t> crypto_ready_;
 };
 
 }  // namespace

@@ -85,6 +85,8 @@ std::string to_string(const Action& action) {
                 return s + service_text(a.protocol, a.service);
             } else if constexpr (std::is_same_v<T, Close>) {
                 return "close " + id_text(a.attempt);
+            } else if constexpr (std::is_same_v<T, CryptoReady>) {
+                return "crypto-ready " + id_text(a.attempt) + (a.ech() != nullptr ? " ech" : "");
             } else {
                 static_assert(std::is_same_v<T, Report>);
                 std::string s = std::string("report ") + outcome_name(a.outcome);

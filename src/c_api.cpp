@@ -311,6 +311,9 @@ eyeballs_action from_action(const eyeballs::Action& action) {
             } else if constexpr (std::is_same_v<T, eyeballs::Close>) {
                 out.kind = EYEBALLS_ACTION_CLOSE;
                 out.attempt = a.attempt.number();
+            } else if constexpr (std::is_same_v<T, eyeballs::CryptoReady>) {
+                out.kind = EYEBALLS_ACTION_CRYPTO_READY;
+                out.attempt = a.attempt.number();
             } else {
                 static_assert(std::is_same_v<T, eyeballs::Report>);
                 out.kind = EYEBALLS_ACTION_REPORT;
@@ -350,6 +353,8 @@ std::optional<eyeballs::Action> to_action(const eyeballs_action& a) {
         }
         case EYEBALLS_ACTION_CLOSE:
             return eyeballs::Close{id};
+        case EYEBALLS_ACTION_CRYPTO_READY:
+            return eyeballs::CryptoReady{id, nullptr};
         case EYEBALLS_ACTION_REPORT: {
             if (a.outcome < EYEBALLS_OUTCOME_CONNECTED || a.outcome > EYEBALLS_OUTCOME_CANCELLED) {
                 return std::nullopt;

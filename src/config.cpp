@@ -143,6 +143,21 @@ std::optional<std::string> validate(const Config& config) {
         return std::string("quic-progress needs racing mode: sequential mode "
                            "(attempt-delay=none) has no attempt delay to halve");
     }
+    if (config.ech != EchMode::off && !config.https) {
+        return std::string("ech needs https=on: ECH configurations come from HTTPS records");
+    }
+    if (config.ech != EchMode::off && config.success != Success::handshake) {
+        return std::string("ech needs success=tls: the machine says when a TLS handshake may "
+                           "start (v3 §6.3)");
+    }
+    if (config.ech_fallback && config.ech != EchMode::opportunistic) {
+        return std::string("ech-fallback=on needs ech=opportunistic (ech=required never races "
+                           "an endpoint without ECH; ech=off has nothing to fall back from)");
+    }
+    if (config.dns_protected && !config.https) {
+        return std::string("dns=protected needs https=on: it changes how HTTPS answers are "
+                           "used (v3 §6.3)");
+    }
     return std::nullopt;
 }
 

@@ -92,6 +92,7 @@
 #include "eyeballs/history.hpp"
 #include "eyeballs/sort.hpp"
 #include "v3/dns64.hpp"
+#include "v3/crypto.hpp"
 #include "v3/planner.hpp"
 #include "v3/sorting.hpp"
 
@@ -831,6 +832,7 @@ void RaceMachine::check_all_failed(TimePoint now) {
 
 void RaceMachine::advance(TimePoint now, bool from_timer) {
     if (phase_ == Phase::done) return;
+    ech_guard();  // v3 §5.1: candidates without ECH, once the origin offers it
     resolving_progress(now, from_timer);
     // Each start either puts an attempt in flight (which makes the next start
     // wait) or fails at once; candidates run out, so this ends.
@@ -1039,6 +1041,7 @@ void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRe
         push(QKind::resolve4, name);
     }
     add_service_candidates(step);
+    ech_https_settled(now);
     advance(now, false);
 }
 
@@ -1089,10 +1092,18 @@ void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int
         if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
         if (t == npos || t != v3().names.https_target()) return;
         note_failure(t, Family::v6, true, code, detail);
+        if (detail::abandons_race(config_, code, detail, incoming_dns_)) {
+            // v3 §6.3 / RFC 9460 §3.1: over protected DNS, no downgrade.
+            record(Stage::resolve, 0, t, Family::v6, code, npos,
+                   "HTTPS query failed over protected DNS: race abandoned (RFC 9460 §3.1)");
+            finish(now, Outcome::failed, npos);
+            return;
+        }
         // HTTPS is optional: no error recorded. At the end of an alias chain
         // the final $QNAME is still an endpoint (RFC 9460 §3).
         const detail::HttpsStep step = v3().on_https_failed(t, config_);
         add_service_candidates(step);
+        ech_https_settled(now);
         advance(now, false);
         return;
     }
@@ -1193,6 +1204,7 @@ void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
             extended_until_ =
                 std::max(extended_until_, detail::saturating_add(now, current_delay_));
         }
+        if (config_.ech != EchMode::off && ech_connected(now, slot)) advance(now, false);
         return;
     }
     finish(now, Outcome::connected, slot);
@@ -1311,6 +1323,11 @@ std::optional<Action> RaceMachine::poll_action() {
                           service_of(c)};
                 if (c.bound) a.local = config_.local[c.local_index];
                 return Action{a};
+            }
+            case QKind::crypto_ready: {
+                const Candidate& c = cands_[e.slot];
+                if (c.state != AState::securing) break;  // it ended first
+                return Action{CryptoReady{AttemptId(c.attempt, e.slot), service_of(c)}};
             }
             case QKind::report: {
                 Report r{outcome_, AttemptId(), std::nullopt};
@@ -1613,6 +1630,8 @@ RaceReport RaceMachine::report() const {
         }
     } else if (phase_ != Phase::done) {
         r.message = "the race has not finished";
+    } else {
+        r.message = ech_summary();
     }
     r.metrics = metrics(r);
     return r;

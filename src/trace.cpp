@@ -486,6 +486,13 @@ std::string trace_json(const std::string& t_ms, const Action& action, const Race
                     out += ",\"action\":\"close\"";
                     append_key(out, "attempt");
                     out += std::to_string(a.attempt.number());
+                } else if constexpr (std::is_same_v<A, CryptoReady>) {
+                    // v3 §6.3: the attempt's TLS handshake may start (with ECH or not).
+                    out += ",\"action\":\"crypto-ready\"";
+                    append_key(out, "attempt");
+                    out += std::to_string(a.attempt.number());
+                    append_key(out, "ech");
+                    out += a.ech() != nullptr ? "true" : "false";
                 } else {
                     static_assert(std::is_same_v<A, Report>);
                     out += ",\"action\":\"report\"";
@@ -612,6 +619,9 @@ void TraceWriter::write(TimePoint now, const Action& action, const RaceMachine& 
                     out_ << ' ' << text;
                 }
                 out_ << '\n';
+            } else if constexpr (std::is_same_v<A, CryptoReady>) {
+                out_ << timeline_prefix(t, "crypto-ready") << to_string(Action{a}).substr(13)
+                     << '\n';
             } else {
                 static_assert(std::is_same_v<A, Report>);
                 write_timeline_report(out_, t, a, machine.report());

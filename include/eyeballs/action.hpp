@@ -159,6 +159,25 @@ struct Close {
     friend bool operator==(const Close& a, const Close& b) { return a.attempt == b.attempt; }
 };
 
+/// With `config.ech` set (v3 §6.3): the TCP attempt, connected, may start
+/// its TLS handshake now — with `service->ech` as its ECH configuration when
+/// there is one (none: no ECH for this endpoint). Comes once per attempt that
+/// reaches its handshake: at its connect when the HTTPS answer is already in
+/// (or need not be waited for), else when that answer or its failure comes.
+/// Start no TLS before it; answer with handle_secured / handle_secure_failed
+/// or handle_ech_retry. Never comes without `config.ech`.
+struct CryptoReady {
+    AttemptId attempt;
+    const Service* service = nullptr;
+    /// The ECH configuration list to offer, or null: none.
+    const std::vector<std::uint8_t>* ech() const noexcept {
+        return service != nullptr && service->ech ? &*service->ech : nullptr;
+    }
+    friend bool operator==(const CryptoReady& a, const CryptoReady& b) {
+        return a.attempt == b.attempt;
+    }
+};
+
 enum class Outcome : std::uint8_t { connected, failed, cancelled };
 /// "connected", "failed", "cancelled" (a static string; "unknown" for a
 /// value outside the enum).
@@ -182,12 +201,12 @@ struct Report {
     }
 };
 
-using Action = std::variant<Resolve, OpenSocket, Bind, Connect, Close, Report>;
+using Action = std::variant<Resolve, OpenSocket, Bind, Connect, Close, Report, CryptoReady>;
 
 /// One line, e.g. "connect #2 192.0.2.1:443 from 192.0.2.9:0": "resolve
 /// AAAA", "resolve HTTPS", "resolve A svc.example.net.", "connect #1
 /// [2001:db8::1]:443 quic alpn=h3" (protocol and ALPN only for HTTPS-driven
-/// endpoints), "open #1 [2001:db8::1]:443", "bind #1 192.0.2.9:0", "close #1",
+/// endpoints), "open #1 [2001:db8::1]:443", "bind #1 192.0.2.9:0", "close #1", "crypto-ready #1 ech",
 /// "report connected #2 192.0.2.1:443", "report failed".
 std::string to_string(const Action& action);
 /// Writes to_string(action).

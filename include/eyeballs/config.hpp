@@ -50,6 +50,14 @@ enum class Success : std::uint8_t {
     handshake,  ///< the caller's TLS (or QUIC) handshake completed: handle_secured()
 };
 
+/// How far the client relies on Encrypted Client Hello (the `ech` SvcParam,
+/// RFC 9848) from HTTPS records (v3 §6.3; docs/behaviour.md "ECH").
+enum class EchMode : std::uint8_t {
+    off,            ///< no ECH: records' `ech` values only order services (§5.1)
+    opportunistic,  ///< ECH where a record offers it; plain TLS elsewhere
+    required,       ///< SVCB-reliant: only endpoints whose record offers ECH are raced
+};
+
 /// The most endpoints one race takes (issue 14). 64 is more than any real
 /// answer set (getaddrinfo results and round-robin A/AAAA sets are a handful
 /// to a few dozen) and bounds a race at RFC 8305's 10 ms floor to 0.64 s of
@@ -186,6 +194,24 @@ struct Config {
     /// its host (empty: the origin's) and port, ranked before every service
     /// of the HTTPS records (issue 17 item 9). Needs `https`. At most 64.
     std::vector<AltSvc> alt_svc;
+    /// ECH reliance (v3 §6.3, docs/behaviour.md "ECH"). Not off: the machine
+    /// emits a CryptoReady action when a TCP attempt may start its TLS
+    /// handshake (needs `success` = handshake); the handshake is held back
+    /// until the HTTPS answer (or its failure) is in when `dns_protected` is
+    /// set or the mode is `required`; when any ServiceMode record of the
+    /// origin offers ECH, endpoints without it are not raced unless
+    /// `ech_fallback`; a server's retry configs restart an endpoint once
+    /// (RaceMachine::handle_ech_retry).
+    EchMode ech = EchMode::off;
+    /// With `ech` = opportunistic: endpoints without ECH (other records',
+    /// the origin's plain addresses) are raced even when a record offers ECH.
+    bool ech_fallback = false;
+    /// The DNS answers are cryptographically protected (DNSSEC, DoT, DoH, DoQ;
+    /// v3 §6.3, RFC 9460 §3.1): a failed HTTPS query (not "no data" nor
+    /// NXDOMAIN) abandons the race, and an ECH client holds handshakes back
+    /// until the HTTPS answer is in. Off: plain DNS, where HTTPS information
+    /// is opportunistic.
+    bool dns_protected = false;
 
     // ---- Limits (issue 14) ----------------------------------------------------
 

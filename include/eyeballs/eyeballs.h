@@ -135,7 +135,10 @@ enum {
     EYEBALLS_ACTION_BIND = 3,
     EYEBALLS_ACTION_CONNECT = 4,
     EYEBALLS_ACTION_CLOSE = 5,
-    EYEBALLS_ACTION_REPORT = 6
+    EYEBALLS_ACTION_REPORT = 6,
+    /* The attempt's TLS handshake may start (C++ CryptoReady, Config::ech, v3 §6.3);
+       not reachable from C yet: the C configuration has no HTTPS records. */
+    EYEBALLS_ACTION_CRYPTO_READY = 7
 };
 
 /* What became of one attempt (eyeballs_attempt.state). */

@@ -245,6 +245,18 @@ public:
     /// next_timeout() may move later. Ignored for a TCP attempt, one not in
     /// flight, an unknown id, or after the race has finished.
     void handle_progress(TimePoint now, AttemptId id);
+    /// With `config.ech` not off: the server rejected attempt `id`'s ECH and
+    /// gave `retry_configs` (an ECHConfigList; RFC 9849 §6.1.6) during the
+    /// handshake a CryptoReady action started. The attempt fails (stage
+    /// tls, EPROTO, "ECH rejected ...") and its endpoint is tried again at
+    /// once (not before the 10 ms floor), ahead of every other candidate,
+    /// offering the retry configs: a new attempt whose CryptoReady carries
+    /// them. Once per endpoint (remote and protocol): a second rejection
+    /// fails the attempt like handle_secure_failed and returns an error
+    /// saying so. Also an error, with nothing changed: ech off, no such
+    /// attempt in its handshake, an attempt that offered no ECH, empty
+    /// configs, or the race over.
+    Status handle_ech_retry(TimePoint now, AttemptId id, std::vector<std::uint8_t> retry_configs);
     /// The attempt's connect failed with errno `code` (ECONNREFUSED, ...;
     /// recorded, stage `connect`). Actions that may follow: Close for this
     /// attempt; OpenSocket for the next candidate — at once when this was the
@@ -358,7 +370,7 @@ private:
               dropped(false), shadowed(false), off_family(false), off_order(false) {}
     };
     static constexpr std::uint16_t no_service = UINT16_MAX;
-    enum class QKind : std::uint8_t { resolve6, resolve4, resolve_https, open, bind, connect, report };
+    enum class QKind : std::uint8_t { resolve6, resolve4, resolve_https, open, bind, connect, report, crypto_ready };
     struct QEntry {
         QKind kind;
         std::uint32_t slot;
@@ -428,6 +440,12 @@ private:
     void quic_started(const Candidate& c);
     void quic_failed(const Candidate& c);
     void quic_verdict(TimePoint now, std::uint32_t winner_slot);
+    // ECH and v3 §6.3 (race_machine_ech.cpp; the rules are src/v3/crypto.hpp's)
+    bool ech_connected(TimePoint now, std::uint32_t slot);  // true: the attempt failed
+    bool ech_ready(TimePoint now, std::uint32_t slot);      // true: the attempt failed
+    void ech_https_settled(TimePoint now);
+    void ech_guard();
+    std::string ech_summary() const;  // "" unless the guard kept endpoints out
     void classify_resolve_errors(std::size_t from, DnsError dns);
     // The class the adapter gave for the failure being handled (the DnsError
     // overloads of handle_resolve_failed set it around the plain one), so the

@@ -22,6 +22,7 @@
 #include "eyeballs/action.hpp"
 #include "eyeballs/config.hpp"
 #include "eyeballs/svcb.hpp"
+#include "v3/crypto.hpp"
 #include "v3/endpoints.hpp"
 #include "v3/names.hpp"
 #include "v3/quic_progress.hpp"
@@ -54,6 +55,7 @@ public:
     /// History says QUIC is broken on this network (set at the race's start):
     /// QUIC services are ranked after every TCP endpoint (Rank::quic_broken).
     bool quic_broken = false;
+    EchState ech;  ///< §6.3 held handshakes, ECH retries (crypto.hpp)
 
     // ---- §5 Services ------------------------------------------------------------
 
@@ -97,6 +99,9 @@ public:
         return names.https_pending() || names.targets_outstanding();
     }
 
+    /// ECH retry: a copy of service `s` offering `configs`, ranked before
+    /// every other service (crypto.cpp); no_service past max_services.
+    std::uint16_t retry_service(std::uint16_t s, std::vector<std::uint8_t> configs);
 private:
     void add_alias_end(std::uint32_t t, const Config& config, HttpsStep& step);
     std::uint16_t add_service(Service svc, std::uint32_t target, Rank rank);

@@ -1098,6 +1098,9 @@ static void helpers(void) {
     a.attempt = 3;
     CHECK_INT(eyeballs_action_format(&a, text, sizeof text), strlen("close #3"));
     CHECK_STR(text, "close #3");
+    a.kind = EYEBALLS_ACTION_CRYPTO_READY; /* v3 §6.3: the handshake may start */
+    CHECK_INT(eyeballs_action_format(&a, text, sizeof text), strlen("crypto-ready #3"));
+    CHECK_STR(text, "crypto-ready #3");
     a.kind = EYEBALLS_ACTION_CONNECT; /* without a remote */
     CHECK_INT(eyeballs_action_format(&a, text, sizeof text), 0);
     a.kind = 99;

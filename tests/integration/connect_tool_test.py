@@ -155,6 +155,20 @@ class Usage(unittest.TestCase):
         for s in ([says] if isinstance(says, str) else says):
             self.assertIn(s, r.stderr)
 
+    def test_ech_required_needs_https(self):
+        # v3 §6.3: ECH comes from HTTPS records; without them the option cannot apply.
+        self.usage("--ech-required", "--tls", "h", "443", says=["--ech-required", "--https"])
+
+    def test_ech_required_needs_tls(self):
+        self.usage("--ech-required", "--https", "h", "443", says=["--ech-required", "--tls"])
+
+    def test_ech_required_refuses_an_address(self):
+        self.usage("--ech-required", "--https", "--tls", "127.0.0.1", "443",
+                   says=["--ech-required", "address"])
+
+    def test_ech_required_takes_no_value(self):
+        self.usage("--ech-required=yes", "--https", "--tls", "h", "443", says="--ech-required")
+
     def test_missing_host_and_port(self):
         self.usage(says="HOST and PORT")
 

@@ -473,6 +473,7 @@ std::string to_text(const sim::Scenario& w) {
                 s << " error " << errno_text(rule.code) << " after " << dur(rule.after);
                 break;
             case sim::ConnectRule::Kind::hang: s << " hang"; break;
+            case sim::ConnectRule::Kind::ech_retry: s << " hang"; break;  // tls lines only
         }
         s << "\n";
     }

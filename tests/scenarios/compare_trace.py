@@ -9,6 +9,8 @@ shared/scenarios/README.md:
 - resolve: only when the golden asks for a target name or for HTTPS records
   (v3): the same questions (t, family, name, and the RFC 9460 §9.1 port
   prefix of the origin's HTTPS question) at each instant, in any order;
+- crypto-ready (config ech, v3 §6.3): the same lines in the same order, with
+  equal t, attempt and ech;
 - close: equal t and attempt; close lines at one instant may come in any order;
 - report (exactly one, the last line): equal t and outcome; for connected also
   attempt and remote (and protocol and alpn where the golden has them); for
@@ -112,6 +114,13 @@ def compare(golden_objs, actual_objs, expect_report=True):
         keys = ["t", "attempt", "remote"] + [k for k in ("local", "protocol", "alpn", "ech")
                                              if k in g]
         _compare_keys(g, a, keys, f"connect #{i}", problems)
+
+    # crypto-ready (v3 §6.3): same lines, same order.
+    g_cr, a_cr = of(golden_objs, "crypto-ready"), of(actual_objs, "crypto-ready")
+    if len(g_cr) != len(a_cr):
+        problems.append(f"crypto-ready: {len(a_cr)} lines, golden has {len(g_cr)}")
+    for i, (g, a) in enumerate(zip(g_cr, a_cr), start=1):
+        _compare_keys(g, a, ["t", "attempt", "ech"], f"crypto-ready #{i}", problems)
 
     # resolve (v3 goldens only): the same questions at each instant.
     g_res, a_res = of(golden_objs, "resolve"), of(actual_objs, "resolve")

@@ -207,6 +207,15 @@ v3_fail = [dict(V3[0]), {"t": 5, "action": "report", "outcome": "failed", "errno
 expect(True, v3_fail, v3_fail, "an error with a name")
 expect(False, v3_fail, edit_error(v3_fail, 0, name="x.example."), "an error's name")
 
+# crypto-ready lines (config ech, v3 §6.3): compared by t, attempt and ech, in order.
+V3_CR = V3[:5] + [{"t": 12, "action": "crypto-ready", "attempt": 1, "ech": True}] + V3[5:]
+expect(True, V3_CR, V3_CR, "the same crypto-ready line")
+expect(False, V3_CR, V3, "a crypto-ready line missing")
+expect(False, V3, V3_CR, "a crypto-ready line the golden lacks")
+expect(False, V3_CR, edit(V3_CR, 5, t=13), "a crypto-ready line's time")
+expect(False, V3_CR, edit(V3_CR, 5, ech=False), "a crypto-ready line's ech")
+expect(False, V3_CR, edit(V3_CR, 5, attempt=2), "a crypto-ready line's attempt")
+
 # ---- rejected: not a trace --------------------------------------------------
 expect(False, CONNECTED, None, "not JSON", raw=text(CONNECTED).replace("}", "", 1))
 expect(False, CONNECTED, None, "a JSON array line", raw="[]\n" + text(CONNECTED))

@@ -87,6 +87,9 @@ constexpr const char* usage_text =
     "  --quic                    with --https: h3 ALPN ids give QUIC endpoints; without\n"
     "                            --http3 the adapters connect TCP only, so QUIC attempts fail at\n"
     "                            once with EPROTONOSUPPORT and the race goes on over TCP\n"
+    "  --ech-required            with --https and --tls: race only endpoints whose HTTPS\n"
+    "                            record offers ECH, and start no handshake before the HTTPS\n"
+    "                            answer (HEv3 §6.3); the TLS library sends no ECH itself yet\n"
     "  --tls                     race to the TLS handshake (HEv3 §6.1; poll adapter only so\n"
     "                            far): verify against the system store and HOST's name\n"
     "  --cacert FILE             with --tls: trust this PEM CA file instead of the system store\n"
@@ -319,6 +322,7 @@ struct Parsed {
     bool repeating = false;              ///< --repeat given: print the summary
     Duration interval = std::chrono::seconds(1);
     bool interval_given = false;
+    bool ech_required = false;           ///< --ech-required (checked after parsing)
     bool history = false;
     std::optional<std::string> send;     ///< --send / --send-file: the bytes
     std::optional<Duration> read_timeout;
@@ -472,6 +476,9 @@ Parsed parse(int argc, char** argv) {
         } else if (name == "--quic") {
             no_value();
             config.quic = true;
+        } else if (name == "--ech-required") {
+            no_value();
+            p.ech_required = true;
         } else if (name == "--plan") {
             no_value();
             p.plan = true;
@@ -604,6 +611,14 @@ Parsed parse(int argc, char** argv) {
     }
     if (config.https) config.port = p.job.port;  // records without port= use the URL's
     if (config.quic && !config.https) usage_error("--quic: needs --https (QUIC endpoints come from HTTPS records)");
+    if (p.ech_required) {
+        // v3 §6.3: only meaningful with HTTPS records and a TLS handshake to hold back.
+        if (!config.https) usage_error("--ech-required: needs --https (ECH configurations come from HTTPS records)");
+        if (p.job.addresses_mode) usage_error("--ech-required: the race is given addresses (an address HOST or --resolve): no HTTPS records to take ECH from");
+        if (!p.job.tls.enabled) usage_error("--ech-required: needs --tls (ECH protects the TLS handshake)");
+        config.ech = eyeballs::EchMode::required;
+        config.success = eyeballs::Success::handshake;
+    }
     if (p.history && !p.repeating) usage_error("--history: needs --repeat (it carries the RTT history from race to race)");
     if (!p.repeating && p.interval_given) {
         usage_error("--interval: needs --repeat");

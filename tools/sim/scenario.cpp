@@ -345,6 +345,28 @@ private:
                     }
                     c.max_in_flight = static_cast<std::uint32_t>(*n);
                 }
+            } else if (key == "ech") {
+                if (value == "off") {
+                    c.ech = EchMode::off;
+                } else if (value == "opportunistic") {
+                    c.ech = EchMode::opportunistic;
+                } else if (value == "required") {
+                    c.ech = EchMode::required;
+                } else {
+                    fail("ech must be off, opportunistic or required, not " + quoted(value));
+                }
+            } else if (key == "ech-fallback") {
+                if (value == "on" || value == "off") {
+                    c.ech_fallback = value == "on";
+                } else {
+                    fail("ech-fallback must be on or off, not " + quoted(value));
+                }
+            } else if (key == "dns") {
+                if (value == "protected" || value == "plain") {
+                    c.dns_protected = value == "protected";
+                } else {
+                    fail("dns must be protected or plain, not " + quoted(value));
+                }
             } else if (key == "alias-limit") {
                 auto n = parse_whole(value, 1000);
                 if (!n) fail("alias-limit " + quoted(value) + " is not a whole number");
@@ -355,7 +377,7 @@ private:
                      "attempt-timeout, overall-timeout, min-start-gap, sort, "
                      "min-attempt-delay, max-attempt-delay, delay-multiplier, network, ipv4, "
                      "ipv6, history-explore, https, quic, quic-progress, success, shuffle-seed, alias-limit, "
-                     "max-endpoints or max-in-flight)");
+                     "max-endpoints, max-in-flight, ech, ech-fallback or dns)");
             }
         }
         Config check = c;
@@ -619,8 +641,10 @@ private:
 
     void connect(const std::vector<string_view>& t, bool tls) {
         const string d = tls ? "tls" : "connect";
-        const string usage = "usage: " + d +
-                             " A [protocol=tcp|quic] [alpn=ID] ok after D | error ERRNO after D | hang";
+        const string usage =
+            "usage: " + d + " A [protocol=tcp|quic] [alpn=ID]" + (tls ? " [ech=BASE64]" : "") +
+            " ok after D | error ERRNO after D | " + (tls ? "ech-retry BASE64 after D | " : "") +
+            "hang";
         if (t.size() < 3) fail(usage);
         const Endpoint remote = endpoint(t[1], sc_.port);
         ConnectRule rule;
@@ -643,6 +667,10 @@ private:
                     fail(d + ": alpn needs one ALPN id of 1-255 octets (alpn=h2)");
                 }
                 rule.alpn = string(kv.substr(5));
+            } else if (kv.substr(0, 4) == "ech=") {
+                if (!tls) fail("connect: ech= belongs on a tls line (the handshake offers ECH)");
+                if (rule.ech) fail(d + ": ech given twice");
+                rule.ech = ech_configs(kv.substr(4), "ech=");
             } else {
                 break;
             }
@@ -653,6 +681,14 @@ private:
         } else if (n == 3 && t[i] == "ok" && t[i + 1] == "after") {
             rule.kind = ConnectRule::Kind::ok;
             rule.after = duration(t[i + 2], (d + " delay").c_str());
+        } else if (n >= 1 && t[i] == "ech-retry") {
+            if (!tls) fail("connect: ech-retry is a tls line's outcome (the server rejects ECH)");
+            if (n != 4 || t[i + 2] != "after") {
+                fail("tls: usage: ech-retry BASE64 after D (got " + quoted(join(t, i)) + ")");
+            }
+            rule.kind = ConnectRule::Kind::ech_retry;
+            rule.retry = ech_configs(t[i + 1], "ech-retry");
+            rule.after = duration(t[i + 3], "tls delay");
         } else if (n == 4 && t[i] == "error" && t[i + 2] == "after") {
             rule.kind = ConnectRule::Kind::error;
             rule.code = errno_value(t[i + 1]);
@@ -670,7 +706,8 @@ private:
         }
         auto& rules = (tls ? sc_.handshakes : sc_.service_connects)[remote];
         for (const ConnectRule& other : rules) {
-            if (other.protocol == rule.protocol && other.alpn == rule.alpn) {
+            if (other.protocol == rule.protocol && other.alpn == rule.alpn &&
+                other.ech == rule.ech) {
                 fail("a second `" + d + "` line for " + remote.to_string() +
                      (rule.protocol ? string(" protocol=") + protocol_name(*rule.protocol) : "") +
                      (rule.alpn ? " alpn=" + *rule.alpn : "") + " (the first is line " +
@@ -678,6 +715,16 @@ private:
             }
         }
         rules.push_back(rule);
+    }
+
+    // An ECHConfigList in base64, as an HTTPS record's ech= writes it.
+    std::vector<std::uint8_t> ech_configs(string_view text, const char* what) const {
+        string error;
+        auto r = parse_svcb_presentation("1 . ech=" + string(text), &error);
+        if (text.empty() || !r || !r->ech || r->ech->empty()) {
+            fail(string(what) + ": " + quoted(text) + " is not a non-empty base64 ECHConfigList");
+        }
+        return *r->ech;
     }
 
     // A decimal number ≥ 1 ("2", "1.5"), parsed exactly as written.
@@ -819,7 +866,8 @@ const ConnectRule* match_rule(const std::vector<ConnectRule>& rules, Protocol pr
                                                        *r.alpn) == service->alpn.end())) {
             continue;
         }
-        const int score = (r.protocol ? 1 : 0) + (r.alpn ? 2 : 0);
+        if (r.ech && (service == nullptr || service->ech != r.ech)) continue;
+        const int score = (r.protocol ? 1 : 0) + (r.alpn ? 2 : 0) + (r.ech ? 4 : 0);
         if (score > best_score) {
             best = &r;
             best_score = score;
@@ -934,6 +982,7 @@ struct Event {
     AttemptId attempt;           // connect result
     ConnectRule::Kind kind = ConnectRule::Kind::hang;
     int code = 0;
+    const ConnectRule* rule = nullptr;  // the tls line (ech-retry: its configs)
 };
 
 struct Later {
@@ -1055,12 +1104,19 @@ private:
             } else if (ev.tls) {
                 if (ev.kind == ConnectRule::Kind::ok) {
                     machine_.handle_secured(now_, ev.attempt);
+                } else if (ev.kind == ConnectRule::Kind::ech_retry) {
+                    // A refused retry (a second one) fails the attempt; the
+                    // trace shows it, so the status needs no line of its own.
+                    (void)machine_.handle_ech_retry(now_, ev.attempt, ev.rule->retry);
                 } else {
                     machine_.handle_secure_failed(now_, ev.attempt, ev.code);
                 }
             } else if (ev.kind == ConnectRule::Kind::ok) {
                 machine_.handle_connected(now_, ev.attempt);
-                if (sc_.config.success == Success::handshake) handshake(ev);
+                // With ech the handshake starts at the CryptoReady action (v3 §6.3).
+                if (sc_.config.success == Success::handshake && sc_.config.ech == EchMode::off) {
+                    handshake(ev.attempt);
+                }
             } else {
                 machine_.handle_connect_failed(now_, ev.attempt, ev.code);
             }
@@ -1107,8 +1163,8 @@ private:
 
     // success=tls: the handshake's result comes from the `tls` line, counted
     // from the connect; an attempt the machine did not keep gets none.
-    void handshake(const Event& connected) {
-        const auto it = attempts_.find(connected.attempt.number());
+    void handshake(AttemptId attempt) {
+        const auto it = attempts_.find(attempt.number());
         if (it == attempts_.end()) return;
         const Connect& c = it->second;
         const auto rules = sc_.handshakes.find(c.remote);
@@ -1131,6 +1187,7 @@ private:
         ev.attempt = attempt;
         ev.kind = rule->kind;
         ev.code = rule->code;
+        ev.rule = rule;
         push(ev);
     }
 
@@ -1166,6 +1223,8 @@ private:
                         if ((now_ - sim_origin()) + p->second <= horizon) push(ev);
                     }
                 }
+            } else if (const auto* ready = std::get_if<CryptoReady>(&*action)) {
+                handshake(ready->attempt);
             } else if (const auto* resolve = std::get_if<Resolve>(&*action)) {
                 if (resolve->name.empty()) continue;
                 const string key = question_key(resolve->https, resolve->family, resolve->name);

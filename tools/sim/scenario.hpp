@@ -46,7 +46,9 @@ struct DnsAnswer {
 
 /// One `connect A ...` or `tls A ...` line.
 struct ConnectRule {
-    enum class Kind : std::uint8_t { ok, error, hang };
+    /// ech_retry (tls lines): the server rejects ECH and gives `retry` as its
+    /// retry configs, fed as handle_ech_retry.
+    enum class Kind : std::uint8_t { ok, error, hang, ech_retry };
     Kind kind = Kind::hang;
     int code = 0;      ///< Kind::error
     Duration after{};  ///< ok / error: how long after the attempt starts (tls: after it connects)
@@ -55,6 +57,9 @@ struct ConnectRule {
     /// transport / offering that ALPN id. The most specific matching rule wins.
     std::optional<Protocol> protocol;
     std::optional<std::string> alpn;
+    /// `ech=BASE64` (tls lines): only handshakes offering this ECHConfigList.
+    std::optional<std::vector<std::uint8_t>> ech;
+    std::vector<std::uint8_t> retry;  ///< Kind::ech_retry: the retry configs
 };
 
 /// The rule for an attempt: the most specific of `rules` (by protocol and

@@ -264,7 +264,8 @@ private:
         if (const auto* c = std::get_if<ConnectDone>(&in)) {
             if (c->code == 0) {
                 machine_.handle_connected(now, c->id);
-                if (tls_) start_tls(now, c->id);
+                // With Config::ech the handshake waits for CryptoReady (v3 §6.3).
+                if (tls_ && machine_.config().ech == EchMode::off) start_tls(now, c->id);
             } else {
                 machine_.handle_connect_failed(now, c->id, c->code);
             }
@@ -474,6 +475,8 @@ private:
             } else {
                 pending_.emplace_back(ConnectDone{c->attempt, err});
             }
+        } else if (const auto* ready = std::get_if<CryptoReady>(&action)) {
+            if (tls_) start_tls(now, ready->attempt);
         } else if (const auto* cl = std::get_if<Close>(&action)) {
             if (Attempt* a = find(cl->attempt)) {
                 a->tls = ops::TlsSession();  // SSL_free, then close the fd once
