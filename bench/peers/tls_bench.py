@@ -23,6 +23,10 @@ ideal" = connect time minus that. CPU per race: the client process's user +
 sys over the burst, divided by N.
 
 usage: tls_bench.py --build-dir DIR [--runs 5] [--races 1,1000] [--out FILE.md]
+       tls_bench.py --build-dir DIR --smoke
+
+--smoke (ctest eyeballs_bench_smoke_tls, nothing timed): eyeballs alone, N = 3,
+every race must win over TLS on IPv4 with no failure; exit 1 otherwise.
 """
 import argparse
 import json
@@ -160,7 +164,19 @@ def main():
     ap.add_argument("--races", default="1,1000")
     ap.add_argument("--out", help="write the Markdown table here too")
     ap.add_argument("--command", default="bench/peers/tls_bench.py")
+    ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
+    if args.smoke:
+        with tempfile.TemporaryDirectory() as d:
+            key, crt = make_cert(d)
+            world = TlsWorld(key, crt, servers=1)
+            try:
+                r = run_eyeballs(args.build_dir, world.port, crt, 3)
+            finally:
+                world.close()
+        ok = r["connected"] == 3 and r["failed"] == 0 and r["won_v4"] == 3 and r["tls_version"].startswith("TLS")
+        print(("ok: " if ok else "FAILED: ") + json.dumps(r))
+        sys.exit(0 if ok else 1)
     sizes = [int(x) for x in args.races.split(",")]
     have_curl = shutil.which("curl") is not None
     load0 = load()
