@@ -271,52 +271,12 @@ private:
             return;
         }
         const AttemptId id = a.attempt;
-#if !defined(_WIN32) && defined(SOCK_NONBLOCK)
-        // The default opener made a non-blocking socket: start connect(2) here
-        // and wait for writability, then read SO_ERROR. Asio's async_connect
-        // would poll(2) the socket once more when it completes: one system
-        // call fewer per race (issue 19 item 3). The FIONBIO ioctl stays:
-        // Asio sets it before its first reactor operation on any socket.
-        if (!options_.open_socket) return connect_nonblocking(*socket, id, a.remote);
-#endif
         socket->async_connect(
             to_asio_endpoint(a.remote),
             net::bind_executor(strand_, [self = shared_from_this(), id](const error_code& ec) {
                 self->on_connected(id, ec);
             }));
     }
-
-#if !defined(_WIN32) && defined(SOCK_NONBLOCK)
-    void connect_nonblocking(net::ip::tcp::socket& socket, AttemptId id, const Endpoint& to) {
-        const auto remote = to_asio_endpoint(to);
-        const int rc = ::connect(socket.native_handle(), static_cast<const sockaddr*>(remote.data()),
-                                 static_cast<socklen_t>(remote.size()));
-        const int err = rc == 0 ? 0 : errno;
-        auto self = shared_from_this();
-        if (err == EINPROGRESS || err == EINTR) {  // EINTR: the connect goes on (POSIX)
-            socket.async_wait(net::socket_base::wait_write,
-                              net::bind_executor(strand_, [self, id](const error_code& ec) {
-                                  self->on_writable(id, ec);
-                              }));
-            return;
-        }
-        // Done at once (loopback can): the result is fed from the strand, not inline.
-        net::post(strand_, [self, id, err] {
-            self->on_connected(id, err == 0 ? error_code()
-                                            : error_code(err, net::error::get_system_category()));
-        });
-    }
-
-    void on_writable(AttemptId id, const error_code& ec) {
-        auto* socket = socket_of(id);
-        if (done_ || socket == nullptr) return;  // closed: its result is stale
-        if (ec) return on_connected(id, ec);
-        int err = 0;
-        socklen_t len = sizeof err;
-        if (::getsockopt(socket->native_handle(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-        on_connected(id, err == 0 ? error_code() : error_code(err, net::error::get_system_category()));
-    }
-#endif
 
     void perform(clock::time_point, const Close& a) {
         const std::uint32_t n = a.attempt.number();
@@ -411,12 +371,8 @@ private:
                                         const net::ip::tcp::endpoint& remote) {
         error_code ec;
 #if defined(SOCK_CLOEXEC)
-#if defined(SOCK_NONBLOCK)
-        const int type = SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK;  // see connect_nonblocking
-#else
-        const int type = SOCK_STREAM | SOCK_CLOEXEC;
-#endif
-        const int fd = ::socket(remote.protocol().family(), type, remote.protocol().protocol());
+        const int fd = ::socket(remote.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC,
+                                remote.protocol().protocol());
         if (fd < 0) return {errno, net::error::get_system_category()};
         socket.assign(remote.protocol(), fd, ec);
         if (ec) ::close(fd);
