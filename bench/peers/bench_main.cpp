@@ -4,7 +4,7 @@
 //
 //   eyeballs-bench --adapter poll|asio|libevent|libuv|uring --world blackhole6|refused6|both
 //                  --races N [--attempt-delay MS] [--json] [--samples FILE]
-//                  [--no-warmup] [--deadline S]
+//                  [--no-warmup] [--deadline S] [--threads T]
 //
 // What one run does:
 //   1. raises RLIMIT_NOFILE's soft limit to the hard limit; when two sockets
@@ -32,6 +32,13 @@
 // peak_rss_kib (VmHWM), fds_left_open, and more keys (readers ignore unknown
 // keys), e.g. makespan_ms (from the burst's start to the last race's end) and
 // start_burst_ms (to the last race's start).
+// --threads T spreads the burst over T threads, one client (one event loop:
+// one io_context, event_base, uv_loop_t, ring or epoll set) each, with
+// N/T races apiece (issue 19 item 4). Every thread builds its client and runs
+// its warm-up itself, then all start together; CPU is the whole process's,
+// and the JSON adds races_per_s (N / all done). Without --threads the burst
+// runs in the main thread, as before. Every JSON object names the machine:
+// nproc and cpu_model.
 // --samples FILE writes "lateness_ms connect_ms" per connected race.
 // Exit 0 when the run completed (whatever the failures), 1 when it could not
 // run, 2 on bad usage. A watchdog ends a run that takes over --deadline
@@ -45,12 +52,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <barrier>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "client.hpp"
 #include "world.hpp"
@@ -68,7 +77,7 @@ constexpr std::uint64_t spare_fds = 64;                 // stdio, the loop's own
                  "usage: eyeballs-bench --adapter poll|asio|libevent|libuv|uring "
                  "--world blackhole6|refused6|both --races N\n"
                  "                      [--attempt-delay MS] [--json] [--samples FILE] "
-                 "[--no-warmup] [--deadline S]\n");
+                 "[--no-warmup] [--deadline S] [--threads T]\n");
     std::exit(2);
 }
 
@@ -108,6 +117,28 @@ long peak_rss_kib() {
     }
     std::fclose(f);
     return kib;
+}
+
+// The CPU model, for the JSON (the machine a figure was measured on).
+std::string cpu_model() {
+    FILE* f = std::fopen("/proc/cpuinfo", "r");
+    if (f == nullptr) return "unknown";
+    char line[512];
+    std::string model = "unknown";
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+        if (std::strncmp(line, "model name", 10) != 0) continue;
+        const char* colon = std::strchr(line, ':');
+        if (colon == nullptr) continue;
+        model = colon + 1;
+        while (!model.empty() && (model.front() == ' ' || model.front() == '\t')) model.erase(0, 1);
+        while (!model.empty() && (model.back() == '\n' || model.back() == ' ')) model.pop_back();
+        break;
+    }
+    std::fclose(f);
+    for (char& c : model) {
+        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+    return model;
 }
 
 double seconds(const timeval& tv) {
@@ -202,6 +233,7 @@ int main(int argc, char** argv) {
     long races = 0;
     long delay_ms = 250;
     long deadline_s = 120;
+    long threads = 0;  // 0: the burst in the main thread
     bool json = false;
     bool warmup = true;
     const char* samples_path = nullptr;
@@ -232,6 +264,8 @@ int main(int argc, char** argv) {
             delay_ms = parse_long(value(), "--attempt-delay", 10, 2000);
         } else if (a == "--deadline") {
             deadline_s = parse_long(value(), "--deadline", 1, 3600);
+        } else if (a == "--threads") {
+            threads = parse_long(value(), "--threads", 1, 1024);
         } else if (a == "--samples") {
             samples_path = value();
         } else if (a == "--json") {
@@ -245,6 +279,7 @@ int main(int argc, char** argv) {
         }
     }
     if (adapter.empty() || !world || races == 0) usage("--adapter, --world and --races are required");
+    if (threads > races) usage("--threads: at most --races (each thread runs at least one race)");
 
     // 1. File descriptors: two sockets per race at most.
     const std::uint64_t nofile = raise_nofile_limit();
@@ -266,28 +301,101 @@ int main(int argc, char** argv) {
     ::alarm(static_cast<unsigned>(deadline_s));  // SIGALRM ends a stuck run
 
     // 3. The client, and what is open before the races.
-    std::unique_ptr<Client> client;
-    if (adapter == "poll") {
-        client = make_poll_client();
-    } else if (adapter == "asio") {
-        client = make_asio_client();
-    } else if (adapter == "libevent") {
-        client = make_libevent_client();
-    } else if (adapter == "libuv") {
+    auto make_client = [&adapter]() -> std::unique_ptr<Client> {
+        if (adapter == "poll") return make_poll_client();
+        if (adapter == "asio") return make_asio_client();
+        if (adapter == "libevent") return make_libevent_client();
 #ifdef EYEBALLS_BENCH_HAVE_LIBUV
-        client = make_libuv_client();
+        if (adapter == "libuv") return make_libuv_client();
 #endif
-    } else {
 #ifdef EYEBALLS_BENCH_HAVE_URING
-        client = make_uring_client();
+        if (adapter == "uring") return make_uring_client();
 #endif
-    }
+        return nullptr;
+    };
     RunSpec spec;
     spec.world = *world;
     spec.races = n;
     spec.port = w.info.port;
     spec.burst = n;
     spec.attempt_delay = std::chrono::milliseconds(delay_ms);
+    std::vector<RaceResult> results(n);
+    int fds_before = 0, fds_after = 0;
+    rusage ru0{}, ru1{};
+    Clock::time_point t0{}, t1{};
+    long peak_rss = 0;
+    std::size_t won_v6 = 0, won_v4 = 0;
+    std::string label;
+    auto count_winners = [&](const Client& c) {
+        for (int fd : c.winner_fds()) {
+            sockaddr_storage ss{};
+            socklen_t len = sizeof ss;
+            if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) continue;
+            (ss.ss_family == AF_INET6 ? won_v6 : won_v4) += 1;
+        }
+    };
+    if (threads > 0) {
+        // T threads, one client (loop) each; the phases are kept in step by
+        // one barrier: built and warmed up | go | done | winners closed | fds counted.
+        const auto t = static_cast<std::size_t>(threads);
+        std::barrier sync(static_cast<std::ptrdiff_t>(t + 1));
+        std::vector<std::vector<RaceResult>> parts(t);
+        std::vector<std::size_t> won(2 * t, 0);
+        std::vector<std::thread> workers;
+        std::vector<std::string> labels(t);
+        for (std::size_t k = 0; k < t; ++k) {
+            workers.emplace_back([&, k] {
+                RunSpec mine = spec;
+                mine.races = n / t + (k < n % t ? 1 : 0);
+                mine.burst = mine.races;
+                parts[k].resize(mine.races);
+                std::unique_ptr<Client> c = make_client();
+                labels[k] = c->label(mine.races);
+                if (warmup) {
+                    RunSpec one = mine;
+                    one.races = 1;
+                    std::vector<RaceResult> r(1);
+                    c->run(one, r);
+                    c->close_winners();
+                    if (!r[0].connected) std::fprintf(stderr, "eyeballs-bench: the warm-up race failed\n");
+                }
+                sync.arrive_and_wait();  // built and warmed up
+                sync.arrive_and_wait();  // go
+                c->run(mine, parts[k]);
+                sync.arrive_and_wait();  // done
+                for (int fd : c->winner_fds()) {
+                    sockaddr_storage ss{};
+                    socklen_t len = sizeof ss;
+                    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) continue;
+                    ++won[2 * k + (ss.ss_family == AF_INET6 ? 0 : 1)];
+                }
+                c->close_winners();
+                sync.arrive_and_wait();  // winners closed
+                sync.arrive_and_wait();  // fds counted: the client may go
+            });
+        }
+        sync.arrive_and_wait();
+        fds_before = count_open_fds();
+        ::getrusage(RUSAGE_SELF, &ru0);
+        t0 = Clock::now();
+        sync.arrive_and_wait();
+        sync.arrive_and_wait();
+        t1 = Clock::now();
+        ::getrusage(RUSAGE_SELF, &ru1);
+        peak_rss = peak_rss_kib();
+        sync.arrive_and_wait();
+        fds_after = count_open_fds();
+        sync.arrive_and_wait();
+        for (auto& th : workers) th.join();
+        results.clear();
+        for (std::size_t k = 0; k < t; ++k) {
+            results.insert(results.end(), parts[k].begin(), parts[k].end());
+            won_v6 += won[2 * k];
+            won_v4 += won[2 * k + 1];
+        }
+        label = labels[0];
+    } else {
+    std::unique_ptr<Client> client = make_client();
     if (warmup) {
         // One race against the same world, through the same code path, so
         // that one-time costs (lazy symbol binding, the loop's own fds and
@@ -299,29 +407,23 @@ int main(int argc, char** argv) {
         client->close_winners();
         if (!r[0].connected) std::fprintf(stderr, "eyeballs-bench: the warm-up race failed\n");
     }
-    std::vector<RaceResult> results(n);
-    const int fds_before = count_open_fds();
-    rusage ru0{}, ru1{};
+    fds_before = count_open_fds();
     ::getrusage(RUSAGE_SELF, &ru0);
-    const auto t0 = Clock::now();
+    t0 = Clock::now();
 
     // 4. The burst.
     client->run(spec, results);
 
-    const auto t1 = Clock::now();
+    t1 = Clock::now();
     ::getrusage(RUSAGE_SELF, &ru1);
-    const long peak_rss = peak_rss_kib();
+    peak_rss = peak_rss_kib();
 
     // 5. Winners: their family (a sanity check of the world), then closed.
-    std::size_t won_v6 = 0, won_v4 = 0;
-    for (int fd : client->winner_fds()) {
-        sockaddr_storage ss{};
-        socklen_t len = sizeof ss;
-        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) continue;
-        (ss.ss_family == AF_INET6 ? won_v6 : won_v4) += 1;
-    }
+    count_winners(*client);
     client->close_winners();
-    const int fds_after = count_open_fds();
+    fds_after = count_open_fds();
+    label = client->label(n);
+    }
     end_world(w);
 
     // Statistics.
@@ -358,7 +460,10 @@ int main(int argc, char** argv) {
     const double per_race_us = (user_s + sys_s) * 1e6 / races_d;
     const std::size_t failed = n - connected;
     const int left_open = fds_after - fds_before;
-    const std::string label = client->label(n);
+    const double makespan_s = ms(last_end - t0) / 1e3;
+    const double races_per_s = makespan_s > 0 ? races_d / makespan_s : NAN;
+    const unsigned nproc = std::thread::hardware_concurrency();
+    const std::string model = cpu_model();
 
     if (json) {
         std::printf(
@@ -369,7 +474,8 @@ int main(int argc, char** argv) {
             "\"lateness_ms_p50\":%s,\"lateness_ms_p99\":%s,\"lateness_ms_max\":%s,"
             "\"peak_rss_kib\":%ld,\"fds_left_open\":%d,"
             "\"ideal_ms\":%s,\"rtt_ms\":%s,\"attempt_delay_ms\":%ld,\"min_start_gap_ms\":%lld,"
-            "\"makespan_ms\":%s,\"start_burst_ms\":%s,\"won_v6\":%zu,\"won_v4\":%zu,\"nofile_limit\":%llu}\n",
+            "\"makespan_ms\":%s,\"start_burst_ms\":%s,\"won_v6\":%zu,\"won_v4\":%zu,\"nofile_limit\":%llu,"
+            "\"threads\":%ld,\"races_per_s\":%s,\"nproc\":%u,\"cpu_model\":\"%s\"}\n",
             label.c_str(), adapter.c_str(), world_name(*world), n, requested, connected, failed,
             num(per_race_us, 2).c_str(), num(user_s * 1e6 / races_d, 2).c_str(),
             num(sys_s * 1e6 / races_d, 2).c_str(), num(nearest_rank(connect, 0.5)).c_str(),
@@ -378,10 +484,15 @@ int main(int argc, char** argv) {
             peak_rss, left_open, num(ms(ideal)).c_str(), num(ms(rtt)).c_str(), delay_ms,
             static_cast<long long>(min_start_gap.count()), num(ms(last_end - t0)).c_str(),
             num(ms(last_start - t0)).c_str(), won_v6,
-            won_v4, static_cast<unsigned long long>(nofile));
+            won_v4, static_cast<unsigned long long>(nofile), std::max(threads, 1L),
+            num(races_per_s, 0).c_str(), nproc, model.c_str());
     } else {
         std::printf("%s, world %s, %zu races (attempt delay %ld ms, loopback RTT %s ms)\n",
                     label.c_str(), world_name(*world), n, delay_ms, num(ms(rtt)).c_str());
+        if (threads > 0) {
+            std::printf("  %ld threads, one loop each; %s races/s; %u CPUs (%s)\n", threads,
+                        num(races_per_s, 0).c_str(), nproc, model.c_str());
+        }
         std::printf("  connected %zu (IPv6 %zu, IPv4 %zu), failed %zu, fds left open %d\n",
                     connected, won_v6, won_v4, failed, left_open);
         std::printf("  CPU %s us per race (user %s, sys %s), peak RSS %ld KiB\n",

@@ -23,6 +23,11 @@ Prints the same JSON keys as eyeballs-bench --json.
 
 usage: python_client.py --port P --rtt-ns R --world blackhole6|refused6|both
                         --races N [--attempt-delay MS] [--json] [--samples FILE]
+                        [--tls CAFILE]
+
+--tls CAFILE races to the TLS handshake (issue 18 item 5, tls_bench.py):
+open_connection(..., ssl=context) with a context that trusts CAFILE and checks
+the name bench.test.
 """
 import argparse
 import asyncio
@@ -31,6 +36,7 @@ import math
 import os
 import resource
 import socket
+import ssl
 import sys
 import time
 
@@ -72,12 +78,16 @@ async def run(args):
 
     loop.getaddrinfo = getaddrinfo  # this loop object only
     delay = args.attempt_delay / 1000.0
+    tls = None
+    if args.tls:
+        tls = ssl.create_default_context(cafile=args.tls)
 
     async def race():
         start = time.monotonic()
         try:
-            _, writer = await asyncio.open_connection(HOST, args.port, happy_eyeballs_delay=delay)
-        except OSError:
+            _, writer = await asyncio.open_connection(HOST, args.port, happy_eyeballs_delay=delay,
+                                                      ssl=tls)
+        except (OSError, ssl.SSLError):
             return start, time.monotonic(), None
         return start, time.monotonic(), writer
 
@@ -117,6 +127,7 @@ def main():
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--samples")
     ap.add_argument("--no-warmup", action="store_true")
+    ap.add_argument("--tls", metavar="CAFILE")
     args = ap.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

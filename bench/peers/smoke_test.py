@@ -8,7 +8,7 @@ eyeballs-bench (and the floor client) working in CI. Nothing here is timed.
 
 Runs N = 10 races against the `both` world (and, for the adapters, N = 3
 against blackhole6 with a 10 ms attempt delay, so the IPv4 fallback path runs
-too) and asserts, from --json: every race connected, zero failures, zero fds
+too, and N = 10 over --threads 2) and asserts, from --json: every race connected, zero failures, zero fds
 left open, and the family that should win did.
 """
 import json
@@ -67,6 +67,17 @@ def main():
         obj = run([binary, "--adapter", adapter, "--world", "blackhole6", "--races", "3",
                    "--attempt-delay", "10", "--json"])
         failures += [f"{adapter} blackhole6: {e}" for e in check(obj, 3, "won_v4")]
+        # --threads: 10 races over 2 threads, one loop each; all of them counted once.
+        obj = run([binary, "--adapter", adapter, "--world", "both", "--races", "10", "--threads", "2",
+                   "--json"])
+        failures += [f"{adapter} both --threads 2: {e}" for e in check(obj, 10, "won_v6")]
+        if obj.get("threads") != 2 or not obj.get("nproc") or "cpu_model" not in obj:
+            failures.append(f"{adapter} --threads 2: threads/nproc/cpu_model missing or wrong: {obj}")
+        p = subprocess.run([binary, "--adapter", adapter, "--world", "both", "--races", "2", "--threads", "3"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=50)
+        if p.returncode != 2 or "--threads" not in p.stderr:
+            failures.append(f"{adapter}: --threads 3 with --races 2 should be refused naming --threads, "
+                            f"got exit {p.returncode}: {p.stderr.strip()}")
     for f in failures:
         print(f, file=sys.stderr)
     if not failures:

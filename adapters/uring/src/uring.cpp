@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -292,6 +293,12 @@ private:
     std::uint16_t port_ = 0;
     std::optional<Endpoint> dns_server_;
     std::vector<std::unique_ptr<UdpQuery>> udp_;
+    // The first attempts live in the race itself (a dual-stack race makes
+    // two): no allocation per attempt for them (issue 19 item 1). Attempt
+    // numbers above inline_attempts are kept in attempts_.
+    static constexpr std::size_t inline_attempts = 2;
+    std::array<Attempt, inline_attempts> inline_{};
+    std::array<bool, inline_attempts> inline_used_{};
     std::vector<std::unique_ptr<Attempt>> attempts_;
     std::vector<Input> pending_;  // fed in order from pending_head_
     std::size_t pending_head_ = 0;
@@ -562,6 +569,9 @@ Status Race::start(std::string_view host, std::uint16_t port, const std::vector<
         status = machine_.start_resolving(now);
     }
     if (!status.ok()) return status;
+    // A race queues an input per completion: room for a few up front, one
+    // allocation instead of the vector's growth by doubling.
+    pending_.reserve(4);
     keep_ = shared_from_this();
     slot_ = loop_->add_race(this);
     starting_ = true;
@@ -663,7 +673,18 @@ void Race::timer_fired(std::uint64_t seq) {
 }
 
 Attempt& Race::attempt(AttemptId id) {
-    const std::size_t i = id.number() - 1;
+    std::size_t i = id.number() - 1;
+    if (i < inline_attempts) {
+        Attempt& a = inline_[i];
+        if (!inline_used_[i]) {
+            inline_used_[i] = true;
+            a.id = id;
+            a.socket_op = Op{Op::Kind::socket, this, &a};
+            a.connect_op = Op{Op::Kind::connect, this, &a};
+        }
+        return a;
+    }
+    i -= inline_attempts;
     if (attempts_.size() <= i) attempts_.resize(i + 1);
     if (!attempts_[i]) {
         auto a = std::make_unique<Attempt>();
@@ -847,6 +868,9 @@ void Race::finish() {
 }
 
 void Race::release_all() noexcept {
+    for (std::size_t i = 0; i < inline_attempts; ++i) {
+        if (inline_used_[i]) close_attempt(inline_[i]);
+    }
     for (auto& a : attempts_) {
         if (a) close_attempt(*a);
     }
