@@ -114,6 +114,7 @@ Config config(FuzzedDataProvider& in) {
     if (in.ConsumeBool()) c.overall_timeout = duration(in, 3000);
     c.min_start_gap = duration(in, 110);
     c.local = endpoints(in, 4, 0);
+    c.duplicates = in.ConsumeIntegralInRange(0, 3) == 0 ? Duplicates::keep : Duplicates::drop;
     if (!in.ConsumeBool()) return c;
     // Issue 8: sorting, source information, RTT history, attempt-delay=auto,
     // delay schedules, NAT64 (some of it outside the valid ranges).
@@ -384,11 +385,12 @@ private:
         CHECK(n > last_opened_ && n <= m_.attempts_started());
         CHECK(seen_.count(n) == 0);
         last_opened_ = n;
-        // v3: one attempt per remote and transport.
-        // (Addresses mode ignores https: duplicates are kept there, docs/behaviour.md §4.)
-        // An ECH retry opens its endpoint once more.
-        if (m_.config().https && dns_ && !endpoints_.insert({o.remote, o.protocol}).second) {
-            CHECK(retry_opens_.erase({o.remote, o.protocol}) == 1);
+        // v3: one attempt per remote and transport; RFC 8305 races too unless
+        // duplicates=keep (docs/behaviour.md §1 rule 1). An ECH retry opens
+        // its endpoint once more.
+        if (((m_.config().https && dns_) || m_.config().duplicates == Duplicates::drop) &&
+            !endpoints_.insert({o.remote, o.protocol}).second) {
+            CHECK(m_.config().https && dns_ && retry_opens_.erase({o.remote, o.protocol}) == 1);
         }
         CHECK(m_.config().https || (o.service == nullptr && o.protocol == Protocol::tcp));
         CHECK(m_.config().quic || o.protocol == Protocol::tcp);

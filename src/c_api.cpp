@@ -273,6 +273,13 @@ std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config
             return "only_family " + std::to_string(in.only_family) +
                    " is not EYEBALLS_ONLY_ANY, EYEBALLS_ONLY_V4 or EYEBALLS_ONLY_V6";
     }
+    switch (in.duplicates) {
+        case EYEBALLS_DUPLICATES_DROP: out.duplicates = eyeballs::Duplicates::drop; break;
+        case EYEBALLS_DUPLICATES_KEEP: out.duplicates = eyeballs::Duplicates::keep; break;
+        default:
+            return "duplicates " + std::to_string(in.duplicates) +
+                   " is not EYEBALLS_DUPLICATES_DROP or EYEBALLS_DUPLICATES_KEEP";
+    }
     return std::nullopt;
 }
 
@@ -437,6 +444,7 @@ void eyeballs_config_init(eyeballs_config* config) {
     config->ipv6_unavailable = defaults.ipv6_unavailable ? 1 : 0;
     config->history_explore = defaults.history_explore;
     config->shuffle_seed = defaults.shuffle_seed;
+    config->duplicates = EYEBALLS_DUPLICATES_DROP;
 }
 
 eyeballs_status eyeballs_machine_new(const eyeballs_config* config, eyeballs_machine** out,

@@ -467,7 +467,11 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
             if (!e) continue;
             if (service != no_service) e = e->with_port(v3().service(service).port);
             if (e->port() == 0) continue;  // not a valid remote port (issue 14)
-            if (std::find(keep.begin(), keep.end(), *e) == keep.end()) keep.push_back(*e);
+            if (std::find(keep.begin(), keep.end(), *e) == keep.end()) {
+                keep.push_back(*e);
+            } else {
+                ++duplicates_dropped_;  // issue 16 item 4: a repeat within the answer
+            }
         }
         if (keep.empty()) return 0;
         const std::size_t first = cands_.size();
@@ -483,6 +487,7 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
         std::size_t live = 0;
         for (std::size_t i = first; i < cands_.size(); ++i) {
             Candidate& c = cands_[i];
+            if (has_twin(c.remote, protocol, first)) ++duplicates_dropped_;  // issue 16 item 4
             const Twin twin = supersede(c.remote, protocol, rank, first);
             c.dropped = twin != Twin::none;
             c.shadowed = twin == Twin::better;
@@ -507,6 +512,12 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
             c.remote = *e;
             cands_.push_back(c);
         }
+    }
+    if (config_.duplicates == Duplicates::drop) {
+        // Issue 16 item 4: repeats go before sorting and the cap, so they take
+        // no room. All of them repeats: still an answer with data.
+        duplicates_dropped_ += static_cast<std::uint32_t>(drop_repeats(first));
+        if (cands_.size() == first) return count;
     }
     if (config_.sorting(dns_mode_)) sort_batch(first);
     // Over the cap, the answer still counts as one with data (not "no data").
@@ -558,6 +569,48 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
     }
     splice(order_head_, order_tail_, chain_head, chain_tail, &Candidate::next_in_order);
     return count;
+}
+
+bool RaceMachine::has_twin(const Endpoint& remote, Protocol protocol, std::size_t limit) const {
+    // v3: an earlier candidate of the same remote and transport that is still
+    // in the race (waiting, shadowed or attempted; not a withdrawn hint).
+    for (std::size_t i = 0; i < limit; ++i) {
+        const Candidate& c = cands_[i];
+        if (c.remote != remote || protocol_of(c) != protocol) continue;
+        if (c.attempt != 0 || !c.dropped || c.shadowed) return true;
+    }
+    return false;
+}
+
+std::size_t RaceMachine::drop_repeats(std::size_t first) {
+    // Issue 16 item 4 (RFC 8305 races): a remote of the new batch (slots from
+    // `first`, not linked yet) equal to an earlier one — of an earlier batch,
+    // waiting or tried, or earlier in this batch — is removed. Endpoint
+    // equality includes the scope id and the port. A stable sort by remote
+    // puts each run of equals in slot order, so its first slot is the one kept.
+    const std::size_t n = cands_.size();
+    if (n == first || n < 2) return 0;
+    std::vector<std::uint32_t> by_remote(n);
+    for (std::uint32_t i = 0; i < n; ++i) by_remote[i] = i;
+    std::stable_sort(by_remote.begin(), by_remote.end(), [this](std::uint32_t a, std::uint32_t b) {
+        return cands_[a].remote < cands_[b].remote;
+    });
+    std::vector<bool> repeat(n - first, false);
+    std::size_t repeats = 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        const std::uint32_t slot = by_remote[k];
+        if (slot >= first && cands_[slot].remote == cands_[by_remote[k - 1]].remote) {
+            repeat[slot - first] = true;
+            ++repeats;
+        }
+    }
+    if (repeats == 0) return 0;
+    std::size_t out = first;
+    for (std::size_t i = first; i < n; ++i) {
+        if (!repeat[i - first]) cands_[out++] = cands_[i];
+    }
+    cands_.resize(out);
+    return repeats;
 }
 
 std::size_t RaceMachine::cap_batch(std::size_t first) {
@@ -1546,6 +1599,7 @@ RaceMetrics RaceMachine::metrics(const RaceReport& r) const {
         }
     }
     m.attempts_started = started_count_;
+    m.duplicates_dropped = duplicates_dropped_;
     if (r.outcome == Outcome::connected && r.remote) {
         m.winner_family = r.remote->family();
         m.winner_protocol = r.protocol;

@@ -44,6 +44,12 @@ enum class SortMode : std::uint8_t {
     rfc6724,    ///< sort each address list (an answer) before interleaving
 };
 
+/// What a race does with a remote it has already seen (issue 16 item 4).
+enum class Duplicates : std::uint8_t {
+    drop,  ///< the first occurrence is kept, later ones are dropped and counted
+    keep,  ///< every occurrence is a candidate of its own (aiohappyeyeballs)
+};
+
 /// Happy Eyeballs v3 §6.1: when an attempt counts as connected.
 enum class Success : std::uint8_t {
     connect,    ///< the transport connect completed (RFC 8305)
@@ -155,6 +161,14 @@ struct Config {
     /// after NAT64 synthesis. A race left with nothing fails with a message
     /// that says so. `Family::v4` cannot go with ipv4_unavailable.
     std::optional<Family> only_family;
+    /// A remote (address with its scope id, and port; the transport too in a
+    /// v3 race) that repeats one the race already has, waiting or tried, is
+    /// dropped (the first occurrence is kept) and counted in
+    /// RaceMetrics::duplicates_dropped, wherever it comes from: the start()
+    /// list, a DNS answer, an override. `keep` makes each occurrence a
+    /// candidate of its own; it does not apply to a v3 race (https in DNS
+    /// mode), which always races one attempt per remote and transport.
+    Duplicates duplicates = Duplicates::drop;
 
     // ---- Happy Eyeballs v3 (issue 10) ---------------------------------------
 

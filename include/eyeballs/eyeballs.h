@@ -299,10 +299,18 @@ typedef struct eyeballs_config {
     uint32_t history_explore;
     /* Seeds the race's random choices (history_explore). Default 0. */
     uint64_t shuffle_seed;
+    /* A remote (address, scope id, port) that repeats one the race already
+     * has: EYEBALLS_DUPLICATES_DROP (0, default: the first is kept, the rest
+     * counted in eyeballs_metrics.duplicates_dropped) or
+     * EYEBALLS_DUPLICATES_KEEP (each is a candidate; not in a v3 race). */
+    int duplicates;
 } eyeballs_config;
 
 /* eyeballs_config.only_family. */
 enum { EYEBALLS_ONLY_ANY = 0, EYEBALLS_ONLY_V4 = 1, EYEBALLS_ONLY_V6 = 2 };
+
+/* eyeballs_config.duplicates. */
+enum { EYEBALLS_DUPLICATES_DROP = 0, EYEBALLS_DUPLICATES_KEEP = 1 };
 
 /* One action to perform. Which fields mean something depends on `kind`;
  * the others are zero. */
@@ -417,7 +425,7 @@ typedef struct eyeballs_metrics {
     int64_t time_to_connect_ns;
     /* The report's errors counted by stage, indexed by EYEBALLS_STAGE_*. */
     uint32_t errors_by_stage[6];
-    /* Remotes dropped as repeats of earlier ones; 0 until the core drops duplicates. */
+    /* Remotes dropped as repeats of earlier ones (eyeballs_config.duplicates). */
     uint32_t duplicates_dropped;
     int64_t duration_ns; /* start to end (unfinished: to the latest input) */
 } eyeballs_metrics;

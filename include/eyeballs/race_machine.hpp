@@ -418,6 +418,8 @@ private:
                         std::string_view detail);
     std::optional<Endpoint> admit(const Endpoint& e, Family only, bool filter) const;
     void sort_batch(std::size_t first);
+    bool has_twin(const Endpoint& remote, Protocol protocol, std::size_t limit) const;
+    std::size_t drop_repeats(std::size_t first);  // config.duplicates; returns the count removed
     std::size_t cap_batch(std::size_t first);  // config.max_endpoints; returns the kept count
     Duration delay_after(const Candidate& c) const;
     void advance(TimePoint now, bool from_timer);
@@ -532,6 +534,7 @@ private:
     bool overall_timed_out_ = false;
     bool triggered_ = false;  // this input made the next start immediate (start_due)
     std::size_t dropped_ = 0;  // endpoints left out by config.max_endpoints
+    std::uint32_t duplicates_dropped_ = 0;  // endpoints left out as repeats (config.duplicates)
 };
 
 }  // namespace eyeballs

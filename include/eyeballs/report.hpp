@@ -82,8 +82,9 @@ struct RaceMetrics {
     /// RaceReport::errors counted by stage, indexed by Stage (resolve, open,
     /// bind, connect, timeout, tls).
     std::uint32_t errors_by_stage[6] = {0, 0, 0, 0, 0, 0};
-    /// Remotes dropped because they repeated an earlier one (issue 16 item 4);
-    /// 0 until the core drops duplicates. Separate from any cap on endpoints.
+    /// Remotes dropped because they repeated an earlier one of the race
+    /// (Config::duplicates, issue 16 item 4); always 0 with duplicates=keep
+    /// in an RFC 8305 race. Not counted in RaceReport::dropped (the cap).
     std::uint32_t duplicates_dropped = 0;
     /// The whole race, start to end (or to the latest input before the end).
     Duration duration{};

@@ -1295,6 +1295,54 @@ static void history_v3(void) {
     CHECK_INT(eyeballs_history_size(h), 0);
     CHECK_INT(eyeballs_history_attach(NULL, NULL, 0), 0);
     eyeballs_history_free(h);
+/* Issue 16 item 4: repeated remotes are dropped by default (0 = drop, so a
+ * zeroed config gets it too) and counted; EYEBALLS_DUPLICATES_KEEP keeps them. */
+static void duplicates(void) {
+    eyeballs_config c;
+    eyeballs_machine* m;
+    eyeballs_metrics mx;
+    eyeballs_endpoint list[3];
+    char message[256];
+    eyeballs_config_init(&c);
+    CHECK_INT(c.duplicates, EYEBALLS_DUPLICATES_DROP);
+    CHECK_INT(EYEBALLS_DUPLICATES_DROP, 0);
+    c.attempt_delay_ns = 50000000;
+    list[0] = ep("192.0.2.7:443");
+    list[1] = ep("192.0.2.7:443");
+    list[2] = ep("[2001:db8::7]:443");
+    m = make(&c);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start(m, T(0), list, 3));
+    EXPECT_NEXT(m, "open #1 192.0.2.7:443");
+    CHECK_OK(eyeballs_machine_handle_opened(m, T(0), 1, 0));
+    EXPECT_NEXT(m, "connect #1 192.0.2.7:443");
+    CHECK_OK(eyeballs_machine_handle_timeout(m, T(50)));
+    EXPECT_NEXT(m, "open #2 [2001:db8::7]:443"); /* not the repeat of #1 */
+    CHECK_OK(eyeballs_machine_report_metrics(m, &mx));
+    CHECK_INT(mx.duplicates_dropped, 1);
+    eyeballs_machine_free(m);
+
+    c.duplicates = EYEBALLS_DUPLICATES_KEEP;
+    m = make(&c);
+    if (!m) return;
+    CHECK_OK(eyeballs_machine_start(m, T(0), list, 3));
+    EXPECT_NEXT(m, "open #1 192.0.2.7:443");
+    CHECK_OK(eyeballs_machine_handle_opened(m, T(0), 1, 0));
+    EXPECT_NEXT(m, "connect #1 192.0.2.7:443");
+    CHECK_OK(eyeballs_machine_handle_timeout(m, T(50)));
+    EXPECT_NEXT(m, "open #2 [2001:db8::7]:443");
+    CHECK_OK(eyeballs_machine_handle_opened(m, T(50), 2, 0));
+    EXPECT_NEXT(m, "connect #2 [2001:db8::7]:443");
+    CHECK_OK(eyeballs_machine_handle_timeout(m, T(100)));
+    EXPECT_NEXT(m, "open #3 192.0.2.7:443"); /* kept: tried again */
+    CHECK_OK(eyeballs_machine_report_metrics(m, &mx));
+    CHECK_INT(mx.duplicates_dropped, 0);
+    eyeballs_machine_free(m);
+
+    c.duplicates = 2;
+    m = NULL;
+    CHECK_INT(eyeballs_machine_new(&c, &m, message, sizeof message), EYEBALLS_ERR_ARGUMENT);
+    CHECK_CONTAINS(message, "duplicates 2");
 }
 
 static const struct test_case cases[] = {
@@ -1318,6 +1366,7 @@ static const struct test_case cases[] = {
     {"only_family", only_family},
     {"ipv6_none", ipv6_none},
     {"history_v3", history_v3},
+    {"duplicates", duplicates},
 };
 
 int main(int argc, char** argv) {

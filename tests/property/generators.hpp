@@ -149,6 +149,8 @@ inline rc::Gen<Config> gen_config(const WorldShape& shape = {}) {
             {4, rc::gen::element<Duration>(0ms, 10ms, 10ms, 20ms, 50ms, 100ms)},
             {1, time_upto(100)},
         });
+        // Issue 16 item 4: repeated remotes are dropped unless duplicates=keep.
+        c.duplicates = *rc::gen::weightedElement<Duplicates>({{3, Duplicates::drop}, {1, Duplicates::keep}});
         return c;
     });
 }

@@ -62,6 +62,17 @@ const AttemptRecord* record_of(const Run& run, std::uint32_t n) {
     return nullptr;
 }
 
+/// The address list as the race takes it (docs/behaviour.md §1 rule 1): with
+/// duplicates=drop, each remote's first occurrence only.
+std::vector<Endpoint> first_occurrences(const std::vector<Endpoint>& list, const Config& c) {
+    if (c.duplicates == Duplicates::keep) return list;
+    std::vector<Endpoint> out;
+    for (const Endpoint& e : list) {
+        if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
+    }
+    return out;
+}
+
 /// docs/behaviour.md §1 rule 1 computed from the whole address list at once (addresses
 /// mode knows every candidate from the start).
 std::vector<Endpoint> interleaved(const std::vector<Endpoint>& list, const Config& c) {
@@ -213,7 +224,7 @@ RC_GTEST_PROP(Invariants, StartsAtTheInstantTheRulesSay, ()) {
                             "attempt " + std::to_string(k + 2) + " starts within min-start-gap of the previous");
             check(next == due, "attempt " + std::to_string(k + 2) + " starts at " + format_ms(next) +
                                              " ms, the rules say " + (due == Duration::max() ? std::string("never") : format_ms(due)));
-        } else if (k + 1 < world.addresses.size()) {
+        } else if (k + 1 < first_occurrences(world.addresses, c).size()) {
             check(end <= due, "a candidate was left at " + format_ms(due) + " ms but no attempt started");
         }
     }
@@ -228,7 +239,7 @@ RC_GTEST_PROP(Invariants, AttemptsFollowTheInterleavedOrder, ()) {
     const sim::Scenario world = *gen_world(shape);
     const Run run = run_machine(world);
     const Check check{world, run};
-    std::vector<Endpoint> list = world.addresses;
+    std::vector<Endpoint> list = first_occurrences(world.addresses, world.config);
     if (world.config.sorting(false)) sort_destinations(list);  // issue 8: RFC 6724 first, when asked
     const std::vector<Endpoint> order = interleaved(list, world.config);
     const auto& attempts = run.report.attempts;
@@ -539,4 +550,40 @@ RC_GTEST_PROP(Invariants, NeverMoreEndpointsThanTheCap, ()) {
     const Run uncapped = run_machine(world);
     const Check check_uncapped{world, uncapped};
     check_uncapped(uncapped.report.dropped == 0, "dropped endpoints under a cap of 1024");
+}
+
+// Issue 16 item 4 (docs/behaviour.md §1 rule 1): with duplicates=drop no two
+// attempts share a remote (address, zone, port; RFC 8305 races are TCP only),
+// every remote attempted was given, the first occurrence keeps its place (the
+// list without repeats is what the race takes, so a failed race tries each
+// once), and the report counts exactly the repeats the world gave. With
+// duplicates=keep nothing is dropped and nothing is counted.
+RC_GTEST_PROP(Invariants, DuplicatesDroppedFirstKeptAndCounted, ()) {
+    sim::Scenario world = *gen_world(any_world());
+    world.config.ipv4_unavailable = false;  // no NAT64: every remote is one the world gave
+    world.config.pref64.reset();
+    const bool keep = world.config.duplicates == Duplicates::keep;
+    const Run run = run_machine(world);
+    const Check check{world, run};
+    std::vector<Endpoint> given = world.addresses;
+    // DNS mode: the answers the machine took, as given to it.
+    for (const DnsQuery& q : run.report.queries) given.insert(given.end(), q.addresses.begin(), q.addresses.end());
+    const std::size_t repeats = given.size() - first_occurrences(given, Config{}).size();
+    std::vector<Endpoint> attempted;
+    for (const AttemptRecord& a : run.report.attempts) {
+        check(std::find(given.begin(), given.end(), a.remote) != given.end(),
+              "attempt " + a.remote.to_string() + " was never given");
+        if (!keep) {
+            check(std::find(attempted.begin(), attempted.end(), a.remote) == attempted.end(),
+                  "two attempts race " + a.remote.to_string() + " with duplicates=drop");
+        }
+        attempted.push_back(a.remote);
+    }
+    const std::uint32_t counted = run.report.metrics.duplicates_dropped;
+    if (keep) {
+        check(counted == 0, "duplicates=keep counted " + std::to_string(counted) + " repeats");
+    } else if (run.end != Run::End::start_failed) {
+        check(counted == repeats, "counted " + std::to_string(counted) + " repeats, the world gave " +
+                                      std::to_string(repeats));
+    }
 }

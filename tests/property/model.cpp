@@ -85,7 +85,17 @@ private:
     // sorted by RFC 6724 before rule 1 interleaves it — by default in DNS mode
     // only. The model reuses the library's sort (it has tests of its own); the
     // worlds here carry no source information, history or NAT64.
-    std::vector<Endpoint> sorted(std::vector<Endpoint> batch) const {
+    // Issue 16 item 4 (docs/behaviour.md §1 rule 1): with duplicates=drop, a
+    // remote already among the candidates, or earlier in the batch, is left
+    // out before sorting.
+    std::vector<Endpoint> sorted(std::vector<Endpoint> given) const {
+        std::vector<Endpoint> batch;
+        for (const Endpoint& e : given) {
+            const bool seen =
+                std::find(batch.begin(), batch.end(), e) != batch.end() ||
+                std::any_of(cands_.begin(), cands_.end(), [&](const Candidate& c) { return c.remote == e; });
+            if (!seen || cfg_.duplicates == Duplicates::keep) batch.push_back(e);
+        }
         if (cfg_.sorting(w_.dns_mode)) sort_destinations(batch);
         return batch;
     }

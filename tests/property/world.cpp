@@ -435,6 +435,7 @@ std::string to_text(const sim::Scenario& w) {
       << " overall-timeout=" << (c.overall_timeout ? dur(*c.overall_timeout) : "none")
       << " min-start-gap=" << dur(c.min_start_gap);
     if (c.sort != SortMode::automatic) s << " sort=" << (c.sort == SortMode::off ? "off" : "rfc6724");
+    if (c.duplicates == Duplicates::keep) s << " duplicates=keep";
     const Config defaults;
     if (c.min_attempt_delay != defaults.min_attempt_delay) s << " min-attempt-delay=" << dur(c.min_attempt_delay);
     if (c.max_attempt_delay != defaults.max_attempt_delay) s << " max-attempt-delay=" << dur(c.max_attempt_delay);
@@ -515,6 +516,7 @@ bool same_world(const sim::Scenario& a, const sim::Scenario& b, std::string* why
     if (x.overall_timeout != y.overall_timeout) return differ("overall-timeout");
     if (x.min_start_gap != y.min_start_gap) return differ("min-start-gap");
     if (x.sort != y.sort) return differ("sort");
+    if (x.duplicates != y.duplicates) return differ("duplicates");
     if (x.auto_attempt_delay != y.auto_attempt_delay) return differ("attempt-delay=auto");
     if (x.min_attempt_delay != y.min_attempt_delay) return differ("min-attempt-delay");
     if (x.max_attempt_delay != y.max_attempt_delay) return differ("max-attempt-delay");

@@ -173,12 +173,104 @@ TEST(Rfc8305Sec4Interleave, Ipv4MappedCountsAsIpv6) {
     EXPECT_EQ(order, (std::vector<Endpoint>{mapped, v4a, v6a}));
 }
 
-TEST(Rfc8305Sec4Interleave, DuplicatesAreKept) {
+TEST(Rfc8305Sec4Interleave, DuplicatesAreDroppedByDefaultFirstKept) {
+    // docs/behaviour.md §1 rule 1: v4a's second occurrence is dropped; the
+    // first keeps its place (v4a, v6a, then v4b: nothing waits for a repeat).
     Race r(delay(50ms));
+    ASSERT_TRUE(r.m.start(r.t, {v4a, v6a, v4a, v4b, v6a}));
+    EXPECT_EQ(r.visible(), Actions{connect(1, v4a)});
+    r.timeout_at(50ms);
+    EXPECT_EQ(r.visible(), Actions{connect(2, v6a)});
+    r.timeout_at(100ms);
+    EXPECT_EQ(r.visible(), Actions{connect(3, v4b)});
+    EXPECT_FALSE(r.m.next_timeout().has_value()) << "the repeats left nothing to start";
+    EXPECT_EQ(r.m.report().metrics.duplicates_dropped, 2u);
+    EXPECT_EQ(r.m.report().dropped, 0u) << "repeats are not counted against the cap";
+}
+
+TEST(Rfc8305Sec4Interleave, DuplicatesKeptWhenAsked) {
+    Config c = delay(50ms);
+    c.duplicates = Duplicates::keep;
+    Race r(c);
     ASSERT_TRUE(r.m.start(r.t, {v4a, v4a}));
     EXPECT_EQ(r.visible(), Actions{connect(1, v4a)});
     r.timeout_at(50ms);
     EXPECT_EQ(r.visible(), Actions{connect(2, v4a)});
+    EXPECT_EQ(r.m.report().metrics.duplicates_dropped, 0u);
+}
+
+TEST(Rfc8305Sec4Interleave, ADuplicateIsSameAddressPortAndZone) {
+    // Another port, or another zone of one link-local address, is another remote.
+    const Endpoint ll1 = Endpoint::parse("[fe80::1%1]:443", 443).value_or(Endpoint{});
+    const Endpoint ll2 = Endpoint::parse("[fe80::1%2]:443", 443).value_or(Endpoint{});
+    ASSERT_NE(ll1, ll2);
+    Config c = delay(50ms);
+    c.interleave = false;
+    Race r(c);
+    ASSERT_TRUE(r.m.start(r.t, {v4a, v4a.with_port(80), ll1, ll2, ll1, v4a}));
+    std::vector<Endpoint> order;
+    for (int i = 0; i < 6; ++i) {
+        for (auto& a : r.visible()) order.push_back(std::get<Connect>(a).remote);
+        r.timeout_at(50ms * (i + 1));
+    }
+    EXPECT_EQ(order, (std::vector<Endpoint>{v4a, v4a.with_port(80), ll1, ll2}));
+    EXPECT_EQ(r.m.report().metrics.duplicates_dropped, 2u);
+}
+
+TEST(Rfc8305Sec4Interleave, DuplicatesTakeNoRoomUnderTheCap) {
+    Config c = delay(50ms);
+    c.max_endpoints = 2;
+    Race r(c);
+    ASSERT_TRUE(r.m.start(r.t, {v4a, v4a, v4a, v6a, v6b}));
+    const RaceReport rep = r.m.report();
+    EXPECT_EQ(rep.metrics.duplicates_dropped, 2u);
+    EXPECT_EQ(rep.dropped, 1u) << "v6b is the one over the cap";
+}
+
+TEST(Rfc8305Sec3Dns, DuplicatesInAndAcrossAnswersAreDropped) {
+    // glibc gives 127.0.0.1 twice for a name with ::1 and 127.0.0.1 in
+    // /etc/hosts; a later answer may repeat what an earlier one gave (here
+    // NAT64 synthesis turns the A answer's address into the AAAA answer's).
+    Config c = delay(50ms);
+    c.ipv4_unavailable = true;
+    c.pref64 = Pref64::parse("2001:db8:64::/96");
+    ASSERT_TRUE(c.pref64.has_value());
+    const Endpoint synth = ep("[2001:db8:64::c000:201]:443");  // 192.0.2.1
+    Race r(c);
+    ASSERT_TRUE(r.m.start_resolving(r.t));
+    r.drain();
+    r.at(5ms);
+    r.m.handle_resolved(r.t, Family::v6, {synth, synth, v6a});
+    EXPECT_EQ(r.visible(), Actions{connect(1, synth)});
+    r.at(10ms);
+    r.m.handle_resolved(r.t, Family::v4, {v4a, v4a});
+    EXPECT_EQ(r.visible(), Actions{});
+    r.timeout_at(55ms);
+    EXPECT_EQ(r.visible(), Actions{connect(2, v6a)});
+    EXPECT_FALSE(r.m.next_timeout().has_value()) << "the A answer added nothing";
+    EXPECT_EQ(r.m.report().metrics.duplicates_dropped, 3u);
+}
+
+TEST(Rfc8305Sec3Dns, AnAnswerOfRepeatsOnlyIsStillAnAnswerWithAddresses) {
+    Config c = delay(50ms);
+    c.ipv4_unavailable = true;
+    c.pref64 = Pref64::parse("2001:db8:64::/96");
+    const Endpoint synth = ep("[2001:db8:64::c000:201]:443");  // 192.0.2.1
+    Race r(c);
+    ASSERT_TRUE(r.m.start_resolving(r.t));
+    r.drain();
+    r.at(5ms);
+    r.m.handle_resolved(r.t, Family::v6, {synth});
+    EXPECT_EQ(r.visible(), Actions{connect(1, synth)});
+    r.at(7ms);
+    r.m.handle_resolved(r.t, Family::v4, {v4a});
+    EXPECT_EQ(r.visible(), Actions{});
+    r.at(9ms);
+    r.m.handle_connect_failed(r.t, id(1), ECONNREFUSED);
+    EXPECT_EQ(r.visible(), (Actions{closed(1), failed()}));
+    const RaceReport rep = r.m.report();
+    EXPECT_EQ(rep.errors.size(), 1u) << "no resolve error: the A answer had an address";
+    EXPECT_EQ(rep.metrics.duplicates_dropped, 1u);
 }
 
 // ---- RFC 8305 §5: connection attempts -------------------------------------------
@@ -892,7 +984,10 @@ TEST(Robustness, UndrainedActionsKeepTheirOrder) {
     RaceMachine m(c);
     TimePoint t{};
     std::vector<Endpoint> many;
-    for (int i = 0; i < 40; ++i) many.push_back(i % 2 ? v4a : v6a);
+    for (int i = 0; i < 40; ++i) {
+        // Distinct ports: repeated remotes would be dropped (docs/behaviour.md §1 rule 1).
+        many.push_back((i % 2 ? v4a : v6a).with_port(static_cast<std::uint16_t>(1000 + i)));
+    }
     ASSERT_TRUE(m.start(t, many));
     for (int i = 1; i <= 39; ++i) m.handle_timeout(t + 10ms * i);
     int opens = 0;

@@ -78,6 +78,8 @@ constexpr const char* usage_text =
     "  --sort rfc6724|off        RFC 6724 destination sorting (default: on for names)\n"
     "  -4, -6                    IPv4 only / IPv6 only, as curl (the last one wins): DNS\n"
     "                            asks for that family alone; other addresses are dropped\n"
+    "  --duplicates drop|keep    a repeated address (same port) is tried once (drop, the\n"
+    "                            default) or once per occurrence (keep)\n"
     "  --ipv4-none               an IPv6-only network: synthesize IPv4 through NAT64\n"
     "  --ipv6-none               no IPv6 on this host: race IPv4 only, ask no AAAA\n"
     "  --pref64 PREFIX/LEN|auto  the NAT64 prefix; auto asks ipv4only.arpa (RFC 7050)\n"
@@ -518,6 +520,15 @@ Parsed parse(int argc, char** argv) {
         } else if (name == "--read-timeout") {
             p.read_timeout = need_ms(name, value());
             if (p.read_timeout->count() == 0) usage_error(name + ": must be > 0");
+        } else if (name == "--duplicates") {  // issue 16 item 4
+            const std::string v = value();
+            if (v == "drop") {
+                config.duplicates = eyeballs::Duplicates::drop;
+            } else if (v == "keep") {
+                config.duplicates = eyeballs::Duplicates::keep;
+            } else {
+                usage_error(name + ": '" + v + "' is not drop or keep");
+            }
         } else if (name == "-4" || name == "-6") {
             no_value();
             config.only_family = name == "-4" ? eyeballs::Family::v4 : eyeballs::Family::v6;

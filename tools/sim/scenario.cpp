@@ -287,6 +287,15 @@ private:
                 } else {
                     fail("family must be ipv4, ipv6 or any, not " + quoted(value));
                 }
+            } else if (key == "duplicates") {
+                // Issue 16 item 4: a repeated remote is dropped (default) or kept.
+                if (value == "drop") {
+                    c.duplicates = eyeballs::Duplicates::drop;
+                } else if (value == "keep") {
+                    c.duplicates = eyeballs::Duplicates::keep;
+                } else {
+                    fail("duplicates must be drop or keep, not " + quoted(value));
+                }
             } else if (key == "ipv4") {
                 if (value == "none") {
                     c.ipv4_unavailable = true;
@@ -377,7 +386,7 @@ private:
                      "attempt-timeout, overall-timeout, min-start-gap, sort, "
                      "min-attempt-delay, max-attempt-delay, delay-multiplier, network, ipv4, "
                      "ipv6, history-explore, https, quic, quic-progress, success, shuffle-seed, alias-limit, "
-                     "max-endpoints, max-in-flight, ech, ech-fallback or dns)");
+                     "max-endpoints, max-in-flight, ech, ech-fallback, dns or duplicates)");
             }
         }
         Config check = c;
