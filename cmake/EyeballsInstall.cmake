@@ -198,6 +198,11 @@ if(EYEBALLS_INSTALLED_TOOLS)
     set_target_properties(${EYEBALLS_INSTALLED_TOOLS} PROPERTIES INSTALL_RPATH "$ORIGIN/${_rel}")
   endif()
   install(TARGETS ${EYEBALLS_INSTALLED_TOOLS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
+  if(eyeballs-connect IN_LIST EYEBALLS_INSTALLED_TOOLS)
+    # Its manual page (every option of --help: tests/integration/connect_docs_test.py).
+    install(FILES ${PROJECT_SOURCE_DIR}/docs/eyeballs-connect.1
+      DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tools)
+  endif()
   message(STATUS "eyeballs: install will put ${EYEBALLS_INSTALLED_TOOLS} in ${CMAKE_INSTALL_BINDIR}/")
 endif()
 

@@ -6,7 +6,7 @@
 #   cmake -DCHECK=install -DBUILD_DIR=<build> -DPREFIX=<dir> -DVERSION=<v> -P this
 #       cmake --install <build> --component tools --prefix <dir> puts
 #       eyeballs-connect and eyeballs-sim in <dir>/bin, and each answers
-#       --version there.
+#       --version there; eyeballs-connect.1 goes to <dir>/share/man/man1.
 #   cmake -DCHECK=install-off -DSOURCE_DIR=<src> -DBUILD_DIR=<new build> -DPREFIX=<dir>
 #         -DGENERATOR=<g> -DCXX=<c++> -DC=<cc> -P this
 #       a tree configured with -DEYEBALLS_INSTALL_TOOLS=OFF installs nothing
@@ -42,6 +42,10 @@ elseif(CHECK STREQUAL "install")
     endif()
     check_version("${PREFIX}/bin/${tool}" ${tool} "${VERSION}")
   endforeach()
+  file(GLOB _pages "${PREFIX}/share/man/man1/eyeballs-connect.1")
+  if(NOT _pages)
+    message(FATAL_ERROR "cmake --install did not put eyeballs-connect.1 in ${PREFIX}/share/man/man1")
+  endif()
   file(REMOVE_RECURSE "${PREFIX}")
 
 elseif(CHECK STREQUAL "install-off")
