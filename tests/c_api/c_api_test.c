@@ -1301,6 +1301,7 @@ static void duplicates(void) {
     eyeballs_config c;
     eyeballs_machine* m;
     eyeballs_metrics mx;
+    eyeballs_report r;
     eyeballs_endpoint list[3];
     char message[256];
     eyeballs_config_init(&c);
@@ -1318,6 +1319,7 @@ static void duplicates(void) {
     EXPECT_NEXT(m, "connect #1 192.0.2.7:443");
     CHECK_OK(eyeballs_machine_handle_timeout(m, T(50)));
     EXPECT_NEXT(m, "open #2 [2001:db8::7]:443"); /* not the repeat of #1 */
+    CHECK_OK(eyeballs_machine_report(m, &r)); /* the snapshot the metrics come from */
     CHECK_OK(eyeballs_machine_report_metrics(m, &mx));
     CHECK_INT(mx.duplicates_dropped, 1);
     eyeballs_machine_free(m);
@@ -1335,6 +1337,7 @@ static void duplicates(void) {
     EXPECT_NEXT(m, "connect #2 [2001:db8::7]:443");
     CHECK_OK(eyeballs_machine_handle_timeout(m, T(100)));
     EXPECT_NEXT(m, "open #3 192.0.2.7:443"); /* kept: tried again */
+    CHECK_OK(eyeballs_machine_report(m, &r)); /* the snapshot the metrics come from */
     CHECK_OK(eyeballs_machine_report_metrics(m, &mx));
     CHECK_INT(mx.duplicates_dropped, 0);
     eyeballs_machine_free(m);

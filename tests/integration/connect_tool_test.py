@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -612,6 +613,76 @@ class Races(unittest.TestCase):
         self.assertEqual((talk["sent"], talk["received"], talk["end"]), (18, 0, "timeout"))
 
 
+class TlsEchoServer(threading.Thread):
+    """A TLS listener on 127.0.0.1 with a certificate made now (openssl req) for
+    localhost and 127.0.0.1; each connection reads one chunk, answers
+    "echo:" + chunk and closes (with close_notify)."""
+
+    def __init__(self, directory):
+        super().__init__(daemon=True)
+        self.cert = os.path.join(directory, "cert.pem")
+        key = os.path.join(directory, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", self.cert,
+                        "-days", "1", "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(self.cert, key)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.received = []
+        self.done = False
+        self.start()
+
+    def run(self):
+        while not self.done:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            c.settimeout(5)
+            try:
+                t = self.ctx.wrap_socket(c, server_side=True)
+                data = t.recv(4096)
+                self.received.append(data)
+                t.sendall(b"echo:" + data)
+                t.unwrap().close()
+            except (OSError, ssl.SSLError):
+                c.close()
+
+    def close(self):
+        self.done = True
+        self.join()
+        self.sock.close()
+
+
+class SendOverTls(unittest.TestCase):
+    """Issue 16 item 8 with --tls: --send writes and reads through the winner's TLS
+    session (the poll adapter's), not plain bytes on its socket."""
+
+    def test_send_round_trips_through_the_session(self):
+        with tempfile.TemporaryDirectory() as d:
+            srv = TlsEchoServer(d)
+            try:
+                pin = ["--resolve", f"localhost:{srv.port}:127.0.0.1", "localhost", str(srv.port)]
+                r = run("--tls", "--cacert", srv.cert, "--send", "ping\\n", *pin)
+                rj = run("--tls", "--cacert", srv.cert, "--json", "--send", "pong", *pin)
+            finally:
+                srv.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "echo:ping\n")
+        self.assertIn(f"connected to 127.0.0.1:{srv.port}", r.stderr)
+        self.assertEqual(rj.returncode, 0, rj.stderr)
+        talk = json.loads(rj.stdout.splitlines()[-1])["talk"]
+        self.assertEqual((talk["sent"], talk["received"], talk["end"], talk["data"]),
+                         (4, 9, "eof", "echo:pong"))
+        self.assertEqual(srv.received, [b"ping\n", b"pong"])  # decrypted by the server
+
+
 def connects(r):
     return [l["remote"] for l in trace(r.stdout) if l["action"] == "connect"]
 
@@ -640,19 +711,28 @@ class Duplicates(unittest.TestCase):
                              [f"127.0.0.1:{w.port}", f"127.0.0.1:{w.port}", f"[::1]:{w.port}"])
             self.assertEqual(trace(rk.stdout)[-1]["metrics"]["duplicates_dropped"], 0)
 
+    @staticmethod
+    def answer_repeats(r):
+        # Repeats in the answers as the race took them (a resolver library may
+        # already have dropped some: c-ares does).
+        return sum(len(l["addresses"]) - len(set(l["addresses"]))
+                   for l in trace(r.stdout) if l["action"] == "answer" and "addresses" in l)
+
     def test_dns_answer_with_a_repeat(self):
         dns = DnsServer({28: (0, ["::1", "::1"]), 1: (0, ["127.0.0.1", "127.0.0.1"])})
         try:
             with World("refused", "refused") as w:
                 r = self.go("--json", "--dns-server", f"127.0.0.1:{dns.port}", "dup.test",
                             str(w.port))
-                self.check(r, w.port, 2)
+                self.check(r, w.port, self.answer_repeats(r))
         finally:
             dns.close()
 
     def test_glibc_hosts_file_doubles_127_0_0_1(self):
         # glibc's getaddrinfo gives ::1, 127.0.0.1, 127.0.0.1 for a name with both in
         # /etc/hosts; a private mount namespace lends the tool such a hosts file.
+        if self.adapter == "uring":
+            self.skipTest("the uring adapter's resolver asks DNS only, it does not read /etc/hosts")
         probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
         if probe.returncode != 0:
             self.skipTest("unshare -rm (user and mount namespaces) is not allowed here")
@@ -666,8 +746,7 @@ class Duplicates(unittest.TestCase):
                          f.name, CONNECT, "--adapter", self.adapter, "--json", *args,
                          "dup.test", str(w.port)], capture_output=True, text=True, timeout=30)
                 rd = go()
-                self.assertEqual(rd.returncode, 1, rd.stderr)
-                self.assertEqual(sorted(connects(rd)), [f"127.0.0.1:{w.port}", f"[::1]:{w.port}"])
+                self.check(rd, w.port, self.answer_repeats(rd))
                 if self.adapter == "asio":
                     # Asio resolves with getaddrinfo: the repeat reaches the core, which
                     # drops it; kept, it is a third attempt (what issue 16 saw).
@@ -681,7 +760,10 @@ class Duplicates(unittest.TestCase):
 def load_tests(loader, standard_tests, pattern):
     suite = unittest.TestSuite()
     suite.addTests(loader.loadTestsFromTestCase(Usage))
-    for adapter in built_adapters():
+    adapters = built_adapters()
+    if "poll" in adapters:  # --tls is the poll adapter's
+        suite.addTests(loader.loadTestsFromTestCase(SendOverTls))
+    for adapter in adapters:
         cls = type(f"Races_{adapter}", (Races,), {"adapter": adapter})
         suite.addTests(loader.loadTestsFromTestCase(cls))
         cls = type(f"Duplicates_{adapter}", (Duplicates,), {"adapter": adapter})

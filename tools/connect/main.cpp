@@ -115,7 +115,8 @@ constexpr const char* usage_text =
     "                            (RFC 8305 §4: lower RTT first; implies --sort rfc6724)\n"
     "  --send STRING             after connecting, write STRING (C escapes \\n \\r \\t \\\\\n"
     "                            \\xHH), then print what comes back until EOF or the read\n"
-    "                            timeout, like nc; the 'connected to' line goes to stderr\n"
+    "                            timeout, like nc; the 'connected to' line goes to stderr;\n"
+    "                            with --tls, through the TLS session\n"
     "  --send-file FILE          the same with the bytes of FILE\n"
     "  --read-timeout MS         with --send: stop when nothing arrives for MS (default:\n"
     "                            wait for EOF)\n"
@@ -648,10 +649,6 @@ Parsed parse(int argc, char** argv) {
     if (p.job.tls.enabled && p.adapter != "poll") {
         usage_error("--tls is supported by the poll adapter only so far");
     }
-    if (p.job.tls.enabled && p.send) {
-        // --send writes plain bytes on the socket; over TLS it would corrupt the session.
-        usage_error("--send and --send-file do not speak TLS yet: use them without --tls");
-    }
     return p;
 }
 
@@ -661,9 +658,12 @@ struct RaceEnd {
 };
 
 // --send / --send-file over the winner's socket. Returns the exit status.
-int talk_over(const Parsed& p, int fd) {
+int talk_over(const Parsed& p, int fd, eyeballs::tool::Channel* channel) {
+    // Over TLS, OpenSSL writes with write(2): a peer that has gone must be an
+    // error of the talk, not a SIGPIPE that kills the tool.
+    if (channel != nullptr) ::signal(SIGPIPE, SIG_IGN);
     const eyeballs::tool::TalkResult t = eyeballs::tool::talk(
-        fd, *p.send, p.read_timeout, sigint_pipe[0], p.json ? nullptr : &std::cout);
+        fd, *p.send, p.read_timeout, sigint_pipe[0], p.json ? nullptr : &std::cout, channel);
     if (p.json) {
         // {"talk":{"sent":N,"received":M,"end":"eof"|"timeout"|"cancelled"|"error",
         //  ["error":"..."],"data":"what came back"}}
@@ -803,7 +803,7 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
                 line_out << '\n';
             }
             end.status = 0;
-            if (p.send && result.fd >= 0) end.status = talk_over(p, result.fd);
+            if (p.send && result.fd >= 0) end.status = talk_over(p, result.fd, result.channel.get());
             if (result.release_tls) result.release_tls();
             result.quic.reset();  // the QUIC connection before its socket
             if (result.fd >= 0) ::close(result.fd);

@@ -18,6 +18,7 @@
 #include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
+#include "talk.hpp"
 
 namespace eyeballs::tool {
 
@@ -62,6 +63,9 @@ struct ConnectResult {
     std::function<void()> release_tls;
     /// With --http3 and a QUIC winner: keeps its connection until released.
     std::shared_ptr<void> quic;
+    /// With --tls: --send's bytes go through the winner's TLS session (valid
+    /// until release_tls); null: plain bytes on fd.
+    std::shared_ptr<Channel> channel;
 };
 
 /// "EMFILE (Too many open files)": an errno value as the tool's messages name it.

@@ -32,16 +32,45 @@ int poll_ms(std::chrono::steady_clock::time_point deadline) {
     return left.count() > 60000 ? 60000 : static_cast<int>(left.count());
 }
 
+// Plain bytes on the socket (MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE).
+class PlainChannel final : public Channel {
+public:
+    explicit PlainChannel(int fd) : fd_(fd) {}
+    long send(const char* data, std::size_t size, short& events, std::string& error) override {
+        const ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
+        return result(n, POLLOUT, "write", events, error);
+    }
+    long recv(char* data, std::size_t size, short& events, std::string& error) override {
+        const ssize_t n = ::recv(fd_, data, size, 0);
+        return result(n, POLLIN, "read", events, error);
+    }
+
+private:
+    static long result(ssize_t n, short wait, const char* what, short& events, std::string& error) {
+        if (n >= 0) return static_cast<long>(n);
+        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+            events = wait;
+            return again;
+        }
+        error = errno_text(what, errno);
+        return failed;
+    }
+    int fd_;
+};
+
 }  // namespace
 
 TalkResult talk(int fd, const std::string& data, std::optional<Duration> read_timeout,
-                int cancel_fd, std::ostream* out) {
+                int cancel_fd, std::ostream* out, Channel* channel) {
+    PlainChannel plain(fd);
+    Channel& ch = channel != nullptr ? *channel : plain;
     TalkResult r;
     pollfd fds[2] = {{fd, 0, 0}, {cancel_fd, POLLIN, 0}};
     const nfds_t nfds = cancel_fd >= 0 ? 2 : 1;
-    // Write everything (MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE).
+    // Write everything.
+    short want = POLLOUT;
     while (r.sent < data.size()) {
-        fds[0].events = POLLOUT;
+        fds[0].events = want;
         if (::poll(fds, nfds, -1) < 0) {
             if (errno == EINTR) continue;
             r.end = "error";
@@ -52,11 +81,11 @@ TalkResult talk(int fd, const std::string& data, std::optional<Duration> read_ti
             r.end = "cancelled";
             return r;
         }
-        const ssize_t n = ::send(fd, data.data() + r.sent, data.size() - r.sent, MSG_NOSIGNAL);
+        want = POLLOUT;
+        const long n = ch.send(data.data() + r.sent, data.size() - r.sent, want, r.error);
+        if (n == Channel::again) continue;
         if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
             r.end = "error";
-            r.error = errno_text("write", errno);
             return r;
         }
         r.sent += static_cast<std::size_t>(n);
@@ -71,31 +100,34 @@ TalkResult talk(int fd, const std::string& data, std::optional<Duration> read_ti
         }
     };
     arm();
+    want = POLLIN;
     while (true) {
-        fds[0].events = POLLIN;
-        const int wait = read_timeout ? poll_ms(deadline) : -1;
-        if (read_timeout && wait == 0) {
-            r.end = "timeout";
-            return r;
+        if (!ch.buffered()) {
+            fds[0].events = want;
+            const int wait = read_timeout ? poll_ms(deadline) : -1;
+            if (read_timeout && wait == 0) {
+                r.end = "timeout";
+                return r;
+            }
+            const int ready = ::poll(fds, nfds, wait);
+            if (ready < 0) {
+                if (errno == EINTR) continue;
+                r.end = "error";
+                r.error = errno_text("poll", errno);
+                return r;
+            }
+            if (ready == 0) continue;  // the deadline check above ends it
+            if (nfds == 2 && (fds[1].revents & POLLIN) != 0) {
+                r.end = "cancelled";
+                return r;
+            }
+            if (fds[0].revents == 0) continue;
         }
-        const int ready = ::poll(fds, nfds, wait);
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            r.end = "error";
-            r.error = errno_text("poll", errno);
-            return r;
-        }
-        if (ready == 0) continue;  // the deadline check above ends it
-        if (nfds == 2 && (fds[1].revents & POLLIN) != 0) {
-            r.end = "cancelled";
-            return r;
-        }
-        if (fds[0].revents == 0) continue;
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        want = POLLIN;
+        const long n = ch.recv(buf, sizeof buf, want, r.error);
+        if (n == Channel::again) continue;
         if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
             r.end = "error";
-            r.error = errno_text("read", errno);
             return r;
         }
         if (n == 0) {
