@@ -1078,7 +1078,10 @@ TEST_F(LibeventTest, FactoryFailuresAreOpenErrorsAndTheRaceEndsFromTheLoop) {
     Recorder rec;
     o.on_action = rec.observer();
     Result r;
-    auto h = le::connect(base_, {open.endpoint(), open.endpoint()}, o, r.callback());
+    // Two remotes (a repeat would be dropped: docs/behaviour.md §1 rule 1); the
+    // factory fails before either is dialled.
+    const Endpoint second = open.endpoint().with_port(open.endpoint().port() == 9 ? 10 : 9);
+    auto h = le::connect(base_, {open.endpoint(), second}, o, r.callback());
     ASSERT_TRUE(h.status().ok());
     // Every attempt failed inside connect(), but the callback waits for the loop.
     EXPECT_EQ(r.calls, 0);
