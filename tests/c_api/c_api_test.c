@@ -1295,6 +1295,8 @@ static void history_v3(void) {
     CHECK_INT(eyeballs_history_size(h), 0);
     CHECK_INT(eyeballs_history_attach(NULL, NULL, 0), 0);
     eyeballs_history_free(h);
+}
+
 /* Issue 16 item 4: repeated remotes are dropped by default (0 = drop, so a
  * zeroed config gets it too) and counted; EYEBALLS_DUPLICATES_KEEP keeps them. */
 static void duplicates(void) {
