@@ -44,9 +44,15 @@ if(TARGET eyeballs_socket_ops AND (TARGET eyeballs_poll OR TARGET eyeballs_libev
     OR TARGET eyeballs_uring))
   list(APPEND _eyeballs_targets eyeballs_socket_ops)
 endif()
+<<<<<<< HEAD
 # The QUIC client (adapters/quic) that poll and libevent link.
 if(TARGET eyeballs_quic_client AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent))
   list(APPEND _eyeballs_targets eyeballs_quic_client)
+=======
+# eyeballs::tls_client (adapters/tls): the OpenSSL handshake the TLS races share.
+if(TARGET eyeballs_tls_client)
+  list(APPEND _eyeballs_targets eyeballs_tls_client)
+>>>>>>> 424fa06 (tls_client: the OpenSSL handshake in its own library (adapters/tls) with the pieces every adapter shares (context from TlsOptions, ALPN choice, name, configure_client, failure_reason); TlsOptions/TlsEvent move to eyeballs/tls.hpp; libevent races to the handshake and hands back a bufferevent_openssl)
 endif()
 foreach(_target IN LISTS _eyeballs_targets)
   # Shared adapters load libeyeballs_socket_ops.so and libeyeballs.so from
@@ -162,8 +168,13 @@ foreach(_component IN LISTS _eyeballs_components)
     list(APPEND _eyeballs_header_dirs ${_component})
   endif()
 endforeach()
+<<<<<<< HEAD
 if(TARGET eyeballs_quic_client AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent))
   list(APPEND _eyeballs_header_dirs quic)  # eyeballs/quic_client.hpp
+=======
+if(TARGET eyeballs_tls_client)
+  list(APPEND _eyeballs_header_dirs tls)
+>>>>>>> 424fa06 (tls_client: the OpenSSL handshake in its own library (adapters/tls) with the pieces every adapter shares (context from TlsOptions, ALPN choice, name, configure_client, failure_reason); TlsOptions/TlsEvent move to eyeballs/tls.hpp; libevent races to the handshake and hands back a bufferevent_openssl)
 endif()
 list(REMOVE_DUPLICATES _eyeballs_header_dirs)
 foreach(_dir IN LISTS _eyeballs_header_dirs)
@@ -301,6 +312,10 @@ function(_eyeballs_write_pc component)
     get_target_property(linked ${target} LINK_LIBRARIES)
     if(linked AND (linked MATCHES "eyeballs::socket_ops" OR linked MATCHES "eyeballs_socket_ops"))
       _eyeballs_pc_lib_name(eyeballs_socket_ops helper)
+      list(APPEND libs "-l${helper}")
+    endif()
+    if(linked AND (linked MATCHES "eyeballs::tls_client" OR linked MATCHES "eyeballs_tls_client"))
+      _eyeballs_pc_lib_name(eyeballs_tls_client helper)
       list(APPEND libs "-l${helper}")
     endif()
   endif()
