@@ -87,8 +87,8 @@ constexpr const char* usage_text =
     "  --quic                    with --https: h3 ALPN ids give QUIC endpoints; without\n"
     "                            --http3 the adapters connect TCP only, so QUIC attempts fail at\n"
     "                            once with EPROTONOSUPPORT and the race goes on over TCP\n"
-    "  --tls                     race to the TLS handshake (HEv3 §6.1; poll adapter only so\n"
-    "                            far): verify against the system store and HOST's name\n"
+    "  --tls                     race to the TLS handshake (HEv3 §6.1; poll, libevent and asio\n"
+    "                            adapters): verify against the system store and HOST's name\n"
     "  --cacert FILE             with --tls: trust this PEM CA file instead of the system store\n"
     "  --insecure                with --tls: skip certificate and name verification\n"
     "  --alpn LIST               with --tls: ALPN ids to offer, comma-separated (h2,http/1.1)\n"
@@ -619,8 +619,8 @@ Parsed parse(int argc, char** argv) {
     if (p.job.tls.http3 && p.adapter != "poll") {
         usage_error("--http3 is supported by the poll adapter only so far");
     }
-    if (p.job.tls.enabled && p.adapter != "poll") {
-        usage_error("--tls is supported by the poll adapter only so far");
+    if (p.job.tls.enabled && p.adapter != "poll" && p.adapter != "libevent" && p.adapter != "asio") {
+        usage_error("--tls is supported by the poll, libevent and asio adapters only so far");
     }
     if (p.job.tls.enabled && p.send) {
         // --send writes plain bytes on the socket; over TLS it would corrupt the session.

@@ -47,6 +47,13 @@ public:
     TlsContext(const TlsContext&) = delete;
     TlsContext& operator=(const TlsContext&) = delete;
     ssl_ctx_st* get() const noexcept { return ctx_; }
+    /// Hands the SSL_CTX over (to Asio's ssl::context, which frees it); this
+    /// object no longer frees it.
+    ssl_ctx_st* release() noexcept {
+        ssl_ctx_st* c = ctx_;
+        ctx_ = nullptr;
+        return c;
+    }
     bool verify() const noexcept { return verify_; }
 
 private:
