@@ -275,5 +275,11 @@ TEST_F(AsioTls, MisuseIsReported) {
         << plain.report->message;
 }
 
+#if defined(EYEBALLS_CONNECT_PATH) && !defined(EYEBALLS_TEST_BOOST_ASIO)
+// eyeballs-connect --adapter asio --tls in the middlebox and bad certificate
+// worlds (the trace, the result line, the JSON report).
+TEST_F(AsioTls, ConnectTool) { check_connect_tool_tls(EYEBALLS_CONNECT_PATH, "asio", pki); }
+#endif
+
 }  // namespace
 }  // namespace eyeballs::test

@@ -252,5 +252,11 @@ TEST_F(LibeventTls, MisuseIsReported) {
     EXPECT_NE(h.status().message().find("tls.enabled"), std::string::npos) << h.status().message();
 }
 
+#ifdef EYEBALLS_CONNECT_PATH
+// eyeballs-connect --adapter libevent --tls in the middlebox and bad
+// certificate worlds (the trace, the result line, the JSON report).
+TEST_F(LibeventTls, ConnectTool) { check_connect_tool_tls(EYEBALLS_CONNECT_PATH, "libevent", pki); }
+#endif
+
 }  // namespace
 }  // namespace eyeballs::test
