@@ -68,6 +68,7 @@ struct ConnectResult {
 /// A handshake step of an adapter's trace (eyeballs/tls.hpp) as the tool prints it.
 inline TlsStep to_tls_step(const TlsEvent& e) {
     TlsStep s;
+    s.protocol = protocol_name(e.protocol);
     s.attempt = e.attempt.number();
     s.remote = e.remote.to_string();
     switch (e.kind) {

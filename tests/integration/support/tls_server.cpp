@@ -266,7 +266,7 @@ void check_connect_tool_tls(const std::string& tool, const std::string& adapter,
         EXPECT_NE(out.find("\"stage\":\"tls\""), std::string::npos) << out;
         EXPECT_NE(out.find("certificate verify failed"), std::string::npos) << out;
         EXPECT_NE(out.find("\"action\":\"tls-done\",\"attempt\":2,\"remote\":\"127.0.0.1:" + port +
-                           "\",\"alpn\":[\"http/1.1\"],\"version\":\"TLSv1.3\"}"),
+                           "\",\"protocol\":\"tcp\",\"alpn\":[\"http/1.1\"],\"version\":\"TLSv1.3\"}"),
                   std::string::npos)
             << out;
         EXPECT_NE(out.find("\"winner_protocol\":\"tcp\""), std::string::npos) << out;
