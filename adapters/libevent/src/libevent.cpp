@@ -940,6 +940,7 @@ void Race::finish() {
             report_.tls_version = a.quic->version();
             report_.alpn_selected = a.quic->alpn_selected();
             winner_quic_ = std::shared_ptr<quic::Connection>(a.quic->release());
+        }
 #endif
 #ifdef EYEBALLS_LIBEVENT_TLS
         if (a.tls.active()) {
