@@ -12,8 +12,12 @@
 #   eyeballs::libevent        when adapters/libevent was built (libevent found)
 #   eyeballs::libuv           when adapters/libuv was built (libuv found)
 #   eyeballs::uring           when adapters/uring was built (liburing found)
+#   eyeballs::asio_ssl, eyeballs::boost_asio_ssl   async_connect_tls (headers
+#                             <eyeballs/asio_ssl.hpp>, <eyeballs/boost_asio_ssl.hpp>),
+#                             when eyeballs::tls_client (OpenSSL 3) was built
 #   eyeballs::socket_ops      the POSIX socket steps poll, libevent, libuv and uring link
 #   eyeballs::quic_client     QUIC attempts (ngtcp2 + GnuTLS) that poll and libevent link
+#   eyeballs::tls_client      the OpenSSL 3 handshake poll, libevent and *_ssl link
 #   eyeballs-connect, eyeballs-sim   into bin/, when EYEBALLS_INSTALL_TOOLS
 # Everything of the library is install component "dev", the programs are
 # component "tools" (cmake --install --component tools; the Debian packages
@@ -34,7 +38,7 @@ mark_as_advanced(EYEBALLS_INSTALL_CMAKEDIR EYEBALLS_INSTALL_PKGCONFIGDIR)
 # ---- What was built --------------------------------------------------------
 set(_eyeballs_components core)
 set(_eyeballs_targets eyeballs_core)
-foreach(_adapter IN ITEMS poll asio boost_asio libevent libuv uring)
+foreach(_adapter IN ITEMS poll asio boost_asio libevent libuv uring asio_ssl boost_asio_ssl)
   if(TARGET eyeballs_${_adapter})
     list(APPEND _eyeballs_components ${_adapter})
     list(APPEND _eyeballs_targets eyeballs_${_adapter})
@@ -47,6 +51,10 @@ endif()
 # The QUIC client (adapters/quic) that poll and libevent link.
 if(TARGET eyeballs_quic_client AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent))
   list(APPEND _eyeballs_targets eyeballs_quic_client)
+endif()
+# eyeballs::tls_client (adapters/tls): the OpenSSL handshake the TLS races share.
+if(TARGET eyeballs_tls_client)
+  list(APPEND _eyeballs_targets eyeballs_tls_client)
 endif()
 foreach(_target IN LISTS _eyeballs_targets)
   # Shared adapters load libeyeballs_socket_ops.so and libeyeballs.so from
@@ -156,7 +164,7 @@ install(FILES ${PROJECT_BINARY_DIR}/include/eyeballs/version.hpp
 # (asio, boost_asio) share adapters/asio/include.
 set(_eyeballs_header_dirs "")
 foreach(_component IN LISTS _eyeballs_components)
-  if(_component STREQUAL "boost_asio")
+  if(_component MATCHES "^(boost_asio|asio_ssl|boost_asio_ssl)$")
     list(APPEND _eyeballs_header_dirs asio)
   elseif(NOT _component STREQUAL "core")
     list(APPEND _eyeballs_header_dirs ${_component})
@@ -164,6 +172,9 @@ foreach(_component IN LISTS _eyeballs_components)
 endforeach()
 if(TARGET eyeballs_quic_client AND (TARGET eyeballs_poll OR TARGET eyeballs_libevent))
   list(APPEND _eyeballs_header_dirs quic)  # eyeballs/quic_client.hpp
+endif()
+if(TARGET eyeballs_tls_client)
+  list(APPEND _eyeballs_header_dirs tls)
 endif()
 list(REMOVE_DUPLICATES _eyeballs_header_dirs)
 foreach(_dir IN LISTS _eyeballs_header_dirs)
@@ -308,6 +319,23 @@ function(_eyeballs_write_pc component)
       _eyeballs_pc_lib_name(eyeballs_socket_ops helper)
       list(APPEND libs "-l${helper}")
     endif()
+  endif()
+  # eyeballs::tls_client is a library of its own (linked by poll, libevent and,
+  # through their interface, asio_ssl and boost_asio_ssl).
+  get_target_property(linked_iface ${target} INTERFACE_LINK_LIBRARIES)
+  get_target_property(linked_impl ${target} LINK_LIBRARIES)
+  if(type STREQUAL "INTERFACE_LIBRARY")
+    set(linked_impl "")
+  endif()
+  if("${linked_iface};${linked_impl}" MATCHES "eyeballs(::|_)tls_client")
+    _eyeballs_pc_lib_name(eyeballs_tls_client helper)
+    list(APPEND libs "-L\${libdir}" "-l${helper}")
+  endif()
+  # async_connect_tls builds on its flavour's adapter: eyeballs-asio-ssl
+  # requires eyeballs-asio.
+  if(component MATCHES "^(.+)_ssl$")
+    string(REPLACE "_" "-" base "eyeballs-${CMAKE_MATCH_1}")
+    list(APPEND requires "${base} = ${PROJECT_VERSION}")
   endif()
   if(type STREQUAL "STATIC_LIBRARY")
     # No shared twin: whatever its link needs is required outright.

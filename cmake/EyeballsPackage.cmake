@@ -41,6 +41,10 @@ foreach(_component IN LISTS _eyeballs_components)
   elseif(_component STREQUAL "libevent")
     # adapters/libevent asks pkg-config for libevent>=2.1.
     list(APPEND _eyeballs_deb_depends "libevent-dev (>= 2.1)")
+    if(TARGET eyeballs_tls_client)
+      # TLS races: libevent_openssl (in libevent-dev) and OpenSSL 3.
+      list(APPEND _eyeballs_deb_depends "libssl-dev (>= 3)")
+    endif()
     set(_eyeballs_deb_needs_pkgconfig TRUE)
   elseif(_component STREQUAL "asio")
     # adapters/asio needs Asio 1.22 or later; Debian's libasio-dev has epoch 1.
@@ -53,6 +57,10 @@ foreach(_component IN LISTS _eyeballs_components)
     # adapters/uring asks pkg-config for liburing (2.3 in Debian 12).
     list(APPEND _eyeballs_deb_depends "liburing-dev (>= 2.2)")
     set(_eyeballs_deb_needs_pkgconfig TRUE)
+  elseif(_component STREQUAL "asio_ssl" OR _component STREQUAL "boost_asio_ssl")
+    # async_connect_tls: OpenSSL 3 through pkg-config (besides its flavour's own).
+    list(APPEND _eyeballs_deb_depends "libssl-dev (>= 3)")
+    set(_eyeballs_deb_needs_pkgconfig TRUE)
   elseif(_component STREQUAL "boost_asio")
     list(APPEND _eyeballs_deb_depends "libboost1.81-dev | libboost-dev (>= 1.81)")
   else()
@@ -63,6 +71,7 @@ endforeach()
 if(_eyeballs_deb_needs_pkgconfig)
   list(APPEND _eyeballs_deb_depends "pkgconf | pkg-config")
 endif()
+list(REMOVE_DUPLICATES _eyeballs_deb_depends)
 list(JOIN _eyeballs_deb_depends ", " CPACK_DEBIAN_DEV_PACKAGE_DEPENDS)
 list(JOIN _eyeballs_components ", " _eyeballs_deb_components)
 

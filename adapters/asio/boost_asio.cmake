@@ -31,3 +31,16 @@ if(WIN32)
   target_link_libraries(eyeballs_boost_asio INTERFACE ws2_32 mswsock)
   target_compile_definitions(eyeballs_boost_asio INTERFACE _WIN32_WINNT=0x0601)
 endif()
+
+# eyeballs::boost_asio_ssl — async_connect_tls over Boost.Asio
+# (<eyeballs/boost_asio_ssl.hpp>), handing back boost::asio::ssl::stream; its
+# own target so that eyeballs::boost_asio users need no OpenSSL.
+if(TARGET eyeballs::tls_client)
+  find_package(PkgConfig QUIET)
+  pkg_check_modules(BOOST_ASIO_OPENSSL QUIET IMPORTED_TARGET openssl>=3)
+  add_library(eyeballs_boost_asio_ssl INTERFACE)
+  add_library(eyeballs::boost_asio_ssl ALIAS eyeballs_boost_asio_ssl)
+  set_target_properties(eyeballs_boost_asio_ssl PROPERTIES EXPORT_NAME boost_asio_ssl)
+  target_link_libraries(eyeballs_boost_asio_ssl INTERFACE eyeballs::boost_asio eyeballs::tls_client
+    PkgConfig::BOOST_ASIO_OPENSSL)
+endif()

@@ -18,11 +18,12 @@
 #include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
+#include "eyeballs/tls.hpp"
 #include "talk.hpp"
 
 namespace eyeballs::tool {
 
-/// --tls, --cacert, --insecure, --alpn (issue 18; the poll adapter only so far).
+/// --tls, --cacert, --insecure, --alpn (issue 18: poll, libevent, asio).
 struct TlsJob {
     bool enabled = false;
     std::string cacert;              ///< empty: the system store
@@ -67,6 +68,42 @@ struct ConnectResult {
     /// until release_tls); null: plain bytes on fd.
     std::shared_ptr<Channel> channel;
 };
+
+/// A handshake step of an adapter's trace (eyeballs/tls.hpp) as the tool prints it.
+inline TlsStep to_tls_step(const TlsEvent& e) {
+    TlsStep s;
+    s.protocol = protocol_name(e.protocol);
+    s.attempt = e.attempt.number();
+    s.remote = e.remote.to_string();
+    switch (e.kind) {
+        case TlsEvent::Kind::started:
+            s.kind = "tls-start";
+            s.alpn = e.alpn_offered;
+            break;
+        case TlsEvent::Kind::secured:
+            s.kind = "tls-done";
+            if (!e.alpn_selected.empty()) s.alpn.push_back(e.alpn_selected);
+            s.version = e.version;
+            break;
+        case TlsEvent::Kind::failed:
+            s.kind = "tls-failed";
+            s.error = e.error;
+            break;
+    }
+    return s;
+}
+
+/// --tls as an adapter's TlsOptions: the origin (HOST) is the name checked and
+/// sent as SNI, also with --resolve.
+inline TlsOptions tls_options_of(const ConnectJob& job) {
+    TlsOptions o;
+    o.enabled = job.tls.enabled;
+    o.ca_file = job.tls.cacert;
+    o.insecure = job.tls.insecure;
+    o.alpn = job.tls.alpn;
+    o.server_name = job.host;
+    return o;
+}
 
 /// "EMFILE (Too many open files)": an errno value as the tool's messages name it.
 inline std::string errno_text(int code) {

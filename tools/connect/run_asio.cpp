@@ -15,6 +15,9 @@
 //    `ulimit -n`). The io_context and its reactor are made first, inside a
 //    try block, so that failure is one line of ours ("cannot create the event
 //    loop: EMFILE (Too many open files)", exit 1), never an abort.
+//  - --tls: async_connect_tls (<eyeballs/asio_ssl.hpp>) with a context made
+//    from connect_options::tls; the winner's ssl::stream is handed to main as
+//    its fd plus a release_tls that frees the stream's SSL object.
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,12 +32,19 @@
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
+#ifdef EYEBALLS_HAVE_ASIO_SSL
+#include "eyeballs/asio_ssl.hpp"
+#else
 #include "eyeballs/asio.hpp"
+#endif
 #include "run.hpp"
 
 namespace eyeballs::tool {
 
 ConnectResult run_asio(const ConnectJob& job) {
+#ifndef EYEBALLS_HAVE_ASIO_SSL
+    if (job.tls.enabled) return failed_run("--tls: this build's asio adapter has no OpenSSL (eyeballs::asio_ssl)");
+#endif
     std::optional<::asio::io_context> loop;
     try {
         loop.emplace(1);
@@ -82,6 +92,35 @@ ConnectResult run_asio(const ConnectJob& job) {
         if (!ec && socket.is_open()) result.fd = socket.release();
         if (cancel_watch) cancel_watch->cancel();
     };
+#ifdef EYEBALLS_HAVE_ASIO_SSL
+    auto on_tls_done = [&](std::error_code ec, asio::ssl_stream stream) {
+        if (!ec && stream.next_layer().is_open()) {
+            // The SSL object leaves the stream (its destructor would free it)
+            // and goes with the fd to main, which frees it before closing.
+            SSL* ssl = stream.native_handle();
+            SSL_up_ref(ssl);
+            result.fd = stream.next_layer().release();
+            result.release_tls = [ssl] { SSL_free(ssl); };
+        }
+        if (cancel_watch) cancel_watch->cancel();
+    };
+    if (job.tls.enabled) {
+        options.tls = tls_options_of(job);
+        if (job.on_tls) {
+            options.on_tls = [&job](TimePoint now, const TlsEvent& e) { job.on_tls(now, to_tls_step(e)); };
+        }
+        if (job.addresses_mode) {
+            asio::async_connect_tls(io.get_executor(), job.addresses, options,
+                                    ::asio::bind_cancellation_slot(cancel.slot(), on_tls_done));
+        } else {
+            asio::async_connect_tls(io.get_executor(), job.host, job.port, options,
+                                    ::asio::bind_cancellation_slot(cancel.slot(), on_tls_done));
+        }
+        io.run();
+        result.report = std::move(*options.report);
+        return result;
+    }
+#endif
     if (job.addresses_mode) {
         asio::async_connect(io.get_executor(), job.addresses, options,
                             ::asio::bind_cancellation_slot(cancel.slot(), on_done));

@@ -19,6 +19,11 @@
 //    stays the tool's "failed" (docs/behaviour.md §6).
 // The library (eyeballs::libevent) installs neither: the callbacks are
 // process-wide and belong to the application.
+//
+// --tls: connect_bufferevent with Options::tls; the winner's
+// bufferevent_openssl is freed here, before its event_base (the tool reports
+// the race and does not speak over the connection: --send refuses --tls).
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include <cerrno>
@@ -101,6 +106,12 @@ ConnectResult run_libevent(const ConnectJob& job) {
     options.config = job.config;
     options.dns_server = job.dns_server;
     options.on_action = job.on_action;
+    if (job.tls.enabled) {
+        options.tls = tls_options_of(job);
+        if (job.on_tls) {
+            options.on_tls = [&job](TimePoint now, const TlsEvent& e) { job.on_tls(now, to_tls_step(e)); };
+        }
+    }
 
     ConnectResult result;
     bool done = false;
@@ -111,10 +122,19 @@ ConnectResult run_libevent(const ConnectJob& job) {
         done = true;
         cancel_ev.reset();  // nothing else keeps the loop busy once DNS has wound down
     };
+    auto on_tls_done = [&](bufferevent* bev, const RaceReport& report) {
+        if (bev != nullptr) bufferevent_free(bev);  // SSL_free and close: see the top
+        on_done(-1, report);
+    };
 
     libevent::Handle handle =
-        job.addresses_mode ? libevent::connect(base.get(), job.addresses, options, on_done)
-                           : libevent::connect(base.get(), job.host, job.port, options, on_done);
+        job.tls.enabled
+            ? (job.addresses_mode
+                   ? libevent::connect_bufferevent(base.get(), job.addresses, options, on_tls_done)
+                   : libevent::connect_bufferevent(base.get(), job.host, job.port, options,
+                                                   on_tls_done))
+        : job.addresses_mode ? libevent::connect(base.get(), job.addresses, options, on_done)
+                             : libevent::connect(base.get(), job.host, job.port, options, on_done);
     if (!handle.status()) return failed(handle.status().message());
 
     // SIGINT's self-pipe: readable → cancel. The fd is only watched, never read.

@@ -46,6 +46,12 @@
 // A/AAAA. Target names from the records are resolved through evdns like the
 // origin.
 //
+// TLS (Options::tls): a completed connect is fed as handle_connected, then the
+// attempt's handshake (eyeballs/detail/tls_client.hpp) starts on the same fd
+// with an event for what OpenSSL wants (EV_READ or EV_WRITE, re-made at each
+// step); its end comes back as an input (secured, secure_failed) like a
+// connect result. The winner's SSL object becomes a bufferevent_openssl.
+//
 // Ending: at the Report action every libevent object of the race is freed and
 // DNS is cancelled at once; the result (winner fd or bufferevent, report) is
 // handed to the callback at the end of that pump — or, when the race ended
@@ -72,6 +78,12 @@
 #include <utility>
 
 #include "eyeballs/detail/socket_ops.hpp"
+#ifdef EYEBALLS_LIBEVENT_TLS
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
+
+#include "eyeballs/detail/tls_client.hpp"
+#endif
 #include "eyeballs/dns_message.hpp"
 #include "eyeballs/posix.hpp"
 #ifdef EYEBALLS_HAVE_QUIC
@@ -233,7 +245,8 @@ struct UdpQuery {
     ~UdpQuery() { close(); }
 };
 
-/// One attempt's socket and its EV_WRITE event.
+/// One attempt's socket and its EV_WRITE event (while connecting), or the
+/// event of its TLS handshake.
 struct Attempt {
     Race* race = nullptr;
     AttemptId id;
@@ -242,6 +255,11 @@ struct Attempt {
 #ifdef EYEBALLS_HAVE_QUIC
     std::unique_ptr<quic::Handshake> quic;
     event* qtimer = nullptr;  // at the handshake's expiry
+#endif
+    Endpoint remote;
+    const Service* service = nullptr;  // from the Connect action (HTTPS records)
+#ifdef EYEBALLS_LIBEVENT_TLS
+    eyeballs::detail::TlsSession tls;  // active while the handshake runs
 #endif
 
     void free_event() noexcept {
@@ -257,6 +275,9 @@ struct Attempt {
 #ifdef EYEBALLS_HAVE_QUIC
         quic.reset();  // its CONNECTION_CLOSE goes out before the fd closes
 #endif
+#ifdef EYEBALLS_LIBEVENT_TLS
+        tls = eyeballs::detail::TlsSession();  // SSL_free before the fd goes
+#endif
         if (fd >= 0) eyeballs::detail::close_socket(fd);
         fd = -1;
     }
@@ -271,7 +292,9 @@ struct Input {
         connected,
         connect_failed,
         timeout,
-        quic  // a QUIC handshake ended (Attempt::quic says how)
+        quic,  // a QUIC handshake ended (Attempt::quic says how)
+        secured,
+        secure_failed
     };
     Kind kind = Kind::timeout;
     TimePoint at{};
@@ -304,6 +327,9 @@ public:
     ~Race() {
         release_all();
         if (wake_ != nullptr) event_free(wake_);
+#ifdef EYEBALLS_LIBEVENT_TLS
+        eyeballs::detail::TlsSession::free(winner_ssl_);
+#endif
         if (winner_fd_ >= 0) eyeballs::detail::close_socket(winner_fd_);
     }
 
@@ -323,6 +349,7 @@ public:
     static void on_dns(int result, evutil_addrinfo* res, void* arg);
     static void on_udp(evutil_socket_t, short what, void* arg);
     static void on_quic(evutil_socket_t, short what, void* arg);
+    static void on_tls_io(evutil_socket_t, short, void* arg);
 
 private:
     void quic_connect(Attempt& a, const Connect& c);
@@ -346,6 +373,11 @@ private:
     void start_tcp(UdpQuery* q);
     void tcp_event(UdpQuery* q, short what);
     Attempt& attempt(AttemptId id);
+    void start_tls(AttemptId id);
+    void tls_step(Attempt& a, bool first);
+    void tls_event(const TlsEvent& e) {
+        if (tls_observer_ && !abandoned_) tls_observer_(now_, e);
+    }
     void release_all() noexcept;
     TimePoint clock_now() {
         now_ = std::max(now_, Clock::now());
@@ -386,6 +418,14 @@ private:
 
     RaceReport report_;
     evutil_socket_t winner_fd_ = -1;
+    bool tls_ = false;  // Options::tls.enabled
+    TlsOptions tls_options_;
+    TlsObserver tls_observer_;
+    std::string origin_;  // the host connect() was given: the name TLS checks
+#ifdef EYEBALLS_LIBEVENT_TLS
+    std::unique_ptr<eyeballs::detail::TlsContext> tls_ctx_;
+    ::ssl_st* winner_ssl_ = nullptr;
+#endif
     std::shared_ptr<Race> self_;  // set while detached
 
     bool busy_ = false;       // inside pump()
@@ -403,10 +443,31 @@ Status Race::start(std::string_view host, std::uint16_t port,
     timer_ = evtimer_new(base_, &Race::on_timer, this);
     if (timer_ == nullptr) return Status::failure("libevent: event_new failed for the race timer");
 
-    if (options.config.success != Success::connect) {
+    if (options.config.success != Success::connect && !options.tls.enabled) {
         return Status::failure(
-            "success=handshake needs the caller's TLS handshake (RaceMachine::handle_secured); "
-            "the libevent adapter connects TCP only and reports success at connect");
+            "success=handshake needs a TLS handshake: set Options::tls.enabled (the libevent "
+            "adapter then makes it with OpenSSL)");
+    }
+    if (options.tls.enabled) {
+#ifdef EYEBALLS_LIBEVENT_TLS
+        if (!bev_callback_) {
+            return Status::failure(
+                "tls.enabled needs connect_bufferevent: the winner is a bufferevent_openssl");
+        }
+        std::string error;
+        tls_ctx_ = eyeballs::detail::make_context(options.tls, error);
+        if (!tls_ctx_) return Status::failure(error);
+        tls_ = true;
+        tls_options_ = options.tls;
+        tls_observer_ = options.on_tls;
+        origin_ = std::string(host);
+        Config config = machine_.config();
+        config.success = Success::handshake;  // v3 §6.1
+        machine_ = RaceMachine(config);
+#else
+        return Status::failure(
+            "tls.enabled: this libevent adapter was built without OpenSSL 3 and libevent_openssl");
+#endif
     }
     if (options.quic.enabled) {
 #ifdef EYEBALLS_HAVE_QUIC
@@ -589,6 +650,13 @@ void Race::feed(Input& in) {
             break;
         case Input::Kind::connected:
             machine_.handle_connected(now_, in.id);
+            if (tls_) start_tls(in.id);
+            break;
+        case Input::Kind::secured:
+            machine_.handle_secured(now_, in.id);
+            break;
+        case Input::Kind::secure_failed:
+            machine_.handle_secure_failed(now_, in.id, in.code, in.detail);
             break;
         case Input::Kind::connect_failed:
             machine_.handle_connect_failed(now_, in.id, in.code);
@@ -833,6 +901,8 @@ void Race::perform(const Action& action) {
             return;
         }
 #endif
+        a.remote = c->remote;
+        a.service = c->service;
         int err = a.fd >= 0 ? eyeballs::detail::start_connect(a.fd, c->remote) : EBADF;
         if (err == EINPROGRESS) {
             a.ev = event_new(base_, a.fd, EV_WRITE, &Race::on_writable, &a);
@@ -872,6 +942,13 @@ void Race::finish() {
             winner_quic_ = std::shared_ptr<quic::Connection>(a.quic->release());
         }
 #endif
+#ifdef EYEBALLS_LIBEVENT_TLS
+        if (a.tls.active()) {
+            report_.tls_version = a.tls.version();
+            report_.alpn_selected = a.tls.alpn_selected();
+            winner_ssl_ = a.tls.release();
+        }
+#endif
         winner_fd_ = a.fd;
         a.fd = -1;
     }
@@ -896,12 +973,34 @@ void Race::deliver() {
         quic_options_.on_connection(std::move(won));
     }
 #endif
+#ifdef EYEBALLS_LIBEVENT_TLS
+    ::ssl_st* ssl = std::exchange(winner_ssl_, nullptr);
+#endif
     if (abandoned_) {
+#ifdef EYEBALLS_LIBEVENT_TLS
+        eyeballs::detail::TlsSession::free(ssl);
+#endif
         if (fd >= 0) eyeballs::detail::close_socket(fd);
         return;
     }
     if (bev_callback_) {
         bufferevent* bev = nullptr;
+#ifdef EYEBALLS_LIBEVENT_TLS
+        if (fd >= 0 && ssl != nullptr) {
+            // The handshake is done: the bufferevent starts open, owns the
+            // SSL object and (CLOSE_ON_FREE) the socket.
+            bev = bufferevent_openssl_socket_new(base_, fd, ssl, BUFFEREVENT_SSL_OPEN,
+                                                 BEV_OPT_CLOSE_ON_FREE | bev_options_);
+            if (bev == nullptr) {
+                eyeballs::detail::TlsSession::free(ssl);
+                eyeballs::detail::close_socket(fd);
+                report_.outcome = Outcome::failed;
+                report_.code = ENOMEM;
+                report_.message = "bufferevent_openssl_socket_new failed";
+            }
+            fd = -1;
+        }
+#endif
         if (fd >= 0) {
             bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE | bev_options_);
             if (bev == nullptr) {
@@ -1000,6 +1099,83 @@ void Race::on_writable(evutil_socket_t, short, void* arg) {
     in.id = a->id;
     in.code = err;
     a->race->submit(std::move(in));
+}
+
+// ---- TLS ----------------------------------------------------------------------
+
+void Race::start_tls(AttemptId id) {
+#ifdef EYEBALLS_LIBEVENT_TLS
+    Attempt& a = attempt(id);
+    if (a.fd < 0 || machine_.finished()) return;
+    a.free_event();  // the connect's EV_WRITE event
+    TlsEvent e;
+    e.kind = TlsEvent::Kind::started;
+    e.attempt = id;
+    e.remote = a.remote;
+    // The service's own ALPN set first (RFC 9460 §7.1.2), and the origin's name.
+    e.alpn_offered = eyeballs::detail::offered_alpn(a.service, tls_options_.alpn);
+    e.server_name = eyeballs::detail::checked_name(tls_options_.server_name, origin_, a.remote);
+    tls_event(e);
+    if (a.tls.start(*tls_ctx_, a.fd, e.server_name, e.alpn_offered) ==
+        eyeballs::detail::TlsSession::Step::failed) {
+        tls_step(a, true);  // reports the failure
+        return;
+    }
+    tls_step(a, true);
+#else
+    (void)id;
+#endif
+}
+
+// One step of the handshake: wait for what OpenSSL wants, or hand the end to
+// the machine (at once inside feed() when `first`, else as an input).
+void Race::tls_step(Attempt& a, bool first) {
+#ifdef EYEBALLS_LIBEVENT_TLS
+    using Step = eyeballs::detail::TlsSession::Step;
+    const Step st = a.tls.active() ? a.tls.step() : Step::failed;
+    a.free_event();
+    if (st == Step::want_read || st == Step::want_write) {
+        a.ev = event_new(base_, a.fd, st == Step::want_read ? EV_READ : EV_WRITE, &Race::on_tls_io,
+                         &a);
+        if (a.ev != nullptr && event_add(a.ev, nullptr) == 0) return;
+        a.tls = eyeballs::detail::TlsSession();
+    }
+    Input in;
+    in.at = first ? now_ : Clock::now();
+    in.id = a.id;
+    TlsEvent e;
+    e.attempt = a.id;
+    e.remote = a.remote;
+    if (st == Step::done) {
+        in.kind = Input::Kind::secured;
+        e.kind = TlsEvent::Kind::secured;
+        e.version = a.tls.version();
+        e.alpn_selected = a.tls.alpn_selected();
+    } else {
+        in.kind = Input::Kind::secure_failed;
+        e.kind = TlsEvent::Kind::failed;
+        e.code = a.tls.code() != 0 ? a.tls.code() : (st == Step::failed ? EPROTO : ENOMEM);
+        e.error = !a.tls.reason().empty() ? a.tls.reason() : "cannot wait for the handshake";
+        in.code = e.code;
+        in.detail = e.error;
+    }
+    if (!first) now_ = std::max(now_, in.at);
+    tls_event(e);
+    if (first) {
+        feed(in);  // inside feed() of the connect result: the machine is not draining
+    } else {
+        submit(std::move(in));
+    }
+#else
+    (void)a;
+    (void)first;
+#endif
+}
+
+void Race::on_tls_io(evutil_socket_t, short, void* arg) {
+    auto* a = static_cast<Attempt*>(arg);
+    auto guard = a->race->shared_from_this();
+    a->race->tls_step(*a, false);
 }
 
 void Race::on_wake(evutil_socket_t, short, void* arg) {

@@ -298,14 +298,8 @@ private:
     void start_tls(TimePoint now, AttemptId id) {
         Attempt* a = find(id);
         if (a == nullptr || machine_.finished()) return;
-        std::vector<std::string> alpn;
-        if (a->service != nullptr && !a->service->alpn.empty()) {
-            alpn = a->service->alpn;  // RFC 9460 §7.1.2: the service's own set
-        } else if (!options_.tls.alpn.empty()) {
-            alpn = options_.tls.alpn;
-        } else {
-            alpn = ops::default_alpn();
-        }
+        // The service's own ALPN set first (RFC 9460 §7.1.2).
+        const std::vector<std::string> alpn = ops::offered_alpn(a->service, options_.tls.alpn);
         const std::string name = tls_name(*a);
         if (options_.on_tls) {
             TlsEvent e;
@@ -714,12 +708,7 @@ std::optional<Status> check_options(const Options& options) {
 // The race's TLS context, or nullptr without TLS; `error` set when it cannot be made.
 std::unique_ptr<ops::TlsContext> make_tls(const Options& options, std::string& error) {
     if (!options.tls.enabled) return nullptr;
-    ops::TlsSettings settings;
-    settings.verify = !options.tls.insecure;
-    settings.ca_file = options.tls.ca_file;
-    settings.ca_dir = options.tls.ca_dir;
-    auto ctx = ops::TlsContext::create(settings, error);
-    if (!ctx && error.empty()) error = "cannot create the TLS context";
+    auto ctx = ops::make_context(options.tls, error);
     return ctx;
 }
 

@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -18,6 +19,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <utility>
+
+#include <gtest/gtest.h>
 
 namespace eyeballs::test {
 namespace {
@@ -207,6 +211,65 @@ void TlsServer::serve() {
             SSL_free(ssl);
         }
         ERR_clear_error();
+    }
+}
+
+}  // namespace eyeballs::test
+
+namespace eyeballs::test {
+
+std::pair<int, std::string> run_connect_tool(const std::string& tool, const std::string& args) {
+    const std::string cmd = tool + " " + args + " 2>&1";
+    FILE* f = ::popen(cmd.c_str(), "r");
+    if (f == nullptr) return {-1, ""};
+    std::string out;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, f) != nullptr) out += buf;
+    const int st = ::pclose(f);
+    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+void check_connect_tool_tls(const std::string& tool, const std::string& adapter,
+                            const TestPki& pki) {
+    {
+        LoopbackPair pair = bind_loopback_pair();
+        const std::string port = std::to_string(pair.port);
+        TlsServer box(std::move(pair.v6), pki, TlsServer::Mode::silent);
+        TlsServer good(std::move(pair.v4), pki);
+        const std::string where = " --resolve localhost:" + port + ":::1,127.0.0.1 localhost " + port;
+        auto [code, out] = run_connect_tool(
+            tool, "--adapter " + adapter + " --tls --cacert " + pki.ca_file() + " -v" + where);
+        EXPECT_EQ(code, 0) << out;
+        EXPECT_NE(out.find("#1 [::1]:" + port + " tls-start alpn h2,http/1.1"), std::string::npos)
+            << out;
+        EXPECT_NE(out.find("#2 127.0.0.1:" + port + " tls-done TLSv1.3 alpn h2"), std::string::npos)
+            << out;
+        EXPECT_NE(out.find("connected to 127.0.0.1:" + port + " tcp tls TLSv1.3 alpn h2"),
+                  std::string::npos)
+            << out;
+        // Plain connect as success: the middlebox's path "wins".
+        auto [code2, out2] = run_connect_tool(tool, "--adapter " + adapter + where);
+        EXPECT_EQ(code2, 0) << out2;
+        EXPECT_NE(out2.find("connected to [::1]:" + port), std::string::npos) << out2;
+    }
+    {
+        LoopbackPair pair = bind_loopback_pair();
+        const std::string port = std::to_string(pair.port);
+        TlsServer bad(std::move(pair.v6), pki, TlsServer::Mode::bad_cert);
+        TlsServer good(std::move(pair.v4), pki);
+        auto [code, out] = run_connect_tool(
+            tool, "--adapter " + adapter + " --tls --json --alpn http/1.1 --cacert " +
+                      pki.ca_file() + " --resolve localhost:" + port +
+                      ":::1,127.0.0.1 localhost " + port);
+        EXPECT_EQ(code, 0) << out;
+        EXPECT_NE(out.find("\"action\":\"tls-failed\",\"attempt\":1"), std::string::npos) << out;
+        EXPECT_NE(out.find("\"stage\":\"tls\""), std::string::npos) << out;
+        EXPECT_NE(out.find("certificate verify failed"), std::string::npos) << out;
+        EXPECT_NE(out.find("\"action\":\"tls-done\",\"attempt\":2,\"remote\":\"127.0.0.1:" + port +
+                           "\",\"protocol\":\"tcp\",\"alpn\":[\"http/1.1\"],\"version\":\"TLSv1.3\"}"),
+                  std::string::npos)
+            << out;
+        EXPECT_NE(out.find("\"winner_protocol\":\"tcp\""), std::string::npos) << out;
     }
 }
 

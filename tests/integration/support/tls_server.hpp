@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "eyeballs/endpoint.hpp"
@@ -76,5 +77,21 @@ private:
     std::atomic<int> handshakes_{0};
     std::thread thread_;
 };
+
+}  // namespace eyeballs::test
+
+namespace eyeballs::test {
+
+/// Runs `eyeballs-connect ARGS` (stderr into stdout): exit status and output.
+std::pair<int, std::string> run_connect_tool(const std::string& tool, const std::string& args);
+
+/// eyeballs-connect --tls through `adapter` in the worlds of issue 18 item 4,
+/// as gtest assertions: (a) a middlebox on [::1] and TLS on 127.0.0.1 at one
+/// port — with --tls IPv4 wins (trace: both handshakes start, IPv4's ends
+/// with TLSv1.3 and h2; the result line names tcp, the version and ALPN),
+/// without --tls IPv6 "wins"; (b) a bad certificate on [::1] — IPv4 wins and
+/// the tls error is in the JSON report.
+void check_connect_tool_tls(const std::string& tool, const std::string& adapter,
+                            const TestPki& pki);
 
 }  // namespace eyeballs::test

@@ -31,8 +31,8 @@
 // eyeballs/dns_message.hpp; resent once after 2 s, failed after 4 s); target
 // and alias names go through evdns like the host; Config::port is set to
 // connect()'s port. Without `quic.enabled`, QUIC attempts (`config.quic`)
-// fail at once with EPROTONOSUPPORT; `config.success = Success::handshake` is
-// refused.
+// fail at once with EPROTONOSUPPORT; `config.success = Success::handshake`
+// needs `tls.enabled` (below).
 //
 // QUIC (`quic.enabled`, a build with the QUIC component: quic_available()):
 // as in the poll adapter (eyeballs/poll.hpp, the same eyeballs::quic_client
@@ -45,6 +45,22 @@
 // (the HTTPS query answered by the adapter as `1 . alpn=h3,h2,http/1.1`; with
 // endpoints, AAAA and A are answered from the list, which must share one
 // port). The winner's connection goes to `quic.on_connection`.
+//
+// TLS (Happy Eyeballs v3 §6.1, `tls.enabled`, with connect_bufferevent):
+// each attempt whose TCP connect completes starts a non-blocking OpenSSL 3
+// client handshake on its socket (eyeballs::tls_client, the one the poll
+// adapter runs: SNI = the origin's host, ALPN = the service's set or
+// `tls.alpn` or h2,http/1.1, verification against the system store or
+// `tls.ca_file`/`ca_dir` with the name checked, unless `tls.insecure`), driven
+// by an EV_READ/EV_WRITE event of the base; the race is won by the first
+// completed handshake (Success::handshake). A failed handshake is an attempt
+// error at stage `tls` with OpenSSL's reason, and the race goes on. The winner
+// is handed over as a bufferevent_openssl in state BUFFEREVENT_SSL_OPEN (made
+// with BEV_OPT_CLOSE_ON_FREE: bufferevent_free frees the SSL object and closes
+// the socket); report.tls_version and report.alpn_selected say what was
+// negotiated; `on_tls` sees each handshake's start and end. TLS with the fd
+// form of connect() is a misuse error (the SSL object would have nowhere to
+// go), as is `config.success = Success::handshake` without `tls.enabled`.
 //
 // Time. The machine is fed std::chrono::steady_clock::now() at each callback.
 // libevent's timers are only as fine as its clock: by default an event_base
@@ -103,6 +119,7 @@
 #include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
+#include "eyeballs/tls.hpp"
 
 struct event_base;
 struct evdns_base;
@@ -190,6 +207,10 @@ struct Options {
     std::vector<ResolveOverride> overrides;
     /// QUIC attempts (off by default).
     QuicOptions quic;
+    /// TLS over TCP (see the top of this header; connect_bufferevent only).
+    TlsOptions tls;
+    /// Called, like on_action, at each handshake's start and end.
+    TlsObserver on_tls;
 };
 
 /// Receives the connected socket (-1 when the race failed or was cancelled)
@@ -201,7 +222,9 @@ using Callback = std::function<void(evutil_socket_t fd, const RaceReport& report
 /// BEV_OPT_CLOSE_ON_FREE (plus the caller's options), or null when the race
 /// failed or was cancelled. The bufferevent belongs to the callee; free it
 /// with bufferevent_free(). If the bufferevent cannot be made, the socket is
-/// closed and the report is turned into a failure (ENOMEM).
+/// closed and the report is turned into a failure (ENOMEM). With
+/// `tls.enabled` it is a bufferevent_openssl (bufferevent_openssl_get_ssl
+/// gives the SSL object; link libevent_openssl to call it).
 using BuffereventCallback = std::function<void(bufferevent* bev, const RaceReport& report)>;
 
 namespace detail {

@@ -63,7 +63,8 @@ struct connect_options {
     /// goes on with A/AAAA. Target names from the records are resolved like
     /// the host. The adapter connects TCP only: QUIC attempts (`config.quic`)
     /// fail with EPROTONOSUPPORT, and `config.success = Success::handshake`
-    /// is refused (invalid_argument): it needs the caller's TLS.
+    /// is refused (invalid_argument) by async_connect: async_connect_tls
+    /// (<eyeballs/asio_ssl.hpp>) makes the handshake.
     std::optional<net::ip::udp::endpoint> dns_server;
 
     /// With `dns_server`: how long to wait for each family's answer before it
@@ -82,5 +83,15 @@ struct connect_options {
     /// (AI_ADDRCONFIG), asks for AAAA only when the host has an IPv6 address
     /// other than loopback, and for A likewise.
     net::ip::resolver_base::flags resolve_flags = net::ip::resolver_base::address_configured;
+
+    /// async_connect_tls only (<eyeballs/asio_ssl.hpp>): the name checked and
+    /// sent as SNI (empty: the origin's host), the ALPN ids to offer, and —
+    /// when async_connect_tls makes the ssl::context — the trust anchors and
+    /// `insecure` (eyeballs/tls.hpp). `enabled` is not read: the call says it.
+    TlsOptions tls;
+    /// async_connect_tls only: called, like on_action and on the same strand,
+    /// at each handshake's start and end (ALPN offered, name; version and ALPN
+    /// negotiated, or OpenSSL's reason).
+    TlsObserver on_tls;
 };
 

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -37,3 +38,4 @@
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
+#include "eyeballs/tls.hpp"

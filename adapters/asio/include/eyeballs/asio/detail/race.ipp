@@ -25,6 +25,11 @@
 //   3. re-arm the one steady_timer at next_timeout() (a deadline already
 //      passed still goes through the timer, so nothing runs inline);
 //   4. wait; 5. feed the result with the time it happened, go to 2.
+// TLS (async_connect_tls, eyeballs/asio_ssl.hpp): with a tls_layer set, the
+// machine runs with Success::handshake; a connected socket moves into the
+// layer, which makes its handshake and calls back on the strand (secured or
+// failed, stage tls); a Close drops the attempt's stream; the Report keeps
+// the winner's for the completion. Without OpenSSL nothing here needs it.
 // Results for attempts the machine has closed are dropped (their sockets are
 // already gone), and a timer wait made stale by a re-arm is recognised by
 // its generation number.
@@ -42,10 +47,32 @@ public:
     virtual void complete(error_code ec, net::ip::tcp::socket socket) = 0;
 };
 
+using race_strand = net::strand<net::any_io_executor>;
+
+/// The TLS half of a race (implemented by eyeballs/asio_ssl.hpp over
+/// ssl::stream): one handshake per connected attempt.
+class tls_layer {
+public:
+    virtual ~tls_layer() = default;
+    /// Takes attempt `id`'s connected socket and starts its handshake; calls
+    /// `done(code, reason)` on `strand` when it ends (code 0: secured; else an
+    /// errno value and OpenSSL's reason), unless the attempt was dropped.
+    virtual void start(AttemptId id, net::ip::tcp::socket socket, const Endpoint& remote,
+                       const Service* service, race_strand& strand,
+                       std::function<void(int code, std::string reason)> done) = 0;
+    /// The attempt is closed: its stream is closed and forgotten.
+    virtual void drop(AttemptId id) = 0;
+    /// The attempt won: its stream is kept for the completion, and what was
+    /// negotiated goes into the report.
+    virtual void keep(AttemptId id, RaceReport& report) = 0;
+    /// The race is over: every stream but the kept one is closed.
+    virtual void drop_all() = 0;
+};
+
 class race : public std::enable_shared_from_this<race> {
 public:
     using clock = std::chrono::steady_clock;
-    using strand_type = net::strand<net::any_io_executor>;
+    using strand_type = race_strand;
 
     race(const net::any_io_executor& ex, connect_options options)
         : ex_(ex),
@@ -70,6 +97,16 @@ public:
             machine_ = RaceMachine(options_.config);
         }
     }
+
+    /// TLS: the race is won by a handshake the layer makes (call before launch).
+    void set_tls(std::shared_ptr<tls_layer> layer) {
+        tls_ = std::move(layer);
+        options_.config.success = Success::handshake;  // v3 §6.1
+        machine_ = RaceMachine(options_.config);
+    }
+    /// A misuse found before the race (a TLS context that cannot be made):
+    /// the operation completes with invalid_argument and this message.
+    void set_misuse(std::string message) { misuse_ = std::move(message); }
 
     /// Called once from the initiation: keeps the completion and starts the
     /// race on the strand (never inline).
@@ -98,11 +135,11 @@ private:
 
     void begin() {
         const auto now = clock::now();
-        if (options_.config.success != Success::connect) {
+        if (misuse_) return fail_misuse(now, *misuse_);
+        if (options_.config.success != Success::connect && !tls_) {
             return fail_misuse(now,
-                               "success=handshake needs the caller's TLS handshake "
-                               "(RaceMachine::handle_secured); the Asio adapter connects TCP only "
-                               "and reports success at connect");
+                               "success=handshake needs a TLS handshake: use async_connect_tls "
+                               "(<eyeballs/asio_ssl.hpp>), which makes it with OpenSSL");
         }
         const Status status =
             dns_mode_ ? machine_.start_resolving(now) : machine_.start(now, endpoints_);
@@ -160,8 +197,31 @@ private:
         const auto now = clock::now();
         if (!ec) {
             machine_.handle_connected(now, id);
+            if (tls_ && !machine_.finished()) start_tls(id);
         } else {
             machine_.handle_connect_failed(now, id, errno_value(ec));
+        }
+        drain(now);
+    }
+
+    void start_tls(AttemptId id) {
+        auto& socket = sockets_[id.number() - 1];
+        const connect_target& target = targets_[id.number()];
+        // The socket moves into the stream; its empty shell stays here until
+        // the Close, so that a late result can still be recognised as stale.
+        tls_->start(id, std::move(*socket), target.remote, target.service, strand_,
+                    [self = shared_from_this(), id](int code, std::string reason) {
+                        self->on_secured(id, code, std::move(reason));
+                    });
+    }
+
+    void on_secured(AttemptId id, int code, std::string reason) {
+        if (done_ || socket_of(id) == nullptr) return;  // closed meanwhile
+        const auto now = clock::now();
+        if (code == 0) {
+            machine_.handle_secured(now, id);
+        } else {
+            machine_.handle_secure_failed(now, id, code, reason);
         }
         drain(now);
     }
@@ -271,6 +331,7 @@ private:
             return;
         }
         const AttemptId id = a.attempt;
+        if (tls_) targets_[id.number()] = connect_target{a.remote, a.service};  // for TLS
         socket->async_connect(
             to_asio_endpoint(a.remote),
             net::bind_executor(strand_, [self = shared_from_this(), id](const error_code& ec) {
@@ -284,6 +345,7 @@ private:
         error_code ignored;
         sockets_[n - 1]->close(ignored);  // its pending connect ends with operation_aborted
         sockets_[n - 1].reset();
+        if (tls_) tls_->drop(a.attempt);
     }
 
     void perform(clock::time_point now, const Report& a) { finish(now, a); }
@@ -319,6 +381,7 @@ private:
                 winner = std::move(*sockets_[n - 1]);
                 sockets_[n - 1].reset();
             }
+            if (tls_) tls_->keep(a.winner, report);  // the socket is in its stream
         }
         const error_code ec = completion_error(report);
         complete(ec, std::move(winner), std::move(report));
@@ -356,6 +419,7 @@ private:
                 s.reset();
             }
         }
+        if (tls_) tls_->drop_all();
         if (options_.report) *options_.report = std::move(report);
         auto completion = std::move(completion_);
         if (completion) completion->complete(ec, std::move(socket));
@@ -405,6 +469,13 @@ private:
     std::optional<TimePoint> armed_;
     std::uint64_t timer_generation_ = 0;
     std::unique_ptr<race_completion> completion_;
+    std::shared_ptr<tls_layer> tls_;
+    std::optional<std::string> misuse_;
+    struct connect_target {
+        Endpoint remote;
+        const Service* service = nullptr;  // its ALPN set (HTTPS records); the machine's
+    };
+    std::map<std::uint32_t, connect_target> targets_;  // by attempt number, with TLS
 };
 
 }  // namespace detail

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs — a client TLS handshake on a connected, non-blocking TCP socket,
 // with OpenSSL 3 (Happy Eyeballs v3 §6.1: with TLS, an attempt wins at its
-// handshake). Loop-agnostic: any adapter that owns raw fds can use it
-// (target eyeballs::tls_client); the poll adapter is the first.
+// handshake). Loop-agnostic (target eyeballs::tls_client): adapters that own
+// raw fds (poll, libevent) run TlsSession on them; one with its own TLS stream
+// (Asio's ssl::stream) uses the free functions below on its SSL object, so
+// every adapter sends the same SNI and ALPN, checks the same name and reports
+// the same reasons.
 //
 //   auto ctx = TlsContext::create(settings, error);        // once per race
 //   TlsSession s;
@@ -16,6 +19,10 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "eyeballs/endpoint.hpp"
+#include "eyeballs/race_machine.hpp"
+#include "eyeballs/tls.hpp"
 
 struct ssl_st;
 struct ssl_ctx_st;
@@ -40,6 +47,13 @@ public:
     TlsContext(const TlsContext&) = delete;
     TlsContext& operator=(const TlsContext&) = delete;
     ssl_ctx_st* get() const noexcept { return ctx_; }
+    /// Hands the SSL_CTX over (to Asio's ssl::context, which frees it); this
+    /// object no longer frees it.
+    ssl_ctx_st* release() noexcept {
+        ssl_ctx_st* c = ctx_;
+        ctx_ = nullptr;
+        return c;
+    }
     bool verify() const noexcept { return verify_; }
 
 private:
@@ -51,6 +65,35 @@ private:
 /// The ALPN ids a handshake offers when none is given (RFC 9460 §7.1.2 gives
 /// the service's own set when an HTTPS record has one).
 std::vector<std::string> default_alpn();
+
+/// The race's context from an adapter's TlsOptions (verify unless insecure,
+/// CA file/dir or the system store); nullptr and `error` set on failure.
+std::unique_ptr<TlsContext> make_context(const TlsOptions& options, std::string& error);
+
+/// What an attempt offers: its service's ALPN set (an HTTPS record's, RFC
+/// 9460 §7.1.2), else `configured`, else default_alpn().
+std::vector<std::string> offered_alpn(const Service* service,
+                                      const std::vector<std::string>& configured);
+
+/// The name an attempt's handshake checks (and sends as SNI unless it is an
+/// IP): `configured`, else the origin `host` (brackets stripped), else the
+/// attempt's remote address.
+std::string checked_name(const std::string& configured, const std::string& host,
+                         const Endpoint& remote);
+
+/// Prepares a fresh client SSL object as TlsSession::start does (SNI, name
+/// check when `verify`, ALPN); "" on success, else why not.
+std::string configure_client(ssl_st* ssl, bool verify, const std::string& name,
+                             const std::vector<std::string>& alpn);
+
+/// The reason for a handshake that failed with OpenSSL error `err` (as
+/// ERR_get_error gave it) on `ssl` (may be null): "certificate verify
+/// failed: self-signed certificate", "no application protocol", ...
+std::string failure_reason(const ssl_st* ssl, unsigned long err);
+
+/// After a handshake: the negotiated ALPN id ("" = none) and version ("TLSv1.3").
+std::string selected_alpn(const ssl_st* ssl);
+std::string protocol_version(const ssl_st* ssl);
 
 /// One attempt's handshake.
 class TlsSession {

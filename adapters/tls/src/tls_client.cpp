@@ -146,33 +146,97 @@ TlsSession::Step TlsSession::start(const TlsContext& ctx, int fd, const std::str
     ssl_ = SSL_new(ctx.get());
     if (ssl_ == nullptr) return fail(ENOMEM, "SSL_new: " + take_openssl_error());
     if (SSL_set_fd(ssl_, fd) != 1) return fail(EBADF, "SSL_set_fd: " + take_openssl_error());
+    std::string why = configure_client(ssl_, ctx.verify(), name, alpn);
+    if (!why.empty()) return fail(EINVAL, std::move(why));
+    return Step::want_write;
+}
+
+std::string configure_client(ssl_st* ssl, bool verify, const std::string& name,
+                             const std::vector<std::string>& alpn) {
     if (!name.empty()) {
         const bool ip = is_ip_literal(name);
-        if (!ip && SSL_set_tlsext_host_name(ssl_, name.c_str()) != 1) {
-            return fail(EINVAL, "bad server name '" + name + "': " + take_openssl_error());
+        if (!ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
+            return "bad server name '" + name + "': " + take_openssl_error();
         }
-        if (ctx.verify()) {
-            X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+        if (verify) {
+            X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
             int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
-                        : SSL_set1_host(ssl_, name.c_str());
-            if (ok != 1) return fail(EINVAL, "cannot check the name '" + name + "'");
+                        : SSL_set1_host(ssl, name.c_str());
+            if (ok != 1) return "cannot check the name '" + name + "'";
         }
     }
     if (!alpn.empty()) {
         // RFC 7301 §3.1: a list of length-prefixed protocol names.
         std::vector<unsigned char> wire;
         for (const std::string& id : alpn) {
-            if (id.empty() || id.size() > 255) return fail(EINVAL, "bad ALPN id '" + id + "'");
+            if (id.empty() || id.size() > 255) return "bad ALPN id '" + id + "'";
             wire.push_back(static_cast<unsigned char>(id.size()));
             wire.insert(wire.end(), id.begin(), id.end());
         }
         // SSL_set_alpn_protos returns 0 on success.
-        if (SSL_set_alpn_protos(ssl_, wire.data(), static_cast<unsigned>(wire.size())) != 0) {
-            return fail(EINVAL, "cannot set ALPN: " + take_openssl_error());
+        if (SSL_set_alpn_protos(ssl, wire.data(), static_cast<unsigned>(wire.size())) != 0) {
+            return "cannot set ALPN: " + take_openssl_error();
         }
     }
-    SSL_set_connect_state(ssl_);
-    return Step::want_write;
+    SSL_set_connect_state(ssl);
+    return {};
+}
+
+std::string failure_reason(const ssl_st* ssl, unsigned long err) {
+    std::string why;
+    if (err != 0) {
+        const char* r = ERR_reason_error_string(err);
+        why = r != nullptr ? r : "OpenSSL error " + std::to_string(ERR_GET_REASON(err));
+    }
+    if (why.empty()) why = "handshake failed";
+    if (ssl != nullptr && ERR_GET_LIB(err) == ERR_LIB_SSL &&
+        ERR_GET_REASON(err) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+        const long v = SSL_get_verify_result(ssl);
+        if (v != X509_V_OK) {
+            why += ": ";
+            why += X509_verify_cert_error_string(v);
+        }
+    }
+    return why;
+}
+
+std::unique_ptr<TlsContext> make_context(const TlsOptions& options, std::string& error) {
+    TlsSettings settings;
+    settings.verify = !options.insecure;
+    settings.ca_file = options.ca_file;
+    settings.ca_dir = options.ca_dir;
+    auto ctx = TlsContext::create(settings, error);
+    if (!ctx && error.empty()) error = "cannot create the TLS context";
+    return ctx;
+}
+
+std::vector<std::string> offered_alpn(const Service* service,
+                                      const std::vector<std::string>& configured) {
+    if (service != nullptr && !service->alpn.empty()) return service->alpn;  // RFC 9460 §7.1.2
+    if (!configured.empty()) return configured;
+    return default_alpn();
+}
+
+std::string checked_name(const std::string& configured, const std::string& host,
+                         const Endpoint& remote) {
+    if (!configured.empty()) return configured;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        return host.substr(1, host.size() - 2);
+    }
+    if (!host.empty()) return host;
+    return remote.address_string();
+}
+
+std::string selected_alpn(const ssl_st* ssl) {
+    if (ssl == nullptr) return {};
+    const unsigned char* data = nullptr;
+    unsigned int len = 0;
+    SSL_get0_alpn_selected(ssl, &data, &len);
+    return data != nullptr ? std::string(reinterpret_cast<const char*>(data), len) : std::string();
+}
+
+std::string protocol_version(const ssl_st* ssl) {
+    return ssl != nullptr ? std::string(SSL_get_version(ssl)) : std::string();
 }
 
 TlsSession::Step TlsSession::step() {
@@ -202,32 +266,17 @@ TlsSession::Step TlsSession::step() {
         }
         default: {
             const unsigned long e = ERR_peek_last_error();
-            std::string why = take_openssl_error();
-            if (why.empty()) why = "handshake failed (SSL_get_error " + std::to_string(err) + ")";
-            if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
-                ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
-                const long v = SSL_get_verify_result(ssl_);
-                if (v != X509_V_OK) {
-                    why += ": ";
-                    why += X509_verify_cert_error_string(v);
-                }
-            }
+            ERR_clear_error();
+            std::string why = e != 0 ? failure_reason(ssl_, e)
+                                     : "handshake failed (SSL_get_error " + std::to_string(err) + ")";
             return fail(EPROTO, why);
         }
     }
 }
 
-std::string TlsSession::alpn_selected() const {
-    if (ssl_ == nullptr) return {};
-    const unsigned char* data = nullptr;
-    unsigned int len = 0;
-    SSL_get0_alpn_selected(ssl_, &data, &len);
-    return data != nullptr ? std::string(reinterpret_cast<const char*>(data), len) : std::string();
-}
+std::string TlsSession::alpn_selected() const { return selected_alpn(ssl_); }
 
-std::string TlsSession::version() const {
-    return ssl_ != nullptr ? std::string(SSL_get_version(ssl_)) : std::string();
-}
+std::string TlsSession::version() const { return protocol_version(ssl_); }
 
 ssl_st* TlsSession::release() noexcept { return std::exchange(ssl_, nullptr); }
 
