@@ -238,6 +238,11 @@ class Usage(unittest.TestCase):
         self.usage("--send-file", "/nonexistent/eyeballs", "h", "1",
                    says="--send-file: cannot open '/nonexistent/eyeballs'")
 
+    def test_send_over_tls_needs_the_poll_adapter(self):
+        for adapter in ("libevent", "asio"):
+            self.usage("--adapter", adapter, "--tls", "--send", "x", "h", "1",
+                       says="--send/--send-file with --tls: the poll adapter only")
+
     def test_send_bad_escape(self):
         self.usage("--send", "a\\q", "h", "1", says="--send: unknown escape")
 

@@ -649,6 +649,11 @@ Parsed parse(int argc, char** argv) {
     if (p.job.tls.enabled && p.adapter != "poll" && p.adapter != "libevent" && p.adapter != "asio") {
         usage_error("--tls is supported by the poll, libevent and asio adapters only so far");
     }
+    if (p.send && p.job.tls.enabled && p.adapter != "poll") {
+        // The libevent and asio runs hand the TLS session to their own
+        // objects; only the poll run gives talk() the SSL* to write through.
+        usage_error("--send/--send-file with --tls: the poll adapter only so far");
+    }
     return p;
 }
 
