@@ -183,7 +183,9 @@ TEST(LibeventTool, WinsWhileTheAQueryIsStillOut) {
 TEST(LibeventTool, SigintCancelsTheRaceCleanly) {
     Blackhole hole(loopback_v4());
     const std::string port = std::to_string(hole.endpoint().port());
-    Tool tool({"--json", "-v", "--attempt-delay", "20", "--resolve",
+    // The same address twice, kept on purpose (the core drops repeats by
+    // default): two attempts into one blackhole, both in flight at SIGINT.
+    Tool tool({"--json", "-v", "--attempt-delay", "20", "--duplicates", "keep", "--resolve",
                "x:" + port + ":127.0.0.1,127.0.0.1", "x", port});
     // -v's timeline on stderr says when the race is under way.
     ASSERT_TRUE(tool.wait_for_stderr("#2")) << tool.err();
