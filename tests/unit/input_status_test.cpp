@@ -19,6 +19,7 @@ Endpoint ep(const char* text) { return Endpoint::parse(text, 443).value_or(Endpo
 
 const TimePoint t0{std::chrono::seconds(1000)};
 const Endpoint v6a = ep("[2001:db8::a]:443");
+const Endpoint v6b = ep("[2001:db8::b]:443");
 const Endpoint v4a = ep("192.0.2.1:443");
 const Endpoint local6 = ep("[2001:db8::99]:0");
 
@@ -56,7 +57,7 @@ TEST(InputStatus, AttemptInputsThroughTheirStages) {
     Config c;
     c.local = {local6};
     RaceMachine m(c);
-    ASSERT_TRUE(m.start(t0, {v6a, v4a}));
+    ASSERT_TRUE(m.start(t0, {v6a, v6b}));
     Seen s = drain(m);
     ASSERT_EQ(s.open.size(), 1u);
     const AttemptId a1 = s.open[0];
@@ -96,8 +97,10 @@ TEST(InputStatus, AttemptInputsThroughTheirStages) {
     ASSERT_EQ(s.open.size(), 1u);
     const AttemptId a2 = s.open[0];
     EXPECT_EQ(m.handle_opened(t0 + 10ms, a2), accepted);
+    EXPECT_EQ(m.handle_opened(t0 + 10ms, a2), out_of_order);
+    EXPECT_EQ(m.handle_bound(t0 + 10ms, a2), accepted);
     s = drain(m);
-    ASSERT_EQ(s.connect.size(), 1u);  // v4: no local of its family, no Bind
+    ASSERT_EQ(s.connect.size(), 1u);
     EXPECT_EQ(m.handle_connected(t0 + 20ms, a2), accepted);
     ASSERT_TRUE(m.finished());
     // Over: everything is late, an id never issued is still unknown.
