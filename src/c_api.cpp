@@ -392,14 +392,32 @@ static_assert(static_cast<int>(eyeballs::AttemptRecord::State::connected) == EYE
 static_assert(static_cast<int>(eyeballs::AttemptRecord::State::failed) == EYEBALLS_ATTEMPT_FAILED);
 static_assert(static_cast<int>(eyeballs::AttemptRecord::State::closed) == EYEBALLS_ATTEMPT_CLOSED);
 
-// The common shape of every input: check the machine, feed, report OK.
+// An input's InputStatus as a C status: accepted and late (normal in an event
+// loop) are EYEBALLS_OK; a misuse is EYEBALLS_ERR_STATE, naming the input.
+eyeballs_status input_status(const eyeballs_machine* m, eyeballs::InputStatus s,
+                             std::string_view input, std::string_view what) {
+    if (!eyeballs::is_misuse(s)) return EYEBALLS_OK;
+    std::string message(input);
+    message += ": ";
+    message += what;
+    message += s == eyeballs::InputStatus::unknown_attempt
+                   ? " was never issued by this machine (unknown_attempt)"
+                   : " is not waiting for this input (out_of_order)";
+    return fail(m, EYEBALLS_ERR_STATE, std::move(message));
+}
+
+std::string attempt_name(uint32_t attempt) { return "attempt " + std::to_string(attempt); }
+
+std::string family_answer(int family) {
+    return family == EYEBALLS_FAMILY_V6 ? "the AAAA query (family v6)" : "the A query (family v4)";
+}
+
+// The common shape of every input: check the machine, feed, map its InputStatus.
 template <typename Feed>
-eyeballs_status feed(eyeballs_machine* m, Feed&& body) noexcept {
+eyeballs_status feed_input(eyeballs_machine* m, std::string_view input, const std::string& what,
+                           Feed&& body) noexcept {
     if (m == nullptr) return null_machine();
-    return guard(m, [&] {
-        body(m->machine);
-        return EYEBALLS_OK;
-    });
+    return guard(m, [&] { return input_status(m, body(m->machine), input, what); });
 }
 
 eyeballs_status bad_family(eyeballs_machine* m, int family) {
@@ -521,7 +539,8 @@ eyeballs_status eyeballs_machine_start_resolving(eyeballs_machine* m, int64_t no
 }
 
 eyeballs_status eyeballs_machine_cancel(eyeballs_machine* m, int64_t now_ns) {
-    return feed(m, [&](eyeballs::RaceMachine& rm) { rm.cancel(to_time(now_ns)); });
+    return feed_input(m, "eyeballs_machine_cancel", "the race",
+                      [&](eyeballs::RaceMachine& rm) { return rm.cancel(to_time(now_ns)); });
 }
 
 // ---- inputs ------------------------------------------------------------------------
@@ -535,8 +554,8 @@ eyeballs_status eyeballs_machine_handle_resolved(eyeballs_machine* m, int64_t no
             return fail(m, EYEBALLS_ERR_ARGUMENT, *problem);
         }
         const std::vector<Endpoint> eps = to_endpoints(addresses, count);
-        m->machine.handle_resolved(to_time(now_ns), to_family(family), eps);
-        return EYEBALLS_OK;
+        return input_status(m, m->machine.handle_resolved(to_time(now_ns), to_family(family), eps),
+                            "eyeballs_machine_handle_resolved", family_answer(family));
     });
 }
 
@@ -545,43 +564,54 @@ eyeballs_status eyeballs_machine_handle_resolve_failed(eyeballs_machine* m, int6
     if (m == nullptr) return null_machine();
     return guard(m, [&] {
         if (!valid_family(family)) return bad_family(m, family);
-        m->machine.handle_resolve_failed(to_time(now_ns), to_family(family), code,
-                                         detail != nullptr ? std::string_view(detail)
-                                                           : std::string_view());
-        return EYEBALLS_OK;
+        const eyeballs::InputStatus s = m->machine.handle_resolve_failed(
+            to_time(now_ns), to_family(family), code,
+            detail != nullptr ? std::string_view(detail) : std::string_view());
+        return input_status(m, s, "eyeballs_machine_handle_resolve_failed", family_answer(family));
     });
 }
 
 eyeballs_status eyeballs_machine_handle_opened(eyeballs_machine* m, int64_t now_ns,
                                                uint32_t attempt, int code) {
-    return feed(m, [&](eyeballs::RaceMachine& rm) {
-        rm.handle_opened(to_time(now_ns), eyeballs::AttemptId(attempt), code);
-    });
+    const eyeballs::AttemptId id(attempt);
+    const auto body = [&](eyeballs::RaceMachine& rm) {
+        return rm.handle_opened(to_time(now_ns), id, code);
+    };
+    return feed_input(m, "eyeballs_machine_handle_opened", attempt_name(attempt), body);
 }
 
 eyeballs_status eyeballs_machine_handle_bound(eyeballs_machine* m, int64_t now_ns,
                                               uint32_t attempt, int code) {
-    return feed(m, [&](eyeballs::RaceMachine& rm) {
-        rm.handle_bound(to_time(now_ns), eyeballs::AttemptId(attempt), code);
-    });
+    const eyeballs::AttemptId id(attempt);
+    const auto body = [&](eyeballs::RaceMachine& rm) {
+        return rm.handle_bound(to_time(now_ns), id, code);
+    };
+    return feed_input(m, "eyeballs_machine_handle_bound", attempt_name(attempt), body);
 }
 
 eyeballs_status eyeballs_machine_handle_connected(eyeballs_machine* m, int64_t now_ns,
                                                   uint32_t attempt) {
-    return feed(m, [&](eyeballs::RaceMachine& rm) {
-        rm.handle_connected(to_time(now_ns), eyeballs::AttemptId(attempt));
-    });
+    const eyeballs::AttemptId id(attempt);
+    const auto body = [&](eyeballs::RaceMachine& rm) {
+        return rm.handle_connected(to_time(now_ns), id);
+    };
+    return feed_input(m, "eyeballs_machine_handle_connected", attempt_name(attempt), body);
 }
 
 eyeballs_status eyeballs_machine_handle_connect_failed(eyeballs_machine* m, int64_t now_ns,
                                                        uint32_t attempt, int code) {
-    return feed(m, [&](eyeballs::RaceMachine& rm) {
-        rm.handle_connect_failed(to_time(now_ns), eyeballs::AttemptId(attempt), code);
-    });
+    const eyeballs::AttemptId id(attempt);
+    const auto body = [&](eyeballs::RaceMachine& rm) {
+        return rm.handle_connect_failed(to_time(now_ns), id, code);
+    };
+    return feed_input(m, "eyeballs_machine_handle_connect_failed", attempt_name(attempt), body);
 }
 
 eyeballs_status eyeballs_machine_handle_timeout(eyeballs_machine* m, int64_t now_ns) {
-    return feed(m, [&](eyeballs::RaceMachine& rm) { rm.handle_timeout(to_time(now_ns)); });
+    return feed_input(m, "eyeballs_machine_handle_timeout", "the race (not started)",
+                      [&](eyeballs::RaceMachine& rm) {
+                          return rm.handle_timeout(to_time(now_ns));
+                      });
 }
 
 // ---- outputs -------------------------------------------------------------------------

@@ -198,6 +198,16 @@ std::uint32_t RaceMachine::attempt_in(AttemptId id, AState state) const {
     return slot != npos && cands_[slot].state == state ? slot : npos;
 }
 
+InputStatus RaceMachine::refused(AttemptId id) const {
+    // Why an attempt input was not taken: an id never issued, the race over
+    // or the attempt ended (late: normal in an event loop), or an answer the
+    // attempt's stage does not wait for.
+    const std::uint32_t slot = lookup(id);
+    if (slot == npos) return InputStatus::unknown_attempt;
+    if (phase_ == Phase::done || !in_flight_state(cands_[slot].state)) return InputStatus::late;
+    return InputStatus::out_of_order;
+}
+
 std::uint32_t RaceMachine::lookup(AttemptId id) const {
     if (id.number_ == 0 || id.number_ > started_count_) return npos;
     if (id.slot_ < cands_.size() && cands_[id.slot_].attempt == id.number_) return id.slot_;
@@ -301,11 +311,12 @@ Status RaceMachine::start_resolving(TimePoint now) {
     return Status::success();
 }
 
-void RaceMachine::cancel(TimePoint now) {
+InputStatus RaceMachine::cancel(TimePoint now) {
     now = clamp(now);
-    if (phase_ == Phase::done) return;
+    if (phase_ == Phase::done) return InputStatus::late;
     if (phase_ == Phase::idle) start_time_ = now;
     finish(now, Outcome::cancelled, npos);
+    return InputStatus::accepted;
 }
 
 // ---- candidates ------------------------------------------------------------
@@ -917,11 +928,13 @@ void RaceMachine::finish(TimePoint now, Outcome outcome, std::uint32_t winner_sl
 
 // ---- inputs ------------------------------------------------------------------
 
-void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* addresses,
-                                  std::size_t count) {
+InputStatus RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* addresses,
+                                         std::size_t count) {
     now = enter(now);
-    if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
-    if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;  // late or duplicate
+    if (phase_ == Phase::done) return InputStatus::late;
+    if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
+    // Not asked (address mode, a family left out) or answered already.
+    if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return InputStatus::out_of_order;
     note_answer(0, family, false, addresses, count, 0);
     const bool ends_resolution_delay =
         family == Family::v6 && phase_ == Phase::resolving && resolution_deadline_.has_value();
@@ -940,7 +953,7 @@ void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* 
         v3().names[0].addr[idx(family)] = v3_state(!kept.empty());
         target_answer(family, 0, true);
         advance(now, false);
-        return;
+        return InputStatus::accepted;
     }
     const std::size_t added =
         addresses == nullptr ? 0
@@ -953,13 +966,15 @@ void RaceMachine::handle_resolved(TimePoint now, Family family, const Endpoint* 
         dns_[idx(family)] = DnsState::positive;
     }
     advance(now, false);
+    return InputStatus::accepted;
 }
 
-void RaceMachine::handle_resolve_failed(TimePoint now, Family family, int code,
-                                        std::string_view detail) {
+InputStatus RaceMachine::handle_resolve_failed(TimePoint now, Family family, int code,
+                                               std::string_view detail) {
     now = enter(now);
-    if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
-    if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return;
+    if (phase_ == Phase::done) return InputStatus::late;
+    if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
+    if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return InputStatus::out_of_order;
     note_failure(0, family, false, code, detail);
     dns_[idx(family)] = DnsState::negative;
     if (config_.https) {
@@ -969,6 +984,7 @@ void RaceMachine::handle_resolve_failed(TimePoint now, Family family, int code,
     }
     record(Stage::resolve, 0, npos, family, code, npos, detail);
     advance(now, false);
+    return InputStatus::accepted;
 }
 
 // ---- Happy Eyeballs v3: the glue between the planner and the candidates -------
@@ -1077,13 +1093,15 @@ bool RaceMachine::live_hint(Family family) const noexcept {
     });
 }
 
-void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRecord* records,
-                               std::size_t count) {
+InputStatus RaceMachine::handle_https(TimePoint now, const Resolve& query,
+                                      const SvcbRecord* records, std::size_t count) {
     now = enter(now);
-    if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
-    if (!config_.https || !dns_mode_ || !query.https) return;
+    if (phase_ == Phase::done) return InputStatus::late;
+    if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
+    if (!config_.https || !dns_mode_ || !query.https) return InputStatus::out_of_order;
     const std::uint32_t t = target_of(query);
-    if (t == npos || t != v3().names.https_target()) return;  // late, duplicate or unknown
+    // A name never asked, or whose HTTPS query was answered already.
+    if (t == npos || t != v3().names.https_target()) return InputStatus::out_of_order;
     note_answer(t, Family::v6, true, nullptr, 0, records != nullptr ? count : 0);
     const detail::HttpsStep step = v3().on_https(t, records, count, config_);
     // The queries it needs, in v3 §4.1's order for each name: an alias
@@ -1096,6 +1114,7 @@ void RaceMachine::handle_https(TimePoint now, const Resolve& query, const SvcbRe
     add_service_candidates(step);
     ech_https_settled(now);
     advance(now, false);
+    return InputStatus::accepted;
 }
 
 void RaceMachine::add_service_candidates(const detail::HttpsStep& step) {
@@ -1121,36 +1140,34 @@ void RaceMachine::add_service_candidates(const detail::HttpsStep& step) {
     }
 }
 
-void RaceMachine::handle_resolved(TimePoint now, const Resolve& query, const Endpoint* addresses,
-                                  std::size_t count) {
+InputStatus RaceMachine::handle_resolved(TimePoint now, const Resolve& query,
+                                         const Endpoint* addresses, std::size_t count) {
     if (query.https) {
-        enter(now);
-        return;
+        enter(now);  // addresses for an HTTPS query: handle_https's answer
+        return phase_ == Phase::done ? InputStatus::late : InputStatus::out_of_order;
     }
     const std::uint32_t t = target_of(query);
-    if (t == 0) {
-        handle_resolved(now, query.family, addresses, count);
-        return;
-    }
+    if (t == 0) return handle_resolved(now, query.family, addresses, count);
     now = enter(now);
-    if (t == npos) return;
-    resolved(now, t, query.family, addresses, count);
+    if (t == npos) return phase_ == Phase::done ? InputStatus::late : InputStatus::out_of_order;
+    return resolved(now, t, query.family, addresses, count);
 }
 
-void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int code,
-                                        std::string_view detail) {
+InputStatus RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int code,
+                                               std::string_view detail) {
     const std::uint32_t t = target_of(query);
     if (query.https) {
         now = enter(now);
-        if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
-        if (t == npos || t != v3().names.https_target()) return;
+        if (phase_ == Phase::done) return InputStatus::late;
+        if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
+        if (t == npos || t != v3().names.https_target()) return InputStatus::out_of_order;
         note_failure(t, Family::v6, true, code, detail);
         if (detail::abandons_race(config_, code, detail, incoming_dns_)) {
             // v3 §6.3 / RFC 9460 §3.1: over protected DNS, no downgrade.
             record(Stage::resolve, 0, t, Family::v6, code, npos,
                    "HTTPS query failed over protected DNS: race abandoned (RFC 9460 §3.1)");
             finish(now, Outcome::failed, npos);
-            return;
+            return InputStatus::accepted;
         }
         // HTTPS is optional: no error recorded. At the end of an alias chain
         // the final $QNAME is still an endpoint (RFC 9460 §3).
@@ -1158,26 +1175,23 @@ void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, int
         add_service_candidates(step);
         ech_https_settled(now);
         advance(now, false);
-        return;
+        return InputStatus::accepted;
     }
-    if (t == 0) {
-        handle_resolve_failed(now, query.family, code, detail);
-        return;
-    }
+    if (t == 0) return handle_resolve_failed(now, query.family, code, detail);
     now = enter(now);
-    if (t == npos) return;
+    if (t == npos) return phase_ == Phase::done ? InputStatus::late : InputStatus::out_of_order;
     if (code == 0 && detail.empty()) {
-        resolved(now, t, query.family, nullptr, 0);  // "no data", as for the origin
-        return;
+        return resolved(now, t, query.family, nullptr, 0);  // "no data", as for the origin
     }
-    resolve_failed(now, t, query.family, code, detail);
+    return resolve_failed(now, t, query.family, code, detail);
 }
 
-void RaceMachine::resolved(TimePoint now, std::uint32_t target, Family family,
-                           const Endpoint* addresses, std::size_t count) {
-    if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
+InputStatus RaceMachine::resolved(TimePoint now, std::uint32_t target, Family family,
+                                  const Endpoint* addresses, std::size_t count) {
+    if (phase_ == Phase::done) return InputStatus::late;
+    if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
     detail::Target& t = v3().names[target];
-    if (t.addr[idx(family)] != detail::DnsState::pending) return;
+    if (t.addr[idx(family)] != detail::DnsState::pending) return InputStatus::out_of_order;
     note_answer(target, family, false, addresses, count, 0);
     if (keep_answer(target, family, addresses, count).empty()) {
         t.addr[idx(family)] = detail::DnsState::negative;
@@ -1187,25 +1201,30 @@ void RaceMachine::resolved(TimePoint now, std::uint32_t target, Family family,
     }
     target_answer(family, target, true);
     advance(now, false);
+    return InputStatus::accepted;
 }
 
-void RaceMachine::resolve_failed(TimePoint now, std::uint32_t target, Family family, int code,
-                                 std::string_view detail) {
-    if (phase_ != Phase::resolving && phase_ != Phase::racing) return;
+InputStatus RaceMachine::resolve_failed(TimePoint now, std::uint32_t target, Family family,
+                                        int code, std::string_view detail) {
+    if (phase_ == Phase::done) return InputStatus::late;
+    if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
     eyeballs::detail::Target& t = v3().names[target];
-    if (t.addr[idx(family)] != eyeballs::detail::DnsState::pending) return;
+    if (t.addr[idx(family)] != eyeballs::detail::DnsState::pending) {
+        return InputStatus::out_of_order;
+    }
     note_failure(target, family, false, code, detail);
     t.addr[idx(family)] = eyeballs::detail::DnsState::negative;
     t.failed[idx(family)] = true;  // its hints stay in use
     record(Stage::resolve, 0, target, family, code, npos, detail);
     advance(now, false);
+    return InputStatus::accepted;
 }
 
-void RaceMachine::handle_opened(TimePoint now, AttemptId id, int code) {
+InputStatus RaceMachine::handle_opened(TimePoint now, AttemptId id, int code) {
     now = enter(now);
-    if (phase_ == Phase::done) return;
+    if (phase_ == Phase::done) return refused(id);
     const std::uint32_t slot = attempt_in(id, AState::opening);
-    if (slot == npos) return;
+    if (slot == npos) return refused(id);
     Candidate& c = cands_[slot];
     if (code != 0) {
         // Creation failed: the socket was never opened, so it is never closed.
@@ -1216,13 +1235,14 @@ void RaceMachine::handle_opened(TimePoint now, AttemptId id, int code) {
         bind_next_or_connect(now, slot);
     }
     advance(now, false);
+    return InputStatus::accepted;
 }
 
-void RaceMachine::handle_bound(TimePoint now, AttemptId id, int code) {
+InputStatus RaceMachine::handle_bound(TimePoint now, AttemptId id, int code) {
     now = enter(now);
-    if (phase_ == Phase::done) return;
+    if (phase_ == Phase::done) return refused(id);
     const std::uint32_t slot = attempt_in(id, AState::binding);
-    if (slot == npos) return;
+    if (slot == npos) return refused(id);
     Candidate& c = cands_[slot];
     if (code != 0) {
         record(Stage::bind, c.attempt, slot, c.remote.family(), code, c.local_index, {});
@@ -1234,13 +1254,14 @@ void RaceMachine::handle_bound(TimePoint now, AttemptId id, int code) {
         push(QKind::connect, slot);
     }
     advance(now, false);
+    return InputStatus::accepted;
 }
 
-void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
+InputStatus RaceMachine::handle_connected(TimePoint now, AttemptId id) {
     now = enter(now);
-    if (phase_ == Phase::done) return;  // a success after the winner: already closed
+    if (phase_ == Phase::done) return refused(id);  // a success after the winner: already closed
     const std::uint32_t slot = attempt_in(id, AState::connecting);
-    if (slot == npos) return;
+    if (slot == npos) return refused(id);
     Candidate& c = cands_[slot];
     if (config_.history) {
         config_.history->record_success(config_.network, c.remote,
@@ -1258,58 +1279,64 @@ void RaceMachine::handle_connected(TimePoint now, AttemptId id) {
                 std::max(extended_until_, detail::saturating_add(now, current_delay_));
         }
         if (config_.ech != EchMode::off && ech_connected(now, slot)) advance(now, false);
-        return;
+        return InputStatus::accepted;
     }
     finish(now, Outcome::connected, slot);
+    return InputStatus::accepted;
 }
 
-void RaceMachine::handle_secured(TimePoint now, AttemptId id) {
+InputStatus RaceMachine::handle_secured(TimePoint now, AttemptId id) {
     now = enter(now);
-    if (phase_ == Phase::done) return;
+    if (phase_ == Phase::done) return refused(id);
     const std::uint32_t slot = attempt_in(id, AState::securing);
-    if (slot == npos) return;
+    if (slot == npos) return refused(id);
     finish(now, Outcome::connected, slot);
+    return InputStatus::accepted;
 }
 
-void RaceMachine::handle_secure_failed(TimePoint now, AttemptId id, int code,
-                                       std::string_view detail) {
+InputStatus RaceMachine::handle_secure_failed(TimePoint now, AttemptId id, int code,
+                                              std::string_view detail) {
     now = enter(now);
-    if (phase_ == Phase::done) return;
+    if (phase_ == Phase::done) return refused(id);
     std::uint32_t slot = attempt_in(id, AState::securing);
     if (slot == npos) {
         // A QUIC attempt's handshake is its connect (v3 §6.1): its TLS
         // failure comes while it is still connecting (docs/behaviour.md §9).
         slot = attempt_in(id, AState::connecting);
-        if (slot == npos || protocol_of(cands_[slot]) != Protocol::quic) return;
+        if (slot == npos) return refused(id);
+        if (protocol_of(cands_[slot]) != Protocol::quic) return InputStatus::out_of_order;
     }
     Candidate& c = cands_[slot];
     record(Stage::tls, c.attempt, slot, c.remote.family(), code, npos, detail);
     if (config_.history) config_.history->record_failure(config_.network, c.remote, now);
     fail_attempt(now, slot);
     advance(now, false);
+    return InputStatus::accepted;
 }
 
-void RaceMachine::handle_connect_failed(TimePoint now, AttemptId id, int code) {
+InputStatus RaceMachine::handle_connect_failed(TimePoint now, AttemptId id, int code) {
     now = enter(now);
-    if (phase_ == Phase::done) return;
+    if (phase_ == Phase::done) return refused(id);
     const std::uint32_t slot = attempt_in(id, AState::connecting);
-    if (slot == npos) return;
+    if (slot == npos) return refused(id);
     Candidate& c = cands_[slot];
     record(Stage::connect, c.attempt, slot, c.remote.family(), code, npos, {});
     if (config_.history) config_.history->record_failure(config_.network, c.remote, now);
     fail_attempt(now, slot);
     advance(now, false);
+    return InputStatus::accepted;
 }
 
-void RaceMachine::handle_timeout(TimePoint now) {
+InputStatus RaceMachine::handle_timeout(TimePoint now) {
     now = clamp(now);
-    if (phase_ == Phase::idle || phase_ == Phase::done) return;
+    if (phase_ == Phase::done) return InputStatus::late;
+    if (phase_ == Phase::idle) return InputStatus::out_of_order;  // no timer was ever armed
     // 1. The overall timeout ends the race.
     if (config_.overall_timeout &&
         now >= detail::saturating_add(start_time_, *config_.overall_timeout)) {
         overall_timed_out_ = true;
         finish(now, Outcome::failed, npos);
-        return;
+        return InputStatus::accepted;
     }
     // 2. Attempt timeouts, each a failure with ETIMEDOUT (counts for fail fast).
     if (config_.attempt_timeout) {
@@ -1326,6 +1353,7 @@ void RaceMachine::handle_timeout(TimePoint now) {
     }
     // 3. The resolution delay, then 4. the next attempt.
     advance(now, true);
+    return InputStatus::accepted;
 }
 
 // ---- outputs -----------------------------------------------------------------

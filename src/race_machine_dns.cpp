@@ -24,24 +24,26 @@ std::string_view machine_detail(DnsError dns, int code, std::string_view detail)
 }
 }  // namespace
 
-void RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, DnsError dns, int code,
-                                        std::string_view detail) {
+InputStatus RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& query, DnsError dns,
+                                               int code, std::string_view detail) {
     const std::size_t before = errors_.size();
     incoming_dns_ = dns;
-    handle_resolve_failed(now, query, dns == DnsError::nodata ? 0 : code,
-                          machine_detail(dns, code, detail));
+    const InputStatus status = handle_resolve_failed(
+        now, query, dns == DnsError::nodata ? 0 : code, machine_detail(dns, code, detail));
     incoming_dns_ = DnsError::none;
     classify_resolve_errors(before, dns);
+    return status;
 }
 
-void RaceMachine::handle_resolve_failed(TimePoint now, Family family, DnsError dns, int code,
-                                        std::string_view detail) {
+InputStatus RaceMachine::handle_resolve_failed(TimePoint now, Family family, DnsError dns,
+                                               int code, std::string_view detail) {
     const std::size_t before = errors_.size();
     incoming_dns_ = dns;
-    handle_resolve_failed(now, family, dns == DnsError::nodata ? 0 : code,
-                          machine_detail(dns, code, detail));
+    const InputStatus status = handle_resolve_failed(
+        now, family, dns == DnsError::nodata ? 0 : code, machine_detail(dns, code, detail));
     incoming_dns_ = DnsError::none;
     classify_resolve_errors(before, dns);
+    return status;
 }
 
 }  // namespace eyeballs

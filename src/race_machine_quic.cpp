@@ -44,14 +44,18 @@ void RaceMachine::quic_verdict(TimePoint now, std::uint32_t winner_slot) {
     }
 }
 
-void RaceMachine::handle_progress(TimePoint now, AttemptId id) {
+InputStatus RaceMachine::handle_progress(TimePoint now, AttemptId id) {
     now = enter(now);
-    if (phase_ != Phase::racing || !config_.https || v3_.peek() == nullptr) return;
+    // Attempts exist only while racing: otherwise the id is unknown, or late.
+    if (phase_ != Phase::racing) return refused(id);
     const std::uint32_t slot = lookup(id);
-    if (slot == npos || !in_flight_state(cands_[slot].state)) return;
-    if (protocol_of(cands_[slot]) != Protocol::quic) return;
+    if (slot == npos || !in_flight_state(cands_[slot].state)) return refused(id);
+    // Without https every attempt is TCP; progress is a QUIC attempt's.
+    if (!config_.https || v3_.peek() == nullptr) return InputStatus::out_of_order;
+    if (protocol_of(cands_[slot]) != Protocol::quic) return InputStatus::out_of_order;
     v3().quic_progress.on_progress(cands_[slot].attempt);
     // The Next Connection Attempt Timer may now be later; nothing starts.
+    return InputStatus::accepted;
 }
 
 }  // namespace eyeballs

@@ -500,11 +500,25 @@ eyeballs_status eyeballs_machine_start_resolving(eyeballs_machine* machine, int6
 eyeballs_status eyeballs_machine_cancel(eyeballs_machine* machine, int64_t now_ns);
 
 /* ---- Inputs: what happened ---------------------------------------------- */
-/* Each returns EYEBALLS_OK, also when the input is ignored (a late, duplicate
- * or unknown event, docs/behaviour.md §1 rule 10; an earlier `now_ns` than the latest is
- * not ignored but taken as that latest time); EYEBALLS_ERR_ARGUMENT only for a NULL
- * machine or a bad family/endpoint, in which case nothing is fed; and
- * EYEBALLS_ERR_NO_MEMORY if an allocation failed. */
+/* Each returns what the C++ input's InputStatus (eyeballs/input_status.hpp)
+ * says, so both APIs judge the same mistakes alike:
+ *   EYEBALLS_OK         the input was taken, or it came late and was ignored:
+ *                       the race is over or the attempt already ended (normal
+ *                       in an event loop: a connect completing after the
+ *                       winner). An earlier `now_ns` than the latest is not
+ *                       ignored but taken as that latest time.
+ *   EYEBALLS_ERR_STATE  a misuse, ignored (nothing changed):
+ *                       an attempt number this machine never issued (0 or
+ *                       above the attempts started), or an input out of order
+ *                       — an answer to an action the attempt was not given
+ *                       (CONNECTED before CONNECT, BOUND without BIND) or given
+ *                       twice, a DNS answer for a family never asked or
+ *                       already answered, a timeout before start.
+ *                       eyeballs_machine_last_error() names the function and
+ *                       the attempt or query (docs/behaviour.md "Misuse").
+ *   EYEBALLS_ERR_ARGUMENT only for a NULL machine or a bad family/endpoint, in
+ *                       which case nothing is fed;
+ *   EYEBALLS_ERR_NO_MEMORY if an allocation failed. */
 
 /* A positive DNS answer for `family` (docs/behaviour.md §2). Addresses of the other family
  * are ignored, and so are addresses with port 0 (not a valid remote port: set

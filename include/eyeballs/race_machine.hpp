@@ -38,6 +38,7 @@
 #include "eyeballs/config.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
+#include "eyeballs/input_status.hpp"
 #include "eyeballs/report.hpp"
 #include "eyeballs/svcb.hpp"
 
@@ -117,7 +118,7 @@ public:
     /// socket still in flight, then Report{cancelled}; report() then says
     /// ECANCELED, "cancelled by the caller". Before start() it just ends the
     /// race (Report only). Ignored after the race has finished.
-    void cancel(TimePoint now);
+    InputStatus cancel(TimePoint now);
 
     // ---- Inputs: what happened ------------------------------------------
     //
@@ -127,6 +128,16 @@ public:
     // not ignored. Deadlines are computed with detail::saturating_add
     // (time.hpp): one past TimePoint::max() is TimePoint::max(), so any
     // duration up to Duration::max() and any start time are safe.
+    //
+    // Misuse: every input (and cancel) returns an InputStatus
+    // (eyeballs/input_status.hpp): `accepted`; `late` when the race is over or
+    // the attempt has already ended (normal in an event loop); or, for a
+    // caller's bug, `unknown_attempt` (an id never issued) or `out_of_order`
+    // (an answer to an action or question that was not given, or given
+    // twice). Only `accepted` changes the machine. The value is not
+    // [[nodiscard]]: late completions are routine and callers that only feed
+    // the machine may drop it; check is_misuse() to catch bugs. "Ignored"
+    // below means one of the last three values.
 
     /// A positive DNS answer for `family` (copied). Addresses of the other
     /// family are ignored; an empty answer counts as "no data" (as
@@ -139,22 +150,23 @@ public:
     /// Resolution Delay for a first A answer (see next_timeout()); during the
     /// race as the Next Connection Attempt Timer allows (docs/behaviour.md §2) — or
     /// Report{failed} when the answer leaves nothing to try.
-    void handle_resolved(TimePoint now, Family family, const Endpoint* addresses,
-                         std::size_t count);
+    InputStatus handle_resolved(TimePoint now, Family family, const Endpoint* addresses,
+                                std::size_t count);
     /// The same, for a vector.
-    void handle_resolved(TimePoint now, Family family, const std::vector<Endpoint>& addresses) {
-        handle_resolved(now, family, addresses.data(), addresses.size());
+    InputStatus handle_resolved(TimePoint now, Family family,
+                                const std::vector<Endpoint>& addresses) {
+        return handle_resolved(now, family, addresses.data(), addresses.size());
     }
     /// The answer to a Resolve action for addresses (any name: the origin or,
     /// with `config.https`, a target name); `query` is that action. For the
     /// origin this is handle_resolved(now, query.family, ...). A target's
     /// answer replaces the hints its records gave for that family (unused ones
     /// are dropped) and adds its addresses to every service that names it.
-    void handle_resolved(TimePoint now, const Resolve& query, const Endpoint* addresses,
-                         std::size_t count);
-    void handle_resolved(TimePoint now, const Resolve& query,
-                         const std::vector<Endpoint>& addresses) {
-        handle_resolved(now, query, addresses.data(), addresses.size());
+    InputStatus handle_resolved(TimePoint now, const Resolve& query, const Endpoint* addresses,
+                                std::size_t count);
+    InputStatus handle_resolved(TimePoint now, const Resolve& query,
+                                const std::vector<Endpoint>& addresses) {
+        return handle_resolved(now, query, addresses.data(), addresses.size());
     }
     /// The HTTPS answer (RFC 9460 records, parsed) to a Resolve action with
     /// `https` set; none = no data. Records whose `mandatory` keys this library
@@ -173,17 +185,18 @@ public:
     /// Records that are not self-consistent (a `mandatory` key absent,
     /// RFC 9460 §2.4.3, §8) are ignored. Ignored when `config.https` is off,
     /// for a query not outstanding, and after the race has finished.
-    void handle_https(TimePoint now, const Resolve& query, const SvcbRecord* records,
-                      std::size_t count);
-    void handle_https(TimePoint now, const Resolve& query, const std::vector<SvcbRecord>& records) {
-        handle_https(now, query, records.data(), records.size());
+    InputStatus handle_https(TimePoint now, const Resolve& query, const SvcbRecord* records,
+                             std::size_t count);
+    InputStatus handle_https(TimePoint now, const Resolve& query,
+                             const std::vector<SvcbRecord>& records) {
+        return handle_https(now, query, records.data(), records.size());
     }
     /// A failed query of any kind (`query` is its Resolve action). For an
     /// HTTPS query this is "no HTTPS records" and records no error (HTTPS is
     /// optional); a target's failed address query keeps its hints (code 0 with
     /// no detail is "no data", as for the origin: it drops them).
-    void handle_resolve_failed(TimePoint now, const Resolve& query, int code = 0,
-                               std::string_view detail = {});
+    InputStatus handle_resolve_failed(TimePoint now, const Resolve& query, int code = 0,
+                                      std::string_view detail = {});
     /// A negative DNS answer for `family`: `code` 0 and empty `detail` mean
     /// "no data"; otherwise an errno value and/or the resolver's text (copied
     /// into the recorded error, stage `resolve`). Ignored like
@@ -191,18 +204,18 @@ public:
     /// ends the Resolution Delay at once), or Report{failed} when both
     /// families have failed, or nothing is left to try and nothing is in
     /// flight.
-    void handle_resolve_failed(TimePoint now, Family family, int code = 0,
-                               std::string_view detail = {});
+    InputStatus handle_resolve_failed(TimePoint now, Family family, int code = 0,
+                                      std::string_view detail = {});
     /// As above, with the DNS class of the failure (Error::dns; see
     /// eyeballs/error.hpp): what an adapter reports so that NXDOMAIN, NODATA,
     /// a server failure, a timeout and a malformed answer read the same in
     /// every adapter. `nodata` is "no data" (code and detail are ignored);
     /// for the other classes an empty detail is given the class's name, so
     /// the machine treats them as failures (an HTTPS target keeps its hints).
-    void handle_resolve_failed(TimePoint now, const Resolve& query, DnsError dns, int code = 0,
-                               std::string_view detail = {});
-    void handle_resolve_failed(TimePoint now, Family family, DnsError dns, int code = 0,
-                               std::string_view detail = {});
+    InputStatus handle_resolve_failed(TimePoint now, const Resolve& query, DnsError dns,
+                                      int code = 0, std::string_view detail = {});
+    InputStatus handle_resolve_failed(TimePoint now, Family family, DnsError dns, int code = 0,
+                                      std::string_view detail = {});
     /// The answer to OpenSocket, given at once: 0, or the errno of a failed
     /// socket creation (recorded, stage `open`; that socket was never opened
     /// and gets no Close). Actions that may follow: Bind (when `config.local`
@@ -210,32 +223,32 @@ public:
     /// OpenSocket for the next candidate (fail fast, not before the 10 ms
     /// floor) or Report{failed}. Ignored for an unknown attempt, one not
     /// waiting for this answer, or after the race has finished.
-    void handle_opened(TimePoint now, AttemptId id, int code = 0);
+    InputStatus handle_opened(TimePoint now, AttemptId id, int code = 0);
     /// The answer to Bind, given at once: 0, or the errno of the failed bind
     /// (recorded, stage `bind`, even if a later candidate works). Actions that
     /// may follow: Connect (with `local` set); Bind to the next local
     /// candidate of the family; when none is left, Close for this attempt and
     /// what a failure brings (OpenSocket for the next candidate, or
     /// Report{failed}). Ignored like handle_opened.
-    void handle_bound(TimePoint now, AttemptId id, int code = 0);
+    InputStatus handle_bound(TimePoint now, AttemptId id, int code = 0);
     /// The attempt's connect completed. Actions that follow: Close for every
     /// other attempt in flight, then Report{connected} naming this attempt;
     /// its socket now belongs to the caller. Ignored for an unknown attempt,
     /// one that is not connecting, or after the race has finished (a success
     /// after the winner: that socket already got its Close).
-    void handle_connected(TimePoint now, AttemptId id);
+    InputStatus handle_connected(TimePoint now, AttemptId id);
     /// With `config.success` = handshake: the TCP attempt's TLS handshake,
     /// which the caller runs after handle_connected(), completed. (A QUIC
     /// attempt's connect is its handshake, v3 §6.1: it wins at
     /// handle_connected() and gets no handle_secured().)
     /// Actions that follow: as handle_connected's with `config.success` =
     /// connect. Ignored for an attempt not waiting for its handshake.
-    void handle_secured(TimePoint now, AttemptId id);
+    InputStatus handle_secured(TimePoint now, AttemptId id);
     /// The handshake failed with errno `code` (recorded, stage `tls`, with
     /// `detail` — e.g. the TLS library's reason — as the error's detail): as
     /// a connect failure. Ignored like handle_secured.
-    void handle_secure_failed(TimePoint now, AttemptId id, int code,
-                              std::string_view detail = {});
+    InputStatus handle_secure_failed(TimePoint now, AttemptId id, int code,
+                                     std::string_view detail = {});
     /// A QUIC attempt heard from its server (its first reply, e.g. the
     /// server's Initial packet): it is making progress. With
     /// `config.quic_progress` the next attempt then waits the whole attempt
@@ -244,7 +257,7 @@ public:
     /// network (History::record_quic_broken). No action follows; only
     /// next_timeout() may move later. Ignored for a TCP attempt, one not in
     /// flight, an unknown id, or after the race has finished.
-    void handle_progress(TimePoint now, AttemptId id);
+    InputStatus handle_progress(TimePoint now, AttemptId id);
     /// With `config.ech` not off: the server rejected attempt `id`'s ECH and
     /// gave `retry_configs` (an ECHConfigList; RFC 9849 §6.1.6) during the
     /// handshake a CryptoReady action started. The attempt fails (stage
@@ -263,7 +276,7 @@ public:
     /// newest attempt (fail fast, not before the 10 ms floor), else when the
     /// Next Connection Attempt Timer fires — or Report{failed} when it was the
     /// last hope. Ignored like handle_connected.
-    void handle_connect_failed(TimePoint now, AttemptId id, int code);
+    InputStatus handle_connect_failed(TimePoint now, AttemptId id, int code);
     /// Fires whatever timers are due at `now`, in docs/behaviour.md §1 rule 8's order:
     /// overall timeout, attempt timeouts (in attempt order), resolution delay,
     /// next attempt. May be called early, late or twice: it does what is due.
@@ -272,7 +285,7 @@ public:
     /// (recorded as ETIMEDOUT, stage `timeout`) and what its failure brings;
     /// on the overall timeout, Close for everything in flight and
     /// Report{failed} (ETIMEDOUT). Ignored before start and after the end.
-    void handle_timeout(TimePoint now);
+    InputStatus handle_timeout(TimePoint now);
 
     // ---- Outputs ---------------------------------------------------------
 
@@ -412,10 +425,10 @@ private:
     bool live_hint(Family family) const noexcept;
     void add_service_candidates(const detail::HttpsStep& step);
     bool https_pending() const noexcept;
-    void resolved(TimePoint now, std::uint32_t target, Family family, const Endpoint* addresses,
-                  std::size_t count);
-    void resolve_failed(TimePoint now, std::uint32_t target, Family family, int code,
-                        std::string_view detail);
+    InputStatus resolved(TimePoint now, std::uint32_t target, Family family,
+                         const Endpoint* addresses, std::size_t count);
+    InputStatus resolve_failed(TimePoint now, std::uint32_t target, Family family, int code,
+                               std::string_view detail);
     std::optional<Endpoint> admit(const Endpoint& e, Family only, bool filter) const;
     void sort_batch(std::size_t first);
     bool has_twin(const Endpoint& remote, Protocol protocol, std::size_t limit) const;
@@ -434,6 +447,7 @@ private:
     void check_all_failed(TimePoint now);
     std::uint32_t lookup(AttemptId id) const;
     std::uint32_t attempt_in(AttemptId id, AState state) const;  // npos unless in `state`
+    InputStatus refused(AttemptId id) const;  // why an attempt input was not taken
     void record(Stage stage, std::uint32_t attempt, std::uint32_t slot, Family family, int code,
                 std::uint32_t local, std::string_view detail);
     void finish_or_secure(TimePoint now, std::uint32_t slot);

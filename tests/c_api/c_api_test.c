@@ -997,15 +997,36 @@ static void misuse(void) {
     CHECK_INT(r.finished, 0);
     CHECK_INT(r.outcome, EYEBALLS_OUTCOME_FAILED);
     CHECK_STR(r.message, "the race has not finished");
-    /* Unknown attempts are ignored, not errors. */
-    CHECK_OK(eyeballs_machine_handle_connected(m, T(2), 42));
-    CHECK_OK(eyeballs_machine_handle_opened(m, T(2), 0, 0));
+    /* Unknown attempts are ignored and reported as misuse (ERR_STATE), like
+     * the C++ InputStatus::unknown_attempt; out-of-order inputs too. */
+    CHECK_INT(eyeballs_machine_handle_connected(m, T(2), 42), EYEBALLS_ERR_STATE);
+    CHECK_CONTAINS(eyeballs_machine_last_error(m), "eyeballs_machine_handle_connected");
+    CHECK_CONTAINS(eyeballs_machine_last_error(m), "attempt 42");
+    CHECK_CONTAINS(eyeballs_machine_last_error(m), "unknown_attempt");
+    CHECK_INT(eyeballs_machine_handle_opened(m, T(2), 0, 0), EYEBALLS_ERR_STATE);
+    CHECK_CONTAINS(eyeballs_machine_last_error(m), "attempt 0");
+    CHECK_INT(eyeballs_machine_handle_connected(m, T(2), 1), EYEBALLS_ERR_STATE);
+    CHECK_CONTAINS(eyeballs_machine_last_error(m), "attempt 1");
+    CHECK_CONTAINS(eyeballs_machine_last_error(m), "out_of_order");
+    CHECK_INT(eyeballs_machine_handle_bound(m, T(2), 1, 0), EYEBALLS_ERR_STATE);
+    CHECK_INT(eyeballs_machine_handle_connect_failed(m, T(2), 1, ECONNREFUSED), EYEBALLS_ERR_STATE);
+    CHECK_INT(eyeballs_machine_handle_resolved(m, T(2), EYEBALLS_FAMILY_V6, remotes, 1),
+              EYEBALLS_ERR_STATE); /* address mode: no question was asked */
+    CHECK_CONTAINS(eyeballs_machine_last_error(m), "AAAA");
+    CHECK_INT(eyeballs_machine_handle_resolve_failed(m, T(2), EYEBALLS_FAMILY_V4, 0, NULL),
+              EYEBALLS_ERR_STATE);
     EXPECT_NONE(m);
     CHECK_OK(eyeballs_machine_cancel(m, T(3)));
     EXPECT_NEXT(m, "close #1");
     EXPECT_NEXT(m, "report cancelled");
     CHECK_INT(eyeballs_machine_start(m, T(4), remotes, 1), EYEBALLS_ERR_STATE);
     CHECK_CONTAINS(eyeballs_machine_last_error(m), "already finished");
+    /* Late inputs after the end are fine: EYEBALLS_OK. */
+    CHECK_OK(eyeballs_machine_handle_connected(m, T(4), 1));
+    CHECK_OK(eyeballs_machine_handle_connect_failed(m, T(4), 1, ECONNRESET));
+    CHECK_OK(eyeballs_machine_handle_timeout(m, T(4)));
+    CHECK_OK(eyeballs_machine_cancel(m, T(4)));
+    CHECK_INT(eyeballs_machine_handle_opened(m, T(4), 9, 0), EYEBALLS_ERR_STATE); /* never issued */
     eyeballs_machine_free(m);
 
     /* NULL machine: every call refuses, none crashes. */
