@@ -437,17 +437,20 @@ TEST(ExtremeCApi, HistoryAndInputsOnAFinishedOrIdleMachine) {
     for (std::int64_t start : extremes) EXPECT_TRUE(run_c(c, start, false, i64max));
     eyeballs_history_free(h);
 
-    // Every input of an idle, then a finished machine, at every time.
+    // Every input of an idle, then a finished machine, at every time. An idle
+    // machine issued no attempt and asked no question: each input is a misuse
+    // (EYEBALLS_ERR_STATE, nothing changes); a finished one takes them as late.
     eyeballs_machine* m = nullptr;
     ASSERT_EQ(eyeballs_machine_new(nullptr, &m, nullptr, 0), EYEBALLS_OK);
     for (std::int64_t t : extremes) {
-        EXPECT_EQ(eyeballs_machine_handle_timeout(m, t), EYEBALLS_OK);
-        EXPECT_EQ(eyeballs_machine_handle_connected(m, t, 1), EYEBALLS_OK);
-        EXPECT_EQ(eyeballs_machine_handle_connect_failed(m, t, 1, ECONNREFUSED), EYEBALLS_OK);
-        EXPECT_EQ(eyeballs_machine_handle_opened(m, t, 1, 0), EYEBALLS_OK);
-        EXPECT_EQ(eyeballs_machine_handle_bound(m, t, 1, 0), EYEBALLS_OK);
+        EXPECT_EQ(eyeballs_machine_handle_timeout(m, t), EYEBALLS_ERR_STATE);
+        EXPECT_EQ(eyeballs_machine_handle_connected(m, t, 1), EYEBALLS_ERR_STATE);
+        EXPECT_EQ(eyeballs_machine_handle_connect_failed(m, t, 1, ECONNREFUSED),
+                  EYEBALLS_ERR_STATE);
+        EXPECT_EQ(eyeballs_machine_handle_opened(m, t, 1, 0), EYEBALLS_ERR_STATE);
+        EXPECT_EQ(eyeballs_machine_handle_bound(m, t, 1, 0), EYEBALLS_ERR_STATE);
         EXPECT_EQ(eyeballs_machine_handle_resolve_failed(m, t, EYEBALLS_FAMILY_V4, 0, nullptr),
-                  EYEBALLS_OK);
+                  EYEBALLS_ERR_STATE);
         std::int64_t next = 0;
         EXPECT_EQ(eyeballs_machine_next_timeout(m, &next), 0);
     }
@@ -455,6 +458,7 @@ TEST(ExtremeCApi, HistoryAndInputsOnAFinishedOrIdleMachine) {
     for (std::int64_t t : extremes) {
         EXPECT_EQ(eyeballs_machine_handle_timeout(m, t), EYEBALLS_OK);
         EXPECT_EQ(eyeballs_machine_cancel(m, t), EYEBALLS_OK);
+        EXPECT_EQ(eyeballs_machine_handle_connected(m, t, 1), EYEBALLS_ERR_STATE);
     }
     eyeballs_machine_free(m);
     EXPECT_GT(eyeballs_monotonic_ns(), 0);
