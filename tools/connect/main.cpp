@@ -12,6 +12,8 @@
 // Happy Eyeballs v3 (issue 10): --https also asks for the name's HTTPS records
 // (RFC 9460) and races the services they describe; --plan prints the order
 // the race will try its endpoints, once, when it starts its first attempt.
+// --alt-svc adds the alternatives of an Alt-Svc header value (RFC 7838) to
+// that plan, ranked before the records' services (issue 17 item 9).
 //
 // Diagnostics (issue 16): close lines say why, DNS answers are traced, --json
 // adds the race's metrics to the report line; --repeat N runs N races and
@@ -36,6 +38,7 @@
 #include <variant>
 #include <vector>
 
+#include "eyeballs/alt_svc.hpp"
 #include "eyeballs/history.hpp"
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/overrides.hpp"
@@ -89,6 +92,10 @@ constexpr const char* usage_text =
     "  --quic                    with --https: h3 ALPN ids give QUIC endpoints; without\n"
     "                            --http3 the adapters connect TCP only, so QUIC attempts fail at\n"
     "                            once with EPROTONOSUPPORT and the race goes on over TCP\n"
+    "  --alt-svc VALUE           with --https, for a name: the origin's Alt-Svc header value\n"
+    "                            (RFC 7838), e.g. 'h2=\":8443\"; ma=3600, h2=\"alt.example:443\"':\n"
+    "                            its alternatives race as services before the HTTPS records';\n"
+    "                            an h3 one needs --http3 (or --quic, which plans it only)\n"
     "  --ech-required            with --https and --tls: race only endpoints whose HTTPS\n"
     "                            record offers ECH, and start no handshake before the HTTPS\n"
     "                            answer (HEv3 §6.3); the TLS library sends no ECH itself yet\n"
@@ -326,6 +333,7 @@ struct Parsed {
     Duration interval = std::chrono::seconds(1);
     bool interval_given = false;
     bool ech_required = false;           ///< --ech-required (checked after parsing)
+    bool alt_svc_given = false;          ///< --alt-svc (checked after parsing)
     bool history = false;
     std::optional<std::string> send;     ///< --send / --send-file: the bytes
     std::optional<Duration> read_timeout;
@@ -482,6 +490,24 @@ Parsed parse(int argc, char** argv) {
         } else if (name == "--ech-required") {
             no_value();
             p.ech_required = true;
+        } else if (name == "--alt-svc") {  // issue 17 item 9
+            if (p.alt_svc_given) {
+                usage_error(name + ": given twice (one header value; join alternatives with ',')");
+            }
+            const std::string v = value();
+            std::string error;
+            auto parsed = eyeballs::parse_alt_svc(v, &error);
+            if (!parsed) usage_error(name + ": '" + v + "': " + error);
+            if (parsed->clear) {
+                usage_error(name + ": 'clear' names no alternative to race (it tells a client to "
+                                   "forget the origin's alternatives)");
+            }
+            Config only;
+            only.https = true;
+            only.alt_svc = std::move(parsed->alternatives);
+            check(name, only);
+            config.alt_svc = std::move(only.alt_svc);
+            p.alt_svc_given = true;
         } else if (name == "--plan") {
             no_value();
             p.plan = true;
@@ -630,6 +656,30 @@ Parsed parse(int argc, char** argv) {
         if (!p.job.tls.enabled) usage_error("--ech-required: needs --tls (ECH protects the TLS handshake)");
         config.ech = eyeballs::EchMode::required;
         config.success = eyeballs::Success::handshake;
+    }
+    if (p.alt_svc_given) {
+        // Alt-Svc alternatives are services of the v3 plan (Config::alt_svc),
+        // which only a race that resolves a name with --https makes.
+        if (!config.https) {
+            usage_error("--alt-svc: needs --https (Alt-Svc alternatives race as services of "
+                        "the HTTPS-record plan, which --https turns on)");
+        }
+        if (p.job.addresses_mode) {
+            usage_error("--alt-svc: the race is given addresses (an address HOST or --resolve): "
+                        "only a race that resolves HOST plans services to add alternatives to");
+        }
+        for (std::size_t i = 0; i < config.alt_svc.size(); ++i) {
+            // The core's rule (src/v3/services.cpp): h3 and h3-NN ids are QUIC.
+            const std::string& id = config.alt_svc[i].alpn;
+            const bool quic = id == "h3" || (id.size() > 3 && id.compare(0, 3, "h3-") == 0);
+            if (quic && !config.quic && !p.job.tls.http3) {
+                usage_error("--alt-svc: alternative " + std::to_string(i + 1) + " (" +
+                            eyeballs::to_string(config.alt_svc[i]) +
+                            ") is HTTP/3, which races over QUIC: add --http3 (poll adapter) to "
+                            "race it, or --quic to plan it (its attempts then fail with "
+                            "EPROTONOSUPPORT)");
+            }
+        }
     }
     if (p.history && !p.repeating) usage_error("--history: needs --repeat (it carries the RTT history from race to race)");
     if (!p.repeating && p.interval_given) {
