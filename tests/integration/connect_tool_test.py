@@ -171,6 +171,40 @@ class Usage(unittest.TestCase):
     def test_ech_required_takes_no_value(self):
         self.usage("--ech-required=yes", "--https", "--tls", "h", "443", says="--ech-required")
 
+    # ---- --alt-svc (issue 17 item 9) ---------------------------------------------
+
+    def test_alt_svc_bad_value_names_the_option_and_the_fault(self):
+        self.usage("--https", "--alt-svc", 'h2=":70000"', "h", "443",
+                   says=["--alt-svc", "alternative 1", "port 70000 is outside 1-65535"])
+        self.usage("--https", "--alt-svc", "h2=8443", "h", "443",
+                   says=["--alt-svc", "quoted string"])
+
+    def test_alt_svc_clear_leaves_nothing_to_race(self):
+        self.usage("--https", "--alt-svc", "clear", "h", "443", says=["--alt-svc", "clear"])
+
+    def test_alt_svc_only_once(self):
+        self.usage("--https", "--alt-svc", 'h2=":1"', "--alt-svc", 'h2=":2"', "h", "443",
+                   says=["--alt-svc", "twice"])
+
+    def test_alt_svc_needs_https(self):
+        self.usage("--alt-svc", 'h2=":8443"', "h", "443", says=["--alt-svc", "needs --https"])
+
+    def test_alt_svc_refuses_an_address(self):
+        self.usage("--https", "--alt-svc", 'h2=":8443"', "127.0.0.1", "443",
+                   says=["--alt-svc", "address"])
+        self.usage("--https", "--alt-svc", 'h2=":8443"', "--resolve", "h:443:127.0.0.1", "h",
+                   "443", says=["--alt-svc", "--resolve"])
+
+    def test_alt_svc_h3_needs_quic(self):
+        # An h3 alternative races over QUIC: without --http3 (or --quic) the
+        # core would drop it silently, so the tool refuses and says why.
+        self.usage("--https", "--alt-svc", 'h2=":8443", h3=":443"', "h", "443",
+                   says=["--alt-svc", "alternative 2", "h3", "QUIC", "--http3"])
+
+    def test_alt_svc_h3_with_http3_needs_the_poll_adapter(self):
+        self.usage("--https", "--http3", "--adapter", "libuv", "--alt-svc", 'h3=":443"', "h",
+                   "443", says=["--http3", "poll"])
+
     def test_missing_host_and_port(self):
         self.usage(says="HOST and PORT")
 
@@ -552,6 +586,73 @@ class Races(unittest.TestCase):
         if self.adapter == "poll":
             self.assertIn("answer   AAAA no data\n", rv.stderr)
         self.assertIn("answer   A 127.0.0.1\n", rv.stderr)
+
+    # ---- --alt-svc (issue 17 item 9) -------------------------------------------
+
+    def alt_svc_race(self, alt_svc, origin_port, *extra):
+        # A DNS server that answers AAAA ::1 and A 127.0.0.1 for every name,
+        # and the HTTPS question with no data (no records: only Alt-Svc's
+        # service and the origin's addresses are raced).
+        dns = DnsServer({28: (0.0, ["::1"]), 1: (0.0, ["127.0.0.1"]), 65: (0.0, [])})
+        try:
+            args = ["--https", "--dns-server", f"127.0.0.1:{dns.port}", *extra]
+            if alt_svc is not None:
+                args += ["--alt-svc", alt_svc]
+            return self.go(*args, "origin.test", str(origin_port))
+        finally:
+            dns.close()
+
+    def test_alt_svc_alternative_port_wins_when_the_origin_port_is_closed(self):
+        # The origin's port is refused on both families; the Alt-Svc
+        # alternative (the origin's own host, another port) is open. It is
+        # raced first (ranked before every other service) and wins.
+        with World("refused", "refused") as origin, World("open", "open") as alt:
+            r = self.alt_svc_race(f'h2=":{alt.port}"; ma=3600', origin.port, "--json", "--plan")
+            rv = self.alt_svc_race(f'h2=":{alt.port}"', origin.port, "-v")
+            without = self.alt_svc_race(None, origin.port, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        t = trace(r.stdout)
+        plan = [l for l in t if l["action"] == "plan"][0]["endpoints"]
+        # The plan as the first attempt starts (the A answer may not be in):
+        # the alternative first, a service of its own (priority 1, the
+        # origin's addresses: target "."); the origin's endpoints after it.
+        self.assertEqual((plan[0]["remote"], plan[0]["alpn"], plan[0]["priority"],
+                          plan[0]["target"], plan[0]["attempt"]),
+                         (f"[::1]:{alt.port}", ["h2"], 1, ".", 1))
+        self.assertIn(f"[::1]:{origin.port}", [e["remote"] for e in plan])
+        for e in plan:
+            alternative = e["remote"].endswith(f":{alt.port}")
+            self.assertEqual(e["priority"], 1 if alternative else None, e)
+        connects = [l for l in t if l["action"] == "connect"]
+        self.assertEqual(connects[0]["remote"], f"[::1]:{alt.port}")
+        self.assertEqual(connects[0]["alpn"], ["h2"])
+        self.assertEqual(connects[0]["protocol"], "tcp")
+        self.assertEqual(t[-1]["outcome"], "connected")
+        self.assertEqual(t[-1]["remote"], f"[::1]:{alt.port}")
+        self.assertEqual(rv.returncode, 0, rv.stderr)
+        self.assertIn(f"connect  #1 [::1]:{alt.port} tcp alpn=h2\n", rv.stderr)
+        self.assertEqual(rv.stdout, f"connected to [::1]:{alt.port}\n")
+        # The control: without --alt-svc only the closed origin port is raced.
+        self.assertEqual(without.returncode, 1, without.stderr)
+        self.assertEqual({l["remote"] for l in trace(without.stdout) if l["action"] == "connect"},
+                         {f"[::1]:{origin.port}", f"127.0.0.1:{origin.port}"})
+
+    def test_alt_svc_named_alternative_is_resolved_and_raced(self):
+        # `h2="alt.test:PORT"`: alt.test's AAAA and A are asked at the start,
+        # after the origin's questions; its endpoints race before the origin's.
+        with World("refused", "refused") as origin, World("blackhole", "open") as alt:
+            r = self.alt_svc_race(f'h2="alt.test:{alt.port}"', origin.port, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        t = trace(r.stdout)
+        resolves = [(l["family"], l.get("name")) for l in t if l["action"] == "resolve"]
+        self.assertIn(("AAAA", "alt.test"), resolves)
+        self.assertIn(("A", "alt.test"), resolves)
+        self.assertLess(resolves.index(("A", None)), resolves.index(("AAAA", "alt.test")))
+        connects = [l for l in t if l["action"] == "connect"]
+        self.assertEqual(connects[0]["remote"], f"[::1]:{alt.port}")
+        self.assertEqual(connects[0]["alpn"], ["h2"])
+        self.assertEqual(t[-1]["outcome"], "connected")
+        self.assertEqual(t[-1]["remote"], f"127.0.0.1:{alt.port}")
 
     def test_repeat_prints_a_summary(self):
         with World("refused", "open") as w:
