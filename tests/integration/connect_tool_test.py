@@ -84,7 +84,13 @@ class DnsServer(threading.Thread):
                 answers += struct.pack("!HHHIH", 0xC00C, qtype, 1, 60, len(raw)) + raw
             flags = 0x8000 | 0x0400 | (struct.unpack("!H", data[2:4])[0] & 0x0100) | 0x0080
             reply = data[:2] + struct.pack("!HHHHH", flags, 1, len(addrs), 0, 0) + question + answers
-            threading.Timer(delay, self.sock.sendto, (reply, peer)).start()
+            threading.Timer(delay, self.send, (reply, peer)).start()
+
+    def send(self, reply, peer):
+        try:
+            self.sock.sendto(reply, peer)
+        except OSError:
+            pass  # closed: the race ended before this answer was due
 
     def close(self):
         self.done = True
