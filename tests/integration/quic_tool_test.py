@@ -10,7 +10,10 @@
 #                                          (ECONNREFUSED) and TCP+TLS wins;
 #   (g) a QUIC certificate from another CA -> the QUIC attempt fails at stage
 #                                          tls ("certificate verify failed"),
-#                                          TCP+TLS wins.
+#                                          TCP+TLS wins;
+#   (h) --https --alt-svc 'h3=":PORT"' with the origin's TCP port closed -> the
+#                                          Alt-Svc alternative races over QUIC
+#                                          and wins (issue 17 item 9).
 # Usage: quic_tool_test.py EYEBALLS_CONNECT GTLSSERVER ADAPTER
 import json
 import os
@@ -25,6 +28,8 @@ import unittest
 
 TOOL, GTLSSERVER, ADAPTER = sys.argv[1], sys.argv[2], sys.argv[3]
 del sys.argv[1:4]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from connect_tool_test import DnsServer  # noqa: E402  (the same test DNS server)
 
 
 def openssl(*args, cwd):
@@ -205,6 +210,34 @@ class Http3(unittest.TestCase):
         self.assertEqual(len(errors), 1, report)
         self.assertEqual(errors[0]["stage"], "tls")
         self.assertIn("certificate verify failed", errors[0]["message"])
+
+    def test_h_alt_svc_h3_alternative_races_over_quic(self):
+        # The origin's port has nothing on TCP or UDP; the Alt-Svc header
+        # names an h3 alternative on the QUIC server's port: it is raced first,
+        # over QUIC, and wins.
+        closed = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        closed.bind(("127.0.0.1", 0))
+        origin = closed.getsockname()[1]
+        closed.close()
+        dns = DnsServer({28: (0.0, []), 1: (0.0, ["127.0.0.1"]), 65: (0.0, [])})
+        try:
+            with self.quic():
+                p = subprocess.run([TOOL, "--adapter", ADAPTER, "--https", "--http3", "--cacert",
+                                    self.cacert, "--dns-server", f"127.0.0.1:{dns.port}",
+                                    "--alt-svc", f'h3=":{self.port}"; ma=60', "--json",
+                                    "localhost", str(origin)],
+                                   capture_output=True, text=True, timeout=30)
+        finally:
+            dns.close()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = [json.loads(x) for x in p.stdout.splitlines()]
+        report = self.check_report(lines, "quic")
+        self.assertEqual(report["remote"], f"127.0.0.1:{self.port}")
+        first = of(lines, "connect")[0]
+        self.assertEqual((first["remote"], first["protocol"], first["alpn"]),
+                         (f"127.0.0.1:{self.port}", "quic", ["h3"]))
+        done = of(lines, "tls-done")
+        self.assertEqual([(d["protocol"], d["alpn"]) for d in done], [("quic", ["h3"])])
 
     def test_http3_on_another_adapter_is_a_usage_error(self):
         p = subprocess.run([TOOL, "--adapter", "asio", "--http3", "127.0.0.1", "443"],
