@@ -508,6 +508,7 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
         for (std::size_t i = first; i < cands_.size(); ++i) {
             link_sorted(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(first), front);
         }
+        resort_pending();  // v3 §7: the complete list, not just this batch
         return live;
     }
     std::size_t count = 0;
@@ -933,6 +934,7 @@ InputStatus RaceMachine::handle_resolved(TimePoint now, Family family, const End
     now = enter(now);
     if (phase_ == Phase::done) return InputStatus::late;
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
+    if (changing(0, family)) return change_answer(now, 0, family, addresses, count);  // v3 §4.4
     // Not asked (address mode, a family left out) or answered already.
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return InputStatus::out_of_order;
     note_answer(0, family, false, addresses, count, 0);
@@ -974,6 +976,7 @@ InputStatus RaceMachine::handle_resolve_failed(TimePoint now, Family family, int
     now = enter(now);
     if (phase_ == Phase::done) return InputStatus::late;
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
+    if (changing(0, family)) return fresh_failed(now, 0, family, code, detail);  // v3 §4.4
     if (!dns_mode_ || dns_[idx(family)] != DnsState::pending) return InputStatus::out_of_order;
     note_failure(0, family, false, code, detail);
     dns_[idx(family)] = DnsState::negative;
@@ -1190,6 +1193,7 @@ InputStatus RaceMachine::resolved(TimePoint now, std::uint32_t target, Family fa
                                   const Endpoint* addresses, std::size_t count) {
     if (phase_ == Phase::done) return InputStatus::late;
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
+    if (changing(target, family)) return change_answer(now, target, family, addresses, count);
     detail::Target& t = v3().names[target];
     if (t.addr[idx(family)] != detail::DnsState::pending) return InputStatus::out_of_order;
     note_answer(target, family, false, addresses, count, 0);
@@ -1208,6 +1212,7 @@ InputStatus RaceMachine::resolve_failed(TimePoint now, std::uint32_t target, Fam
                                         int code, std::string_view detail) {
     if (phase_ == Phase::done) return InputStatus::late;
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
+    if (changing(target, family)) return fresh_failed(now, target, family, code, detail);
     eyeballs::detail::Target& t = v3().names[target];
     if (t.addr[idx(family)] != eyeballs::detail::DnsState::pending) {
         return InputStatus::out_of_order;

@@ -191,6 +191,40 @@ public:
                              const std::vector<SvcbRecord>& records) {
         return handle_https(now, query, records.data(), records.size());
     }
+    /// Answers that change (Happy Eyeballs v3 §4.3, §4.4, §7; `config.https`
+    /// only — without it, and outside DNS mode, both return out_of_order, so
+    /// an RFC 8305 race takes each question's answer once, as before).
+    ///
+    /// handle_stale: a cached answer past its TTL for the address question
+    /// `query` (not yet answered), raced at once like handle_resolved's
+    /// ("optimistic DNS", §4.4) while the caller asks for a fresh one. The
+    /// question stays open for exactly one more answer: the next
+    /// handle_resolved for it replaces the stale addresses (as an update
+    /// does); handle_resolve_failed with "no data" removes them, another
+    /// failure keeps them (recorded, stage resolve). Until then the race
+    /// counts the question as outstanding.
+    InputStatus handle_stale(TimePoint now, const Resolve& query, const Endpoint* addresses,
+                             std::size_t count);
+    InputStatus handle_stale(TimePoint now, const Resolve& query,
+                             const std::vector<Endpoint>& addresses) {
+        return handle_stale(now, query, addresses.data(), addresses.size());
+    }
+    /// handle_dns_update: a new answer for an address question already
+    /// answered (a DNS push, a query repeated after the TTL ran out),
+    /// replacing it; empty = the name has no addresses of that family now.
+    /// Any number of times. Endpoints not yet attempted that came from the
+    /// old answer and are not in the new one leave the race; those in both
+    /// stay; new ones join; then the whole list not yet attempted is sorted
+    /// again (§7: groups, then RFC 6724 and history over the complete list).
+    /// Attempts in flight (or over) are never touched. Hints the target's
+    /// records gave go, as on its first answer. out_of_order for a question
+    /// not answered yet (give it handle_resolved) or not asked.
+    InputStatus handle_dns_update(TimePoint now, const Resolve& query, const Endpoint* addresses,
+                                  std::size_t count);
+    InputStatus handle_dns_update(TimePoint now, const Resolve& query,
+                                  const std::vector<Endpoint>& addresses) {
+        return handle_dns_update(now, query, addresses.data(), addresses.size());
+    }
     /// A failed query of any kind (`query` is its Resolve action). For an
     /// HTTPS query this is "no HTTPS records" and records no error (HTTPS is
     /// optional); a target's failed address query keeps its hints (code 0 with
@@ -429,6 +463,15 @@ private:
                          const Endpoint* addresses, std::size_t count);
     InputStatus resolve_failed(TimePoint now, std::uint32_t target, Family family, int code,
                                std::string_view detail);
+    // Answers that change, v3 §4.4/§7 (race_machine_changes.cpp; the rules are src/v3/changes.hpp's)
+    bool changing(std::uint32_t target, Family family) const noexcept;  // a stale one's fresh answer
+    InputStatus change_answer(TimePoint now, std::uint32_t target, Family family,
+                              const Endpoint* addresses, std::size_t count);
+    InputStatus fresh_failed(TimePoint now, std::uint32_t target, Family family, int code,
+                             std::string_view detail);
+    InputStatus answer_change(TimePoint now, const Resolve& query, const Endpoint* addresses,
+                              std::size_t count, bool stale);
+    void resort_pending();
     std::optional<Endpoint> admit(const Endpoint& e, Family only, bool filter) const;
     void sort_batch(std::size_t first);
     bool has_twin(const Endpoint& remote, Protocol protocol, std::size_t limit) const;

@@ -72,4 +72,11 @@ std::uint32_t Names::follow_alias(std::string_view alias_target, std::uint32_t l
     return next;
 }
 
+bool Names::fresh_awaited() const noexcept {
+    for (const Target& t : targets_) {
+        if (t.stale[0] || t.stale[1]) return true;
+    }
+    return false;
+}
+
 }  // namespace eyeballs::detail

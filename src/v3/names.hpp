@@ -38,6 +38,9 @@ struct Target {
     DnsState addr[2] = {DnsState::pending, DnsState::pending};
     std::vector<Endpoint> answer[2];  ///< what the race may use of each answer
     bool failed[2] = {false, false};  ///< the query failed (not "no data"): hints stay
+    /// v3 §4.4: the answer in use is stale (past its TTL); the fresh one is
+    /// awaited and will replace it (changes.hpp).
+    bool stale[2] = {false, false};
     bool https_asked = false;
 };
 
@@ -86,6 +89,9 @@ public:
 
     /// Some target name (not the origin) still waits for an address answer.
     bool targets_outstanding() const noexcept;
+    /// Some name (the origin too) races a stale answer while its fresh one is
+    /// awaited (v3 §4.4).
+    bool fresh_awaited() const noexcept;
 
 private:
     std::deque<Target> targets_;  // stable: Resolve::name views into it

@@ -94,9 +94,10 @@ public:
     /// left, count: the race does not wait for what it would try later
     /// (§4.2: "SHOULD NOT wait for all answers").
     bool service_waiting(const std::vector<bool>& has, const Rank& best) const;
-    /// Some HTTPS or target address answer is still awaited.
+    /// Some HTTPS or target address answer, or a stale answer's fresh one
+    /// (§4.4), is still awaited.
     bool outstanding() const noexcept {
-        return names.https_pending() || names.targets_outstanding();
+        return names.https_pending() || names.targets_outstanding() || names.fresh_awaited();
     }
 
     /// ECH retry: a copy of service `s` offering `configs`, ranked before

@@ -129,6 +129,12 @@ public:
                                 "an HTTPS answer needs `config https=on` (HTTPS records are "
                                 "only asked for in that mode)"};
             }
+            if (change_line_ != 0 && !sc_.config.https) {
+                throw LineError{change_line_,
+                                "a `stale` or `update` answer needs `config https=on` (answers "
+                                "that change are Happy Eyeballs v3, draft §4.4 and §7; an RFC "
+                                "8305 race takes one answer per question)"};
+            }
             if (named_line_ != 0 && !sc_.config.https) {
                 throw LineError{named_line_,
                                 "an answer for a target name needs `config https=on` (only "
@@ -424,7 +430,7 @@ private:
             fail("`dns` cannot be mixed with `addresses` (line " +
                  std::to_string(addresses_line_) + ")");
         }
-        const char* usage = "usage: dns AAAA|A|HTTPS [NAME] at T: ANSWER";
+        const char* usage = "usage: dns AAAA|A|HTTPS [NAME] at T [stale|update]: ANSWER";
         if (t.size() < 4) fail(usage);
         DnsAnswer answer;
         answer.line = line_;
@@ -468,28 +474,74 @@ private:
         const string type = answer.https ? "HTTPS" : record_name(answer.family);
         const string what = type + (answer.name.empty() ? "" : " " + answer.name);
         const string key = question_key(answer.https, answer.family, answer.name);
-        if (auto it = dns_lines_.find(key); it != dns_lines_.end()) {
-            fail("a second answer for " + what + " (the first is line " +
-                 std::to_string(it->second) + ")");
-        }
         std::size_t rest = at + 2;
         string_view when = t[at + 1];
         if (!when.empty() && when.back() == ':') {
             when.remove_suffix(1);
         } else if (t.size() > rest && t[rest] == ":") {
             ++rest;
+        } else if (t.size() > rest &&
+                   (t[rest] == "stale" || t[rest] == "stale:" || t[rest] == "update" ||
+                    t[rest] == "update:")) {
+            // v3 §4.4 / §7: the answer's mark, between the time and the ':'.
+            string_view mark = t[rest++];
+            if (mark.back() == ':') {
+                mark.remove_suffix(1);
+            } else if (t.size() > rest && t[rest] == ":") {
+                ++rest;
+            } else {
+                fail(string(usage) + " (missing ':' after `" + string(mark) + "`)");
+            }
+            answer.mark = mark == "stale" ? DnsAnswer::Mark::stale : DnsAnswer::Mark::update;
         } else {
             fail(string(usage) + " (missing ':' after the time)");
         }
         answer.at = duration(when, "dns time");
+        const auto it = dns_lines_.find(key);
+        if (answer.mark != DnsAnswer::Mark::plain) {
+            const char* mark = answer.mark == DnsAnswer::Mark::stale ? "stale" : "update";
+            if (answer.https) {
+                fail(string("`") + mark + "` is for AAAA and A answers, not HTTPS (the HTTPS " +
+                     "answer is taken once)");
+            }
+            if (change_line_ == 0) change_line_ = line_;
+        }
+        if (answer.mark == DnsAnswer::Mark::stale && it != dns_lines_.end()) {
+            fail("`stale` marks the first answer for " + what + ", which is line " +
+                 std::to_string(it->second.first));
+        }
+        if (answer.mark == DnsAnswer::Mark::update && it == dns_lines_.end()) {
+            fail("an `update` for " + what + " changes an earlier answer, and there is none " +
+                 "(give the first answer without `update`)");
+        }
+        if (answer.mark == DnsAnswer::Mark::plain && it != dns_lines_.end() &&
+            (!it->second.stale || it->second.fresh)) {
+            fail("a second answer for " + what + " (the first is line " +
+                 std::to_string(it->second.first) + ")");
+        }
+        if (it != dns_lines_.end() && answer.at < it->second.at) {
+            fail(string(answer.mark == DnsAnswer::Mark::update ? "the update" : "the fresh answer") +
+                 " for " + what + " at " + string(when) +
+                 " comes before the answer it replaces (line " + std::to_string(it->second.last) +
+                 ")");
+        }
         if (rest >= t.size()) {
             fail("empty answer for " + what +
                  " (write `none` for no data, `error` for a failure)");
         }
         if (t[rest] == "none") {
             if (t.size() != rest + 1) fail("`none` stands alone in a dns answer");
+            if (answer.mark == DnsAnswer::Mark::stale) {
+                fail("a stale answer lists addresses (a cached answer past its TTL), not `none`");
+            }
             answer.kind = DnsAnswer::Kind::none;
         } else if (t[rest] == "error") {
+            if (answer.mark != DnsAnswer::Mark::plain) {
+                fail(string(answer.mark == DnsAnswer::Mark::stale
+                                ? "a stale answer lists addresses"
+                                : "an update is a new answer: addresses or `none`") +
+                     ", not `error`");
+            }
             if (t.size() > rest + 2) fail("usage: dns ... error [ERRNO]");
             answer.kind = DnsAnswer::Kind::error;
             if (t.size() == rest + 2) answer.code = errno_value(t[rest + 1]);
@@ -531,7 +583,14 @@ private:
             }
         }
         if (answer.https && https_line_ == 0) https_line_ = line_;
-        dns_lines_[key] = line_;
+        if (it == dns_lines_.end()) {
+            dns_lines_[key] = Question{line_, line_, answer.at,
+                                       answer.mark == DnsAnswer::Mark::stale, false};
+        } else {
+            if (answer.mark == DnsAnswer::Mark::plain) it->second.fresh = true;
+            it->second.last = line_;
+            it->second.at = answer.at;
+        }
         if (first_dns_line_ == 0) first_dns_line_ = line_;
         sc_.dns_mode = true;
         FileEvent ev;
@@ -851,7 +910,15 @@ private:
     int line_ = 0;
     int port_line_ = 0;
     int addresses_line_ = 0;
-    std::map<string, int> dns_lines_;  // question_key() -> line
+    struct Question {  // a question's answer lines so far
+        int first = 0;      // its first answer
+        int last = 0;       // its latest answer (an update, or the fresh one)
+        Duration at{};      // the latest one's time
+        bool stale = false; // the first answer is stale: one fresh answer may follow
+        bool fresh = false; // that fresh answer came
+    };
+    std::map<string, Question> dns_lines_;  // question_key() -> its lines
+    int change_line_ = 0;  // the first `stale` or `update` answer
     int first_dns_line_ = 0;
     int https_line_ = 0;  // the first HTTPS answer
     int named_line_ = 0;  // the first answer for a target name
@@ -1141,14 +1208,20 @@ private:
             // A target's answer cannot come before the race asks for it.
             const string key = question_key(a.https, a.family, a.name);
             if (asked_.count(key) == 0) {
-                parked_[key] = ev.file_index;
+                parked_[key].push_back(ev.file_index);  // with its updates, in order
                 return;
             }
         }
         const Resolve q(a.family, a.https, a.name);
         switch (a.kind) {
             case DnsAnswer::Kind::addresses:
-                machine_.handle_resolved(now_, q, a.addresses);
+                if (a.mark == DnsAnswer::Mark::stale) {
+                    machine_.handle_stale(now_, q, a.addresses);
+                } else if (a.mark == DnsAnswer::Mark::update) {
+                    machine_.handle_dns_update(now_, q, a.addresses);
+                } else {
+                    machine_.handle_resolved(now_, q, a.addresses);
+                }
                 break;
             case DnsAnswer::Kind::records:
                 machine_.handle_https(now_, q, a.records);
@@ -1156,6 +1229,8 @@ private:
             case DnsAnswer::Kind::none:
                 if (a.https) {
                     machine_.handle_https(now_, q, nullptr, 0);
+                } else if (a.mark == DnsAnswer::Mark::update) {
+                    machine_.handle_dns_update(now_, q, nullptr, 0);
                 } else {
                     machine_.handle_resolve_failed(now_, q);
                 }
@@ -1239,13 +1314,15 @@ private:
                 const string key = question_key(resolve->https, resolve->family, resolve->name);
                 asked_.insert(key);
                 if (auto p = parked_.find(key); p != parked_.end()) {
-                    Event ev;
-                    ev.at = now_;
-                    ev.seq = seq_++;
-                    ev.is_file = true;
-                    ev.file_index = p->second;
+                    for (const std::size_t index : p->second) {
+                        Event ev;
+                        ev.at = now_;
+                        ev.seq = seq_++;
+                        ev.is_file = true;
+                        ev.file_index = index;
+                        push(ev);
+                    }
                     parked_.erase(p);
-                    push(ev);
                 }
             }
         }
@@ -1276,7 +1353,7 @@ private:
     TimePoint now_;
     std::vector<Event> queue_;  // a min-heap by (at, seq)
     std::set<string> asked_;                   // target questions the race has asked
-    std::map<string, std::size_t> parked_;     // their answers, due before they were asked
+    std::map<string, std::vector<std::size_t>> parked_;  // their answers, due before they were asked
     std::map<std::uint32_t, Connect> attempts_;  // success=tls: each attempt's Connect
     std::uint64_t seq_ = 0;
     std::size_t actions_ = 0;

@@ -42,6 +42,12 @@ struct DnsAnswer {
     std::vector<Endpoint> addresses;  ///< Kind::addresses: never empty, all of `family`
     int code = 0;                     ///< Kind::error: the ERRNO, or 0 when not given
     int line = 0;
+    /// Answers that change (v3 §4.4, §7; `config https=on`): `stale` marks a
+    /// question's first answer as past its TTL (RaceMachine::handle_stale),
+    /// so the next plain answer for it is the fresh one; `update` is a
+    /// changed answer for a question already answered (handle_dns_update).
+    enum class Mark : std::uint8_t { plain, stale, update };
+    Mark mark = Mark::plain;
 };
 
 /// One `connect A ...` or `tls A ...` line.
