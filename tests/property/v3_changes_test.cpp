@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: BSL-1.0
+// Properties of answers that change during a Happy Eyeballs v3 race (draft
+// §4.4, §7; RaceMachine::handle_dns_update and handle_stale). A race of the
+// origin's AAAA and A answers — sometimes on an IPv6-only network, where the
+// A answer's addresses join the IPv6 list synthesized (NAT64), so that one
+// family's list mixes two answers — gets random updates, connect failures
+// and timers. After every step:
+//   - no attempt in flight before an update was closed or ended by it, and no
+//     address is ever attempted twice (an answer change restarts nothing);
+//   - the endpoints not yet attempted are exactly the latest answers'
+//     endpoints minus those attempted, and each family's list is in RFC 6724
+//     order (precedence, then scope) over the complete list, not answer by
+//     answer (§7, the draft's issue #95).
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "eyeballs/nat64.hpp"
+#include "eyeballs/race_machine.hpp"
+#include "eyeballs/sort.hpp"
+
+using namespace eyeballs;
+using namespace std::chrono_literals;
+
+namespace {
+
+// AAAA pool: global (precedence 40) and ULA (precedence 3) addresses; A pool:
+// global IPv4 addresses (synthesizable under the Well-Known Prefix).
+Endpoint aaaa(int i) {
+    const std::string text = i % 2 == 0 ? "2001:db8::" + std::to_string(i + 1)
+                                        : "fd00::" + std::to_string(i + 1);
+    return *Endpoint::parse_address(text, 443);
+}
+Endpoint a(int i) { return *Endpoint::parse_address("9.9.9." + std::to_string(i + 1), 443); }
+
+std::vector<Endpoint> answer(const std::vector<int>& picks, bool v6) {
+    std::vector<Endpoint> out;
+    for (const int i : picks) out.push_back(v6 ? aaaa(i) : a(i));
+    return out;
+}
+
+int key(const Endpoint& e) { return precedence(e) * 32 + (31 - static_cast<int>(scope(e))); }
+
+struct Op {
+    int kind = 0;  // 0 AAAA update, 1 A update, 2 the oldest in flight fails, 3 the timer
+    std::vector<int> picks;
+};
+
+rc::Gen<Op> gen_op() {
+    return rc::gen::exec([] {
+        Op op;
+        op.kind = *rc::gen::inRange(0, 4);
+        op.picks = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 5),
+                                                         rc::gen::inRange(0, 6));
+        return op;
+    });
+}
+
+}  // namespace
+
+RC_GTEST_PROP(V3ChangeProperties, ChangesRestartNothingAndLeaveTheSortedNewSet, ()) {
+    const bool nat64 = *rc::gen::arbitrary<bool>();
+    const bool stale = *rc::gen::arbitrary<bool>();
+    const auto first6 = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(1, 5),
+                                                              rc::gen::inRange(0, 6));
+    const auto first4 = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 4),
+                                                              rc::gen::inRange(0, 6));
+    const auto ops = *rc::gen::container<std::vector<Op>>(*rc::gen::inRange(1, 10), gen_op());
+
+    Config c;
+    c.https = true;
+    if (nat64) {
+        c.ipv4_unavailable = true;
+        c.pref64 = Pref64::parse("64:ff9b::/96");
+    }
+    RaceMachine m(c);
+    TimePoint now{std::chrono::seconds(10)};
+    RC_ASSERT(m.start_resolving(now));
+
+    std::vector<Endpoint> latest6 = answer(first6, true);
+    std::vector<Endpoint> latest4 = answer(first4, false);
+    std::set<Endpoint> attempted;
+    std::vector<AttemptId> in_flight;  // in start order
+    std::vector<AttemptId> closed;     // by the step being checked
+    auto drain = [&] {
+        while (auto act = m.poll_action()) {
+            if (const auto* o = std::get_if<OpenSocket>(&*act)) {
+                m.handle_opened(now, o->attempt);
+            } else if (const auto* cn = std::get_if<Connect>(&*act)) {
+                RC_ASSERT(attempted.insert(cn->remote).second);  // never attempted twice
+                in_flight.push_back(cn->attempt);
+            } else if (const auto* cl = std::get_if<Close>(&*act)) {
+                closed.push_back(cl->attempt);
+            }
+        }
+    };
+    drain();
+    m.handle_https(now, Resolve(Family::v6, true), nullptr, 0);
+    if (stale) {
+        m.handle_stale(now, Resolve(Family::v6), latest6);
+    } else {
+        m.handle_resolved(now, Resolve(Family::v6), latest6);
+    }
+    m.handle_resolved(now, Resolve(Family::v4), latest4);
+    drain();
+
+    auto check_pending = [&] {
+        // What the latest answers offer, as the race may use it.
+        std::set<Endpoint> offered(latest6.begin(), latest6.end());
+        for (const Endpoint& e : latest4) offered.insert(nat64 ? *synthesize(e, *c.pref64) : e);
+        std::set<Endpoint> want;
+        for (const Endpoint& e : offered) {
+            if (attempted.count(e) == 0) want.insert(e);
+        }
+        std::vector<Endpoint> fam[2];
+        std::set<Endpoint> got;
+        for (const PlanEntry& p : m.plan()) {
+            if (p.attempt != 0) continue;
+            RC_ASSERT(got.insert(p.remote).second);
+            fam[p.remote.family() == Family::v6 ? 0 : 1].push_back(p.remote);
+        }
+        RC_ASSERT(got == want);
+        for (const auto& list : fam) {
+            for (std::size_t i = 1; i < list.size(); ++i) RC_ASSERT(key(list[i - 1]) >= key(list[i]));
+        }
+    };
+    check_pending();
+
+    bool fresh_due = stale;
+    for (const Op& op : ops) {
+        if (m.finished()) break;
+        closed.clear();
+        if (op.kind <= 1) {
+            const std::vector<AttemptId> before = in_flight;
+            const bool v6 = op.kind == 0;
+            (v6 ? latest6 : latest4) = answer(op.picks, v6);
+            const Resolve q(v6 ? Family::v6 : Family::v4);
+            InputStatus s;
+            if (v6 && fresh_due) {
+                s = m.handle_resolved(now, q, latest6);  // the stale answer's fresh one
+                fresh_due = false;
+            } else {
+                s = m.handle_dns_update(now, q, v6 ? latest6 : latest4);
+            }
+            RC_ASSERT(s == InputStatus::accepted);
+            drain();
+            // Nothing in flight before the change was closed or ended by it.
+            for (const AttemptId id : before) {
+                RC_ASSERT(std::find(closed.begin(), closed.end(), id) == closed.end());
+                const auto rec = m.attempt_record(id);
+                RC_ASSERT(rec.has_value());
+                RC_ASSERT(rec->state == AttemptRecord::State::in_flight);
+            }
+        } else if (op.kind == 2) {
+            if (in_flight.empty()) continue;
+            const AttemptId id = in_flight.front();
+            in_flight.erase(in_flight.begin());
+            m.handle_connect_failed(now, id, ECONNREFUSED);
+            drain();
+        } else {
+            const auto t = m.next_timeout();
+            if (!t) continue;
+            now = std::max(now, *t);
+            m.handle_timeout(now);
+            drain();
+        }
+        // Attempts closed or failed are no longer in flight.
+        in_flight.erase(std::remove_if(in_flight.begin(), in_flight.end(),
+                                       [&](AttemptId id) {
+                                           const auto rec = m.attempt_record(id);
+                                           return !rec || rec->state != AttemptRecord::State::in_flight;
+                                       }),
+                        in_flight.end());
+        if (!m.finished()) check_pending();
+    }
+}
