@@ -329,13 +329,20 @@ private:
         }
         q.name = name;
         const AttemptId any(in_.ConsumeIntegralInRange<std::uint32_t>(0, started + 1));
-        switch (in_.ConsumeIntegralInRange(0, 5)) {
+        switch (in_.ConsumeIntegralInRange(0, 6)) {
             case 0: m_.handle_https(now_, q, records(in_)); break;
             case 1: m_.handle_resolved(now_, q, endpoints(in_, 4, 443)); break;
             case 2: m_.handle_resolve_failed(now_, q, code(in_), in_.ConsumeRandomLengthString(8)); break;
             case 3: m_.handle_secured(now_, any); break;
             case 4: m_.handle_secure_failed(now_, any, code(in_)); break;
-            default: ech_retry(any); break;
+            case 5: ech_retry(any); break;
+            default:  // v3 §4.4 / §7: a stale answer, or a changed one
+                if (in_.ConsumeBool()) {
+                    m_.handle_stale(now_, q, endpoints(in_, 4, 443));
+                } else {
+                    m_.handle_dns_update(now_, q, endpoints(in_, 4, 443));
+                }
+                break;
         }
         if (in_.ConsumeIntegralInRange(0, 15) == 0) check_plan();
     }
