@@ -144,7 +144,8 @@ public:
     /// handle_resolve_failed with code 0). Ports are taken as given, but an
     /// address with port 0 (an adapter's bug: not a valid remote port) is left
     /// out like one of the other family. Ignored
-    /// outside DNS mode, for a family that has already answered, and after
+    /// outside DNS mode, for a family that has already answered (unless that
+    /// answer was stale: this is then its fresh one, see handle_stale), and after
     /// the race has finished. Actions that may follow: OpenSocket — at once
     /// for a first AAAA answer (or an A answer after AAAA failed); after the
     /// Resolution Delay for a first A answer (see next_timeout()); during the
