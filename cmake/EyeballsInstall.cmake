@@ -331,6 +331,12 @@ function(_eyeballs_write_pc component)
     _eyeballs_pc_lib_name(eyeballs_tls_client helper)
     list(APPEND libs "-L\${libdir}" "-l${helper}")
   endif()
+  # So is eyeballs::quic_client (ngtcp2 + GnuTLS, linked by poll and libevent
+  # when built); its pkg-config modules come through _eyeballs_link_deps.
+  if("${linked_iface};${linked_impl}" MATCHES "eyeballs(::|_)quic_client")
+    _eyeballs_pc_lib_name(eyeballs_quic_client helper)
+    list(APPEND libs "-L\${libdir}" "-l${helper}")
+  endif()
   # async_connect_tls builds on its flavour's adapter: eyeballs-asio-ssl
   # requires eyeballs-asio.
   if(component MATCHES "^(.+)_ssl$")
