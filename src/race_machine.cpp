@@ -331,9 +331,41 @@ std::optional<Endpoint> RaceMachine::admit(const Endpoint& e, Family only, bool 
     return detail::admit_address(e, config_, v3);
 }
 
+Family RaceMachine::group_family(const Endpoint& e) const noexcept {
+    return detail::sorts_as_ipv4(e, config_, config_.https && dns_mode_) ? Family::v4
+                                                                        : e.family();
+}
+
 void RaceMachine::sort_batch(std::size_t first) {
     // RFC 6724 §6 within the batch (one address list or one DNS answer), before
     // interleaving. Stable (rule 10).
+    const std::size_t last = cands_.size();
+    if (last - first < 2) return;
+    // The editor's copy §8.2: a synthesized address sorts as its IPv4 address
+    // (v3 on an IPv6-only host), then is synthesized again to be connected.
+    const bool v3 = config_.https && dns_mode_;
+    if (v3 && config_.ipv4_unavailable && config_.pref64) {
+        bool any = false;
+        for (std::size_t i = first; i < last; ++i) {
+            if (auto v4 = detail::sorts_as_ipv4(cands_[i].remote, config_, v3)) {
+                cands_[i].remote = *v4;
+                any = true;
+            }
+        }
+        sort_batch_addresses(first);
+        if (any) {
+            for (std::size_t i = first; i < last; ++i) {
+                if (!cands_[i].remote.is_v4()) continue;
+                // admit_address() synthesized it once already, so it can be again.
+                if (auto v6 = synthesize(cands_[i].remote, *config_.pref64)) cands_[i].remote = *v6;
+            }
+        }
+        return;
+    }
+    sort_batch_addresses(first);
+}
+
+void RaceMachine::sort_batch_addresses(std::size_t first) {
     const std::size_t last = cands_.size();
     if (last - first < 2) return;
     if (detail::has_lookups(config_)) {
@@ -385,7 +417,7 @@ RaceMachine::Twin RaceMachine::supersede(const Endpoint& remote, Protocol protoc
         if (rank_of(c) > rank) {
             c.dropped = true;
             c.shadowed = true;
-            --remaining_[idx(c.remote.family())];
+            --remaining_[idx(group_family(c.remote))];
         } else {
             result = Twin::better;
         }
@@ -409,8 +441,8 @@ void RaceMachine::revive(const Candidate& c) {
     Candidate& t = cands_[best];
     t.dropped = false;
     t.shadowed = false;
-    ++remaining_[idx(t.remote.family())];
-    const std::size_t f = idx(t.remote.family());
+    const std::size_t f = idx(group_family(t.remote));
+    ++remaining_[f];
     if (t.off_family) {
         t.off_family = false;
         link_one(best, best, false, fam_head_[f], fam_tail_[f], &Candidate::next_in_family);
@@ -445,7 +477,7 @@ void RaceMachine::link_one(std::uint32_t slot, std::uint32_t batch_first, bool f
 }
 
 void RaceMachine::link_sorted(std::uint32_t slot, std::uint32_t batch_first, bool front) {
-    const std::size_t f = idx(cands_[slot].remote.family());
+    const std::size_t f = idx(group_family(cands_[slot].remote));
     link_one(slot, batch_first, front, fam_head_[f], fam_tail_[f], &Candidate::next_in_family);
     link_one(slot, batch_first, front, order_head_, order_tail_, &Candidate::next_in_order);
     if (!cands_[slot].dropped) ++remaining_[f];
@@ -546,7 +578,7 @@ std::size_t RaceMachine::add_candidates(Family only, bool filter, const Endpoint
     std::uint32_t chain_tail = npos;
     for (std::size_t i = first; i < cands_.size(); ++i) {
         const auto slot = static_cast<std::uint32_t>(i);
-        const std::size_t f = idx(cands_[i].remote.family());
+        const std::size_t f = idx(group_family(cands_[i].remote));
         if (fam_chain_tail[f] == npos) {
             fam_chain_head[f] = slot;
         } else {
@@ -663,7 +695,7 @@ std::uint32_t RaceMachine::pick_slot() {
     }
     Family f;
     if (!config_.interleaving()) {
-        f = cands_[order_head_].remote.family();
+        f = group_family(cands_[order_head_].remote);
     } else {
         auto available = [&](Family g) {
             const std::uint32_t h = fam_head_[idx(g)];
@@ -673,7 +705,7 @@ std::uint32_t RaceMachine::pick_slot() {
             // The first family: the first address's in addresses mode; in DNS
             // mode IPv6 when it has an address (RFC 8305 §3 prefers AAAA).
             first_family_ = dns_mode_ ? (available(Family::v6) ? Family::v6 : Family::v4)
-                                      : cands_[order_head_].remote.family();
+                                      : group_family(cands_[order_head_].remote);
             if (!available(first_family_)) first_family_ = other(first_family_);
             f = first_family_;
         } else if (started_count_ < config_.family_count && available(first_family_)) {
@@ -747,7 +779,7 @@ void RaceMachine::start_attempt(TimePoint now) {
     c.attempt = ++started_count_;
     c.started = now;
     last_start_ = now;
-    last_family_ = c.remote.family();
+    last_family_ = group_family(c.remote);
     fail_fast_ = false;
     extended_until_ = TimePoint::min();
     if (config_.racing()) current_delay_ = delay_after(c);
@@ -1061,7 +1093,7 @@ void RaceMachine::target_answer(Family family, std::uint32_t target, bool replac
         std::vector<std::uint32_t> gone;
         for (std::uint32_t i = 0; i < cands_.size(); ++i) {
             Candidate& c = cands_[i];
-            if (!c.hint || c.attempt != 0 || c.remote.family() != family ||
+            if (!c.hint || c.attempt != 0 || group_family(c.remote) != family ||
                 c.service == no_service || v3().service_target(c.service) != target) {
                 continue;
             }
@@ -1092,7 +1124,7 @@ bool RaceMachine::service_waiting() const {
 
 bool RaceMachine::live_hint(Family family) const noexcept {
     return std::any_of(cands_.begin(), cands_.end(), [&](const Candidate& c) {
-        return c.hint && !c.dropped && c.attempt == 0 && c.remote.family() == family;
+        return c.hint && !c.dropped && c.attempt == 0 && group_family(c.remote) == family;
     });
 }
 
@@ -1489,7 +1521,7 @@ std::vector<PlanEntry> RaceMachine::plan() const {
         const std::uint32_t slot = copy.pick_slot();
         Candidate& c = copy.cands_[slot];
         c.attempt = ++copy.started_count_;
-        copy.last_family_ = c.remote.family();
+        copy.last_family_ = copy.group_family(c.remote);
         PlanEntry p = entry(cands_[slot]);
         p.attempt = 0;
         out.push_back(p);

@@ -87,7 +87,7 @@ InputStatus RaceMachine::change_answer(TimePoint now, std::uint32_t target, Fami
             c.service == no_service ? target == 0 : v3().service_target(c.service) == target;
         if (!from_target || !detail::came_from(c.remote, produced)) continue;
         if (!c.dropped) {
-            --remaining_[idx(c.remote.family())];
+            --remaining_[idx(group_family(c.remote))];
             gone.push_back(i);
         }
         c.dropped = true;

@@ -26,7 +26,7 @@ void RaceMachine::ech_guard() {
         if (detail::ech_admits(config_, origin, offers_ech(service_of(c)))) continue;
         c.dropped = true;
         c.shadowed = false;
-        --remaining_[c.remote.family() == Family::v6 ? 0 : 1];
+        --remaining_[group_family(c.remote) == Family::v6 ? 0 : 1];
         ++v3().ech.refused;
     }
 }

@@ -474,7 +474,12 @@ private:
                               std::size_t count, bool stale);
     void resort_pending();
     std::optional<Endpoint> admit(const Endpoint& e, Family only, bool filter) const;
+    // The family an address is grouped, interleaved and counted in: its own,
+    // except a v3 address synthesized for an IPv6-only host, which groups as
+    // the IPv4 address it carries (src/v3/dns64.hpp, the editor's copy §8.2).
+    Family group_family(const Endpoint& e) const noexcept;
     void sort_batch(std::size_t first);
+    void sort_batch_addresses(std::size_t first);
     bool has_twin(const Endpoint& remote, Protocol protocol, std::size_t limit) const;
     std::size_t drop_repeats(std::size_t first);  // config.duplicates; returns the count removed
     std::size_t cap_batch(std::size_t first);  // config.max_endpoints; returns the kept count

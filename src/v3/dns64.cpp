@@ -57,4 +57,15 @@ std::optional<Endpoint> admit_address(const Endpoint& e, const Config& config,
     return out;
 }
 
+// ---- §8.2: sorting a synthesized address as IPv4 ----------------------------------
+
+std::optional<Endpoint> sorts_as_ipv4(const Endpoint& e, const Config& config,
+                                      bool v3) noexcept {
+    if (!v3 || !config.ipv4_unavailable || !config.pref64 || !e.is_v6() ||
+        !is_valid_pref64_length(config.pref64->length) || !starts_with(e, *config.pref64)) {
+        return std::nullopt;
+    }
+    return extract_v4(e, *config.pref64);
+}
+
 }  // namespace eyeballs::detail

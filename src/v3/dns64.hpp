@@ -67,4 +67,18 @@ Dns64Check desynthesize(const Endpoint& aaaa, const Pref64& prefix) noexcept;
 std::optional<Endpoint> admit_address(const Endpoint& e, const Config& config,
                                       bool desynthesis) noexcept;
 
+// ---- §8.2 "still using the IPv4 address for purposes of sorting" ------------------
+
+/// The IPv4 address an admitted v3 address stands for, when the race groups
+/// and sorts it as IPv4: on a host without IPv4 (`config.ipv4_unavailable`)
+/// with a known PREF64, every IPv4 address was synthesized by admit_address(),
+/// so an IPv6 address inside the PREF64 is one of those (or a DNS64 answer
+/// de-synthesized and synthesized again). The race connects to the IPv6
+/// address but interleaves, sorts (RFC 6724, history) and counts it as the
+/// IPv4 one, as the editor's copy §8.2 asks. nullopt for any other address,
+/// and always outside v3's DNS mode (`v3` false: RFC 8305 §7.1 sorts a
+/// synthesized address as the IPv6 address it is, SPEC's base contract).
+std::optional<Endpoint> sorts_as_ipv4(const Endpoint& e, const Config& config,
+                                      bool v3) noexcept;
+
 }  // namespace eyeballs::detail

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -123,7 +124,11 @@ RC_GTEST_PROP(V3ChangeProperties, ChangesRestartNothingAndLeaveTheSortedNewSet, 
         for (const PlanEntry& p : m.plan()) {
             if (p.attempt != 0) continue;
             RC_ASSERT(got.insert(p.remote).second);
-            fam[p.remote.family() == Family::v6 ? 0 : 1].push_back(p.remote);
+            // The editor's copy §8.2: a synthesized address (IPv6-only host)
+            // groups and sorts as the IPv4 address it carries.
+            const std::optional<Endpoint> v4 = nat64 ? extract_v4(p.remote, *c.pref64) : std::nullopt;
+            const Endpoint view = v4 ? *v4 : p.remote;
+            fam[view.family() == Family::v6 ? 0 : 1].push_back(view);
         }
         RC_ASSERT(got == want);
         for (const auto& list : fam) {
