@@ -308,9 +308,9 @@ private:
     Callback callback_;
     FdCallback fd_callback_;
     TlsCallback tls_callback_;
-    TlsOptions tls_options_;
-    TlsObserver on_tls_;
-    std::string tls_host_;  // the origin's host (SNI), before overrides
+    [[maybe_unused]] TlsOptions tls_options_;  // unused without EYEBALLS_LIBUV_TLS
+    [[maybe_unused]] TlsObserver on_tls_;
+    [[maybe_unused]] std::string tls_host_;  // the origin's host (SNI), before overrides
 #ifdef EYEBALLS_LIBUV_TLS
     std::unique_ptr<eyeballs::detail::TlsContext> tls_ctx_;
 #endif
