@@ -278,10 +278,10 @@ class Usage(unittest.TestCase):
         self.usage("--send-file", "/nonexistent/eyeballs", "h", "1",
                    says="--send-file: cannot open '/nonexistent/eyeballs'")
 
-    def test_send_over_tls_needs_the_poll_adapter(self):
+    def test_send_over_tls_needs_the_poll_or_libuv_adapter(self):
         for adapter in ("libevent", "asio"):
             self.usage("--adapter", adapter, "--tls", "--send", "x", "h", "1",
-                       says="--send/--send-file with --tls: the poll adapter only")
+                       says="--send/--send-file with --tls: the poll and libuv adapters only")
 
     def test_send_bad_escape(self):
         self.usage("--send", "a\\q", "h", "1", says="--send: unknown escape")
@@ -797,6 +797,28 @@ class SendOverTls(unittest.TestCase):
         self.assertEqual((talk["sent"], talk["received"], talk["end"], talk["data"]),
                          (4, 9, "eof", "echo:pong"))
         self.assertEqual(srv.received, [b"ping\n", b"pong"])  # decrypted by the server
+
+    def test_libuv_send_and_trace_through_the_session(self):
+        """--adapter libuv --tls: connect_tls's session, moved to the tool's fd,
+        carries --send; -v shows tls-start/tls-done and the report names the
+        TLS version and ALPN id."""
+        with tempfile.TemporaryDirectory() as d:
+            srv = TlsEchoServer(d)
+            try:
+                pin = ["--resolve", f"localhost:{srv.port}:127.0.0.1", "localhost", str(srv.port)]
+                r = run("--adapter", "libuv", "-v", "--tls", "--cacert", srv.cert,
+                        "--send", "ping\\n", *pin)
+                bad = run("--adapter", "libuv", "--tls", *pin)  # the test CA is not trusted
+            finally:
+                srv.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "echo:ping\n")
+        self.assertIn("tls-start alpn h2,http/1.1", r.stderr)
+        self.assertIn("tls-done TLSv1.3", r.stderr)
+        self.assertIn(f"connected to 127.0.0.1:{srv.port} tcp tls TLSv1.3", r.stderr)
+        self.assertEqual(srv.received, [b"ping\n"])
+        self.assertEqual(bad.returncode, 1, bad.stderr)
+        self.assertIn("certificate verify failed", bad.stderr)
 
 
 def connects(r):

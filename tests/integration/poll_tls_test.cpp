@@ -291,9 +291,9 @@ TEST_F(PollTls, ConnectToolTlsWithCacert) {
         << out4;
 
     // --tls on another adapter: a usage error (exit 2).
-    auto [code3, out3] = run_tool("--adapter libuv --tls localhost 443");
+    auto [code3, out3] = run_tool("--adapter uring --tls localhost 443");
     EXPECT_EQ(code3, 2) << out3;
-    EXPECT_NE(out3.find("--tls is supported by the poll, libevent and asio adapters only so far"),
+    EXPECT_NE(out3.find("--tls is supported by the poll, libevent, asio and libuv adapters only so far"),
               std::string::npos)
         << out3;
 }

@@ -85,6 +85,9 @@
 #include "eyeballs/detail/socket_ops.hpp"
 #include "eyeballs/dns_message.hpp"
 #include "eyeballs/posix.hpp"
+#ifdef EYEBALLS_LIBUV_TLS
+#include "eyeballs/detail/tls_client.hpp"
+#endif
 
 namespace eyeballs::libuv {
 
@@ -117,8 +120,9 @@ constexpr std::chrono::milliseconds first_resend{1000};
 
 // With HTTPS records on, the origin's port is the one connect() was given:
 // records without port= and target names use it (Config::port).
-Config race_config(Config config, std::uint16_t port) {
+Config race_config(Config config, std::uint16_t port, bool tls) {
     if (config.https && port != 0) config.port = port;
+    if (tls) config.success = Success::handshake;  // v3 §6.1
     return config;
 }
 
@@ -191,6 +195,12 @@ struct Attempt {
     AttemptId id;
     uv_tcp_t* tcp = nullptr;  // null before OpenSocket, after closing, or handed over
     uv_connect_t req{};
+    const Service* service = nullptr;  // from the Connect action (HTTPS records)
+    Endpoint remote;
+#ifdef EYEBALLS_LIBUV_TLS
+    eyeballs::detail::TlsSession tls;  // active while the handshake runs (and the winner's)
+#endif
+    uv_poll_t* poll = nullptr;  // watches the fd during the handshake
 };
 
 /// Something that happened, waiting to be fed to the machine.
@@ -201,6 +211,7 @@ struct Input {
         https,
         connected,
         connect_failed,
+        tls_ready,
         timeout
     };
     Kind kind = Kind::timeout;
@@ -219,13 +230,16 @@ struct Input {
 class Race : public std::enable_shared_from_this<Race> {
 public:
     Race(uv_loop_t* loop, const Options& options, std::uint16_t port, Callback callback,
-         FdCallback fd_callback)
+         FdCallback fd_callback, TlsCallback tls_callback)
         : loop_(loop),
-          machine_(race_config(options.config, port)),
+          machine_(race_config(options.config, port, static_cast<bool>(tls_callback))),
           factory_(options.socket_factory),
           observer_(options.on_action),
           callback_(std::move(callback)),
-          fd_callback_(std::move(fd_callback)) {}
+          fd_callback_(std::move(fd_callback)),
+          tls_callback_(std::move(tls_callback)),
+          tls_options_(options.tls),
+          on_tls_(options.on_tls) {}
 
     Race(const Race&) = delete;
     Race& operator=(const Race&) = delete;
@@ -249,6 +263,8 @@ public:
     static void on_tcp_dns(uv_poll_t* poll, int status, int events);
     static void on_race_handle_closed(uv_handle_t* handle);
     static void on_tcp_closed(uv_handle_t* handle);
+    static void on_tls_poll(uv_poll_t* poll, int status, int events);
+    static void on_poll_closed(uv_handle_t* handle);
 
 private:
     void submit(Input input);
@@ -271,6 +287,11 @@ private:
     void arm_query(UdpQuery& q, Clock::duration wait);
     void close_udp(UdpQuery& q) noexcept;
     void close_attempt(Attempt& a) noexcept;
+    void close_poll(Attempt& a) noexcept;
+    void start_tls(AttemptId id);
+#ifdef EYEBALLS_LIBUV_TLS
+    void tls_result(Attempt& a, eyeballs::detail::TlsSession::Step st);
+#endif
     Attempt& attempt(AttemptId id);
     void release_all() noexcept;
     void close_race_handle(uv_handle_t* h) noexcept;
@@ -286,6 +307,14 @@ private:
     ActionObserver observer_;
     Callback callback_;
     FdCallback fd_callback_;
+    TlsCallback tls_callback_;
+    [[maybe_unused]] TlsOptions tls_options_;  // unused without EYEBALLS_LIBUV_TLS
+    [[maybe_unused]] TlsObserver on_tls_;
+    [[maybe_unused]] std::string tls_host_;  // the origin's host (SNI), before overrides
+#ifdef EYEBALLS_LIBUV_TLS
+    std::unique_ptr<eyeballs::detail::TlsContext> tls_ctx_;
+#endif
+    ::ssl_st* winner_ssl_ = nullptr;
 
     std::string host_;
     std::uint16_t port_ = 0;
@@ -324,10 +353,25 @@ private:
 
 Status Race::start(std::string_view host, std::uint16_t port,
                    const std::vector<Endpoint>* endpoints, const Options& options) {
-    if (options.config.success != Success::connect) {
+    if (tls_callback_) {
+#ifdef EYEBALLS_LIBUV_TLS
+        std::string error;
+        tls_ctx_ = eyeballs::detail::make_context(tls_options_, error);
+        if (!tls_ctx_) return Status::failure(error);
+        if (endpoints == nullptr) {
+            std::string_view h = host;
+            if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+            tls_host_ = std::string(h);
+        }
+#else
         return Status::failure(
-            "success=handshake needs the caller's TLS handshake (RaceMachine::handle_secured); "
-            "the libuv adapter connects TCP only and reports success at connect");
+            "connect_tls needs eyeballs::tls_client (OpenSSL 3), which this build of the libuv "
+            "adapter lacks");
+#endif
+    } else if (options.config.success != Success::connect) {
+        return Status::failure(
+            "success=handshake needs a TLS handshake: use connect_tls() (connect() and "
+            "connect_fd() race to the TCP connect)");
     }
     // Resolve overrides (curl's --connect-to, then --resolve) from the shared
     // helper, before any DNS.
@@ -435,7 +479,18 @@ void Race::feed(Input& in) {
             break;
         case Input::Kind::connected:
             machine_.handle_connected(now_, in.id);
+            // With Config::ech the handshake waits for CryptoReady (v3 §6.3).
+            if (tls_callback_ && machine_.config().ech == EchMode::off) start_tls(in.id);
             break;
+        case Input::Kind::tls_ready: {
+#ifdef EYEBALLS_LIBUV_TLS
+            Attempt& a = attempt(in.id);
+            if (a.tcp != nullptr && a.tls.active() && !machine_.finished()) {
+                tls_result(a, a.tls.step());
+            }
+#endif
+            break;
+        }
         case Input::Kind::connect_failed:
             machine_.handle_connect_failed(now_, in.id, in.code);
             break;
@@ -562,6 +617,8 @@ void Race::perform(const Action& action) {
         if (a.tcp != nullptr) {
             sockaddr_storage ss;
             to_sockaddr(c->remote, ss);
+            a.service = c->service;
+            a.remote = c->remote;
             const int rc = uv_tcp_connect(&a.req, a.tcp, reinterpret_cast<const sockaddr*>(&ss),
                                           &Race::on_connect);
             err = rc == 0 ? -1 : -rc;  // -1: the answer comes from on_connect
@@ -575,6 +632,9 @@ void Race::perform(const Action& action) {
             pending_.push_back(std::move(in));
         }
         observe(action);
+    } else if (const auto* ready = std::get_if<CryptoReady>(&action)) {
+        observe(action);
+        if (tls_callback_) start_tls(ready->attempt);
     } else if (const auto* cl = std::get_if<Close>(&action)) {
         close_attempt(attempt(cl->attempt));
         observe(action);
@@ -584,7 +644,19 @@ void Race::perform(const Action& action) {
     }
 }
 
+// The handshake's poll handle goes first (uv_close stops it at once, before
+// the fd is closed); its close callback frees it.
+void Race::close_poll(Attempt& a) noexcept {
+    if (a.poll == nullptr) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(a.poll), &Race::on_poll_closed);
+    a.poll = nullptr;
+}
+
 void Race::close_attempt(Attempt& a) noexcept {
+    close_poll(a);
+#ifdef EYEBALLS_LIBUV_TLS
+    a.tls = eyeballs::detail::TlsSession();  // SSL_free (the fd stays open)
+#endif
     if (a.tcp == nullptr) return;
     uv_close(reinterpret_cast<uv_handle_t*>(a.tcp), &Race::on_tcp_closed);  // closes the fd now
     a.tcp = nullptr;
@@ -596,6 +668,14 @@ void Race::finish() {
         Attempt& a = attempt(report_.winner);
         winner_ = a.tcp;
         a.tcp = nullptr;
+        close_poll(a);
+#ifdef EYEBALLS_LIBUV_TLS
+        if (a.tls.active()) {
+            report_.tls_version = a.tls.version();
+            report_.alpn_selected = a.tls.alpn_selected();
+            winner_ssl_ = a.tls.release();
+        }
+#endif
         if (winner_ != nullptr) {
             winner_->data = nullptr;
             --open_handles_;  // no longer the race's: handed over (idle_ is still open)
@@ -611,15 +691,21 @@ void Race::deliver() {
     wake_ = false;
     uv_tcp_t* tcp = winner_;
     winner_ = nullptr;
+    ::ssl_st* ssl = winner_ssl_;
+    winner_ssl_ = nullptr;
     if (!idle_closed_) {
         idle_closed_ = true;
         close_race_handle(reinterpret_cast<uv_handle_t*>(&idle_));  // the race's last handle
     }
     if (abandoned_) {
+        free_tls(ssl);
         close_tcp(tcp);
         return;
     }
-    if (fd_callback_) {
+    if (tls_callback_) {
+        auto callback = std::move(tls_callback_);
+        callback(tcp, ssl, report_);
+    } else if (fd_callback_) {
         uv_os_sock_t fd = -1;
         if (tcp != nullptr) {
             uv_os_fd_t own = -1;
@@ -687,6 +773,105 @@ void Race::on_tcp_closed(uv_handle_t* handle) {
     auto* a = static_cast<Attempt*>(handle->data);
     std::free(handle);
     a->race->handle_closed();
+}
+
+void Race::on_poll_closed(uv_handle_t* handle) {
+    auto* a = static_cast<Attempt*>(handle->data);
+    std::free(handle);
+    a->race->handle_closed();
+}
+
+// ---- TLS --------------------------------------------------------------------
+
+void Race::start_tls(AttemptId id) {
+#ifdef EYEBALLS_LIBUV_TLS
+    Attempt& a = attempt(id);
+    uv_os_fd_t fd = -1;
+    if (a.tcp == nullptr || machine_.finished() || !tls_ctx_ ||
+        uv_fileno(reinterpret_cast<uv_handle_t*>(a.tcp), &fd) != 0) {
+        return;
+    }
+    // The service's own ALPN set first (RFC 9460 §7.1.2).
+    const std::vector<std::string> alpn =
+        eyeballs::detail::offered_alpn(a.service, tls_options_.alpn);
+    const std::string name = eyeballs::detail::checked_name(tls_options_.server_name, tls_host_, a.remote);
+    if (on_tls_ && !abandoned_) {
+        TlsEvent e;
+        e.kind = TlsEvent::Kind::started;
+        e.attempt = id;
+        e.remote = a.remote;
+        e.alpn_offered = alpn;
+        e.server_name = name;
+        on_tls_(now_, e);
+    }
+    auto st = a.tls.start(*tls_ctx_, fd, name, alpn);
+    if (st != eyeballs::detail::TlsSession::Step::failed) st = a.tls.step();
+    tls_result(a, st);
+#else
+    (void)id;
+#endif
+}
+
+#ifdef EYEBALLS_LIBUV_TLS
+// Feeds a handshake step's outcome to the machine, or waits on the fd (a
+// uv_poll_t, so that the loop never blocks on the handshake).
+void Race::tls_result(Attempt& a, eyeballs::detail::TlsSession::Step st) {
+    using Step = eyeballs::detail::TlsSession::Step;
+    TlsEvent e;
+    e.attempt = a.id;
+    e.remote = a.remote;
+    if (st == Step::want_read || st == Step::want_write) {
+        int rc = 0;
+        if (a.poll == nullptr) {
+            uv_os_fd_t fd = -1;
+            uv_fileno(reinterpret_cast<uv_handle_t*>(a.tcp), &fd);
+            auto* poll = static_cast<uv_poll_t*>(std::malloc(sizeof(uv_poll_t)));
+            if (poll == nullptr) {
+                rc = UV_ENOMEM;
+            } else if ((rc = uv_poll_init_socket(loop_, poll, fd)) != 0) {
+                std::free(poll);
+            } else {
+                poll->data = &a;
+                a.poll = poll;
+                ++open_handles_;
+            }
+        }
+        if (rc == 0) {
+            rc = uv_poll_start(a.poll, st == Step::want_read ? UV_READABLE : UV_WRITABLE,
+                               &Race::on_tls_poll);
+        }
+        if (rc == 0) return;  // on_tls_poll finds the attempt in poll->data
+        e.kind = TlsEvent::Kind::failed;
+        e.code = -rc;
+        e.error = std::string("cannot watch the socket: ") + uv_strerror(rc);
+    } else if (st == Step::done) {
+        close_poll(a);
+        e.kind = TlsEvent::Kind::secured;
+        e.version = a.tls.version();
+        e.alpn_selected = a.tls.alpn_selected();
+        if (on_tls_ && !abandoned_) on_tls_(now_, e);
+        machine_.handle_secured(now_, a.id);
+        return;
+    } else {
+        e.kind = TlsEvent::Kind::failed;
+        e.code = a.tls.code() != 0 ? a.tls.code() : EPROTO;
+        e.error = a.tls.reason();
+    }
+    close_poll(a);
+    if (on_tls_ && !abandoned_) on_tls_(now_, e);
+    machine_.handle_secure_failed(now_, a.id, e.code, e.error);
+}
+#endif
+
+void Race::on_tls_poll(uv_poll_t* poll, int /*status*/, int /*events*/) {
+    // Whatever the status, the next SSL_connect step says what happened.
+    auto* a = static_cast<Attempt*>(poll->data);
+    uv_poll_stop(poll);
+    Input in;
+    in.kind = Input::Kind::tls_ready;
+    in.at = Clock::now();
+    in.id = a->id;
+    a->race->submit(std::move(in));
 }
 
 // ---- commands from the handle -----------------------------------------------
@@ -1162,11 +1347,11 @@ void Race::on_udp_timer(uv_timer_t* timer) {
 struct HandleAccess {
     static Handle start(uv_loop_t* loop, std::string_view host, std::uint16_t port,
                         const std::vector<Endpoint>* endpoints, const Options& options,
-                        Callback callback, FdCallback fd_callback) {
+                        Callback callback, FdCallback fd_callback, TlsCallback tls_callback = {}) {
         if (loop == nullptr) return Handle(Status::failure("the uv_loop_t is null"));
-        if (!callback && !fd_callback) return Handle(Status::failure("the callback is empty"));
+        if (!callback && !fd_callback && !tls_callback) return Handle(Status::failure("the callback is empty"));
         auto race = std::make_shared<Race>(loop, options, port, std::move(callback),
-                                           std::move(fd_callback));
+                                           std::move(fd_callback), std::move(tls_callback));
         Status status = race->start(host, port, endpoints, options);
         if (!status.ok()) return Handle(std::move(status));  // nothing was put on the loop
         return Handle(std::move(race));
@@ -1224,6 +1409,36 @@ Handle connect_fd(uv_loop_t* loop, std::string_view host, std::uint16_t port,
 Handle connect_fd(uv_loop_t* loop, const std::vector<Endpoint>& endpoints,
                   const Options& options, FdCallback callback) {
     return detail::HandleAccess::start(loop, {}, 0, &endpoints, options, {}, std::move(callback));
+}
+
+Handle connect_tls(uv_loop_t* loop, std::string_view host, std::uint16_t port,
+                   const Options& options, TlsCallback callback) {
+    if (!callback) return detail::HandleAccess::start(loop, host, port, nullptr, options, {}, {});
+    return detail::HandleAccess::start(loop, host, port, nullptr, options, {}, {},
+                                       std::move(callback));
+}
+
+Handle connect_tls(uv_loop_t* loop, const std::vector<Endpoint>& endpoints,
+                   const Options& options, TlsCallback callback) {
+    if (!callback) return detail::HandleAccess::start(loop, {}, 0, &endpoints, options, {}, {});
+    return detail::HandleAccess::start(loop, {}, 0, &endpoints, options, {}, {},
+                                       std::move(callback));
+}
+
+void free_tls(::ssl_st* ssl) noexcept {
+#ifdef EYEBALLS_LIBUV_TLS
+    eyeballs::detail::TlsSession::free(ssl);
+#else
+    (void)ssl;
+#endif
+}
+
+bool tls_available() noexcept {
+#ifdef EYEBALLS_LIBUV_TLS
+    return true;
+#else
+    return false;
+#endif
 }
 
 }  // namespace eyeballs::libuv

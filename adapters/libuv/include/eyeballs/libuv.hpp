@@ -43,7 +43,20 @@
 // is retried over TCP);
 // target and alias names are resolved like the host; Config::port is set to
 // connect()'s port. TCP only: QUIC attempts (`config.quic`) fail at once with
-// EPROTONOSUPPORT, and `config.success = Success::handshake` is refused.
+// EPROTONOSUPPORT.
+//
+// TLS (Happy Eyeballs v3 §6.1, connect_tls): each attempt whose TCP connect
+// completes starts a non-blocking OpenSSL 3 client handshake on its socket
+// (eyeballs/detail/tls_client.hpp), driven by a uv_poll_t on the attempt's fd
+// on the same loop — the loop never blocks — and the race is won by the first
+// completed handshake (the machine runs with Success::handshake). SNI is the
+// origin's host name (Options::tls.server_name overrides it), ALPN the
+// service's set (default h2, http/1.1), the certificate checked against the
+// system store, tls.ca_file/ca_dir, or not at all with tls.insecure. A
+// handshake failure is an attempt error at stage `tls` with OpenSSL's reason
+// ("certificate verify failed: self-signed certificate"); the race goes on.
+// `config.success = Success::handshake` is refused by connect() and
+// connect_fd() (nobody would make the handshake): use connect_tls().
 //
 // The callback runs exactly once per accepted race, unless the handle is
 // destroyed first — never from inside connect(), never after the handle's
@@ -89,6 +102,9 @@
 #include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
+#include "eyeballs/tls.hpp"
+
+struct ssl_st;  // OpenSSL's SSL
 
 namespace eyeballs::libuv {
 
@@ -135,6 +151,11 @@ struct Options {
     /// and CURLOPT_CONNECT_TO (eyeballs/overrides.hpp): applied before DNS,
     /// redirects first, then a pin's addresses race with no DNS.
     std::vector<ResolveOverride> overrides;
+    /// TLS settings for connect_tls() (eyeballs/tls.hpp; `enabled` is
+    /// ignored: connect_tls() makes handshakes, connect() and connect_fd() do not).
+    TlsOptions tls;
+    /// Called, like on_action, at each handshake's start and end (connect_tls()).
+    TlsObserver on_tls;
 };
 
 /// Receives the connected uv_tcp_t (null when the race failed or was
@@ -150,6 +171,24 @@ using Callback = std::function<void(uv_tcp_t* tcp, const RaceReport& report)>;
 /// (F_DUPFD_CLOEXEC) of the winner's, whose uv_tcp_t the adapter closes; it
 /// is non-blocking, owned by the callee, and not known to the loop.
 using FdCallback = std::function<void(uv_os_sock_t fd, const RaceReport& report)>;
+
+/// Receives, after connect_tls(), the winner's uv_tcp_t (as Callback says)
+/// and its TLS connection, handshake done, on that socket — both null when
+/// the race failed or was cancelled. Both belong to the callee: talk through
+/// `ssl` (SSL_read/SSL_write on the non-blocking fd; the uv_tcp_t is not
+/// reading — watch its fd with a uv_poll_t of your own, or uv_fileno), then
+/// free_tls(ssl) (SSL_free, which does not close the fd) and close_tcp(tcp).
+/// The negotiated version and ALPN id are in report.tls_version and
+/// report.alpn_selected.
+using TlsCallback =
+    std::function<void(uv_tcp_t* tcp, ::ssl_st* ssl, const RaceReport& report)>;
+
+/// SSL_free(ssl) (null: nothing), for a caller that does not link OpenSSL.
+void free_tls(::ssl_st* ssl) noexcept;
+
+/// True when the adapter was built with eyeballs::tls_client (OpenSSL 3);
+/// otherwise connect_tls() refuses every race.
+bool tls_available() noexcept;
 
 /// uv_close(tcp) with a close callback that std::free()s it: the way to end
 /// the uv_tcp_t a Callback receives. Null does nothing.
@@ -216,5 +255,13 @@ Handle connect_fd(uv_loop_t* loop, std::string_view host, std::uint16_t port,
                   const Options& options, FdCallback callback);
 Handle connect_fd(uv_loop_t* loop, const std::vector<Endpoint>& endpoints,
                   const Options& options, FdCallback callback);
+
+/// Races to a completed TLS handshake (see the top of this file); the
+/// callback gets the winner's uv_tcp_t and SSL*. A CA file that cannot be
+/// loaded is a misuse error in status().
+Handle connect_tls(uv_loop_t* loop, std::string_view host, std::uint16_t port,
+                   const Options& options, TlsCallback callback);
+Handle connect_tls(uv_loop_t* loop, const std::vector<Endpoint>& endpoints,
+                   const Options& options, TlsCallback callback);
 
 }  // namespace eyeballs::libuv
