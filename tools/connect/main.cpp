@@ -774,6 +774,7 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
                 json_out->set_host(host);
                 json_out->set_resolution(std::chrono::microseconds(1));
                 json_out->set_metrics(true);
+                json_out->set_report_protocol(true);  // "protocol" on every connected report (issue 18)
             }
             json_out->write(now, action, machine);
         }
