@@ -423,7 +423,7 @@ private:
     TlsObserver tls_observer_;
     std::string origin_;  // the host connect() was given: the name TLS checks
 #ifdef EYEBALLS_LIBEVENT_TLS
-    std::unique_ptr<eyeballs::detail::TlsContext> tls_ctx_;
+    std::shared_ptr<const eyeballs::detail::TlsContext> tls_ctx_;  // shared_context: per trust config
     ::ssl_st* winner_ssl_ = nullptr;
 #endif
     std::shared_ptr<Race> self_;  // set while detached
@@ -455,7 +455,7 @@ Status Race::start(std::string_view host, std::uint16_t port,
                 "tls.enabled needs connect_bufferevent: the winner is a bufferevent_openssl");
         }
         std::string error;
-        tls_ctx_ = eyeballs::detail::make_context(options.tls, error);
+        tls_ctx_ = eyeballs::detail::shared_context(options.tls, error);
         if (!tls_ctx_) return Status::failure(error);
         tls_ = true;
         tls_options_ = options.tls;
