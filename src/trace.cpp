@@ -147,7 +147,10 @@ void append_errors(std::string& out, const RaceReport& report) {
     out += ']';
 }
 
-void append_report(std::string& out, const Report& r, const RaceReport* report) {
+// `always_protocol`: a connected line names the winner's "protocol" also when
+// no HTTPS record drove it ("tcp"; TraceWriter::set_report_protocol).
+void append_report(std::string& out, const Report& r, const RaceReport* report,
+                   bool always_protocol) {
     const Outcome outcome = report != nullptr ? report->outcome : r.outcome;
     append_key(out, "outcome");
     append_json_string(out, outcome_name(outcome));
@@ -167,6 +170,10 @@ void append_report(std::string& out, const Report& r, const RaceReport* report) 
             if (report != nullptr && report->local) {
                 append_key(out, "local");
                 append_json_string(out, report->local->to_string());
+            }
+            if (always_protocol && r.service == nullptr && r.protocol == Protocol::tcp) {
+                append_key(out, "protocol");
+                append_json_string(out, protocol_name(r.protocol));
             }
             append_service(out, r.protocol, r.service);
             if (report != nullptr) append_errors(out, *report);  // what the losers met
@@ -446,7 +453,10 @@ std::string metrics_json(const RaceMetrics& m) {
     return out;
 }
 
-std::string trace_json(const std::string& t_ms, const Action& action, const RaceReport* report) {
+namespace {
+
+std::string action_json(const std::string& t_ms, const Action& action, const RaceReport* report,
+                        bool always_protocol) {
     std::string out;
     std::visit(
         [&](const auto& a) {
@@ -496,13 +506,19 @@ std::string trace_json(const std::string& t_ms, const Action& action, const Race
                 } else {
                     static_assert(std::is_same_v<A, Report>);
                     out += ",\"action\":\"report\"";
-                    append_report(out, a, report);
+                    append_report(out, a, report, always_protocol);
                 }
                 out += '}';
             }
         },
         action);
     return out;
+}
+
+}  // namespace
+
+std::string trace_json(const std::string& t_ms, const Action& action, const RaceReport* report) {
+    return action_json(t_ms, action, report, false);
 }
 
 TraceWriter::TraceWriter(std::ostream& out, Format format, TimePoint origin, bool verbose)
@@ -555,7 +571,7 @@ void TraceWriter::write(TimePoint now, const Action& action, const RaceMachine& 
         std::string line;
         if (std::holds_alternative<Report>(action)) {
             const RaceReport report = machine.report();
-            line = trace_json(format_trace_ms(t), action, &report);
+            line = action_json(format_trace_ms(t), action, &report, report_protocol_);
             if (metrics_ && !line.empty()) {
                 RaceMetrics m = report.metrics;
                 if (unit_.count() > 0) {  // the same precision as `t`

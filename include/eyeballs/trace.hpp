@@ -78,6 +78,11 @@ public:
     void set_resolution(std::chrono::nanoseconds unit) { unit_ = unit; }
     /// JSON: the report line gets a "metrics" object (metrics_json).
     void set_metrics(bool on) { metrics_ = on; }
+    /// JSON: a connected report line always names the winner's "protocol"
+    /// ("tcp" or "quic"), also when no HTTPS record drove it (issue 18;
+    /// eyeballs-connect turns it on). Off by default: the line then carries
+    /// "protocol" only for HTTPS-driven or QUIC winners, as trace_json writes it.
+    void set_report_protocol(bool on) { report_protocol_ = on; }
     /// Writes the action taken at `now` (after any new DNS answers). A Close
     /// line says why (close_reason, and a failed attempt's error); a Report
     /// gets its details from `machine.report()`, and a connected report lists
@@ -95,6 +100,7 @@ private:
     std::string host_;
     std::chrono::nanoseconds unit_{0};
     bool metrics_ = false;
+    bool report_protocol_ = false;
     std::vector<bool> answer_written_;  // per RaceMachine::queries() entry
 };
 

@@ -341,6 +341,17 @@ class Races(unittest.TestCase):
             t_text = line.split('"t":', 1)[1].split(",", 1)[0]
             self.assertLessEqual(len(t_text.partition(".")[2]), 3, line)
 
+    def test_report_names_the_winner_protocol_without_tls(self):
+        # Issue 18: with --json the connected report line always says "protocol",
+        # also for a plain TCP race that no HTTPS record drove.
+        with World("refused", "open") as w:
+            r = self.go("--json", *w.resolve())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        report = trace(r.stdout)[-1]
+        self.assertEqual((report["action"], report["outcome"], report.get("protocol")),
+                         ("report", "connected", "tcp"))
+        self.assertEqual(report["metrics"]["winner_protocol"], "tcp")
+
     def test_two_closed_ports_exit_1_with_econnrefused(self):
         with World("refused", "refused") as w:
             r = self.go(*w.resolve())
@@ -821,6 +832,26 @@ class SendOverTls(unittest.TestCase):
         self.assertIn("certificate verify failed", bad.stderr)
 
 
+class TlsReportProtocol(unittest.TestCase):
+    """Issue 18: with --tls --json the connected report line names the winner's
+    protocol ("tcp": TLS over TCP) in every adapter that speaks TLS."""
+    adapter = "poll"
+
+    def test_tls_winner_is_tcp_on_the_report_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            srv = TlsEchoServer(d)
+            try:
+                r = run("--adapter", self.adapter, "--tls", "--cacert", srv.cert, "--json",
+                        "--resolve", f"localhost:{srv.port}:127.0.0.1", "localhost", str(srv.port))
+            finally:
+                srv.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        t = trace(r.stdout)
+        self.assertIn("tls-done", [l["action"] for l in t])
+        self.assertEqual((t[-1]["action"], t[-1]["outcome"], t[-1].get("protocol")),
+                         ("report", "connected", "tcp"))
+
+
 def connects(r):
     return [l["remote"] for l in trace(r.stdout) if l["action"] == "connect"]
 
@@ -901,6 +932,10 @@ def load_tests(loader, standard_tests, pattern):
     adapters = built_adapters()
     if "poll" in adapters:  # --tls is the poll adapter's
         suite.addTests(loader.loadTestsFromTestCase(SendOverTls))
+    for adapter in ("poll", "libevent", "asio"):  # the adapters with --tls
+        if adapter in adapters:
+            cls = type(f"TlsReportProtocol_{adapter}", (TlsReportProtocol,), {"adapter": adapter})
+            suite.addTests(loader.loadTestsFromTestCase(cls))
     for adapter in adapters:
         cls = type(f"Races_{adapter}", (Races,), {"adapter": adapter})
         suite.addTests(loader.loadTestsFromTestCase(cls))

@@ -9,9 +9,11 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "eyeballs/detail/tls_client.hpp"
 #include "eyeballs/poll.hpp"
 #include "support.hpp"
 #include "tls_server.hpp"
@@ -165,6 +167,88 @@ TEST_F(PollTls, InsecureAcceptsAnyCertificate) {
     poll::Result r = poll::connect({bad.endpoint()}, o);
     ASSERT_TRUE(r.connected()) << r.report.message;
     release(r);
+}
+
+// Issue 18: races with the same trust configuration share one SSL_CTX
+// (detail::shared_context); SNI and ALPN, set per SSL object, do not split it;
+// another CA file, insecure or an edited CA file give another context.
+TEST_F(PollTls, SharedContextIsKeyedByTheTrustConfiguration) {
+    std::string error;
+    TlsOptions a;
+    a.ca_file = pki.ca_file();
+    TlsOptions b = a;
+    b.server_name = "other.example";
+    b.alpn = {"h3"};
+    auto ca = detail::shared_context(a, error);
+    auto cb = detail::shared_context(b, error);
+    ASSERT_TRUE(ca && cb) << error;
+    EXPECT_EQ(ca->get(), cb->get());
+
+    TlsOptions insecure = a;
+    insecure.insecure = true;
+    auto ci = detail::shared_context(insecure, error);
+    ASSERT_TRUE(ci) << error;
+    EXPECT_NE(ci->get(), ca->get());
+    EXPECT_FALSE(ci->verify());
+    EXPECT_TRUE(ca->verify());
+
+    TestPki other;
+    TlsOptions c = a;
+    c.ca_file = other.ca_file();
+    auto cc = detail::shared_context(c, error);
+    ASSERT_TRUE(cc) << error;
+    EXPECT_NE(cc->get(), ca->get());
+
+    // Many threads asking at once for one new configuration get one context.
+    TlsOptions d;
+    d.ca_dir = pki.dir();
+    std::array<std::shared_ptr<const detail::TlsContext>, 4> got;
+    std::array<std::thread, 4> threads;
+    for (std::size_t i = 0; i < threads.size(); ++i) {
+        threads[i] = std::thread([&, i] {
+            std::string e;
+            got[i] = detail::shared_context(d, e);
+        });
+    }
+    for (std::thread& t : threads) t.join();
+    for (const auto& g : got) {
+        ASSERT_TRUE(g);
+        EXPECT_EQ(g->get(), got[0]->get());
+    }
+    EXPECT_NE(got[0]->get(), ca->get());
+
+    // A failure is reported, not cached as a context.
+    TlsOptions missing;
+    missing.ca_file = pki.dir() + "/missing.pem";
+    error.clear();
+    EXPECT_FALSE(detail::shared_context(missing, error));
+    EXPECT_NE(error.find("missing.pem"), std::string::npos) << error;
+}
+
+// Races that share the context still verify: the same configuration wins
+// twice against the good server and fails against the self-signed one (the
+// insecure context, cached too, never stands in for it), and insecure races
+// still accept the self-signed leaf.
+TEST_F(PollTls, RacesSharingTheContextStillVerify) {
+    TlsServer good(v4(), pki);
+    TlsServer bad(v4(), pki, TlsServer::Mode::bad_cert);
+    poll::Options secure = tls_options(pki);
+    poll::Options insecure = secure;
+    insecure.tls.insecure = true;
+    for (int round = 0; round < 2; ++round) {
+        poll::Result ok = poll::connect({good.endpoint()}, secure);
+        ASSERT_TRUE(ok.connected()) << ok.report.message;
+        release(ok);
+        poll::Result in = poll::connect({bad.endpoint()}, insecure);
+        ASSERT_TRUE(in.connected()) << in.report.message;
+        release(in);
+        poll::Result no = poll::connect({bad.endpoint()}, secure);
+        ASSERT_FALSE(no.connected());
+        const Error* e = tls_error(no.report);
+        ASSERT_NE(e, nullptr);
+        EXPECT_NE(e->message().find("certificate verify failed"), std::string::npos)
+            << e->message();
+    }
 }
 
 // (c) ALPN. Reading taken: a server that answers with no_application_protocol

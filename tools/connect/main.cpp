@@ -106,7 +106,7 @@ constexpr const char* usage_text =
     "  --alpn LIST               with --tls: ALPN ids to offer, comma-separated (h2,http/1.1)\n"
     "  --http3                   race QUIC (ALPN h3, ngtcp2 + GnuTLS) against TCP+TLS for every\n"
     "                            address, QUIC first, as curl's --http3; implies --tls (poll\n"
-    "                            adapter; needs a build with the QUIC component)\n"
+    "                            and libevent adapters; needs a build with the QUIC component)\n"
     "  --shuffle-seed N          seed of the shuffle of equal SvcPriority records (0)\n"
     "  --max-in-flight N         at most N attempts in flight at once; the next start waits\n"
     "                            for one to end (default: no cap, as RFC 8305; curl and\n"
@@ -693,8 +693,8 @@ Parsed parse(int argc, char** argv) {
     if (!p.job.tls.enabled && (!p.job.tls.cacert.empty() || p.job.tls.insecure || !p.job.tls.alpn.empty())) {
         usage_error("--cacert, --insecure and --alpn need --tls");
     }
-    if (p.job.tls.http3 && p.adapter != "poll") {
-        usage_error("--http3 is supported by the poll adapter only so far");
+    if (p.job.tls.http3 && p.adapter != "poll" && p.adapter != "libevent") {
+        usage_error("--http3 is supported by the poll and libevent adapters only so far");
     }
     if (p.job.tls.enabled && p.adapter != "poll" && p.adapter != "libevent" && p.adapter != "asio" &&
         p.adapter != "libuv") {
@@ -775,6 +775,7 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
                 json_out->set_host(host);
                 json_out->set_resolution(std::chrono::microseconds(1));
                 json_out->set_metrics(true);
+                json_out->set_report_protocol(true);  // "protocol" on every connected report (issue 18)
             }
             json_out->write(now, action, machine);
         }

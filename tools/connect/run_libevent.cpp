@@ -23,6 +23,9 @@
 // --tls: connect_bufferevent with Options::tls; the winner's
 // bufferevent_openssl is freed here, before its event_base (the tool reports
 // the race and does not speak over the connection: --send refuses --tls).
+// --http3: Options::quic as well (the adapter plans QUIC first with its
+// synthetic `1 . alpn=h3,...` record); a QUIC winner's connection is closed
+// here, before its UDP socket (a plain bufferevent) is freed.
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
@@ -108,6 +111,14 @@ ConnectResult run_libevent(const ConnectJob& job) {
     options.on_action = job.on_action;
     if (job.tls.enabled) {
         options.tls = tls_options_of(job);
+        if (job.tls.http3) {
+            // --http3: QUIC first for every address; the adapter answers the
+            // HTTPS question itself with `1 . alpn=h3,<TCP ids>` (no record asked).
+            options.quic.enabled = true;
+            options.quic.ca_file = job.tls.cacert;
+            options.quic.insecure = job.tls.insecure;
+            options.quic.server_name = job.host;
+        }
         if (job.on_tls) {
             options.on_tls = [&job](TimePoint now, const TlsEvent& e) { job.on_tls(now, to_tls_step(e)); };
         }
@@ -122,7 +133,13 @@ ConnectResult run_libevent(const ConnectJob& job) {
         done = true;
         cancel_ev.reset();  // nothing else keeps the loop busy once DNS has wound down
     };
+    if (job.tls.http3) {
+        options.quic.on_connection = [&result](std::shared_ptr<quic::Connection> connection) {
+            result.quic = std::move(connection);
+        };
+    }
     auto on_tls_done = [&](bufferevent* bev, const RaceReport& report) {
+        result.quic.reset();  // a QUIC winner's connection (CONNECTION_CLOSE) before its socket
         if (bev != nullptr) bufferevent_free(bev);  // SSL_free and close: see the top
         on_done(-1, report);
     };

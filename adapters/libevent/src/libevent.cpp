@@ -423,7 +423,7 @@ private:
     TlsObserver tls_observer_;
     std::string origin_;  // the host connect() was given: the name TLS checks
 #ifdef EYEBALLS_LIBEVENT_TLS
-    std::unique_ptr<eyeballs::detail::TlsContext> tls_ctx_;
+    std::shared_ptr<const eyeballs::detail::TlsContext> tls_ctx_;  // shared_context: per trust config
     ::ssl_st* winner_ssl_ = nullptr;
 #endif
     std::shared_ptr<Race> self_;  // set while detached
@@ -455,7 +455,7 @@ Status Race::start(std::string_view host, std::uint16_t port,
                 "tls.enabled needs connect_bufferevent: the winner is a bufferevent_openssl");
         }
         std::string error;
-        tls_ctx_ = eyeballs::detail::make_context(options.tls, error);
+        tls_ctx_ = eyeballs::detail::shared_context(options.tls, error);
         if (!tls_ctx_) return Status::failure(error);
         tls_ = true;
         tls_options_ = options.tls;
@@ -472,6 +472,7 @@ Status Race::start(std::string_view host, std::uint16_t port,
     if (options.quic.enabled) {
 #ifdef EYEBALLS_HAVE_QUIC
         quic_options_ = options.quic;
+        tls_observer_ = options.on_tls;  // QUIC handshakes are reported there too
         quic::Settings settings;
         settings.ca_file = options.quic.ca_file;
         settings.ca_dir = options.quic.ca_dir;
@@ -699,12 +700,28 @@ void Race::quic_result(AttemptId id) {
     if (!a.quic) return;
     const quic::Handshake& h = *a.quic;
     using Step = quic::Handshake::Step;
-    if (h.step() == Step::done) {
-        machine_.handle_connected(now_, id);  // a QUIC attempt wins at its connect
-    } else if (h.step() == Step::failed && h.transport()) {
+    if (h.step() == Step::failed && h.transport()) {
         machine_.handle_connect_failed(now_, id, h.code());  // port unreachable, timeout
-    } else if (h.step() == Step::failed) {
-        machine_.handle_secure_failed(now_, id, h.code(), h.reason());
+        return;
+    }
+    if (h.step() != Step::done && h.step() != Step::failed) return;
+    // The handshake's end for on_tls, as the poll adapter reports it.
+    TlsEvent e;
+    e.attempt = id;
+    e.remote = a.remote;
+    e.protocol = Protocol::quic;
+    if (h.step() == Step::done) {
+        e.kind = TlsEvent::Kind::secured;
+        e.version = h.version();
+        e.alpn_selected = h.alpn_selected();
+        tls_event(e);
+        machine_.handle_connected(now_, id);  // a QUIC attempt wins at its connect
+    } else {
+        e.kind = TlsEvent::Kind::failed;
+        e.code = h.code();
+        e.error = h.reason();
+        tls_event(e);
+        machine_.handle_secure_failed(now_, id, e.code, e.error);
     }
 #else
     (void)id;
@@ -723,6 +740,14 @@ void Race::quic_connect(Attempt& a, const Connect& c) {
     }
     std::string name = quic_options_.server_name;
     if (name.empty()) name = name_.empty() ? c.remote.address_string() : name_;
+    TlsEvent e;  // the handshake's start for on_tls, as the poll adapter reports it
+    e.kind = TlsEvent::Kind::started;
+    e.attempt = a.id;
+    e.remote = c.remote;
+    e.protocol = Protocol::quic;
+    e.alpn_offered = alpn;
+    e.server_name = name;
+    tls_event(e);
     a.quic = std::make_unique<quic::Handshake>();
     a.quic->start(quic_, a.fd, c.remote, name, std::move(alpn), now_);
     if (a.quic->step() == quic::Handshake::Step::running) {

@@ -165,7 +165,7 @@ std::string strip_brackets(std::string host) {
 class Driver {
 public:
     Driver(const Options& options, std::string host, std::uint16_t port,
-           std::unique_ptr<ops::TlsContext> tls)
+           std::shared_ptr<const ops::TlsContext> tls)
         : options_(options),
           machine_(race_config(options.config, port, tls != nullptr, options.quic.enabled)),
           host_(std::move(host)),
@@ -669,7 +669,7 @@ private:
     std::optional<detail::Resolver> resolver_;
     std::vector<pollfd> fds_;
     std::vector<AttemptId> ids_;
-    std::unique_ptr<ops::TlsContext> tls_;
+    std::shared_ptr<const ops::TlsContext> tls_;
     bool synthetic_ = false;      // quic without config.https (see synthetic_answer)
     std::vector<Endpoint> list_;  // addresses mode with synthetic_: the list
 #ifdef EYEBALLS_HAVE_QUIC
@@ -706,9 +706,10 @@ std::optional<Status> check_options(const Options& options) {
 }
 
 // The race's TLS context, or nullptr without TLS; `error` set when it cannot be made.
-std::unique_ptr<ops::TlsContext> make_tls(const Options& options, std::string& error) {
+// Shared with every race of the same trust configuration (ops::shared_context).
+std::shared_ptr<const ops::TlsContext> make_tls(const Options& options, std::string& error) {
     if (!options.tls.enabled) return nullptr;
-    auto ctx = ops::make_context(options.tls, error);
+    auto ctx = ops::shared_context(options.tls, error);
     return ctx;
 }
 

@@ -10,7 +10,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <list>
+#include <mutex>
+#include <tuple>
 #include <utility>
 
 namespace eyeballs::detail {
@@ -208,6 +213,66 @@ std::unique_ptr<TlsContext> make_context(const TlsOptions& options, std::string&
     auto ctx = TlsContext::create(settings, error);
     if (!ctx && error.empty()) error = "cannot create the TLS context";
     return ctx;
+}
+
+namespace {
+
+// What makes two contexts interchangeable: the settings, and the CA path's
+// identity on disk (an edited file is a new key).
+struct ContextKey {
+    bool verify = true;
+    std::string ca_file;
+    std::string ca_dir;
+    long long file_mtime_ns = 0, file_size = -1, dir_mtime_ns = 0;
+    bool operator==(const ContextKey& o) const {
+        return std::tie(verify, ca_file, ca_dir, file_mtime_ns, file_size, dir_mtime_ns) ==
+               std::tie(o.verify, o.ca_file, o.ca_dir, o.file_mtime_ns, o.file_size,
+                        o.dir_mtime_ns);
+    }
+};
+
+void stamp(const std::string& path, long long& mtime_ns, long long* size) {
+    struct stat st {};
+    if (path.empty() || ::stat(path.c_str(), &st) != 0) return;  // loading will say why
+    mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+    if (size != nullptr) *size = static_cast<long long>(st.st_size);
+}
+
+struct ContextCache {
+    std::mutex mutex;
+    std::list<std::pair<ContextKey, std::shared_ptr<const TlsContext>>> entries;  // most recent first
+};
+
+ContextCache& context_cache() {
+    static ContextCache* cache = new ContextCache();  // never destroyed: usable at exit
+    return *cache;
+}
+
+}  // namespace
+
+std::shared_ptr<const TlsContext> shared_context(const TlsOptions& options, std::string& error) {
+    ContextKey key;
+    key.verify = !options.insecure;
+    if (key.verify) {  // insecure: no trust anchors are loaded, whatever was given
+        key.ca_file = options.ca_file;
+        key.ca_dir = options.ca_dir;
+        stamp(key.ca_file, key.file_mtime_ns, &key.file_size);
+        stamp(key.ca_dir, key.dir_mtime_ns, nullptr);
+    }
+    constexpr std::size_t capacity = 8;
+    ContextCache& cache = context_cache();
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    for (auto it = cache.entries.begin(); it != cache.entries.end(); ++it) {
+        if (it->first == key) {
+            cache.entries.splice(cache.entries.begin(), cache.entries, it);
+            return cache.entries.front().second;
+        }
+    }
+    std::shared_ptr<const TlsContext> made = make_context(options, error);
+    if (!made) return nullptr;
+    cache.entries.emplace_front(std::move(key), made);
+    if (cache.entries.size() > capacity) cache.entries.pop_back();
+    return made;
 }
 
 std::vector<std::string> offered_alpn(const Service* service,

@@ -206,8 +206,12 @@ struct tls_connect_op {
 /// insecure; TLS 1.2 or later); on failure a plain one and `error` set.
 inline std::shared_ptr<net::ssl::context> make_ssl_context(const TlsOptions& tls,
                                                            std::string& error) {
-    if (auto made = eyeballs::detail::make_context(tls, error)) {
-        return std::make_shared<net::ssl::context>(made->release());
+    // The process-wide context for this trust configuration (shared_context):
+    // the ssl::context takes a reference of its own and drops it when destroyed.
+    // Nothing here sets callbacks or options on it: other races share it.
+    if (auto shared = eyeballs::detail::shared_context(tls, error)) {
+        SSL_CTX_up_ref(shared->get());
+        return std::make_shared<net::ssl::context>(shared->get());
     }
     return std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
 }
