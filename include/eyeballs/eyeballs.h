@@ -329,7 +329,7 @@ typedef struct eyeballs_config {
     /* 1: the DNS answers are protected (DNSSEC, DoT, DoH, DoQ). */
     int dns_protected;
     /* An Alt-Svc field value (RFC 7838), e.g. "h3=\":443\"; ma=86400", parsed
-     * by eyeballs_machine_new() (a parse error is EYEBALLS_ERR_CONFIG naming
+     * by eyeballs_machine_new() (a parse error is EYEBALLS_ERR_ARGUMENT naming
      * alt_svc). Copied; NULL or "" (default) for none. */
     const char* alt_svc;
 } eyeballs_config;
