@@ -54,6 +54,10 @@ struct eyeballs_machine {
     std::string last_name;
     std::string last_target;
     std::vector<std::uint8_t> last_ech;
+    std::string last_text;
+    bool last_has_service = false;
+    std::uint16_t last_service_port = 0;
+    std::uint16_t last_service_priority = 0;
     // The latest snapshot's ALPN lists, joined (eyeballs_machine_report_v3).
     std::string report_alpn;
     std::vector<std::string> attempt_alpn;
@@ -685,10 +689,15 @@ int eyeballs_machine_poll_action(eyeballs_machine* m, eyeballs_action* action) {
         if (const auto* c = std::get_if<eyeballs::Connect>(&*next)) service = c->service;
         if (const auto* c = std::get_if<eyeballs::CryptoReady>(&*next)) service = c->service;
         if (const auto* r = std::get_if<eyeballs::Report>(&*next)) service = r->service;
+        m->last_has_service = service != nullptr;
         if (service != nullptr) {
             m->last_target = service->target;
+            m->last_service_port = service->port;
+            m->last_service_priority = service->priority;
             if (service->ech) m->last_ech = *service->ech;
         }
+        // Printed now: the action's Service may not outlive the next input.
+        m->last_text = eyeballs::to_string(*next);
         m->last_action = std::move(next);
         return 1;
     } catch (const std::bad_alloc&) {
@@ -1228,7 +1237,6 @@ eyeballs_status eyeballs_machine_action_v3(const eyeballs_machine* m, eyeballs_a
         const eyeballs_action base = from_action(*m->last_action);
         out.kind = base.kind;
         out.attempt = base.attempt;
-        const eyeballs::Service* service = nullptr;
         std::visit(
             [&](const auto& a) {
                 using T = std::decay_t<decltype(a)>;
@@ -1241,17 +1249,14 @@ eyeballs_status eyeballs_machine_action_v3(const eyeballs_machine* m, eyeballs_a
                                      std::is_same_v<T, eyeballs::Connect> ||
                                      std::is_same_v<T, eyeballs::Report>) {
                     out.protocol = from_protocol(a.protocol);
-                    service = a.service;
-                } else if constexpr (std::is_same_v<T, eyeballs::CryptoReady>) {
-                    service = a.service;
                 }
             },
             *m->last_action);
-        if (service != nullptr) {
+        if (m->last_has_service) {
             out.has_service = 1;
             out.service_target = m->last_target.c_str();
-            out.service_port = service->port;
-            out.service_priority = service->priority;
+            out.service_port = m->last_service_port;
+            out.service_priority = m->last_service_priority;
             if (!m->last_ech.empty()) {
                 out.ech = m->last_ech.data();
                 out.ech_size = m->last_ech.size();
@@ -1267,12 +1272,7 @@ size_t eyeballs_action_text(const eyeballs_machine* m, char* buffer, size_t size
         if (buffer != nullptr && size > 0) buffer[0] = '\0';
         return 0;
     }
-    try {
-        return copy_text(eyeballs::to_string(*m->last_action), buffer, size);
-    } catch (...) {
-        if (buffer != nullptr && size > 0) buffer[0] = '\0';
-        return 0;
-    }
+    return copy_text(m->last_text, buffer, size);
 }
 
 const char* eyeballs_protocol_name(int protocol) {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "eyeballs/eyeballs.h"
@@ -55,6 +56,8 @@ static void pump(race* r) {
         CHECK(eyeballs_action_text(r->m, text, sizeof text) > 0);
         switch (a.kind) {
             case EYEBALLS_ACTION_RESOLVE:
+                CHECK(strstr(text, "resolve") != NULL);
+                CHECK(!v3.query.https || strstr(text, "HTTPS") != NULL);
                 if (r->query_count < 8) {
                     eyeballs_query* q = &r->queries[r->query_count];
                     *q = v3.query;
@@ -72,7 +75,8 @@ static void pump(race* r) {
                 sprintf(line, "%ld connect #%lu %s %s\n", (long)(r->now / MS),
                         (unsigned long)a.attempt, remote, eyeballs_protocol_name(v3.protocol));
                 append(r, line);
-                CHECK(strstr(text, "connect") != NULL);
+                CHECK(strstr(text, "connect") != NULL && strstr(text, remote) != NULL);
+                if (getenv("EYEBALLS_C_API_V3_VERBOSE") != NULL) printf("%s\n", text);
                 break;
             case EYEBALLS_ACTION_CRYPTO_READY:
                 sprintf(line, "%ld crypto-ready #%lu\n", (long)(r->now / MS),
