@@ -239,6 +239,62 @@ static void alt_svc_before_records(void) {
     eyeballs_machine_free(r.m);
 }
 
+/* tests/scenarios/v3_alt_svc_origin_quic.scn: an h3 Alt-Svc on the origin
+ * races QUIC first; refused, the record's TCP endpoint wins. */
+static void alt_svc_origin_quic(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_report report;
+    eyeballs_report_v3 v3;
+    eyeballs_attempt_v3 first;
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.quic = 1;
+    c.alt_svc = "h3=\":443\"; ma=86400, h2=\":443\"";
+    begin(&r, &c);
+    https(&r, "1 . alpn=h2");
+    answer(&r, "AAAA", "", "2001:db8::1");
+    answer(&r, "A", "", NULL);
+    run_until(&r, 1 * MS);
+    CHECK(eyeballs_machine_handle_connect_failed(r.m, r.now, 1, ECONNREFUSED) == EYEBALLS_OK);
+    pump(&r);
+    run_until(&r, 15 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_alt_svc_origin_quic, "v3_alt_svc_origin_quic");
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
+    CHECK(eyeballs_machine_report_v3(r.m, &v3) == EYEBALLS_OK);
+    CHECK(v3.protocol == EYEBALLS_PROTOCOL_TCP && strcmp(v3.alpn, "h2") == 0);
+    CHECK(eyeballs_machine_report_attempt_v3(r.m, 0, &first) == EYEBALLS_OK);
+    CHECK(first.protocol == EYEBALLS_PROTOCOL_QUIC && strcmp(first.alpn, "h3") == 0);
+    eyeballs_machine_free(r.m);
+}
+
+/* tests/scenarios/v3_progress_reply_keeps_the_whole_delay.scn: the QUIC
+ * attempt's reply (eyeballs_machine_handle_progress) keeps the whole 250 ms
+ * delay before the TCP attempt. */
+static void progress_keeps_whole_delay(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.quic = 1;
+    c.quic_progress = 1;
+    begin(&r, &c);
+    https(&r, "1 . alpn=h3,h2");
+    answer(&r, "AAAA", "", "2001:db8::1");
+    answer(&r, "A", "", NULL);
+    run_until(&r, 30 * MS);
+    CHECK(eyeballs_machine_handle_progress(r.m, r.now, 1) == EYEBALLS_OK);
+    pump(&r);
+    run_until(&r, 270 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_progress_reply_keeps_the_whole_delay,
+            "v3_progress_reply_keeps_the_whole_delay");
+    eyeballs_machine_free(r.m);
+}
+
 /* A v3 enum out of range, a port past 65535 or Alt-Svc text that does not
  * parse is EYEBALLS_ERR_ARGUMENT (as the existing enums), a broken C++
  * Config rule EYEBALLS_ERR_CONFIG; each message names the setting. A bad
@@ -291,6 +347,8 @@ static const struct {
 } cases[] = {
     {"ech_retry_once", ech_retry_once},
     {"alt_svc_before_records", alt_svc_before_records},
+    {"alt_svc_origin_quic", alt_svc_origin_quic},
+    {"progress_keeps_whole_delay", progress_keeps_whole_delay},
     {"config_errors", config_errors},
 };
 
