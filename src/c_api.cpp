@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "eyeballs/action.hpp"
+#include "eyeballs/alt_svc.hpp"
 #include "eyeballs/config.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
@@ -35,6 +36,7 @@
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
 #include "eyeballs/sort.hpp"
+#include "eyeballs/svcb.hpp"
 #include "eyeballs/version.hpp"
 
 struct eyeballs_machine {
@@ -46,6 +48,19 @@ struct eyeballs_machine {
     // The latest report snapshot and the texts its errors point into.
     std::optional<eyeballs::RaceReport> report;
     std::vector<std::string> error_messages;
+    // The action most recently polled, for eyeballs_machine_action_v3 and
+    // eyeballs_action_text, with copies of the texts and bytes it points to.
+    std::optional<eyeballs::Action> last_action;
+    std::string last_name;
+    std::string last_target;
+    std::vector<std::uint8_t> last_ech;
+    std::string last_text;
+    bool last_has_service = false;
+    std::uint16_t last_service_port = 0;
+    std::uint16_t last_service_priority = 0;
+    // The latest snapshot's ALPN lists, joined (eyeballs_machine_report_v3).
+    std::string report_alpn;
+    std::vector<std::string> attempt_alpn;
 };
 
 struct eyeballs_history {
@@ -280,6 +295,38 @@ std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config
             return "duplicates " + std::to_string(in.duplicates) +
                    " is not EYEBALLS_DUPLICATES_DROP or EYEBALLS_DUPLICATES_KEEP";
     }
+    // ---- v3 (appended fields; zero keeps the defaults) ----
+    out.https = in.https != 0;
+    if (in.port > 65535) {
+        return "port " + std::to_string(in.port) + " is outside 1-65535 (0 means 443)";
+    }
+    out.port = in.port == 0 ? std::uint16_t{443} : static_cast<std::uint16_t>(in.port);
+    out.quic = in.quic != 0;
+    if (in.alias_limit != 0) out.alias_limit = in.alias_limit;
+    switch (in.success) {
+        case EYEBALLS_SUCCESS_CONNECT: out.success = eyeballs::Success::connect; break;
+        case EYEBALLS_SUCCESS_HANDSHAKE: out.success = eyeballs::Success::handshake; break;
+        default:
+            return "success " + std::to_string(in.success) +
+                   " is not EYEBALLS_SUCCESS_CONNECT (0) or EYEBALLS_SUCCESS_HANDSHAKE (1)";
+    }
+    out.quic_progress = in.quic_progress != 0;
+    switch (in.ech) {
+        case EYEBALLS_ECH_OFF: out.ech = eyeballs::EchMode::off; break;
+        case EYEBALLS_ECH_OPPORTUNISTIC: out.ech = eyeballs::EchMode::opportunistic; break;
+        case EYEBALLS_ECH_REQUIRED: out.ech = eyeballs::EchMode::required; break;
+        default:
+            return "ech " + std::to_string(in.ech) +
+                   " is not EYEBALLS_ECH_OFF (0), _OPPORTUNISTIC (1) or _REQUIRED (2)";
+    }
+    out.ech_fallback = in.ech_fallback != 0;
+    out.dns_protected = in.dns_protected != 0;
+    if (in.alt_svc != nullptr && in.alt_svc[0] != '\0') {
+        std::string error;
+        std::optional<eyeballs::AltSvcValue> value = eyeballs::parse_alt_svc(in.alt_svc, &error);
+        if (!value) return "alt_svc: " + error;
+        if (!value->clear) out.alt_svc = std::move(value->alternatives);
+    }
     return std::nullopt;
 }
 
@@ -418,6 +465,15 @@ eyeballs_status feed_input(eyeballs_machine* m, std::string_view input, const st
                            Feed&& body) noexcept {
     if (m == nullptr) return null_machine();
     return guard(m, [&] { return input_status(m, body(m->machine), input, what); });
+}
+
+std::string join_alpn(const std::vector<std::string>& ids) {
+    std::string out;
+    for (const std::string& id : ids) {
+        if (!out.empty()) out += ',';
+        out += id;
+    }
+    return out;
 }
 
 eyeballs_status bad_family(eyeballs_machine* m, int family) {
@@ -622,6 +678,27 @@ int eyeballs_machine_poll_action(eyeballs_machine* m, eyeballs_action* action) {
         std::optional<eyeballs::Action> next = m->machine.poll_action();
         if (!next) return 0;
         *action = from_action(*next);
+        // Keep it for eyeballs_machine_action_v3 / eyeballs_action_text, with
+        // copies of what it points to (the machine may reuse that storage).
+        m->last_name.clear();
+        m->last_target.clear();
+        m->last_ech.clear();
+        if (const auto* r = std::get_if<eyeballs::Resolve>(&*next)) m->last_name = r->name;
+        const eyeballs::Service* service = nullptr;
+        if (const auto* o = std::get_if<eyeballs::OpenSocket>(&*next)) service = o->service;
+        if (const auto* c = std::get_if<eyeballs::Connect>(&*next)) service = c->service;
+        if (const auto* c = std::get_if<eyeballs::CryptoReady>(&*next)) service = c->service;
+        if (const auto* r = std::get_if<eyeballs::Report>(&*next)) service = r->service;
+        m->last_has_service = service != nullptr;
+        if (service != nullptr) {
+            m->last_target = service->target;
+            m->last_service_port = service->port;
+            m->last_service_priority = service->priority;
+            if (service->ech) m->last_ech = *service->ech;
+        }
+        // Printed now: the action's Service may not outlive the next input.
+        m->last_text = eyeballs::to_string(*next);
+        m->last_action = std::move(next);
         return 1;
     } catch (const std::bad_alloc&) {
         fail(m, EYEBALLS_ERR_NO_MEMORY, "out of memory");
@@ -671,9 +748,15 @@ eyeballs_status eyeballs_machine_report(eyeballs_machine* m, eyeballs_report* re
         std::vector<std::string> messages;
         messages.reserve(r.errors.size());
         for (const eyeballs::Error& e : r.errors) messages.push_back(e.message());
+        std::string report_alpn = join_alpn(r.alpn);
+        std::vector<std::string> attempt_alpn;
+        attempt_alpn.reserve(r.attempts.size());
+        for (const eyeballs::AttemptRecord& a : r.attempts) attempt_alpn.push_back(join_alpn(a.alpn));
         // Commit only once everything is built: a failure leaves the old snapshot.
         m->report = std::move(r);
         m->error_messages = std::move(messages);
+        m->report_alpn = std::move(report_alpn);
+        m->attempt_alpn = std::move(attempt_alpn);
 
         const eyeballs::RaceReport& s = *m->report;
         eyeballs_report out;
@@ -1084,3 +1167,271 @@ int64_t eyeballs_monotonic_ns(void) {
 }
 
 }  // extern "C"
+
+// ---- Happy Eyeballs v3 -------------------------------------------------------------
+
+namespace {
+
+int from_protocol(eyeballs::Protocol p) { return p == eyeballs::Protocol::quic ? EYEBALLS_PROTOCOL_QUIC : EYEBALLS_PROTOCOL_TCP; }
+
+// The C query as the C++ one; its name views the caller's text for the call.
+std::optional<std::string> to_query(const eyeballs_query* q, eyeballs::Resolve& out) {
+    if (q == nullptr) return std::string("query is NULL");
+    if (!valid_family(q->family)) {
+        return "query family is " + std::to_string(q->family) +
+               ", neither EYEBALLS_FAMILY_V6 (0) nor EYEBALLS_FAMILY_V4 (1)";
+    }
+    if (q->port_prefix > 65535) {
+        return "query port_prefix " + std::to_string(q->port_prefix) + " is outside 0-65535";
+    }
+    out = eyeballs::Resolve(to_family(q->family), q->https != 0,
+                            q->name != nullptr ? std::string_view(q->name) : std::string_view(),
+                            static_cast<std::uint16_t>(q->port_prefix));
+    return std::nullopt;
+}
+
+std::string query_what(const eyeballs::Resolve& q) {
+    std::string what = "the ";
+    what += q.https ? "HTTPS" : eyeballs::record_name(q.family);
+    what += " query for ";
+    what += q.name.empty() ? std::string("the origin") : "\"" + std::string(q.name) + "\"";
+    return what;
+}
+
+// The shape of the query inputs: check the machine and query, feed, map the status.
+template <typename Feed>
+eyeballs_status feed_query(eyeballs_machine* m, const eyeballs_query* query, const char* input,
+                           Feed&& body) noexcept {
+    if (m == nullptr) return null_machine();
+    return guard(m, [&] {
+        eyeballs::Resolve q;
+        if (auto problem = to_query(query, q)) {
+            return fail(m, EYEBALLS_ERR_ARGUMENT, std::string(input) + ": " + *problem);
+        }
+        return body(q, query_what(q));
+    });
+}
+
+template <typename Input>
+eyeballs_status feed_addresses(eyeballs_machine* m, const eyeballs_query* query, const char* input,
+                               const eyeballs_endpoint* addresses, size_t count, Input&& call) noexcept {
+    return feed_query(m, query, input, [&](const eyeballs::Resolve& q, const std::string& what) {
+        if (auto problem = check_endpoints(addresses, count, "addresses")) {
+            return fail(m, EYEBALLS_ERR_ARGUMENT, std::string(input) + ": " + *problem);
+        }
+        const std::vector<Endpoint> eps = to_endpoints(addresses, count);
+        return input_status(m, call(q, eps), input, what);
+    });
+}
+
+}  // namespace
+
+eyeballs_status eyeballs_machine_action_v3(const eyeballs_machine* m, eyeballs_action_v3* action) {
+    if (m == nullptr) return null_machine();
+    if (action == nullptr) return fail(m, EYEBALLS_ERR_ARGUMENT, "action is NULL");
+    eyeballs_action_v3 out;
+    std::memset(&out, 0, sizeof out);
+    out.query.name = "";
+    out.service_target = "";
+    if (m->last_action) {
+        const eyeballs_action base = from_action(*m->last_action);
+        out.kind = base.kind;
+        out.attempt = base.attempt;
+        std::visit(
+            [&](const auto& a) {
+                using T = std::decay_t<decltype(a)>;
+                if constexpr (std::is_same_v<T, eyeballs::Resolve>) {
+                    out.query.family = from_family(a.family);
+                    out.query.https = a.https ? 1 : 0;
+                    out.query.port_prefix = a.port_prefix;
+                    out.query.name = m->last_name.c_str();
+                } else if constexpr (std::is_same_v<T, eyeballs::OpenSocket> ||
+                                     std::is_same_v<T, eyeballs::Connect> ||
+                                     std::is_same_v<T, eyeballs::Report>) {
+                    out.protocol = from_protocol(a.protocol);
+                }
+            },
+            *m->last_action);
+        if (m->last_has_service) {
+            out.has_service = 1;
+            out.service_target = m->last_target.c_str();
+            out.service_port = m->last_service_port;
+            out.service_priority = m->last_service_priority;
+            if (!m->last_ech.empty()) {
+                out.ech = m->last_ech.data();
+                out.ech_size = m->last_ech.size();
+            }
+        }
+    }
+    *action = out;
+    return EYEBALLS_OK;
+}
+
+size_t eyeballs_action_text(const eyeballs_machine* m, char* buffer, size_t size) {
+    if (m == nullptr || !m->last_action) {
+        if (buffer != nullptr && size > 0) buffer[0] = '\0';
+        return 0;
+    }
+    return copy_text(m->last_text, buffer, size);
+}
+
+const char* eyeballs_protocol_name(int protocol) {
+    switch (protocol) {
+        case EYEBALLS_PROTOCOL_TCP: return eyeballs::protocol_name(eyeballs::Protocol::tcp);
+        case EYEBALLS_PROTOCOL_QUIC: return eyeballs::protocol_name(eyeballs::Protocol::quic);
+        default: return "?";
+    }
+}
+
+eyeballs_status eyeballs_machine_handle_https(eyeballs_machine* m, int64_t now_ns,
+                                              const eyeballs_query* query,
+                                              const char* const* records, size_t count) {
+    const char* input = "eyeballs_machine_handle_https";
+    return feed_query(m, query, input, [&](const eyeballs::Resolve& q, const std::string& what) {
+        if (records == nullptr && count > 0) {
+            return fail(m, EYEBALLS_ERR_ARGUMENT, std::string(input) + ": records is NULL");
+        }
+        std::vector<eyeballs::SvcbRecord> parsed;
+        parsed.reserve(count);
+        for (size_t i = 0; i < count; ++i) {
+            if (records[i] == nullptr) {
+                return fail(m, EYEBALLS_ERR_ARGUMENT,
+                            std::string(input) + ": record " + std::to_string(i) + " is NULL");
+            }
+            std::string error;
+            std::optional<eyeballs::SvcbRecord> r = eyeballs::parse_svcb_presentation(records[i], &error);
+            if (!r) {
+                return fail(m, EYEBALLS_ERR_ARGUMENT,
+                            std::string(input) + ": record " + std::to_string(i) + " (\"" +
+                                records[i] + "\"): " + error);
+            }
+            parsed.push_back(std::move(*r));
+        }
+        return input_status(m, m->machine.handle_https(to_time(now_ns), q, parsed), input, what);
+    });
+}
+
+eyeballs_status eyeballs_machine_handle_query_resolved(eyeballs_machine* m, int64_t now_ns,
+                                                       const eyeballs_query* query,
+                                                       const eyeballs_endpoint* addresses,
+                                                       size_t count) {
+    return feed_addresses(m, query, "eyeballs_machine_handle_query_resolved", addresses, count,
+                          [&](const eyeballs::Resolve& q, const std::vector<Endpoint>& eps) {
+                              return m->machine.handle_resolved(to_time(now_ns), q, eps);
+                          });
+}
+
+eyeballs_status eyeballs_machine_handle_stale(eyeballs_machine* m, int64_t now_ns,
+                                              const eyeballs_query* query,
+                                              const eyeballs_endpoint* addresses, size_t count) {
+    return feed_addresses(m, query, "eyeballs_machine_handle_stale", addresses, count,
+                          [&](const eyeballs::Resolve& q, const std::vector<Endpoint>& eps) {
+                              return m->machine.handle_stale(to_time(now_ns), q, eps);
+                          });
+}
+
+eyeballs_status eyeballs_machine_handle_dns_update(eyeballs_machine* m, int64_t now_ns,
+                                                   const eyeballs_query* query,
+                                                   const eyeballs_endpoint* addresses,
+                                                   size_t count) {
+    return feed_addresses(m, query, "eyeballs_machine_handle_dns_update", addresses, count,
+                          [&](const eyeballs::Resolve& q, const std::vector<Endpoint>& eps) {
+                              return m->machine.handle_dns_update(to_time(now_ns), q, eps);
+                          });
+}
+
+eyeballs_status eyeballs_machine_handle_query_failed(eyeballs_machine* m, int64_t now_ns,
+                                                     const eyeballs_query* query, int code,
+                                                     const char* detail) {
+    const char* input = "eyeballs_machine_handle_query_failed";
+    return feed_query(m, query, input, [&](const eyeballs::Resolve& q, const std::string& what) {
+        return input_status(
+            m,
+            m->machine.handle_resolve_failed(to_time(now_ns), q, code,
+                                             detail != nullptr ? std::string_view(detail)
+                                                               : std::string_view()),
+            input, what);
+    });
+}
+
+eyeballs_status eyeballs_machine_handle_progress(eyeballs_machine* m, int64_t now_ns,
+                                                 uint32_t attempt) {
+    const eyeballs::AttemptId id(attempt);
+    const auto body = [&](eyeballs::RaceMachine& rm) { return rm.handle_progress(to_time(now_ns), id); };
+    return feed_input(m, "eyeballs_machine_handle_progress", attempt_name(attempt), body);
+}
+
+eyeballs_status eyeballs_machine_handle_secured(eyeballs_machine* m, int64_t now_ns,
+                                                uint32_t attempt) {
+    const eyeballs::AttemptId id(attempt);
+    const auto body = [&](eyeballs::RaceMachine& rm) { return rm.handle_secured(to_time(now_ns), id); };
+    return feed_input(m, "eyeballs_machine_handle_secured", attempt_name(attempt), body);
+}
+
+eyeballs_status eyeballs_machine_handle_secure_failed(eyeballs_machine* m, int64_t now_ns,
+                                                      uint32_t attempt, int code,
+                                                      const char* detail) {
+    const eyeballs::AttemptId id(attempt);
+    const auto body = [&](eyeballs::RaceMachine& rm) {
+        return rm.handle_secure_failed(to_time(now_ns), id, code,
+                                       detail != nullptr ? std::string_view(detail) : std::string_view());
+    };
+    return feed_input(m, "eyeballs_machine_handle_secure_failed", attempt_name(attempt), body);
+}
+
+eyeballs_status eyeballs_machine_handle_ech_retry(eyeballs_machine* m, int64_t now_ns,
+                                                  uint32_t attempt, const uint8_t* retry_configs,
+                                                  size_t size) {
+    if (m == nullptr) return null_machine();
+    return guard(m, [&] {
+        if (retry_configs == nullptr && size > 0) {
+            return fail(m, EYEBALLS_ERR_ARGUMENT,
+                        "eyeballs_machine_handle_ech_retry: retry_configs is NULL");
+        }
+        std::vector<std::uint8_t> configs;
+        if (size > 0) configs.assign(retry_configs, retry_configs + size);
+        eyeballs::Status s =
+            m->machine.handle_ech_retry(to_time(now_ns), eyeballs::AttemptId(attempt), std::move(configs));
+        if (!s) {
+            return fail(m, EYEBALLS_ERR_STATE,
+                        "eyeballs_machine_handle_ech_retry: " + attempt_name(attempt) + ": " +
+                            std::string(s.message()));
+        }
+        return EYEBALLS_OK;
+    });
+}
+
+eyeballs_status eyeballs_machine_report_v3(const eyeballs_machine* m, eyeballs_report_v3* report) {
+    if (m == nullptr) return null_machine();
+    if (report == nullptr) return fail(m, EYEBALLS_ERR_ARGUMENT, "report is NULL");
+    if (!m->report) {
+        return fail(m, EYEBALLS_ERR_STATE, "no report snapshot yet: call eyeballs_machine_report() first");
+    }
+    eyeballs_report_v3 out;
+    std::memset(&out, 0, sizeof out);
+    out.protocol = from_protocol(m->report->protocol);
+    out.alpn = m->report_alpn.c_str();
+    out.tls_version = m->report->tls_version.c_str();
+    out.alpn_selected = m->report->alpn_selected.c_str();
+    *report = out;
+    return EYEBALLS_OK;
+}
+
+eyeballs_status eyeballs_machine_report_attempt_v3(const eyeballs_machine* m, size_t index,
+                                                   eyeballs_attempt_v3* attempt) {
+    if (m == nullptr) return null_machine();
+    return guard(m, [&] {
+        if (eyeballs_status bad = check_report_entry(m, attempt, "attempt", index,
+                                                     m->report ? m->report->attempts.size() : 0)) {
+            return bad;
+        }
+        const eyeballs::AttemptRecord& a = m->report->attempts[index];
+        eyeballs_attempt_v3 out;
+        std::memset(&out, 0, sizeof out);
+        out.protocol = from_protocol(a.protocol);
+        out.alpn = m->attempt_alpn[index].c_str();
+        out.ech = a.ech ? 1 : 0;
+        *attempt = out;
+        return EYEBALLS_OK;
+    });
+}

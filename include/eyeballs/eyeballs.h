@@ -125,7 +125,7 @@ enum {
     EYEBALLS_STAGE_BIND = 2,
     EYEBALLS_STAGE_CONNECT = 3,
     EYEBALLS_STAGE_TIMEOUT = 4,
-    EYEBALLS_STAGE_TLS = 5 /* the handshake after connect (C++ Config::success; not reachable from C yet) */
+    EYEBALLS_STAGE_TLS = 5 /* the handshake after connect (eyeballs_config.success, handle_secure_failed) */
 };
 
 /* The kinds of eyeballs_action (see the run loop above). */
@@ -136,8 +136,8 @@ enum {
     EYEBALLS_ACTION_CONNECT = 4,
     EYEBALLS_ACTION_CLOSE = 5,
     EYEBALLS_ACTION_REPORT = 6,
-    /* The attempt's TLS handshake may start (C++ CryptoReady, Config::ech, v3 §6.3);
-       not reachable from C yet: the C configuration has no HTTPS records. */
+    /* The attempt's TLS handshake may start (C++ CryptoReady, eyeballs_config.ech,
+       v3 §6.3); eyeballs_machine_action_v3() gives its ECH config. */
     EYEBALLS_ACTION_CRYPTO_READY = 7
 };
 
@@ -304,7 +304,44 @@ typedef struct eyeballs_config {
      * counted in eyeballs_metrics.duplicates_dropped) or
      * EYEBALLS_DUPLICATES_KEEP (each is a candidate; not in a v3 race). */
     int duplicates;
+
+    /* ---- Happy Eyeballs v3: HTTPS records (C++ Config, issue 10/17) ----
+     * Appended for ABI compatibility; zero is today's behaviour. */
+    /* 1: DNS mode also asks the origin's HTTPS records (RFC 9460) and races
+     * the services they describe (RESOLVE actions with https set, answered
+     * with eyeballs_machine_handle_https()). Default 0: RFC 8305 exactly. */
+    int https;
+    /* The origin's port, 1-65535; 0 (default) means 443. */
+    uint32_t port;
+    /* 1: the caller can make QUIC attempts (h3 ALPN ids give QUIC endpoints). */
+    int quic;
+    /* AliasMode hops followed, 1-16; 0 (default) means the C++ default. */
+    uint32_t alias_limit;
+    /* EYEBALLS_SUCCESS_CONNECT (0, default) or EYEBALLS_SUCCESS_HANDSHAKE:
+     * an attempt wins at eyeballs_machine_handle_secured(). */
+    int success;
+    /* 1: the soft QUIC timer (eyeballs_machine_handle_progress()). */
+    int quic_progress;
+    /* EYEBALLS_ECH_OFF (0, default), _OPPORTUNISTIC or _REQUIRED. */
+    int ech;
+    /* 1: with EYEBALLS_ECH_OPPORTUNISTIC, also race endpoints without ECH. */
+    int ech_fallback;
+    /* 1: the DNS answers are protected (DNSSEC, DoT, DoH, DoQ). */
+    int dns_protected;
+    /* An Alt-Svc field value (RFC 7838), e.g. "h3=\":443\"; ma=86400", parsed
+     * by eyeballs_machine_new() (a parse error is EYEBALLS_ERR_ARGUMENT naming
+     * alt_svc). Copied; NULL or "" (default) for none. */
+    const char* alt_svc;
 } eyeballs_config;
+
+/* eyeballs_config.success. */
+enum { EYEBALLS_SUCCESS_CONNECT = 0, EYEBALLS_SUCCESS_HANDSHAKE = 1 };
+
+/* eyeballs_config.ech. */
+enum { EYEBALLS_ECH_OFF = 0, EYEBALLS_ECH_OPPORTUNISTIC = 1, EYEBALLS_ECH_REQUIRED = 2 };
+
+/* An attempt's transport (eyeballs_action_v3.protocol, eyeballs_report_v3). */
+enum { EYEBALLS_PROTOCOL_TCP = 0, EYEBALLS_PROTOCOL_QUIC = 1 };
 
 /* eyeballs_config.only_family. */
 enum { EYEBALLS_ONLY_ANY = 0, EYEBALLS_ONLY_V4 = 1, EYEBALLS_ONLY_V6 = 2 };
@@ -586,6 +623,112 @@ int eyeballs_machine_poll_action(eyeballs_machine* machine, eyeballs_action* act
  * timer running lies past the end of representable time (a huge timeout):
  * arming it is harmless, it never fires on a real clock. */
 int eyeballs_machine_next_timeout(const eyeballs_machine* machine, int64_t* deadline_ns);
+
+/* ---- Happy Eyeballs v3 (HTTPS records) ------------------------------------ */
+
+/* A DNS query, as a RESOLVE action names it (eyeballs_action_v3): its
+ * family (A/AAAA; V6 for HTTPS), whether it is an HTTPS (type 65) query, the
+ * port prefix labels' port (0: none) and the name ("" or NULL: the origin). */
+typedef struct eyeballs_query {
+    int family;
+    int https;
+    uint32_t port_prefix;
+    const char* name;
+} eyeballs_query;
+
+/* The v3 view of the action most recently returned by
+ * eyeballs_machine_poll_action(). `name` and `service_target` point into
+ * the machine and stay valid until the next poll or free. */
+typedef struct eyeballs_action_v3 {
+    int kind;         /* as eyeballs_action.kind; 0 when no action was polled */
+    uint32_t attempt; /* as eyeballs_action.attempt */
+    /* RESOLVE: the query (pass it back to the query inputs below). */
+    eyeballs_query query;
+    /* OPEN_SOCKET, CONNECT, REPORT (connected): EYEBALLS_PROTOCOL_*. */
+    int protocol;
+    /* OPEN_SOCKET, CONNECT, CRYPTO_READY, REPORT: 1 when the attempt comes
+     * from an HTTPS record or Alt-Svc: its target, port and ECH config. */
+    int has_service;
+    const char* service_target;
+    uint32_t service_port;
+    uint32_t service_priority;
+    const uint8_t* ech;  /* the ECHConfigList, NULL when none */
+    size_t ech_size;
+} eyeballs_action_v3;
+
+eyeballs_status eyeballs_machine_action_v3(const eyeballs_machine* machine,
+                                           eyeballs_action_v3* action);
+
+/* The most recently polled action as one line of text (the C++ trace form,
+ * "resolve HTTPS", "connect #1 [2001:db8::1]:443 quic"). Writes at most
+ * `size` bytes with the NUL, returns the text's full length (as snprintf).
+ * 0 with no action polled. */
+size_t eyeballs_action_text(const eyeballs_machine* machine, char* buffer, size_t size);
+
+/* "tcp", "quic"; "?" for another value. */
+const char* eyeballs_protocol_name(int protocol);
+
+/* The answer to an HTTPS RESOLVE: `records` are RFC 9460 presentation texts
+ * ("1 . alpn=h3,h2 ipv4hint=192.0.2.1"), parsed by the library's SVCB parser
+ * (a bad record is EYEBALLS_ERR_ARGUMENT naming its index and the rule);
+ * count 0 means "no records". */
+eyeballs_status eyeballs_machine_handle_https(eyeballs_machine* machine, int64_t now_ns,
+                                              const eyeballs_query* query,
+                                              const char* const* records, size_t count);
+/* A positive A/AAAA answer for any query (origin or a target name). */
+eyeballs_status eyeballs_machine_handle_query_resolved(eyeballs_machine* machine, int64_t now_ns,
+                                                       const eyeballs_query* query,
+                                                       const eyeballs_endpoint* addresses,
+                                                       size_t count);
+/* A negative answer for any query (HTTPS too). */
+eyeballs_status eyeballs_machine_handle_query_failed(eyeballs_machine* machine, int64_t now_ns,
+                                                     const eyeballs_query* query, int code,
+                                                     const char* detail);
+/* A stale (expired, cached) answer raced until the fresh one comes (C++
+ * handle_stale), and a later changed answer (C++ handle_dns_update). */
+eyeballs_status eyeballs_machine_handle_stale(eyeballs_machine* machine, int64_t now_ns,
+                                              const eyeballs_query* query,
+                                              const eyeballs_endpoint* addresses, size_t count);
+eyeballs_status eyeballs_machine_handle_dns_update(eyeballs_machine* machine, int64_t now_ns,
+                                                   const eyeballs_query* query,
+                                                   const eyeballs_endpoint* addresses,
+                                                   size_t count);
+/* The attempt heard from its server (the soft QUIC timer, quic_progress). */
+eyeballs_status eyeballs_machine_handle_progress(eyeballs_machine* machine, int64_t now_ns,
+                                                 uint32_t attempt);
+/* The attempt's TLS handshake completed (success = HANDSHAKE: it wins) or
+ * failed (errno-like `code`, recorded with stage TLS). */
+eyeballs_status eyeballs_machine_handle_secured(eyeballs_machine* machine, int64_t now_ns,
+                                                uint32_t attempt);
+eyeballs_status eyeballs_machine_handle_secure_failed(eyeballs_machine* machine, int64_t now_ns,
+                                                      uint32_t attempt, int code,
+                                                      const char* detail);
+/* The server rejected ECH and sent retry configs: the endpoint restarts once. */
+eyeballs_status eyeballs_machine_handle_ech_retry(eyeballs_machine* machine, int64_t now_ns,
+                                                  uint32_t attempt, const uint8_t* retry_configs,
+                                                  size_t size);
+
+/* The v3 part of the latest report snapshot (eyeballs_machine_report()
+ * first, else EYEBALLS_ERR_STATE). Strings live until the next snapshot. */
+typedef struct eyeballs_report_v3 {
+    int protocol;              /* connected: the winner's EYEBALLS_PROTOCOL_* */
+    const char* alpn;          /* the winner's ALPN ids, comma-separated; "" for none */
+    const char* tls_version;   /* "" unless an adapter filled it in */
+    const char* alpn_selected; /* "" unless an adapter filled it in */
+} eyeballs_report_v3;
+
+eyeballs_status eyeballs_machine_report_v3(const eyeballs_machine* machine,
+                                           eyeballs_report_v3* report);
+
+/* Attempt `index`'s v3 fields (as eyeballs_machine_report_attempt()). */
+typedef struct eyeballs_attempt_v3 {
+    int protocol;     /* EYEBALLS_PROTOCOL_* */
+    const char* alpn; /* comma-separated; "" for none */
+    int ech;          /* 1 when its record carried an ECH config */
+} eyeballs_attempt_v3;
+
+eyeballs_status eyeballs_machine_report_attempt_v3(const eyeballs_machine* machine, size_t index,
+                                                   eyeballs_attempt_v3* attempt);
 
 /* ---- Getters (0 for a NULL machine) -------------------------------------- */
 

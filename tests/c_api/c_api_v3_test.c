@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: BSL-1.0 */
+/* The C API's v3 (HTTPS mode) surface from a C99 program: a few v3 races
+ * driven through the C API, their connect / crypto-ready / report lines
+ * compared with the golden traces the C++ scenario runner made
+ * (tests/scenarios/<name>.json, embedded at build time by golden.cmake so
+ * nothing is read from disk at run time, under Wine too), plus the v3
+ * config checks. Each case is its own ctest test: c_api_v3.<case>. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eyeballs/eyeballs.h"
+#include "c_api_v3_golden.h"
+
+static int failures = 0;
+
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+            ++failures;                                                    \
+        }                                                                  \
+    } while (0)
+
+#define MS INT64_C(1000000)
+
+/* One race and the trace lines it produced. */
+typedef struct race {
+    eyeballs_machine* m;
+    int64_t now;
+    char trace[4096];
+    /* The queries the machine asked, to answer them by kind and name. */
+    eyeballs_query queries[8];
+    char names[8][64];
+    size_t query_count;
+} race;
+
+static void append(race* r, const char* line) {
+    size_t used = strlen(r->trace);
+    if (used + strlen(line) + 1 < sizeof r->trace) strcat(r->trace, line);
+}
+
+/* Takes every queued action: answers OPEN_SOCKET at once (success), keeps
+ * RESOLVE queries, writes the lines the golden file is compared on. */
+static void pump(race* r) {
+    eyeballs_action a;
+    while (eyeballs_machine_poll_action(r->m, &a)) {
+        eyeballs_action_v3 v3;
+        char line[256];
+        char remote[EYEBALLS_ENDPOINT_TEXT_SIZE];
+        char text[256];
+        CHECK(eyeballs_machine_action_v3(r->m, &v3) == EYEBALLS_OK);
+        CHECK(v3.kind == a.kind && v3.attempt == a.attempt);
+        CHECK(eyeballs_action_text(r->m, text, sizeof text) > 0);
+        switch (a.kind) {
+            case EYEBALLS_ACTION_RESOLVE:
+                CHECK(strstr(text, "resolve") != NULL);
+                CHECK(!v3.query.https || strstr(text, "HTTPS") != NULL);
+                if (r->query_count < 8) {
+                    eyeballs_query* q = &r->queries[r->query_count];
+                    *q = v3.query;
+                    strncpy(r->names[r->query_count], v3.query.name, 63);
+                    r->names[r->query_count][63] = '\0';
+                    q->name = r->names[r->query_count];
+                    ++r->query_count;
+                }
+                break;
+            case EYEBALLS_ACTION_OPEN_SOCKET:
+                CHECK(eyeballs_machine_handle_opened(r->m, r->now, a.attempt, 0) == EYEBALLS_OK);
+                break;
+            case EYEBALLS_ACTION_CONNECT:
+                eyeballs_endpoint_format(&a.remote, remote, sizeof remote);
+                sprintf(line, "%ld connect #%lu %s %s\n", (long)(r->now / MS),
+                        (unsigned long)a.attempt, remote, eyeballs_protocol_name(v3.protocol));
+                append(r, line);
+                CHECK(strstr(text, "connect") != NULL && strstr(text, remote) != NULL);
+                if (getenv("EYEBALLS_C_API_V3_VERBOSE") != NULL) printf("%s\n", text);
+                break;
+            case EYEBALLS_ACTION_CRYPTO_READY:
+                sprintf(line, "%ld crypto-ready #%lu\n", (long)(r->now / MS),
+                        (unsigned long)a.attempt);
+                append(r, line);
+                break;
+            case EYEBALLS_ACTION_REPORT:
+                sprintf(line, "%ld report %s #%lu\n", (long)(r->now / MS),
+                        a.outcome == EYEBALLS_OUTCOME_CONNECTED ? "connected"
+                        : a.outcome == EYEBALLS_OUTCOME_FAILED  ? "failed"
+                                                                : "cancelled",
+                        (unsigned long)a.attempt);
+                append(r, line);
+                break;
+            default:
+                break;
+        }
+    }
+}
+
+/* Fires the timers due up to `t`, then sets the clock to `t`. */
+static void run_until(race* r, int64_t t) {
+    int64_t deadline;
+    while (eyeballs_machine_next_timeout(r->m, &deadline) && deadline <= t) {
+        r->now = deadline;
+        CHECK(eyeballs_machine_handle_timeout(r->m, r->now) == EYEBALLS_OK);
+        pump(r);
+    }
+    r->now = t;
+}
+
+/* The asked query of this type ("HTTPS", "AAAA", "A") and name ("" = origin). */
+static const eyeballs_query* query(const race* r, const char* type, const char* name) {
+    size_t i;
+    for (i = 0; i < r->query_count; ++i) {
+        const eyeballs_query* q = &r->queries[i];
+        const char* qt = q->https ? "HTTPS" : q->family == EYEBALLS_FAMILY_V6 ? "AAAA" : "A";
+        if (strcmp(qt, type) == 0 && strcmp(q->name, name) == 0) return q;
+    }
+    fprintf(stderr, "query %s %s was not asked\n", type, name);
+    ++failures;
+    return NULL;
+}
+
+static eyeballs_endpoint ep(const char* text) {
+    eyeballs_endpoint e;
+    char message[128];
+    memset(&e, 0, sizeof e);
+    CHECK(eyeballs_endpoint_parse(text, 443, &e, message, sizeof message) == EYEBALLS_OK);
+    return e;
+}
+
+static void answer(race* r, const char* type, const char* name, const char* address) {
+    const eyeballs_query* q = query(r, type, name);
+    if (q == NULL) return;
+    if (address == NULL) {
+        CHECK(eyeballs_machine_handle_query_failed(r->m, r->now, q, 0, NULL) == EYEBALLS_OK);
+    } else {
+        eyeballs_endpoint e = ep(address);
+        CHECK(eyeballs_machine_handle_query_resolved(r->m, r->now, q, &e, 1) == EYEBALLS_OK);
+    }
+    pump(r);
+}
+
+static void https(race* r, const char* record) {
+    const eyeballs_query* q = query(r, "HTTPS", "");
+    if (q == NULL) return;
+    CHECK(eyeballs_machine_handle_https(r->m, r->now, q, &record, 1) == EYEBALLS_OK);
+    pump(r);
+}
+
+static void begin(race* r, const eyeballs_config* config) {
+    char message[256];
+    memset(r, 0, sizeof *r);
+    CHECK(eyeballs_machine_new(config, &r->m, message, sizeof message) == EYEBALLS_OK);
+    CHECK(eyeballs_machine_start_resolving(r->m, 0) == EYEBALLS_OK);
+    pump(r);
+}
+
+static void compare(race* r, const char* golden, const char* name) {
+    if (strcmp(r->trace, golden) != 0) {
+        fprintf(stderr, "%s: the C run differs from the C++ golden trace\n--- C:\n%s--- C++:\n%s",
+                name, r->trace, golden);
+        ++failures;
+    }
+}
+
+/* tests/scenarios/v3_ech_retry_once.scn */
+static void ech_retry_once(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_report report;
+    eyeballs_report_v3 v3;
+    eyeballs_attempt_v3 attempt;
+    const uint8_t retry[] = {0x00, 0x45, 0xfe, 0x0e, 0x00};
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.success = EYEBALLS_SUCCESS_HANDSHAKE;
+    c.ech = EYEBALLS_ECH_OPPORTUNISTIC;
+    begin(&r, &c);
+    CHECK(r.query_count == 3 && r.queries[0].https == 1);
+    https(&r, "1 . alpn=h2 ech=AEX+DQ==");
+    answer(&r, "AAAA", "", "2001:db8::1");
+    answer(&r, "A", "", "192.0.2.1");
+    run_until(&r, 5 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 1) == EYEBALLS_OK);
+    pump(&r);
+    run_until(&r, 15 * MS);
+    CHECK(eyeballs_machine_handle_ech_retry(r.m, r.now, 1, retry, sizeof retry) == EYEBALLS_OK);
+    pump(&r);
+    run_until(&r, 20 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    {
+        eyeballs_action_v3 last;
+        CHECK(eyeballs_machine_action_v3(r.m, &last) == EYEBALLS_OK);
+        CHECK(last.kind == EYEBALLS_ACTION_CRYPTO_READY && last.has_service);
+        /* the retry configs replace the record's */
+        CHECK(last.ech != NULL && last.ech_size == sizeof retry &&
+              memcmp(last.ech, retry, sizeof retry) == 0);
+    }
+    run_until(&r, 30 * MS);
+    CHECK(eyeballs_machine_handle_secured(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_ech_retry_once, "v3_ech_retry_once");
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
+    CHECK(report.outcome == EYEBALLS_OUTCOME_CONNECTED && report.winner == 2);
+    CHECK(eyeballs_machine_report_v3(r.m, &v3) == EYEBALLS_OK);
+    CHECK(v3.protocol == EYEBALLS_PROTOCOL_TCP && strcmp(v3.alpn, "h2,http/1.1") == 0);
+    CHECK(eyeballs_machine_report_attempt_v3(r.m, 0, &attempt) == EYEBALLS_OK);
+    CHECK(attempt.ech == 1);
+    eyeballs_machine_free(r.m);
+}
+
+/* tests/scenarios/v3_alt_svc_before_records.scn */
+static void alt_svc_before_records(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_report report;
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.alt_svc = "h2=\"alt.example.:8443\"; ma=3600";
+    begin(&r, &c);
+    CHECK(r.query_count == 5);
+    https(&r, "1 . alpn=h2");
+    answer(&r, "AAAA", "", "2001:db8::1");
+    answer(&r, "A", "", NULL);
+    run_until(&r, 5 * MS);
+    answer(&r, "AAAA", "alt.example.", "2001:db8::a");
+    answer(&r, "A", "alt.example.", NULL);
+    run_until(&r, 6 * MS);
+    CHECK(eyeballs_machine_handle_connect_failed(r.m, r.now, 1, ECONNREFUSED) == EYEBALLS_OK);
+    pump(&r);
+    run_until(&r, 16 * MS);
+    CHECK(eyeballs_machine_handle_connect_failed(r.m, r.now, 2, ECONNREFUSED) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_alt_svc_before_records, "v3_alt_svc_before_records");
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
+    CHECK(report.outcome == EYEBALLS_OUTCOME_FAILED && report.attempt_count == 2);
+    eyeballs_machine_free(r.m);
+}
+
+/* tests/scenarios/v3_alt_svc_origin_quic.scn: an h3 Alt-Svc on the origin
+ * races QUIC first; refused, the record's TCP endpoint wins. */
+static void alt_svc_origin_quic(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_report report;
+    eyeballs_report_v3 v3;
+    eyeballs_attempt_v3 first;
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.quic = 1;
+    c.alt_svc = "h3=\":443\"; ma=86400, h2=\":443\"";
+    begin(&r, &c);
+    https(&r, "1 . alpn=h2");
+    answer(&r, "AAAA", "", "2001:db8::1");
+    answer(&r, "A", "", NULL);
+    run_until(&r, 1 * MS);
+    CHECK(eyeballs_machine_handle_connect_failed(r.m, r.now, 1, ECONNREFUSED) == EYEBALLS_OK);
+    pump(&r);
+    run_until(&r, 15 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_alt_svc_origin_quic, "v3_alt_svc_origin_quic");
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
+    CHECK(eyeballs_machine_report_v3(r.m, &v3) == EYEBALLS_OK);
+    CHECK(v3.protocol == EYEBALLS_PROTOCOL_TCP && strcmp(v3.alpn, "h2") == 0);
+    CHECK(eyeballs_machine_report_attempt_v3(r.m, 0, &first) == EYEBALLS_OK);
+    CHECK(first.protocol == EYEBALLS_PROTOCOL_QUIC && strcmp(first.alpn, "h3") == 0);
+    eyeballs_machine_free(r.m);
+}
+
+/* tests/scenarios/v3_progress_reply_keeps_the_whole_delay.scn: the QUIC
+ * attempt's reply (eyeballs_machine_handle_progress) keeps the whole 250 ms
+ * delay before the TCP attempt. */
+static void progress_keeps_whole_delay(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.quic = 1;
+    c.quic_progress = 1;
+    begin(&r, &c);
+    https(&r, "1 . alpn=h3,h2");
+    answer(&r, "AAAA", "", "2001:db8::1");
+    answer(&r, "A", "", NULL);
+    run_until(&r, 30 * MS);
+    CHECK(eyeballs_machine_handle_progress(r.m, r.now, 1) == EYEBALLS_OK);
+    pump(&r);
+    run_until(&r, 270 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_progress_reply_keeps_the_whole_delay,
+            "v3_progress_reply_keeps_the_whole_delay");
+    eyeballs_machine_free(r.m);
+}
+
+/* A v3 enum out of range, a port past 65535 or Alt-Svc text that does not
+ * parse is EYEBALLS_ERR_ARGUMENT (as the existing enums), a broken C++
+ * Config rule EYEBALLS_ERR_CONFIG; each message names the setting. A bad
+ * HTTPS record is EYEBALLS_ERR_ARGUMENT naming the record. */
+static void config_errors(void) {
+    eyeballs_config c;
+    eyeballs_machine* m = NULL;
+    char message[256];
+    const char* bad = "1 . alpn=";
+    race r;
+    eyeballs_config_init(&c);
+    c.ech = 7;
+    CHECK(eyeballs_machine_new(&c, &m, message, sizeof message) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(strstr(message, "ech 7") != NULL);
+    eyeballs_config_init(&c);
+    c.success = 2;
+    CHECK(eyeballs_machine_new(&c, &m, message, sizeof message) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(strstr(message, "success") != NULL);
+    eyeballs_config_init(&c);
+    c.port = 70000;
+    CHECK(eyeballs_machine_new(&c, &m, message, sizeof message) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(strstr(message, "port 70000") != NULL);
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.alt_svc = "h2=\":99999\"";
+    CHECK(eyeballs_machine_new(&c, &m, message, sizeof message) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(strstr(message, "alt_svc") != NULL);
+    /* A rule the C++ Config checks: quic_progress needs https and quic. */
+    eyeballs_config_init(&c);
+    c.quic_progress = 1;
+    CHECK(eyeballs_machine_new(&c, &m, message, sizeof message) == EYEBALLS_ERR_CONFIG);
+    CHECK(m == NULL);
+    CHECK(strstr(message, "quic") != NULL);
+
+    eyeballs_config_init(&c);
+    c.https = 1;
+    begin(&r, &c);
+    CHECK(eyeballs_machine_handle_https(r.m, 0, query(&r, "HTTPS", ""), &bad, 1) ==
+          EYEBALLS_ERR_ARGUMENT);
+    CHECK(strstr(eyeballs_machine_last_error(r.m), "record 0") != NULL);
+    CHECK(eyeballs_machine_handle_https(r.m, 0, NULL, NULL, 0) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(strcmp(eyeballs_protocol_name(EYEBALLS_PROTOCOL_QUIC), "quic") == 0);
+    CHECK(strcmp(eyeballs_protocol_name(9), "?") == 0);
+    eyeballs_machine_free(r.m);
+}
+
+static const struct {
+    const char* name;
+    void (*run)(void);
+} cases[] = {
+    {"ech_retry_once", ech_retry_once},
+    {"alt_svc_before_records", alt_svc_before_records},
+    {"alt_svc_origin_quic", alt_svc_origin_quic},
+    {"progress_keeps_whole_delay", progress_keeps_whole_delay},
+    {"config_errors", config_errors},
+};
+
+int main(int argc, char** argv) {
+    size_t i;
+    int ran = 0;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+        if (argc > 1 && strcmp(argv[1], cases[i].name) != 0) continue;
+        {
+            const int before = failures;
+            cases[i].run();
+            printf("%s %s\n", failures == before ? "PASS" : "FAIL", cases[i].name);
+            ++ran;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "no test case named '%s'\n", argc > 1 ? argv[1] : "");
+        return 2;
+    }
+    if (failures > 0) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    return 0;
+}
