@@ -373,6 +373,62 @@ TEST_F(AsioRace, SocketFactoryConfiguresEverySocket) {
     expect_clean_trace(r);
 }
 
+TEST_F(AsioRace, DefaultSocketIsNonBlockingCloseOnExecAndStillActsBlocking) {
+    // The default opener creates the socket SOCK_NONBLOCK | SOCK_CLOEXEC and
+    // tells Asio so (no FIONBIO, no epoll_ctl DEL): the fd is non-blocking,
+    // yet the socket's user-visible mode stays blocking, as after Asio's open().
+    auto pair = bind_loopback_pair();
+    RefusedPort refused(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    net::io_context io;
+    Race r;
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), r.options(), r.handler());
+    io.run();
+
+    ASSERT_TRUE(r.connected()) << r.ec.message();
+    const int fd = r.socket->native_handle();
+    EXPECT_NE(::fcntl(fd, F_GETFL) & O_NONBLOCK, 0) << "created non-blocking";
+    EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << "created close-on-exec";
+    EXPECT_FALSE(r.socket->non_blocking()) << "synchronous operations still block";
+    error_code ec;
+    EXPECT_EQ(net::write(*r.socket, net::buffer("ping", 4), ec), 4u) << ec.message();
+    r.socket->close(ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(::fcntl(fd, F_GETFD), -1) << "closed";
+}
+
+TEST_F(AsioRace, FactoryAssigningABlockingDupStillConnects) {
+    // A factory's fd is not assumed to be the default opener's: a blocking
+    // fd, and a dup, race as before (Asio sets non-blocking itself and
+    // removes it from its epoll set at close).
+    auto pair = bind_loopback_pair();
+    RefusedPort refused(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    std::vector<int> originals;
+    net::io_context io;
+    Race r;
+    auto options = r.options();
+    options.open_socket = [&originals](tcp::socket& s, const tcp::endpoint& remote) {
+        const int fd = ::socket(remote.protocol().family(), SOCK_STREAM, 0);
+        const int copy = ::dup(fd);
+        originals.push_back(fd);
+        error_code ec;
+        s.assign(remote.protocol(), copy, ec);
+        if (ec) ::close(copy);
+        return ec;
+    };
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), options, r.handler());
+    io.run();
+
+    ASSERT_TRUE(r.connected()) << r.ec.message();
+    EXPECT_EQ(originals.size(), 2u);
+    EXPECT_EQ(r.peer(), loopback_v4(pair.port));
+    error_code ec;
+    EXPECT_EQ(net::write(*r.socket, net::buffer("ping", 4), ec), 4u) << ec.message();
+    for (int fd : originals) EXPECT_EQ(::close(fd), 0) << "the factory's own fd is still open";
+    expect_clean_trace(r);
+}
+
 TEST_F(AsioRace, AFailingFactoryFailsTheAttemptAtOpen) {
     auto pair = bind_loopback_pair();
     Listener open6(std::move(pair.v6));

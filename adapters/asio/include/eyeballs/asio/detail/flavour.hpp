@@ -56,6 +56,24 @@ using error_condition = std::error_condition;
 using error_category = std::error_category;
 
 namespace detail {
+/// Whether the adapter's default socket opener makes its sockets non-blocking
+/// itself and tells the reactor so (asio_detail::own_socket_access): only with
+/// a reactive backend; with IOCP or io_uring Asio's own open() is used as is.
+#if !defined(ASIO_HAS_IOCP) && !defined(ASIO_WINDOWS_RUNTIME) && \
+    !defined(ASIO_HAS_IO_URING_AS_DEFAULT) && defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+inline constexpr bool adopts_own_sockets = true;
+template <typename Socket>
+void adopt_own_socket(Socket& socket) {
+    namespace ops = ::asio::detail::socket_ops;
+    eyeballs::asio_detail::own_socket_access<Socket>::adopt(
+        socket, static_cast<ops::state_type>(ops::possible_dup),
+        static_cast<ops::state_type>(ops::internal_non_blocking));
+}
+#else
+inline constexpr bool adopts_own_sockets = false;
+template <typename Socket>
+void adopt_own_socket(Socket&) {}
+#endif
 inline const error_category& system_category() noexcept { return std::system_category(); }
 inline const error_category& generic_category() noexcept { return std::generic_category(); }
 }  // namespace detail

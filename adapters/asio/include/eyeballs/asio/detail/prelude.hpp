@@ -39,3 +39,23 @@
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
 #include "eyeballs/tls.hpp"
+
+namespace eyeballs::asio_detail {
+
+/// Reaches a socket's protected implementation state, to tell Asio's reactor
+/// that a socket the adapter created itself is already non-blocking
+/// (SOCK_NONBLOCK) and is no dup: Asio then makes no FIONBIO ioctl before the
+/// connect and no epoll_ctl(DEL) before the close, as for a socket its own
+/// open() made. `PossibleDup` and `InternalNonBlocking` are the flavour's
+/// socket_ops state bits. Only for reactive backends (epoll, kqueue, select),
+/// whose socket implementation has these bits.
+template <typename Socket>
+struct own_socket_access : Socket {
+    template <typename State>
+    static void adopt(Socket& socket, State possible_dup, State internal_non_blocking) {
+        auto& impl = (socket.*(&own_socket_access::impl_)).get_implementation();
+        impl.state_ = static_cast<State>((impl.state_ & ~possible_dup) | internal_non_blocking);
+    }
+};
+
+}  // namespace eyeballs::asio_detail

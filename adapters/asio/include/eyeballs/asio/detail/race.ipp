@@ -437,11 +437,24 @@ private:
                                         const net::ip::tcp::endpoint& remote) {
         error_code ec;
 #if defined(SOCK_CLOEXEC)
-        const int fd = ::socket(remote.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC,
-                                remote.protocol().protocol());
+        // With a reactive backend the socket is made non-blocking here and
+        // Asio is told so (adopt_own_socket): no FIONBIO ioctl at the
+        // connect, no epoll_ctl(DEL) at the close. A factory's socket is left
+        // to Asio (it may be a dup, or blocking).
+#if defined(SOCK_NONBLOCK)
+        constexpr int non_blocking = adopts_own_sockets ? SOCK_NONBLOCK : 0;
+#else
+        constexpr int non_blocking = 0;  // adopts_own_sockets is false then
+#endif
+        const int type = SOCK_STREAM | SOCK_CLOEXEC | non_blocking;
+        const int fd = ::socket(remote.protocol().family(), type, remote.protocol().protocol());
         if (fd < 0) return {errno, net::error::get_system_category()};
         socket.assign(remote.protocol(), fd, ec);
-        if (ec) ::close(fd);
+        if (ec) {
+            ::close(fd);
+        } else {
+            adopt_own_socket(socket);
+        }
 #else
         socket.open(remote.protocol(), ec);
 #endif
