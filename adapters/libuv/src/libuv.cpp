@@ -312,7 +312,7 @@ private:
     [[maybe_unused]] TlsObserver on_tls_;
     [[maybe_unused]] std::string tls_host_;  // the origin's host (SNI), before overrides
 #ifdef EYEBALLS_LIBUV_TLS
-    std::unique_ptr<eyeballs::detail::TlsContext> tls_ctx_;
+    std::shared_ptr<const eyeballs::detail::TlsContext> tls_ctx_;  // shared_context: per trust config
 #endif
     ::ssl_st* winner_ssl_ = nullptr;
 
@@ -356,7 +356,7 @@ Status Race::start(std::string_view host, std::uint16_t port,
     if (tls_callback_) {
 #ifdef EYEBALLS_LIBUV_TLS
         std::string error;
-        tls_ctx_ = eyeballs::detail::make_context(tls_options_, error);
+        tls_ctx_ = eyeballs::detail::shared_context(tls_options_, error);
         if (!tls_ctx_) return Status::failure(error);
         if (endpoints == nullptr) {
             std::string_view h = host;
