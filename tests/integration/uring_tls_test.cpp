@@ -348,5 +348,10 @@ TEST_F(UringTls, MisuseIsReported) {
     EXPECT_NE(r.report.message.find("connect_tls"), std::string::npos) << r.report.message;
 }
 
+#ifdef EYEBALLS_CONNECT_PATH
+// eyeballs-connect --adapter uring --tls in worlds (a) and (b).
+TEST_F(UringTls, ConnectTool) { check_connect_tool_tls(EYEBALLS_CONNECT_PATH, "uring", pki); }
+#endif
+
 }  // namespace
 }  // namespace eyeballs::test

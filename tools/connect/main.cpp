@@ -99,8 +99,8 @@ constexpr const char* usage_text =
     "  --ech-required            with --https and --tls: race only endpoints whose HTTPS\n"
     "                            record offers ECH, and start no handshake before the HTTPS\n"
     "                            answer (HEv3 §6.3); the TLS library sends no ECH itself yet\n"
-    "  --tls                     race to the TLS handshake (HEv3 §6.1; poll, libevent, asio and\n"
-    "                            libuv adapters): verify against the system store and HOST's name\n"
+    "  --tls                     race to the TLS handshake (HEv3 §6.1; every adapter): verify\n"
+    "                            against the system store and HOST's name\n"
     "  --cacert FILE             with --tls: trust this PEM CA file instead of the system store\n"
     "  --insecure                with --tls: skip certificate and name verification\n"
     "  --alpn LIST               with --tls: ALPN ids to offer, comma-separated (h2,http/1.1)\n"
@@ -696,14 +696,11 @@ Parsed parse(int argc, char** argv) {
     if (p.job.tls.http3 && p.adapter != "poll" && p.adapter != "libevent") {
         usage_error("--http3 is supported by the poll and libevent adapters only so far");
     }
-    if (p.job.tls.enabled && p.adapter != "poll" && p.adapter != "libevent" && p.adapter != "asio" &&
-        p.adapter != "libuv") {
-        usage_error("--tls is supported by the poll, libevent, asio and libuv adapters only so far");
-    }
-    if (p.send && p.job.tls.enabled && p.adapter != "poll" && p.adapter != "libuv") {
+    if (p.send && p.job.tls.enabled && p.adapter != "poll" && p.adapter != "libuv" &&
+        p.adapter != "uring") {
         // The libevent and asio runs hand the TLS session to their own
-        // objects; only the poll and libuv runs give talk() the SSL* to write through.
-        usage_error("--send/--send-file with --tls: the poll and libuv adapters only so far");
+        // objects; only the poll, libuv and uring runs give talk() the SSL* to write through.
+        usage_error("--send/--send-file with --tls: the poll, libuv and uring adapters only so far");
     }
     return p;
 }
