@@ -3,6 +3,7 @@
 #pragma once
 
 #include "eyeballs/action.hpp"
+#include "eyeballs/alt_svc_cache.hpp"
 #include "eyeballs/config.hpp"
 #include "eyeballs/dns_message.hpp"
 #include "eyeballs/endpoint.hpp"
