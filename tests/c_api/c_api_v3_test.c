@@ -270,6 +270,79 @@ static void alt_svc_origin_quic(void) {
     eyeballs_machine_free(r.m);
 }
 
+/* An Alt-Svc cache (eyeballs_alt_svc_cache_*) keeps what an origin sent for
+ * the next race: the field stored after one connection, looked up for the
+ * next, races as tests/scenarios/v3_alt_svc_origin_quic.scn does; then ma
+ * expiry, persist across a network change, and a value that does not parse. */
+static void alt_svc_cache(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_alt_svc_cache* cache = NULL;
+    char field[256];
+    char message[128];
+    const int64_t hour = INT64_C(3600000000000);
+    CHECK(eyeballs_alt_svc_cache_new(0, NULL) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(eyeballs_alt_svc_cache_new(8, &cache) == EYEBALLS_OK);
+    CHECK(eyeballs_alt_svc_cache_attach(cache, "wlan0") == 0);
+    CHECK(eyeballs_alt_svc_cache_store(cache, "https", "www.example", 443,
+                                       "h3=\":443\"; ma=86400, h2=\":443\"; ma=3600; persist=1",
+                                       0, message, sizeof message) == EYEBALLS_OK);
+    CHECK(eyeballs_alt_svc_cache_size(cache) == 1);
+    CHECK(eyeballs_alt_svc_cache_lookup(cache, "https", "WWW.example", 443, 0, field,
+                                        sizeof field) == strlen(field));
+    CHECK(strcmp(field, "h3=\":443\"; ma=86400, h2=\":443\"; ma=3600; persist=1") == 0);
+    /* the next race takes the cached alternatives */
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.quic = 1;
+    c.alt_svc = field;
+    begin(&r, &c);
+    https(&r, "1 . alpn=h2");
+    answer(&r, "AAAA", "", "2001:db8::1");
+    answer(&r, "A", "", NULL);
+    run_until(&r, 1 * MS);
+    CHECK(eyeballs_machine_handle_connect_failed(r.m, r.now, 1, ECONNREFUSED) == EYEBALLS_OK);
+    pump(&r);
+    run_until(&r, 15 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_alt_svc_origin_quic, "v3_alt_svc_origin_quic (from the cache)");
+    eyeballs_machine_free(r.m);
+    /* ma: at received + 3600 s exactly the h2 alternative has expired */
+    CHECK(eyeballs_alt_svc_cache_lookup(cache, "https", "www.example", 443, hour - 1, field,
+                                        sizeof field) > 0);
+    CHECK(strstr(field, "h2=\":443\"; ma=1;") != NULL);
+    eyeballs_alt_svc_cache_lookup(cache, "https", "www.example", 443, hour, field, sizeof field);
+    CHECK(strcmp(field, "h3=\":443\"; ma=82800") == 0);
+    /* another port is another origin; a short buffer is truncated, the length is whole */
+    CHECK(eyeballs_alt_svc_cache_lookup(cache, "https", "www.example", 8443, 0, field,
+                                        sizeof field) == 0 && field[0] == '\0');
+    CHECK(eyeballs_alt_svc_cache_lookup(cache, "https", "www.example", 443, 0, field, 4) > 4);
+    CHECK(strcmp(field, "h3=") == 0);
+    /* a network change keeps only persist=1 */
+    CHECK(eyeballs_alt_svc_cache_attach(cache, "cell") == 1);
+    eyeballs_alt_svc_cache_lookup(cache, "https", "www.example", 443, 0, field, sizeof field);
+    CHECK(strcmp(field, "h2=\":443\"; ma=3600; persist=1") == 0);
+    /* bad input: named, and nothing changes */
+    CHECK(eyeballs_alt_svc_cache_store(cache, "https", "www.example", 443, "h3=\":0\"", 0,
+                                       message, sizeof message) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(strstr(message, "Alt-Svc: alternative 1") != NULL);
+    CHECK(eyeballs_alt_svc_cache_store(cache, NULL, "www.example", 443, "clear", 0, message,
+                                       sizeof message) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(strcmp(message, "scheme is NULL") == 0);
+    CHECK(eyeballs_alt_svc_cache_size(cache) == 1);
+    /* clear */
+    CHECK(eyeballs_alt_svc_cache_store(cache, "https", "www.example", 443, "clear", 0, message,
+                                       sizeof message) == EYEBALLS_OK);
+    CHECK(eyeballs_alt_svc_cache_size(cache) == 0);
+    CHECK(eyeballs_alt_svc_cache_store(cache, "https", "a.example", 443, "h2=\":443\"", 0, NULL,
+                                       0) == EYEBALLS_OK);
+    eyeballs_alt_svc_cache_clear(cache);
+    CHECK(eyeballs_alt_svc_cache_size(cache) == 0 && eyeballs_alt_svc_cache_size(NULL) == 0);
+    eyeballs_alt_svc_cache_free(cache);
+    eyeballs_alt_svc_cache_free(NULL);
+}
+
 /* tests/scenarios/v3_progress_reply_keeps_the_whole_delay.scn: the QUIC
  * attempt's reply (eyeballs_machine_handle_progress) keeps the whole 250 ms
  * delay before the TCP attempt. */
@@ -350,6 +423,7 @@ static const struct {
     {"alt_svc_origin_quic", alt_svc_origin_quic},
     {"progress_keeps_whole_delay", progress_keeps_whole_delay},
     {"config_errors", config_errors},
+    {"alt_svc_cache", alt_svc_cache},
 };
 
 int main(int argc, char** argv) {
