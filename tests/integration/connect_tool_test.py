@@ -278,11 +278,6 @@ class Usage(unittest.TestCase):
         self.usage("--send-file", "/nonexistent/eyeballs", "h", "1",
                    says="--send-file: cannot open '/nonexistent/eyeballs'")
 
-    def test_send_over_tls_needs_the_poll_libuv_or_uring_adapter(self):
-        for adapter in ("libevent", "asio"):
-            self.usage("--adapter", adapter, "--tls", "--send", "x", "h", "1",
-                       says="--send/--send-file with --tls: the poll, libuv and uring adapters only")
-
     def test_send_bad_escape(self):
         self.usage("--send", "a\\q", "h", "1", says="--send: unknown escape")
 
@@ -743,10 +738,12 @@ class Races(unittest.TestCase):
 class TlsEchoServer(threading.Thread):
     """A TLS listener on 127.0.0.1 with a certificate made now (openssl req) for
     localhost and 127.0.0.1; each connection reads one chunk, answers
-    "echo:" + chunk and closes (with close_notify)."""
+    "echo:" + chunk and closes (with close_notify, or without it when
+    close_notify is False: a bare TCP close after the reply)."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, close_notify=True):
         super().__init__(daemon=True)
+        self.close_notify = close_notify
         self.cert = os.path.join(directory, "cert.pem")
         key = os.path.join(directory, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
@@ -777,7 +774,10 @@ class TlsEchoServer(threading.Thread):
                 data = t.recv(4096)
                 self.received.append(data)
                 t.sendall(b"echo:" + data)
-                t.unwrap().close()
+                if self.close_notify:
+                    t.unwrap().close()
+                else:
+                    t.close()  # no close_notify: the TCP FIN alone
             except (OSError, ssl.SSLError):
                 c.close()
 
@@ -840,6 +840,68 @@ class SendOverTls(unittest.TestCase):
         self.assertEqual(srv.received, [b"ping\n"])
         self.assertEqual(bad.returncode, 1, bad.stderr)
         self.assertIn("certificate verify failed", bad.stderr)
+
+
+class SendOverTlsAdapter(unittest.TestCase):
+    """--send / --send-file with --tls through the libevent adapter (the SSL object
+    taken out of the winner's bufferevent_openssl) and the Asio one (a talk run in
+    the io_context through the ssl::stream): the reply is printed, the JSON talk
+    line counts it, and the server saw the bytes decrypted."""
+    adapter = "libevent"
+
+    def test_send_and_send_file_round_trip_through_the_session(self):
+        with tempfile.TemporaryDirectory() as d:
+            srv = TlsEchoServer(d)
+            body = os.path.join(d, "body")
+            with open(body, "wb") as f:
+                f.write(b"GET / HTTP/1.0\r\n\r\n")
+            try:
+                pin = ["--adapter", self.adapter, "--tls", "--cacert", srv.cert,
+                       "--resolve", f"localhost:{srv.port}:127.0.0.1", "localhost", str(srv.port)]
+                r = run("--send", "ping\\n", *pin)
+                rj = run("--json", "--send-file", body, *pin)
+            finally:
+                srv.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "echo:ping\n")
+        self.assertIn(f"connected to 127.0.0.1:{srv.port} tcp tls TLSv1.3", r.stderr)
+        self.assertEqual(rj.returncode, 0, rj.stderr)
+        talk = json.loads(rj.stdout.splitlines()[-1])["talk"]
+        self.assertEqual((talk["sent"], talk["received"], talk["end"], talk["data"]),
+                         (18, 23, "eof", "echo:GET / HTTP/1.0\r\n\r\n"))
+        self.assertEqual(srv.received, [b"ping\n", b"GET / HTTP/1.0\r\n\r\n"])
+
+    def test_a_close_without_close_notify_ends_the_talk_as_eof(self):
+        with tempfile.TemporaryDirectory() as d:
+            srv = TlsEchoServer(d, close_notify=False)
+            try:
+                r = run("--adapter", self.adapter, "--tls", "--cacert", srv.cert, "--json",
+                        "--send", "x", "--resolve", f"localhost:{srv.port}:127.0.0.1",
+                        "localhost", str(srv.port))
+            finally:
+                srv.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        talk = json.loads(r.stdout.splitlines()[-1])["talk"]
+        self.assertEqual((talk["sent"], talk["received"], talk["end"], talk["data"]),
+                         (1, 6, "eof", "echo:x"))
+
+    def test_read_timeout_ends_a_talk_the_server_keeps_open(self):
+        with tempfile.TemporaryDirectory() as d:
+            srv = TlsEchoServer(d)
+            try:
+                # --send "" writes nothing: the server waits for a chunk and the
+                # tool for a reply, until --read-timeout.
+                start = time.monotonic()
+                r = run("--adapter", self.adapter, "--tls", "--cacert", srv.cert, "--json",
+                        "--send", "", "--read-timeout", "300",
+                        "--resolve", f"localhost:{srv.port}:127.0.0.1", "localhost", str(srv.port))
+                took = time.monotonic() - start
+            finally:
+                srv.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        talk = json.loads(r.stdout.splitlines()[-1])["talk"]
+        self.assertEqual((talk["sent"], talk["received"], talk["end"]), (0, 0, "timeout"))
+        self.assertGreaterEqual(took, 0.3)
 
 
 class TlsReportProtocol(unittest.TestCase):
@@ -945,6 +1007,10 @@ def load_tests(loader, standard_tests, pattern):
     for adapter in ("poll", "libevent", "asio", "libuv", "uring"):  # the adapters with --tls
         if adapter in adapters:
             cls = type(f"TlsReportProtocol_{adapter}", (TlsReportProtocol,), {"adapter": adapter})
+            suite.addTests(loader.loadTestsFromTestCase(cls))
+    for adapter in ("libevent", "asio"):  # --send over --tls in their own way
+        if adapter in adapters:
+            cls = type(f"SendOverTls_{adapter}", (SendOverTlsAdapter,), {"adapter": adapter})
             suite.addTests(loader.loadTestsFromTestCase(cls))
     for adapter in adapters:
         cls = type(f"Races_{adapter}", (Races,), {"adapter": adapter})

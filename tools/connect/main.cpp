@@ -696,12 +696,6 @@ Parsed parse(int argc, char** argv) {
     if (p.job.tls.http3 && p.adapter != "poll" && p.adapter != "libevent") {
         usage_error("--http3 is supported by the poll and libevent adapters only so far");
     }
-    if (p.send && p.job.tls.enabled && p.adapter != "poll" && p.adapter != "libuv" &&
-        p.adapter != "uring") {
-        // The libevent and asio runs hand the TLS session to their own
-        // objects; only the poll, libuv and uring runs give talk() the SSL* to write through.
-        usage_error("--send/--send-file with --tls: the poll, libuv and uring adapters only so far");
-    }
     return p;
 }
 
@@ -711,12 +705,15 @@ struct RaceEnd {
 };
 
 // --send / --send-file over the winner's socket. Returns the exit status.
-int talk_over(const Parsed& p, int fd, eyeballs::tool::Channel* channel) {
+int talk_over(const Parsed& p, ConnectResult& result) {
     // Over TLS, OpenSSL writes with write(2): a peer that has gone must be an
     // error of the talk, not a SIGPIPE that kills the tool.
-    if (channel != nullptr) ::signal(SIGPIPE, SIG_IGN);
-    const eyeballs::tool::TalkResult t = eyeballs::tool::talk(
-        fd, *p.send, p.read_timeout, sigint_pipe[0], p.json ? nullptr : &std::cout, channel);
+    if (result.channel || result.talk) ::signal(SIGPIPE, SIG_IGN);
+    std::ostream* out = p.json ? nullptr : &std::cout;
+    const eyeballs::tool::TalkResult t =
+        result.talk ? result.talk(*p.send, p.read_timeout, sigint_pipe[0], out)
+                    : eyeballs::tool::talk(result.fd, *p.send, p.read_timeout, sigint_pipe[0], out,
+                                           result.channel.get());
     if (p.json) {
         // {"talk":{"sent":N,"received":M,"end":"eof"|"timeout"|"cancelled"|"error",
         //  ["error":"..."],"data":"what came back"}}
@@ -857,7 +854,7 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
                 line_out << '\n';
             }
             end.status = 0;
-            if (p.send && result.fd >= 0) end.status = talk_over(p, result.fd, result.channel.get());
+            if (p.send && (result.fd >= 0 || result.talk)) end.status = talk_over(p, result);
             if (result.release_tls) result.release_tls();
             result.quic.reset();  // the QUIC connection before its socket
             if (result.fd >= 0) ::close(result.fd);

@@ -67,6 +67,13 @@ struct ConnectResult {
     /// With --tls: --send's bytes go through the winner's TLS session (valid
     /// until release_tls); null: plain bytes on fd.
     std::shared_ptr<Channel> channel;
+    /// With --tls where the session lives in the adapter's own loop (asio's
+    /// ssl::stream): --send's talk, run in that loop through the session, with
+    /// talk()'s arguments and results. Empty: talk() on fd (through channel).
+    /// Whatever it holds is freed with the result.
+    std::function<TalkResult(const std::string& data, std::optional<Duration> read_timeout,
+                             int cancel_fd, std::ostream* out)>
+        talk;
 };
 
 /// A handshake step of an adapter's trace (eyeballs/tls.hpp) as the tool prints it.

@@ -20,14 +20,28 @@
 // The library (eyeballs::libevent) installs neither: the callbacks are
 // process-wide and belong to the application.
 //
-// --tls: connect_bufferevent with Options::tls; the winner's
-// bufferevent_openssl is freed here, before its event_base (the tool reports
-// the race and does not speak over the connection: --send refuses --tls).
+// --tls: connect_bufferevent with Options::tls. The winner's SSL object is
+// handed over to main (for --send's talk, through tls_channel.hpp) before its
+// bufferevent_openssl is freed: the bufferevent is freed at once in the
+// callback, before it has read anything (libevent made it in the open state
+// with reading not yet started), so no decrypted byte stays behind in it. It
+// was made with BEV_OPT_CLOSE_ON_FREE, so its destructor (which libevent 2.1
+// may run later, from the loop, as a finalizer) frees the SSL object and
+// closes the fd found in the SSL's BIO: the tool holds a reference of its own
+// (SSL_up_ref) and a close-on-exec duplicate of the fd, and points the session
+// at that duplicate (SSL_set_fd) only once the event_base is freed, when every
+// finalizer has run.
 // --http3: Options::quic as well (the adapter plans QUIC first with its
 // synthetic `1 . alpn=h3,...` record); a QUIC winner's connection is closed
 // here, before its UDP socket (a plain bufferevent) is freed.
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <fcntl.h>
+#include <unistd.h>
+#ifdef EYEBALLS_CONNECT_LIBEVENT_TLS
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
+#endif
 
 #include <cerrno>
 #include <cstdio>
@@ -38,6 +52,9 @@
 
 #include "eyeballs/libevent.hpp"
 #include "run.hpp"
+#ifdef EYEBALLS_CONNECT_LIBEVENT_TLS
+#include "tls_channel.hpp"
+#endif
 
 namespace eyeballs::tool {
 
@@ -138,10 +155,31 @@ ConnectResult run_libevent(const ConnectJob& job) {
             result.quic = std::move(connection);
         };
     }
+#ifdef EYEBALLS_CONNECT_LIBEVENT_TLS
+    ::ssl_st* won_ssl = nullptr;  // the winner's session, with a reference of ours
+    int won_fd = -1;              // a duplicate of its fd, for the session after the loop
+#endif
     auto on_tls_done = [&](bufferevent* bev, const RaceReport& report) {
         result.quic.reset();  // a QUIC winner's connection (CONNECTION_CLOSE) before its socket
+        RaceReport r = report;
+#ifdef EYEBALLS_CONNECT_LIBEVENT_TLS
+        ::ssl_st* ssl = bev != nullptr ? bufferevent_openssl_get_ssl(bev) : nullptr;
+        if (ssl != nullptr) {
+            won_fd = ::fcntl(static_cast<int>(bufferevent_getfd(bev)), F_DUPFD_CLOEXEC, 0);
+            if (won_fd >= 0 && SSL_up_ref(ssl) == 1) {
+                won_ssl = ssl;
+            } else {
+                const int err = won_fd < 0 ? errno : ENOMEM;
+                if (won_fd >= 0) ::close(won_fd);
+                won_fd = -1;
+                r.outcome = Outcome::failed;
+                r.code = err;
+                r.message = std::string("cannot keep the winner's TLS session: ") + errno_text(err);
+            }
+        }
+#endif
         if (bev != nullptr) bufferevent_free(bev);  // SSL_free and close: see the top
-        on_done(-1, report);
+        on_done(-1, r);
     };
 
     libevent::Handle handle =
@@ -175,6 +213,20 @@ ConnectResult run_libevent(const ConnectJob& job) {
     cancel_ev.reset();
     for (int turn = 0; turn < 8 && event_base_loop(base.get(), EVLOOP_NONBLOCK) == 0; ++turn) {
     }
+    base.reset();  // runs the finalizers: the bufferevent has let go of the session
+#ifdef EYEBALLS_CONNECT_LIBEVENT_TLS
+    if (won_ssl != nullptr) {
+        if (SSL_set_fd(won_ssl, won_fd) != 1) {
+            SSL_free(won_ssl);
+            ::close(won_fd);
+            return failed("cannot keep the winner's TLS session: SSL_set_fd failed", EIO);
+        }
+        ::ssl_st* ssl = won_ssl;
+        result.fd = won_fd;
+        result.release_tls = [ssl] { SSL_free(ssl); };
+        result.channel = std::make_shared<TlsChannel>(ssl);
+    }
+#endif
     if (!done) return failed("libevent: the event loop stopped before the race ended");
     return result;
 }

@@ -47,7 +47,10 @@ ConnectResult run_poll(const ConnectJob& job) {
     }
     poll::Result r = job.addresses_mode ? poll::connect(job.addresses, options)
                                         : poll::connect(job.host, job.port, options);
-    ConnectResult out{std::move(r.report), r.fd, {}, std::move(r.quic), nullptr};
+    ConnectResult out;
+    out.report = std::move(r.report);
+    out.fd = r.fd;
+    out.quic = std::move(r.quic);
     if (r.ssl != nullptr) {
         ::ssl_st* ssl = r.ssl;
         out.release_tls = [ssl] { poll::free_tls(ssl); };
