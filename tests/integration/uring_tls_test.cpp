@@ -289,7 +289,6 @@ TEST_F(UringTls, CancelDuringHandshakeLeaksNothing) {
     EXPECT_EQ(started, 2);
     EXPECT_FALSE(got.ssl);
     EXPECT_EQ(got.fd, -1);
-    EXPECT_EQ(box6.accepted() + box4.accepted(), 2);
 }
 
 // Destroying the handle mid-handshake (no callback) and destroying the Loop
@@ -325,6 +324,46 @@ TEST_F(UringTls, AbandonAndLoopDestructionMidHandshakeLeakNothing) {
         loop_.reset();  // cancels without the callback, waits for its submissions
     }
     EXPECT_EQ(calls, 0);
+}
+
+// A handshake that waits (a silent middlebox) never blocks the ring: a plain
+// race started once the handshake has begun, on the same Loop, connects and is
+// delivered while the handshake still waits, and the TLS race ends only at its
+// attempt timeout.
+TEST_F(UringTls, AWaitingHandshakeDoesNotBlockTheRing) {
+    TlsServer box(v4(), pki, TlsServer::Mode::silent);
+    Listener open(v4());
+    using SteadyClock = std::chrono::steady_clock;
+    const auto t0 = SteadyClock::now();
+    ur::Handle h;
+    ur::Handle p;
+    SteadyClock::time_point plain_at{};
+    bool plain_during_handshake = false;
+    ur::Options o = tls_options(pki);
+    o.config.attempt_timeout = 600ms;
+    o.on_tls = [&](TimePoint, const TlsEvent& e) {
+        if (e.kind != TlsEvent::Kind::started) return;
+        p = ur::connect(*loop_, {open.endpoint()}, {}, [&](int fd, const RaceReport& r) {
+            plain_at = SteadyClock::now();
+            plain_during_handshake = h.running();
+            EXPECT_EQ(r.outcome, Outcome::connected) << r.message;
+            if (fd >= 0) ::close(fd);
+        });
+        EXPECT_TRUE(p.status()) << p.status().message();
+    };
+    Got tls;
+    SteadyClock::time_point tls_at{};
+    h = ur::connect_tls(*loop_, {box.endpoint()}, o, [&](int fd, ::ssl_st* ssl, const RaceReport& r) {
+        tls_at = SteadyClock::now();
+        tls.callback()(fd, ssl, r);
+    });
+    ASSERT_TRUE(h.status()) << h.status().message();
+    ASSERT_TRUE(loop_->run().ok());
+    EXPECT_TRUE(plain_during_handshake);
+    EXPECT_LT(plain_at - t0, 300ms);
+    EXPECT_EQ(tls.calls, 1);
+    EXPECT_EQ(tls.report.outcome, Outcome::failed);
+    EXPECT_GE(tls_at - t0, 600ms);  // the attempt timeout, not a blocked ring
 }
 
 TEST_F(UringTls, MisuseIsReported) {

@@ -1000,7 +1000,7 @@ void Race::deliver() {
 void Race::start_tls(AttemptId id) {
 #ifdef EYEBALLS_URING_TLS
     Attempt& a = attempt(id);
-    if (a.fd < 0 || a.closed || machine_.finished() || !tls_ctx_) return;
+    if (a.fd < 0 || a.closed || a.tls.active() || machine_.finished() || !tls_ctx_) return;
     // The service's own ALPN set first (RFC 9460 §7.1.2).
     const std::vector<std::string> alpn = eyeballs::detail::offered_alpn(a.service, tls_options_.alpn);
     const std::string name = eyeballs::detail::checked_name(tls_options_.server_name, tls_host_, a.endpoint);
