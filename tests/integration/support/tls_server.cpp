@@ -273,4 +273,35 @@ void check_connect_tool_tls(const std::string& tool, const std::string& adapter,
     }
 }
 
+void TlsWorldTest::SetUp() {
+    if (!ipv6_loopback_available()) FAIL() << "these tests need ::1";
+    warm_up();
+    FdLeakTest::SetUp();
+}
+
+const Error* first_tls_error(const RaceReport& report) {
+    for (const Error& e : report.errors) {
+        if (e.stage == Stage::tls) return &e;
+    }
+    return nullptr;
+}
+
+void expect_middlebox_handshakes(const std::vector<TlsEvent>& events, const Endpoint& winner) {
+    int started = 0;
+    bool secured_v4 = false;
+    for (const TlsEvent& e : events) {
+        if (e.kind == TlsEvent::Kind::started) {
+            ++started;
+            EXPECT_EQ(e.alpn_offered, (std::vector<std::string>{"h2", "http/1.1"}));
+            EXPECT_EQ(e.server_name, "localhost");
+        }
+        if (e.kind == TlsEvent::Kind::secured && e.attempt.number() == 2) {
+            secured_v4 = e.version == "TLSv1.3" && e.alpn_selected == "h2" && e.remote == winner;
+        }
+    }
+    EXPECT_EQ(started, 2);
+    EXPECT_TRUE(secured_v4) << "attempt 2 did not end its handshake at " << winner.to_string()
+                            << " with TLSv1.3 and h2";
+}
+
 }  // namespace eyeballs::test

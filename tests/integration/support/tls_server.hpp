@@ -7,6 +7,10 @@
 //                                     // 127.0.0.1, ::1; pki.ca_file() = CA PEM
 //   TlsServer good(Endpoint::parse_address("127.0.0.1", 0).value(), pki);
 //   TlsServer box(v6_at, pki, TlsServer::Mode::silent);  // a middlebox
+//
+// And what every adapter's TLS test asks of those worlds: TlsWorldTest (a
+// fixture with a fresh PKI that needs [::1] and counts fds), first_tls_error
+// and expect_middlebox_handshakes (world (a)'s handshake events).
 #pragma once
 
 #include <atomic>
@@ -18,6 +22,9 @@
 #include <vector>
 
 #include "eyeballs/endpoint.hpp"
+#include "eyeballs/error.hpp"
+#include "eyeballs/report.hpp"
+#include "eyeballs/tls.hpp"
 #include "support.hpp"
 
 namespace eyeballs::test {
@@ -81,6 +88,27 @@ private:
 }  // namespace eyeballs::test
 
 namespace eyeballs::test {
+
+/// The fixture of the adapters' TLS tests: fails at once without [::1] (the
+/// worlds put the middlebox there), fails a test that leaks a descriptor
+/// (FdLeakTest), and has a fresh PKI. warm_up() runs before the descriptors
+/// are counted: an adapter whose library makes process-wide ones at first use
+/// (libuv's signal pipe) makes them there.
+class TlsWorldTest : public FdLeakTest {
+protected:
+    void SetUp() override;
+    virtual void warm_up() {}
+    TestPki pki;
+};
+
+/// The first attempt error of `report` at stage tls, or null.
+const Error* first_tls_error(const RaceReport& report);
+
+/// World (a) — a silent middlebox on [::1], TLS on 127.0.0.1 — as gtest
+/// assertions on an adapter's handshake events: both attempts' handshakes
+/// started, offering h2,http/1.1 with SNI "localhost", and attempt 2's ended
+/// at `winner` with TLSv1.3 and h2.
+void expect_middlebox_handshakes(const std::vector<TlsEvent>& events, const Endpoint& winner);
 
 /// Runs `eyeballs-connect ARGS` (stderr into stdout): exit status and output.
 std::pair<int, std::string> run_connect_tool(const std::string& tool, const std::string& args);
