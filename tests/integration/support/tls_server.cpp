@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -302,6 +303,34 @@ void expect_middlebox_handshakes(const std::vector<TlsEvent>& events, const Endp
     EXPECT_EQ(started, 2);
     EXPECT_TRUE(secured_v4) << "attempt 2 did not end its handshake at " << winner.to_string()
                             << " with TLSv1.3 and h2";
+}
+
+void expect_middlebox_report(const RaceReport& report, const TlsServer& box, const TlsServer& good) {
+    using namespace std::chrono_literals;
+    EXPECT_EQ(report.outcome, Outcome::connected) << report.message;
+    EXPECT_EQ(report.remote, good.endpoint());
+    EXPECT_EQ(report.winner.number(), 2u);
+    EXPECT_EQ(report.protocol, Protocol::tcp);
+    EXPECT_EQ(report.tls_version, "TLSv1.3");
+    EXPECT_EQ(report.alpn_selected, "h2");
+    EXPECT_EQ(box.accepted(), 1);
+    EXPECT_EQ(good.wait_handshakes(1), 1);
+    ASSERT_EQ(report.attempts.size(), 2u);
+    EXPECT_GE(report.attempts[1].started - report.attempts[0].started, 250ms);
+}
+
+void expect_bad_certificate_report(const RaceReport& report, const Endpoint& good) {
+    using namespace std::chrono_literals;
+    EXPECT_EQ(report.outcome, Outcome::connected) << report.message;
+    EXPECT_EQ(report.remote, good);
+    const Error* e = first_tls_error(report);
+    ASSERT_NE(e, nullptr) << "no tls error in the report";
+    EXPECT_EQ(e->attempt, 1u);
+    EXPECT_EQ(e->code, EPROTO);
+    EXPECT_NE(e->detail.find("certificate verify failed: self"), std::string::npos) << e->detail;
+    EXPECT_NE(e->message().find("TLS handshake with [::1]:"), std::string::npos) << e->message();
+    ASSERT_EQ(report.attempts.size(), 2u);
+    EXPECT_LT(report.attempts[1].started - report.attempts[0].started, 250ms);
 }
 
 }  // namespace eyeballs::test

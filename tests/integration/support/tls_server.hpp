@@ -110,6 +110,19 @@ const Error* first_tls_error(const RaceReport& report);
 /// at `winner` with TLSv1.3 and h2.
 void expect_middlebox_handshakes(const std::vector<TlsEvent>& events, const Endpoint& winner);
 
+/// World (a)'s report as gtest assertions: connected to `good` by attempt 2,
+/// TLS over TCP with TLSv1.3 and h2; IPv4 started one attempt delay (250 ms)
+/// or more after IPv6; the middlebox `box` accepted one connection and `good`
+/// completed one handshake.
+void expect_middlebox_report(const RaceReport& report, const TlsServer& box, const TlsServer& good);
+
+/// World (b)'s report (a bad certificate on [::1], `good` on 127.0.0.1) as
+/// gtest assertions: connected to `good`; attempt 1 failed at stage tls with
+/// EPROTO and OpenSSL's "certificate verify failed: self-signed ..." in a
+/// message naming the handshake with [::1]; IPv4 started at once after it,
+/// well before the 250 ms attempt delay.
+void expect_bad_certificate_report(const RaceReport& report, const Endpoint& good);
+
 /// Runs `eyeballs-connect ARGS` (stderr into stdout): exit status and output.
 std::pair<int, std::string> run_connect_tool(const std::string& tool, const std::string& args);
 
