@@ -44,9 +44,6 @@ namespace net = adapter::net;
 using error_code = adapter::error_code;
 using namespace std::chrono_literals;
 
-Endpoint v6() { return Endpoint::parse_address("::1", 0).value(); }
-Endpoint v4() { return Endpoint::parse_address("127.0.0.1", 0).value(); }
-
 struct TlsRun {
     error_code ec;
     bool open = false;
@@ -62,13 +59,6 @@ adapter::connect_options tls_options(const TestPki& pki) {
     o.tls.server_name = "localhost";
     o.config.attempt_timeout = 3s;  // a bound for a broken test, never reached
     return o;
-}
-
-const Error* tls_error(const RaceReport& report) {
-    for (const Error& e : report.errors) {
-        if (e.stage == Stage::tls) return &e;
-    }
-    return nullptr;
 }
 
 // One race with a context made from options.tls.
@@ -89,55 +79,27 @@ TlsRun race(const std::vector<Endpoint>& addrs, adapter::connect_options o) {
     return out;
 }
 
-class AsioTls : public FdLeakTest {
-protected:
-    void SetUp() override {
-        if (!ipv6_loopback_available()) FAIL() << "these tests need ::1";
-        FdLeakTest::SetUp();
-    }
-    TestPki pki;
-};
+class AsioTls : public TlsWorldTest {};
 
 // (a) [::1] completes TCP and never answers the ClientHello; 127.0.0.1 is a
 // real TLS server. With the handshake as success IPv4 wins one attempt delay
 // after IPv6's connect, and the stream handed back is ready.
 TEST_F(AsioTls, MiddleboxOnIpv6HandshakeSuccessIpv4Wins) {
-    TlsServer box(v6(), pki, TlsServer::Mode::silent);
-    TlsServer good(v4(), pki);
+    TlsServer box(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer good(loopback_v4(), pki);
     TlsRun r = race({box.endpoint(), good.endpoint()}, tls_options(pki));
     ASSERT_EQ(r.calls, 1);
     ASSERT_FALSE(r.ec) << r.ec.message() << " " << r.report->message;
     EXPECT_TRUE(r.finished);
-    const RaceReport& rep = *r.report;
-    EXPECT_EQ(rep.remote, good.endpoint());
-    EXPECT_EQ(rep.protocol, Protocol::tcp);
-    EXPECT_EQ(rep.tls_version, "TLSv1.3");
-    EXPECT_EQ(rep.alpn_selected, "h2");
-    ASSERT_EQ(rep.attempts.size(), 2u);
-    EXPECT_GE(rep.attempts[1].started - rep.attempts[0].started, 250ms);
-    EXPECT_EQ(box.accepted(), 1);
-    int started = 0;
-    bool secured_v4 = false;
-    for (const auto& e : r.events) {
-        if (e.kind == TlsEvent::Kind::started) {
-            ++started;
-            EXPECT_EQ(e.alpn_offered, (std::vector<std::string>{"h2", "http/1.1"}));
-            EXPECT_EQ(e.server_name, "localhost");
-        }
-        if (e.kind == TlsEvent::Kind::secured && e.attempt.number() == 2) {
-            secured_v4 = e.version == "TLSv1.3" && e.alpn_selected == "h2" &&
-                         e.remote == good.endpoint();
-        }
-    }
-    EXPECT_EQ(started, 2);
-    EXPECT_TRUE(secured_v4);
+    expect_middlebox_report(*r.report, box, good);
+    expect_middlebox_handshakes(r.events, good.endpoint());
 }
 
 // The same world with async_connect (success at connect): IPv6 "wins", and
 // its TLS would hang.
 TEST_F(AsioTls, MiddleboxOnIpv6ConnectSuccessIpv6Wins) {
-    TlsServer box(v6(), pki, TlsServer::Mode::silent);
-    TlsServer good(v4(), pki);
+    TlsServer box(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer good(loopback_v4(), pki);
     net::io_context io;
     adapter::connect_options o;
     o.report = std::make_shared<RaceReport>();
@@ -154,32 +116,25 @@ TEST_F(AsioTls, MiddleboxOnIpv6ConnectSuccessIpv6Wins) {
 // (b) A self-signed certificate on IPv6: stage tls with OpenSSL's reason, and
 // IPv4 starts at once and wins.
 TEST_F(AsioTls, BadCertificateOnIpv6Ipv4Wins) {
-    TlsServer bad(v6(), pki, TlsServer::Mode::bad_cert);
-    TlsServer good(v4(), pki);
+    TlsServer bad(loopback_v6(), pki, TlsServer::Mode::bad_cert);
+    TlsServer good(loopback_v4(), pki);
     TlsRun r = race({bad.endpoint(), good.endpoint()}, tls_options(pki));
     ASSERT_FALSE(r.ec) << r.report->message;
-    EXPECT_EQ(r.report->remote, good.endpoint());
-    const Error* e = tls_error(*r.report);
-    ASSERT_NE(e, nullptr) << "no tls error in the report";
-    EXPECT_EQ(e->attempt, 1u);
-    EXPECT_EQ(e->code, EPROTO);
-    EXPECT_NE(e->detail.find("certificate verify failed: self"), std::string::npos) << e->detail;
-    ASSERT_EQ(r.report->attempts.size(), 2u);
-    EXPECT_LT(r.report->attempts[1].started - r.report->attempts[0].started, 250ms);
+    expect_bad_certificate_report(*r.report, good.endpoint());
 }
 
 // (c) ALPN: a server with none of the offered ids alerts (RFC 7301 §3.2): that
 // attempt fails and the race goes on; tls.alpn's ids are what is offered.
 TEST_F(AsioTls, NoCommonAlpnFailsTheAttemptAndTheRaceGoesOn) {
-    TlsServer imap(v6(), pki, TlsServer::Mode::alpn_alert);
-    TlsServer good(v4(), pki);
+    TlsServer imap(loopback_v6(), pki, TlsServer::Mode::alpn_alert);
+    TlsServer good(loopback_v4(), pki);
     adapter::connect_options o = tls_options(pki);
     o.tls.alpn = {"http/1.1"};
     TlsRun r = race({imap.endpoint(), good.endpoint()}, o);
     ASSERT_FALSE(r.ec) << r.report->message;
     EXPECT_EQ(r.report->remote, good.endpoint());
     EXPECT_EQ(r.report->alpn_selected, "http/1.1");
-    const Error* e = tls_error(*r.report);
+    const Error* e = first_tls_error(*r.report);
     ASSERT_NE(e, nullptr);
     EXPECT_NE(e->detail.find("no application protocol"), std::string::npos) << e->detail;
 }
@@ -187,7 +142,7 @@ TEST_F(AsioTls, NoCommonAlpnFailsTheAttemptAndTheRaceGoesOn) {
 // The caller's own context: it verifies (verify_peer) against the test CA,
 // and the name checked is the host given.
 TEST_F(AsioTls, CallersContextByHostName) {
-    TlsServer good(v4(), pki);
+    TlsServer good(loopback_v4(), pki);
     net::ssl::context ctx(net::ssl::context::tls_client);
     ctx.set_verify_mode(net::ssl::verify_peer);
     ctx.load_verify_file(pki.ca_file());
@@ -221,15 +176,15 @@ TEST_F(AsioTls, CallersContextByHostName) {
                                [&](error_code ec, adapter::ssl_stream) { got = ec; });
     io2.run();
     EXPECT_TRUE(got);
-    const Error* e = tls_error(*o.report);
+    const Error* e = first_tls_error(*o.report);
     ASSERT_NE(e, nullptr) << o.report->message;
     EXPECT_NE(e->detail.find("certificate verify failed"), std::string::npos) << e->detail;
 }
 
 // Cancelling mid-handshake closes every stream (the fixture counts fds).
 TEST_F(AsioTls, CancelDuringHandshakeLeaksNothing) {
-    TlsServer box6(v6(), pki, TlsServer::Mode::silent);
-    TlsServer box4(v4(), pki, TlsServer::Mode::silent);
+    TlsServer box6(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer box4(loopback_v4(), pki, TlsServer::Mode::silent);
     adapter::connect_options o = tls_options(pki);
     o.config.attempt_delay = 20ms;
     o.report = std::make_shared<RaceReport>();
@@ -256,7 +211,7 @@ TEST_F(AsioTls, CancelDuringHandshakeLeaksNothing) {
 TEST_F(AsioTls, MisuseIsReported) {
     adapter::connect_options o = tls_options(pki);
     o.tls.ca_file = pki.dir() + "/missing.pem";
-    TlsRun r = race({v4()}, o);
+    TlsRun r = race({loopback_v4()}, o);
     EXPECT_EQ(r.ec, net::error::invalid_argument);
     EXPECT_NE(r.report->message.find("missing.pem"), std::string::npos) << r.report->message;
 
@@ -265,7 +220,7 @@ TEST_F(AsioTls, MisuseIsReported) {
     plain.config.success = Success::handshake;
     plain.report = std::make_shared<RaceReport>();
     net::io_context io;
-    std::vector<Endpoint> addrs{v4()};
+    std::vector<Endpoint> addrs{loopback_v4()};
     error_code got;
     adapter::async_connect(io.get_executor(), addrs, plain,
                            [&](error_code ec, net::ip::tcp::socket) { got = ec; });

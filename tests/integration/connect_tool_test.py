@@ -122,15 +122,19 @@ class TcpServer(threading.Thread):
             except socket.timeout:
                 continue
             c.settimeout(5)
-            try:
-                data = c.recv(4096)
-            except OSError:
-                data = b""
-            if self.reply:
-                c.sendall(b"echo:" + data)
-                c.close()
-            else:
-                self.held.append(c)
+            self.serve(c)
+
+    def serve(self, c):
+        """One accepted connection (TlsEchoServer speaks TLS on it instead)."""
+        try:
+            data = c.recv(4096)
+        except OSError:
+            data = b""
+        if self.reply:
+            c.sendall(b"echo:" + data)
+            c.close()
+        else:
+            self.held.append(c)
 
     def close(self):
         self.done = True
@@ -735,14 +739,13 @@ class Races(unittest.TestCase):
         self.assertEqual((talk["sent"], talk["received"], talk["end"]), (18, 0, "timeout"))
 
 
-class TlsEchoServer(threading.Thread):
+class TlsEchoServer(TcpServer):
     """A TLS listener on 127.0.0.1 with a certificate made now (openssl req) for
     localhost and 127.0.0.1; each connection reads one chunk, answers
     "echo:" + chunk and closes (with close_notify, or without it when
     close_notify is False: a bare TCP close after the reply)."""
 
     def __init__(self, directory, close_notify=True):
-        super().__init__(daemon=True)
         self.close_notify = close_notify
         self.cert = os.path.join(directory, "cert.pem")
         key = os.path.join(directory, "key.pem")
@@ -753,38 +756,21 @@ class TlsEchoServer(threading.Thread):
                        check=True, capture_output=True)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(self.cert, key)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
         self.received = []
-        self.done = False
-        self.start()
+        super().__init__()  # listens and starts serving
 
-    def run(self):
-        while not self.done:
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            c.settimeout(5)
-            try:
-                t = self.ctx.wrap_socket(c, server_side=True)
-                data = t.recv(4096)
-                self.received.append(data)
-                t.sendall(b"echo:" + data)
-                if self.close_notify:
-                    t.unwrap().close()
-                else:
-                    t.close()  # no close_notify: the TCP FIN alone
-            except (OSError, ssl.SSLError):
-                c.close()
-
-    def close(self):
-        self.done = True
-        self.join()
-        self.sock.close()
+    def serve(self, c):
+        try:
+            t = self.ctx.wrap_socket(c, server_side=True)
+            data = t.recv(4096)
+            self.received.append(data)
+            t.sendall(b"echo:" + data)
+            if self.close_notify:
+                t.unwrap().close()
+            else:
+                t.close()  # no close_notify: the TCP FIN alone
+        except (OSError, ssl.SSLError):
+            c.close()
 
 
 class SendOverTls(unittest.TestCase):

@@ -23,9 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Endpoint v6() { return Endpoint::parse_address("::1", 0).value(); }
-Endpoint v4() { return Endpoint::parse_address("127.0.0.1", 0).value(); }
-
 struct Outcome_ {
     bufferevent* bev = nullptr;
     RaceReport report;
@@ -76,28 +73,14 @@ void run(const std::vector<Endpoint>& addrs, libevent::Options o, Outcome_& out)
     }
 }
 
-const Error* tls_error(const RaceReport& report) {
-    for (const Error& e : report.errors) {
-        if (e.stage == Stage::tls) return &e;
-    }
-    return nullptr;
-}
-
-class LibeventTls : public FdLeakTest {
-protected:
-    void SetUp() override {
-        if (!ipv6_loopback_available()) FAIL() << "these tests need ::1";
-        FdLeakTest::SetUp();
-    }
-    TestPki pki;
-};
+class LibeventTls : public TlsWorldTest {};
 
 // (a) [::1] completes TCP and never answers the ClientHello; 127.0.0.1 is a
 // real TLS server. With the handshake as success IPv4 wins one attempt delay
 // after IPv6's connect; the winner is an open bufferevent_openssl.
 TEST_F(LibeventTls, MiddleboxOnIpv6HandshakeSuccessIpv4Wins) {
-    TlsServer box(v6(), pki, TlsServer::Mode::silent);
-    TlsServer good(v4(), pki);
+    TlsServer box(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer good(loopback_v4(), pki);
     Base b;
     Outcome_ out;
     libevent::Options o = tls_options(pki);
@@ -120,34 +103,15 @@ TEST_F(LibeventTls, MiddleboxOnIpv6HandshakeSuccessIpv4Wins) {
     const RaceReport& r = out.report;
     ASSERT_EQ(r.outcome, Outcome::connected) << r.message;
     EXPECT_TRUE(ssl_ok);
-    EXPECT_EQ(r.remote, good.endpoint());
-    EXPECT_EQ(r.protocol, Protocol::tcp);
-    EXPECT_EQ(r.tls_version, "TLSv1.3");
-    EXPECT_EQ(r.alpn_selected, "h2");
-    ASSERT_EQ(r.attempts.size(), 2u);
-    EXPECT_GE(r.attempts[1].started - r.attempts[0].started, 250ms);
-    EXPECT_EQ(box.accepted(), 1);
-    int started = 0;
-    bool secured_v4 = false;
-    for (const auto& e : out.events) {
-        if (e.kind == TlsEvent::Kind::started) {
-            ++started;
-            EXPECT_EQ(e.alpn_offered, (std::vector<std::string>{"h2", "http/1.1"}));
-            EXPECT_EQ(e.server_name, "localhost");
-        }
-        if (e.kind == TlsEvent::Kind::secured && e.attempt.number() == 2) {
-            secured_v4 = e.version == "TLSv1.3" && e.alpn_selected == "h2";
-        }
-    }
-    EXPECT_EQ(started, 2);
-    EXPECT_TRUE(secured_v4);
+    expect_middlebox_report(r, box, good);
+    expect_middlebox_handshakes(out.events, good.endpoint());
 }
 
 // The same world with the TCP connect as success: IPv6 "wins", and a user
 // would hang on its TLS.
 TEST_F(LibeventTls, MiddleboxOnIpv6ConnectSuccessIpv6Wins) {
-    TlsServer box(v6(), pki, TlsServer::Mode::silent);
-    TlsServer good(v4(), pki);
+    TlsServer box(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer good(loopback_v4(), pki);
     Outcome_ out;
     run({box.endpoint(), good.endpoint()}, libevent::Options{}, out);
     ASSERT_EQ(out.report.outcome, Outcome::connected) << out.report.message;
@@ -159,26 +123,19 @@ TEST_F(LibeventTls, MiddleboxOnIpv6ConnectSuccessIpv6Wins) {
 // (b) A self-signed certificate on IPv6: stage tls with OpenSSL's reason, and
 // IPv4 starts at once and wins.
 TEST_F(LibeventTls, BadCertificateOnIpv6Ipv4Wins) {
-    TlsServer bad(v6(), pki, TlsServer::Mode::bad_cert);
-    TlsServer good(v4(), pki);
+    TlsServer bad(loopback_v6(), pki, TlsServer::Mode::bad_cert);
+    TlsServer good(loopback_v4(), pki);
     Outcome_ out;
     run({bad.endpoint(), good.endpoint()}, tls_options(pki), out);
     ASSERT_EQ(out.report.outcome, Outcome::connected) << out.report.message;
-    EXPECT_EQ(out.report.remote, good.endpoint());
-    const Error* e = tls_error(out.report);
-    ASSERT_NE(e, nullptr) << "no tls error in the report";
-    EXPECT_EQ(e->attempt, 1u);
-    EXPECT_EQ(e->code, EPROTO);
-    EXPECT_NE(e->detail.find("certificate verify failed: self"), std::string::npos) << e->detail;
-    ASSERT_EQ(out.report.attempts.size(), 2u);
-    EXPECT_LT(out.report.attempts[1].started - out.report.attempts[0].started, 250ms);
+    expect_bad_certificate_report(out.report, good.endpoint());
 }
 
 // (c) ALPN: a server with none of the offered ids alerts (RFC 7301 §3.2): that
 // attempt fails, the race goes on; --alpn's ids are what is offered.
 TEST_F(LibeventTls, NoCommonAlpnFailsTheAttemptAndTheRaceGoesOn) {
-    TlsServer imap(v6(), pki, TlsServer::Mode::alpn_alert);
-    TlsServer good(v4(), pki);
+    TlsServer imap(loopback_v6(), pki, TlsServer::Mode::alpn_alert);
+    TlsServer good(loopback_v4(), pki);
     Outcome_ out;
     libevent::Options o = tls_options(pki);
     o.tls.alpn = {"http/1.1"};
@@ -186,20 +143,20 @@ TEST_F(LibeventTls, NoCommonAlpnFailsTheAttemptAndTheRaceGoesOn) {
     ASSERT_EQ(out.report.outcome, Outcome::connected) << out.report.message;
     EXPECT_EQ(out.report.remote, good.endpoint());
     EXPECT_EQ(out.report.alpn_selected, "http/1.1");
-    const Error* e = tls_error(out.report);
+    const Error* e = first_tls_error(out.report);
     ASSERT_NE(e, nullptr);
     EXPECT_NE(e->detail.find("no application protocol"), std::string::npos) << e->detail;
 }
 
 // Every attempt failing its handshake fails the race, with no bufferevent.
 TEST_F(LibeventTls, WrongNameFailsTheRace) {
-    TlsServer good(v4(), pki);
+    TlsServer good(loopback_v4(), pki);
     Outcome_ out;
     libevent::Options o = tls_options(pki);
     o.tls.server_name = "example.org";
     run({good.endpoint()}, o, out);
     EXPECT_EQ(out.report.outcome, Outcome::failed);
-    const Error* e = tls_error(out.report);
+    const Error* e = first_tls_error(out.report);
     ASSERT_NE(e, nullptr) << out.report.message;
     EXPECT_NE(e->detail.find("certificate verify failed"), std::string::npos) << e->detail;
 }
@@ -207,8 +164,8 @@ TEST_F(LibeventTls, WrongNameFailsTheRace) {
 // Cancelling mid-handshake frees every SSL object and closes every socket
 // once (the fixture counts fds; LeakSanitizer sees SSL objects).
 TEST_F(LibeventTls, CancelDuringHandshakeLeaksNothing) {
-    TlsServer box6(v6(), pki, TlsServer::Mode::silent);
-    TlsServer box4(v4(), pki, TlsServer::Mode::silent);
+    TlsServer box6(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer box4(loopback_v4(), pki, TlsServer::Mode::silent);
     Base b;
     Outcome_ out;
     libevent::Options o = tls_options(pki);
@@ -235,19 +192,19 @@ TEST_F(LibeventTls, MisuseIsReported) {
     Base b;
     libevent::Options o = tls_options(pki);
     // The fd form has nowhere to put the SSL object.
-    libevent::Handle h = libevent::connect(b.base, {v4()}, o, [](evutil_socket_t, const RaceReport&) {});
+    libevent::Handle h = libevent::connect(b.base, {loopback_v4()}, o, [](evutil_socket_t, const RaceReport&) {});
     EXPECT_FALSE(h.status());
     EXPECT_NE(h.status().message().find("connect_bufferevent"), std::string::npos)
         << h.status().message();
 
     o.tls.ca_file = pki.dir() + "/missing.pem";
-    h = libevent::connect_bufferevent(b.base, {v4()}, o, [](bufferevent*, const RaceReport&) {});
+    h = libevent::connect_bufferevent(b.base, {loopback_v4()}, o, [](bufferevent*, const RaceReport&) {});
     EXPECT_FALSE(h.status());
     EXPECT_NE(h.status().message().find("missing.pem"), std::string::npos) << h.status().message();
 
     libevent::Options no_tls;
     no_tls.config.success = Success::handshake;
-    h = libevent::connect_bufferevent(b.base, {v4()}, no_tls, [](bufferevent*, const RaceReport&) {});
+    h = libevent::connect_bufferevent(b.base, {loopback_v4()}, no_tls, [](bufferevent*, const RaceReport&) {});
     EXPECT_FALSE(h.status());
     EXPECT_NE(h.status().message().find("tls.enabled"), std::string::npos) << h.status().message();
 }

@@ -20,9 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Endpoint v6(std::uint16_t port = 0) { return Endpoint::parse_address("::1", port).value(); }
-Endpoint v4(std::uint16_t port = 0) { return Endpoint::parse_address("127.0.0.1", port).value(); }
-
 libuv::Options tls_options(const TestPki& pki) {
     libuv::Options o;
     o.tls.ca_file = pki.ca_file();
@@ -77,17 +74,9 @@ Outcome_ race(const std::vector<Endpoint>& addrs, const libuv::Options& o,
     return out;
 }
 
-const Error* tls_error(const RaceReport& report) {
-    for (const Error& e : report.errors) {
-        if (e.stage == Stage::tls) return &e;
-    }
-    return nullptr;
-}
-
-class LibuvTls : public FdLeakTest {
+class LibuvTls : public TlsWorldTest {
 protected:
-    void SetUp() override {
-        if (!ipv6_loopback_available()) FAIL() << "these tests need ::1";
+    void warm_up() override {
         // libuv makes process-wide descriptors (its signal pipe) at the first
         // loop: make them before the fixture counts.
         static const bool warmed = [] {
@@ -96,16 +85,14 @@ protected:
             return uv_loop_close(&warm) == 0;
         }();
         ASSERT_TRUE(warmed);
-        FdLeakTest::SetUp();
     }
-    TestPki pki;
 };
 
 // (a) [::1] accepts TCP and never answers the ClientHello; 127.0.0.1 is a
 // real TLS server: IPv4 wins after the attempt delay.
 TEST_F(LibuvTls, MiddleboxOnIpv6HandshakeSuccessIpv4Wins) {
-    TlsServer box(v6(), pki, TlsServer::Mode::silent);
-    TlsServer good(v4(), pki);
+    TlsServer box(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer good(loopback_v4(), pki);
     std::vector<TlsEvent> events;
     libuv::Options o = tls_options(pki);
     o.on_tls = [&](TimePoint, const TlsEvent& e) { events.push_back(e); };
@@ -116,34 +103,14 @@ TEST_F(LibuvTls, MiddleboxOnIpv6HandshakeSuccessIpv4Wins) {
     ASSERT_TRUE(r.tcp);
     EXPECT_EQ(r.ssl_fd, r.tcp_fd);
     EXPECT_TRUE(r.finished);
-    EXPECT_EQ(r.report.remote, good.endpoint());
-    EXPECT_EQ(r.report.winner.number(), 2u);
-    EXPECT_EQ(r.report.tls_version, "TLSv1.3");
-    EXPECT_EQ(r.report.alpn_selected, "h2");
-    ASSERT_EQ(r.report.attempts.size(), 2u);
-    EXPECT_GE(r.report.attempts[1].started - r.report.attempts[0].started, 250ms);
-    EXPECT_EQ(box.accepted(), 1);
-    EXPECT_EQ(good.wait_handshakes(1), 1);
-    int started = 0;
-    bool secured_v4 = false;
-    for (const auto& e : events) {
-        if (e.kind == TlsEvent::Kind::started) {
-            ++started;
-            EXPECT_EQ(e.alpn_offered, (std::vector<std::string>{"h2", "http/1.1"}));
-            EXPECT_EQ(e.server_name, "localhost");
-        }
-        if (e.kind == TlsEvent::Kind::secured && e.attempt.number() == 2) {
-            secured_v4 = e.version == "TLSv1.3" && e.alpn_selected == "h2";
-        }
-    }
-    EXPECT_EQ(started, 2);
-    EXPECT_TRUE(secured_v4);
+    expect_middlebox_report(r.report, box, good);
+    expect_middlebox_handshakes(events, good.endpoint());
 }
 
 // The same world with the plain connect as success: IPv6 "wins" (the hang).
 TEST_F(LibuvTls, MiddleboxOnIpv6ConnectSuccessIpv6Wins) {
-    TlsServer box(v6(), pki, TlsServer::Mode::silent);
-    TlsServer good(v4(), pki);
+    TlsServer box(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer good(loopback_v4(), pki);
     uv_loop_t loop;
     ASSERT_EQ(uv_loop_init(&loop), 0);
     RaceReport got;
@@ -164,28 +131,21 @@ TEST_F(LibuvTls, MiddleboxOnIpv6ConnectSuccessIpv6Wins) {
 
 // (b) A bad certificate on IPv6: stage tls with OpenSSL's reason, IPv4 wins at once.
 TEST_F(LibuvTls, BadCertificateOnIpv6Ipv4Wins) {
-    TlsServer bad(v6(), pki, TlsServer::Mode::bad_cert);
-    TlsServer good(v4(), pki);
+    TlsServer bad(loopback_v6(), pki, TlsServer::Mode::bad_cert);
+    TlsServer good(loopback_v4(), pki);
     Outcome_ r = race({bad.endpoint(), good.endpoint()}, tls_options(pki));
     ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
-    EXPECT_EQ(r.report.remote, good.endpoint());
-    const Error* e = tls_error(r.report);
-    ASSERT_NE(e, nullptr) << "no tls error in the report";
-    EXPECT_EQ(e->attempt, 1u);
-    EXPECT_EQ(e->code, EPROTO);
-    EXPECT_NE(e->detail.find("certificate verify failed: self"), std::string::npos) << e->detail;
-    ASSERT_EQ(r.report.attempts.size(), 2u);
-    EXPECT_LT(r.report.attempts[1].started - r.report.attempts[0].started, 250ms);
+    expect_bad_certificate_report(r.report, good.endpoint());
 }
 
 // --insecure accepts the self-signed leaf; an IP literal host checks the address.
 TEST_F(LibuvTls, InsecureAndIpLiteral) {
-    TlsServer bad(v4(), pki, TlsServer::Mode::bad_cert);
+    TlsServer bad(loopback_v4(), pki, TlsServer::Mode::bad_cert);
     libuv::Options o = tls_options(pki);
     o.tls.insecure = true;
     EXPECT_EQ(race({bad.endpoint()}, o).report.outcome, Outcome::connected);
 
-    TlsServer good(v4(), pki);
+    TlsServer good(loopback_v4(), pki);
     libuv::Options lit = tls_options(pki);
     lit.tls.server_name.clear();
     const std::string host = "127.0.0.1";
@@ -196,12 +156,12 @@ TEST_F(LibuvTls, InsecureAndIpLiteral) {
 // (c) ALPN: no common id → no_application_protocol fails the attempt, the race
 // goes on; a chosen ALPN list is what is offered.
 TEST_F(LibuvTls, NoCommonAlpnFailsTheAttemptAndTheRaceGoesOn) {
-    TlsServer imap(v6(), pki, TlsServer::Mode::alpn_alert);
-    TlsServer good(v4(), pki);
+    TlsServer imap(loopback_v6(), pki, TlsServer::Mode::alpn_alert);
+    TlsServer good(loopback_v4(), pki);
     Outcome_ r = race({imap.endpoint(), good.endpoint()}, tls_options(pki));
     ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
     EXPECT_EQ(r.report.remote, good.endpoint());
-    const Error* e = tls_error(r.report);
+    const Error* e = first_tls_error(r.report);
     ASSERT_NE(e, nullptr);
     EXPECT_NE(e->detail.find("no application protocol"), std::string::npos) << e->detail;
 
@@ -213,8 +173,8 @@ TEST_F(LibuvTls, NoCommonAlpnFailsTheAttemptAndTheRaceGoesOn) {
 // Cancelling during the handshakes frees every SSL object and closes every
 // socket (the fixture counts fds; LeakSanitizer finds an SSL left behind).
 TEST_F(LibuvTls, CancelDuringHandshakeLeaksNothing) {
-    TlsServer box6(v6(), pki, TlsServer::Mode::silent);
-    TlsServer box4(v4(), pki, TlsServer::Mode::silent);
+    TlsServer box6(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer box4(loopback_v4(), pki, TlsServer::Mode::silent);
     uv_loop_t loop;
     ASSERT_EQ(uv_loop_init(&loop), 0);
     libuv::Options o = tls_options(pki);
@@ -246,13 +206,13 @@ TEST_F(LibuvTls, MisuseIsReported) {
     ASSERT_EQ(uv_loop_init(&loop), 0);
     libuv::Options o;
     o.config.success = Success::handshake;
-    libuv::Handle h = libuv::connect(&loop, {v4(443)}, o, [](uv_tcp_t*, const RaceReport&) {});
+    libuv::Handle h = libuv::connect(&loop, {loopback_v4(443)}, o, [](uv_tcp_t*, const RaceReport&) {});
     EXPECT_FALSE(h.status());
     EXPECT_NE(h.status().message().find("connect_tls"), std::string::npos) << h.status().message();
 
     libuv::Options bad_ca = tls_options(pki);
     bad_ca.tls.ca_file = pki.dir() + "/missing.pem";
-    h = libuv::connect_tls(&loop, {v4(443)}, bad_ca, [](uv_tcp_t*, ::ssl_st*, const RaceReport&) {});
+    h = libuv::connect_tls(&loop, {loopback_v4(443)}, bad_ca, [](uv_tcp_t*, ::ssl_st*, const RaceReport&) {});
     EXPECT_FALSE(h.status());
     EXPECT_NE(h.status().message().find("missing.pem"), std::string::npos) << h.status().message();
     uv_run(&loop, UV_RUN_DEFAULT);

@@ -23,9 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Endpoint v6(std::uint16_t port = 0) { return Endpoint::parse_address("::1", port).value(); }
-Endpoint v4(std::uint16_t port = 0) { return Endpoint::parse_address("127.0.0.1", port).value(); }
-
 poll::Options tls_options(const TestPki& pki) {
     poll::Options o;
     o.tls.enabled = true;
@@ -43,29 +40,15 @@ void release(poll::Result& r) {
     r.fd = -1;
 }
 
-const Error* tls_error(const RaceReport& report) {
-    for (const Error& e : report.errors) {
-        if (e.stage == Stage::tls) return &e;
-    }
-    return nullptr;
-}
-
-class PollTls : public FdLeakTest {
-protected:
-    void SetUp() override {
-        if (!ipv6_loopback_available()) FAIL() << "these tests need ::1";
-        FdLeakTest::SetUp();
-    }
-    TestPki pki;
-};
+class PollTls : public TlsWorldTest {};
 
 // (a) [::1] completes TCP and never answers the ClientHello (a middlebox);
 // 127.0.0.1 is a real TLS server. With the handshake as success, IPv4 wins
 // once the attempt delay (pushed back from IPv6's connect) runs out; with the
 // plain connect as success IPv6 "wins" — the hang v3 §6.1 is about.
 TEST_F(PollTls, MiddleboxOnIpv6HandshakeSuccessIpv4Wins) {
-    TlsServer box(v6(), pki, TlsServer::Mode::silent);
-    TlsServer good(v4(), pki);
+    TlsServer box(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer good(loopback_v4(), pki);
     const std::vector<Endpoint> addrs{box.endpoint(), good.endpoint()};
 
     std::vector<poll::TlsEvent> events;
@@ -76,36 +59,16 @@ TEST_F(PollTls, MiddleboxOnIpv6HandshakeSuccessIpv4Wins) {
     ASSERT_NE(r.ssl, nullptr);
     EXPECT_EQ(SSL_get_fd(r.ssl), r.fd);
     EXPECT_TRUE(SSL_is_init_finished(r.ssl));
-    EXPECT_EQ(r.report.remote, good.endpoint());
-    EXPECT_EQ(r.report.winner.number(), 2u);
-    EXPECT_EQ(r.report.tls_version, "TLSv1.3");
-    EXPECT_EQ(r.report.alpn_selected, "h2");
     // IPv4 started one attempt delay (250 ms) after IPv6's connect, not before.
-    ASSERT_EQ(r.report.attempts.size(), 2u);
-    EXPECT_GE(r.report.attempts[1].started - r.report.attempts[0].started, 250ms);
-    EXPECT_EQ(box.accepted(), 1);
-    EXPECT_EQ(good.wait_handshakes(1), 1);
+    expect_middlebox_report(r.report, box, good);
     // The trace saw both handshakes start, and IPv4's end.
-    int started = 0;
-    bool secured_v4 = false;
-    for (const auto& e : events) {
-        if (e.kind == poll::TlsEvent::Kind::started) {
-            ++started;
-            EXPECT_EQ(e.alpn_offered, (std::vector<std::string>{"h2", "http/1.1"}));
-            EXPECT_EQ(e.server_name, "localhost");
-        }
-        if (e.kind == poll::TlsEvent::Kind::secured && e.attempt.number() == 2) {
-            secured_v4 = e.version == "TLSv1.3" && e.alpn_selected == "h2";
-        }
-    }
-    EXPECT_EQ(started, 2);
-    EXPECT_TRUE(secured_v4);
+    expect_middlebox_handshakes(events, good.endpoint());
     release(r);
 }
 
 TEST_F(PollTls, MiddleboxOnIpv6ConnectSuccessIpv6Wins) {
-    TlsServer box(v6(), pki, TlsServer::Mode::silent);
-    TlsServer good(v4(), pki);
+    TlsServer box(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer good(loopback_v4(), pki);
     poll::Options o;  // no TLS: success at connect
     poll::Result r = poll::connect({box.endpoint(), good.endpoint()}, o);
     ASSERT_TRUE(r.connected()) << r.report.message;
@@ -119,31 +82,23 @@ TEST_F(PollTls, MiddleboxOnIpv6ConnectSuccessIpv6Wins) {
 // (b) A certificate not under the trusted CA on IPv6: that attempt fails at
 // stage tls with OpenSSL's reason, and IPv4 wins at once after it.
 TEST_F(PollTls, BadCertificateOnIpv6Ipv4Wins) {
-    TlsServer bad(v6(), pki, TlsServer::Mode::bad_cert);
-    TlsServer good(v4(), pki);
+    TlsServer bad(loopback_v6(), pki, TlsServer::Mode::bad_cert);
+    TlsServer good(loopback_v4(), pki);
     poll::Result r = poll::connect({bad.endpoint(), good.endpoint()}, tls_options(pki));
     ASSERT_TRUE(r.connected()) << r.report.message;
-    EXPECT_EQ(r.report.remote, good.endpoint());
-    const Error* e = tls_error(r.report);
-    ASSERT_NE(e, nullptr) << "no tls error in the report";
-    EXPECT_EQ(e->attempt, 1u);
-    EXPECT_EQ(e->code, EPROTO);
-    EXPECT_NE(e->detail.find("certificate verify failed: self"), std::string::npos) << e->detail;
-    EXPECT_NE(e->message().find("TLS handshake with [::1]:"), std::string::npos) << e->message();
     // The failure started IPv4 at once, well before the 250 ms delay.
-    ASSERT_EQ(r.report.attempts.size(), 2u);
-    EXPECT_LT(r.report.attempts[1].started - r.report.attempts[0].started, 250ms);
+    expect_bad_certificate_report(r.report, good.endpoint());
     release(r);
 }
 
 // The name is checked: a certificate for localhost does not pass as another name.
 TEST_F(PollTls, WrongNameFails) {
-    TlsServer good(v4(), pki);
+    TlsServer good(loopback_v4(), pki);
     poll::Options o = tls_options(pki);
     o.tls.server_name = "example.org";
     poll::Result r = poll::connect({good.endpoint()}, o);
     EXPECT_FALSE(r.connected());
-    const Error* e = tls_error(r.report);
+    const Error* e = first_tls_error(r.report);
     ASSERT_NE(e, nullptr) << r.report.message;
     EXPECT_NE(e->detail.find("certificate verify failed"), std::string::npos) << e->detail;
     release(r);
@@ -151,7 +106,7 @@ TEST_F(PollTls, WrongNameFails) {
 
 // An IP literal host: no SNI, the certificate's iPAddress is checked.
 TEST_F(PollTls, IpLiteralHostVerifiesTheAddress) {
-    TlsServer good(v4(), pki);
+    TlsServer good(loopback_v4(), pki);
     poll::Options o = tls_options(pki);
     o.tls.server_name.clear();
     poll::Result r = poll::connect("127.0.0.1", good.endpoint().port(), o);
@@ -161,7 +116,7 @@ TEST_F(PollTls, IpLiteralHostVerifiesTheAddress) {
 
 // --insecure: the self-signed leaf is accepted.
 TEST_F(PollTls, InsecureAcceptsAnyCertificate) {
-    TlsServer bad(v4(), pki, TlsServer::Mode::bad_cert);
+    TlsServer bad(loopback_v4(), pki, TlsServer::Mode::bad_cert);
     poll::Options o = tls_options(pki);
     o.tls.insecure = true;
     poll::Result r = poll::connect({bad.endpoint()}, o);
@@ -230,8 +185,8 @@ TEST_F(PollTls, SharedContextIsKeyedByTheTrustConfiguration) {
 // insecure context, cached too, never stands in for it), and insecure races
 // still accept the self-signed leaf.
 TEST_F(PollTls, RacesSharingTheContextStillVerify) {
-    TlsServer good(v4(), pki);
-    TlsServer bad(v4(), pki, TlsServer::Mode::bad_cert);
+    TlsServer good(loopback_v4(), pki);
+    TlsServer bad(loopback_v4(), pki, TlsServer::Mode::bad_cert);
     poll::Options secure = tls_options(pki);
     poll::Options insecure = secure;
     insecure.tls.insecure = true;
@@ -244,7 +199,7 @@ TEST_F(PollTls, RacesSharingTheContextStillVerify) {
         release(in);
         poll::Result no = poll::connect({bad.endpoint()}, secure);
         ASSERT_FALSE(no.connected());
-        const Error* e = tls_error(no.report);
+        const Error* e = first_tls_error(no.report);
         ASSERT_NE(e, nullptr);
         EXPECT_NE(e->message().find("certificate verify failed"), std::string::npos)
             << e->message();
@@ -257,19 +212,19 @@ TEST_F(PollTls, RacesSharingTheContextStillVerify) {
 // wins (RFC 7301 §3.1: the extension is then simply absent; RFC 9460 §7.1.2:
 // negotiation proceeds "without regard to the SVCB ALPN set").
 TEST_F(PollTls, NoCommonAlpnAlertFailsTheAttemptAndTheRaceGoesOn) {
-    TlsServer imap(v6(), pki, TlsServer::Mode::alpn_alert);
-    TlsServer good(v4(), pki);
+    TlsServer imap(loopback_v6(), pki, TlsServer::Mode::alpn_alert);
+    TlsServer good(loopback_v4(), pki);
     poll::Result r = poll::connect({imap.endpoint(), good.endpoint()}, tls_options(pki));
     ASSERT_TRUE(r.connected()) << r.report.message;
     EXPECT_EQ(r.report.remote, good.endpoint());
-    const Error* e = tls_error(r.report);
+    const Error* e = first_tls_error(r.report);
     ASSERT_NE(e, nullptr);
     EXPECT_NE(e->detail.find("no application protocol"), std::string::npos) << e->detail;
     release(r);
 }
 
 TEST_F(PollTls, ServerIgnoringAlpnWinsWithNoSelectedId) {
-    TlsServer plain(v4(), pki, TlsServer::Mode::no_alpn);
+    TlsServer plain(loopback_v4(), pki, TlsServer::Mode::no_alpn);
     poll::Result r = poll::connect({plain.endpoint()}, tls_options(pki));
     ASSERT_TRUE(r.connected()) << r.report.message;
     EXPECT_EQ(r.report.alpn_selected, "");
@@ -278,7 +233,7 @@ TEST_F(PollTls, ServerIgnoringAlpnWinsWithNoSelectedId) {
 }
 
 TEST_F(PollTls, AlpnOptionIsOffered) {
-    TlsServer good(v4(), pki);
+    TlsServer good(loopback_v4(), pki);
     poll::Options o = tls_options(pki);
     o.tls.alpn = {"http/1.1"};
     poll::Result r = poll::connect({good.endpoint()}, o);
@@ -291,8 +246,8 @@ TEST_F(PollTls, AlpnOptionIsOffered) {
 // every socket exactly once (the fixture counts fds; LeakSanitizer, under the
 // asan preset, finds an SSL object left behind).
 TEST_F(PollTls, CancelDuringHandshakeLeaksNothing) {
-    TlsServer box6(v6(), pki, TlsServer::Mode::silent);
-    TlsServer box4(v4(), pki, TlsServer::Mode::silent);
+    TlsServer box6(loopback_v6(), pki, TlsServer::Mode::silent);
+    TlsServer box4(loopback_v4(), pki, TlsServer::Mode::silent);
     int p[2];
     ASSERT_EQ(::pipe(p), 0);
     Fd cancel_r(p[0]);
@@ -316,13 +271,13 @@ TEST_F(PollTls, CancelDuringHandshakeLeaksNothing) {
 TEST_F(PollTls, MisuseIsReported) {
     poll::Options o;
     o.config.success = Success::handshake;
-    poll::Result r = poll::connect({v4(443)}, o);
+    poll::Result r = poll::connect({loopback_v4(443)}, o);
     EXPECT_FALSE(r.status);
     EXPECT_NE(r.status.message().find("tls.enabled"), std::string::npos) << r.status.message();
 
     poll::Options bad_ca = tls_options(pki);
     bad_ca.tls.ca_file = pki.dir() + "/missing.pem";
-    r = poll::connect({v4(443)}, bad_ca);
+    r = poll::connect({loopback_v4(443)}, bad_ca);
     EXPECT_FALSE(r.status);
     EXPECT_NE(r.status.message().find("missing.pem"), std::string::npos) << r.status.message();
 }
@@ -330,19 +285,12 @@ TEST_F(PollTls, MisuseIsReported) {
 #ifdef EYEBALLS_CONNECT_PATH
 // eyeballs-connect --tls --cacert against the test server, and -v's trace.
 std::pair<int, std::string> run_tool(const std::string& args) {
-    std::string cmd = std::string(EYEBALLS_CONNECT_PATH) + " " + args + " 2>&1";
-    FILE* f = ::popen(cmd.c_str(), "r");
-    if (f == nullptr) return {-1, ""};
-    std::string out;
-    std::array<char, 512> buf;
-    while (std::fgets(buf.data(), buf.size(), f) != nullptr) out += buf.data();
-    int st = ::pclose(f);
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+    return run_connect_tool(EYEBALLS_CONNECT_PATH, args);
 }
 
 TEST_F(PollTls, ConnectToolTlsWithCacert) {
-    TlsServer bad(v6(), pki, TlsServer::Mode::bad_cert);
-    TlsServer good(v4(), pki);
+    TlsServer bad(loopback_v6(), pki, TlsServer::Mode::bad_cert);
+    TlsServer good(loopback_v4(), pki);
     // Same port needed for --resolve: use the literal list through the JSON trace instead.
     auto [code, out] = run_tool("--tls --cacert " + pki.ca_file() + " -v --resolve localhost:" +
                                 std::to_string(good.endpoint().port()) + ":127.0.0.1 localhost " +

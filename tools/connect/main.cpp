@@ -18,7 +18,9 @@
 // Diagnostics (issue 16): close lines say why, DNS answers are traced, --json
 // adds the race's metrics to the report line; --repeat N runs N races and
 // sums them up (repeat.cpp); --send / --send-file talk over the winner's
-// socket after the race (talk.cpp).
+// socket after the race (talk.cpp; after --tls through its session,
+// tls_channel.hpp, or in the adapter's loop when the run gives a
+// ConnectResult::talk).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs-connect: --send over --tls through the winner's OpenSSL session
-// (the poll and libuv runs hand over an SSL* on a non-blocking socket).
+// (the poll, libuv and libevent runs hand over an SSL* on a non-blocking
+// socket; the Asio run talks through its ssl::stream instead, run_asio.cpp).
 #pragma once
 
 #include <openssl/err.h>

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -271,6 +272,65 @@ void check_connect_tool_tls(const std::string& tool, const std::string& adapter,
             << out;
         EXPECT_NE(out.find("\"winner_protocol\":\"tcp\""), std::string::npos) << out;
     }
+}
+
+void TlsWorldTest::SetUp() {
+    if (!ipv6_loopback_available()) FAIL() << "these tests need ::1";
+    warm_up();
+    FdLeakTest::SetUp();
+}
+
+const Error* first_tls_error(const RaceReport& report) {
+    for (const Error& e : report.errors) {
+        if (e.stage == Stage::tls) return &e;
+    }
+    return nullptr;
+}
+
+void expect_middlebox_handshakes(const std::vector<TlsEvent>& events, const Endpoint& winner) {
+    int started = 0;
+    bool secured_v4 = false;
+    for (const TlsEvent& e : events) {
+        if (e.kind == TlsEvent::Kind::started) {
+            ++started;
+            EXPECT_EQ(e.alpn_offered, (std::vector<std::string>{"h2", "http/1.1"}));
+            EXPECT_EQ(e.server_name, "localhost");
+        }
+        if (e.kind == TlsEvent::Kind::secured && e.attempt.number() == 2) {
+            secured_v4 = e.version == "TLSv1.3" && e.alpn_selected == "h2" && e.remote == winner;
+        }
+    }
+    EXPECT_EQ(started, 2);
+    EXPECT_TRUE(secured_v4) << "attempt 2 did not end its handshake at " << winner.to_string()
+                            << " with TLSv1.3 and h2";
+}
+
+void expect_middlebox_report(const RaceReport& report, const TlsServer& box, const TlsServer& good) {
+    using namespace std::chrono_literals;
+    EXPECT_EQ(report.outcome, Outcome::connected) << report.message;
+    EXPECT_EQ(report.remote, good.endpoint());
+    EXPECT_EQ(report.winner.number(), 2u);
+    EXPECT_EQ(report.protocol, Protocol::tcp);
+    EXPECT_EQ(report.tls_version, "TLSv1.3");
+    EXPECT_EQ(report.alpn_selected, "h2");
+    EXPECT_EQ(box.accepted(), 1);
+    EXPECT_EQ(good.wait_handshakes(1), 1);
+    ASSERT_EQ(report.attempts.size(), 2u);
+    EXPECT_GE(report.attempts[1].started - report.attempts[0].started, 250ms);
+}
+
+void expect_bad_certificate_report(const RaceReport& report, const Endpoint& good) {
+    using namespace std::chrono_literals;
+    EXPECT_EQ(report.outcome, Outcome::connected) << report.message;
+    EXPECT_EQ(report.remote, good);
+    const Error* e = first_tls_error(report);
+    ASSERT_NE(e, nullptr) << "no tls error in the report";
+    EXPECT_EQ(e->attempt, 1u);
+    EXPECT_EQ(e->code, EPROTO);
+    EXPECT_NE(e->detail.find("certificate verify failed: self"), std::string::npos) << e->detail;
+    EXPECT_NE(e->message().find("TLS handshake with [::1]:"), std::string::npos) << e->message();
+    ASSERT_EQ(report.attempts.size(), 2u);
+    EXPECT_LT(report.attempts[1].started - report.attempts[0].started, 250ms);
 }
 
 }  // namespace eyeballs::test

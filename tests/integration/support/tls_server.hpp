@@ -7,6 +7,10 @@
 //                                     // 127.0.0.1, ::1; pki.ca_file() = CA PEM
 //   TlsServer good(Endpoint::parse_address("127.0.0.1", 0).value(), pki);
 //   TlsServer box(v6_at, pki, TlsServer::Mode::silent);  // a middlebox
+//
+// And what every adapter's TLS test asks of those worlds: TlsWorldTest (a
+// fixture with a fresh PKI that needs [::1] and counts fds), first_tls_error
+// and expect_middlebox_handshakes (world (a)'s handshake events).
 #pragma once
 
 #include <atomic>
@@ -18,6 +22,9 @@
 #include <vector>
 
 #include "eyeballs/endpoint.hpp"
+#include "eyeballs/error.hpp"
+#include "eyeballs/report.hpp"
+#include "eyeballs/tls.hpp"
 #include "support.hpp"
 
 namespace eyeballs::test {
@@ -81,6 +88,40 @@ private:
 }  // namespace eyeballs::test
 
 namespace eyeballs::test {
+
+/// The fixture of the adapters' TLS tests: fails at once without [::1] (the
+/// worlds put the middlebox there), fails a test that leaks a descriptor
+/// (FdLeakTest), and has a fresh PKI. warm_up() runs before the descriptors
+/// are counted: an adapter whose library makes process-wide ones at first use
+/// (libuv's signal pipe) makes them there.
+class TlsWorldTest : public FdLeakTest {
+protected:
+    void SetUp() override;
+    virtual void warm_up() {}
+    TestPki pki;
+};
+
+/// The first attempt error of `report` at stage tls, or null.
+const Error* first_tls_error(const RaceReport& report);
+
+/// World (a) — a silent middlebox on [::1], TLS on 127.0.0.1 — as gtest
+/// assertions on an adapter's handshake events: both attempts' handshakes
+/// started, offering h2,http/1.1 with SNI "localhost", and attempt 2's ended
+/// at `winner` with TLSv1.3 and h2.
+void expect_middlebox_handshakes(const std::vector<TlsEvent>& events, const Endpoint& winner);
+
+/// World (a)'s report as gtest assertions: connected to `good` by attempt 2,
+/// TLS over TCP with TLSv1.3 and h2; IPv4 started one attempt delay (250 ms)
+/// or more after IPv6; the middlebox `box` accepted one connection and `good`
+/// completed one handshake.
+void expect_middlebox_report(const RaceReport& report, const TlsServer& box, const TlsServer& good);
+
+/// World (b)'s report (a bad certificate on [::1], `good` on 127.0.0.1) as
+/// gtest assertions: connected to `good`; attempt 1 failed at stage tls with
+/// EPROTO and OpenSSL's "certificate verify failed: self-signed ..." in a
+/// message naming the handshake with [::1]; IPv4 started at once after it,
+/// well before the 250 ms attempt delay.
+void expect_bad_certificate_report(const RaceReport& report, const Endpoint& good);
 
 /// Runs `eyeballs-connect ARGS` (stderr into stdout): exit status and output.
 std::pair<int, std::string> run_connect_tool(const std::string& tool, const std::string& args);
