@@ -17,7 +17,7 @@
 #                             when eyeballs::tls_client (OpenSSL 3) was built
 #   eyeballs::socket_ops      the POSIX socket steps poll, libevent, libuv and uring link
 #   eyeballs::quic_client     QUIC attempts (ngtcp2 + GnuTLS) that poll and libevent link
-#   eyeballs::tls_client      the OpenSSL 3 handshake poll, libevent and *_ssl link
+#   eyeballs::tls_client      the OpenSSL 3 handshake poll, libevent, libuv, uring and *_ssl link
 #   eyeballs-connect, eyeballs-sim   into bin/, when EYEBALLS_INSTALL_TOOLS
 # Everything of the library is install component "dev", the programs are
 # component "tools" (cmake --install --component tools; the Debian packages

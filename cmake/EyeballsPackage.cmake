@@ -52,10 +52,18 @@ foreach(_component IN LISTS _eyeballs_components)
   elseif(_component STREQUAL "libuv")
     # adapters/libuv asks pkg-config for libuv (1.44 in Debian 12).
     list(APPEND _eyeballs_deb_depends "libuv1-dev (>= 1.44)")
+    if(TARGET eyeballs_tls_client)
+      # connect_tls: OpenSSL 3 (eyeballs-libuv.pc requires openssl).
+      list(APPEND _eyeballs_deb_depends "libssl-dev (>= 3)")
+    endif()
     set(_eyeballs_deb_needs_pkgconfig TRUE)
   elseif(_component STREQUAL "uring")
     # adapters/uring asks pkg-config for liburing (2.3 in Debian 12).
     list(APPEND _eyeballs_deb_depends "liburing-dev (>= 2.2)")
+    if(TARGET eyeballs_tls_client)
+      # connect_tls: OpenSSL 3 (eyeballs-uring.pc requires openssl).
+      list(APPEND _eyeballs_deb_depends "libssl-dev (>= 3)")
+    endif()
     set(_eyeballs_deb_needs_pkgconfig TRUE)
   elseif(_component STREQUAL "asio_ssl" OR _component STREQUAL "boost_asio_ssl")
     # async_connect_tls: OpenSSL 3 through pkg-config (besides its flavour's own).

@@ -27,6 +27,7 @@
 
 #include "eyeballs/action.hpp"
 #include "eyeballs/alt_svc.hpp"
+#include "eyeballs/alt_svc_cache.hpp"
 #include "eyeballs/config.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
@@ -66,6 +67,11 @@ struct eyeballs_machine {
 struct eyeballs_history {
     explicit eyeballs_history(std::size_t capacity) : history(capacity) {}
     eyeballs::History history;
+};
+
+struct eyeballs_alt_svc_cache {
+    explicit eyeballs_alt_svc_cache(std::size_t capacity) : cache(capacity) {}
+    eyeballs::AltSvcCache cache;
 };
 
 namespace {
@@ -1081,6 +1087,81 @@ size_t eyeballs_history_attach(eyeballs_history* history, const char* network, i
     } catch (...) {
         return 0;  // only the network's name is copied; nothing was forgotten
     }
+}
+
+// ---- Alt-Svc cache --------------------------------------------------------------------------------
+
+eyeballs_status eyeballs_alt_svc_cache_new(size_t capacity, eyeballs_alt_svc_cache** out) {
+    if (out == nullptr) return EYEBALLS_ERR_ARGUMENT;
+    *out = nullptr;
+    try {
+        *out = new eyeballs_alt_svc_cache(capacity);
+        return EYEBALLS_OK;
+    } catch (...) {
+        return EYEBALLS_ERR_NO_MEMORY;
+    }
+}
+
+void eyeballs_alt_svc_cache_free(eyeballs_alt_svc_cache* cache) { delete cache; }
+
+eyeballs_status eyeballs_alt_svc_cache_store(eyeballs_alt_svc_cache* cache, const char* scheme,
+                                             const char* host, uint16_t port, const char* value,
+                                             int64_t received_ns, char* message,
+                                             size_t message_size) {
+    copy_text("", message, message_size);
+    const char* missing = cache == nullptr    ? "cache is NULL"
+                          : scheme == nullptr ? "scheme is NULL"
+                          : host == nullptr   ? "host is NULL"
+                          : value == nullptr  ? "value is NULL"
+                                              : nullptr;
+    if (missing != nullptr) {
+        copy_text(missing, message, message_size);
+        return EYEBALLS_ERR_ARGUMENT;
+    }
+    try {
+        std::string error;
+        if (!cache->cache.store({scheme, host, port}, value, to_time(received_ns), &error)) {
+            copy_text("Alt-Svc: " + error, message, message_size);
+            return EYEBALLS_ERR_ARGUMENT;
+        }
+        return EYEBALLS_OK;
+    } catch (...) {
+        return EYEBALLS_ERR_NO_MEMORY;
+    }
+}
+
+size_t eyeballs_alt_svc_cache_lookup(const eyeballs_alt_svc_cache* cache, const char* scheme,
+                                     const char* host, uint16_t port, int64_t now_ns,
+                                     char* buffer, size_t size) {
+    copy_text("", buffer, size);
+    if (cache == nullptr || scheme == nullptr || host == nullptr) return 0;
+    try {
+        std::string field;
+        for (const eyeballs::AltSvc& alt : cache->cache.lookup({scheme, host, port}, to_time(now_ns))) {
+            if (!field.empty()) field += ", ";
+            field += eyeballs::to_string(alt);
+        }
+        return copy_text(field, buffer, size);
+    } catch (...) {
+        return 0;
+    }
+}
+
+size_t eyeballs_alt_svc_cache_attach(eyeballs_alt_svc_cache* cache, const char* network) {
+    if (cache == nullptr) return 0;
+    try {
+        return cache->cache.attach(network_name(network));
+    } catch (...) {
+        return 0;  // only the network's name is copied; nothing was forgotten
+    }
+}
+
+size_t eyeballs_alt_svc_cache_size(const eyeballs_alt_svc_cache* cache) {
+    return cache == nullptr ? 0 : cache->cache.size();
+}
+
+void eyeballs_alt_svc_cache_clear(eyeballs_alt_svc_cache* cache) {
+    if (cache != nullptr) cache->cache.clear();
 }
 
 eyeballs_status eyeballs_pref64_parse(const char* text, eyeballs_pref64* out, char* message,

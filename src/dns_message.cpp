@@ -10,6 +10,7 @@
 
 #include "dns_name.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <utility>
@@ -495,6 +496,14 @@ DnsResponse parse_dns_response(const std::uint8_t* data, std::size_t size, std::
     }
 
     // --- Follow CNAMEs from the question's name ---------------------------
+    // The answer's TTL: the smallest of every record it rests on.
+    bool any_ttl = false;
+    std::uint32_t min_ttl = 0;
+    auto use_ttl = [&](std::uint32_t ttl) {
+        if (ttl > 0x7FFFFFFFu) ttl = 0;  // RFC 2181 §8: the top bit set reads as 0
+        min_ttl = any_ttl ? std::min(min_ttl, ttl) : ttl;
+        any_ttl = true;
+    };
     Bytes current = want;
     std::vector<const Bytes*> seen{&want};
     while (qtype != dns_type::cname) {
@@ -518,6 +527,7 @@ DnsResponse parse_dns_response(const std::uint8_t* data, std::size_t size, std::
             return r;
         }
         r.cnames.push_back(name_text(link->cname));
+        use_ttl(link->ttl);
         seen.push_back(&link->cname);
         current = link->cname;
     }
@@ -542,6 +552,7 @@ DnsResponse parse_dns_response(const std::uint8_t* data, std::size_t size, std::
                 for (std::size_t k = 0; k < 16; ++k) b[k] = rdata[k];
                 r.addresses.push_back(Endpoint::v6(b, 0));
             }
+            use_ttl(rr.ttl);
         } else if (qtype == dns_type::svcb || qtype == dns_type::https) {
             auto record = parse_svcb_rdata(rdata, rr.rdlength, &why);
             if (!record) {
@@ -549,8 +560,10 @@ DnsResponse parse_dns_response(const std::uint8_t* data, std::size_t size, std::
                 continue;
             }
             r.svcb.push_back(std::move(*record));
+            use_ttl(rr.ttl);
         }
     }
+    if (any_ttl && (!r.addresses.empty() || !r.svcb.empty())) r.ttl = min_ttl;
     r.status = DnsResponse::Status::ok;
     r.error.clear();
     return r;

@@ -181,6 +181,11 @@ struct DnsResponse {
     std::vector<Endpoint> addresses;
     /// SVCB or HTTPS answers (as asked), in message order.
     std::vector<SvcbRecord> svcb;
+    /// How long the answer may be cached, in seconds: the smallest TTL of
+    /// the CNAME records followed and of the records above that were read
+    /// (a TTL with the top bit set counts as 0, RFC 2181 §8); 0 when there
+    /// are none (DnsCache keeps nothing with TTL 0).
+    std::uint32_t ttl = 0;
     /// One line per record skipped or reading cut short, e.g. "HTTPS record
     /// at DNS offset 45 skipped: SVCB offset 19: ...".
     std::vector<std::string> notes;

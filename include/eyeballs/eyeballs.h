@@ -184,6 +184,8 @@ typedef struct eyeballs_endpoint {
 
 /* An RTT and outcome history kept across races (opaque; eyeballs_history_new). */
 typedef struct eyeballs_history eyeballs_history;
+/* Alt-Svc alternatives kept across races (opaque; eyeballs_alt_svc_cache_new). */
+typedef struct eyeballs_alt_svc_cache eyeballs_alt_svc_cache;
 
 /* A NAT64 prefix (RFC 6052 §2.2 Pref64::/n): `length` is 32, 40, 48, 56, 64
  * or 96; bits past it and bits 64-71 are zero. eyeballs_pref64_parse() makes
@@ -852,6 +854,45 @@ int eyeballs_history_used(const eyeballs_history* history, const char* network,
  * and the same network again, forget nothing. Returns the entries forgotten
  * (0 for NULL). */
 size_t eyeballs_history_attach(eyeballs_history* history, const char* network, int resume);
+
+/* ---- Alt-Svc cache (RFC 7838; eyeballs/alt_svc_cache.hpp) ------------------- */
+
+/* The alternative services origins advertised, kept from race to race
+ * (opaque). Keyed by origin (scheme, host without regard to case, port); a
+ * stored field value replaces the origin's alternatives and `clear` forgets
+ * them (RFC 7838 §3); each stays fresh while now < received + ma seconds
+ * (§3.1). At most `capacity` origins (storing into a full cache evicts the
+ * origin stored least recently; 0 keeps nothing). Fails with
+ * EYEBALLS_ERR_ARGUMENT (`out` NULL) or EYEBALLS_ERR_NO_MEMORY. */
+eyeballs_status eyeballs_alt_svc_cache_new(size_t capacity, eyeballs_alt_svc_cache** out);
+/* Frees it. NULL is ignored. */
+void eyeballs_alt_svc_cache_free(eyeballs_alt_svc_cache* cache);
+/* `scheme`://`host`:`port` sent an Alt-Svc field with `value`, generated at
+ * `received_ns`. A value that does not parse changes nothing and fails with
+ * EYEBALLS_ERR_ARGUMENT and the parser's message ("alternative 1: port 70000
+ * is outside 1-65535") in `message` (written like eyeballs_machine_new());
+ * so do NULL arguments. */
+eyeballs_status eyeballs_alt_svc_cache_store(eyeballs_alt_svc_cache* cache, const char* scheme,
+                                             const char* host, uint16_t port, const char* value,
+                                             int64_t received_ns, char* message,
+                                             size_t message_size);
+/* The origin's alternatives still fresh at `now_ns`, as an Alt-Svc field
+ * value ready for eyeballs_config.alt_svc ("h3=\":443\"; ma=3599"; each
+ * ma the seconds left, rounded up), written like eyeballs_endpoint_format():
+ * returns the whole length, so a return >= size means it was truncated.
+ * Writes "" and returns 0 when there are none or an argument is NULL. */
+size_t eyeballs_alt_svc_cache_lookup(const eyeballs_alt_svc_cache* cache, const char* scheme,
+                                     const char* host, uint16_t port, int64_t now_ns,
+                                     char* buffer, size_t size);
+/* The host is now attached to `network` (NULL = the default network; the id
+ * of eyeballs_config.network and eyeballs_history_attach). When it differs
+ * from the previous call's, alternatives without persist=1 are forgotten
+ * (RFC 7838 §3.1). Returns how many were forgotten (0 for NULL). */
+size_t eyeballs_alt_svc_cache_attach(eyeballs_alt_svc_cache* cache, const char* network);
+/* Origins held (0 for NULL). */
+size_t eyeballs_alt_svc_cache_size(const eyeballs_alt_svc_cache* cache);
+/* Forgets everything. */
+void eyeballs_alt_svc_cache_clear(eyeballs_alt_svc_cache* cache);
 
 /* Parses "64:ff9b::/96" into *out. On failure returns EYEBALLS_ERR_ARGUMENT,
  * leaves *out unchanged and writes the message ("NAT64 prefix length 60 in

@@ -3,7 +3,9 @@
 #pragma once
 
 #include "eyeballs/action.hpp"
+#include "eyeballs/alt_svc_cache.hpp"
 #include "eyeballs/config.hpp"
+#include "eyeballs/dns_cache.hpp"
 #include "eyeballs/dns_message.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"

@@ -34,6 +34,7 @@ typedef struct race {
     /* The queries the machine asked, to answer them by kind and name. */
     eyeballs_query queries[8];
     char names[8][64];
+    char texts[8][256]; /* eyeballs_action_text() of each RESOLVE */
     size_t query_count;
 } race;
 
@@ -64,6 +65,7 @@ static void pump(race* r) {
                     strncpy(r->names[r->query_count], v3.query.name, 63);
                     r->names[r->query_count][63] = '\0';
                     q->name = r->names[r->query_count];
+                    memcpy(r->texts[r->query_count], text, sizeof text);
                     ++r->query_count;
                 }
                 break;
@@ -270,6 +272,259 @@ static void alt_svc_origin_quic(void) {
     eyeballs_machine_free(r.m);
 }
 
+/* An Alt-Svc cache (eyeballs_alt_svc_cache_*) keeps what an origin sent for
+ * the next race: the field stored after one connection, looked up for the
+ * next, races as tests/scenarios/v3_alt_svc_origin_quic.scn does; then ma
+ * expiry, persist across a network change, and a value that does not parse. */
+static void alt_svc_cache(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_alt_svc_cache* cache = NULL;
+    char field[256];
+    char message[128];
+    const int64_t hour = INT64_C(3600000000000);
+    CHECK(eyeballs_alt_svc_cache_new(0, NULL) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(eyeballs_alt_svc_cache_new(8, &cache) == EYEBALLS_OK);
+    CHECK(eyeballs_alt_svc_cache_attach(cache, "wlan0") == 0);
+    CHECK(eyeballs_alt_svc_cache_store(cache, "https", "www.example", 443,
+                                       "h3=\":443\"; ma=86400, h2=\":443\"; ma=3600; persist=1",
+                                       0, message, sizeof message) == EYEBALLS_OK);
+    CHECK(eyeballs_alt_svc_cache_size(cache) == 1);
+    CHECK(eyeballs_alt_svc_cache_lookup(cache, "https", "WWW.example", 443, 0, field,
+                                        sizeof field) == strlen(field));
+    CHECK(strcmp(field, "h3=\":443\"; ma=86400, h2=\":443\"; ma=3600; persist=1") == 0);
+    /* the next race takes the cached alternatives */
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.quic = 1;
+    c.alt_svc = field;
+    begin(&r, &c);
+    https(&r, "1 . alpn=h2");
+    answer(&r, "AAAA", "", "2001:db8::1");
+    answer(&r, "A", "", NULL);
+    run_until(&r, 1 * MS);
+    CHECK(eyeballs_machine_handle_connect_failed(r.m, r.now, 1, ECONNREFUSED) == EYEBALLS_OK);
+    pump(&r);
+    run_until(&r, 15 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_alt_svc_origin_quic, "v3_alt_svc_origin_quic (from the cache)");
+    eyeballs_machine_free(r.m);
+    /* ma: at received + 3600 s exactly the h2 alternative has expired */
+    CHECK(eyeballs_alt_svc_cache_lookup(cache, "https", "www.example", 443, hour - 1, field,
+                                        sizeof field) > 0);
+    CHECK(strstr(field, "h2=\":443\"; ma=1;") != NULL);
+    eyeballs_alt_svc_cache_lookup(cache, "https", "www.example", 443, hour, field, sizeof field);
+    CHECK(strcmp(field, "h3=\":443\"; ma=82800") == 0);
+    /* another port is another origin; a short buffer is truncated, the length is whole */
+    CHECK(eyeballs_alt_svc_cache_lookup(cache, "https", "www.example", 8443, 0, field,
+                                        sizeof field) == 0 && field[0] == '\0');
+    CHECK(eyeballs_alt_svc_cache_lookup(cache, "https", "www.example", 443, 0, field, 4) > 4);
+    CHECK(strcmp(field, "h3=") == 0);
+    /* a network change keeps only persist=1 */
+    CHECK(eyeballs_alt_svc_cache_attach(cache, "cell") == 1);
+    eyeballs_alt_svc_cache_lookup(cache, "https", "www.example", 443, 0, field, sizeof field);
+    CHECK(strcmp(field, "h2=\":443\"; ma=3600; persist=1") == 0);
+    /* bad input: named, and nothing changes */
+    CHECK(eyeballs_alt_svc_cache_store(cache, "https", "www.example", 443, "h3=\":0\"", 0,
+                                       message, sizeof message) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(strstr(message, "Alt-Svc: alternative 1") != NULL);
+    CHECK(eyeballs_alt_svc_cache_store(cache, NULL, "www.example", 443, "clear", 0, message,
+                                       sizeof message) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(strcmp(message, "scheme is NULL") == 0);
+    CHECK(eyeballs_alt_svc_cache_size(cache) == 1);
+    /* clear */
+    CHECK(eyeballs_alt_svc_cache_store(cache, "https", "www.example", 443, "clear", 0, message,
+                                       sizeof message) == EYEBALLS_OK);
+    CHECK(eyeballs_alt_svc_cache_size(cache) == 0);
+    CHECK(eyeballs_alt_svc_cache_store(cache, "https", "a.example", 443, "h2=\":443\"", 0, NULL,
+                                       0) == EYEBALLS_OK);
+    eyeballs_alt_svc_cache_clear(cache);
+    CHECK(eyeballs_alt_svc_cache_size(cache) == 0 && eyeballs_alt_svc_cache_size(NULL) == 0);
+    eyeballs_alt_svc_cache_free(cache);
+    eyeballs_alt_svc_cache_free(NULL);
+}
+
+/* Addresses for a query of type/name ("" = origin) on `port`; fed as a
+ * first answer, a stale one or an update (the C++ runner's `dns` line kinds). */
+enum feed { FEED_ANSWER, FEED_STALE, FEED_UPDATE };
+static void feed(race* r, enum feed how, const char* type, const char* name,
+                 const char* const* addresses, size_t count, uint16_t port) {
+    eyeballs_endpoint list[4];
+    const eyeballs_query* q = query(r, type, name);
+    size_t i;
+    char message[128];
+    if (q == NULL || count > 4) return;
+    for (i = 0; i < count; ++i) {
+        memset(&list[i], 0, sizeof list[i]);
+        CHECK(eyeballs_endpoint_parse(addresses[i], port, &list[i], message, sizeof message) ==
+              EYEBALLS_OK);
+    }
+    if (how == FEED_STALE) {
+        CHECK(eyeballs_machine_handle_stale(r->m, r->now, q, list, count) == EYEBALLS_OK);
+    } else if (how == FEED_UPDATE) {
+        CHECK(eyeballs_machine_handle_dns_update(r->m, r->now, q, list, count) == EYEBALLS_OK);
+    } else {
+        CHECK(eyeballs_machine_handle_query_resolved(r->m, r->now, q, list, count) == EYEBALLS_OK);
+    }
+    pump(r);
+}
+
+static void no_https_records(race* r) {
+    const eyeballs_query* q = query(r, "HTTPS", "");
+    if (q == NULL) return;
+    CHECK(eyeballs_machine_handle_https(r->m, r->now, q, NULL, 0) == EYEBALLS_OK);
+    pump(r);
+}
+
+/* tests/scenarios/v3_stale_raced_then_replaced.scn: a stale AAAA answer races
+ * at once (#1 to ::1); the fresh one at 100 ms replaces it (::2 dropped, ::3
+ * joins), and #2 goes to ::3 at 250 ms. */
+static void stale_raced_then_replaced(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_report report;
+    const char* stale[] = {"2001:db8::1", "2001:db8::2"};
+    const char* fresh[] = {"2001:db8::3"};
+    eyeballs_config_init(&c);
+    c.https = 1;
+    begin(&r, &c);
+    no_https_records(&r);
+    answer(&r, "A", "", NULL);
+    feed(&r, FEED_STALE, "AAAA", "", stale, 2, 443);
+    /* the stale answer does not close the question: a second stale is misuse */
+    {
+        const eyeballs_query* q = query(&r, "AAAA", "");
+        eyeballs_endpoint e = ep("2001:db8::9");
+        CHECK(q != NULL && eyeballs_machine_handle_stale(r.m, r.now, q, &e, 1) == EYEBALLS_ERR_STATE);
+    }
+    run_until(&r, 100 * MS);
+    feed(&r, FEED_ANSWER, "AAAA", "", fresh, 1, 443);
+    run_until(&r, 260 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_stale_raced_then_replaced, "v3_stale_raced_then_replaced");
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
+    CHECK(report.outcome == EYEBALLS_OUTCOME_CONNECTED && report.winner == 2);
+    CHECK(report.attempt_count == 2); /* ::2 left with the stale answer */
+    eyeballs_machine_free(r.m);
+}
+
+/* tests/scenarios/v3_update_aaaa_resorts_pending.scn: an update adds a
+ * global address that sorts ahead of the untried ULA one (v3 §7). */
+static void dns_update_resorts_pending(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_report report;
+    const char* first[] = {"fd00::1", "fd00::2"};
+    const char* update[] = {"fd00::1", "fd00::2", "2001:db8::3"};
+    eyeballs_config_init(&c);
+    c.https = 1;
+    begin(&r, &c);
+    {
+        /* an update before the first answer is misuse */
+        const eyeballs_query* q = query(&r, "AAAA", "");
+        eyeballs_endpoint e = ep("fd00::1");
+        CHECK(q != NULL &&
+              eyeballs_machine_handle_dns_update(r.m, r.now, q, &e, 1) == EYEBALLS_ERR_STATE);
+    }
+    no_https_records(&r);
+    answer(&r, "A", "", NULL);
+    feed(&r, FEED_ANSWER, "AAAA", "", first, 2, 443);
+    run_until(&r, 100 * MS);
+    feed(&r, FEED_UPDATE, "AAAA", "", update, 3, 443);
+    run_until(&r, 510 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 3) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_update_aaaa_resorts_pending, "v3_update_aaaa_resorts_pending");
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
+    CHECK(report.outcome == EYEBALLS_OUTCOME_CONNECTED && report.winner == 3);
+    eyeballs_machine_free(r.m);
+}
+
+/* tests/scenarios/v3_tls_failure_is_recorded.scn: success = HANDSHAKE; a
+ * failed handshake (eyeballs_machine_handle_secure_failed) fails the attempt
+ * over at once, recorded with stage TLS. */
+static void secure_failed_is_recorded(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_report report;
+    eyeballs_error e;
+    const char* v6[] = {"2001:db8::1"};
+    const char* v4[] = {"192.0.2.1"};
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.success = EYEBALLS_SUCCESS_HANDSHAKE;
+    begin(&r, &c);
+    feed(&r, FEED_ANSWER, "AAAA", "", v6, 1, 443);
+    feed(&r, FEED_ANSWER, "A", "", v4, 1, 443);
+    https(&r, "1 . alpn=h2");
+    run_until(&r, 20 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 1) == EYEBALLS_OK);
+    pump(&r);
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
+    CHECK(!report.finished); /* connected is not enough: the handshake decides */
+    run_until(&r, 25 * MS);
+    CHECK(eyeballs_machine_handle_secure_failed(r.m, r.now, 1, ECONNRESET, NULL) == EYEBALLS_OK);
+    pump(&r);
+    run_until(&r, 45 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    run_until(&r, 50 * MS);
+    CHECK(eyeballs_machine_handle_secure_failed(r.m, r.now, 2, ECONNRESET, NULL) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_tls_failure_is_recorded, "v3_tls_failure_is_recorded");
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
+    CHECK(report.outcome == EYEBALLS_OUTCOME_FAILED && report.code == ECONNRESET);
+    CHECK(report.error_count == 2);
+    CHECK(eyeballs_machine_report_error(r.m, 0, &e) == EYEBALLS_OK);
+    CHECK(e.stage == EYEBALLS_STAGE_TLS && e.attempt == 1 && e.code == ECONNRESET);
+    CHECK(strcmp(e.message, "TLS handshake with [2001:db8::1]:443: ECONNRESET") == 0);
+    CHECK(eyeballs_machine_report_error(r.m, 1, &e) == EYEBALLS_OK);
+    CHECK(e.stage == EYEBALLS_STAGE_TLS && e.attempt == 2);
+    /* late (the race is over): taken as OK and ignored, nothing recorded */
+    CHECK(eyeballs_machine_handle_secure_failed(r.m, r.now, 2, ECONNRESET, NULL) == EYEBALLS_OK);
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK && report.error_count == 2);
+    eyeballs_machine_free(r.m);
+}
+
+/* tests/scenarios/v3_port_prefix_dot_is_the_origin.scn: on port 8443 the
+ * origin's HTTPS query is _8443._https.HOST (RFC 9460 §9.1): the RESOLVE
+ * carries port_prefix 8443 and its text names the prefix; TargetName "."
+ * there means the origin's own addresses, on the origin's port. */
+static void port_prefixed_https_query(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_report report;
+    const char* v6[] = {"2001:db8::1"};
+    const char* v4[] = {"192.0.2.1"};
+    size_t i;
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.port = 8443;
+    begin(&r, &c);
+    CHECK(r.query_count == 3);
+    CHECK(r.queries[0].https == 1 && r.queries[0].port_prefix == 8443);
+    CHECK(strcmp(r.queries[0].name, "") == 0);
+    CHECK(strstr(r.texts[0], "_8443._https") != NULL);
+    for (i = 1; i < r.query_count; ++i) {
+        CHECK(r.queries[i].https == 0 && r.queries[i].port_prefix == 0);
+        CHECK(strstr(r.texts[i], "_https") == NULL);
+    }
+    https(&r, "1 . alpn=h2");
+    run_until(&r, 2 * MS);
+    feed(&r, FEED_ANSWER, "AAAA", "", v6, 1, 8443);
+    feed(&r, FEED_ANSWER, "A", "", v4, 1, 8443);
+    CHECK(r.query_count == 3); /* "." asks nothing more */
+    run_until(&r, 7 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 1) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_port_prefix_dot_is_the_origin, "v3_port_prefix_dot_is_the_origin");
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
+    CHECK(report.outcome == EYEBALLS_OUTCOME_CONNECTED && report.remote.port == 8443);
+    eyeballs_machine_free(r.m);
+}
+
 /* tests/scenarios/v3_progress_reply_keeps_the_whole_delay.scn: the QUIC
  * attempt's reply (eyeballs_machine_handle_progress) keeps the whole 250 ms
  * delay before the TCP attempt. */
@@ -350,6 +605,11 @@ static const struct {
     {"alt_svc_origin_quic", alt_svc_origin_quic},
     {"progress_keeps_whole_delay", progress_keeps_whole_delay},
     {"config_errors", config_errors},
+    {"alt_svc_cache", alt_svc_cache},
+    {"stale_raced_then_replaced", stale_raced_then_replaced},
+    {"dns_update_resorts_pending", dns_update_resorts_pending},
+    {"secure_failed_is_recorded", secure_failed_is_recorded},
+    {"port_prefixed_https_query", port_prefixed_https_query},
 };
 
 int main(int argc, char** argv) {

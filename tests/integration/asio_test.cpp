@@ -12,10 +12,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <future>
 #include <string>
 #include <thread>
@@ -49,6 +51,23 @@
 #endif
 
 #include "asio_common.hpp"
+
+#if defined(__linux__)
+#include <dlfcn.h>
+
+// Counts poll(2) calls made by this program (Asio's connect operation makes
+// one per completed connect; the adapter's own connect makes none), then
+// forwards them to the C library.
+namespace {
+std::atomic<int> poll_calls{0};
+}
+extern "C" int poll(struct pollfd* fds, nfds_t n, int timeout) {
+    using fn = int (*)(struct pollfd*, nfds_t, int);
+    static const fn next = reinterpret_cast<fn>(::dlsym(RTLD_NEXT, "poll"));
+    poll_calls.fetch_add(1, std::memory_order_relaxed);
+    return next(fds, n, timeout);
+}
+#endif
 
 namespace {
 
@@ -396,6 +415,66 @@ TEST_F(AsioRace, DefaultSocketIsNonBlockingCloseOnExecAndStillActsBlocking) {
     EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(::fcntl(fd, F_GETFD), -1) << "closed";
 }
+
+#if defined(__linux__)
+TEST_F(AsioRace, DefaultSocketsConnectWithoutAPollPerConnect) {
+    // Asio's async_connect checks every completed connect with a poll(2);
+    // the default opener's sockets are connected by the adapter itself
+    // (connect(2), a wait for writability, TCP_INFO), which needs none.
+    auto pair = bind_loopback_pair();
+    Blackhole hole(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    net::io_context io;
+    Race r;
+    auto options = r.options();
+    options.config.attempt_delay = 20ms;
+    const int before = poll_calls.load();
+    adapter::async_connect(io.get_executor(), pair_endpoints(pair.port), options, r.handler());
+    io.run();
+    const int polls = poll_calls.load() - before;
+    ASSERT_TRUE(r.connected()) << r.ec.message();
+    EXPECT_EQ(r.peer(), loopback_v4(pair.port));
+    EXPECT_EQ(polls, 0) << "poll(2) calls during the race";
+    expect_clean_trace(r);
+}
+
+TEST_F(AsioRace, ConnectStateTellsPendingFromConnectedFromRefused) {
+    // The default opener's sockets are connected by connect(2) and a wait for
+    // writability; Asio may complete that wait spuriously (a stale EPOLLHUP
+    // of the fresh socket, seen by another thread), so the adapter asks
+    // TCP_INFO where the connect stands: still pending means wait again.
+    namespace ad = eyeballs::asio_detail;
+    auto pair = bind_loopback_pair();
+    Blackhole hole(std::move(pair.v6));
+    Listener open(std::move(pair.v4));
+    auto other = bind_loopback_pair();
+    RefusedPort refused(std::move(other.v4));
+    auto start = [](const Endpoint& to) {
+        const tcp::endpoint ep = to_tcp(to);
+        eyeballs::test::Fd fd(
+            ::socket(ep.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        const int rc = ::connect(fd.get(), ep.data(), static_cast<socklen_t>(ep.size()));
+        EXPECT_TRUE(rc == 0 || errno == EINPROGRESS) << std::strerror(errno);
+        return fd;
+    };
+    auto settle = [](const eyeballs::test::Fd& fd) {
+        pollfd p{fd.get(), POLLOUT, 0};
+        EXPECT_EQ(::poll(&p, 1, 5000), 1) << "the connect did not end";
+    };
+    int err = -1;
+    auto pending = start(hole.endpoint());
+    EXPECT_EQ(ad::connect_state(pending.get(), err), ad::connect_progress::in_progress);
+    EXPECT_EQ(err, 0);
+    auto connected = start(open.endpoint());
+    settle(connected);
+    EXPECT_EQ(ad::connect_state(connected.get(), err), ad::connect_progress::connected);
+    EXPECT_EQ(err, 0);
+    auto failed = start(refused.endpoint());
+    settle(failed);
+    EXPECT_EQ(ad::connect_state(failed.get(), err), ad::connect_progress::failed);
+    EXPECT_EQ(err, ECONNREFUSED);
+}
+#endif
 
 TEST_F(AsioRace, FactoryAssigningABlockingDupStillConnects) {
     // A factory's fd is not assumed to be the default opener's: a blocking

@@ -799,13 +799,23 @@ class SendOverTls(unittest.TestCase):
         """--adapter libuv --tls: connect_tls's session, moved to the tool's fd,
         carries --send; -v shows tls-start/tls-done and the report names the
         TLS version and ALPN id."""
+        self.send_and_trace("libuv")
+
+    def test_uring_send_and_trace_through_the_session(self):
+        """--adapter uring --tls: the blocking connect_tls's session (its
+        handshake driven by IORING_OP_POLL_ADD) carries --send, as libuv's."""
+        if "uring" not in built_adapters():
+            self.skipTest("the uring adapter is not built or io_uring is not available here")
+        self.send_and_trace("uring")
+
+    def send_and_trace(self, adapter):
         with tempfile.TemporaryDirectory() as d:
             srv = TlsEchoServer(d)
             try:
                 pin = ["--resolve", f"localhost:{srv.port}:127.0.0.1", "localhost", str(srv.port)]
-                r = run("--adapter", "libuv", "-v", "--tls", "--cacert", srv.cert,
+                r = run("--adapter", adapter, "-v", "--tls", "--cacert", srv.cert,
                         "--send", "ping\\n", *pin)
-                bad = run("--adapter", "libuv", "--tls", *pin)  # the test CA is not trusted
+                bad = run("--adapter", adapter, "--tls", *pin)  # the test CA is not trusted
             finally:
                 srv.close()
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -980,7 +990,7 @@ def load_tests(loader, standard_tests, pattern):
     adapters = built_adapters()
     if "poll" in adapters:  # --tls is the poll adapter's
         suite.addTests(loader.loadTestsFromTestCase(SendOverTls))
-    for adapter in ("poll", "libevent", "asio"):  # the adapters with --tls
+    for adapter in ("poll", "libevent", "asio", "libuv", "uring"):  # the adapters with --tls
         if adapter in adapters:
             cls = type(f"TlsReportProtocol_{adapter}", (TlsReportProtocol,), {"adapter": adapter})
             suite.addTests(loader.loadTestsFromTestCase(cls))

@@ -588,3 +588,43 @@ TEST(DnsNameDotTargets, ServiceModeDotBecomesTheCnameTarget) {
     name_dot_targets(d);
     EXPECT_EQ(d.svcb.at(0).target, ".");
 }
+
+// DnsResponse::ttl (for DnsCache): the smallest TTL the answer rests on, the
+// CNAME records followed included; a TTL with the top bit set reads as 0
+// (RFC 2181 §8); no records, no TTL.
+namespace {
+
+TEST(DnsMessageTtl, SmallestOfTheChainAndTheRecords) {
+    // example.com CNAME www.example.com (TTL 30); www.example.com A 192.0.2.1 (TTL 300).
+    const Bytes m = eyeballs_test::hex(std::string("12 34 81 80 00 01 00 02 00 00 00 00 ") + example_com +
+                                       " 00 01 00 01"
+                                       " c0 0c 00 05 00 01 00 00 00 1e 00 06 03 77 77 77 c0 0c"
+                                       " c0 29 00 01 00 01 00 00 01 2c 00 04 c0 00 02 01");
+    DnsResponse r = parse(m, 0x1234, "example.com", dns_type::a);
+    ASSERT_TRUE(r.ok()) << r.error;
+    ASSERT_EQ(r.addresses.size(), 1u);
+    EXPECT_EQ(r.ttl, 30u);
+
+    DnsResponseContent c;
+    c.addresses = {*Endpoint::parse_address("2001:db8::1", 0)};
+    c.ttl = 300;
+    r = parse(response(7, "www.example", dns_type::aaaa, c), 7, "www.example", dns_type::aaaa);
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.ttl, 300u);
+    c.ttl = 0x80000000u;
+    r = parse(response(7, "www.example", dns_type::aaaa, c), 7, "www.example", dns_type::aaaa);
+    EXPECT_EQ(r.ttl, 0u);
+    DnsResponseContent https;
+    https.svcb = {svcb("1 . alpn=h2")};
+    https.ttl = 120;
+    r = parse(response(7, "www.example", dns_type::https, https), 7, "www.example", dns_type::https);
+    ASSERT_EQ(r.svcb.size(), 1u);
+    EXPECT_EQ(r.ttl, 120u);
+    DnsResponseContent nodata;
+    nodata.ttl = 300;
+    r = parse(response(7, "www.example", dns_type::aaaa, nodata), 7, "www.example", dns_type::aaaa);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.ttl, 0u);
+}
+
+}  // namespace

@@ -101,8 +101,8 @@ constexpr const char* usage_text =
     "  --ech-required            with --https and --tls: race only endpoints whose HTTPS\n"
     "                            record offers ECH, and start no handshake before the HTTPS\n"
     "                            answer (HEv3 §6.3); the TLS library sends no ECH itself yet\n"
-    "  --tls                     race to the TLS handshake (HEv3 §6.1; poll, libevent, asio and\n"
-    "                            libuv adapters): verify against the system store and HOST's name\n"
+    "  --tls                     race to the TLS handshake (HEv3 §6.1; every adapter): verify\n"
+    "                            against the system store and HOST's name\n"
     "  --cacert FILE             with --tls: trust this PEM CA file instead of the system store\n"
     "  --insecure                with --tls: skip certificate and name verification\n"
     "  --alpn LIST               with --tls: ALPN ids to offer, comma-separated (h2,http/1.1)\n"
@@ -697,10 +697,6 @@ Parsed parse(int argc, char** argv) {
     }
     if (p.job.tls.http3 && p.adapter != "poll" && p.adapter != "libevent") {
         usage_error("--http3 is supported by the poll and libevent adapters only so far");
-    }
-    if (p.job.tls.enabled && p.adapter != "poll" && p.adapter != "libevent" && p.adapter != "asio" &&
-        p.adapter != "libuv") {
-        usage_error("--tls is supported by the poll, libevent, asio and libuv adapters only so far");
     }
     return p;
 }

@@ -132,6 +132,7 @@ struct Resolver::State {
         a.family = q.family;
         a.https = q.https;
         a.name = q.name;
+        a.qname = q.qname;
         return a;
     }
 
@@ -141,14 +142,25 @@ struct Resolver::State {
         --s.outstanding;
         DnsAnswer a = answer_for(*q);
         if (status == ARES_SUCCESS && result != nullptr) {
+            // The answer's TTL (DnsCache): the smallest of the CNAMEs' and
+            // the addresses' (an /etc/hosts hit has 0: not cached).
+            bool any_ttl = false;
+            int ttl = 0;
+            auto use_ttl = [&](int t) {
+                ttl = any_ttl ? std::min(ttl, t) : t;
+                any_ttl = true;
+            };
+            for (ares_addrinfo_cname* c = result->cnames; c != nullptr; c = c->next) use_ttl(c->ttl);
             for (ares_addrinfo_node* n = result->nodes; n != nullptr; n = n->ai_next) {
                 auto ep = from_sockaddr(n->ai_addr, static_cast<socklen_t>(n->ai_addrlen));
                 if (!ep || ep->family() != q->family) continue;
+                use_ttl(n->ai_ttl);
                 Endpoint e = ep->with_port(s.port);
                 if (std::find(a.addresses.begin(), a.addresses.end(), e) == a.addresses.end()) {
                     a.addresses.push_back(e);
                 }
             }
+            if (any_ttl && ttl > 0) a.ttl = static_cast<std::uint32_t>(ttl);
         } else if ((status == ARES_ECANCELLED && s.timed_out) || status == ARES_ETIMEOUT) {
             s.timeout(a, status == ARES_ETIMEOUT);
         } else if (status == ARES_SUCCESS) {
@@ -195,6 +207,7 @@ struct Resolver::State {
                 parse_dns_response(abuf, static_cast<std::size_t>(alen), id, q->qname, qtype);
             DnsOutcome outcome = dns_outcome(r, qtype);
             if (outcome.dns == DnsError::none) {
+                a.ttl = r.ttl;
                 for (const Endpoint& e : r.addresses) {
                     Endpoint ep = e.with_port(s.port);
                     if (std::find(a.addresses.begin(), a.addresses.end(), ep) == a.addresses.end()) {
@@ -234,6 +247,7 @@ struct Resolver::State {
             } else {
                 name_dot_targets(r);  // "." after a CNAME is its target
                 a.records = std::move(r.svcb);
+                a.ttl = r.ttl;
             }
         } else if (status == ARES_ECANCELLED && s.timed_out) {
             a.failed = true;

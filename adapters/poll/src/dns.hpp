@@ -27,6 +27,10 @@ struct DnsAnswer {
     int code = 0;                     ///< errno for handle_resolve_failed, 0 = none
     std::string detail;               ///< c-ares' text; empty = no data
     DnsError dns = DnsError::none;    ///< the failure's DNS class (eyeballs/error.hpp)
+    std::string qname;                ///< the name asked on the wire (query_name())
+    std::uint32_t ttl = 0;            ///< positive answer: its TTL in seconds (DnsCache)
+    bool cached = false;              ///< from DnsOptions::cache, fresh: not to be stored again
+    bool stale = false;               ///< from DnsOptions::cache, stale: RaceMachine::handle_stale
     bool negative() const noexcept { return https ? failed : addresses.empty(); }
     /// The Resolve action this answers (its name views this answer's `name`).
     Resolve query() const noexcept { return Resolve(family, https, name); }

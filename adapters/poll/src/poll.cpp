@@ -273,6 +273,11 @@ private:
         }
         const auto& a = std::get<detail::DnsAnswer>(in);
         const Resolve query = a.query();
+        if (a.stale) {  // raced while the query is out; its answer replaces it (v3 §4.4)
+            machine_.handle_stale(now, query, a.addresses);
+            return;
+        }
+        remember(now, a);
         if (a.https) {
             if (a.failed) {
                 machine_.handle_resolve_failed(now, query, a.code, a.detail);
@@ -404,6 +409,49 @@ private:
     }
 #endif
 
+    // DnsOptions::cache: what a query brought back is kept for later races.
+    // Positive answers are stored with their TTL; NODATA and NXDOMAIN
+    // forget the question's entry; failures (SERVFAIL, timeouts, ...) keep
+    // it, so a stale answer can still be raced next time (RFC 8767).
+    void remember(TimePoint now, const detail::DnsAnswer& a) {
+        DnsCache* cache = options_.dns.cache;
+        if (cache == nullptr || a.cached || a.qname.empty()) return;
+        if (a.https) {
+            if (!a.failed) cache->store_https(a.qname, a.records, a.ttl, now);
+        } else if (!a.negative()) {
+            cache->store(a.qname, a.family, a.addresses, a.ttl, now);
+        } else if (a.dns == DnsError::nodata || a.dns == DnsError::nxdomain) {
+            cache->forget(a.qname, a.family == Family::v6 ? DnsCache::Type::aaaa : DnsCache::Type::a);
+        }
+    }
+
+    // DnsOptions::cache: answers the question from the cache when it can.
+    // Returns true when no query is needed (a fresh answer is queued); a
+    // stale address answer is queued for handle_stale (HTTPS mode only: an
+    // RFC 8305 race takes one answer per question) and false returned, so
+    // the query still goes out.
+    bool answer_from_cache(TimePoint now, const Resolve& r) {
+        DnsCache* cache = options_.dns.cache;
+        if (cache == nullptr) return false;
+        const std::string qname = query_name(r, host_);
+        DnsCache::Answer hit = cache->lookup(qname, DnsCache::type_of(r), now);
+        const bool fresh = hit.state == DnsCache::State::fresh;
+        const bool stale = hit.state == DnsCache::State::stale && !r.https &&
+                           machine_.config().https;
+        if (!fresh && !stale) return false;
+        detail::DnsAnswer a;
+        a.family = r.family;
+        a.https = r.https;
+        a.name = std::string(r.name);
+        a.qname = qname;
+        a.cached = true;
+        a.stale = stale;
+        for (const Endpoint& e : hit.addresses) a.addresses.push_back(e.with_port(port_));
+        a.records = std::move(hit.records);
+        pending_.emplace_back(std::move(a));
+        return fresh;
+    }
+
     void take_dns_answers() {
         if (!resolver_) return;
         for (auto& a : resolver_->take_answers()) pending_.emplace_back(std::move(a));
@@ -422,6 +470,7 @@ private:
                 pending_.emplace_back(synthetic_answer(*r));
                 return;
             }
+            if (answer_from_cache(now, *r)) return;
             if (!resolver_) resolver_.emplace(options_.dns, host_, port_);
             resolver_->query(*r, now);
             take_dns_answers();

@@ -42,6 +42,15 @@
 // DNS: a UDP socket per query (socket, connect and send are plain calls: a
 // datagram never blocks), its answer awaited by IORING_OP_RECV, its resend by
 // a relative IORING_OP_TIMEOUT.
+//
+// TLS (connect_tls, v3 §6.1): after an attempt's connect completes, a
+// TlsSession (eyeballs/detail/tls_client.hpp) runs SSL_connect on its fd;
+// SSL_ERROR_WANT_READ/WRITE become an IORING_OP_POLL_ADD (POLLIN/POLLOUT,
+// one-shot) whose completion is a tls_ready input that takes the next step.
+// The steps themselves are OpenSSL's own read(2)/write(2) on the non-blocking
+// fd: they never block. A Close cancels a poll in flight (ASYNC_CANCEL, which
+// the poll's CQE then reports as -ECANCELED, ignored), frees the SSL object
+// and closes the fd as above.
 
 #include "eyeballs/dns_servers.hpp"
 #include "eyeballs/uring.hpp"
@@ -66,6 +75,9 @@
 #include "eyeballs/detail/socket_ops.hpp"
 #include "eyeballs/dns_message.hpp"
 #include "eyeballs/posix.hpp"
+#ifdef EYEBALLS_URING_TLS
+#include "eyeballs/detail/tls_client.hpp"
+#endif
 
 namespace eyeballs::uring {
 namespace detail {
@@ -78,8 +90,9 @@ constexpr std::uint16_t dns_port = 53;
 constexpr std::int64_t udp_query_timeout_s = 2;
 constexpr int udp_query_tries = 2;
 
-Config race_config(Config config, std::uint16_t port) {
+Config race_config(Config config, std::uint16_t port, bool tls) {
     if (config.https && port != 0) config.port = port;
+    if (tls) config.success = Success::handshake;  // v3 §6.1
     return config;
 }
 
@@ -113,7 +126,7 @@ class Race;
 
 /// A request whose completion is dispatched.
 struct Op {
-    enum class Kind : std::uint8_t { socket, connect, loop_timer, recv, dns_timer, watch };
+    enum class Kind : std::uint8_t { socket, connect, loop_timer, recv, dns_timer, watch, tls_poll };
     Kind kind = Kind::socket;
     Race* race = nullptr;
     void* owner = nullptr;  // the Attempt or UdpQuery
@@ -125,12 +138,19 @@ struct Attempt {
     bool opening = false;     // IORING_OP_SOCKET in flight
     bool connecting = false;  // IORING_OP_CONNECT in flight
     bool closed = false;      // the machine closed it (or the race ended)
+    bool polling = false;     // IORING_OP_POLL_ADD in flight (the handshake waits on the fd)
     // The connect's address, read by the kernel when the SQE is submitted.
     // sockaddr_in6 holds either family (sockaddr_storage would be 128 bytes).
     sockaddr_in6 remote{};
     socklen_t remote_len = 0;
     Op socket_op;
     Op connect_op;
+    Op poll_op;
+    const Service* service = nullptr;  // from the Connect action (HTTPS records: ALPN)
+    Endpoint endpoint;                 // the Connect's remote, for the TLS name and trace
+#ifdef EYEBALLS_URING_TLS
+    eyeballs::detail::TlsSession tls;  // active while the handshake runs (and the winner's)
+#endif
 };
 
 struct UdpQuery {
@@ -154,7 +174,7 @@ struct UdpQuery {
 };
 
 struct Input {
-    enum class Kind : std::uint8_t { resolved, resolve_failed, https, opened, connected, connect_failed, timeout };
+    enum class Kind : std::uint8_t { resolved, resolve_failed, https, opened, connected, connect_failed, tls_ready, timeout };
     Kind kind = Kind::timeout;
     TimePoint at{};
     Family family = Family::v6;
@@ -227,12 +247,16 @@ public:
 
 class Race : public std::enable_shared_from_this<Race> {
 public:
-    Race(LoopImpl* loop, const Options& options, std::uint16_t port, Callback callback)
+    Race(LoopImpl* loop, const Options& options, std::uint16_t port, Callback callback,
+         TlsCallback tls_callback)
         : loop_(loop),
-          machine_(race_config(options.config, port)),
+          machine_(race_config(options.config, port, static_cast<bool>(tls_callback))),
           factory_(options.socket_factory),
           observer_(options.on_action),
-          callback_(std::move(callback)) {}
+          callback_(std::move(callback)),
+          tls_callback_(std::move(tls_callback)),
+          tls_options_(options.tls),
+          on_tls_(options.on_tls) {}
     Race(const Race&) = delete;
     Race& operator=(const Race&) = delete;
 
@@ -267,6 +291,10 @@ private:
     void open_socket(const OpenSocket& o);
     void close_attempt(Attempt& a) noexcept;
     void close_fd(int fd) noexcept;
+    void start_tls(AttemptId id);
+#ifdef EYEBALLS_URING_TLS
+    void tls_result(Attempt& a, eyeballs::detail::TlsSession::Step st);
+#endif
     void rearm();
     void finish();
     void release_all() noexcept;
@@ -288,6 +316,14 @@ private:
     SocketFactory factory_;
     ActionObserver observer_;
     Callback callback_;
+    TlsCallback tls_callback_;
+    [[maybe_unused]] TlsOptions tls_options_;  // unused without EYEBALLS_URING_TLS
+    [[maybe_unused]] TlsObserver on_tls_;
+    [[maybe_unused]] std::string tls_host_;  // the origin's host (SNI, name check)
+#ifdef EYEBALLS_URING_TLS
+    std::shared_ptr<const eyeballs::detail::TlsContext> tls_ctx_;  // shared_context: per trust config
+#endif
+    ::ssl_st* winner_ssl_ = nullptr;
 
     std::string host_;
     std::uint16_t port_ = 0;
@@ -545,10 +581,25 @@ Status LoopImpl::run() {
 
 Status Race::start(std::string_view host, std::uint16_t port, const std::vector<Endpoint>* endpoints,
                    const Options& options) {
-    if (options.config.success != Success::connect) {
+    if (tls_callback_) {
+#ifdef EYEBALLS_URING_TLS
+        std::string error;
+        tls_ctx_ = eyeballs::detail::shared_context(tls_options_, error);
+        if (!tls_ctx_) return Status::failure(error);
+        if (endpoints == nullptr) {
+            std::string_view h = host;
+            if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+            tls_host_ = std::string(h);
+        }
+#else
         return Status::failure(
-            "success=handshake needs the caller's TLS handshake (RaceMachine::handle_secured); "
-            "the uring adapter connects TCP only and reports success at connect");
+            "connect_tls needs eyeballs::tls_client (OpenSSL 3), which this build of the uring "
+            "adapter lacks");
+#endif
+    } else if (options.config.success != Success::connect) {
+        return Status::failure(
+            "success=handshake needs a TLS handshake: use connect_tls() (connect() races to "
+            "the TCP connect)");
     }
     const TimePoint now = clock_now();
     Status status;
@@ -635,10 +686,21 @@ void Race::feed(Input& in) {
             break;
         case Input::Kind::connected:
             machine_.handle_connected(now_, in.id);
+            // With Config::ech the handshake waits for CryptoReady (v3 §6.3).
+            if (tls_callback_ && machine_.config().ech == EchMode::off) start_tls(in.id);
             break;
         case Input::Kind::connect_failed:
             machine_.handle_connect_failed(now_, in.id, in.code);
             break;
+        case Input::Kind::tls_ready: {
+#ifdef EYEBALLS_URING_TLS
+            Attempt& a = attempt(in.id);
+            if (!a.closed && a.fd >= 0 && a.tls.active() && !machine_.finished()) {
+                tls_result(a, a.tls.step());
+            }
+#endif
+            break;
+        }
         case Input::Kind::timeout:
             machine_.handle_timeout(now_);
             break;
@@ -681,6 +743,7 @@ Attempt& Race::attempt(AttemptId id) {
             a.id = id;
             a.socket_op = Op{Op::Kind::socket, this, &a};
             a.connect_op = Op{Op::Kind::connect, this, &a};
+            a.poll_op = Op{Op::Kind::tls_poll, this, &a};
         }
         return a;
     }
@@ -691,6 +754,7 @@ Attempt& Race::attempt(AttemptId id) {
         a->id = id;
         a->socket_op = Op{Op::Kind::socket, this, a.get()};
         a->connect_op = Op{Op::Kind::connect, this, a.get()};
+        a->poll_op = Op{Op::Kind::tls_poll, this, a.get()};
         attempts_[i] = std::move(a);
     }
     return *attempts_[i];
@@ -746,6 +810,18 @@ void Race::complete(Op& op, int res) {
             return;
         case Op::Kind::watch:
             return;
+        case Op::Kind::tls_poll: {
+            auto& a = *static_cast<Attempt*>(op.owner);
+            a.polling = false;
+            if (a.closed || machine_.finished()) return;  // -ECANCELED after a Close
+            // Whatever the poll says (POLLERR, POLLHUP included), the next
+            // SSL_connect step finds out what happened.
+            in.kind = Input::Kind::tls_ready;
+            in.at = Clock::now();
+            in.id = a.id;
+            submit(std::move(in));
+            return;
+        }
     }
 }
 
@@ -783,11 +859,16 @@ void Race::perform(const Action& action) {
             pending_.push_back(std::move(in));
             return;
         }
+        a.service = c->service;
+        a.endpoint = c->remote;
         sockaddr_storage ss{};
         a.remote_len = std::min<socklen_t>(to_sockaddr(c->remote, ss), sizeof a.remote);
         std::memcpy(&a.remote, &ss, a.remote_len);
         io_uring_prep_connect(s, a.fd, reinterpret_cast<const sockaddr*>(&a.remote), a.remote_len);
         a.connecting = true;
+    } else if (const auto* ready = std::get_if<CryptoReady>(&action)) {
+        observe(action);
+        if (tls_callback_) start_tls(ready->attempt);
     } else if (const auto* cl = std::get_if<Close>(&action)) {
         close_attempt(attempt(cl->attempt));
         observe(action);
@@ -852,6 +933,14 @@ void Race::close_attempt(Attempt& a) noexcept {
             io_uring_prep_cancel64(s, reinterpret_cast<std::uint64_t>(&a.connect_op), 0);
         }
     }
+    if (a.polling) {  // the poll holds its own file reference until its CQE
+        if (io_uring_sqe* s = prep(nullptr)) {
+            io_uring_prep_cancel64(s, reinterpret_cast<std::uint64_t>(&a.poll_op), 0);
+        }
+    }
+#ifdef EYEBALLS_URING_TLS
+    a.tls = eyeballs::detail::TlsSession();  // SSL_free (the fd stays open until below)
+#endif
     if (a.fd >= 0) close_fd(a.fd);
     a.fd = -1;
 }
@@ -862,6 +951,13 @@ void Race::finish() {
         Attempt& a = attempt(report_.winner);
         winner_fd_ = a.fd;
         a.fd = -1;
+#ifdef EYEBALLS_URING_TLS
+        if (a.tls.active()) {
+            report_.tls_version = a.tls.version();
+            report_.alpn_selected = a.tls.alpn_selected();
+            winner_ssl_ = a.tls.release();
+        }
+#endif
     }
     release_all();
     result_ready_ = true;
@@ -883,13 +979,82 @@ void Race::deliver() {
     delivered_ = true;
     int fd = winner_fd_;
     winner_fd_ = -1;
+    ::ssl_st* ssl = winner_ssl_;
+    winner_ssl_ = nullptr;
     if (abandoned_) {
+        free_tls(ssl);
         if (fd >= 0) eyeballs::detail::close_socket(fd);
+        return;
+    }
+    if (tls_callback_) {
+        auto callback = std::move(tls_callback_);
+        callback(fd, ssl, report_);
         return;
     }
     auto callback = std::move(callback_);
     callback(fd, report_);
 }
+
+// ---- TLS (connect_tls) ----------------------------------------------------------
+
+void Race::start_tls(AttemptId id) {
+#ifdef EYEBALLS_URING_TLS
+    Attempt& a = attempt(id);
+    if (a.fd < 0 || a.closed || a.tls.active() || machine_.finished() || !tls_ctx_) return;
+    // The service's own ALPN set first (RFC 9460 §7.1.2).
+    const std::vector<std::string> alpn = eyeballs::detail::offered_alpn(a.service, tls_options_.alpn);
+    const std::string name = eyeballs::detail::checked_name(tls_options_.server_name, tls_host_, a.endpoint);
+    if (on_tls_ && !abandoned_) {
+        TlsEvent e;
+        e.kind = TlsEvent::Kind::started;
+        e.attempt = id;
+        e.remote = a.endpoint;
+        e.alpn_offered = alpn;
+        e.server_name = name;
+        on_tls_(now_, e);
+    }
+    auto st = a.tls.start(*tls_ctx_, a.fd, name, alpn);
+    if (st != eyeballs::detail::TlsSession::Step::failed) st = a.tls.step();
+    tls_result(a, st);
+#else
+    (void)id;
+#endif
+}
+
+#ifdef EYEBALLS_URING_TLS
+// Feeds a handshake step's outcome to the machine, or waits on the fd with a
+// one-shot IORING_OP_POLL_ADD (the ring never blocks on the handshake).
+void Race::tls_result(Attempt& a, eyeballs::detail::TlsSession::Step st) {
+    using Step = eyeballs::detail::TlsSession::Step;
+    TlsEvent e;
+    e.attempt = a.id;
+    e.remote = a.endpoint;
+    if (st == Step::want_read || st == Step::want_write) {
+        if (a.polling) return;  // one is in flight already; its completion steps again
+        if (io_uring_sqe* s = prep(&a.poll_op)) {
+            io_uring_prep_poll_add(s, a.fd, st == Step::want_read ? POLLIN : POLLOUT);
+            a.polling = true;
+            return;  // complete() turns its CQE into tls_ready
+        }
+        e.kind = TlsEvent::Kind::failed;
+        e.code = EAGAIN;
+        e.error = "cannot watch the socket: no io_uring submission slot";
+    } else if (st == Step::done) {
+        e.kind = TlsEvent::Kind::secured;
+        e.version = a.tls.version();
+        e.alpn_selected = a.tls.alpn_selected();
+        if (on_tls_ && !abandoned_) on_tls_(now_, e);
+        machine_.handle_secured(now_, a.id);
+        return;
+    } else {
+        e.kind = TlsEvent::Kind::failed;
+        e.code = a.tls.code() != 0 ? a.tls.code() : EPROTO;
+        e.error = a.tls.reason();
+    }
+    if (on_tls_ && !abandoned_) on_tls_(now_, e);
+    machine_.handle_secure_failed(now_, a.id, e.code, e.error);
+}
+#endif
 
 void Race::cancel() {
     if (delivered_ || abandoned_ || loop_ == nullptr) return;
@@ -1094,11 +1259,13 @@ void Race::udp_timeout(UdpQuery& q) {
 
 struct Access {
     static Handle start(Loop& loop, std::string_view host, std::uint16_t port,
-                        const std::vector<Endpoint>* endpoints, const Options& options, Callback callback) {
+                        const std::vector<Endpoint>* endpoints, const Options& options, Callback callback,
+                        TlsCallback tls_callback = {}) {
         LoopImpl* impl = loop.impl_.get();
         if (!impl->status.ok()) return Handle(impl->status);
-        if (!callback) return Handle(Status::failure("the callback is empty"));
-        auto race = std::make_shared<Race>(impl, options, port, std::move(callback));
+        if (!callback && !tls_callback) return Handle(Status::failure("the callback is empty"));
+        auto race = std::make_shared<Race>(impl, options, port, std::move(callback),
+                                           std::move(tls_callback));
         Status status = race->start(host, port, endpoints, options);
         if (!status.ok()) return Handle(std::move(status));
         return Handle(std::move(race));
@@ -1107,7 +1274,7 @@ struct Access {
 };
 
 Result blocking(std::string_view host, std::uint16_t port, const std::vector<Endpoint>* endpoints,
-                const Options& options) {
+                const Options& options, bool tls) {
     Result result;
     auto refuse = [&](Status s, int code = EINVAL) {
         result.status = std::move(s);
@@ -1124,8 +1291,19 @@ Result blocking(std::string_view host, std::uint16_t port, const std::vector<End
         result.report = report;
         done = true;
     };
-    Handle handle = endpoints != nullptr ? Access::start(loop, {}, 0, endpoints, options, callback)
-                                         : Access::start(loop, host, port, nullptr, options, callback);
+    TlsCallback tls_callback;
+    if (tls) {
+        tls_callback = [&](int fd, ::ssl_st* ssl, const RaceReport& report) {
+            result.fd = fd;
+            result.ssl = ssl;
+            result.report = report;
+            done = true;
+        };
+        callback = nullptr;
+    }
+    Handle handle = endpoints != nullptr
+                        ? Access::start(loop, {}, 0, endpoints, options, callback, tls_callback)
+                        : Access::start(loop, host, port, nullptr, options, callback, tls_callback);
     if (!handle.status()) return refuse(handle.status());
     LoopImpl& impl = Access::impl(loop);
     // The cancel fd: a POLL_ADD whose user_data is the address of `watch`
@@ -1215,10 +1393,41 @@ Handle connect(Loop& loop, const std::vector<Endpoint>& endpoints, const Options
     return detail::Access::start(loop, {}, 0, &endpoints, options, std::move(callback));
 }
 Result connect(std::string_view host, std::uint16_t port, const Options& options) {
-    return detail::blocking(host, port, nullptr, options);
+    return detail::blocking(host, port, nullptr, options, false);
 }
 Result connect(const std::vector<Endpoint>& endpoints, const Options& options) {
-    return detail::blocking({}, 0, &endpoints, options);
+    return detail::blocking({}, 0, &endpoints, options, false);
+}
+
+Handle connect_tls(Loop& loop, std::string_view host, std::uint16_t port, const Options& options,
+                   TlsCallback callback) {
+    return detail::Access::start(loop, host, port, nullptr, options, {}, std::move(callback));
+}
+Handle connect_tls(Loop& loop, const std::vector<Endpoint>& endpoints, const Options& options,
+                   TlsCallback callback) {
+    return detail::Access::start(loop, {}, 0, &endpoints, options, {}, std::move(callback));
+}
+Result connect_tls(std::string_view host, std::uint16_t port, const Options& options) {
+    return detail::blocking(host, port, nullptr, options, true);
+}
+Result connect_tls(const std::vector<Endpoint>& endpoints, const Options& options) {
+    return detail::blocking({}, 0, &endpoints, options, true);
+}
+
+void free_tls(::ssl_st* ssl) noexcept {
+#ifdef EYEBALLS_URING_TLS
+    eyeballs::detail::TlsSession::free(ssl);
+#else
+    (void)ssl;
+#endif
+}
+
+bool tls_available() noexcept {
+#ifdef EYEBALLS_URING_TLS
+    return true;
+#else
+    return false;
+#endif
 }
 
 }  // namespace eyeballs::uring

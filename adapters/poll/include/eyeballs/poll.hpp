@@ -71,6 +71,7 @@
 #include <vector>
 
 #include "eyeballs/config.hpp"
+#include "eyeballs/dns_cache.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/nat64.hpp"
@@ -117,6 +118,16 @@ struct DnsOptions {
     /// answered fails with ETIMEDOUT, so a silent server cannot hold a race
     /// forever. Must be > 0.
     Duration total_timeout = std::chrono::seconds(5);
+    /// Answers kept from race to race (eyeballs/dns_cache.hpp), owned by the
+    /// caller; null (default): none. Before each query the adapter looks
+    /// its question (the name on the wire) up: a fresh answer is fed to the
+    /// race at once and no query is sent; with `config.https`, a stale
+    /// address answer is raced at once (RaceMachine::handle_stale, v3 §4.4)
+    /// while the query goes out, and the new answer replaces it (§7). Every
+    /// positive answer that comes back is stored with its TTL; a NODATA
+    /// answer forgets the question's entry. Not locked: a cache shared by
+    /// races on several threads needs the caller's lock around each race.
+    DnsCache* cache = nullptr;
 };
 
 /// TLS over TCP (see the top of this header and eyeballs/tls.hpp, shared by

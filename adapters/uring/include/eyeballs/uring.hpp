@@ -49,8 +49,27 @@
 // the answer is received with IORING_OP_RECV on the same ring, so the
 // Resolution Delay (RFC 8305 §3) runs for real. No /etc/hosts, no search
 // list; a query is resent once after 2 s and fails with ETIMEDOUT after 4 s.
-// TCP only: QUIC attempts fail at once with EPROTONOSUPPORT, and
-// `config.success = Success::handshake` is refused.
+// TCP only: QUIC attempts fail at once with EPROTONOSUPPORT.
+//
+// TLS (Happy Eyeballs v3 §6.1, connect_tls): each attempt whose TCP connect
+// completes starts a non-blocking OpenSSL 3 client handshake on its socket
+// (eyeballs/detail/tls_client.hpp, the one every adapter shares). When
+// OpenSSL wants to read or write, the adapter submits IORING_OP_POLL_ADD for
+// the attempt's fd (POLLIN or POLLOUT) on the same ring and takes the next
+// handshake step when it completes: the ring never blocks, and the handshakes
+// of a burst of races share its io_uring_enter() calls. The race is won by
+// the first completed handshake (the machine runs with Success::handshake).
+// SNI is the origin's host name (Options::tls.server_name overrides it; an IP
+// literal is not sent as SNI and is checked as the certificate's IP address),
+// ALPN the service's set (default h2, http/1.1), the certificate checked
+// against the system store, tls.ca_file/ca_dir, or not at all with
+// tls.insecure; races with the same trust settings share one SSL_CTX per
+// process. A handshake failure is an attempt error at stage `tls` with
+// OpenSSL's reason ("certificate verify failed: self-signed certificate");
+// the race goes on. Closing an attempt mid-handshake removes its poll
+// (IORING_OP_POLL_REMOVE), frees its SSL object and closes its fd.
+// `config.success = Success::handshake` is refused by connect() (nobody
+// would make the handshake): use connect_tls().
 //
 // Threads. A Loop and its races belong to the thread that created the Loop
 // (the ring is set up IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN where the
@@ -84,6 +103,9 @@
 #include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
+#include "eyeballs/tls.hpp"
+
+struct ssl_st;  // OpenSSL's SSL
 
 namespace eyeballs::uring {
 
@@ -112,12 +134,33 @@ struct Options {
     /// the race is cancelled. Watched with IORING_OP_POLL_ADD, never read or
     /// closed. -1 = none.
     int cancel_fd = -1;
+    /// TLS settings for connect_tls() (eyeballs/tls.hpp; `enabled` is
+    /// ignored: connect_tls() makes handshakes, connect() does not).
+    TlsOptions tls;
+    /// Called, like on_action, at each handshake's start and end (connect_tls()).
+    TlsObserver on_tls;
 };
 
 /// Receives the connected socket (-1 when the race failed or was cancelled)
 /// and the full report. The fd is non-blocking, close-on-exec and the
 /// callee's; the ring holds no request on it.
 using Callback = std::function<void(int fd, const RaceReport& report)>;
+
+/// Receives, after connect_tls(), the winner's socket and its TLS connection,
+/// handshake done, on that socket — -1 and null when the race failed or was
+/// cancelled. Both belong to the callee: talk through `ssl` (SSL_read and
+/// SSL_write on the non-blocking fd; the ring holds no request on it), then
+/// free_tls(ssl) (SSL_free, which does not close the fd) and close(fd). The
+/// negotiated version and ALPN id are in report.tls_version and
+/// report.alpn_selected.
+using TlsCallback = std::function<void(int fd, ::ssl_st* ssl, const RaceReport& report)>;
+
+/// SSL_free(ssl) (null: nothing), for a caller that does not link OpenSSL.
+void free_tls(::ssl_st* ssl) noexcept;
+
+/// True when the adapter was built with eyeballs::tls_client (OpenSSL 3);
+/// otherwise connect_tls() refuses every race.
+bool tls_available() noexcept;
 
 namespace detail {
 class Race;
@@ -197,11 +240,22 @@ Handle connect(Loop& loop, std::string_view host, std::uint16_t port, const Opti
 Handle connect(Loop& loop, const std::vector<Endpoint>& endpoints, const Options& options,
                Callback callback);
 
-/// What the blocking connect() returns.
+/// Races to a completed TLS handshake (see the top of this file); the
+/// callback gets the winner's fd and SSL*. A CA file that cannot be loaded is
+/// a misuse error in status().
+Handle connect_tls(Loop& loop, std::string_view host, std::uint16_t port, const Options& options,
+                   TlsCallback callback);
+Handle connect_tls(Loop& loop, const std::vector<Endpoint>& endpoints, const Options& options,
+                   TlsCallback callback);
+
+/// What the blocking connect() and connect_tls() return.
 struct Result {
     /// The connected socket (non-blocking, close-on-exec), the caller's; -1
     /// unless report.outcome is connected.
     int fd = -1;
+    /// connect_tls(): the winner's TLS connection on `fd`, handshake done; the
+    /// caller's, to free with free_tls() before closing fd. Null otherwise.
+    ::ssl_st* ssl = nullptr;
     RaceReport report;
     /// Misuse or io_uring unavailable: no race was run, fd is -1, and
     /// report.message repeats this message.
@@ -212,5 +266,8 @@ struct Result {
 /// One race on a private Loop, run to the end on the calling thread.
 Result connect(std::string_view host, std::uint16_t port, const Options& options = {});
 Result connect(const std::vector<Endpoint>& endpoints, const Options& options = {});
+/// One TLS race on a private Loop, run to the end on the calling thread.
+Result connect_tls(std::string_view host, std::uint16_t port, const Options& options = {});
+Result connect_tls(const std::vector<Endpoint>& endpoints, const Options& options = {});
 
 }  // namespace eyeballs::uring

@@ -332,12 +332,61 @@ private:
         }
         const AttemptId id = a.attempt;
         if (tls_) targets_[id.number()] = connect_target{a.remote, a.service};  // for TLS
+#if defined(__linux__)
+        if (adopts_own_sockets && !options_.open_socket) {
+            return own_connect(*socket, id, to_asio_endpoint(a.remote));
+        }
+#endif
         socket->async_connect(
             to_asio_endpoint(a.remote),
             net::bind_executor(strand_, [self = shared_from_this(), id](const error_code& ec) {
                 self->on_connected(id, ec);
             }));
     }
+
+#if defined(__linux__)
+    // The default opener's sockets (non-blocking, not shared) are connected
+    // here, not by socket.async_connect: connect(2), then a wait for
+    // writability, then connect_state — one getsockopt where Asio's connect
+    // operation makes a poll(2) and a getsockopt. Results always arrive
+    // through the strand, never inline (the machine is being drained).
+    void own_connect(net::ip::tcp::socket& socket, AttemptId id,
+                     const net::ip::tcp::endpoint& remote) {
+        const int rc = ::connect(socket.native_handle(), remote.data(),
+                                 static_cast<socklen_t>(remote.size()));
+        const int err = rc == 0 ? 0 : errno;
+        if (err == EINPROGRESS || err == EINTR) {  // EINTR: it goes on in the background
+            return wait_connected(socket, id);
+        }
+        net::post(strand_, [self = shared_from_this(), id, err] {
+            self->on_connected(id, err == 0 ? error_code()
+                                            : error_code(err, net::error::get_system_category()));
+        });
+    }
+
+    void wait_connected(net::ip::tcp::socket& socket, AttemptId id) {
+        socket.async_wait(
+            net::socket_base::wait_write,
+            net::bind_executor(strand_, [self = shared_from_this(), id](const error_code& ec) {
+                self->on_writable(id, ec);
+            }));
+    }
+
+    void on_writable(AttemptId id, const error_code& ec) {
+        auto* socket = socket_of(id);
+        if (done_ || socket == nullptr) return;  // closed: its result is stale
+        if (ec) return on_connected(id, ec);
+        int err = 0;
+        switch (asio_detail::connect_state(socket->native_handle(), err)) {
+            case asio_detail::connect_progress::in_progress:
+                return wait_connected(*socket, id);  // a spurious wake-up: wait again
+            case asio_detail::connect_progress::connected:
+                return on_connected(id, error_code());
+            case asio_detail::connect_progress::failed:
+                return on_connected(id, error_code(err, net::error::get_system_category()));
+        }
+    }
+#endif
 
     void perform(clock::time_point, const Close& a) {
         const std::uint32_t n = a.attempt.number();
