@@ -73,7 +73,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <deque>
+#include <memory>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -309,6 +310,30 @@ struct Input {
     DnsError dns = DnsError::none;     // resolve_failed: the DNS class
 };
 
+/// The inputs waiting to be fed, first in first out. A vector and a read
+/// position rather than a std::deque, whose constructor already allocates
+/// about 550 bytes: a burst of races holds one of these each, and every page
+/// of it is a fault (issue 19 item 3). Nothing is allocated until the first
+/// input; once drained, the storage is kept for the next.
+class InputQueue {
+public:
+    bool empty() const noexcept { return head_ == items_.size(); }
+    void push_back(Input in) { items_.push_back(std::move(in)); }
+    Input take_front() {
+        Input in = std::move(items_[head_]);
+        if (++head_ == items_.size()) clear();
+        return in;
+    }
+    void clear() noexcept {
+        items_.clear();
+        head_ = 0;
+    }
+
+private:
+    std::vector<Input> items_;
+    std::size_t head_ = 0;
+};
+
 class Race : public std::enable_shared_from_this<Race> {
 public:
     Race(event_base* base, const Options& options, std::uint16_t port, Callback callback,
@@ -413,10 +438,10 @@ private:
     std::optional<TimePoint> armed_;
     event* wake_ = nullptr;
     std::vector<std::unique_ptr<Attempt>> attempts_;  // [number - 1]
-    std::deque<Input> pending_;
+    InputQueue pending_;
     TimePoint now_{};
 
-    RaceReport report_;
+    std::unique_ptr<RaceReport> report_;  // made at the end: not part of a running race's size
     evutil_socket_t winner_fd_ = -1;
     bool tls_ = false;  // Options::tls.enabled
     TlsOptions tls_options_;
@@ -618,8 +643,7 @@ void Race::pump() {
             continue;
         }
         if (pending_.empty() || machine_.finished()) break;
-        Input input = std::move(pending_.front());
-        pending_.pop_front();
+        Input input = pending_.take_front();
         feed(input);
     }
     pending_.clear();
@@ -956,21 +980,22 @@ void Race::perform(const Action& action) {
 }
 
 void Race::finish() {
-    report_ = machine_.report();
-    if (report_.outcome == Outcome::connected && report_.winner) {
-        Attempt& a = attempt(report_.winner);
+    report_ = std::make_unique<RaceReport>(machine_.report());
+    RaceReport& report = *report_;
+    if (report.outcome == Outcome::connected && report.winner) {
+        Attempt& a = attempt(report.winner);
         a.free_event();
 #ifdef EYEBALLS_HAVE_QUIC
         if (a.quic && a.quic->step() == quic::Handshake::Step::done) {
-            report_.tls_version = a.quic->version();
-            report_.alpn_selected = a.quic->alpn_selected();
+            report.tls_version = a.quic->version();
+            report.alpn_selected = a.quic->alpn_selected();
             winner_quic_ = std::shared_ptr<quic::Connection>(a.quic->release());
         }
 #endif
 #ifdef EYEBALLS_LIBEVENT_TLS
         if (a.tls.active()) {
-            report_.tls_version = a.tls.version();
-            report_.alpn_selected = a.tls.alpn_selected();
+            report.tls_version = a.tls.version();
+            report.alpn_selected = a.tls.alpn_selected();
             winner_ssl_ = a.tls.release();
         }
 #endif
@@ -988,6 +1013,8 @@ void Race::deliver() {
         event_free(wake_);
         wake_ = nullptr;
     }
+    if (!report_) report_ = std::make_unique<RaceReport>(machine_.report());  // not via finish()
+    RaceReport& report = *report_;
     self_.reset();  // a detached race: the caller's guard keeps it alive until we return
     evutil_socket_t fd = winner_fd_;
     winner_fd_ = -1;
@@ -1019,9 +1046,9 @@ void Race::deliver() {
             if (bev == nullptr) {
                 eyeballs::detail::TlsSession::free(ssl);
                 eyeballs::detail::close_socket(fd);
-                report_.outcome = Outcome::failed;
-                report_.code = ENOMEM;
-                report_.message = "bufferevent_openssl_socket_new failed";
+                report.outcome = Outcome::failed;
+                report.code = ENOMEM;
+                report.message = "bufferevent_openssl_socket_new failed";
             }
             fd = -1;
         }
@@ -1030,16 +1057,16 @@ void Race::deliver() {
             bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE | bev_options_);
             if (bev == nullptr) {
                 eyeballs::detail::close_socket(fd);
-                report_.outcome = Outcome::failed;
-                report_.code = ENOMEM;
-                report_.message = "bufferevent_socket_new failed";
+                report.outcome = Outcome::failed;
+                report.code = ENOMEM;
+                report.message = "bufferevent_socket_new failed";
             }
         }
         auto callback = std::move(bev_callback_);
-        callback(bev, report_);
+        callback(bev, report);
     } else {
         auto callback = std::move(callback_);
-        callback(fd, report_);
+        callback(fd, report);
     }
 }
 
