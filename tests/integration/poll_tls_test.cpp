@@ -321,13 +321,6 @@ TEST_F(PollTls, ConnectToolTlsWithCacert) {
         << out4;
     EXPECT_NE(out4.find("\"alpn\":[\"http/1.1\"],\"version\":\"TLSv1.3\"}"), std::string::npos)
         << out4;
-
-    // --send over --tls where the run keeps the session to itself: a usage error (exit 2).
-    auto [code3, out3] = run_tool("--adapter libevent --tls --send x localhost 443");
-    EXPECT_EQ(code3, 2) << out3;
-    EXPECT_NE(out3.find("--send/--send-file with --tls: the poll, libuv and uring adapters only so far"),
-              std::string::npos)
-        << out3;
 }
 #endif
 
