@@ -369,11 +369,16 @@ TEST_F(PollDns, CacheAnswersTheNextRaceWithoutAQuery) {
     Listener v4(std::move(pair.v4));
     dns.set_https(https_name("cached.test", pair.port),
                   DnsServer::Answer::https_text({"1 . alpn=h2"}));
-    dns.set("cached.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    // AAAA comes 100 ms late and the Resolution Delay is the longest allowed,
+    // so that the first race starts on the AAAA answer with the A and HTTPS
+    // answers already in: answers after a race's end are not cached, and under
+    // load an A answer racing the IPv6 connect could otherwise miss the cache.
+    dns.set("cached.test", Family::v6, DnsServer::Answer::with({loopback_v6()}, 100ms));
     dns.set("cached.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
     DnsCache cache;
     poll::Options o = options(dns);
     o.config.https = true;
+    o.config.resolution_delay = eyeballs::max_resolution_delay;
     o.dns.cache = &cache;
 
     poll::Result first = poll::connect("cached.test", pair.port, o);
