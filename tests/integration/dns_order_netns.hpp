@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -29,7 +30,8 @@ namespace eyeballs::test {
 inline const char* const kBothFamiliesResolvConf =
     "# eyeballs dns_order netns test\nnameserver 127.0.0.1\nnameserver ::1\n";
 
-/// Moves this process into a new network namespace (loopback up) and a new
+/// Moves this process into a new network namespace (loopback up, and a veth
+/// pair with 192.0.2.1/24 and 2001:db8:e7::1/64) and a new
 /// private mount namespace with kBothFamiliesResolvConf over
 /// /etc/resolv.conf. Done once per process, before any thread exists
 /// (unshare(CLONE_NEWNS) needs a single-threaded caller); later calls return
@@ -54,6 +56,15 @@ inline std::string enter_dns_order_namespace() {
         ::close(s);
         errno = saved;
         if (!up) return fail("ip link set lo up");
+        // A veth pair with an address of each family: getaddrinfo with
+        // AI_ADDRCONFIG (Asio's default) answers nothing when only loopback
+        // addresses exist.
+        const char* const link =
+            "ip link add eb-ns0 type veth peer name eb-ns1 && "
+            "ip addr add 192.0.2.1/24 dev eb-ns0 && "
+            "ip addr add 2001:db8:e7::1/64 dev eb-ns0 nodad && "
+            "ip link set eb-ns0 up && ip link set eb-ns1 up";
+        if (std::system(link) != 0) return std::string("cannot set up a veth pair: ") + link;
         const std::string path = "/tmp/eyeballs_dns_order_resolv.conf." + std::to_string(::getpid());
         {
             std::ofstream out(path, std::ios::trunc);
