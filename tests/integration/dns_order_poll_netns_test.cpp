@@ -102,9 +102,11 @@ TEST_F(DnsOrderPoll, Ipv6NameserverSilentFallsBackToIpv4AfterItsTimeout) {
     ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
     ::close(r.fd);
     const auto q6 = ns6.wait_for_queries(3);
-    const auto q4 = ns4.wait_for_queries(3);
     ASSERT_EQ(q6.size(), 3u) << "IPv6 asked first";
-    ASSERT_GE(q4.size(), 3u) << "then IPv4";
+    // The race may end (connected on the first answers) before c-ares has
+    // moved every query to 127.0.0.1, so only the ones it did are checked.
+    const auto q4 = ns4.queries();
+    ASSERT_FALSE(q4.empty()) << "then IPv4: the answers that connected came from there";
     for (const auto& q : q4) {
         EXPECT_GE(q.at - q6.front().at, 250ms) << "127.0.0.1 asked only after ::1's timeout";
     }
