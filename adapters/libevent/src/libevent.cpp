@@ -127,7 +127,6 @@ Config race_config(Config config, std::uint16_t port, bool quic) {
     return config;
 }
 
-/// A literal address, with or without brackets ("[::1]"), or nullopt.
 // The nameservers of an evdns_base, in its order.
 std::vector<Endpoint> nameservers_of(evdns_base* dns) {
     std::vector<Endpoint> servers;
@@ -166,6 +165,7 @@ void ipv6_nameservers_first(evdns_base* dns) {
     evdns_base_resume(dns);
 }
 
+/// A literal address, with or without brackets ("[::1]"), or nullopt.
 std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port) {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);
