@@ -128,6 +128,44 @@ Config race_config(Config config, std::uint16_t port, bool quic) {
     return config;
 }
 
+// The nameservers of an evdns_base, in its order.
+std::vector<Endpoint> nameservers_of(evdns_base* dns) {
+    std::vector<Endpoint> servers;
+    const int n = evdns_base_count_nameservers(dns);
+    for (int i = 0; i < n; ++i) {
+        sockaddr_storage ss{};
+        const int len =
+            evdns_base_get_nameserver_addr(dns, i, reinterpret_cast<sockaddr*>(&ss), sizeof ss);
+        if (len <= 0) continue;
+        if (auto ep = from_sockaddr(reinterpret_cast<const sockaddr*>(&ss),
+                                    static_cast<socklen_t>(len))) {
+            servers.push_back(*ep);
+        }
+    }
+    return servers;
+}
+
+// v3 §4.5 for an evdns_base the adapter made from resolv.conf: its IPv6
+// nameservers before its IPv4 ones, each family in the file's order
+// (order_dns_servers), so the race's first query (AAAA) goes over IPv6 and
+// evdns still falls back to every server. evdns then takes its servers in
+// turn (round robin), so the next query (A) goes to the next server. Left
+// as it was when the order is already right or a server cannot be read.
+void ipv6_nameservers_first(evdns_base* dns) {
+    const std::vector<Endpoint> servers = nameservers_of(dns);
+    if (static_cast<int>(servers.size()) != evdns_base_count_nameservers(dns)) return;
+    const std::vector<Endpoint> ordered = order_dns_servers(servers);
+    if (ordered == servers) return;
+    evdns_base_clear_nameservers_and_suspend(dns);
+    for (const Endpoint& e : ordered) {
+        sockaddr_storage ss;
+        const socklen_t len = to_sockaddr(e, ss);
+        (void)evdns_base_nameserver_sockaddr_add(dns, reinterpret_cast<const sockaddr*>(&ss), len,
+                                                 0);
+    }
+    evdns_base_resume(dns);
+}
+
 /// A literal address, with or without brackets ("[::1]"), or nullopt.
 std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port) {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -595,6 +633,7 @@ Status Race::start(std::string_view host, std::uint16_t port,
                     // resends at fixed intervals, it does not back off).
                     evdns_base_set_option(made, "timeout:", "1.67");
                     evdns_base_set_option(made, "attempts:", "3");
+                    ipv6_nameservers_first(made);
                 }
             }
             if (made == nullptr) return Status::failure(with_errno("libevent: evdns_base_new failed"));
@@ -1317,19 +1356,7 @@ void Race::start_query(const Resolve& r) {
     if (!server && dns_ != nullptr) {
         // v3 §4.5: an IPv6 nameserver of the evdns_base first, else its first
         // (eyeballs/dns_servers.hpp keeps each family's order).
-        std::vector<Endpoint> servers;
-        const int n = evdns_base_count_nameservers(dns_);
-        for (int i = 0; i < n; ++i) {
-            sockaddr_storage ss{};
-            const int len = evdns_base_get_nameserver_addr(
-                dns_, i, reinterpret_cast<sockaddr*>(&ss), sizeof ss);
-            if (len <= 0) continue;
-            if (auto ep = from_sockaddr(reinterpret_cast<const sockaddr*>(&ss),
-                                        static_cast<socklen_t>(len))) {
-                servers.push_back(*ep);
-            }
-        }
-        servers = order_dns_servers(std::move(servers));
+        const std::vector<Endpoint> servers = order_dns_servers(nameservers_of(dns_));
         if (!servers.empty()) server = servers.front();
     }
     if (!server) {

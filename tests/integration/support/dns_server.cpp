@@ -82,27 +82,30 @@ DnsServer::Answer DnsServer::Answer::bytes(RawFn fn) {
     return a;
 }
 
-DnsServer::DnsServer() {
+DnsServer::DnsServer() : DnsServer(loopback_v4(0)) {}
+
+DnsServer::DnsServer(const Endpoint& at) {
     // A UDP port whose TCP twin is free too (the TCP retry after TC uses the
-    // same port): try a few kernel-chosen ports.
+    // same port): try a few kernel-chosen ports (or just `at`'s port).
+    const int domain = at.family() == Family::v6 ? AF_INET6 : AF_INET;
     for (int attempt = 0;; ++attempt) {
-        int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int fd = ::socket(domain, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0) throw std::runtime_error(std::string("dns server: socket: ") + std::strerror(errno));
         sock_.reset(fd);
         sockaddr_storage ss;
-        socklen_t len = to_sockaddr(loopback_v4(0), ss);
+        socklen_t len = to_sockaddr(at, ss);
         if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
             throw std::runtime_error(std::string("dns server: bind: ") + std::strerror(errno));
         }
         endpoint_ = bound_endpoint(fd);
-        int t = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int t = ::socket(domain, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (t < 0) throw std::runtime_error(std::string("dns server: socket: ") + std::strerror(errno));
         tcp_.reset(t);
         const int one = 1;
         ::setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         len = to_sockaddr(endpoint_, ss);
         if (::bind(t, reinterpret_cast<sockaddr*>(&ss), len) == 0 && ::listen(t, 16) == 0) break;
-        if (errno != EADDRINUSE || attempt >= 50) {
+        if (errno != EADDRINUSE || attempt >= 50 || at.port() != 0) {
             throw std::runtime_error(std::string("dns server: TCP on the UDP port: ") +
                                      std::strerror(errno));
         }

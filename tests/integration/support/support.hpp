@@ -205,11 +205,14 @@ public:
     };
 
     DnsServer();
+    /// The same server bound to `at` (e.g. [::1]:53; port 0: a free port).
+    explicit DnsServer(const Endpoint& at);
     ~DnsServer();
     DnsServer(const DnsServer&) = delete;
     DnsServer& operator=(const DnsServer&) = delete;
 
-    /// 127.0.0.1:port (UDP, and TCP on the same port for retries after TC).
+    /// 127.0.0.1:port, or the constructor's address (UDP, and TCP on the
+    /// same port for retries after TC).
     Endpoint endpoint() const { return endpoint_; }
     /// How many TCP connections were served.
     int tcp_queries() const { return tcp_count_.load(); }

@@ -27,7 +27,8 @@
 //
 // HTTPS records (Happy Eyeballs v3, `config.https`): evdns cannot ask for type
 // 65, so the adapter sends the HTTPS query itself on the base, over UDP to
-// `dns_server` or the evdns_base's first nameserver (read by
+// `dns_server` or the evdns_base's first IPv6 nameserver, else its first
+// one (v3 §4.5; answers read by
 // eyeballs/dns_message.hpp; resent once after 2 s, failed after 4 s); target
 // and alias names go through evdns like the host; Config::port is set to
 // connect()'s port. Without `quic.enabled`, QUIC attempts (`config.quic`)
@@ -169,10 +170,10 @@ struct Options {
     /// The evdns_base to resolve on (host-name races only). It stays yours:
     /// the adapter never changes or frees it, and only cancels its own
     /// queries. Null: the adapter makes one for the race — from the system's
-    /// /etc/resolv.conf and /etc/hosts, or with `dns_server` as its only
-    /// nameserver — and frees it once libevent has delivered the
-    /// cancellations of its outstanding queries (on the loop's next turn
-    /// after the race ends). Races that share one evdns_base share its cache
+    /// /etc/resolv.conf (its IPv6 nameservers put first, v3 §4.5) and
+    /// /etc/hosts, or with `dns_server` as its only nameserver — and frees
+    /// it once libevent has delivered the cancellations of its outstanding
+    /// queries (on the loop's next turn after the race ends). Races that share one evdns_base share its cache
     /// and sockets: prefer that when you start many races.
     evdns_base* dns = nullptr;
     /// A nameserver (port 53 unless given) to use instead of the system's.

@@ -45,7 +45,8 @@
 // DNS. A literal address (brackets allowed) is raced alone. A name is
 // resolved by the adapter's own UDP queries (AAAA and A at once, and HTTPS
 // with config.https; messages by eyeballs/dns_message.hpp) to
-// Options::dns_server, or to the first `nameserver` of /etc/resolv.conf:
+// Options::dns_server, or to the first IPv6 `nameserver` of /etc/resolv.conf
+// (else its first IPv4 one; v3 §4.5, eyeballs/dns_servers.hpp), only that one:
 // the answer is received with IORING_OP_RECV on the same ring, so the
 // Resolution Delay (RFC 8305 §3) runs for real. No /etc/hosts, no search
 // list; a query is resent once after 2 s and fails with ETIMEDOUT after 4 s.

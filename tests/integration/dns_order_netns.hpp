@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: BSL-1.0
+// Root only: a private network and mount namespace whose /etc/resolv.conf
+// lists `nameserver 127.0.0.1` first and `nameserver ::1` second, so the
+// adapters' DNS clients see a system with both kinds of nameserver (draft v3
+// §4.5: DNS over IPv6 first). The host's resolv.conf is not touched: the
+// file is bind-mounted over it inside the new mount namespace only, as `ip
+// netns exec` does with /etc/netns/NAME/resolv.conf.
+#pragma once
+
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "support.hpp"
+
+namespace eyeballs::test {
+
+/// The resolv.conf the namespace gets: IPv4 first in the file, so a client
+/// that follows the file's order asks 127.0.0.1 and one that follows §4.5
+/// asks ::1.
+inline const char* const kBothFamiliesResolvConf =
+    "# eyeballs dns_order netns test\nnameserver 127.0.0.1\nnameserver ::1\n";
+
+/// Moves this process into a new network namespace (loopback up, and a veth
+/// pair with 192.0.2.1/24 and 2001:db8:e7::1/64) and a new
+/// private mount namespace with kBothFamiliesResolvConf over
+/// /etc/resolv.conf. Done once per process, before any thread exists
+/// (unshare(CLONE_NEWNS) needs a single-threaded caller); later calls return
+/// the first call's result. Empty on success, else what failed.
+inline std::string enter_dns_order_namespace() {
+    static const std::string result = [] () -> std::string {
+        auto fail = [](const std::string& what) { return what + ": " + std::strerror(errno); };
+        if (::unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) return fail("unshare(CLONE_NEWNET|CLONE_NEWNS)");
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+            return fail("mount --make-rprivate /");
+        }
+        const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0) return fail("socket");
+        ifreq ifr{};
+        std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+        bool up = ::ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+        if (up) {
+            ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+            up = ::ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+        }
+        const int saved = errno;
+        ::close(s);
+        errno = saved;
+        if (!up) return fail("ip link set lo up");
+        // A veth pair with an address of each family: getaddrinfo with
+        // AI_ADDRCONFIG (Asio's default) answers nothing when only loopback
+        // addresses exist.
+        const char* const link =
+            "ip link add eb-ns0 type veth peer name eb-ns1 && "
+            "ip addr add 192.0.2.1/24 dev eb-ns0 && "
+            "ip addr add 2001:db8:e7::1/64 dev eb-ns0 nodad && "
+            "ip link set eb-ns0 up && ip link set eb-ns1 up";
+        if (std::system(link) != 0) return std::string("cannot set up a veth pair: ") + link;
+        const std::string path = "/tmp/eyeballs_dns_order_resolv.conf." + std::to_string(::getpid());
+        {
+            std::ofstream out(path, std::ios::trunc);
+            out << kBothFamiliesResolvConf;
+            if (!out) return "cannot write " + path;
+        }
+        const int rc = ::mount(path.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr);
+        const int mount_errno = errno;
+        // The bind mount holds the inode; the name is not needed any more.
+        ::unlink(path.c_str());
+        errno = mount_errno;
+        if (rc != 0) return fail("mount --bind " + path + " /etc/resolv.conf");
+        if (!ipv6_loopback_available()) return "no [::1] in the new network namespace";
+        return {};
+    }();
+    return result;
+}
+
+}  // namespace eyeballs::test
