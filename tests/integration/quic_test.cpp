@@ -50,8 +50,11 @@ Duration tcp_start(const RaceReport& r) {
 
 struct World {
     TestPki pki;
-    std::uint16_t port = free_udp_port(loopback_v4());
-    Endpoint at = loopback_v4(port);
+    // TCP+TLS and QUIC share the port number; the TCP half is held from here
+    // (see bind_tcp_with_free_udp_twin) and handed to the TLS server.
+    Fd tcp = bind_tcp_with_free_udp_twin(loopback_v4());
+    Endpoint at = bound_endpoint(tcp.get());
+    std::uint16_t port = at.port();
     std::unique_ptr<QuicServer> quic;
     void serve_quic(bool good_cert = true, std::vector<std::string> extra = {}) {
         quic = std::make_unique<QuicServer>(EYEBALLS_GTLSSERVER, at,
@@ -89,7 +92,7 @@ TEST(PollQuic, QuicAndTlsUpQuicWinsAtOnceAndHandsOverTheConnection) {
     ASSERT_TRUE(poll::quic_available());
     World w;
     w.serve_quic();
-    TlsServer tls(w.at, w.pki);
+    TlsServer tls(std::move(w.tcp), w.pki);
     poll::Result r = poll::connect(std::vector<Endpoint>{w.at}, poll_options(w));
     ASSERT_TRUE(r.connected()) << r.report.message;
     EXPECT_EQ(r.report.protocol, Protocol::quic);
@@ -108,7 +111,7 @@ TEST(PollQuic, QuicAndTlsUpQuicWinsAtOnceAndHandsOverTheConnection) {
 TEST(PollQuic, BlackholedUdpLeavesTlsToTheAttemptDelay) {
     World w;
     w.serve_quic(true, {"--rx-loss=1.0"});
-    TlsServer tls(w.at, w.pki);
+    TlsServer tls(std::move(w.tcp), w.pki);
     poll::Result r = poll::connect(std::vector<Endpoint>{w.at}, poll_options(w));
     ASSERT_TRUE(r.connected()) << r.report.message;
     EXPECT_EQ(r.report.protocol, Protocol::tcp);
@@ -122,7 +125,7 @@ TEST(PollQuic, BlackholedUdpLeavesTlsToTheAttemptDelay) {
 
 TEST(PollQuic, PortUnreachableStartsTlsAtOnce) {
     World w;
-    TlsServer tls(w.at, w.pki);
+    TlsServer tls(std::move(w.tcp), w.pki);
     poll::Result r = poll::connect(std::vector<Endpoint>{w.at}, poll_options(w));
     ASSERT_TRUE(r.connected()) << r.report.message;
     EXPECT_EQ(r.report.protocol, Protocol::tcp);
@@ -139,7 +142,7 @@ TEST(PollQuic, PortUnreachableStartsTlsAtOnce) {
 TEST(PollQuic, UntrustedQuicCertificateIsStageTls) {
     World w;
     w.serve_quic(false);
-    TlsServer tls(w.at, w.pki);
+    TlsServer tls(std::move(w.tcp), w.pki);
     poll::Result r = poll::connect(std::vector<Endpoint>{w.at}, poll_options(w));
     ASSERT_TRUE(r.connected()) << r.report.message;
     EXPECT_EQ(r.report.protocol, Protocol::tcp);
@@ -238,7 +241,7 @@ TEST(LibeventQuic, QuicUpWinsAtOnceAndHandsOverTheConnection) {
     ASSERT_TRUE(libevent::quic_available());
     World w;
     w.serve_quic();
-    Listener tcp(w.at);
+    Listener tcp(std::move(w.tcp));
     LeResult o = race_libevent(w);
     ASSERT_GE(o.fd, 0) << o.report.message;
     EXPECT_EQ(o.report.protocol, Protocol::quic);
@@ -253,7 +256,7 @@ TEST(LibeventQuic, QuicUpWinsAtOnceAndHandsOverTheConnection) {
 TEST(LibeventQuic, BlackholedUdpLeavesTcpToTheAttemptDelay) {
     World w;
     w.serve_quic(true, {"--rx-loss=1.0"});
-    Listener tcp(w.at);
+    Listener tcp(std::move(w.tcp));
     LeResult o = race_libevent(w);
     ASSERT_GE(o.fd, 0) << o.report.message;
     EXPECT_EQ(o.report.protocol, Protocol::tcp);
@@ -265,7 +268,7 @@ TEST(LibeventQuic, BlackholedUdpLeavesTcpToTheAttemptDelay) {
 
 TEST(LibeventQuic, PortUnreachableStartsTcpAtOnce) {
     World w;
-    Listener tcp(w.at);
+    Listener tcp(std::move(w.tcp));
     LeResult o = race_libevent(w);
     ASSERT_GE(o.fd, 0) << o.report.message;
     EXPECT_EQ(o.report.protocol, Protocol::tcp);
@@ -281,7 +284,7 @@ TEST(LibeventQuic, PortUnreachableStartsTcpAtOnce) {
 TEST(LibeventQuic, UntrustedQuicCertificateIsStageTls) {
     World w;
     w.serve_quic(false);
-    Listener tcp(w.at);
+    Listener tcp(std::move(w.tcp));
     LeResult o = race_libevent(w);
     ASSERT_GE(o.fd, 0) << o.report.message;
     EXPECT_EQ(o.report.protocol, Protocol::tcp);

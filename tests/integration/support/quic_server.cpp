@@ -33,6 +33,21 @@ bool udp_port_bound(const Endpoint& at) {
     return false;
 }
 
+Fd bind_tcp_with_free_udp_twin(const Endpoint& at) {
+    for (int i = 0; i < 200; ++i) {
+        Fd tcp = bind_tcp(at.with_port(0));
+        const Endpoint bound = bound_endpoint(tcp.get());
+        const int udp = ::socket(at.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (udp < 0) throw std::runtime_error("bind_tcp_with_free_udp_twin: socket failed");
+        sockaddr_storage ss{};
+        const socklen_t len = to_sockaddr(bound, ss);
+        const bool free = ::bind(udp, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+        ::close(udp);
+        if (free) return tcp;
+    }
+    throw std::runtime_error("test support: no port free for both TCP and UDP on " + at.to_string());
+}
+
 std::uint16_t free_udp_port(const Endpoint& at) {
     const int fd = ::socket(at.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) throw std::runtime_error("free_udp_port: socket failed");
