@@ -25,22 +25,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 namespace lu = eyeballs::libuv;
 
-const Endpoint kNs4 = *Endpoint::parse("127.0.0.1:53", 0);
-const Endpoint kNs6 = *Endpoint::parse("[::1]:53", 0);
-
-void serve_zone(DnsServer& dns, std::uint16_t port) {
-    dns.set_https("_" + std::to_string(port) + "._https.dual.test",
-                  DnsServer::Answer::https_text({"1 . alpn=h2"}));
-    dns.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
-    dns.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
-}
-
-std::size_t https_queries(const DnsServer& dns) {
-    std::size_t n = 0;
-    for (const auto& q : dns.queries()) n += q.type == 65 ? 1 : 0;
-    return n;
-}
-
 struct Result {
     int calls = 0;
     uv_tcp_t* tcp = nullptr;
@@ -101,8 +85,8 @@ TEST_F(DnsOrderLibuv, HttpsQueryGoesToTheIpv6Nameserver) {
     run(r);
     ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
     EXPECT_EQ(r.report.remote, v6.endpoint());
-    EXPECT_EQ(https_queries(ns6), 1u) << "the HTTPS query over IPv6";
-    EXPECT_EQ(https_queries(ns4), 0u) << "no HTTPS query to 127.0.0.1:53";
+    EXPECT_EQ(count_type(ns6, 65), 1u) << "the HTTPS query over IPv6";
+    EXPECT_EQ(count_type(ns4, 65), 0u) << "no HTTPS query to 127.0.0.1:53";
 }
 
 TEST_F(DnsOrderLibuv, Ipv6NameserverDownTheRaceResolvesThroughGetaddrinfo) {
@@ -115,7 +99,7 @@ TEST_F(DnsOrderLibuv, Ipv6NameserverDownTheRaceResolvesThroughGetaddrinfo) {
     run(r);
     ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
     EXPECT_EQ(r.report.remote, v6.endpoint());
-    EXPECT_EQ(https_queries(ns4), 0u) << "the adapter asks one server: no HTTPS retry over IPv4";
+    EXPECT_EQ(count_type(ns4, 65), 0u) << "the adapter asks one server: no HTTPS retry over IPv4";
     bool aaaa = false;  // the race connected to ::1: its AAAA answer was in
     for (const auto& q : ns4.queries()) aaaa = aaaa || q.type == 28;
     EXPECT_TRUE(aaaa) << "the AAAA answer came from 127.0.0.1 (getaddrinfo)";

@@ -17,12 +17,38 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <cstddef>
+#include <cstdint>
 #include <fstream>
 #include <string>
 
 #include "support.hpp"
 
 namespace eyeballs::test {
+
+/// The two nameservers of the namespace's resolv.conf.
+inline const Endpoint kNs4 = *Endpoint::parse("127.0.0.1:53", 0);
+inline const Endpoint kNs6 = *Endpoint::parse("[::1]:53", 0);
+
+/// The HTTPS query's name for dual.test on `port` (RFC 9460 §9.1).
+inline std::string dual_https_name(std::uint16_t port) {
+    return port == 443 ? std::string("dual.test") : "_" + std::to_string(port) + "._https.dual.test";
+}
+
+/// The zone both nameservers answer: an HTTPS record (h2) for `port`, and
+/// dual.test's AAAA ::1 and A 127.0.0.1.
+inline void serve_zone(DnsServer& dns, std::uint16_t port) {
+    dns.set_https(dual_https_name(port), DnsServer::Answer::https_text({"1 . alpn=h2"}));
+    dns.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    dns.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+}
+
+/// How many queries of RR type `type` (28 AAAA, 1 A, 65 HTTPS) `dns` has had.
+inline std::size_t count_type(const DnsServer& dns, std::uint16_t type) {
+    std::size_t n = 0;
+    for (const auto& q : dns.queries()) n += q.type == type ? 1 : 0;
+    return n;
+}
 
 /// The resolv.conf the namespace gets: IPv4 first in the file, so a client
 /// that follows the file's order asks 127.0.0.1 and one that follows §4.5

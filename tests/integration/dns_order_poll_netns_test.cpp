@@ -18,21 +18,8 @@
 namespace eyeballs::test {
 namespace {
 
-const Endpoint kNs4 = *Endpoint::parse("127.0.0.1:53", 0);
-const Endpoint kNs6 = *Endpoint::parse("[::1]:53", 0);
-
-std::string https_name(const std::string& host, std::uint16_t port) {
-    return port == 443 ? host : "_" + std::to_string(port) + "._https." + host;  // RFC 9460 §9.1
-}
-
-void serve_zone(DnsServer& dns, std::uint16_t port) {
-    dns.set_https(https_name("dual.test", port), DnsServer::Answer::https_text({"1 . alpn=h2"}));
-    dns.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
-    dns.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
-}
-
 void go_silent(DnsServer& dns, std::uint16_t port) {
-    dns.set_https(https_name("dual.test", port), DnsServer::Answer::silent());
+    dns.set_https(dual_https_name(port), DnsServer::Answer::silent());
     dns.set("dual.test", Family::v6, DnsServer::Answer::silent());
     dns.set("dual.test", Family::v4, DnsServer::Answer::silent());
 }

@@ -20,16 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace ur = eyeballs::uring;
 
-const Endpoint kNs4 = *Endpoint::parse("127.0.0.1:53", 0);
-const Endpoint kNs6 = *Endpoint::parse("[::1]:53", 0);
-
-void serve_zone(DnsServer& dns, std::uint16_t port) {
-    dns.set_https("_" + std::to_string(port) + "._https.dual.test",
-                  DnsServer::Answer::https_text({"1 . alpn=h2"}));
-    dns.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
-    dns.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
-}
-
 struct Result {
     int calls = 0;
     Fd fd;
