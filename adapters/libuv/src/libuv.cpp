@@ -358,11 +358,8 @@ Status Race::start(std::string_view host, std::uint16_t port,
         std::string error;
         tls_ctx_ = eyeballs::detail::shared_context(tls_options_, error);
         if (!tls_ctx_) return Status::failure(error);
-        if (endpoints == nullptr) {
-            std::string_view h = host;
-            if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-            tls_host_ = std::string(h);
-        }
+        // checked_name() takes the brackets off an IPv6 literal ("[::1]").
+        if (endpoints == nullptr) tls_host_ = std::string(host);
 #else
         return Status::failure(
             "connect_tls needs eyeballs::tls_client (OpenSSL 3), which this build of the libuv "
