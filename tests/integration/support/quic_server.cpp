@@ -48,21 +48,6 @@ Fd bind_tcp_with_free_udp_twin(const Endpoint& at) {
     throw std::runtime_error("test support: no port free for both TCP and UDP on " + at.to_string());
 }
 
-std::uint16_t free_udp_port(const Endpoint& at) {
-    const int fd = ::socket(at.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw std::runtime_error("free_udp_port: socket failed");
-    sockaddr_storage ss{};
-    socklen_t len = to_sockaddr(at.with_port(0), ss);
-    std::uint16_t port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-        if (auto ep = from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len)) port = ep->port();
-    }
-    ::close(fd);
-    if (port == 0) throw std::runtime_error("free_udp_port: bind failed");
-    return port;
-}
-
 QuicServer::QuicServer(const std::string& program, const Endpoint& at, const std::string& key,
                        const std::string& cert, std::vector<std::string> extra)
     : at_(at) {

@@ -37,15 +37,11 @@ private:
     pid_t pid_ = -1;
 };
 
-/// A UDP port on `at`'s address that nothing is bound to right now (bound to
-/// port 0 and released), for a server that needs its port up front.
-std::uint16_t free_udp_port(const Endpoint& at);
-
 /// A TCP socket bound (not listening) on `at`'s address, on a port whose UDP
 /// twin is free right now: a world that serves QUIC and TCP+TLS on one port
 /// number keeps the TCP half from the start, so that a parallel test's
 /// outgoing connection cannot take it between the choice and the listen
-/// (free_udp_port alone only proves the UDP half). A connect to it before a
+/// (a UDP port chosen alone says nothing of the TCP one). A connect to it before a
 /// server listens on it is refused, as to a port nobody has.
 Fd bind_tcp_with_free_udp_twin(const Endpoint& at);
 
