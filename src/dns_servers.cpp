@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// eyeballs — the DNS server an adapter asks: IPv6 first (dns_servers.hpp).
+// eyeballs — the DNS servers an adapter asks, IPv6 first (dns_servers.hpp).
 #include "eyeballs/dns_servers.hpp"
 
 #include <algorithm>
@@ -30,12 +30,16 @@ std::vector<Endpoint> order_dns_servers(std::vector<Endpoint> servers) {
     return servers;
 }
 
-std::optional<Endpoint> preferred_dns_server(const char* path) {
+std::vector<Endpoint> preferred_dns_servers(const char* path) {
     std::ifstream in(path);
-    if (!in) return std::nullopt;
+    if (!in) return {};
     std::ostringstream text;
     text << in.rdbuf();
-    const std::vector<Endpoint> servers = order_dns_servers(parse_resolv_conf(text.str()));
+    return order_dns_servers(parse_resolv_conf(text.str()));
+}
+
+std::optional<Endpoint> preferred_dns_server(const char* path) {
+    const std::vector<Endpoint> servers = preferred_dns_servers(path);
     if (servers.empty()) return std::nullopt;
     return servers.front();
 }

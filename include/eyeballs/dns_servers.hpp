@@ -6,9 +6,11 @@
 // nameservers should send its queries over IPv6 first. The adapters that
 // send DNS queries themselves (HTTPS records, or every query with a
 // `dns_server` option) read the system's nameservers with these functions
-// and ask the first of order_dns_servers(): the first IPv6 one when there is
-// one, else the first IPv4 one. Within a family the file's order (the
-// administrator's preference, resolv.conf(5)) is kept.
+// and ask them in the order of order_dns_servers(): the IPv6 ones first,
+// then the IPv4 ones. Within a family the file's order (the administrator's
+// preference, resolv.conf(5)) is kept. A server that gives no answer (a
+// timeout, an unreachable error) is left for the next one in that list, as
+// a resolv.conf(5) resolver does.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +30,13 @@ std::vector<Endpoint> parse_resolv_conf(std::string_view text);
 /// The same servers, IPv6 first (v3 §4.5), each family in the given order.
 std::vector<Endpoint> order_dns_servers(std::vector<Endpoint> servers);
 
-/// The server to ask: the first of order_dns_servers(parse_resolv_conf(the
-/// file at `path`)); nullopt when the file cannot be read or names none.
+/// The servers to ask, in the order to ask them:
+/// order_dns_servers(parse_resolv_conf(the file at `path`)). Empty when the
+/// file cannot be read or names none.
+std::vector<Endpoint> preferred_dns_servers(const char* path = "/etc/resolv.conf");
+
+/// The server to ask first: the front of preferred_dns_servers(path);
+/// nullopt when that list is empty.
 std::optional<Endpoint> preferred_dns_server(const char* path = "/etc/resolv.conf");
 
 }  // namespace eyeballs

@@ -62,4 +62,25 @@ TEST(DnsServers, PreferredServerFromAFile) {
     EXPECT_FALSE(preferred_dns_server(path.c_str()));
 }
 
+TEST(DnsServers, PreferredServersIsTheWholeOrderedListOfAFile) {
+    const std::string path = ::testing::TempDir() + "eyeballs_resolv_conf_list_test";
+    {
+        std::ofstream out(path);
+        out << "nameserver 192.0.2.1\nnameserver 2001:db8::2\n"
+               "nameserver 192.0.2.3\nnameserver 2001:db8::4\n";
+    }
+    const std::vector<Endpoint> expected{ep("[2001:db8::2]"), ep("[2001:db8::4]"), ep("192.0.2.1"),
+                                         ep("192.0.2.3")};
+    EXPECT_EQ(preferred_dns_servers(path.c_str()), expected);
+    // The single-server form is the front of the list.
+    EXPECT_EQ(preferred_dns_server(path.c_str()), ep("[2001:db8::2]"));
+    {
+        std::ofstream out(path);
+        out << "# no nameserver here\n";
+    }
+    EXPECT_TRUE(preferred_dns_servers(path.c_str()).empty());
+    std::remove(path.c_str());
+    EXPECT_TRUE(preferred_dns_servers(path.c_str()).empty());
+}
+
 }  // namespace
