@@ -8,8 +8,9 @@
 // 127.0.0.1. Its AAAA and A questions go through uv_getaddrinfo, the system
 // resolver (glibc asks the servers in the file's order: 127.0.0.1 first);
 // that is not the adapter's client, so only the HTTPS query is checked.
-// The adapter asks one server: with [::1]:53 down the HTTPS query fails and
-// the race goes on with getaddrinfo's answers (from 127.0.0.1).
+// A nameserver that gives no answer (nothing on [::1]:53: an ICMP error; or
+// a server that stays silent: its share of the query's timeout) leaves the
+// HTTPS query to the next one, 127.0.0.1:53, as resolv.conf(5) resolvers do.
 #include <uv.h>
 
 #include <chrono>
@@ -89,7 +90,7 @@ TEST_F(DnsOrderLibuv, HttpsQueryGoesToTheIpv6Nameserver) {
     EXPECT_EQ(count_type(ns4, 65), 0u) << "no HTTPS query to 127.0.0.1:53";
 }
 
-TEST_F(DnsOrderLibuv, Ipv6NameserverDownTheRaceResolvesThroughGetaddrinfo) {
+TEST_F(DnsOrderLibuv, Ipv6NameserverDownTheHttpsQueryMovesOnToTheIpv4One) {
     DnsServer ns4(kNs4);  // nothing on [::1]:53
     Listener v6(loopback_v6());
     serve_zone(ns4, v6.endpoint().port());
@@ -99,10 +100,47 @@ TEST_F(DnsOrderLibuv, Ipv6NameserverDownTheRaceResolvesThroughGetaddrinfo) {
     run(r);
     ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
     EXPECT_EQ(r.report.remote, v6.endpoint());
-    EXPECT_EQ(count_type(ns4, 65), 0u) << "the adapter asks one server: no HTTPS retry over IPv4";
+    EXPECT_EQ(count_type(ns4, 65), 1u) << "[::1]:53 refused: the HTTPS query went to 127.0.0.1";
     bool aaaa = false;  // the race connected to ::1: its AAAA answer was in
     for (const auto& q : ns4.queries()) aaaa = aaaa || q.type == 28;
     EXPECT_TRUE(aaaa) << "the AAAA answer came from 127.0.0.1 (getaddrinfo)";
+}
+
+// The first nameserver ([::1]:53) takes the HTTPS query and never answers;
+// after its share of the timeout (half of 4 s) the query goes to 127.0.0.1,
+// whose answer moves the race to port= of the record: the origin's port
+// refuses connections, so only the HTTPS answer lets the race succeed.
+TEST_F(DnsOrderLibuv, SilentFirstNameserverTheHttpsAnswerComesFromTheNextOne) {
+    LoopbackPair origin = bind_loopback_pair();  // bound, never listening: refused
+    const std::uint16_t port = origin.port;
+    RefusedPort refused6(std::move(origin.v6));
+    RefusedPort refused4(std::move(origin.v4));
+    Listener service(loopback_v6());
+    const std::string https_name = dual_https_name(port);
+    const std::string record = "1 . alpn=h2 port=" + std::to_string(service.endpoint().port());
+    DnsServer ns6(kNs6);
+    DnsServer ns4(kNs4);
+    ns6.set_https(https_name, DnsServer::Answer::silent());
+    ns6.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    ns6.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    ns4.set_https(https_name, DnsServer::Answer::https_text({record}));
+    ns4.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    ns4.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    Result r;
+    const auto started = Clock::now();
+    auto h = lu::connect(&loop_, "dual.test", port, options(), r.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, service.endpoint()) << "the port of the HTTPS record";
+    EXPECT_EQ(count_type(ns6, 65), 1u) << "asked first, once (its share is one 2 s wait)";
+    EXPECT_EQ(count_type(ns4, 65), 1u) << "then the next nameserver";
+    const auto ns4_https = ns4.queries();
+    for (const auto& q : ns4_https) {
+        if (q.type == 65) {
+            EXPECT_GE(q.at - started, 1900ms) << "asked only after [::1]'s share";
+        }
+    }
 }
 
 }  // namespace

@@ -135,12 +135,13 @@ std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port)
     return Endpoint::parse_address(host, port, nullptr, interface_index);
 }
 
-/// The nameserver to ask, port 53: /etc/resolv.conf's first IPv6 one, else
-/// its first IPv4 one (v3 §4.5, resolv.conf(5)). Zoned IPv6 addresses and
-/// lines that do not parse are skipped.
-std::optional<Endpoint> resolv_conf_nameserver() {
-    // v3 §4.5: an IPv6 nameserver first (eyeballs/dns_servers.hpp).
-    return preferred_dns_server("/etc/resolv.conf");
+/// The nameservers to ask, port 53, in order: /etc/resolv.conf's IPv6 ones,
+/// then its IPv4 ones (v3 §4.5), each family in the file's order
+/// (resolv.conf(5)). Zoned IPv6 addresses and lines that do not parse are
+/// skipped.
+std::vector<Endpoint> resolv_conf_nameservers() {
+    // v3 §4.5: IPv6 nameservers first (eyeballs/dns_servers.hpp).
+    return preferred_dns_servers("/etc/resolv.conf");
 }
 
 std::string uv_text(int status) { return uv_strerror(status); }
@@ -168,6 +169,12 @@ struct UdpQuery {
     std::string name;   // the Resolve's name: "" = the origin
     std::string qname;  // what is asked
     Endpoint server;
+    // Every server to ask, in order; `server` is servers[server_index]. A
+    // server that gives no answer in its share of the timeout (or an ICMP
+    // error) leaves the query to the next one; an answer ends it.
+    std::vector<Endpoint> servers;
+    std::size_t server_index = 0;
+    std::chrono::milliseconds total{5000};  // the whole query's timeout, over every server
     std::vector<std::uint8_t> message;
     std::uint16_t id = 0;
     uv_os_sock_t fd = -1;
@@ -279,6 +286,8 @@ private:
     void gai_answer(Family family, std::string name, int status, const addrinfo* res);
     void start_gai(const Resolve& r);
     void start_udp(const Resolve& r);
+    std::optional<Input> launch_udp(std::unique_ptr<UdpQuery> q);
+    void next_server(UdpQuery* q, DnsError dns, int code, std::string detail);
     void udp_done(UdpQuery* q, Input in);
     void query_failed(UdpQuery* q, DnsError dns, int code, std::string detail);
     void query_answer(UdpQuery* q, const std::uint8_t* data, std::size_t size);
@@ -1055,14 +1064,23 @@ void Race::start_udp(const Resolve& r) {
     failed.name = q->name;
     failed.at = now_;
 
-    std::optional<Endpoint> server = dns_server_;
-    if (!server) server = resolv_conf_nameserver();
-    if (!server) {
+    // An explicit dns_server is the only one asked; else resolv.conf's, in
+    // order, each given an equal share of the query's timeout.
+    if (dns_server_) {
+        q->servers = {*dns_server_};
+    } else {
+        q->servers = resolv_conf_nameservers();
+    }
+    if (q->servers.empty()) {
         failed.detail = what + ": no DNS server (no dns_server, and /etc/resolv.conf names none)";
         pending_.push_back(std::move(failed));
         return;
     }
-    q->server = *server;
+    q->total = q->timeout;
+    const auto share =
+        q->timeout / static_cast<std::chrono::milliseconds::rep>(q->servers.size());
+    q->timeout = std::max(share, std::chrono::milliseconds(1));
+    q->interval = std::min(q->interval, q->timeout);
     if (uv_random(nullptr, nullptr, &q->id, sizeof q->id, 0, nullptr) != 0) {
         q->id = static_cast<std::uint16_t>(uv_hrtime());
     }
@@ -1076,14 +1094,29 @@ void Race::start_udp(const Resolve& r) {
         return;
     }
     q->message = std::move(*message);
+    if (auto not_sent = launch_udp(std::move(q))) pending_.push_back(std::move(*not_sent));
+}
 
+// Sends q's message to servers[server_index], or to the first server after
+// it that takes it; the query then waits on the loop. When no server is left,
+// what failed (for the race) is returned.
+std::optional<Input> Race::launch_udp(std::unique_ptr<UdpQuery> q) {
     int err = 0;
-    q->fd = ::socket(to_af(server->family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    sockaddr_storage ss{};
-    const socklen_t len = to_sockaddr(*server, ss);
-    if (q->fd < 0 || ::connect(q->fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
-        ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
-        err = errno;
+    for (;; ++q->server_index) {
+        const Endpoint& server = q->servers[q->server_index];
+        q->server = server;
+        err = 0;
+        q->fd = ::socket(to_af(server.family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        sockaddr_storage ss{};
+        const socklen_t len = to_sockaddr(server, ss);
+        if (q->fd < 0 || ::connect(q->fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
+            ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
+            err = errno;
+        }
+        if (err == 0) break;
+        if (q->fd >= 0) eyeballs::detail::close_socket(q->fd);
+        q->fd = -1;
+        if (q->server_index + 1 >= q->servers.size()) break;  // no server took it
     }
     q->deadline = Clock::now() + q->timeout;
     if (err == 0) {
@@ -1105,12 +1138,47 @@ void Race::start_udp(const Resolve& r) {
     if (err != 0) {
         if (q->fd >= 0) eyeballs::detail::close_socket(q->fd);
         q->fd = -1;
+        Input failed;
+        failed.kind = Input::Kind::resolve_failed;
+        failed.https = q->https;
+        failed.family = q->family;
+        failed.name = q->name;
+        failed.at = Clock::now();
         failed.code = err;
-        failed.detail = "DNS server " + server->to_string() + ": " + std::strerror(err);
-        pending_.push_back(std::move(failed));
-        return;
+        failed.detail = "DNS server " + q->server.to_string() + ": " + std::strerror(err);
+        return failed;
     }
     udp_.push_back(std::move(q));
+    return std::nullopt;
+}
+
+// q's server gave no answer (its share of the timeout ran out, or an ICMP
+// error came back): the next server is asked, with a fresh socket and a
+// fresh share; after the last one the query fails with what the last said.
+void Race::next_server(UdpQuery* q, DnsError dns, int code, std::string detail) {
+    if (q->server_index + 1 >= q->servers.size()) {
+        if (q->servers.size() > 1 && dns != DnsError::timeout) {
+            detail += " (the last of " + std::to_string(q->servers.size()) + " DNS servers)";
+        }
+        return query_failed(q, dns, code, std::move(detail));
+    }
+    auto next = std::make_unique<UdpQuery>();
+    next->race = this;
+    next->https = q->https;
+    next->family = q->family;
+    next->qtype = q->qtype;
+    next->name = q->name;
+    next->qname = q->qname;
+    next->servers = q->servers;
+    next->server_index = q->server_index + 1;
+    next->message = q->message;
+    next->id = q->id;
+    next->timeout = q->timeout;
+    next->total = q->total;
+    next->interval = std::min<std::chrono::milliseconds>(
+        q->https ? https_query_timeout : first_resend, q->timeout);
+    close_udp(*q);  // its memory stays with the race until the close callbacks
+    if (auto not_sent = launch_udp(std::move(next))) submit(std::move(*not_sent));
 }
 
 // The query's one-shot timer, rounded up to the loop's millisecond so that it
@@ -1294,8 +1362,8 @@ void Race::on_udp_readable(uv_poll_t* poll, int status, int events) {
     Race* race = q->race;
     auto guard = race->shared_from_this();
     if (status < 0) {
-        return race->query_failed(q, DnsError::none, -status,
-                                  "DNS server " + q->server.to_string() + ": " + uv_text(status));
+        return race->next_server(q, DnsError::none, -status,
+                                 "DNS server " + q->server.to_string() + ": " + uv_text(status));
     }
     if ((events & UV_READABLE) == 0) return;
     std::vector<std::uint8_t> buf(65536);
@@ -1306,9 +1374,9 @@ void Race::on_udp_readable(uv_poll_t* poll, int status, int events) {
             if (errno == EINTR) continue;
             // ICMP errors of the connected socket (ECONNREFUSED, ...).
             const int err = errno;
-            return race->query_failed(q, DnsError::none, err,
-                                      "DNS server " + q->server.to_string() + ": " +
-                                          std::strerror(err));
+            return race->next_server(q, DnsError::none, err,
+                                     "DNS server " + q->server.to_string() + ": " +
+                                         std::strerror(err));
         }
         DnsResponse r = parse_dns_response(buf.data(), static_cast<std::size_t>(n), q->id,
                                            q->qname, q->qtype);
@@ -1335,8 +1403,11 @@ void Race::on_udp_timer(uv_timer_t* timer) {
         q->final_leg = q->interval >= q->deadline - now;
         return race->arm_query(*q, std::min<Clock::duration>(q->interval, q->deadline - now));
     }
-    race->query_failed(q, DnsError::timeout, ETIMEDOUT,
-                       "no answer within " + std::to_string(q->timeout.count()) + " ms");
+    std::string detail = "no answer within " + std::to_string(q->total.count()) + " ms";
+    if (q->servers.size() > 1) {
+        detail += " from " + std::to_string(q->servers.size()) + " DNS servers";
+    }
+    race->next_server(q, DnsError::timeout, ETIMEDOUT, std::move(detail));
 }
 
 // ---- the Handle -------------------------------------------------------------
