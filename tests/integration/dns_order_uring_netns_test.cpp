@@ -4,9 +4,10 @@
 // kinds of nameserver. In a private namespace (dns_order_netns.hpp)
 // /etc/resolv.conf lists 127.0.0.1 before ::1, and the test's DNS server
 // answers the same zone on both at port 53. Without Options::dns_server the
-// adapter asks preferred_dns_server() (eyeballs/dns_servers.hpp): [::1]:53
-// for all three, 127.0.0.1 for none. It asks one server: with [::1]:53 down
-// the race fails its DNS (no fallback to the IPv4 nameserver).
+// adapter asks preferred_dns_servers() (eyeballs/dns_servers.hpp) in order:
+// [::1]:53 for all three, 127.0.0.1 for none while [::1] answers. A
+// nameserver that gives no answer (nothing on [::1]:53: an ICMP error; or a
+// silent one: its share of the 4 s) leaves the queries to 127.0.0.1:53.
 #include <unistd.h>
 
 #include <chrono>
@@ -74,14 +75,51 @@ TEST_F(DnsOrderUring, EveryQueryGoesToTheIpv6Nameserver) {
     EXPECT_TRUE(ns4.queries().empty()) << ns4.queries().size() << " queries reached 127.0.0.1:53";
 }
 
-TEST_F(DnsOrderUring, Ipv6NameserverDownFailsWithoutAskingIpv4) {
+TEST_F(DnsOrderUring, Ipv6NameserverDownTheQueriesMoveOnToTheIpv4One) {
     DnsServer ns4(kNs4);  // nothing on [::1]:53
     Listener v6(loopback_v6());
     serve_zone(ns4, v6.endpoint().port());
     Result r = race(v6.endpoint().port());
     ASSERT_EQ(r.calls, 1);
-    EXPECT_NE(r.report.outcome, Outcome::connected) << "documented: one nameserver is asked";
-    EXPECT_TRUE(ns4.queries().empty()) << "no fallback to 127.0.0.1:53";
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, v6.endpoint());
+    EXPECT_EQ(count_type(ns4, 65), 1u) << "[::1]:53 refused: HTTPS went to 127.0.0.1";
+    EXPECT_EQ(count_type(ns4, 28), 1u) << "AAAA too";
+    EXPECT_EQ(count_type(ns4, 1), 1u) << "A too";
+}
+
+// [::1]:53 takes every query and never answers; after its share (half of
+// 4 s) each goes to 127.0.0.1:53, whose HTTPS answer moves the race to
+// port= of the record: the origin's port refuses connections, so only that
+// answer (and the addresses from the second server) lets the race succeed.
+TEST_F(DnsOrderUring, SilentFirstNameserverEveryAnswerComesFromTheNextOne) {
+    LoopbackPair origin = bind_loopback_pair();  // bound, never listening: refused
+    const std::uint16_t port = origin.port;
+    RefusedPort refused6(std::move(origin.v6));
+    RefusedPort refused4(std::move(origin.v4));
+    Listener service(loopback_v6());
+    const std::string https_name = dual_https_name(port);
+    const std::string record = "1 . alpn=h2 port=" + std::to_string(service.endpoint().port());
+    DnsServer ns6(kNs6);
+    DnsServer ns4(kNs4);
+    ns6.set_https(https_name, DnsServer::Answer::silent());
+    ns6.set("dual.test", Family::v6, DnsServer::Answer::silent());
+    ns6.set("dual.test", Family::v4, DnsServer::Answer::silent());
+    ns4.set_https(https_name, DnsServer::Answer::https_text({record}));
+    ns4.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    ns4.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    const auto started = std::chrono::steady_clock::now();
+    Result r = race(port);
+    ASSERT_EQ(r.calls, 1);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, service.endpoint()) << "the port of the HTTPS record";
+    for (const std::uint16_t type : {std::uint16_t{65}, std::uint16_t{28}, std::uint16_t{1}}) {
+        EXPECT_EQ(count_type(ns6, type), 1u) << "type " << type << ": [::1] asked once (one 2 s send)";
+        EXPECT_EQ(count_type(ns4, type), 1u) << "type " << type << ": then 127.0.0.1";
+    }
+    for (const auto& q : ns4.queries()) {
+        EXPECT_GE(q.at - started, 1900ms) << "type " << q.type << " asked only after [::1]'s share";
+    }
 }
 
 }  // namespace

@@ -103,12 +103,13 @@ std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port)
     return Endpoint::parse_address(host, port);
 }
 
-/// The nameserver to ask, port 53: /etc/resolv.conf's first IPv6 one, else
-/// its first IPv4 one (v3 §4.5, resolv.conf(5)). Zoned IPv6 addresses and
-/// lines that do not parse are skipped.
-std::optional<Endpoint> resolv_conf_nameserver() {
-    // v3 §4.5: an IPv6 nameserver first (eyeballs/dns_servers.hpp).
-    return preferred_dns_server("/etc/resolv.conf");
+/// The nameservers to ask, port 53, in order: /etc/resolv.conf's IPv6 ones,
+/// then its IPv4 ones (v3 §4.5), each family in the file's order
+/// (resolv.conf(5)). Zoned IPv6 addresses and lines that do not parse are
+/// skipped.
+std::vector<Endpoint> resolv_conf_nameservers() {
+    // v3 §4.5: IPv6 nameservers first (eyeballs/dns_servers.hpp).
+    return preferred_dns_servers("/etc/resolv.conf");
 }
 
 /// steady_clock is CLOCK_MONOTONIC on Linux (libstdc++ and libc++).
@@ -160,6 +161,13 @@ struct UdpQuery {
     std::string qname;  // what is asked
     std::uint16_t type = 0;
     Endpoint server;
+    // Every server to ask, in order; `server` is servers[server_index]. A
+    // server that gives no answer in its share of the query's 4 s (or an
+    // ICMP error) leaves the query to the next one; an answer ends it.
+    std::vector<Endpoint> servers;
+    std::size_t server_index = 0;
+    std::chrono::milliseconds try_wait{udp_query_timeout_s * 1000};  // per send
+    int tries_per_server = udp_query_tries;
     std::vector<std::uint8_t> message;
     std::vector<std::uint8_t> buf;
     std::uint16_t id = 0;
@@ -299,6 +307,8 @@ private:
     void finish();
     void release_all() noexcept;
     void start_udp(const Resolve& r);
+    std::optional<Input> launch_udp(std::unique_ptr<UdpQuery> q);
+    void next_server(UdpQuery& q, Input failed);
     void udp_receive(UdpQuery& q);
     void udp_arm(UdpQuery& q);
     void udp_answer(UdpQuery& q, int res);
@@ -1111,14 +1121,18 @@ void Race::start_udp(const Resolve& r) {
     Input failed = udp_input(*q);
     failed.at = now_;
 
-    std::optional<Endpoint> server = dns_server_;
-    if (!server) server = resolv_conf_nameserver();
-    if (!server) {
+    // An explicit dns_server is the only one asked; else resolv.conf's, in
+    // order, each given an equal share of the query's 4 s.
+    if (dns_server_) {
+        q->servers = {*dns_server_};
+    } else {
+        q->servers = resolv_conf_nameservers();
+    }
+    if (q->servers.empty()) {
         failed.detail = what + ": no DNS server (no dns_server, and /etc/resolv.conf names none)";
         pending_.push_back(std::move(failed));
         return;
     }
-    q->server = *server;
     {
         std::uint16_t id = 0;
         const auto t = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
@@ -1134,30 +1148,84 @@ void Race::start_udp(const Resolve& r) {
         return;
     }
     q->message = std::move(*message);
-    q->tries_left = udp_query_tries;
+    // One server: sent at 0 and 2 s, failed at 4 s. More: each gets
+    // 4 s / n, as sends of 2 s at most (2 servers: one send of 2 s each).
+    const std::chrono::milliseconds total{udp_query_timeout_s * udp_query_tries * 1000};
+    const std::chrono::milliseconds per_try{udp_query_timeout_s * 1000};
+    const auto share = std::max(
+        total / static_cast<std::chrono::milliseconds::rep>(q->servers.size()),
+        std::chrono::milliseconds(1));
+    q->try_wait = std::min(per_try, share);
+    q->tries_per_server =
+        static_cast<int>(std::max<std::chrono::milliseconds::rep>(1, share / q->try_wait));
+    q->tries_left = q->tries_per_server;
     q->buf.resize(r.https ? 65536 : 4096);
+    if (auto not_sent = launch_udp(std::move(q))) pending_.push_back(std::move(*not_sent));
+}
 
+// Sends q's message to servers[server_index], or to the first server after
+// it that takes it; the answer and the timer then come from the ring. When
+// no server is left, what failed (for the race) is returned.
+std::optional<Input> Race::launch_udp(std::unique_ptr<UdpQuery> q) {
+    const std::string what = dns_type_name(q->type) + " query";
     int err = 0;
-    q->fd = ::socket(to_af(server->family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    sockaddr_storage ss{};
-    const socklen_t len = to_sockaddr(*server, ss);
-    if (q->fd < 0 || ::connect(q->fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
-        ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
-        err = errno;
-    }
-    if (err != 0) {
+    for (;; ++q->server_index) {
+        const Endpoint& server = q->servers[q->server_index];
+        q->server = server;
+        err = 0;
+        q->fd = ::socket(to_af(server.family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        sockaddr_storage ss{};
+        const socklen_t len = to_sockaddr(server, ss);
+        if (q->fd < 0 || ::connect(q->fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
+            ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
+            err = errno;
+        }
+        if (err == 0) break;
         if (q->fd >= 0) eyeballs::detail::close_socket(q->fd);
         q->fd = -1;
+        if (q->server_index + 1 >= q->servers.size()) break;  // no server took it
+    }
+    if (err != 0) {
+        Input failed = udp_input(*q);
         failed.code = err;
-        failed.detail = what + " to " + server->to_string() + ": " + std::strerror(err);
-        pending_.push_back(std::move(failed));
-        return;
+        failed.detail = what + " to " + q->server.to_string() + ": " + std::strerror(err);
+        return failed;
     }
     --q->tries_left;
     UdpQuery& ref = *q;
     udp_.push_back(std::move(q));
     udp_receive(ref);
     udp_arm(ref);
+    return std::nullopt;
+}
+
+// q's server gave no answer (its share ran out, or an ICMP error came back):
+// the next server is asked with a fresh socket and a fresh share; after the
+// last one the query fails with `failed`.
+void Race::next_server(UdpQuery& q, Input failed) {
+    if (q.server_index + 1 >= q.servers.size()) {
+        udp_close(q);
+        submit(std::move(failed));
+        return;
+    }
+    auto next = std::make_unique<UdpQuery>();
+    next->https = q.https;
+    next->family = q.family;
+    next->name = q.name;
+    next->qname = q.qname;
+    next->type = q.type;
+    next->servers = q.servers;
+    next->server_index = q.server_index + 1;
+    next->try_wait = q.try_wait;
+    next->tries_per_server = q.tries_per_server;
+    next->tries_left = q.tries_per_server;
+    next->message = q.message;
+    next->id = q.id;
+    next->buf.resize(q.buf.size());
+    next->recv_op = Op{Op::Kind::recv, this, next.get()};
+    next->timer_op = Op{Op::Kind::dns_timer, this, next.get()};
+    udp_close(q);  // its memory stays with the race (udp_) until the race ends
+    if (auto not_sent = launch_udp(std::move(next))) submit(std::move(*not_sent));
 }
 
 void Race::udp_receive(UdpQuery& q) {
@@ -1169,7 +1237,8 @@ void Race::udp_receive(UdpQuery& q) {
 
 void Race::udp_arm(UdpQuery& q) {
     if (io_uring_sqe* s = prep(&q.timer_op)) {
-        q.wait = __kernel_timespec{udp_query_timeout_s, 0};
+        const auto ms = q.try_wait.count();
+        q.wait = __kernel_timespec{ms / 1000, (ms % 1000) * 1000000};
         io_uring_prep_timeout(s, &q.wait, 0, 0);
         q.timing = true;
     }
@@ -1201,8 +1270,10 @@ void Race::udp_answer(UdpQuery& q, int res) {
         // ICMP errors of the connected socket (ECONNREFUSED, ...).
         in.code = -res;
         in.detail = what + ": " + std::strerror(-res);
-        udp_close(q);
-        submit(std::move(in));
+        if (q.servers.size() > 1) {
+            in.detail += " (the last of " + std::to_string(q.servers.size()) + " DNS servers)";
+        }
+        next_server(q, std::move(in));
         return;
     }
     DnsResponse r = parse_dns_response(q.buf.data(), static_cast<std::size_t>(res), q.id, q.qname, q.type);
@@ -1246,10 +1317,15 @@ void Race::udp_timeout(UdpQuery& q) {
     }
     Input in = udp_input(q);
     in.code = ETIMEDOUT;
-    in.detail = "no " + dns_type_name(q.type) + " answer from " + q.server.to_string() + " within " +
-                std::to_string(udp_query_timeout_s * udp_query_tries * 1000) + " ms";
-    udp_close(q);
-    submit(std::move(in));
+    if (q.servers.size() == 1) {
+        in.detail = "no " + dns_type_name(q.type) + " answer from " + q.server.to_string() +
+                    " within " + std::to_string(udp_query_timeout_s * udp_query_tries * 1000) + " ms";
+    } else {
+        in.detail = "no " + dns_type_name(q.type) + " answer from " +
+                    std::to_string(q.servers.size()) + " DNS servers within " +
+                    std::to_string(udp_query_timeout_s * udp_query_tries * 1000) + " ms";
+    }
+    next_server(q, std::move(in));
 }
 
 // ---- entry points -------------------------------------------------------------------

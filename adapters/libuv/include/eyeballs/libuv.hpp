@@ -38,9 +38,12 @@
 //
 // HTTPS records (Happy Eyeballs v3, `config.https`): getaddrinfo cannot ask
 // for type 65, so the adapter sends the HTTPS query itself over UDP, to
-// `dns_server` or the first `nameserver` of /etc/resolv.conf (written and read
-// by eyeballs/dns_message.hpp; resent once after 2 s, failed after 4 s; TC
-// is retried over TCP);
+// `dns_server` (alone) or the `nameserver`s of /etc/resolv.conf, IPv6 ones
+// first (written and read by eyeballs/dns_message.hpp; resent once after
+// 2 s, failed after 4 s; TC is retried over TCP). With n resolv.conf
+// nameservers each gets 4 s / n: one that gives no answer in its share, or
+// answers with an ICMP error, leaves the query to the next one; any DNS
+// answer (NXDOMAIN, SERVFAIL too) ends it;
 // target and alias names are resolved like the host; Config::port is set to
 // connect()'s port. TCP only: QUIC attempts (`config.quic`) fail at once with
 // EPROTONOSUPPORT.

@@ -45,11 +45,15 @@
 // DNS. A literal address (brackets allowed) is raced alone. A name is
 // resolved by the adapter's own UDP queries (AAAA and A at once, and HTTPS
 // with config.https; messages by eyeballs/dns_message.hpp) to
-// Options::dns_server, or to the first IPv6 `nameserver` of /etc/resolv.conf
-// (else its first IPv4 one; v3 §4.5, eyeballs/dns_servers.hpp), only that one:
+// Options::dns_server (that one alone), or to the `nameserver`s of
+// /etc/resolv.conf, IPv6 ones first (v3 §4.5, eyeballs/dns_servers.hpp):
 // the answer is received with IORING_OP_RECV on the same ring, so the
 // Resolution Delay (RFC 8305 §3) runs for real. No /etc/hosts, no search
 // list; a query is resent once after 2 s and fails with ETIMEDOUT after 4 s.
+// With n resolv.conf nameservers, each gets 4 s / n (sends of at most 2 s):
+// one that gives no answer in its share, or answers with an ICMP error,
+// leaves the query to the next one; any DNS answer (NXDOMAIN, SERVFAIL too)
+// ends it.
 // TCP only: QUIC attempts fail at once with EPROTONOSUPPORT.
 //
 // TLS (Happy Eyeballs v3 §6.1, connect_tls): each attempt whose TCP connect
@@ -122,8 +126,9 @@ using SocketFactory = std::function<int(const Endpoint& remote)>;
 struct Options {
     /// Every RaceMachine setting, local bind candidates included (docs/behaviour.md §1).
     Config config;
-    /// The nameserver to ask (port 53 when 0) for a host name; unset: the
-    /// first `nameserver` of /etc/resolv.conf.
+    /// The nameserver to ask (port 53 when 0) for a host name, alone (no
+    /// fallback); unset: the `nameserver`s of /etc/resolv.conf, IPv6 ones
+    /// first, each asked in turn when the one before gives no answer.
     std::optional<Endpoint> dns_server;
     /// Empty: the adapter creates each socket (IORING_OP_SOCKET or socket(2)).
     SocketFactory socket_factory;
