@@ -333,6 +333,19 @@ std::optional<std::string> to_config(const eyeballs_config& in, eyeballs::Config
         if (!value) return "alt_svc: " + error;
         if (!value->clear) out.alt_svc = std::move(value->alternatives);
     }
+    if (in.tcp_alpn != nullptr && in.tcp_alpn[0] != '\0') {
+        // Split on commas; an empty id stays for validate() to name.
+        const std::string_view list(in.tcp_alpn);
+        out.tcp_alpn.clear();
+        std::size_t from = 0;
+        for (;;) {
+            const std::size_t comma = list.find(',', from);
+            out.tcp_alpn.emplace_back(
+                list.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from));
+            if (comma == std::string_view::npos) break;
+            from = comma + 1;
+        }
+    }
     return std::nullopt;
 }
 

@@ -135,6 +135,26 @@ std::optional<std::string> validate(const Config& config) {
                    " needs an ALPN id and a port 1-65535";
         }
     }
+    if (config.tcp_alpn.empty()) {
+        return std::string("alpn is empty: the client speaks at least one ALPN id over TCP "
+                           "(RFC 9460 §7.1)");
+    }
+    if (config.tcp_alpn.size() > max_tcp_alpn) {
+        return "alpn has " + std::to_string(config.tcp_alpn.size()) + " ids; at most " +
+               std::to_string(max_tcp_alpn) + " are taken";
+    }
+    for (std::size_t i = 0; i < config.tcp_alpn.size(); ++i) {
+        const std::string& id = config.tcp_alpn[i];
+        if (id.empty() || id.size() > 255) {
+            return "alpn id " + std::to_string(i + 1) + " has " + std::to_string(id.size()) +
+                   " bytes; an ALPN id has 1-255 (RFC 7301 §3.1)";
+        }
+        if (id == "h3" || id.compare(0, 3, "h3-") == 0) {
+            return "alpn id " + std::to_string(i + 1) + " \"" + id +
+                   "\" is HTTP/3, which runs over QUIC, not TCP: leave it out (quic=on "
+                   "races h3)";
+        }
+    }
     if (config.quic_progress && !(config.https && config.quic)) {
         return std::string("quic-progress needs https=on and quic=on: only HTTPS records "
                            "give QUIC attempts");

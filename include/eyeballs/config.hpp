@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -75,6 +76,8 @@ inline constexpr std::uint32_t max_max_endpoints = 1024;
 /// RFC 9460 §3 suggests bounding alias chains; 8 as for CNAME chains in stub resolvers.
 inline constexpr std::uint32_t default_alias_limit = 8;
 inline constexpr std::uint32_t max_alias_limit = 16;
+/// The most ids Config::tcp_alpn holds (a TLS ClientHello offers a short list).
+inline constexpr std::size_t max_tcp_alpn = 32;
 
 /// Everything a race can be told. The defaults are RFC 8305's.
 struct Config {
@@ -183,6 +186,15 @@ struct Config {
     /// Off (the default, what the bundled adapters can do): TCP only, QUIC
     /// endpoints are left out of the race.
     bool quic = false;
+    /// The ALPN ids the caller speaks over TLS on TCP (RFC 7301), in its
+    /// order of preference. RFC 9460 §7.1: a TCP service keeps the ids of its
+    /// record's set (with the default "http/1.1" unless no-default-alpn) that
+    /// are in this list, and offers those; one with none left is not raced,
+    /// and a record that gives no service at all (nor a QUIC one) does not
+    /// have its target resolved. A TCP Alt-Svc alternative whose id is not
+    /// here is left out the same way. 1-32 ids of 1-255 bytes, none an
+    /// HTTP/3 id ("h3", "h3-*": those are QUIC, see `quic`).
+    std::vector<std::string> tcp_alpn = {"h2", "http/1.1"};
     /// Seeds the shuffle of records with equal SvcPriority (RFC 9460 §2.4.1:
     /// "SHOULD be shuffled"), so the same seed gives the same order.
     std::uint64_t shuffle_seed = 0;

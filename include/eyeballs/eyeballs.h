@@ -334,6 +334,13 @@ typedef struct eyeballs_config {
      * by eyeballs_machine_new() (a parse error is EYEBALLS_ERR_ARGUMENT naming
      * alt_svc). Copied; NULL or "" (default) for none. */
     const char* alt_svc;
+    /* The ALPN ids the caller speaks over TLS on TCP, comma-separated
+     * ("h2,http/1.1"); C++ Config::tcp_alpn. A TCP service or Alt-Svc
+     * alternative with no id in this list is not raced (RFC 9460 §7.1).
+     * 1-32 ids of 1-255 bytes, no "h3"/"h3-*" (those are QUIC); a bad list
+     * is EYEBALLS_ERR_ARGUMENT naming the rule. Copied; NULL or "" (default)
+     * for "h2,http/1.1". */
+    const char* tcp_alpn;
 } eyeballs_config;
 
 /* eyeballs_config.success. */

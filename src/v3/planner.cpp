@@ -39,29 +39,28 @@ HttpsStep Planner::on_https(std::uint32_t t, const SvcbRecord* records, std::siz
         return step;
     }
     if (!answer.service_mode.empty()) {
-        std::vector<const SvcbRecord*> in_order;
         std::vector<PlannedService> planned = plan_services(
             answer.service_mode.data(), answer.service_mode.size(), config.shuffle_seed,
-            config.port, config.quic, max_services - std::min(max_services, services_.size()),
-            &in_order);
-        // Every record's target is asked for, in the records' order (RFC 9460
-        // §3: "Clients issue AAAA and/or A queries for the selected TargetName").
-        std::vector<std::uint32_t> target_of_record;
-        target_of_record.reserve(in_order.size());
-        for (const SvcbRecord* r : in_order) {
-            std::uint32_t target = t;  // "." = the owner (§2.5.2)
-            if (r->target != ".") {
-                bool made = false;
-                target = names.intern(r->target, made);
-                if (made) step.ask_addresses.push_back(target);
-            }
-            target_of_record.push_back(target);
-        }
+            config.port, config.quic, config.tcp_alpn,
+            max_services - std::min(max_services, services_.size()));
+        // The target of every record that gave a service is asked for, in the
+        // records' order (RFC 9460 §3: "Clients issue AAAA and/or A queries
+        // for the selected TargetName"). A record the client cannot speak to
+        // (RFC 9460 §7.1: no ALPN id left on either transport) selects no
+        // target: its name is not resolved.
+        const SvcbRecord* last = nullptr;
+        std::uint32_t target = t;
         for (PlannedService& ps : planned) {
             ps.rank.quic_broken = quic_broken && ps.service.protocol == Protocol::quic;
-            std::size_t i = 0;
-            while (in_order[i] != ps.record) ++i;
-            const std::uint32_t target = target_of_record[i];
+            if (ps.record != last) {  // a record's services are next to each other
+                last = ps.record;
+                target = t;  // "." = the owner (§2.5.2)
+                if (ps.record->target != ".") {
+                    bool made = false;
+                    target = names.intern(ps.record->target, made);
+                    if (made) step.ask_addresses.push_back(target);
+                }
+            }
             ps.service.target = target == 0 ? ps.record->target : names[target].name;
             step.services.push_back(
                 NewService{add_service(std::move(ps.service), target, ps.rank), ps.record});
@@ -110,7 +109,10 @@ HttpsStep Planner::on_alt_svc(const Config& config) {
     for (std::size_t i = 0; i < config.alt_svc.size() && services_.size() < max_services; ++i) {
         const AltSvc& alt = config.alt_svc[i];
         const bool quic = quic_alpn(alt.alpn);
-        if (quic && !config.quic) continue;
+        // RFC 9460 §7.1's filter, as for the records: an h3 id needs QUIC, any
+        // other id must be one the client speaks over TCP (Config::tcp_alpn);
+        // an alternative left out is not resolved.
+        if (quic ? !config.quic : !speaks_over_tcp(config.tcp_alpn, alt.alpn)) continue;
         std::uint32_t target = 0;
         if (!alt.host.empty()) {
             bool made = false;

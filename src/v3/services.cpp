@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // eyeballs — Happy Eyeballs v3: HTTPS records become services (services.hpp).
 //
-// Implements v3 §5.1, §5.2; RFC 9460 §2.4.1, §2.4.2, §7.1.1, §8 (see services.hpp).
+// Implements v3 §5.1, §5.2; RFC 9460 §2.4.1, §2.4.2, §7.1, §7.1.1, §8 (see services.hpp).
 #include "v3/services.hpp"
 
 #include <algorithm>
@@ -23,6 +23,10 @@ std::uint64_t mix(std::uint64_t x) {
 
 bool quic_alpn(const std::string& id) {
     return id == "h3" || (id.size() > 3 && id.compare(0, 3, "h3-") == 0);
+}
+
+bool speaks_over_tcp(const std::vector<std::string>& tcp_alpn, const std::string& id) {
+    return std::find(tcp_alpn.begin(), tcp_alpn.end(), id) != tcp_alpn.end();
 }
 
 // ---- RFC 9460 §2.4.2, §8 -----------------------------------------------------------
@@ -51,6 +55,7 @@ HttpsAnswer sort_out(const SvcbRecord* records, std::size_t count) {
 
 std::vector<PlannedService> plan_services(const SvcbRecord* const* records, std::size_t count,
                                           std::uint64_t seed, std::uint16_t port, bool quic,
+                                          const std::vector<std::string>& tcp_alpn,
                                           std::size_t room,
                                           std::vector<const SvcbRecord*>* records_in_order) {
     // §5.2 / RFC 9460 §2.4.1: SvcPriority, equal priorities in a seeded random order.
@@ -72,6 +77,13 @@ std::vector<PlannedService> plan_services(const SvcbRecord* const* records, std:
             std::find(alpn[1].begin(), alpn[1].end(), "http/1.1") == alpn[1].end()) {
             alpn[1].push_back("http/1.1");
         }
+        // RFC 9460 §7.1: "Clients filter the set of ALPN identifiers to match
+        // the protocol suites they support": over TCP, Config::tcp_alpn.
+        alpn[1].erase(std::remove_if(alpn[1].begin(), alpn[1].end(),
+                                     [&](const std::string& id) {
+                                         return !speaks_over_tcp(tcp_alpn, id);
+                                     }),
+                      alpn[1].end());
         for (int p = 0; p < 2; ++p) {
             if (alpn[p].empty() || (p == 0 && !quic)) continue;
             if (out.size() >= room) return out;

@@ -11,6 +11,9 @@
 //   §2.4.2 AliasMode wins over ServiceMode records beside it.
 //   §3     the end of an alias chain (final $QNAME, the origin's port, no
 //          SvcParams) is an endpoint before the non-SVCB fallback.
+//   §7.1   the client filters the SVCB ALPN set to the protocol suites it
+//          supports: QUIC ids with Config::quic, the others against
+//          Config::tcp_alpn; a service with none left is not raced.
 //   §7.1.1 the default ALPN "http/1.1" unless no-default-alpn.
 //   §8     records with a mandatory key this library does not know are ignored.
 #pragma once
@@ -77,6 +80,10 @@ inline constexpr std::size_t max_services = 4096;
 /// An HTTP/3 ALPN id ("h3", or a draft version "h3-29"): a QUIC endpoint.
 bool quic_alpn(const std::string& id);
 
+/// Whether `id` is one of `tcp_alpn` (Config::tcp_alpn): an ALPN id the
+/// client speaks over TLS on TCP.
+bool speaks_over_tcp(const std::vector<std::string>& tcp_alpn, const std::string& id);
+
 // ---- RFC 9460 §2.4.2, §8: what an HTTPS answer says ------------------------------
 
 /// An HTTPS answer sorted out: its AliasMode record (the first, if any) and
@@ -99,12 +106,17 @@ struct PlannedService {
 
 /// The services of one HTTPS answer's ServiceMode records, in v3 §5 order of
 /// their records (SvcPriority, then a shuffle seeded by `seed`): up to two
-/// per record (QUIC for h3 ids when `quic`, TCP for the rest), at most
-/// `room` in all. `port` is the origin's (a record without `port=`).
-/// `records_in_order`, when given, gets the records in that order (up to the
-/// one where `room` ran out).
+/// per record (QUIC for h3 ids when `quic`; TCP for the ids of the rest, with
+/// the default "http/1.1", that are in `tcp_alpn` — RFC 9460 §7.1: the client
+/// filters the set to what it speaks, and the TCP service offers those ids in
+/// the record's order), at most `room` in all. A record whose ids the client
+/// speaks on neither transport gives nothing. `port` is the origin's (a
+/// record without `port=`). `records_in_order`, when given, gets the records
+/// in that order (up to the one where `room` ran out), those that gave
+/// nothing included.
 std::vector<PlannedService> plan_services(const SvcbRecord* const* records, std::size_t count,
                                           std::uint64_t seed, std::uint16_t port, bool quic,
+                                          const std::vector<std::string>& tcp_alpn,
                                           std::size_t room,
                                           std::vector<const SvcbRecord*>* records_in_order = nullptr);
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "eyeballs/config.hpp"
 
@@ -136,6 +137,32 @@ TEST(Config, FirstBrokenRuleIsNamed) {
     c.attempt_delay = 1ms;
     c.family_count = 0;
     EXPECT_EQ(invalid(c).rfind("attempt-delay", 0), 0u);
+}
+
+TEST(Config, TcpAlpnRules) {
+    Config c;
+    EXPECT_EQ(c.tcp_alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+    c.tcp_alpn = {"http/1.1", "h2c-unusual"};
+    EXPECT_EQ(validate(c), std::nullopt);
+    c.tcp_alpn = {};
+    EXPECT_NE(invalid(c).find("alpn is empty"), std::string::npos);
+    c.tcp_alpn = {"h2", ""};
+    EXPECT_NE(invalid(c).find("alpn id 2 has 0 bytes; an ALPN id has 1-255"), std::string::npos);
+    c.tcp_alpn = {std::string(256, 'x')};
+    EXPECT_NE(invalid(c).find("alpn id 1 has 256 bytes"), std::string::npos);
+    c.tcp_alpn = {std::string(255, 'x')};
+    EXPECT_EQ(validate(c), std::nullopt);
+    for (const char* h3 : {"h3", "h3-29"}) {
+        c.tcp_alpn = {"h2", h3};
+        const std::string m = invalid(c);
+        EXPECT_NE(m.find(std::string("alpn id 2 \"") + h3 + "\" is HTTP/3, which runs over QUIC"),
+                  std::string::npos)
+            << m;
+    }
+    c.tcp_alpn.assign(max_tcp_alpn, "h2");
+    EXPECT_EQ(validate(c), std::nullopt);
+    c.tcp_alpn.push_back("h2");
+    EXPECT_NE(invalid(c).find("alpn has 33 ids; at most 32"), std::string::npos);
 }
 
 TEST(FormatMs, ExactMilliseconds) {

@@ -134,11 +134,14 @@ TEST(V3Services, InconsistentRecordIsRejected) {
     EXPECT_TRUE(rec("1 . mandatory=alpn alpn=h2").self_consistent());
 }
 
+// The client's TCP ALPN ids, as Config's default.
+const std::vector<std::string> tcp = Config{}.tcp_alpn;
+
 TEST(V3Services, OneRecordGivesQuicAndTcpServicesWithDefaultAlpn) {
     // example.com. HTTPS 1 . alpn=h3,h2
     const std::vector<SvcbRecord> r = {rec("1 . alpn=h3,h2")};
     auto p = ptrs(r);
-    auto s = plan_services(p.data(), p.size(), 0, 8443, true, max_services);
+    auto s = plan_services(p.data(), p.size(), 0, 8443, true, tcp, max_services);
     ASSERT_EQ(s.size(), 2u);
     EXPECT_EQ(s[0].service.protocol, Protocol::quic);
     EXPECT_EQ(s[0].service.alpn, (std::vector<std::string>{"h3"}));
@@ -148,10 +151,10 @@ TEST(V3Services, OneRecordGivesQuicAndTcpServicesWithDefaultAlpn) {
     EXPECT_EQ(s[1].service.port, 8443);  // no port=: the origin's
     EXPECT_LT(s[0].rank, s[1].rank);
     // QUIC off: only TCP; an h3-only record without the default gives none.
-    EXPECT_EQ(plan_services(p.data(), p.size(), 0, 443, false, max_services).size(), 1u);
+    EXPECT_EQ(plan_services(p.data(), p.size(), 0, 443, false, tcp, max_services).size(), 1u);
     const std::vector<SvcbRecord> h3only = {rec("1 . alpn=h3 no-default-alpn")};
     auto q = ptrs(h3only);
-    EXPECT_TRUE(plan_services(q.data(), q.size(), 0, 443, false, max_services).empty());
+    EXPECT_TRUE(plan_services(q.data(), q.size(), 0, 443, false, tcp, max_services).empty());
 }
 
 TEST(V3Services, PriorityFirstAndTheShuffleFollowsTheSeed) {
@@ -162,7 +165,7 @@ TEST(V3Services, PriorityFirstAndTheShuffleFollowsTheSeed) {
     auto p = ptrs(r);
     auto targets = [&](std::uint64_t seed) {
         std::vector<const SvcbRecord*> order;
-        plan_services(p.data(), p.size(), seed, 443, false, max_services, &order);
+        plan_services(p.data(), p.size(), seed, 443, false, tcp, max_services, &order);
         std::string s;
         for (const SvcbRecord* x : order) s += x->target.substr(0, 1);
         return s;
@@ -172,7 +175,48 @@ TEST(V3Services, PriorityFirstAndTheShuffleFollowsTheSeed) {
     bool differs = false;
     for (std::uint64_t seed = 2; seed < 20 && !differs; ++seed) differs = targets(seed) != targets(1);
     EXPECT_TRUE(differs) << "the seed never changed the order of equal priorities";
-    EXPECT_EQ(plan_services(p.data(), p.size(), 1, 443, false, 3).size(), 3u);  // room
+    EXPECT_EQ(plan_services(p.data(), p.size(), 1, 443, false, tcp, 3).size(), 3u);  // room
+}
+
+TEST(V3Services, TcpServiceKeepsOnlyTheIdsTheClientSpeaks) {
+    // RFC 9460 §7.1: the set is filtered to what the client supports; the
+    // TCP service offers what is left, in the record's order.
+    const std::vector<SvcbRecord> r = {rec("1 . alpn=h3,spdy/3,h2")};
+    auto p = ptrs(r);
+    auto s = plan_services(p.data(), p.size(), 0, 443, true, tcp, max_services);
+    ASSERT_EQ(s.size(), 2u);
+    EXPECT_EQ(s[1].service.protocol, Protocol::tcp);
+    EXPECT_EQ(s[1].service.alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+    // A client of http/1.1 alone: the default id is what it shares.
+    s = plan_services(p.data(), p.size(), 0, 443, false, {"http/1.1"}, max_services);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].service.alpn, (std::vector<std::string>{"http/1.1"}));
+}
+
+TEST(V3Services, TcpServiceWithNoCommonIdIsLeftOut) {
+    // no-default-alpn: the set is exactly {spdy/3, h3}; this client speaks
+    // neither over TCP. With QUIC the h3 side still races; without, nothing.
+    const std::vector<SvcbRecord> r = {rec("1 a.example. alpn=spdy/3,h3 no-default-alpn"),
+                                       rec("2 b.example. alpn=h2")};
+    auto p = ptrs(r);
+    auto s = plan_services(p.data(), p.size(), 0, 443, true, tcp, max_services);
+    ASSERT_EQ(s.size(), 2u);
+    EXPECT_EQ(s[0].service.protocol, Protocol::quic);
+    EXPECT_EQ(s[0].record, &r[0]);
+    EXPECT_EQ(s[1].service.protocol, Protocol::tcp);
+    EXPECT_EQ(s[1].record, &r[1]);
+    s = plan_services(p.data(), p.size(), 0, 443, false, tcp, max_services);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].record, &r[1]);
+    // Without no-default-alpn, http/1.1 is in the set (RFC 9460 §7.1.1):
+    // a client that speaks it keeps the service.
+    const std::vector<SvcbRecord> d = {rec("1 a.example. alpn=spdy/3")};
+    auto q = ptrs(d);
+    s = plan_services(q.data(), q.size(), 0, 443, false, tcp, max_services);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].service.alpn, (std::vector<std::string>{"http/1.1"}));
+    // ... and one that speaks h2 only does not.
+    EXPECT_TRUE(plan_services(q.data(), q.size(), 0, 443, false, {"h2"}, max_services).empty());
 }
 
 // ---- endpoints ------------------------------------------------------------------
@@ -217,6 +261,45 @@ TEST(V3Planner, ServiceModeAnswerAsksEachNewTargetOnceAndSettles) {
     // §4.2 "SHOULD NOT wait for all answers": once a candidate ranks ahead
     // of the waiting service, nothing is waited for.
     EXPECT_FALSE(p.service_waiting(has, p.rank(step.services[0].index)));
+}
+
+TEST(V3Planner, ServiceTheClientCannotSpeakIsLeftOutAndItsTargetNotAsked) {
+    // example.com. HTTPS 1 odd.example. alpn=spdy/3 no-default-alpn
+    //              HTTPS 2 good.example. alpn=h2
+    Planner p;
+    p.names.start();
+    Config c;
+    c.https = true;
+    const std::vector<SvcbRecord> r = {rec("1 odd.example. alpn=spdy/3 no-default-alpn"),
+                                       rec("2 good.example. alpn=h2")};
+    HttpsStep step = p.on_https(0, r.data(), r.size(), c);
+    ASSERT_EQ(step.ask_addresses.size(), 1u);  // RFC 9460 §7.1: odd.example. is not resolved
+    EXPECT_EQ(p.names[step.ask_addresses[0]].name, "good.example.");
+    ASSERT_EQ(step.services.size(), 1u);
+    EXPECT_EQ(p.service(step.services[0].index).target, "good.example.");
+    // A client that speaks spdy/3 over TCP races it, and asks for its target.
+    Planner q;
+    q.names.start();
+    c.tcp_alpn = {"spdy/3", "h2"};
+    step = q.on_https(0, r.data(), r.size(), c);
+    ASSERT_EQ(step.ask_addresses.size(), 2u);
+    EXPECT_EQ(q.names[step.ask_addresses[0]].name, "odd.example.");
+    ASSERT_EQ(step.services.size(), 2u);
+    EXPECT_EQ(q.service(step.services[0].index).alpn, (std::vector<std::string>{"spdy/3"}));
+}
+
+TEST(V3Planner, AltSvcTcpAlternativeOutsideTheClientsIdsIsLeftOut) {
+    Planner p;
+    p.names.start();
+    Config c;
+    c.https = true;
+    c.alt_svc = {AltSvc{"spdy/3", "odd.example.", 443, 0, false},
+                 AltSvc{"h2", "good.example.", 8443, 0, false}};
+    HttpsStep step = p.on_alt_svc(c);
+    ASSERT_EQ(step.ask_addresses.size(), 1u);
+    EXPECT_EQ(p.names[step.ask_addresses[0]].name, "good.example.");
+    ASSERT_EQ(step.services.size(), 1u);
+    EXPECT_EQ(p.service(step.services[0].index).port, 8443);
 }
 
 TEST(V3Planner, AliasToANameWithoutRecordsEndsInAnEndpointBeforeTheFallback) {

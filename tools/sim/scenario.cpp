@@ -382,6 +382,21 @@ private:
                 } else {
                     fail("dns must be protected or plain, not " + quoted(value));
                 }
+            } else if (key == "alpn") {
+                // Config::tcp_alpn: the ids the client speaks over TCP, comma-separated
+                // ("alpn=h2,http/1.1"); an empty one is kept for validate() to name.
+                c.tcp_alpn.clear();
+                if (!value.empty()) {
+                    std::size_t from = 0;
+                    for (;;) {
+                        const std::size_t comma = value.find(',', from);
+                        c.tcp_alpn.emplace_back(value.substr(from, comma == string_view::npos
+                                                                       ? string_view::npos
+                                                                       : comma - from));
+                        if (comma == string_view::npos) break;
+                        from = comma + 1;
+                    }
+                }
             } else if (key == "alias-limit") {
                 auto n = parse_whole(value, 1000);
                 if (!n) fail("alias-limit " + quoted(value) + " is not a whole number");
@@ -392,7 +407,7 @@ private:
                      "attempt-timeout, overall-timeout, min-start-gap, sort, "
                      "min-attempt-delay, max-attempt-delay, delay-multiplier, network, ipv4, "
                      "ipv6, history-explore, https, quic, quic-progress, success, shuffle-seed, alias-limit, "
-                     "max-endpoints, max-in-flight, ech, ech-fallback, dns or duplicates)");
+                     "max-endpoints, max-in-flight, ech, ech-fallback, dns, alpn or duplicates)");
             }
         }
         Config check = c;
