@@ -31,7 +31,8 @@
 // connect_ms_p50, connect_ms_p99, lateness_ms_p50, lateness_ms_p99,
 // peak_rss_kib (VmHWM), fds_left_open, and more keys (readers ignore unknown
 // keys), e.g. makespan_ms (from the burst's start to the last race's end) and
-// start_burst_ms (to the last race's start).
+// start_burst_ms (to the last race's start), and minflt_per_race (minor page
+// faults during the burst / N).
 // --threads T spreads the burst over T threads, one client (one event loop:
 // one io_context, event_base, uv_loop_t, ring or epoll set) each, with
 // N/T races apiece (issue 19 item 4). Every thread builds its client and runs
@@ -458,6 +459,8 @@ int main(int argc, char** argv) {
     const double sys_s = seconds(ru1.ru_stime) - seconds(ru0.ru_stime);
     const double races_d = static_cast<double>(n);
     const double per_race_us = (user_s + sys_s) * 1e6 / races_d;
+    // Minor page faults during the burst, per race (heap growth, first touch).
+    const double minflt_per_race = static_cast<double>(ru1.ru_minflt - ru0.ru_minflt) / races_d;
     const std::size_t failed = n - connected;
     const int left_open = fds_after - fds_before;
     const double makespan_s = ms(last_end - t0) / 1e3;
@@ -475,7 +478,8 @@ int main(int argc, char** argv) {
             "\"peak_rss_kib\":%ld,\"fds_left_open\":%d,"
             "\"ideal_ms\":%s,\"rtt_ms\":%s,\"attempt_delay_ms\":%ld,\"min_start_gap_ms\":%lld,"
             "\"makespan_ms\":%s,\"start_burst_ms\":%s,\"won_v6\":%zu,\"won_v4\":%zu,\"nofile_limit\":%llu,"
-            "\"threads\":%ld,\"races_per_s\":%s,\"nproc\":%u,\"cpu_model\":\"%s\"}\n",
+            "\"threads\":%ld,\"races_per_s\":%s,\"nproc\":%u,\"cpu_model\":\"%s\","
+            "\"minflt_per_race\":%s}\n",
             label.c_str(), adapter.c_str(), world_name(*world), n, requested, connected, failed,
             num(per_race_us, 2).c_str(), num(user_s * 1e6 / races_d, 2).c_str(),
             num(sys_s * 1e6 / races_d, 2).c_str(), num(nearest_rank(connect, 0.5)).c_str(),
@@ -485,7 +489,7 @@ int main(int argc, char** argv) {
             static_cast<long long>(min_start_gap.count()), num(ms(last_end - t0)).c_str(),
             num(ms(last_start - t0)).c_str(), won_v6,
             won_v4, static_cast<unsigned long long>(nofile), std::max(threads, 1L),
-            num(races_per_s, 0).c_str(), nproc, model.c_str());
+            num(races_per_s, 0).c_str(), nproc, model.c_str(), num(minflt_per_race, 3).c_str());
     } else {
         std::printf("%s, world %s, %zu races (attempt delay %ld ms, loopback RTT %s ms)\n",
                     label.c_str(), world_name(*world), n, delay_ms, num(ms(rtt)).c_str());

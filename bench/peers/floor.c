@@ -323,14 +323,14 @@ int main(int argc, char** argv) {
                "\"lateness_ms_p50\":%.3f,\"lateness_ms_p99\":%.3f,\"lateness_ms_max\":%.3f,"
                "\"peak_rss_kib\":%ld,\"fds_left_open\":%d,\"ideal_ms\":%.3f,\"rtt_ms\":%.3f,"
                "\"attempt_delay_ms\":%ld,\"min_start_gap_ms\":0,\"makespan_ms\":%.3f,\"start_burst_ms\":%.3f,"
-               "\"won_v6\":%zu,\"won_v4\":%zu,\"nofile_limit\":%llu}\n",
+               "\"won_v6\":%zu,\"won_v4\":%zu,\"nofile_limit\":%llu,\"minflt_per_race\":%.3f}\n",
                world_names[w], n, races_n, connected, n - connected, cpu_us, user_us, sys_us,
                nearest_rank(conn, connected, 0.5), nearest_rank(conn, connected, 0.99),
                nearest_rank(late, connected, 0.5), nearest_rank(late, connected, 0.99),
                connected ? late[connected - 1] : NAN, peak_rss, fds_after - fds_before,
                ideal_ms, (double)rtt_ns / 1e6, delay_ms, (last_end - t0) * 1e3, (last_start - t0) * 1e3,
                won_v6, won_v4,
-               (unsigned long long)rl.rlim_cur);
+               (unsigned long long)rl.rlim_cur, (double)(ru1.ru_minflt - ru0.ru_minflt) / (double)n);
     } else {
         printf("floor (raw epoll, C), world %s, %zu races: connected %zu, failed %zu, fds left open %d\n"
                "  CPU %.1f us per race (user %.1f, sys %.1f), peak RSS %ld KiB\n"

@@ -36,10 +36,15 @@ def strace_counts(cmd, follow):
         return counts
 
 
-def client_cmd(client, build_dir, world, n, port=None, rtt=None):
+ADAPTERS = ("poll", "asio", "libevent", "libuv", "uring")
+
+
+def client_cmd(client, build_dir, world, n, port=None, rtt=None, bench_bin=None):
+    """The command of one client run; bench_bin: another eyeballs-bench (an
+    older build, for counts.py --baseline)."""
     bench = os.path.join(build_dir, "bench", "peers")
-    if client in ("poll", "asio", "libevent", "libuv", "uring"):
-        return [os.path.join(bench, "eyeballs-bench"), "--adapter", client, "--world", world,
+    if client in ADAPTERS:
+        return [bench_bin or os.path.join(bench, "eyeballs-bench"), "--adapter", client, "--world", world,
                 "--races", str(n), "--no-warmup", "--json"], False
     common = ["--port", str(port), "--rtt-ns", str(rtt), "--world", world, "--races", str(n), "--json"]
     if client == "floor":
@@ -51,14 +56,16 @@ def client_cmd(client, build_dir, world, n, port=None, rtt=None):
     return [shutil.which("node"), os.path.join(HERE, "node_client.js"), "--no-warmup"] + common, True
 
 
-def measure(client, build_dir, world, n):
+def measure(client, build_dir, world, n, counter=strace_counts, bench_bin=None):
+    """counter(cmd, follow) -> Counter for N = 1 and N = n; returns
+    (count(n) - count(1)) / (n - 1) per key."""
     world_bin = os.path.join(build_dir, "bench", "peers", "eyeballs-bench-world")
     result = []
     for races in (1, n):
-        w = None if client in ("poll", "asio", "libevent", "libuv", "uring") else World(world_bin, world, races)
+        w = None if client in ADAPTERS else World(world_bin, world, races)
         try:
-            cmd, follow = client_cmd(client, build_dir, world, races, w and w.port, w and w.rtt_ns)
-            result.append(strace_counts(cmd, follow))
+            cmd, follow = client_cmd(client, build_dir, world, races, w and w.port, w and w.rtt_ns, bench_bin)
+            result.append(counter(cmd, follow))
         finally:
             if w:
                 w.close()

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
 // async_connect (either flavour: asio_common.hpp) on an io_context run by
 // four threads: the race runs on a strand of its own, so its handlers never
-// overlap, whatever the caller's handler is bound to. Built as its own binary
+// overlap, whatever the caller's handler is bound to. On an io_context made
+// for one thread (concurrency hint 1) the race has no strand: races started
+// and cancelled from another thread than the one running it. Built as its own binary
 // (label `tsan`) so CI runs it under ThreadSanitizer, which turns any data
 // race in the adapter into a failure.
 #include <atomic>
@@ -19,6 +21,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #else
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/bind_executor.hpp>
@@ -27,6 +30,7 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
+#include <asio/thread_pool.hpp>
 #endif
 
 #include "asio_common.hpp"
@@ -188,6 +192,189 @@ TEST_F(AsioThreads, UnboundHandlersOnFourThreads) {
     open.accept_all();
     EXPECT_EQ(done.load(), n);
     EXPECT_EQ(ok.load(), n);
+}
+
+TEST(AsioOneThread, OnlyAnIoContextMadeForOneThreadGoesWithoutAStrand) {
+    using adapter::detail::one_thread_executor;
+    net::io_context one(1), four(4), plain;
+    EXPECT_TRUE(one_thread_executor(one.get_executor()));
+    EXPECT_TRUE(one_thread_executor(net::require(one.get_executor(),
+                                                 net::execution::outstanding_work.tracked)));
+    EXPECT_FALSE(one_thread_executor(four.get_executor()));
+    EXPECT_FALSE(one_thread_executor(plain.get_executor()));
+    // A strand over it, or another executor: the race keeps its own strand.
+    EXPECT_FALSE(one_thread_executor(net::make_strand(one.get_executor())));
+    net::thread_pool pool(1);
+    EXPECT_FALSE(one_thread_executor(pool.get_executor()));
+    pool.join();
+}
+
+TEST_F(AsioThreads, OneThreadHintRacesStartedAndCancelledFromAnotherThread) {
+    // io_context(1) runs in one thread and the races need no strand; this
+    // thread starts them while it runs, and half are cancelled (the signal
+    // emitted in the io_context's thread, as Asio requires of a slot's
+    // handler). ThreadSanitizer sees any state the two threads share.
+    auto good = bind_loopback_pair();  // [::1] refused, 127.0.0.1 open
+    RefusedPort refused(std::move(good.v6));
+    Listener open(std::move(good.v4), 1024);
+    auto dead = bind_loopback_pair();  // both blackholed
+    Blackhole hole6(std::move(dead.v6));
+    Blackhole hole4(std::move(dead.v4));
+
+    net::io_context io(1);
+    ASSERT_TRUE(adapter::detail::one_thread_executor(io.get_executor()));
+    auto work = net::make_work_guard(io);
+    std::thread runner([&io] { io.run(); });
+    const std::thread::id runner_id = runner.get_id();
+    struct Race {
+        explicit Race(net::io_context& context) : timer(context) {}
+        net::steady_timer timer;
+        net::cancellation_signal cancel;
+        std::shared_ptr<eyeballs::RaceReport> report = std::make_shared<eyeballs::RaceReport>();
+        std::atomic<int> calls{0};
+        error_code ec;
+        std::optional<tcp::socket> socket;
+        std::thread::id thread;
+    };
+    constexpr int n = 60;
+    std::vector<std::unique_ptr<Race>> races;
+    std::atomic<int> finished{0};
+    for (int i = 0; i < n; ++i) {
+        races.push_back(std::make_unique<Race>(io));
+        Race& r = *races.back();
+        const bool doomed = i % 2 == 0;  // blackholes: only a cancellation ends it
+        adapter::connect_options o;
+        o.report = r.report;
+        adapter::async_connect(
+            io.get_executor(),
+            doomed ? std::vector<Endpoint>{loopback_v6(dead.port), loopback_v4(dead.port)}
+                   : std::vector<Endpoint>{loopback_v6(good.port), loopback_v4(good.port)},
+            o,
+            net::bind_cancellation_slot(r.cancel.slot(), [&r, &finished](error_code ec, tcp::socket s) {
+                r.thread = std::this_thread::get_id();
+                r.ec = ec;
+                r.socket.emplace(std::move(s));
+                r.calls.fetch_add(1);
+                finished.fetch_add(1);
+            }));
+        if (doomed) {
+            net::post(io, [&r, delay = std::chrono::milliseconds(i * 5)] {
+                r.timer.expires_after(delay);
+                r.timer.async_wait([&r](error_code ec) {
+                    if (!ec) r.cancel.emit(net::cancellation_type::terminal);
+                });
+            });
+        }
+    }
+    const auto deadline = Clock::now() + 20s;
+    while (finished.load() < n && Clock::now() < deadline) {
+        open.accept_all();
+        std::this_thread::sleep_for(5ms);
+    }
+    work.reset();
+    runner.join();
+    open.accept_all();
+
+    ASSERT_EQ(finished.load(), n);
+    for (int i = 0; i < n; ++i) {
+        Race& r = *races[static_cast<std::size_t>(i)];
+        SCOPED_TRACE("race " + std::to_string(i));
+        EXPECT_EQ(r.calls.load(), 1);
+        EXPECT_EQ(r.thread, runner_id) << "the handler runs in the io_context's thread";
+        if (i % 2 == 0) {
+            EXPECT_EQ(r.ec, net::error::operation_aborted);
+            EXPECT_EQ(r.report->outcome, Outcome::cancelled);
+            EXPECT_FALSE(r.socket->is_open());
+        } else {
+            ASSERT_FALSE(r.ec) << r.ec.message() << " " << r.report->message;
+            EXPECT_EQ(adapter::from_asio(r.socket->remote_endpoint()), loopback_v4(good.port));
+        }
+    }
+    races.clear();
+}
+
+TEST_F(AsioThreads, OneThreadHintRaceStartedFromAHandlerBeginsAtOnce) {
+    // Started from a handler of an io_context(1), a race begins inside
+    // async_connect (its first attempt is opened before it returns); its
+    // handler is still posted, never invoked from inside async_connect.
+    auto pair = bind_loopback_pair();
+    Blackhole hole(std::move(pair.v6));
+    Listener open(std::move(pair.v4), 64);
+    net::io_context io(1);
+    constexpr int n = 20;
+    struct Race {
+        Recorder rec;
+        bool opened_inline = false;
+        bool completed_inline = false;
+        int calls = 0;
+        error_code ec;
+    };
+    std::vector<Race> races(n);
+    int done = 0;
+    eyeballs::Config c;
+    c.attempt_delay = 20ms;
+    net::post(io, [&] {
+        for (Race& r : races) {
+            adapter::connect_options o;
+            o.config = c;
+            o.on_action = r.rec.observer();
+            adapter::async_connect(io.get_executor(),
+                                   std::vector<Endpoint>{loopback_v6(pair.port), loopback_v4(pair.port)},
+                                   o, [&r, &done](error_code ec, tcp::socket) {
+                                       r.ec = ec;
+                                       ++r.calls;
+                                       ++done;
+                                   });
+            r.opened_inline = r.rec.all<eyeballs::OpenSocket>().size() == 1;
+            r.completed_inline = r.calls != 0;
+        }
+    });
+    net::steady_timer accept_timer(io);
+    std::function<void()> accept_loop = [&] {
+        open.accept_all();
+        if (done == n) return;
+        accept_timer.expires_after(5ms);
+        accept_timer.async_wait([&](error_code) { accept_loop(); });
+    };
+    net::post(io, accept_loop);
+    io.run();
+    for (int i = 0; i < n; ++i) {
+        const Race& r = races[static_cast<std::size_t>(i)];
+        SCOPED_TRACE("race " + std::to_string(i));
+        EXPECT_TRUE(r.opened_inline) << "the first socket is opened inside async_connect";
+        EXPECT_FALSE(r.completed_inline);
+        EXPECT_EQ(r.calls, 1);
+        EXPECT_FALSE(r.ec) << r.ec.message();
+    }
+}
+
+TEST_F(AsioThreads, SeveralThreadsHintRaceStartedFromAHandlerIsPosted) {
+    // On an io_context for several threads the race starts on its strand,
+    // later: nothing is opened inside async_connect.
+    auto pair = bind_loopback_pair();
+    Blackhole hole(std::move(pair.v6));
+    Listener open(std::move(pair.v4), 4);
+    net::io_context io(4);
+    Recorder rec;
+    std::atomic<bool> opened_inline{true};
+    std::atomic<int> calls{0};
+    net::post(io, [&] {
+        adapter::connect_options o;
+        o.on_action = rec.observer();
+        adapter::async_connect(io.get_executor(),
+                               std::vector<Endpoint>{loopback_v4(pair.port)}, o,
+                               [&](error_code, tcp::socket) { calls.fetch_add(1); });
+        opened_inline = !rec.all<eyeballs::OpenSocket>().empty();
+    });
+    std::thread runner([&io] { io.run(); });
+    const auto deadline = Clock::now() + 10s;
+    while (calls.load() == 0 && Clock::now() < deadline) {
+        open.accept_all();
+        std::this_thread::sleep_for(2ms);
+    }
+    runner.join();
+    EXPECT_FALSE(opened_inline.load());
+    EXPECT_EQ(calls.load(), 1);
 }
 
 }  // namespace

@@ -116,7 +116,9 @@ auto start(std::shared_ptr<race> r, const net::any_io_executor& ex, ConnectToken
  *
  * @param ex The I/O executor on which the sockets, the timer and the
  * resolver are created, and which runs the operation (on a strand of its
- * own, so an io_context run by several threads is safe). Outstanding work is
+ * own, so an io_context run by several threads is safe; on `ex` itself when
+ * it is the executor of an io_context made for one thread, concurrency hint
+ * 1, whose handlers never overlap anyway). Outstanding work is
  * kept on it and on the handler's associated executor until the handler is
  * invoked.
  *

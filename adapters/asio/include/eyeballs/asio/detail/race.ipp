@@ -6,10 +6,17 @@
 // each DNS query) holds a reference, so every handler finds it alive, and it
 // goes away when the last of them has run. All of its work happens on a
 // private strand over the caller's executor, so an io_context run by many
-// threads never runs two of its handlers at once. The caller's completion
-// handler is kept apart (`race_completion`) and is invoked exactly once, by
-// a post to the handler's associated executor — never from inside
-// async_connect and never from inside a cancellation signal's emit().
+// threads never runs two of its handlers at once — except on an io_context
+// made for one thread (concurrency hint 1: one_thread_context), whose
+// handlers are serial already: there they go straight to the caller's
+// executor, which saves the strand (its allocation, and a second queueing of
+// every handler), and a race started from one of its handlers begins at
+// once instead of by a post. The TLS layer and the UDP DNS lookups take a
+// strand all the same, made when first needed (on one thread it changes
+// nothing). The caller's completion handler is kept apart (`race_completion`)
+// and is invoked exactly once, by a post to the handler's associated
+// executor — never from inside async_connect and never from inside a
+// cancellation signal's emit().
 //
 // The loop is race_machine.hpp's:
 //   1. mutate the machine: start / start_resolving (begin), an answer from
@@ -69,6 +76,37 @@ public:
     virtual void drop_all() = 0;
 };
 
+/// The attempts' sockets by attempt number: the first two inside the race
+/// object (a race of one or two attempts allocates nothing for them), the
+/// others one allocation each. An engaged slot is an attempt not yet closed.
+class socket_slots {
+public:
+    using socket = net::ip::tcp::socket;
+    /// Slot `n` (1, 2, …), made empty when new.
+    std::optional<socket>& make(std::uint32_t n) {
+        if (n <= first_.size()) return first_[n - 1];
+        const std::size_t i = n - 1 - first_.size();
+        while (rest_.size() <= i) rest_.push_back(std::make_unique<std::optional<socket>>());
+        return *rest_[i];
+    }
+    /// Slot `n`, or nullptr when it was never made.
+    std::optional<socket>* find(std::uint32_t n) {
+        if (n == 0) return nullptr;
+        if (n <= first_.size()) return &first_[n - 1];
+        const std::size_t i = n - 1 - first_.size();
+        return i < rest_.size() ? rest_[i].get() : nullptr;
+    }
+    template <typename F>
+    void for_each(F&& f) {
+        for (auto& s : first_) f(s);
+        for (auto& s : rest_) f(*s);
+    }
+
+private:
+    std::array<std::optional<socket>, 2> first_;
+    std::vector<std::unique_ptr<std::optional<socket>>> rest_;
+};
+
 class race : public std::enable_shared_from_this<race> {
 public:
     using clock = std::chrono::steady_clock;
@@ -76,10 +114,14 @@ public:
 
     race(const net::any_io_executor& ex, connect_options options)
         : ex_(ex),
-          strand_(net::make_strand(ex)),
+          one_thread_(one_thread_context(ex)),
           options_(std::move(options)),
           machine_(options_.config),
-          timer_(ex) {}
+          timer_(ex) {
+        // Made here, before any other thread can see the race; on one thread
+        // only when TLS or a UDP lookup first needs it (strand()).
+        if (one_thread_ == nullptr) strand_.emplace(net::make_strand(ex_));
+    }
 
     /// Addresses mode.
     void set_endpoints(std::vector<Endpoint> endpoints) {
@@ -109,10 +151,16 @@ public:
     void set_misuse(std::string message) { misuse_ = std::move(message); }
 
     /// Called once from the initiation: keeps the completion and starts the
-    /// race on the strand (never inline).
+    /// race on the strand; on an io_context made for one thread, inline when
+    /// called from a handler of that io_context (its thread: nothing else can
+    /// run meanwhile), which saves a post per race. The completion is posted
+    /// all the same, never invoked from here.
     void launch(std::unique_ptr<race_completion> completion) {
         completion_ = std::move(completion);
-        net::post(strand_, [self = shared_from_this()] { self->begin(); });
+        if (one_thread_ != nullptr && one_thread_->get_executor().running_in_this_thread()) {
+            return begin();
+        }
+        later([self = shared_from_this()] { self->begin(); });
     }
 
     /// Installed in the operation's cancellation slot. Runs in the thread that
@@ -125,7 +173,7 @@ public:
                                   net::cancellation_type::total;
             if ((type & ends) == net::cancellation_type::none) return;
             if (auto self = target.lock()) {
-                net::post(self->strand_, [self] { self->cancel(); });
+                self->later([self] { self->cancel(); });
             }
         }
     };
@@ -205,11 +253,11 @@ private:
     }
 
     void start_tls(AttemptId id) {
-        auto& socket = sockets_[id.number() - 1];
+        auto& socket = *sockets_.find(id.number());
         const connect_target& target = targets_[id.number()];
         // The socket moves into the stream; its empty shell stays here until
         // the Close, so that a late result can still be recognised as stale.
-        tls_->start(id, std::move(*socket), target.remote, target.service, strand_,
+        tls_->start(id, std::move(*socket), target.remote, target.service, strand(),
                     [self = shared_from_this(), id](int code, std::string reason) {
                         self->on_secured(id, code, std::move(reason));
                     });
@@ -260,13 +308,13 @@ private:
             dns_result r;
             r.detail = "HTTPS query: no DNS server to ask (connect_options::dns_server is unset "
                        "and /etc/resolv.conf names none)";
-            net::post(strand_, [self, family, name, r = std::move(r)]() mutable {
+            later([self, family, name, r = std::move(r)]() mutable {
                 self->on_resolved(family, true, name, std::move(r));
             });
             return;
         }
         if (server) {
-            auto lookup = std::make_shared<udp_lookup>(ex_, strand_, *server, qname, family, port_,
+            auto lookup = std::make_shared<udp_lookup>(ex_, strand(), *server, qname, family, port_,
                                                        options_.dns_timeout, https);
             lookups_.push_back(lookup);
             if (lookups_.size() > 16) {  // forget those that have finished
@@ -281,14 +329,16 @@ private:
         }
         if (!resolver_) resolver_.emplace(ex_);
         const auto protocol = family == Family::v6 ? net::ip::tcp::v6() : net::ip::tcp::v4();
-        resolver_->async_resolve(
-            protocol, qname, std::to_string(port_),
-            options_.resolve_flags | net::ip::resolver_base::numeric_service,
-            net::bind_executor(strand_, [self, family, name](
-                                               const error_code& ec,
-                                               net::ip::tcp::resolver::results_type results) {
+        const auto flags = options_.resolve_flags | net::ip::resolver_base::numeric_service;
+        start_op(
+            [&](auto handler) {
+                resolver_->async_resolve(protocol, qname, std::to_string(port_), flags,
+                                         std::move(handler));
+            },
+            [self, family, name](const error_code& ec,
+                                 net::ip::tcp::resolver::results_type results) {
                 self->on_system_resolved(family, name, ec, results);
-            }));
+            });
     }
 
     void perform(clock::time_point now, const OpenSocket& a) {
@@ -297,9 +347,8 @@ private:
             machine_.handle_opened(now, a.attempt, EPROTONOSUPPORT);
             return;
         }
-        const std::uint32_t n = a.attempt.number();
-        if (sockets_.size() < n) sockets_.resize(n);
-        auto socket = std::make_unique<net::ip::tcp::socket>(ex_);
+        std::optional<net::ip::tcp::socket>& slot = sockets_.make(a.attempt.number());
+        auto* socket = &slot.emplace(ex_);
         const auto remote = to_asio_endpoint(a.remote);
         error_code ec =
             options_.open_socket ? options_.open_socket(*socket, remote) : open_default(*socket, remote);
@@ -307,10 +356,10 @@ private:
         if (ec) {
             error_code ignored;
             socket->close(ignored);  // a factory may have opened it before failing
+            slot.reset();
             machine_.handle_opened(now, a.attempt, errno_value(ec));
             return;
         }
-        sockets_[n - 1] = std::move(socket);
         machine_.handle_opened(now, a.attempt, 0);
     }
 
@@ -337,11 +386,11 @@ private:
             return own_connect(*socket, id, to_asio_endpoint(a.remote));
         }
 #endif
-        socket->async_connect(
-            to_asio_endpoint(a.remote),
-            net::bind_executor(strand_, [self = shared_from_this(), id](const error_code& ec) {
-                self->on_connected(id, ec);
-            }));
+        const auto remote = to_asio_endpoint(a.remote);
+        start_op([&](auto handler) { socket->async_connect(remote, std::move(handler)); },
+                 [self = shared_from_this(), id](const error_code& ec) {
+                     self->on_connected(id, ec);
+                 });
     }
 
 #if defined(__linux__)
@@ -358,18 +407,16 @@ private:
         if (err == EINPROGRESS || err == EINTR) {  // EINTR: it goes on in the background
             return wait_connected(socket, id);
         }
-        net::post(strand_, [self = shared_from_this(), id, err] {
+        later([self = shared_from_this(), id, err] {
             self->on_connected(id, err == 0 ? error_code()
                                             : error_code(err, net::error::get_system_category()));
         });
     }
 
     void wait_connected(net::ip::tcp::socket& socket, AttemptId id) {
-        socket.async_wait(
-            net::socket_base::wait_write,
-            net::bind_executor(strand_, [self = shared_from_this(), id](const error_code& ec) {
-                self->on_writable(id, ec);
-            }));
+        start_op(
+            [&](auto handler) { socket.async_wait(net::socket_base::wait_write, std::move(handler)); },
+            [self = shared_from_this(), id](const error_code& ec) { self->on_writable(id, ec); });
     }
 
     void on_writable(AttemptId id, const error_code& ec) {
@@ -390,10 +437,11 @@ private:
 
     void perform(clock::time_point, const Close& a) {
         const std::uint32_t n = a.attempt.number();
-        if (n == 0 || n > sockets_.size() || !sockets_[n - 1]) return;
+        auto* slot = sockets_.find(n);
+        if (slot == nullptr || !*slot) return;
         error_code ignored;
-        sockets_[n - 1]->close(ignored);  // its pending connect ends with operation_aborted
-        sockets_[n - 1].reset();
+        (*slot)->close(ignored);  // its pending connect ends with operation_aborted
+        slot->reset();
         if (tls_) tls_->drop(a.attempt);
     }
 
@@ -413,9 +461,9 @@ private:
             return;
         }
         timer_.expires_at(*next);  // cancels the previous wait
-        timer_.async_wait(net::bind_executor(
-            strand_, [self = shared_from_this(), generation = timer_generation_](
-                         const error_code& ec) { self->on_timer(generation, ec); }));
+        start_op([this](auto handler) { timer_.async_wait(std::move(handler)); },
+                 [self = shared_from_this(), generation = timer_generation_](
+                     const error_code& ec) { self->on_timer(generation, ec); });
     }
 
     // ---- the end -----------------------------------------------------------
@@ -426,9 +474,9 @@ private:
         net::ip::tcp::socket winner(ex_);
         if (a.outcome == Outcome::connected) {
             const std::uint32_t n = a.winner.number();
-            if (n != 0 && n <= sockets_.size() && sockets_[n - 1]) {
-                winner = std::move(*sockets_[n - 1]);
-                sockets_[n - 1].reset();
+            if (auto* slot = sockets_.find(n); slot != nullptr && *slot) {
+                winner = std::move(**slot);
+                slot->reset();
             }
             if (tls_) tls_->keep(a.winner, report);  // the socket is in its stream
         }
@@ -461,13 +509,13 @@ private:
         lookups_.clear();
         // The machine closes every socket but the winner before it reports;
         // whatever is left here is closed all the same, so nothing leaks.
-        for (auto& s : sockets_) {
+        sockets_.for_each([](std::optional<net::ip::tcp::socket>& s) {
             if (s) {
                 error_code ignored;
                 s->close(ignored);
                 s.reset();
             }
-        }
+        });
         if (tls_) tls_->drop_all();
         if (options_.report) *options_.report = std::move(report);
         auto completion = std::move(completion_);
@@ -476,10 +524,39 @@ private:
 
     // ---- helpers -----------------------------------------------------------
 
-    net::ip::tcp::socket* socket_of(AttemptId id) const {
+    /// Runs `f` later, never inline: on the strand, or on the caller's
+    /// executor when that runs on one thread.
+    template <typename F>
+    void later(F&& f) {
+        if (one_thread_ != nullptr) {
+            net::post(ex_, std::forward<F>(f));
+        } else {
+            net::post(strand(), std::forward<F>(f));
+        }
+    }
+
+    /// Starts an operation (`start(handler)`) whose `handler` runs on the
+    /// strand, or, on one thread, on the I/O object's executor (ex_: every
+    /// socket, the timer and the resolver are made on it).
+    template <typename Start, typename Handler>
+    void start_op(Start&& start, Handler&& handler) {
+        if (one_thread_ != nullptr) {
+            std::forward<Start>(start)(std::forward<Handler>(handler));
+        } else {
+            std::forward<Start>(start)(net::bind_executor(strand(), std::forward<Handler>(handler)));
+        }
+    }
+
+    /// The race's strand (on one thread: made when first needed, by a handler).
+    strand_type& strand() {
+        if (!strand_) strand_.emplace(net::make_strand(ex_));
+        return *strand_;
+    }
+
+    net::ip::tcp::socket* socket_of(AttemptId id) {
         const std::uint32_t n = id.number();
-        if (n == 0 || n > sockets_.size()) return nullptr;
-        return sockets_[n - 1].get();
+        auto* slot = sockets_.find(n);
+        return slot != nullptr && *slot ? &**slot : nullptr;
     }
 
     static error_code open_default(net::ip::tcp::socket& socket,
@@ -511,7 +588,10 @@ private:
     }
 
     net::any_io_executor ex_;
-    strand_type strand_;
+    // ex_'s io_context when that runs on one thread (one_thread_context): no
+    // strand needed; else nullptr.
+    net::io_context* one_thread_;
+    std::optional<strand_type> strand_;
     connect_options options_;
     RaceMachine machine_;
     bool dns_mode_ = false;
@@ -526,7 +606,7 @@ private:
     // race (dns.ipp, "Ownership"); a strong reference here would be a cycle
     // that outlives a destroyed io_context.
     std::vector<std::weak_ptr<udp_lookup>> lookups_;
-    std::vector<std::unique_ptr<net::ip::tcp::socket>> sockets_;  // by attempt number - 1
+    socket_slots sockets_;
     net::steady_timer timer_;
     std::optional<TimePoint> armed_;
     std::uint64_t timer_generation_ = 0;
