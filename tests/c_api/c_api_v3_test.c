@@ -550,6 +550,53 @@ static void progress_keeps_whole_delay(void) {
     eyeballs_machine_free(r.m);
 }
 
+/* tests/scenarios/v3_alpn_service_left_out.scn: tcp_alpn "h2" leaves out
+ * the record whose set is {http/1.1} (its target is never asked for) and
+ * the kept service offers h2 alone. */
+static void tcp_alpn_service_left_out(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_machine* m = NULL;
+    eyeballs_report report;
+    eyeballs_report_v3 v3;
+    char message[256];
+    const char* records[2] = {"1 old.example. alpn=http/1.1", "2 svc.example. alpn=h2"};
+    size_t i;
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.tcp_alpn = "h2";
+    begin(&r, &c);
+    CHECK(r.query_count == 3);
+    CHECK(eyeballs_machine_handle_https(r.m, r.now, query(&r, "HTTPS", ""), records, 2) ==
+          EYEBALLS_OK);
+    pump(&r);
+    CHECK(r.query_count == 5); /* svc.example.'s AAAA and A, nothing for old.example. */
+    for (i = 0; i < r.query_count; ++i) CHECK(strcmp(r.names[i], "old.example.") != 0);
+    answer(&r, "AAAA", "", "2001:db8::1");
+    answer(&r, "A", "", NULL);
+    run_until(&r, 5 * MS);
+    answer(&r, "AAAA", "svc.example.", "2001:db8::5");
+    answer(&r, "A", "svc.example.", NULL);
+    run_until(&r, 15 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 1) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_alpn_service_left_out, "v3_alpn_service_left_out");
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
+    CHECK(report.outcome == EYEBALLS_OUTCOME_CONNECTED && report.winner == 1);
+    CHECK(eyeballs_machine_report_v3(r.m, &v3) == EYEBALLS_OK);
+    CHECK(v3.protocol == EYEBALLS_PROTOCOL_TCP && v3.alpn != NULL && strcmp(v3.alpn, "h2") == 0);
+    eyeballs_machine_free(r.m);
+
+    /* The C++ rules, named: h3 is QUIC; an empty id. */
+    eyeballs_config_init(&c);
+    c.tcp_alpn = "h2,h3";
+    CHECK(eyeballs_machine_new(&c, &m, message, sizeof message) == EYEBALLS_ERR_CONFIG);
+    CHECK(m == NULL && strstr(message, "\"h3\" is HTTP/3") != NULL);
+    c.tcp_alpn = "h2,,http/1.1";
+    CHECK(eyeballs_machine_new(&c, &m, message, sizeof message) == EYEBALLS_ERR_CONFIG);
+    CHECK(m == NULL && strstr(message, "alpn id 2 has 0 bytes") != NULL);
+}
+
 /* A v3 enum out of range, a port past 65535 or Alt-Svc text that does not
  * parse is EYEBALLS_ERR_ARGUMENT (as the existing enums), a broken C++
  * Config rule EYEBALLS_ERR_CONFIG; each message names the setting. A bad
@@ -610,6 +657,7 @@ static const struct {
     {"dns_update_resorts_pending", dns_update_resorts_pending},
     {"secure_failed_is_recorded", secure_failed_is_recorded},
     {"port_prefixed_https_query", port_prefixed_https_query},
+    {"tcp_alpn_service_left_out", tcp_alpn_service_left_out},
 };
 
 int main(int argc, char** argv) {
