@@ -377,4 +377,38 @@ TEST_F(AsioThreads, SeveralThreadsHintRaceStartedFromAHandlerIsPosted) {
     EXPECT_EQ(calls.load(), 1);
 }
 
+TEST(AsioOneThread, FourthAttemptWinsPastTheTwoSocketsKeptInTheRace) {
+    // io_context(1), no strand; attempts 1 and 2 have their sockets inside
+    // the race, 3 and on are allocated: three refusals, then the fourth
+    // address connects and every loser is closed.
+    RefusedPort a(loopback_v4());
+    RefusedPort b(loopback_v4());
+    RefusedPort c(loopback_v4());
+    Listener open(loopback_v4());
+    net::io_context io(1);
+    Recorder rec;
+    adapter::connect_options o;
+    o.on_action = rec.observer();
+    o.report = std::make_shared<eyeballs::RaceReport>();
+    int calls = 0;
+    error_code result;
+    std::optional<tcp::socket> winner;
+    adapter::async_connect(io.get_executor(),
+                           std::vector<Endpoint>{a.endpoint(), b.endpoint(), c.endpoint(),
+                                                 open.endpoint()},
+                           o, [&](error_code ec, tcp::socket s) {
+                               ++calls;
+                               result = ec;
+                               winner.emplace(std::move(s));
+                           });
+    io.run();
+    ASSERT_EQ(calls, 1);
+    ASSERT_FALSE(result) << result.message() << " " << o.report->message;
+    EXPECT_EQ(o.report->winner.number(), 4u);
+    EXPECT_EQ(adapter::from_asio(winner->remote_endpoint()), open.endpoint());
+    EXPECT_EQ(o.report->errors.size(), 3u);
+    EXPECT_EQ(rec.all<eyeballs::Close>().size(), 3u);
+    EXPECT_EQ(open.accept_all(), 1);
+}
+
 }  // namespace

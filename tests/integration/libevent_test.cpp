@@ -336,6 +336,31 @@ TEST_F(LibeventTest, AllRefusedReportsEconnrefusedWithEveryError) {
     expect_clean_trace(rec, r.report);
 }
 
+TEST_F(LibeventTest, FourthAttemptWinsPastTheTwoKeptInTheRace) {
+    // Attempts 1 and 2 live inside the race object, 3 and on are allocated:
+    // three refusals, then the fourth address connects.
+    RefusedPort a(loopback_v4());
+    RefusedPort b(loopback_v4());
+    RefusedPort c(loopback_v4());
+    Listener open(loopback_v4());
+    Recorder rec;
+    Result r;
+    le::Options o;
+    o.on_action = rec.observer();
+    auto h = le::connect(base_, {a.endpoint(), b.endpoint(), c.endpoint(), open.endpoint()}, o,
+                         r.callback());
+    run(r);
+    ASSERT_EQ(r.calls, 1);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.winner.number(), 4u);
+    EXPECT_EQ(peer_of(r.fd), open.endpoint());
+    ASSERT_EQ(r.report.errors.size(), 3u);
+    EXPECT_EQ(r.report.errors[2].remote, c.endpoint());
+    EXPECT_EQ(rec.all<Close>().size(), 3u);
+    expect_clean_trace(rec, r.report);
+    EXPECT_EQ(open.accept_all(), 1);
+}
+
 TEST_F(LibeventTest, LiteralHostRacesThatAddressWithoutDns) {
     Listener open(loopback_v4());
     Recorder rec;

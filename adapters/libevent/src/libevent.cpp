@@ -70,10 +70,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 #include <string>
 #include <utility>
@@ -475,7 +477,11 @@ private:
     event* timer_ = nullptr;
     std::optional<TimePoint> armed_;
     event* wake_ = nullptr;
-    std::vector<std::unique_ptr<Attempt>> attempts_;  // [number - 1]
+    // By attempt number: the first two inside the race (a race of one or two
+    // attempts allocates nothing for them; their events point at them, so
+    // they never move), the others one allocation each.
+    std::array<std::optional<Attempt>, 2> first_attempts_;  // [number - 1]
+    std::vector<std::unique_ptr<Attempt>> more_attempts_;   // [number - 3]
     InputQueue pending_;
     TimePoint now_{};
 
@@ -895,13 +901,21 @@ void Race::rearm() {
 
 Attempt& Race::attempt(AttemptId id) {
     const std::size_t i = id.number() - 1;
-    if (attempts_.size() <= i) attempts_.resize(i + 1);
-    if (!attempts_[i]) {
-        attempts_[i] = std::make_unique<Attempt>();
-        attempts_[i]->race = this;
-        attempts_[i]->id = id;
+    Attempt* a = nullptr;
+    if (i < first_attempts_.size()) {
+        auto& slot = first_attempts_[i];
+        if (slot) return *slot;
+        a = &slot.emplace();
+    } else {
+        const std::size_t j = i - first_attempts_.size();
+        if (more_attempts_.size() <= j) more_attempts_.resize(j + 1);
+        if (more_attempts_[j]) return *more_attempts_[j];
+        more_attempts_[j] = std::make_unique<Attempt>();
+        a = more_attempts_[j].get();
     }
-    return *attempts_[i];
+    a->race = this;
+    a->id = id;
+    return *a;
 }
 
 void Race::observe(const Action& action) {
@@ -1132,7 +1146,10 @@ void Race::release_all() noexcept {
         owned_dns_ = nullptr;
     }
     dns_ = nullptr;
-    for (auto& a : attempts_) {
+    for (auto& a : first_attempts_) {
+        if (a) a->close();
+    }
+    for (auto& a : more_attempts_) {
         if (a) a->close();
     }
 }
