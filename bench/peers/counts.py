@@ -28,7 +28,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from syscalls import ADAPTERS, measure, strace_counts  # noqa: E402
+from syscalls import ADAPTERS, client_cmd, measure, strace_counts  # noqa: E402
 
 # The compiled clients (the shim counts C's malloc; Python's and Node's own
 # allocators would make their figures mean something else).
@@ -104,6 +104,10 @@ def main():
     if args.baseline and not os.access(args.baseline, os.X_OK):
         sys.exit(f"counts.py: --baseline {args.baseline} is not an executable")
 
+    for client in clients:
+        binary = client_cmd(client, args.build_dir, args.world, 2, 0, 0)[0][0]
+        if not os.access(binary, os.X_OK):
+            sys.exit(f"counts.py: client {client}: {binary} is not built")
     rows = []
     for client in clients:
         if args.baseline and client in ADAPTERS:
