@@ -4,11 +4,11 @@
 // In a private namespace (dns_order_netns.hpp) /etc/resolv.conf lists
 // 127.0.0.1 before ::1, and the test's DNS server answers the same zone on
 // both at port 53. Without connect_options::dns_server the HTTPS query goes
-// to resolv_conf_nameserver(): [::1]:53, never 127.0.0.1. AAAA and A go
-// through getaddrinfo, the system resolver (glibc asks in the file's order),
-// which is not the adapter's client. The adapter asks one server: with
-// [::1]:53 down the HTTPS query fails and the race connects on
-// getaddrinfo's answers.
+// to resolv_conf_nameservers() in order: [::1]:53, and 127.0.0.1 only when
+// [::1] gives no answer (nothing there: an ICMP error; or silence for its
+// share of dns_timeout). AAAA and A go through getaddrinfo, the system
+// resolver (glibc asks in the file's order), which is not the adapter's
+// client.
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
@@ -31,7 +31,8 @@ protected:
         if (!why.empty()) FAIL() << "running as root, but the namespace cannot be made: " << why;
     }
     // Races to dual.test:port with HTTPS on; the connected peer's port, 0 on failure.
-    static std::uint16_t race(std::uint16_t port, std::string* error) {
+    static std::uint16_t race(std::uint16_t port, std::string* error,
+                              std::chrono::milliseconds* took = nullptr) {
         ::asio::io_context io;
         eyeballs::asio::connect_options o;
         o.config.https = true;
@@ -46,7 +47,12 @@ protected:
                                           const auto remote = s.remote_endpoint(e2);
                                           if (!e2 && remote.address().is_v6()) peer = remote.port();
                                       });
+        const auto started = std::chrono::steady_clock::now();
         io.run_for(10s);
+        if (took != nullptr) {
+            *took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started);
+        }
         return peer;
     }
 };
@@ -63,14 +69,43 @@ TEST_F(DnsOrderAsio, HttpsQueryGoesToTheIpv6Nameserver) {
     EXPECT_EQ(count_type(ns4, 65), 0u) << "no HTTPS query to 127.0.0.1:53";
 }
 
-TEST_F(DnsOrderAsio, Ipv6NameserverDownTheRaceResolvesThroughGetaddrinfo) {
+TEST_F(DnsOrderAsio, Ipv6NameserverDownTheHttpsQueryMovesOnToTheIpv4One) {
     DnsServer ns4(kNs4);  // nothing on [::1]:53
     Listener v6(loopback_v6());
     serve_zone(ns4, v6.endpoint().port());
     std::string error;
     EXPECT_EQ(race(v6.endpoint().port(), &error), v6.endpoint().port()) << error;
-    EXPECT_EQ(count_type(ns4, 65), 0u) << "the adapter asks one server: no HTTPS retry over IPv4";
+    EXPECT_EQ(count_type(ns4, 65), 1u) << "[::1]:53 refused: the HTTPS query went to 127.0.0.1";
     EXPECT_GE(count_type(ns4, 28), 1u) << "the AAAA answer came from 127.0.0.1 (getaddrinfo)";
+}
+
+// [::1]:53 takes the HTTPS query and never answers; after its share (half of
+// dns_timeout's 5 s) the query goes to 127.0.0.1, whose answer moves the
+// race to port= of the record: the origin's port refuses connections, so
+// only that answer lets the race succeed.
+TEST_F(DnsOrderAsio, SilentFirstNameserverTheHttpsAnswerComesFromTheNextOne) {
+    LoopbackPair origin = bind_loopback_pair();  // bound, never listening: refused
+    const std::uint16_t port = origin.port;
+    RefusedPort refused6(std::move(origin.v6));
+    RefusedPort refused4(std::move(origin.v4));
+    Listener service(loopback_v6());
+    const std::string https_name = dual_https_name(port);
+    const std::string record = "1 . alpn=h2 port=" + std::to_string(service.endpoint().port());
+    DnsServer ns6(kNs6);
+    DnsServer ns4(kNs4);
+    ns6.set_https(https_name, DnsServer::Answer::silent());
+    ns6.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    ns6.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    ns4.set_https(https_name, DnsServer::Answer::https_text({record}));
+    ns4.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    ns4.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    std::string error;
+    std::chrono::milliseconds took{0};
+    EXPECT_EQ(race(port, &error, &took), service.endpoint().port())
+        << "the port of the HTTPS record; " << error;
+    EXPECT_GE(count_type(ns6, 65), 1u) << "asked first (sent at 0 and 1 s of its 2.5 s)";
+    EXPECT_EQ(count_type(ns4, 65), 1u) << "then the next nameserver";
+    EXPECT_GE(took, 2400ms) << "127.0.0.1 asked only after [::1]'s share";
 }
 
 }  // namespace

@@ -9,8 +9,9 @@
 // AAAA and A are evdns' own queries: the adapter puts the evdns_base's IPv6
 // nameservers first, so the first (AAAA) goes to [::1]:53 (before this
 // test, evdns kept the file's order and AAAA went to 127.0.0.1). With
-// [::1]:53 down the HTTPS query fails (one server is asked) and evdns
-// resends AAAA to 127.0.0.1 after its timeout: the race still connects.
+// [::1]:53 down (an ICMP error) or silent (for its share of the HTTPS
+// query's 4 s) the HTTPS query moves on to 127.0.0.1, and evdns resends AAAA
+// there after its timeout: the race still connects.
 #include <event2/event.h>
 #include <unistd.h>
 
@@ -98,7 +99,7 @@ TEST_F(DnsOrderLibevent, HttpsQueryGoesToTheIpv6Nameserver) {
     EXPECT_EQ(count_type(ns4, 28), 0u) << "no AAAA to 127.0.0.1:53";
 }
 
-TEST_F(DnsOrderLibevent, Ipv6NameserverDownTheRaceResolvesThroughIpv4) {
+TEST_F(DnsOrderLibevent, Ipv6NameserverDownTheHttpsQueryMovesOnToIpv4) {
     DnsServer ns4(kNs4);  // nothing on [::1]:53
     Listener v6(loopback_v6());
     serve_zone(ns4, v6.endpoint().port());
@@ -107,10 +108,45 @@ TEST_F(DnsOrderLibevent, Ipv6NameserverDownTheRaceResolvesThroughIpv4) {
     run(r);
     ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
     EXPECT_EQ(r.report.remote, v6.endpoint());
-    EXPECT_EQ(count_type(ns4, 65), 0u) << "the adapter asks one server: no HTTPS retry over IPv4";
+    EXPECT_EQ(count_type(ns4, 65), 1u) << "[::1]:53 refused: the HTTPS query went to 127.0.0.1";
     // evdns does not read the ICMP error: after its timeout (1.67 s) it
     // resends AAAA to the next server, 127.0.0.1, which answers.
     EXPECT_EQ(count_type(ns4, 28), 1u) << "AAAA asked again over IPv4";
+}
+
+// [::1]:53 takes the HTTPS query and never answers (AAAA and A it answers,
+// for evdns); after its share (half of 4 s) the query goes to 127.0.0.1,
+// whose answer moves the race to port= of the record: the origin's port
+// refuses connections, so only that answer lets the race succeed.
+TEST_F(DnsOrderLibevent, SilentFirstNameserverTheHttpsAnswerComesFromTheNextOne) {
+    LoopbackPair origin = bind_loopback_pair();  // bound, never listening: refused
+    const std::uint16_t port = origin.port;
+    RefusedPort refused6(std::move(origin.v6));
+    RefusedPort refused4(std::move(origin.v4));
+    Listener service(loopback_v6());
+    const std::string https_name = dual_https_name(port);
+    const std::string record = "1 . alpn=h2 port=" + std::to_string(service.endpoint().port());
+    DnsServer ns6(kNs6);
+    DnsServer ns4(kNs4);
+    ns6.set_https(https_name, DnsServer::Answer::silent());
+    ns6.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    ns6.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    ns4.set_https(https_name, DnsServer::Answer::https_text({record}));
+    ns4.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+    ns4.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    Result r;
+    const auto started = Clock::now();
+    auto h = le::connect(base_, "dual.test", port, options(), r.callback());
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, service.endpoint()) << "the port of the HTTPS record";
+    EXPECT_EQ(count_type(ns6, 65), 1u) << "asked first, once (its share is one 2 s wait)";
+    EXPECT_EQ(count_type(ns4, 65), 1u) << "then the next nameserver";
+    for (const auto& q : ns4.queries()) {
+        if (q.type == 65) {
+            EXPECT_GE(q.at - started, 1900ms) << "asked only after [::1]'s share";
+        }
+    }
 }
 
 }  // namespace

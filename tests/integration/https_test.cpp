@@ -440,6 +440,28 @@ TEST(AsioResolvConf, FirstUsableNameserver) {
     EXPECT_EQ(ns->port(), 53);
     EXPECT_FALSE(eyeballs::asio::detail::resolv_conf_nameserver("/nonexistent/resolv.conf"));
 }
+
+// Every usable nameserver, IPv6 ones first, each family in the file's order:
+// the HTTPS query moves on along this list when a server gives no answer.
+TEST(AsioResolvConf, EveryUsableNameserverIpv6First) {
+    char path[] = "/tmp/eyeballs-resolv-XXXXXX";
+    const int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    const std::string text =
+        "nameserver 192.0.2.53\nnameserver fe80::1%eth0\nnameserver 2001:db8::53\n"
+        "nameserver 198.51.100.53\nnameserver 2001:db8::54\n";
+    ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fd);
+    const auto servers = eyeballs::asio::detail::resolv_conf_nameservers(path);
+    ::unlink(path);
+    ASSERT_EQ(servers.size(), 4u);
+    EXPECT_EQ(servers[0].address().to_string(), "2001:db8::53");
+    EXPECT_EQ(servers[1].address().to_string(), "2001:db8::54");
+    EXPECT_EQ(servers[2].address().to_string(), "192.0.2.53");
+    EXPECT_EQ(servers[3].address().to_string(), "198.51.100.53");
+    for (const auto& s : servers) EXPECT_EQ(s.port(), 53);
+    EXPECT_TRUE(eyeballs::asio::detail::resolv_conf_nameservers("/nonexistent/resolv.conf").empty());
+}
 #endif
 
 }  // namespace

@@ -37,8 +37,9 @@
 //
 // HTTPS records (Happy Eyeballs v3, Config::https): evdns cannot ask for type
 // 65, so the adapter sends that query itself on the base: one connected UDP
-// socket per query to Options::dns_server or, without it, the evdns_base's
-// first nameserver (evdns_base_get_nameserver_addr), a query built by
+// socket per query to Options::dns_server (alone) or, without it, the
+// evdns_base's nameservers (evdns_base_get_nameserver_addr), IPv6 ones first
+// and each in turn when the one before gives no answer, a query built by
 // eyeballs/dns_message.hpp with a random id, an EV_READ|EV_PERSIST event
 // with a timeout that resends once, and parse_dns_response on what arrives
 // (datagrams that are not the answer are ignored). NOERROR gives the records
@@ -264,6 +265,12 @@ struct UdpQuery {
     std::string name;   // the Resolve's name: "" = the origin
     std::string qname;  // what is asked
     Endpoint server;
+    // Every server to ask, in order; `server` is servers[server_index]. One
+    // that gives no answer in its share of the timeout (or an ICMP error)
+    // leaves the query to the next one; an answer ends it.
+    std::vector<Endpoint> servers;
+    std::size_t server_index = 0;
+    std::chrono::milliseconds total{5000};  // the whole query's timeout, over every server
     std::vector<std::uint8_t> message;
     std::uint16_t id = 0;
     evutil_socket_t fd = -1;
@@ -271,6 +278,7 @@ struct UdpQuery {
     std::chrono::steady_clock::time_point deadline{};
     std::chrono::milliseconds interval{1000};  // to the next resend, doubling
     std::chrono::milliseconds timeout{5000};
+    bool final_leg = false;  // the timer is armed for the deadline, not a resend
     // TCP, after an answer with TC (RFC 7766 §5).
     bool tcp = false;
     bool connected = false;
@@ -432,6 +440,8 @@ private:
     void dns_answer(Family family, std::string name, int result, const evutil_addrinfo* res);
     void forget_query(const DnsQuery* q) noexcept;
     void start_query(const Resolve& r);
+    int send_query(UdpQuery& q);
+    void next_server(UdpQuery* q, DnsError dns, int code, std::string detail);
     void query_done(UdpQuery* q, Input in);
     void query_answer(UdpQuery* q, const std::uint8_t* data, std::size_t size);
     void query_failed(UdpQuery* q, DnsError dns, int code, std::string detail);
@@ -1369,19 +1379,24 @@ void Race::start_query(const Resolve& r) {
     failed.name = q->name;
     failed.at = now_;
 
-    std::optional<Endpoint> server = dns_server_;
-    if (!server && dns_ != nullptr) {
-        // v3 §4.5: an IPv6 nameserver of the evdns_base first, else its first
-        // (eyeballs/dns_servers.hpp keeps each family's order).
-        const std::vector<Endpoint> servers = order_dns_servers(nameservers_of(dns_));
-        if (!servers.empty()) server = servers.front();
+    // An explicit dns_server is asked alone; else the evdns_base's
+    // nameservers, IPv6 ones first (v3 §4.5; eyeballs/dns_servers.hpp keeps
+    // each family's order), in turn, each for an equal share of the timeout.
+    if (dns_server_) {
+        q->servers = {*dns_server_};
+    } else if (dns_ != nullptr) {
+        q->servers = order_dns_servers(nameservers_of(dns_));
     }
-    if (!server) {
+    if (q->servers.empty()) {
         failed.detail = "HTTPS query: evdns has no nameserver to ask";
         pending_.push_back(std::move(failed));
         return;
     }
-    q->server = *server;
+    q->total = q->timeout;
+    q->timeout = std::max(
+        q->timeout / static_cast<std::chrono::milliseconds::rep>(q->servers.size()),
+        std::chrono::milliseconds(1));
+    q->interval = std::min(q->interval, q->timeout);
     evutil_secure_rng_get_bytes(&q->id, sizeof q->id);
     std::string error;
     auto message = build_dns_query(q->id, q->qname, q->qtype, &error);
@@ -1392,36 +1407,70 @@ void Race::start_query(const Resolve& r) {
         return;
     }
     q->message = std::move(*message);
-
-    int err = 0;
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    q->fd = ::socket(to_af(server->family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-#else  // macOS: no socket type flags; set them after
-    q->fd = ::socket(to_af(server->family()), SOCK_DGRAM, 0);
-    if (q->fd >= 0 && eyeballs::detail::make_nonblocking_cloexec(q->fd) != 0) {
-        ::close(q->fd);
-        q->fd = -1;
-    }
-#endif
-    sockaddr_storage ss{};
-    const socklen_t len = to_sockaddr(*server, ss);
-    if (q->fd < 0 || ::connect(q->fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
-        ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
-        err = errno;
-    }
-    q->deadline = Clock::now() + q->timeout;
-    if (err == 0) {
-        q->ev = event_new(base_, q->fd, EV_READ | EV_PERSIST, &Race::on_udp, q.get());
-        const timeval tv = to_timeval(std::min<Clock::duration>(q->interval, q->timeout));
-        if (q->ev == nullptr || event_add(q->ev, &tv) != 0) err = ENOMEM;
-    }
-    if (err != 0) {
+    if (const int err = send_query(*q); err != 0) {
         failed.code = err;
-        failed.detail = "DNS server " + server->to_string() + ": " + std::strerror(err);
+        failed.detail = "DNS server " + q->server.to_string() + ": " + std::strerror(err);
         pending_.push_back(std::move(failed));
         return;
     }
     https_.push_back(std::move(q));
+}
+
+// Sends q's message to servers[server_index], or to the first server after
+// it that takes it, and waits its share; 0, or the last server's errno.
+int Race::send_query(UdpQuery& q) {
+    int err = 0;
+    for (; q.server_index < q.servers.size(); ++q.server_index) {
+        q.close();
+        q.server = q.servers[q.server_index];
+        err = 0;
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+        q.fd = ::socket(to_af(q.server.family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else  // macOS: no socket type flags; set them after
+        q.fd = ::socket(to_af(q.server.family()), SOCK_DGRAM, 0);
+        if (q.fd >= 0 && eyeballs::detail::make_nonblocking_cloexec(q.fd) != 0) {
+            ::close(q.fd);
+            q.fd = -1;
+        }
+#endif
+        sockaddr_storage ss{};
+        const socklen_t len = to_sockaddr(q.server, ss);
+        if (q.fd < 0 || ::connect(q.fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
+            ::send(q.fd, q.message.data(), q.message.size(), 0) < 0) {
+            err = errno;
+        }
+        q.deadline = Clock::now() + q.timeout;
+        q.final_leg = q.interval >= q.timeout;
+        if (err == 0) {
+            q.ev = event_new(base_, q.fd, EV_READ | EV_PERSIST, &Race::on_udp, &q);
+            const timeval tv = to_timeval(std::min<Clock::duration>(q.interval, q.timeout));
+            if (q.ev == nullptr || event_add(q.ev, &tv) != 0) err = ENOMEM;
+        }
+        if (err == 0) return 0;
+        if (q.server_index + 1 >= q.servers.size()) break;  // keep the last server named
+    }
+    q.close();
+    return err;
+}
+
+// q's server gave no answer (its share ran out, or an ICMP error came back):
+// the next server is asked with a fresh socket and a fresh share; after the
+// last one the query fails with what the last said.
+void Race::next_server(UdpQuery* q, DnsError dns, int code, std::string detail) {
+    if (q->server_index + 1 < q->servers.size()) {
+        ++q->server_index;
+        q->interval = std::min<std::chrono::milliseconds>(
+            q->https ? https_query_timeout : std::chrono::milliseconds(1000), q->timeout);
+        const int err = send_query(*q);
+        if (err == 0) return;
+        dns = DnsError::none;
+        code = err;
+        detail = "DNS server " + q->server.to_string() + ": " + std::strerror(err);
+    }
+    if (q->servers.size() > 1 && dns != DnsError::timeout) {
+        detail += " (the last of " + std::to_string(q->servers.size()) + " DNS servers)";
+    }
+    query_failed(q, dns, code, std::move(detail));
 }
 
 void Race::query_done(UdpQuery* q, Input in) {
@@ -1573,9 +1622,9 @@ void Race::on_udp(evutil_socket_t fd, short what, void* arg) {
                 if (errno == EINTR) continue;
                 // ICMP errors of the connected socket (ECONNREFUSED, ...).
                 const int err = errno;
-                return race->query_failed(q, DnsError::none, err,
-                                          "DNS server " + q->server.to_string() + ": " +
-                                              std::strerror(err));
+                return race->next_server(q, DnsError::none, err,
+                                         "DNS server " + q->server.to_string() + ": " +
+                                             std::strerror(err));
             }
             DnsResponse r = parse_dns_response(buf.data(), static_cast<std::size_t>(n), q->id,
                                                q->qname, q->qtype);
@@ -1586,13 +1635,22 @@ void Race::on_udp(evutil_socket_t fd, short what, void* arg) {
     }
     if ((what & EV_TIMEOUT) != 0) {
         const auto now = Clock::now();
-        if (now >= q->deadline ||
+        if (q->final_leg && now < q->deadline) {
+            // libevent's cached clock ran a little behind: wait the rest, no resend.
+            const timeval tv = to_timeval(q->deadline - now);
+            event_add(q->ev, &tv);
+            return;
+        }
+        if (q->final_leg || now >= q->deadline ||
             ::send(fd, q->message.data(), q->message.size(), 0) < 0) {
-            return race->query_failed(
-                q, DnsError::timeout, ETIMEDOUT,
-                "no answer within " + std::to_string(q->timeout.count()) + " ms");
+            std::string detail = "no answer within " + std::to_string(q->total.count()) + " ms";
+            if (q->servers.size() > 1) {
+                detail += " from " + std::to_string(q->servers.size()) + " DNS servers";
+            }
+            return race->next_server(q, DnsError::timeout, ETIMEDOUT, std::move(detail));
         }
         q->interval *= 2;
+        q->final_leg = q->interval >= q->deadline - now;
         const timeval tv =
             to_timeval(std::min<Clock::duration>(q->interval, q->deadline - now));
         event_add(q->ev, &tv);  // EV_PERSIST: re-added with the next interval

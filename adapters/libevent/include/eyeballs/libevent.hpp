@@ -27,9 +27,11 @@
 //
 // HTTPS records (Happy Eyeballs v3, `config.https`): evdns cannot ask for type
 // 65, so the adapter sends the HTTPS query itself on the base, over UDP to
-// `dns_server` or the evdns_base's first IPv6 nameserver, else its first
-// one (v3 §4.5; answers read by
-// eyeballs/dns_message.hpp; resent once after 2 s, failed after 4 s); target
+// `dns_server` (alone) or the evdns_base's nameservers, IPv6 ones first
+// (v3 §4.5; answers read by eyeballs/dns_message.hpp; resent once after
+// 2 s, failed after 4 s; with n nameservers each gets 4 s / n, and one that
+// gives no answer in it, or an ICMP error, leaves the query to the next;
+// any DNS answer ends it); target
 // and alias names go through evdns like the host; Config::port is set to
 // connect()'s port. Without `quic.enabled`, QUIC attempts (`config.quic`)
 // fail at once with EPROTONOSUPPORT; `config.success = Success::handshake`

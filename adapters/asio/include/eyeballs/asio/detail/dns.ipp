@@ -14,6 +14,12 @@
 // DnsError::timeout). An ICMP "port unreachable" (ECONNREFUSED on the
 // connected socket) fails the family at once.
 //
+// A lookup may be given several servers (the nameservers of resolv.conf,
+// IPv6 first, for HTTPS queries without `dns_server`): each gets an equal
+// share of `timeout` with the same schedule inside it, and a server that
+// gives no answer in its share, or an ICMP error, leaves the query to the
+// next one (a fresh socket, the same message). Any answer ends the lookup.
+//
 // A truncated answer (TC) is retried over TCP to the same server (RFC 7766
 // §5; RFC 1035 §4.2.2: a 2-octet length, then the message), with the same
 // query and id, within what is left of `timeout`; if that fails too the
@@ -120,8 +126,9 @@ inline std::optional<dns_result> dns_parse_https_response(const std::uint8_t* p,
     return dns_read_answer(p, size, query, dns_type::https, 0);
 }
 
-/// One query (a family's addresses, or HTTPS records) to one server, over
-/// UDP and, after a truncated answer, over TCP.
+/// One query (a family's addresses, or HTTPS records) to one server after
+/// another until one answers, over UDP and, after a truncated answer, over
+/// TCP to the server that gave it.
 class udp_lookup : public std::enable_shared_from_this<udp_lookup> {
 public:
     using strand_type = net::strand<net::any_io_executor>;
@@ -130,15 +137,25 @@ public:
     udp_lookup(const net::any_io_executor& ex, strand_type strand,
                net::ip::udp::endpoint server, std::string host, Family family,
                std::uint16_t port, std::chrono::milliseconds timeout, bool https = false)
+        : udp_lookup(ex, std::move(strand), std::vector<net::ip::udp::endpoint>{server},
+                     std::move(host), family, port, timeout, https) {}
+
+    /// Asks `servers` (not empty) in turn, each for timeout / servers.size().
+    udp_lookup(const net::any_io_executor& ex, strand_type strand,
+               std::vector<net::ip::udp::endpoint> servers, std::string host, Family family,
+               std::uint16_t port, std::chrono::milliseconds timeout, bool https = false)
         : strand_(std::move(strand)),
           socket_(ex),
           tcp_(ex),
           timer_(ex),
-          server_(server),
+          servers_(std::move(servers)),
+          server_(servers_.front()),
           host_(std::move(host)),
           family_(family),
           port_(port),
           timeout_(timeout),
+          share_(std::max(timeout / static_cast<std::chrono::milliseconds::rep>(servers_.size()),
+                          std::chrono::milliseconds(1))),
           https_(https) {}
 
     /// Sends the query; `done` is called once (on the strand, never from
@@ -155,14 +172,8 @@ public:
             query_ = dns_build_query(random_id(), host_, family_, error);
         }
         if (query_.empty()) return fail_later(EINVAL, error);
-        error_code ec;
-        socket_.open(server_.protocol(), ec);
-        if (!ec) socket_.connect(server_, ec);
+        const error_code ec = ask(0);
         if (ec) return fail_later(errno_value(ec), {});
-        deadline_ = std::chrono::steady_clock::now() + timeout_;
-        send();
-        receive();
-        arm(std::chrono::steady_clock::now() + std::chrono::seconds(1));
     }
 
     /// Stops at once; the callback is never called.
@@ -178,6 +189,44 @@ private:
         static thread_local std::minstd_rand gen(std::random_device{}());
         return static_cast<std::uint16_t>(gen());
     }
+    // Opens a socket to servers_[index] (or the first one after it that takes
+    // it), sends, and waits its share. The error of the last server tried
+    // when none does.
+    error_code ask(std::size_t index) {
+        error_code ec;
+        for (; index < servers_.size(); ++index) {
+            ec = {};
+            server_index_ = index;
+            server_ = servers_[index];
+            ++generation_;  // the handlers of the server before are stale
+            error_code ignored;
+            timer_.cancel();
+            socket_.close(ignored);
+            socket_.open(server_.protocol(), ec);
+            if (!ec) socket_.connect(server_, ec);
+            if (!ec) break;
+        }
+        if (ec) return ec;
+        deadline_ = std::chrono::steady_clock::now() + share_;
+        interval_ = std::chrono::seconds(1);
+        send();
+        receive();
+        arm(std::chrono::steady_clock::now() + interval_);
+        return {};
+    }
+
+    // The server gave no answer: the next one, or `r` when it was the last.
+    void no_answer(dns_result r) {
+        if (server_index_ + 1 < servers_.size()) {
+            const error_code ec = ask(server_index_ + 1);
+            if (!ec) return;
+            r.code = errno_value(ec);
+            r.dns = DnsError::none;
+            r.detail = "DNS server " + server_.address().to_string() + ": " + ec.message();
+        }
+        finish(std::move(r));
+    }
+
     void fail_later(int code, std::string detail) {
         dns_result r;
         r.code = code;
@@ -211,21 +260,21 @@ private:
 
     void receive() {
         socket_.async_receive(
-            net::buffer(buffer_), net::bind_executor(strand_, [self = shared_from_this()](
-                                                                        error_code ec,
-                                                                        std::size_t n) {
-                self->on_receive(ec, n);
+            net::buffer(buffer_),
+            net::bind_executor(strand_, [self = shared_from_this(), gen = generation_](
+                                            error_code ec, std::size_t n) {
+                if (gen == self->generation_) self->on_receive(ec, n);
             }));
     }
 
     void on_receive(error_code ec, std::size_t n) {
         if (!done_ || tcp_mode_) return;
         if (ec == net::error::operation_aborted) return;
-        if (ec) {
+        if (ec) {  // an ICMP error of the connected socket (ECONNREFUSED, ...)
             dns_result r;
             r.code = errno_value(ec);
             r.detail = "DNS server " + server_.address().to_string() + ": " + ec.message();
-            return finish(std::move(r));
+            return no_answer(std::move(r));
         }
         bool truncated = false;
         if (auto r = dns_read_answer(buffer_.data(), n, query_, qtype(), port_, &truncated)) {
@@ -317,7 +366,9 @@ private:
         if (at > deadline_) at = deadline_;
         timer_.expires_at(at);
         timer_.async_wait(net::bind_executor(
-            strand_, [self = shared_from_this()](error_code ec) { self->on_timer(ec); }));
+            strand_, [self = shared_from_this(), gen = generation_](error_code ec) {
+                if (gen == self->generation_) self->on_timer(ec);
+            }));
     }
 
     void on_timer(error_code ec) {
@@ -329,7 +380,10 @@ private:
             r.code = ETIMEDOUT;
             r.dns = DnsError::timeout;
             r.detail = "no answer within " + std::to_string(timeout_.count()) + " ms";
-            return finish(std::move(r));
+            if (servers_.size() > 1) {
+                r.detail += " from " + std::to_string(servers_.size()) + " DNS servers";
+            }
+            return no_answer(std::move(r));
         }
         if (tcp_mode_) return arm(deadline_);
         send();
@@ -341,11 +395,15 @@ private:
     net::ip::udp::socket socket_;
     net::ip::tcp::socket tcp_;
     net::steady_timer timer_;
-    net::ip::udp::endpoint server_;
+    std::vector<net::ip::udp::endpoint> servers_;
+    net::ip::udp::endpoint server_;  // servers_[server_index_]
+    std::size_t server_index_ = 0;
+    unsigned generation_ = 0;  // bumped per server: older handlers are ignored
     std::string host_;
     Family family_;
     std::uint16_t port_;
-    std::chrono::milliseconds timeout_;
+    std::chrono::milliseconds timeout_;  // over every server
+    std::chrono::milliseconds share_;    // each server's
     bool https_ = false;
     bool tcp_mode_ = false;
     std::chrono::steady_clock::time_point deadline_{};

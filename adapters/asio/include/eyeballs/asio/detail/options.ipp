@@ -59,9 +59,11 @@ struct connect_options {
     /// (port 53 is not implied: give it).
     ///
     /// With `config.https` (Happy Eyeballs v3) the HTTPS query always goes
-    /// over UDP: to this server, or when unset to the first `nameserver` of
-    /// /etc/resolv.conf (port 53); with neither it fails at once and the race
-    /// goes on with A/AAAA. Target names from the records are resolved like
+    /// over UDP: to this server (alone), or when unset to the `nameserver`s of
+    /// /etc/resolv.conf (port 53), IPv6 ones first: each gets an equal share
+    /// of `dns_timeout`, and one that gives no answer in it (or answers with
+    /// an ICMP error) leaves the query to the next; any DNS answer ends it.
+    /// With no server it fails at once and the race goes on with A/AAAA. Target names from the records are resolved like
     /// the host. The adapter connects TCP only: QUIC attempts (`config.quic`)
     /// fail with EPROTONOSUPPORT, and `config.success = Success::handshake`
     /// is refused (invalid_argument) by async_connect: async_connect_tls

@@ -23,8 +23,8 @@
 //      DNS, a connect result, the timer, a cancellation;
 //   2. drain poll_action(): Resolve → one query for that family, of the
 //      origin or of the action's name (an HTTPS target), or for HTTPS
-//      records (Config::https: always over UDP, to `dns_server` or the first
-//      nameserver of /etc/resolv.conf; getaddrinfo cannot ask for them);
+//      records (Config::https: always over UDP, to `dns_server` or the
+//      nameservers of /etc/resolv.conf in turn; getaddrinfo cannot ask for them);
 //      OpenSocket → create the socket (factory) and answer handle_opened
 //      (a QUIC attempt: EPROTONOSUPPORT, this adapter connects TCP only);
 //      Bind → bind and answer handle_bound; Connect → socket.async_connect;
@@ -302,9 +302,15 @@ private:
         std::string name(a.name);  // the machine's view: keep a copy
         const std::string qname = query_name(a, host_);  // RFC 9460 §9.1 prefix for HTTPS
         auto self = shared_from_this();
-        std::optional<net::ip::udp::endpoint> server = options_.dns_server;
-        if (https && !server) server = resolv_conf_nameserver();
-        if (https && !server) {
+        // An explicit dns_server is asked alone; resolv.conf's nameservers
+        // (HTTPS only) in order, each when the one before gave no answer.
+        std::vector<net::ip::udp::endpoint> servers;
+        if (options_.dns_server) {
+            servers.push_back(*options_.dns_server);
+        } else if (https) {
+            servers = resolv_conf_nameservers();
+        }
+        if (https && servers.empty()) {
             dns_result r;
             r.detail = "HTTPS query: no DNS server to ask (connect_options::dns_server is unset "
                        "and /etc/resolv.conf names none)";
@@ -313,9 +319,9 @@ private:
             });
             return;
         }
-        if (server) {
-            auto lookup = std::make_shared<udp_lookup>(ex_, strand(), *server, qname, family, port_,
-                                                       options_.dns_timeout, https);
+        if (!servers.empty()) {
+            auto lookup = std::make_shared<udp_lookup>(ex_, strand(), std::move(servers), qname,
+                                                       family, port_, options_.dns_timeout, https);
             lookups_.push_back(lookup);
             if (lookups_.size() > 16) {  // forget those that have finished
                 lookups_.erase(std::remove_if(lookups_.begin(), lookups_.end(),
