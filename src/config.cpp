@@ -3,6 +3,7 @@
 // that messages and traces share.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "eyeballs/config.hpp"
 
@@ -51,6 +52,8 @@ std::string not_positive(const char* name, Duration d) {
 }
 
 }  // namespace
+
+std::vector<std::string> default_tcp_alpn() { return {"h2", "http/1.1"}; }
 
 std::optional<std::string> validate(const Config& config) {
     if (config.attempt_delay) {

@@ -78,6 +78,11 @@ inline constexpr std::uint32_t default_alias_limit = 8;
 inline constexpr std::uint32_t max_alias_limit = 16;
 /// The most ids Config::tcp_alpn holds (a TLS ClientHello offers a short list).
 inline constexpr std::size_t max_tcp_alpn = 32;
+/// Config::tcp_alpn's default: {"h2", "http/1.1"}. A function, not a braced
+/// list in the member's initializer: g++ 12 crashes (an internal compiler
+/// error in check_noexcept_r) on `Options{}` of a struct holding a Config
+/// whose member is initialized from a list of strings.
+std::vector<std::string> default_tcp_alpn();
 
 /// Everything a race can be told. The defaults are RFC 8305's.
 struct Config {
@@ -194,7 +199,7 @@ struct Config {
     /// have its target resolved. A TCP Alt-Svc alternative whose id is not
     /// here is left out the same way. 1-32 ids of 1-255 bytes, none an
     /// HTTP/3 id ("h3", "h3-*": those are QUIC, see `quic`).
-    std::vector<std::string> tcp_alpn = {"h2", "http/1.1"};
+    std::vector<std::string> tcp_alpn = default_tcp_alpn();
     /// Seeds the shuffle of records with equal SvcPriority (RFC 9460 §2.4.1:
     /// "SHOULD be shuffled"), so the same seed gives the same order.
     std::uint64_t shuffle_seed = 0;

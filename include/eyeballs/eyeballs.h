@@ -338,7 +338,7 @@ typedef struct eyeballs_config {
      * ("h2,http/1.1"); C++ Config::tcp_alpn. A TCP service or Alt-Svc
      * alternative with no id in this list is not raced (RFC 9460 §7.1).
      * 1-32 ids of 1-255 bytes, no "h3"/"h3-*" (those are QUIC); a bad list
-     * is EYEBALLS_ERR_ARGUMENT naming the rule. Copied; NULL or "" (default)
+     * is EYEBALLS_ERR_CONFIG naming the rule. Copied; NULL or "" (default)
      * for "h2,http/1.1". */
     const char* tcp_alpn;
 } eyeballs_config;

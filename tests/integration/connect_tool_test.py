@@ -215,6 +215,11 @@ class Usage(unittest.TestCase):
         self.usage("--https", "--http3", "--adapter", "libuv", "--alt-svc", 'h3=":443"', "h",
                    "443", says=["--http3", "poll"])
 
+    def test_alpn_h3_is_quic_not_tcp(self):
+        # --alpn is also Config::tcp_alpn: an HTTP/3 id cannot be spoken over TCP.
+        self.usage("--tls", "--alpn", "h2,h3", "h", "443",
+                   says=["--alpn", 'alpn id 2 "h3" is HTTP/3', "QUIC"])
+
     def test_missing_host_and_port(self):
         self.usage(says="HOST and PORT")
 
@@ -673,6 +678,25 @@ class Races(unittest.TestCase):
             self.assertEqual((c["protocol"], c["alpn"]), ("tcp", ["h2"]))
         self.assertEqual(t[-1]["outcome"], "connected")
         self.assertEqual(t[-1]["remote"], f"127.0.0.1:{alt.port}")
+
+    def test_alpn_leaves_out_an_alt_svc_alternative_the_client_does_not_speak(self):
+        # v3 §6.2, RFC 9460 §7.1: --alpn http/1.1 is all this client speaks
+        # over TCP, so the h2 alternative is not raced; with --alpn h2 it is.
+        # Every port is refused: the races end at once, before any handshake.
+        with World("refused", "refused") as origin, World("refused", "refused") as alt:
+            alt_svc = f'h2=":{alt.port}"'
+            left_out = self.alt_svc_race(alt_svc, origin.port, "--json", "--tls", "--insecure",
+                                         "--alpn", "http/1.1")
+            raced = self.alt_svc_race(alt_svc, origin.port, "--json", "--tls", "--insecure",
+                                      "--alpn", "h2")
+        for r in (left_out, raced):
+            self.assertEqual(r.returncode, 1, r.stderr)
+        connects = [l for l in trace(left_out.stdout) if l["action"] == "connect"]
+        self.assertTrue(connects)
+        for c in connects:
+            self.assertTrue(c["remote"].endswith(f":{origin.port}"), c)
+        raced_remotes = [l["remote"] for l in trace(raced.stdout) if l["action"] == "connect"]
+        self.assertIn(f"[::1]:{alt.port}", raced_remotes)
 
     def test_repeat_prints_a_summary(self):
         with World("refused", "open") as w:

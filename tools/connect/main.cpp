@@ -105,7 +105,8 @@ constexpr const char* usage_text =
     "                            against the system store and HOST's name\n"
     "  --cacert FILE             with --tls: trust this PEM CA file instead of the system store\n"
     "  --insecure                with --tls: skip certificate and name verification\n"
-    "  --alpn LIST               with --tls: ALPN ids to offer, comma-separated (h2,http/1.1)\n"
+    "  --alpn LIST               with --tls: ALPN ids to offer, comma-separated (h2,http/1.1);\n"
+    "                            with --https, TCP services sharing none are not raced\n"
     "  --http3                   race QUIC (ALPN h3, ngtcp2 + GnuTLS) against TCP+TLS for every\n"
     "                            address, QUIC first, as curl's --http3; implies --tls (poll\n"
     "                            and libevent adapters; needs a build with the QUIC component)\n"
@@ -690,6 +691,15 @@ Parsed parse(int argc, char** argv) {
     if (p.read_timeout && !p.send) usage_error("--read-timeout: needs --send or --send-file");
     if (p.history && config.sort == eyeballs::SortMode::automatic) {
         config.sort = eyeballs::SortMode::rfc6724;  // the RTT rule lives in the sort
+    }
+    if (!p.job.tls.alpn.empty()) {
+        // The ids offered over TLS are the ids this client speaks over TCP:
+        // the plan leaves out TCP services and Alt-Svc alternatives with
+        // none of them (Config::tcp_alpn, RFC 9460 §7.1).
+        config.tcp_alpn = p.job.tls.alpn;
+        eyeballs::Config only_alpn;
+        only_alpn.tcp_alpn = config.tcp_alpn;
+        if (auto msg = eyeballs::validate(only_alpn)) usage_error("--alpn: " + *msg);
     }
     if (auto msg = eyeballs::validate(config)) usage_error(*msg);
     if (!p.job.tls.enabled && (!p.job.tls.cacert.empty() || p.job.tls.insecure || !p.job.tls.alpn.empty())) {
