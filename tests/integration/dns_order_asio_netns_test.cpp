@@ -84,21 +84,11 @@ TEST_F(DnsOrderAsio, Ipv6NameserverDownTheHttpsQueryMovesOnToTheIpv4One) {
 // race to port= of the record: the origin's port refuses connections, so
 // only that answer lets the race succeed.
 TEST_F(DnsOrderAsio, SilentFirstNameserverTheHttpsAnswerComesFromTheNextOne) {
-    LoopbackPair origin = bind_loopback_pair();  // bound, never listening: refused
-    const std::uint16_t port = origin.port;
-    RefusedPort refused6(std::move(origin.v6));
-    RefusedPort refused4(std::move(origin.v4));
-    Listener service(loopback_v6());
-    const std::string https_name = dual_https_name(port);
-    const std::string record = "1 . alpn=h2 port=" + std::to_string(service.endpoint().port());
-    DnsServer ns6(kNs6);
-    DnsServer ns4(kNs4);
-    ns6.set_https(https_name, DnsServer::Answer::silent());
-    ns6.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
-    ns6.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
-    ns4.set_https(https_name, DnsServer::Answer::https_text({record}));
-    ns4.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
-    ns4.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    SilentFirstNameserver world;
+    const std::uint16_t port = world.port;
+    const Listener& service = world.service;
+    DnsServer& ns6 = world.ns6;
+    DnsServer& ns4 = world.ns4;
     std::string error;
     std::chrono::milliseconds took{0};
     EXPECT_EQ(race(port, &error, &took), service.endpoint().port())

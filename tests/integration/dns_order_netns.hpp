@@ -50,6 +50,44 @@ inline std::size_t count_type(const DnsServer& dns, std::uint16_t type) {
     return n;
 }
 
+/// The world of the "silent first nameserver" tests: dual.test's own port
+/// refuses connections on both families, and its HTTPS record (`port=`) names
+/// a listener on [::1], so a race connects only through the HTTPS answer.
+/// [::1]:53 never answers the HTTPS query (nor, with `addresses_silent`, the
+/// AAAA and A ones, which it answers otherwise); 127.0.0.1:53 answers them all.
+struct SilentFirstNameserver {
+    explicit SilentFirstNameserver(bool addresses_silent = false)
+        : origin(bind_loopback_pair()),
+          port(origin.port),
+          refused6(std::move(origin.v6)),
+          refused4(std::move(origin.v4)),
+          service(loopback_v6()),
+          ns6(kNs6),
+          ns4(kNs4) {
+        const std::string https_name = dual_https_name(port);
+        const std::string record =
+            "1 . alpn=h2 port=" + std::to_string(service.endpoint().port());
+        ns6.set_https(https_name, DnsServer::Answer::silent());
+        const auto v6 = addresses_silent ? DnsServer::Answer::silent()
+                                         : DnsServer::Answer::with({loopback_v6()});
+        const auto v4 = addresses_silent ? DnsServer::Answer::silent()
+                                         : DnsServer::Answer::with({loopback_v4()});
+        ns6.set("dual.test", Family::v6, v6);
+        ns6.set("dual.test", Family::v4, v4);
+        ns4.set_https(https_name, DnsServer::Answer::https_text({record}));
+        ns4.set("dual.test", Family::v6, DnsServer::Answer::with({loopback_v6()}));
+        ns4.set("dual.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    }
+
+    LoopbackPair origin;  // bound, never listening: refused
+    std::uint16_t port;
+    RefusedPort refused6;
+    RefusedPort refused4;
+    Listener service;
+    DnsServer ns6;
+    DnsServer ns4;
+};
+
 /// The resolv.conf the namespace gets: IPv4 first in the file, so a client
 /// that follows the file's order asks 127.0.0.1 and one that follows §4.5
 /// asks ::1.
