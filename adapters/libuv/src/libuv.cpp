@@ -1102,22 +1102,8 @@ void Race::start_udp(const Resolve& r) {
 // what failed (for the race) is returned.
 std::optional<Input> Race::launch_udp(std::unique_ptr<UdpQuery> q) {
     int err = 0;
-    for (;; ++q->server_index) {
-        const Endpoint& server = q->servers[q->server_index];
-        q->server = server;
-        err = 0;
-        q->fd = ::socket(to_af(server.family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        sockaddr_storage ss{};
-        const socklen_t len = to_sockaddr(server, ss);
-        if (q->fd < 0 || ::connect(q->fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
-            ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
-            err = errno;
-        }
-        if (err == 0) break;
-        if (q->fd >= 0) eyeballs::detail::close_socket(q->fd);
-        q->fd = -1;
-        if (q->server_index + 1 >= q->servers.size()) break;  // no server took it
-    }
+    q->fd = eyeballs::detail::send_to_first_server(q->servers, &q->server_index, q->message, &err);
+    q->server = q->servers[q->server_index];
     q->deadline = Clock::now() + q->timeout;
     if (err == 0) {
         const int rc = uv_poll_init_socket(loop_, &q->poll, q->fd);

@@ -13,13 +13,16 @@
 
 namespace eyeballs::detail {
 
-int open_stream_socket(Family family, int* error) noexcept {
+namespace {
+
+// socket(2) of `type`, non-blocking and close-on-exec.
+int open_socket(Family family, int type, int protocol, int* error) noexcept {
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    int fd = ::socket(to_af(family), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    int fd = ::socket(to_af(family), type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
     if (fd < 0 && error != nullptr) *error = errno != 0 ? errno : EINVAL;
     return fd;
 #else  // macOS: no socket type flags; set them after
-    int fd = ::socket(to_af(family), SOCK_STREAM, IPPROTO_TCP);
+    int fd = ::socket(to_af(family), type, protocol);
     if (fd < 0) {
         if (error != nullptr) *error = errno != 0 ? errno : EINVAL;
         return -1;
@@ -31,6 +34,35 @@ int open_stream_socket(Family family, int* error) noexcept {
     }
     return fd;
 #endif
+}
+
+}  // namespace
+
+int open_stream_socket(Family family, int* error) noexcept {
+    return open_socket(family, SOCK_STREAM, IPPROTO_TCP, error);
+}
+
+int send_to_first_server(const std::vector<Endpoint>& servers, std::size_t* index,
+                         const std::vector<std::uint8_t>& message, int* error) noexcept {
+    for (;; ++*index) {
+        const Endpoint& server = servers[*index];
+        int err = 0;
+        const int fd = open_socket(server.family(), SOCK_DGRAM, IPPROTO_UDP, &err);
+        if (fd >= 0) {
+            sockaddr_storage ss{};
+            const socklen_t len = to_sockaddr(server, ss);
+            if (::connect(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
+                ::send(fd, message.data(), message.size(), 0) < 0) {
+                err = errno;
+            }
+        }
+        if (err == 0) return fd;
+        if (fd >= 0) close_socket(fd);
+        if (*index + 1 >= servers.size()) {  // no server took it
+            *error = err;
+            return -1;
+        }
+    }
 }
 
 int wait_for_events(pollfd* fds, std::size_t count, const timespec* timeout) noexcept {

@@ -1169,22 +1169,8 @@ void Race::start_udp(const Resolve& r) {
 std::optional<Input> Race::launch_udp(std::unique_ptr<UdpQuery> q) {
     const std::string what = dns_type_name(q->type) + " query";
     int err = 0;
-    for (;; ++q->server_index) {
-        const Endpoint& server = q->servers[q->server_index];
-        q->server = server;
-        err = 0;
-        q->fd = ::socket(to_af(server.family()), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        sockaddr_storage ss{};
-        const socklen_t len = to_sockaddr(server, ss);
-        if (q->fd < 0 || ::connect(q->fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
-            ::send(q->fd, q->message.data(), q->message.size(), 0) < 0) {
-            err = errno;
-        }
-        if (err == 0) break;
-        if (q->fd >= 0) eyeballs::detail::close_socket(q->fd);
-        q->fd = -1;
-        if (q->server_index + 1 >= q->servers.size()) break;  // no server took it
-    }
+    q->fd = eyeballs::detail::send_to_first_server(q->servers, &q->server_index, q->message, &err);
+    q->server = q->servers[q->server_index];
     if (err != 0) {
         Input failed = udp_input(*q);
         failed.code = err;

@@ -17,8 +17,11 @@
 
 #include <poll.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <ctime>
 #include <optional>
+#include <vector>
 
 #include "eyeballs/endpoint.hpp"
 
@@ -59,6 +62,16 @@ std::optional<Endpoint> local_endpoint(int fd) noexcept;
 /// to whole milliseconds, so it never wakes before `timeout`. nullptr waits
 /// without end. Returns what they return (errno set on -1).
 int wait_for_events(pollfd* fds, std::size_t count, const timespec* timeout) noexcept;
+
+/// For the adapters that send their own DNS queries: opens a non-blocking,
+/// close-on-exec UDP socket connected to servers[*index] and sends `message`
+/// on it; when the socket, the connect or the send fails, closes it and does
+/// the same with the next server. Returns the fd, *index naming the server
+/// that took the message; or -1 when none from *index on did, with *index
+/// naming the last one tried and the errno value in *error. `servers` must
+/// not be empty and *index must be inside it.
+int send_to_first_server(const std::vector<Endpoint>& servers, std::size_t* index,
+                         const std::vector<std::uint8_t>& message, int* error) noexcept;
 
 /// close(2), once. EINTR is not retried (on Linux the fd is gone either way).
 void close_socket(int fd) noexcept;
