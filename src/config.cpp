@@ -53,7 +53,10 @@ std::string not_positive(const char* name, Duration d) {
 
 }  // namespace
 
-std::vector<std::string> default_tcp_alpn() { return {"h2", "http/1.1"}; }
+const std::vector<std::string>& default_tcp_alpn() {
+    static const std::vector<std::string> ids{"h2", "http/1.1"};
+    return ids;
+}
 
 std::optional<std::string> validate(const Config& config) {
     if (config.attempt_delay) {
@@ -137,10 +140,6 @@ std::optional<std::string> validate(const Config& config) {
             return "alt-svc alternative " + std::to_string(i + 1) +
                    " needs an ALPN id and a port 1-65535";
         }
-    }
-    if (config.tcp_alpn.empty()) {
-        return std::string("alpn is empty: the client speaks at least one ALPN id over TCP "
-                           "(RFC 9460 §7.1)");
     }
     if (config.tcp_alpn.size() > max_tcp_alpn) {
         return "alpn has " + std::to_string(config.tcp_alpn.size()) + " ids; at most " +

@@ -109,7 +109,17 @@ detail::DnsState v3_state(bool positive) noexcept {
 
 }  // namespace
 
-RaceMachine::RaceMachine(Config config) : config_(std::move(config)) {}
+RaceMachine::RaceMachine(Config config) : config_(std::move(config)) {
+    // v3 §5.3 convergence, decided once for the race: the sorting code reads
+    // history_explore as 0 (use the history) or 1000 (sort without it).
+    if (config_.history != nullptr && config_.history_explore > 0 &&
+        config_.history_explore < 1000) {
+        // The first race of a history keeps the seed's own decision.
+        const std::uint64_t race = config_.history->next_race();
+        const std::uint64_t seed = config_.shuffle_seed ^ (race * 0x9e3779b97f4a7c15ull);
+        config_.history_explore = detail::history_explored(seed, config_.history_explore) ? 1000 : 0;
+    }
+}
 
 // ---- helpers ---------------------------------------------------------------
 

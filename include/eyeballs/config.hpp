@@ -76,13 +76,17 @@ inline constexpr std::uint32_t max_max_endpoints = 1024;
 /// RFC 9460 §3 suggests bounding alias chains; 8 as for CNAME chains in stub resolvers.
 inline constexpr std::uint32_t default_alias_limit = 8;
 inline constexpr std::uint32_t max_alias_limit = 16;
+/// Config::history_explore's default, in races per 1000 (v3 §5.3 convergence).
+inline constexpr std::uint32_t default_history_explore = 20;
 /// The most ids Config::tcp_alpn holds (a TLS ClientHello offers a short list).
 inline constexpr std::size_t max_tcp_alpn = 32;
-/// Config::tcp_alpn's default: {"h2", "http/1.1"}. A function, not a braced
-/// list in the member's initializer: g++ 12 crashes (an internal compiler
-/// error in check_noexcept_r) on `Options{}` of a struct holding a Config
-/// whose member is initialized from a list of strings.
-std::vector<std::string> default_tcp_alpn();
+/// The TCP ALPN ids a Config with an empty `tcp_alpn` speaks: {"h2",
+/// "http/1.1"}, one list for the whole program. The member is empty by
+/// default, not this list, so that copying a Config (every race does) costs no
+/// allocation for it; and a braced list of strings as the member's initializer
+/// makes g++ 12 crash (an internal compiler error in check_noexcept_r) on
+/// `Options{}` of a struct holding a Config.
+const std::vector<std::string>& default_tcp_alpn();
 
 /// Everything a race can be told. The defaults are RFC 8305's.
 struct Config {
@@ -140,13 +144,19 @@ struct Config {
     /// The network this race runs on (a caller-given id; empty = the default
     /// network). History entries of other networks are never used.
     std::string network;
-    /// v3 §5.3 convergence: on this many races in 1000 the history is not
-    /// used for sorting (RTT and used-before rules), so that clients with
-    /// different histories converge and a path that got better is found
-    /// again. Which races: a hash of `shuffle_seed` decides (deterministic;
-    /// vary the seed per race). Outcomes are still recorded. 0 … 1000,
-    /// default 0 (always use the history).
-    std::uint32_t history_explore = 0;
+    /// v3 §5.3 convergence ("Clients that use historical data MUST ensure
+    /// that clients with different historical data will eventually converge
+    /// toward the same behaviors"): on this many races in 1000 the history
+    /// is not used for sorting (RTT and used-before rules), so that a path
+    /// that got better is found again. Which races: a hash of `shuffle_seed`
+    /// and of the history's race count (History::next_race()) decides, so
+    /// it is deterministic and needs no seed from the caller. Outcomes are
+    /// still recorded. 0 … 1000; default 20 (one race in 50: a path that got
+    /// better is tried again within a few dozen races, and an exploring
+    /// race costs at most the attempts history would have skipped). 0 = always use the
+    /// history. A RaceMachine's own copy (config()) holds its decision:
+    /// 0 (uses the history) or 1000 (explores).
+    std::uint32_t history_explore = default_history_explore;
     /// An IPv6-only network (`ipv4=none`): with `pref64`, IPv4 literals and A
     /// answers are synthesized into IPv6 (RFC 8305 §7, RFC 6052); the only case
     /// where synthesis happens. Addresses that cannot be synthesized are dropped.
@@ -197,9 +207,10 @@ struct Config {
     /// are in this list, and offers those; one with none left is not raced,
     /// and a record that gives no service at all (nor a QUIC one) does not
     /// have its target resolved. A TCP Alt-Svc alternative whose id is not
-    /// here is left out the same way. 1-32 ids of 1-255 bytes, none an
-    /// HTTP/3 id ("h3", "h3-*": those are QUIC, see `quic`).
-    std::vector<std::string> tcp_alpn = default_tcp_alpn();
+    /// here is left out the same way. Empty (the default) means
+    /// default_tcp_alpn(), "h2" and "http/1.1". At most 32 ids of 1-255
+    /// bytes, none an HTTP/3 id ("h3", "h3-*": those are QUIC, see `quic`).
+    std::vector<std::string> tcp_alpn;
     /// Seeds the shuffle of records with equal SvcPriority (RFC 9460 §2.4.1:
     /// "SHOULD be shuffled"), so the same seed gives the same order.
     std::uint64_t shuffle_seed = 0;

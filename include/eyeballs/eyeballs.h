@@ -296,8 +296,10 @@ typedef struct eyeballs_config {
     int ipv6_unavailable;
     /* Happy Eyeballs v3 §5.3 convergence: on this many races in 1000 the
      * history is not used for sorting (outcomes are still recorded), so
-     * clients with different histories converge. 0 … 1000, default 0. Which
-     * races: a fixed hash of shuffle_seed decides; vary it per race. */
+     * clients with different histories converge. 0 … 1000, default 20
+     * (eyeballs_config_default). Which races: a fixed hash of shuffle_seed
+     * and of the history's own race count decides, so races vary even with
+     * one seed. */
     uint32_t history_explore;
     /* Seeds the race's random choices (history_explore). Default 0. */
     uint64_t shuffle_seed;
@@ -337,7 +339,7 @@ typedef struct eyeballs_config {
     /* The ALPN ids the caller speaks over TLS on TCP, comma-separated
      * ("h2,http/1.1"); C++ Config::tcp_alpn. A TCP service or Alt-Svc
      * alternative with no id in this list is not raced (RFC 9460 §7.1).
-     * 1-32 ids of 1-255 bytes, no "h3"/"h3-*" (those are QUIC); a bad list
+     * At most 32 ids of 1-255 bytes, no "h3"/"h3-*" (those are QUIC); a bad list
      * is EYEBALLS_ERR_CONFIG naming the rule. Copied; NULL or "" (default)
      * for "h2,http/1.1". */
     const char* tcp_alpn;

@@ -131,6 +131,15 @@ public:
     /// The network of the latest attach(); nullopt before the first.
     const std::optional<std::string>& attached() const noexcept { return attached_; }
 
+    // ---- v3 §5.3 convergence -------------------------------------------------
+
+    /// Counts the races that take this history (RaceMachine's constructor
+    /// calls it once per race): returns how many came before. The count,
+    /// mixed with Config::shuffle_seed, decides which races sort without the
+    /// history (Config::history_explore), so that a caller who never varies
+    /// the seed still has its races explore now and then. clear() keeps it.
+    std::uint64_t next_race() noexcept { return races_++; }
+
     // ---- "QUIC is broken on this network" (issue 17 item 8) -----------------
     //
     // Per network, not per address: a network that drops UDP or QUIC does so
@@ -171,6 +180,7 @@ private:
 
     std::size_t capacity_;
     std::uint64_t clock_ = 0;  // counts records; not time
+    std::uint64_t races_ = 0;  // next_race()
     std::map<Key, Slot> entries_;
     std::map<std::uint64_t, Key> recency_;  // stamp -> key, oldest first
     std::optional<std::string> attached_;   // attach(): the current network

@@ -26,7 +26,8 @@ bool quic_alpn(const std::string& id) {
 }
 
 bool speaks_over_tcp(const std::vector<std::string>& tcp_alpn, const std::string& id) {
-    return std::find(tcp_alpn.begin(), tcp_alpn.end(), id) != tcp_alpn.end();
+    const std::vector<std::string>& ids = tcp_alpn.empty() ? default_tcp_alpn() : tcp_alpn;
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
 // ---- RFC 9460 §2.4.2, §8 -----------------------------------------------------------

@@ -109,6 +109,39 @@ TEST(History, LowerRttSortsFirstWithinTheNetworkOnly) {
     }
 }
 
+// v3 §5.3 convergence with the default Config: one History, the same seed (0)
+// every race, and still about 20 races in 1000 sort without the history —
+// History::next_race() moves the decision on; history_explore = 0 turns it off.
+TEST(History, DefaultConfigExploresAFewRacesInAThousand) {
+    for (const std::uint32_t rate : {default_history_explore, 0u}) {
+        History h;
+        h.record_success("", ep("[2a00:1::2]:443"), 5ms, TimePoint{});
+        int explored = 0;
+        for (int race = 0; race < 1000; ++race) {
+            Config c;
+            c.history = &h;
+            c.history_explore = rate;
+            Driver d(c);
+            ASSERT_TRUE(d.m.start_resolving(d.t0));
+            d.connects(d.t0);
+            d.m.handle_resolved(d.t0, Family::v6, {ep("[2a00:1::1]:443"), ep("[2a00:1::2]:443")});
+            const auto first = d.connects(d.t0);
+            ASSERT_EQ(first.size(), 1u);
+            const bool exploring = first[0] == ep("[2a00:1::1]:443");
+            // config() holds the race's decision: 1000 explores, 0 uses the history.
+            EXPECT_EQ(d.m.config().history_explore, exploring ? 1000u : 0u) << race;
+            if (race == 0) EXPECT_FALSE(exploring);  // seed 0's own decision
+            explored += exploring ? 1 : 0;
+        }
+        if (rate == 0) {
+            EXPECT_EQ(explored, 0);
+        } else {
+            EXPECT_GE(explored, 8);  // 20 expected; a wide margin, but never 0
+            EXPECT_LE(explored, 40);
+        }
+    }
+}
+
 TEST(History, AutoDelayIsThreeRttClamped) {
     History h;
     h.record_success("", ep("[2001:db8::1]:443"), 20ms, TimePoint{});   // 60 ms → clamped to 100

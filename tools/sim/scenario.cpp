@@ -384,9 +384,15 @@ private:
                 }
             } else if (key == "alpn") {
                 // Config::tcp_alpn: the ids the client speaks over TCP, comma-separated
-                // ("alpn=h2,http/1.1"); an empty one is kept for validate() to name.
+                // ("alpn=h2,http/1.1"). An empty id is kept for validate() to
+                // name; an empty list is an error here (in Config it means
+                // the default list, which a scenario asks for by leaving alpn= out).
+                if (value.empty()) {
+                    fail("alpn is empty: the client speaks at least one ALPN id over TCP "
+                         "(RFC 9460 §7.1); leave alpn= out for the default h2,http/1.1");
+                }
                 c.tcp_alpn.clear();
-                if (!value.empty()) {
+                {
                     std::size_t from = 0;
                     for (;;) {
                         const std::size_t comma = value.find(',', from);
