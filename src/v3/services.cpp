@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "eyeballs/config.hpp"
+
 namespace eyeballs::detail {
 
 namespace {
@@ -26,7 +28,7 @@ bool quic_alpn(const std::string& id) {
 }
 
 bool speaks_over_tcp(const std::vector<std::string>& tcp_alpn, const std::string& id) {
-    const std::vector<std::string>& ids = tcp_alpn.empty() ? default_tcp_alpn() : tcp_alpn;
+    const std::vector<std::string>& ids = tcp_alpn.empty() ? eyeballs::default_tcp_alpn() : tcp_alpn;
     return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
