@@ -75,38 +75,21 @@ inline constexpr bool adopts_own_sockets = false;
 template <typename Socket>
 void adopt_own_socket(Socket&) {}
 #endif
-/// The io_context of `ex` when every handler on `ex` runs in one thread, so
-/// that a race needs no strand; else nullptr. That is: `ex` is an io_context's
-/// executor, and the io_context was made for one thread — concurrency hint 1
-/// (ASIO_CONCURRENCY_HINT_1), or a hint that turns the scheduler's or the
-/// reactor's locking off — which is when Asio's own scheduler assumes a
-/// single thread runs it (its one_thread_). Any other executor (a strand, a
-/// thread_pool's, a type-erased wrapper of another kind) keeps the strand.
-inline net::io_context* one_thread_context(const net::any_io_executor& ex) {
+/// What one_thread_context() (race.ipp) needs of this flavour: whether the
+/// executor's type can be asked (not with IOCP, the Windows runtime or
+/// without typeid: then every race keeps its strand), the io_context's
+/// implementation (it holds the concurrency hint), and whether a hint makes
+/// Asio's scheduler assume a single thread (hint 1, or one that turns the
+/// scheduler's or the reactor's locking off: Asio's own one_thread_).
 #if defined(ASIO_HAS_IOCP) || defined(ASIO_WINDOWS_RUNTIME) || defined(ASIO_NO_TYPEID)
-    (void)ex;
-    return nullptr;
+inline constexpr bool executor_types_known = false;
 #else
-    using plain = net::io_context::executor_type;
-    using tracked = net::io_context::basic_executor_type<std::allocator<void>, 4>;  // outstanding_work.tracked
-    // target<T>() does not check the type (Asio 1.22 casts whatever it
-    // holds): target_type() does.
-    net::io_context* context = nullptr;
-    if (!ex) return nullptr;
-    if (ex.target_type() == typeid(plain)) {
-        context = &ex.target<plain>()->context();
-    } else if (ex.target_type() == typeid(tracked)) {
-        context = &ex.target<tracked>()->context();
-    }
-    if (context == nullptr) return nullptr;
-    const int hint = net::use_service<::asio::detail::io_context_impl>(*context).concurrency_hint();
-    const bool one = hint == 1 || !ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint) ||
-                     !ASIO_CONCURRENCY_HINT_IS_LOCKING(REACTOR_IO, hint);
-    return one ? context : nullptr;
+inline constexpr bool executor_types_known = true;
 #endif
-}
-inline bool one_thread_executor(const net::any_io_executor& ex) {
-    return one_thread_context(ex) != nullptr;
+using io_context_impl = ::asio::detail::io_context_impl;
+inline constexpr bool single_threaded_hint(int hint) noexcept {
+    return hint == 1 || !ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint) ||
+           !ASIO_CONCURRENCY_HINT_IS_LOCKING(REACTOR_IO, hint);
 }
 inline const error_category& system_category() noexcept { return std::system_category(); }
 inline const error_category& generic_category() noexcept { return std::generic_category(); }

@@ -46,6 +46,41 @@
 
 namespace detail {
 
+/// The io_context of `ex` when every handler on `ex` runs in one thread, so
+/// that a race needs no strand; else nullptr. That is: `ex` is an io_context's
+/// executor, and the io_context was made for one thread (its concurrency hint
+/// is one the flavour calls single_threaded_hint: 1, or a hint that turns
+/// locking off). Any other executor (a strand, a thread_pool's, a type-erased
+/// wrapper of another kind) keeps the strand.
+// A template only so that, where executor_types_known is false, its body (which
+// needs typeid and any_io_executor::target_type()) is never instantiated.
+template <typename Executor, typename Context = net::io_context>
+Context* one_thread_context(const Executor& ex) {
+    if constexpr (!executor_types_known) {
+        (void)ex;
+        return nullptr;
+    } else {
+        using plain = typename Context::executor_type;
+        using tracked =  // outstanding_work.tracked
+            typename Context::template basic_executor_type<std::allocator<void>, 4>;
+        // target<T>() does not check the type (Asio 1.22 casts whatever it
+        // holds): target_type() does.
+        Context* context = nullptr;
+        if (!ex) return nullptr;
+        if (ex.target_type() == typeid(plain)) {
+            context = &ex.template target<plain>()->context();
+        } else if (ex.target_type() == typeid(tracked)) {
+            context = &ex.template target<tracked>()->context();
+        }
+        if (context == nullptr) return nullptr;
+        const int hint = net::use_service<io_context_impl>(*context).concurrency_hint();
+        return single_threaded_hint(hint) ? context : nullptr;
+    }
+}
+inline bool one_thread_executor(const net::any_io_executor& ex) {
+    return one_thread_context(ex) != nullptr;
+}
+
 /// The type-erased completion handler of one race.
 class race_completion {
 public:
@@ -136,7 +171,7 @@ public:
         if (options_.config.https && port != 0) {
             // Records without port= and target names use the origin's port.
             options_.config.port = port;
-            machine_ = RaceMachine(options_.config);
+            remake_machine([port](Config& c) { c.port = port; });
         }
     }
 
@@ -144,7 +179,17 @@ public:
     void set_tls(std::shared_ptr<tls_layer> layer) {
         tls_ = std::move(layer);
         options_.config.success = Success::handshake;  // v3 §6.1
-        machine_ = RaceMachine(options_.config);
+        remake_machine([](Config& c) { c.success = Success::handshake; });
+    }
+    /// The machine again, before the race starts, with one setting changed.
+    /// From the machine's own Config, which holds the race's history-explore
+    /// decision (v3 §5.3): a Config from options_ would take a second race
+    /// ticket from the History for the same race.
+    template <typename Change>
+    void remake_machine(Change change) {
+        Config c = machine_.config();
+        change(c);
+        machine_ = RaceMachine(std::move(c));
     }
     /// A misuse found before the race (a TLS context that cannot be made):
     /// the operation completes with invalid_argument and this message.
