@@ -1559,7 +1559,7 @@ void Race::query_failed(UdpQuery* q, DnsError dns, int code, std::string detail)
     in.family = q->family;
     in.https = q->https;
     in.name = q->name;
-    in.qname = q->qname;
+    if (cache_ != nullptr) in.qname = q->qname;  // a copy only when it is used
     in.wire = true;
     in.dns = dns;
     in.code = code;
@@ -1582,7 +1582,7 @@ void Race::query_answer(UdpQuery* q, const std::uint8_t* data, std::size_t size)
     in.at = Clock::now();
     in.family = q->family;
     in.name = q->name;
-    in.qname = q->qname;
+    if (cache_ != nullptr) in.qname = q->qname;  // a copy only when it is used
     in.ttl = r.ttl;
     in.wire = true;
     if (q->https && (outcome.dns == DnsError::none || outcome.dns == DnsError::nodata)) {

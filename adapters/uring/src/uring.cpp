@@ -1120,7 +1120,7 @@ Input Race::udp_input(const UdpQuery& q) const {
     in.family = q.family;
     in.https = q.https;
     in.name = q.name;
-    in.qname = q.qname;
+    if (cache_ != nullptr) in.qname = q.qname;  // a copy only when it is used
     return in;
 }
 
