@@ -1353,5 +1353,54 @@ TEST_F(LibeventTest, DnsCacheFailedQueryKeepsTheStaleAnswer) {
     v4.accept_all();
 }
 
+// Through evdns (no dns_server: the caller's evdns_base, asking the test
+// server) a failed re-query reads as EVUTIL_EAI_FAIL, which is also what an
+// empty answer gives; for a question raced stale it is a failure, so the
+// stale addresses stay: the untried 127.0.0.1 is still raced after the
+// (long) attempt delay, past the A query's 200 ms timeout, and wins.
+TEST_F(LibeventTest, DnsCacheEvdnsTimeoutKeepsTheStaleAddresses) {
+    Blackhole hole(*Endpoint::parse_address("127.0.0.2", 0));
+    const std::uint16_t port = hole.endpoint().port();
+    Listener open(loopback_v4(port));
+    DnsServer dns;
+    dns.set("evdns-stale.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("evdns-stale.test", Family::v4, DnsServer::Answer::silent());
+    evdns_base* mine = evdns_base_new(base_, 0);
+    ASSERT_NE(mine, nullptr);
+    sockaddr_storage ss;
+    socklen_t len = to_sockaddr(dns.endpoint(), ss);
+    ASSERT_EQ(evdns_base_nameserver_sockaddr_add(mine, reinterpret_cast<sockaddr*>(&ss), len, 0), 0);
+    evdns_base_set_option(mine, "timeout:", "0.2");
+    evdns_base_set_option(mine, "attempts:", "1");
+    DnsCache cache;
+    cache.store("evdns-stale.test", Family::v4,
+                {*Endpoint::parse_address("127.0.0.2", 0), loopback_v4(0)}, 1, Clock::now() - 10s);
+    le::Options o;
+    o.config.https = true;
+    o.config.attempt_delay = 1000ms;
+    o.config.overall_timeout = 5s;
+    o.dns = mine;
+    o.dns_cache = &cache;
+    Result r;
+    {
+        auto h = le::connect(base_, "evdns-stale.test", port, o, r.callback());
+        ASSERT_TRUE(h.status().ok()) << h.status().message();
+        run(r);
+    }
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, loopback_v4(port));
+    ASSERT_EQ(r.report.attempts.size(), 2u);
+    EXPECT_EQ(r.report.attempts[0].remote.address_string(), "127.0.0.2");
+    const auto a_error = std::find_if(r.report.errors.begin(), r.report.errors.end(), [](const Error& e) {
+        return e.stage == Stage::resolve && e.family == Family::v4;
+    });
+    ASSERT_NE(a_error, r.report.errors.end()) << "the failed A query is recorded";
+    EXPECT_NE(a_error->dns, DnsError::nodata);
+    EXPECT_EQ(cache.lookup("evdns-stale.test", DnsCache::Type::a, Clock::now()).state,
+              DnsCache::State::stale);
+    evdns_base_free(mine, 0);
+    open.accept_all();
+}
+
 }  // namespace
 }  // namespace eyeballs::test

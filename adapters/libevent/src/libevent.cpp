@@ -448,6 +448,7 @@ private:
     void dns_answer(Family family, std::string name, int result, const evutil_addrinfo* res);
     bool answer_from_cache(const Resolve& r);
     void remember(const Input& in);
+    bool raced_stale(Family family, std::string_view name) const noexcept;
     void forget_query(const DnsQuery* q) noexcept;
     void start_query(const Resolve& r);
     int send_query(UdpQuery& q);
@@ -493,6 +494,9 @@ private:
     std::vector<DnsQuery*> queries_;      // outstanding evdns queries
     std::chrono::milliseconds dns_timeout_{5000};  // Options::dns_timeout
     DnsCache* cache_ = nullptr;                    // Options::dns_cache
+    // The questions answered stale from cache_ (family, Resolve name), whose
+    // evdns answer is still to come.
+    std::vector<std::pair<Family, std::string>> stale_questions_;
     std::vector<std::unique_ptr<UdpQuery>> https_;  // the adapter's own queries
 
     event* timer_ = nullptr;
@@ -797,6 +801,7 @@ bool Race::answer_from_cache(const Resolve& r) {
     const bool stale =
         hit.state == DnsCache::State::stale && !r.https && machine_.config().https;
     if (!fresh && !stale) return false;
+    if (stale) stale_questions_.emplace_back(r.family, std::string(r.name));
     Input in;
     in.at = now_;
     in.family = r.family;
@@ -813,6 +818,13 @@ bool Race::answer_from_cache(const Resolve& r) {
     }
     pending_.push_back(std::move(in));
     return fresh;
+}
+
+bool Race::raced_stale(Family family, std::string_view name) const noexcept {
+    for (const auto& [f, n] : stale_questions_) {
+        if (f == family && n == name) return true;
+    }
+    return false;
 }
 
 // curl's --http3 without HTTPS records: the origin's HTTPS query is answered
@@ -1412,9 +1424,14 @@ void Race::dns_answer(Family family, std::string name, int result, const evutil_
         // which libevent 2.1 gives for an empty NOERROR answer. EAI_AGAIN
         // (a SERVFAIL or a timeout: evdns does not say which) and the rest
         // keep libevent's text.
+        // A question raced with a stale cached answer is the exception:
+        // there EAI_FAIL, as likely a timeout as an empty answer, is a
+        // failure, which keeps the stale addresses (v3 §4.4, RFC 8767)
+        // where "no data" would drop them.
         if (result == EVUTIL_EAI_NONAME) {
             in.dns = DnsError::nxdomain;
-        } else if (result == EVUTIL_EAI_NODATA || result == EVUTIL_EAI_FAIL) {
+        } else if (result == EVUTIL_EAI_NODATA ||
+                   (result == EVUTIL_EAI_FAIL && !raced_stale(family, in.name))) {
             in.dns = DnsError::nodata;
         } else {
             in.detail = evutil_gai_strerror(result);

@@ -207,7 +207,10 @@ struct Options {
     /// always; AAAA and A with `dns_server`) is stored with its TTL, and a
     /// NODATA or NXDOMAIN answer forgets the question's entry. Answers of
     /// evdns_getaddrinfo() (AAAA and A without `dns_server`) come without a
-    /// TTL, so those questions are looked up but never stored. Not locked:
+    /// TTL, so those questions are looked up but never stored; and as evdns
+    /// gives a timeout, a SERVFAIL and an empty answer the same code
+    /// (EVUTIL_EAI_FAIL), that code keeps a stale answer raced for the
+    /// question rather than reading as "no data". Not locked:
     /// the cache is used from the base's callbacks, so share one only among
     /// races on bases run by the same thread.
     DnsCache* dns_cache = nullptr;
