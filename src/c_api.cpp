@@ -29,6 +29,7 @@
 #include "eyeballs/alt_svc.hpp"
 #include "eyeballs/alt_svc_cache.hpp"
 #include "eyeballs/config.hpp"
+#include "eyeballs/dns_cache.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/history.hpp"
@@ -67,6 +68,12 @@ struct eyeballs_machine {
 struct eyeballs_history {
     explicit eyeballs_history(std::size_t capacity) : history(capacity) {}
     eyeballs::History history;
+};
+
+struct eyeballs_dns_cache {
+    eyeballs_dns_cache(std::size_t capacity, eyeballs::Duration max_stale)
+        : cache(capacity, max_stale) {}
+    eyeballs::DnsCache cache;
 };
 
 struct eyeballs_alt_svc_cache {
@@ -1177,6 +1184,143 @@ void eyeballs_alt_svc_cache_clear(eyeballs_alt_svc_cache* cache) {
     if (cache != nullptr) cache->cache.clear();
 }
 
+// ---- DNS cache --------------------------------------------------------------------------------
+
+namespace {
+
+bool valid_dns_type(int type) {
+    return type == EYEBALLS_DNS_AAAA || type == EYEBALLS_DNS_A || type == EYEBALLS_DNS_HTTPS;
+}
+
+eyeballs::DnsCache::Type to_dns_type(int type) {
+    return type == EYEBALLS_DNS_HTTPS ? eyeballs::DnsCache::Type::https
+           : type == EYEBALLS_DNS_A   ? eyeballs::DnsCache::Type::a
+                                      : eyeballs::DnsCache::Type::aaaa;
+}
+
+int from_dns_state(eyeballs::DnsCache::State state) {
+    switch (state) {
+        case eyeballs::DnsCache::State::fresh: return EYEBALLS_DNS_FRESH;
+        case eyeballs::DnsCache::State::stale: return EYEBALLS_DNS_STALE;
+        case eyeballs::DnsCache::State::missing: break;
+    }
+    return EYEBALLS_DNS_MISSING;
+}
+
+}  // namespace
+
+eyeballs_status eyeballs_dns_cache_new(size_t capacity, int64_t max_stale_ns,
+                                       eyeballs_dns_cache** out) {
+    if (out == nullptr) return EYEBALLS_ERR_ARGUMENT;
+    *out = nullptr;
+    const Duration max_stale = max_stale_ns == EYEBALLS_NONE
+                                   ? eyeballs::DnsCache::default_max_stale
+                                   : Duration(std::chrono::nanoseconds(max_stale_ns));
+    try {
+        *out = new eyeballs_dns_cache(capacity, max_stale);
+        return EYEBALLS_OK;
+    } catch (...) {
+        return EYEBALLS_ERR_NO_MEMORY;
+    }
+}
+
+void eyeballs_dns_cache_free(eyeballs_dns_cache* cache) { delete cache; }
+
+eyeballs_status eyeballs_dns_cache_store(eyeballs_dns_cache* cache, const char* name, int family,
+                                         const eyeballs_endpoint* addresses, size_t count,
+                                         uint32_t ttl, int64_t now_ns) {
+    if (cache == nullptr || name == nullptr || !valid_family(family) ||
+        check_endpoints(addresses, count, "addresses")) {
+        return EYEBALLS_ERR_ARGUMENT;
+    }
+    try {
+        cache->cache.store(name, to_family(family), to_endpoints(addresses, count), ttl,
+                           to_time(now_ns));
+        return EYEBALLS_OK;
+    } catch (...) {
+        return EYEBALLS_ERR_NO_MEMORY;
+    }
+}
+
+eyeballs_status eyeballs_dns_cache_store_https(eyeballs_dns_cache* cache, const char* name,
+                                               const char* const* records, size_t count,
+                                               uint32_t ttl, int64_t now_ns, char* message,
+                                               size_t message_size) {
+    copy_text("", message, message_size);
+    const char* missing = cache == nullptr                     ? "cache is NULL"
+                          : name == nullptr                    ? "name is NULL"
+                          : records == nullptr && count > 0    ? "records is NULL"
+                                                               : nullptr;
+    if (missing != nullptr) {
+        copy_text(missing, message, message_size);
+        return EYEBALLS_ERR_ARGUMENT;
+    }
+    try {
+        std::vector<eyeballs::SvcbRecord> parsed;
+        parsed.reserve(count);
+        for (size_t i = 0; i < count; ++i) {
+            std::string error = "is NULL";
+            std::optional<eyeballs::SvcbRecord> r;
+            if (records[i] != nullptr) r = eyeballs::parse_svcb_presentation(records[i], &error);
+            if (!r) {
+                copy_text("record " + std::to_string(i) + ": " + error, message, message_size);
+                return EYEBALLS_ERR_ARGUMENT;
+            }
+            parsed.push_back(std::move(*r));
+        }
+        cache->cache.store_https(name, parsed, ttl, to_time(now_ns));
+        return EYEBALLS_OK;
+    } catch (...) {
+        return EYEBALLS_ERR_NO_MEMORY;
+    }
+}
+
+int eyeballs_dns_cache_lookup(const eyeballs_dns_cache* cache, const char* name, int type,
+                              int64_t now_ns, eyeballs_endpoint* addresses, size_t capacity,
+                              size_t* count, int64_t* expires_ns) {
+    if (count != nullptr) *count = 0;
+    if (expires_ns != nullptr) *expires_ns = 0;
+    if (cache == nullptr || name == nullptr || !valid_dns_type(type)) return EYEBALLS_DNS_MISSING;
+    try {
+        const eyeballs::DnsCache::Answer hit =
+            cache->cache.lookup(name, to_dns_type(type), to_time(now_ns));
+        if (hit.state == eyeballs::DnsCache::State::missing) return EYEBALLS_DNS_MISSING;
+        if (addresses != nullptr) {
+            for (size_t i = 0; i < hit.addresses.size() && i < capacity; ++i) {
+                addresses[i] = from_endpoint(hit.addresses[i]);
+            }
+        }
+        if (count != nullptr) {
+            *count = type == EYEBALLS_DNS_HTTPS ? hit.records.size() : hit.addresses.size();
+        }
+        if (expires_ns != nullptr) *expires_ns = to_ns(hit.expires);
+        return from_dns_state(hit.state);
+    } catch (...) {
+        return EYEBALLS_DNS_MISSING;  // the copy of the answer failed: as if not cached
+    }
+}
+
+void eyeballs_dns_cache_forget(eyeballs_dns_cache* cache, const char* name, int type) {
+    if (cache == nullptr || name == nullptr || !valid_dns_type(type)) return;
+    try {
+        cache->cache.forget(name, to_dns_type(type));
+    } catch (...) {
+        // forget only builds a key to erase; nothing to undo.
+    }
+}
+
+size_t eyeballs_dns_cache_expire(eyeballs_dns_cache* cache, int64_t now_ns) {
+    return cache == nullptr ? 0 : cache->cache.expire(to_time(now_ns));
+}
+
+size_t eyeballs_dns_cache_size(const eyeballs_dns_cache* cache) {
+    return cache == nullptr ? 0 : cache->cache.size();
+}
+
+void eyeballs_dns_cache_clear(eyeballs_dns_cache* cache) {
+    if (cache != nullptr) cache->cache.clear();
+}
+
 eyeballs_status eyeballs_pref64_parse(const char* text, eyeballs_pref64* out, char* message,
                                       size_t message_size) {
     copy_text("", message, message_size);
@@ -1432,6 +1576,59 @@ eyeballs_status eyeballs_machine_handle_dns_update(eyeballs_machine* m, int64_t 
                           [&](const eyeballs::Resolve& q, const std::vector<Endpoint>& eps) {
                               return m->machine.handle_dns_update(to_time(now_ns), q, eps);
                           });
+}
+
+size_t eyeballs_query_name(const eyeballs_query* query, const char* host, char* buffer,
+                           size_t size) {
+    copy_text("", buffer, size);
+    eyeballs::Resolve q;
+    if (host == nullptr || to_query(query, q)) return 0;
+    try {
+        return copy_text(eyeballs::query_name(q, host), buffer, size);
+    } catch (...) {
+        return 0;
+    }
+}
+
+eyeballs_status eyeballs_machine_answer_from_cache(eyeballs_machine* m,
+                                                   const eyeballs_dns_cache* cache,
+                                                   int64_t now_ns, const eyeballs_query* query,
+                                                   const char* host, uint16_t port, int* send) {
+    const char* input = "eyeballs_machine_answer_from_cache";
+    if (send != nullptr) *send = 1;
+    return feed_query(m, query, input, [&](const eyeballs::Resolve& q, const std::string& what) {
+        const char* missing = cache == nullptr  ? "cache is NULL"
+                              : host == nullptr ? "host is NULL"
+                              : send == nullptr ? "send is NULL"
+                                                : nullptr;
+        if (missing != nullptr) {
+            return fail(m, EYEBALLS_ERR_ARGUMENT, std::string(input) + ": " + missing);
+        }
+        using eyeballs::DnsCache;
+        DnsCache::Answer hit =
+            cache->cache.lookup(eyeballs::query_name(q, host), DnsCache::type_of(q), to_time(now_ns));
+        const bool fresh = hit.state == DnsCache::State::fresh;
+        // An RFC 8305 race takes one answer per question: stale answers are
+        // raced in HTTPS mode only, as in the adapters.
+        const bool stale =
+            hit.state == DnsCache::State::stale && !q.https && m->machine.config().https;
+        if (!fresh && !stale) return EYEBALLS_OK;
+        std::vector<Endpoint> eps;
+        eps.reserve(hit.addresses.size());
+        for (const Endpoint& e : hit.addresses) eps.push_back(e.with_port(port));
+        const TimePoint now = to_time(now_ns);
+        eyeballs::InputStatus fed;
+        if (stale) {
+            fed = m->machine.handle_stale(now, q, eps);
+        } else if (q.https) {
+            fed = m->machine.handle_https(now, q, hit.records);
+        } else {
+            fed = m->machine.handle_resolved(now, q, eps);
+        }
+        const eyeballs_status status = input_status(m, fed, input, what);
+        if (status == EYEBALLS_OK && fresh) *send = 0;
+        return status;
+    });
 }
 
 eyeballs_status eyeballs_machine_handle_query_failed(eyeballs_machine* m, int64_t now_ns,

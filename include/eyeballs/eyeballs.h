@@ -186,6 +186,8 @@ typedef struct eyeballs_endpoint {
 typedef struct eyeballs_history eyeballs_history;
 /* Alt-Svc alternatives kept across races (opaque; eyeballs_alt_svc_cache_new). */
 typedef struct eyeballs_alt_svc_cache eyeballs_alt_svc_cache;
+/* DNS answers kept across races with their TTLs (opaque; eyeballs_dns_cache_new). */
+typedef struct eyeballs_dns_cache eyeballs_dns_cache;
 
 /* A NAT64 prefix (RFC 6052 §2.2 Pref64::/n): `length` is 32, 40, 48, 56, 64
  * or 96; bits past it and bits 64-71 are zero. eyeballs_pref64_parse() makes
@@ -902,6 +904,95 @@ size_t eyeballs_alt_svc_cache_attach(eyeballs_alt_svc_cache* cache, const char* 
 size_t eyeballs_alt_svc_cache_size(const eyeballs_alt_svc_cache* cache);
 /* Forgets everything. */
 void eyeballs_alt_svc_cache_clear(eyeballs_alt_svc_cache* cache);
+
+/* ---- DNS cache (v3 §4.3, §4.4, RFC 8767; eyeballs/dns_cache.hpp) ----------- */
+
+/* DNS answers kept from race to race with their TTLs (opaque), for a caller
+ * that sends its own queries. Keyed by the name asked on the wire
+ * ("_8443._https.www.example" for a port-prefixed HTTPS query; without
+ * regard to ASCII case or a trailing dot) and the type. An answer is fresh
+ * while now < received + TTL, then stale for `max_stale_ns` more (it may be
+ * raced while the query goes out again), then gone. TTL 0, or an empty
+ * answer, forgets the entry; failures are not stored, so a stale answer
+ * outlives an unreachable server. Not locked: one thread at a time.
+ *
+ * Per RESOLVE action: eyeballs_machine_answer_from_cache() first; send the
+ * query only when it says so; store what comes back with
+ * eyeballs_dns_cache_store() / _store_https() under the name
+ * eyeballs_query_name() gives, with its TTL (the smallest of the records
+ * used, CNAMEs included). */
+
+/* eyeballs_dns_cache_lookup()'s result: nothing usable, fresh, stale. */
+enum { EYEBALLS_DNS_MISSING = 0, EYEBALLS_DNS_FRESH = 1, EYEBALLS_DNS_STALE = 2 };
+/* The question's type for lookup and forget. */
+enum { EYEBALLS_DNS_AAAA = 0, EYEBALLS_DNS_A = 1, EYEBALLS_DNS_HTTPS = 2 };
+
+/* Creates an empty cache of at most `capacity` answers (storing into a full
+ * one evicts the one stored least recently; 0 keeps nothing) that serves an
+ * answer stale up to `max_stale_ns` past its TTL (EYEBALLS_NONE: the C++
+ * default, one day, the low end of RFC 8767 §4's 1 to 3 days; 0: never
+ * stale; other negative values count as 0). Fails with EYEBALLS_ERR_ARGUMENT (`out` NULL) or
+ * EYEBALLS_ERR_NO_MEMORY. */
+eyeballs_status eyeballs_dns_cache_new(size_t capacity, int64_t max_stale_ns,
+                                       eyeballs_dns_cache** out);
+/* Frees it. NULL is ignored. */
+void eyeballs_dns_cache_free(eyeballs_dns_cache* cache);
+/* An AAAA (family V6) or A (V4) answer for `name`, received at `now_ns` with
+ * `ttl` seconds. Addresses of the other family are left out, ports are set
+ * to 0. Fails with EYEBALLS_ERR_ARGUMENT for NULLs, a bad family or a bad
+ * endpoint, EYEBALLS_ERR_NO_MEMORY. */
+eyeballs_status eyeballs_dns_cache_store(eyeballs_dns_cache* cache, const char* name, int family,
+                                         const eyeballs_endpoint* addresses, size_t count,
+                                         uint32_t ttl, int64_t now_ns);
+/* An HTTPS answer for `name`: RFC 9460 presentation texts, as
+ * eyeballs_machine_handle_https() takes them. A record that does not parse
+ * stores nothing and fails with EYEBALLS_ERR_ARGUMENT and the parser's
+ * message in `message` (written like eyeballs_machine_new()). */
+eyeballs_status eyeballs_dns_cache_store_https(eyeballs_dns_cache* cache, const char* name,
+                                               const char* const* records, size_t count,
+                                               uint32_t ttl, int64_t now_ns, char* message,
+                                               size_t message_size);
+/* The state of (name, type) at `now_ns`: EYEBALLS_DNS_MISSING, _FRESH or
+ * _STALE (MISSING for NULL or a bad type). For AAAA and A, up to `capacity`
+ * of the addresses (port 0) go to `addresses` and their number (all of
+ * them, maybe more than `capacity`) to *count; for HTTPS, *count is the
+ * number of records. *expires_ns is received + TTL. Each out pointer may
+ * be NULL. */
+int eyeballs_dns_cache_lookup(const eyeballs_dns_cache* cache, const char* name, int type,
+                              int64_t now_ns, eyeballs_endpoint* addresses, size_t capacity,
+                              size_t* count, int64_t* expires_ns);
+/* Forgets one question's answer. */
+void eyeballs_dns_cache_forget(eyeballs_dns_cache* cache, const char* name, int type);
+/* Forgets the answers that can no longer be served (stale for max_stale or
+ * longer at `now_ns`); returns how many (0 for NULL). */
+size_t eyeballs_dns_cache_expire(eyeballs_dns_cache* cache, int64_t now_ns);
+/* Answers held (0 for NULL). */
+size_t eyeballs_dns_cache_size(const eyeballs_dns_cache* cache);
+/* Forgets everything (e.g. when the host changes network: answers can differ
+ * by network, as split-horizon DNS and DNS64 make them). */
+void eyeballs_dns_cache_clear(eyeballs_dns_cache* cache);
+
+/* The name `query` (a RESOLVE action's, eyeballs_action_v3.query) asks on
+ * the wire for origin `host`: its name, or `host` for the origin, with
+ * "_PORT._https." in front when port_prefix is set (RFC 9460 §9.1). Written
+ * like eyeballs_endpoint_format(); 0 and "" for NULL arguments. */
+size_t eyeballs_query_name(const eyeballs_query* query, const char* host, char* buffer,
+                           size_t size);
+
+/* Answers a RESOLVE action from `cache`, as the C++ adapters do: a fresh
+ * answer is fed to the machine (eyeballs_machine_handle_query_resolved or
+ * _handle_https) and *send is set to 0: do not send the query. With
+ * eyeballs_config.https, a stale address answer is fed with
+ * eyeballs_machine_handle_stale and *send is 1: send the query, whose
+ * answer replaces it. Otherwise nothing is fed and *send is 1. `host` is
+ * the origin's name (the key is eyeballs_query_name()); the addresses fed
+ * get `port` (the cache keeps none). Fails like the query inputs
+ * (EYEBALLS_ERR_ARGUMENT for NULLs or a bad query, the machine's last error
+ * saying which); *send is then 1. */
+eyeballs_status eyeballs_machine_answer_from_cache(eyeballs_machine* machine,
+                                                   const eyeballs_dns_cache* cache,
+                                                   int64_t now_ns, const eyeballs_query* query,
+                                                   const char* host, uint16_t port, int* send);
 
 /* Parses "64:ff9b::/96" into *out. On failure returns EYEBALLS_ERR_ARGUMENT,
  * leaves *out unchanged and writes the message ("NAT64 prefix length 60 in

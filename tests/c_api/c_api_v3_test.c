@@ -410,6 +410,186 @@ static void stale_raced_then_replaced(void) {
     eyeballs_machine_free(r.m);
 }
 
+/* The DNS cache on its own: store, lookup (fresh, stale, gone), the wire
+ * name of a port-prefixed HTTPS query, forget, expire, clear, bad input. */
+static void dns_cache(void) {
+    const int64_t s = INT64_C(1000000000);
+    eyeballs_dns_cache* cache = NULL;
+    eyeballs_endpoint out[4];
+    eyeballs_endpoint two[2];
+    eyeballs_query q;
+    size_t count = 9;
+    int64_t expires = 0;
+    char name[64];
+    char message[128];
+    const char* records[] = {"1 . alpn=h3,h2", "2 alt.example. alpn=h2"};
+    const char* bad[] = {"1 . alpn=h2", "x"};
+    two[0] = ep("[2001:db8::1]:8443");
+    two[1] = ep("192.0.2.1:8443");
+    CHECK(eyeballs_dns_cache_new(8, 0, NULL) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(eyeballs_dns_cache_new(8, 60 * s, &cache) == EYEBALLS_OK);
+    /* an AAAA answer keeps its own family's addresses, without the port */
+    CHECK(eyeballs_dns_cache_store(cache, "www.example.", EYEBALLS_FAMILY_V6, two, 2, 30, 0) ==
+          EYEBALLS_OK);
+    CHECK(eyeballs_dns_cache_size(cache) == 1);
+    CHECK(eyeballs_dns_cache_lookup(cache, "WWW.example", EYEBALLS_DNS_AAAA, 29 * s, out, 4,
+                                    &count, &expires) == EYEBALLS_DNS_FRESH);
+    CHECK(count == 1 && expires == 30 * s);
+    CHECK(out[0].family == EYEBALLS_FAMILY_V6 && out[0].port == 0 &&
+          memcmp(out[0].address, two[0].address, 16) == 0);
+    CHECK(eyeballs_dns_cache_lookup(cache, "www.example", EYEBALLS_DNS_AAAA, 30 * s, NULL, 0,
+                                    &count, NULL) == EYEBALLS_DNS_STALE);
+    CHECK(count == 1);
+    CHECK(eyeballs_dns_cache_lookup(cache, "www.example", EYEBALLS_DNS_AAAA, 90 * s, out, 4,
+                                    &count, &expires) == EYEBALLS_DNS_MISSING);
+    CHECK(count == 0 && expires == 0);
+    CHECK(eyeballs_dns_cache_lookup(cache, "www.example", EYEBALLS_DNS_A, 0, out, 4, &count,
+                                    NULL) == EYEBALLS_DNS_MISSING);
+    /* the HTTPS query for port 8443 asks _8443._https.www.example */
+    memset(&q, 0, sizeof q);
+    q.family = EYEBALLS_FAMILY_V6;
+    q.https = 1;
+    q.port_prefix = 8443;
+    q.name = "";
+    CHECK(eyeballs_query_name(&q, "www.example", name, sizeof name) == strlen(name));
+    CHECK(strcmp(name, "_8443._https.www.example") == 0);
+    CHECK(eyeballs_query_name(NULL, "www.example", name, sizeof name) == 0 && name[0] == '\0');
+    CHECK(eyeballs_dns_cache_store_https(cache, name, records, 2, 300, 0, message,
+                                         sizeof message) == EYEBALLS_OK);
+    CHECK(eyeballs_dns_cache_lookup(cache, name, EYEBALLS_DNS_HTTPS, 0, NULL, 0, &count, NULL) ==
+          EYEBALLS_DNS_FRESH);
+    CHECK(count == 2);
+    CHECK(eyeballs_dns_cache_size(cache) == 2);
+    /* a record that does not parse stores nothing and is named */
+    CHECK(eyeballs_dns_cache_store_https(cache, "b.example", bad, 2, 300, 0, message,
+                                         sizeof message) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(strncmp(message, "record 1: ", 10) == 0);
+    CHECK(eyeballs_dns_cache_size(cache) == 2);
+    /* TTL 0 and an empty answer forget */
+    CHECK(eyeballs_dns_cache_store(cache, "www.example", EYEBALLS_FAMILY_V6, two, 1, 0, 0) ==
+          EYEBALLS_OK);
+    CHECK(eyeballs_dns_cache_size(cache) == 1);
+    CHECK(eyeballs_dns_cache_store(cache, "a.example", EYEBALLS_FAMILY_V4, two + 1, 1, 10, 0) ==
+          EYEBALLS_OK);
+    CHECK(eyeballs_dns_cache_store(cache, "a.example", EYEBALLS_FAMILY_V4, NULL, 0, 10, 0) ==
+          EYEBALLS_OK);
+    CHECK(eyeballs_dns_cache_size(cache) == 1);
+    /* forget and expire */
+    CHECK(eyeballs_dns_cache_store(cache, "a.example", EYEBALLS_FAMILY_V4, two + 1, 1, 10, 0) ==
+          EYEBALLS_OK);
+    eyeballs_dns_cache_forget(cache, "a.example", EYEBALLS_DNS_A);
+    CHECK(eyeballs_dns_cache_size(cache) == 1);
+    CHECK(eyeballs_dns_cache_expire(cache, 359 * s) == 0);
+    CHECK(eyeballs_dns_cache_expire(cache, 360 * s) == 1); /* 300 s TTL + 60 s stale */
+    CHECK(eyeballs_dns_cache_size(cache) == 0);
+    /* bad input changes nothing */
+    CHECK(eyeballs_dns_cache_store(cache, NULL, EYEBALLS_FAMILY_V4, two + 1, 1, 10, 0) ==
+          EYEBALLS_ERR_ARGUMENT);
+    CHECK(eyeballs_dns_cache_store(cache, "a.example", 7, two + 1, 1, 10, 0) ==
+          EYEBALLS_ERR_ARGUMENT);
+    CHECK(eyeballs_dns_cache_store(cache, "a.example", EYEBALLS_FAMILY_V4, NULL, 1, 10, 0) ==
+          EYEBALLS_ERR_ARGUMENT);
+    CHECK(eyeballs_dns_cache_lookup(cache, "a.example", 9, 0, NULL, 0, NULL, NULL) ==
+          EYEBALLS_DNS_MISSING);
+    CHECK(eyeballs_dns_cache_size(cache) == 0 && eyeballs_dns_cache_size(NULL) == 0);
+    CHECK(eyeballs_dns_cache_store(cache, "a.example", EYEBALLS_FAMILY_V4, two + 1, 1, 10, 0) ==
+          EYEBALLS_OK);
+    eyeballs_dns_cache_clear(cache);
+    CHECK(eyeballs_dns_cache_size(cache) == 0);
+    eyeballs_dns_cache_free(cache);
+    eyeballs_dns_cache_free(NULL);
+    /* EYEBALLS_NONE: the C++ default max_stale, one day */
+    CHECK(eyeballs_dns_cache_new(8, EYEBALLS_NONE, &cache) == EYEBALLS_OK);
+    CHECK(eyeballs_dns_cache_store(cache, "a.example", EYEBALLS_FAMILY_V4, two + 1, 1, 10, 0) ==
+          EYEBALLS_OK);
+    CHECK(eyeballs_dns_cache_lookup(cache, "a.example", EYEBALLS_DNS_A, 86409 * s, NULL, 0, NULL,
+                                    NULL) == EYEBALLS_DNS_STALE);
+    CHECK(eyeballs_dns_cache_lookup(cache, "a.example", EYEBALLS_DNS_A, 86410 * s, NULL, 0, NULL,
+                                    NULL) == EYEBALLS_DNS_MISSING);
+    eyeballs_dns_cache_free(cache);
+}
+
+/* Asks the cache for query (type, name); returns *send. */
+static int from_cache(race* r, const eyeballs_dns_cache* cache, const char* type,
+                      const char* name) {
+    int send = -1;
+    const eyeballs_query* q = query(r, type, name);
+    if (q == NULL) return -1;
+    CHECK(eyeballs_machine_answer_from_cache(r->m, cache, r->now, q, "www.example", 443, &send) ==
+          EYEBALLS_OK);
+    pump(r);
+    return send;
+}
+
+/* eyeballs_machine_answer_from_cache: v3_stale_raced_then_replaced with the
+ * stale AAAA answer coming from the cache (the same golden trace); then a
+ * race answered wholly from fresh entries sends nothing; an RFC 8305 race
+ * does not race a stale answer. */
+static void dns_cache_answers_the_race(void) {
+    const int64_t s = INT64_C(1000000000);
+    race r;
+    eyeballs_config c;
+    eyeballs_dns_cache* cache = NULL;
+    eyeballs_endpoint stale[2];
+    eyeballs_endpoint v4 = ep("192.0.2.1");
+    const char* fresh[] = {"2001:db8::3"};
+    const char* record = "1 . alpn=h2";
+    char message[128];
+    int send = -1;
+    stale[0] = ep("2001:db8::1");
+    stale[1] = ep("2001:db8::2");
+    CHECK(eyeballs_dns_cache_new(8, EYEBALLS_NONE, &cache) == EYEBALLS_OK);
+    CHECK(eyeballs_dns_cache_store(cache, "www.example", EYEBALLS_FAMILY_V6, stale, 2, 1, -10 * s) ==
+          EYEBALLS_OK);
+    eyeballs_config_init(&c);
+    c.https = 1;
+    begin(&r, &c);
+    CHECK(from_cache(&r, cache, "HTTPS", "") == 1);
+    no_https_records(&r);
+    CHECK(from_cache(&r, cache, "A", "") == 1);
+    answer(&r, "A", "", NULL);
+    CHECK(eyeballs_machine_attempts_started(r.m) == 0);
+    CHECK(from_cache(&r, cache, "AAAA", "") == 1); /* stale: raced, and the query still goes */
+    CHECK(eyeballs_machine_attempts_started(r.m) == 1);
+    run_until(&r, 100 * MS);
+    feed(&r, FEED_ANSWER, "AAAA", "", fresh, 1, 443);
+    run_until(&r, 260 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_stale_raced_then_replaced, "v3_stale_raced_then_replaced (cache)");
+    eyeballs_machine_free(r.m);
+
+    /* fresh everywhere: every question answered, nothing to send */
+    CHECK(eyeballs_dns_cache_store(cache, "www.example", EYEBALLS_FAMILY_V6, stale, 1, 60, 0) ==
+          EYEBALLS_OK);
+    CHECK(eyeballs_dns_cache_store(cache, "www.example", EYEBALLS_FAMILY_V4, &v4, 1, 60, 0) ==
+          EYEBALLS_OK);
+    CHECK(eyeballs_dns_cache_store_https(cache, "www.example", &record, 1, 60, 0, message,
+                                         sizeof message) == EYEBALLS_OK);
+    begin(&r, &c);
+    CHECK(from_cache(&r, cache, "HTTPS", "") == 0);
+    CHECK(from_cache(&r, cache, "AAAA", "") == 0);
+    CHECK(from_cache(&r, cache, "A", "") == 0);
+    CHECK(strstr(r.trace, "0 connect #1 [2001:db8::1]:443 tcp\n") == r.trace);
+    /* misuse is named */
+    CHECK(eyeballs_machine_answer_from_cache(r.m, NULL, 0, &r.queries[0], "www.example", 443,
+                                             &send) == EYEBALLS_ERR_ARGUMENT);
+    CHECK(send == 1);
+    CHECK(strstr(eyeballs_machine_last_error(r.m), "cache is NULL") != NULL);
+    eyeballs_machine_free(r.m);
+
+    /* RFC 8305 mode takes one answer per question: a stale one is not raced */
+    CHECK(eyeballs_dns_cache_store(cache, "www.example", EYEBALLS_FAMILY_V6, stale, 1, 1, -10 * s) ==
+          EYEBALLS_OK);
+    eyeballs_config_init(&c);
+    begin(&r, &c);
+    CHECK(from_cache(&r, cache, "AAAA", "") == 1);
+    CHECK(eyeballs_machine_attempts_started(r.m) == 0);
+    CHECK(from_cache(&r, cache, "A", "") == 0); /* still fresh */
+    eyeballs_machine_free(r.m);
+    eyeballs_dns_cache_free(cache);
+}
+
 /* tests/scenarios/v3_update_aaaa_resorts_pending.scn: an update adds a
  * global address that sorts ahead of the untried ULA one (v3 §7). */
 static void dns_update_resorts_pending(void) {
@@ -658,6 +838,8 @@ static const struct {
     {"secure_failed_is_recorded", secure_failed_is_recorded},
     {"port_prefixed_https_query", port_prefixed_https_query},
     {"tcp_alpn_service_left_out", tcp_alpn_service_left_out},
+    {"dns_cache", dns_cache},
+    {"dns_cache_answers_the_race", dns_cache_answers_the_race},
 };
 
 int main(int argc, char** argv) {

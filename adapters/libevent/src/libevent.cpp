@@ -356,6 +356,14 @@ struct Input {
     std::string detail;
     std::vector<Endpoint> addresses;
     DnsError dns = DnsError::none;     // resolve_failed: the DNS class
+    // Options::dns_cache. `wire`: from the adapter's own DNS client, so
+    // `qname`, `ttl` and `dns` are exact (evdns_getaddrinfo gives no TTL and
+    // folds timeouts into EAI_FAIL): only such answers change the cache.
+    std::string qname;                 // the name asked (query_name())
+    std::uint32_t ttl = 0;             // resolved, https: the answer's TTL in seconds
+    bool wire = false;
+    bool cached = false;               // answered from the cache: not stored again
+    bool stale = false;                // resolved, from the cache, stale: handle_stale
 };
 
 /// The inputs waiting to be fed, first in first out. A vector and a read
@@ -438,6 +446,9 @@ private:
     void finish();
     void deliver();
     void dns_answer(Family family, std::string name, int result, const evutil_addrinfo* res);
+    bool answer_from_cache(const Resolve& r);
+    void remember(const Input& in);
+    bool raced_stale(Family family, std::string_view name) const noexcept;
     void forget_query(const DnsQuery* q) noexcept;
     void start_query(const Resolve& r);
     int send_query(UdpQuery& q);
@@ -482,6 +493,10 @@ private:
     std::optional<Endpoint> dns_server_;  // Options::dns_server, port set
     std::vector<DnsQuery*> queries_;      // outstanding evdns queries
     std::chrono::milliseconds dns_timeout_{5000};  // Options::dns_timeout
+    DnsCache* cache_ = nullptr;                    // Options::dns_cache
+    // The questions answered stale from cache_ (family, Resolve name), whose
+    // evdns answer is still to come.
+    std::vector<std::pair<Family, std::string>> stale_questions_;
     std::vector<std::unique_ptr<UdpQuery>> https_;  // the adapter's own queries
 
     event* timer_ = nullptr;
@@ -611,6 +626,7 @@ Status Race::start(std::string_view host, std::uint16_t port,
         host_ = std::string(host);
         port_ = port;
         dns_timeout_ = std::max(options.dns_timeout, std::chrono::milliseconds(1));
+        cache_ = options.dns_cache;
         if (options.dns != nullptr) {
             dns_ = options.dns;
         } else {
@@ -712,6 +728,11 @@ void Race::pump() {
 
 void Race::feed(Input& in) {
     now_ = std::max(now_, in.at);
+    if (in.stale) {  // raced while the query is out; its answer replaces it (v3 §4.4)
+        machine_.handle_stale(now_, Resolve(in.family, false, in.name), in.addresses);
+        return;
+    }
+    remember(in);
     switch (in.kind) {
         case Input::Kind::resolved:
             machine_.handle_resolved(now_, Resolve(in.family, false, in.name), in.addresses);
@@ -748,6 +769,62 @@ void Race::feed(Input& in) {
             quic_result(in.id);
             break;
     }
+}
+
+// Options::dns_cache: what the adapter's own client brought back is kept for
+// later races. Positive answers are stored with their TTL (an empty HTTPS
+// answer forgets); NODATA and NXDOMAIN for addresses forget the entry;
+// failures (SERVFAIL, timeouts, ...) keep it, so a stale answer can still be
+// raced next time (RFC 8767).
+void Race::remember(const Input& in) {
+    if (cache_ == nullptr || !in.wire || in.cached || in.qname.empty()) return;
+    if (in.kind == Input::Kind::https) {
+        cache_->store_https(in.qname, in.records, in.ttl, now_);
+    } else if (in.kind == Input::Kind::resolved) {
+        cache_->store(in.qname, in.family, in.addresses, in.ttl, now_);
+    } else if (in.kind == Input::Kind::resolve_failed && !in.https &&
+               (in.dns == DnsError::nodata || in.dns == DnsError::nxdomain)) {
+        cache_->forget(in.qname, in.family == Family::v6 ? DnsCache::Type::aaaa : DnsCache::Type::a);
+    }
+}
+
+// Options::dns_cache: answers the question from the cache when it can.
+// Returns true when no query is needed (a fresh answer is queued); a stale
+// address answer is queued for handle_stale (HTTPS mode only: an RFC 8305
+// race takes one answer per question) and false returned, so the query still
+// goes out.
+bool Race::answer_from_cache(const Resolve& r) {
+    if (cache_ == nullptr) return false;
+    std::string qname = query_name(r, host_);
+    DnsCache::Answer hit = cache_->lookup(qname, DnsCache::type_of(r), now_);
+    const bool fresh = hit.state == DnsCache::State::fresh;
+    const bool stale =
+        hit.state == DnsCache::State::stale && !r.https && machine_.config().https;
+    if (!fresh && !stale) return false;
+    if (stale) stale_questions_.emplace_back(r.family, std::string(r.name));
+    Input in;
+    in.at = now_;
+    in.family = r.family;
+    in.name = std::string(r.name);
+    in.qname = std::move(qname);
+    in.cached = true;
+    in.stale = stale;
+    if (r.https) {
+        in.kind = Input::Kind::https;
+        in.records = std::move(hit.records);
+    } else {
+        in.kind = Input::Kind::resolved;
+        for (const Endpoint& e : hit.addresses) in.addresses.push_back(e.with_port(port_));
+    }
+    pending_.push_back(std::move(in));
+    return fresh;
+}
+
+bool Race::raced_stale(Family family, std::string_view name) const noexcept {
+    for (const auto& [f, n] : stale_questions_) {
+        if (f == family && n == name) return true;
+    }
+    return false;
 }
 
 // curl's --http3 without HTTPS records: the origin's HTTPS query is answered
@@ -938,6 +1015,10 @@ void Race::perform(const Action& action) {
     if (const auto* r = std::get_if<Resolve>(&action)) {
         if (synthetic_ && (r->https || !list_.empty()) && r->name.empty()) {
             pending_.push_back(synthetic_answer(*r));
+            observe(action);
+            return;
+        }
+        if (answer_from_cache(*r)) {
             observe(action);
             return;
         }
@@ -1343,9 +1424,14 @@ void Race::dns_answer(Family family, std::string name, int result, const evutil_
         // which libevent 2.1 gives for an empty NOERROR answer. EAI_AGAIN
         // (a SERVFAIL or a timeout: evdns does not say which) and the rest
         // keep libevent's text.
+        // A question raced with a stale cached answer is the exception:
+        // there EAI_FAIL, as likely a timeout as an empty answer, is a
+        // failure, which keeps the stale addresses (v3 §4.4, RFC 8767)
+        // where "no data" would drop them.
         if (result == EVUTIL_EAI_NONAME) {
             in.dns = DnsError::nxdomain;
-        } else if (result == EVUTIL_EAI_NODATA || result == EVUTIL_EAI_FAIL) {
+        } else if (result == EVUTIL_EAI_NODATA ||
+                   (result == EVUTIL_EAI_FAIL && !raced_stale(family, in.name))) {
             in.dns = DnsError::nodata;
         } else {
             in.detail = evutil_gai_strerror(result);
@@ -1490,6 +1576,8 @@ void Race::query_failed(UdpQuery* q, DnsError dns, int code, std::string detail)
     in.family = q->family;
     in.https = q->https;
     in.name = q->name;
+    if (cache_ != nullptr) in.qname = q->qname;  // a copy only when it is used
+    in.wire = true;
     in.dns = dns;
     in.code = code;
     in.detail = std::move(detail);
@@ -1511,6 +1599,9 @@ void Race::query_answer(UdpQuery* q, const std::uint8_t* data, std::size_t size)
     in.at = Clock::now();
     in.family = q->family;
     in.name = q->name;
+    if (cache_ != nullptr) in.qname = q->qname;  // a copy only when it is used
+    in.ttl = r.ttl;
+    in.wire = true;
     if (q->https && (outcome.dns == DnsError::none || outcome.dns == DnsError::nodata)) {
         in.kind = Input::Kind::https;
         name_dot_targets(r);  // "." after a CNAME is its target

@@ -193,6 +193,12 @@ struct Input {
     int code = 0;
     std::string detail;
     std::vector<Endpoint> addresses;
+    // Options::dns_cache.
+    std::string qname;       // resolved, resolve_failed, https: the name asked (query_name())
+    std::uint32_t ttl = 0;   // resolved, https: the answer's TTL in seconds
+    bool no_data = false;    // resolve_failed: NXDOMAIN or NODATA (forgets the entry)
+    bool cached = false;     // answered from the cache: not stored again
+    bool stale = false;      // resolved, from the cache, stale: handle_stale
 };
 
 class LoopImpl {
@@ -307,6 +313,8 @@ private:
     void finish();
     void release_all() noexcept;
     void start_udp(const Resolve& r);
+    bool answer_from_cache(const Resolve& r);
+    void remember(const Input& in);
     std::optional<Input> launch_udp(std::unique_ptr<UdpQuery> q);
     void next_server(UdpQuery& q, Input failed);
     void udp_receive(UdpQuery& q);
@@ -338,6 +346,7 @@ private:
     std::string host_;
     std::uint16_t port_ = 0;
     std::optional<Endpoint> dns_server_;
+    DnsCache* cache_ = nullptr;  // Options::dns_cache
     std::vector<std::unique_ptr<UdpQuery>> udp_;
     // The first attempts live in the race itself (a dual-stack race makes
     // two): no allocation per attempt for them (issue 19 item 1). Attempt
@@ -624,6 +633,7 @@ Status Race::start(std::string_view host, std::uint16_t port, const std::vector<
             if (server.port() == 0) server = server.with_port(dns_port);
             dns_server_ = server;
         }
+        cache_ = options.dns_cache;
         status = machine_.start_resolving(now);
     }
     if (!status.ok()) return status;
@@ -678,6 +688,11 @@ void Race::pump() {
 
 void Race::feed(Input& in) {
     now_ = std::max(now_, in.at);
+    if (in.stale) {  // raced while the query is out; its answer replaces it (v3 §4.4)
+        machine_.handle_stale(now_, Resolve(in.family, false, in.name), in.addresses);
+        return;
+    }
+    remember(in);
     switch (in.kind) {
         case Input::Kind::resolved:
             machine_.handle_resolved(now_, Resolve(in.family, false, in.name), in.addresses);
@@ -843,7 +858,7 @@ void Race::maybe_release() {
 
 void Race::perform(const Action& action) {
     if (const auto* r = std::get_if<Resolve>(&action)) {
-        start_udp(*r);
+        if (!answer_from_cache(*r)) start_udp(*r);
         observe(action);
     } else if (const auto* o = std::get_if<OpenSocket>(&action)) {
         observe(action);
@@ -1105,7 +1120,55 @@ Input Race::udp_input(const UdpQuery& q) const {
     in.family = q.family;
     in.https = q.https;
     in.name = q.name;
+    if (cache_ != nullptr) in.qname = q.qname;  // a copy only when it is used
     return in;
+}
+
+// Options::dns_cache: what a query brought back is kept for later races.
+// Positive answers are stored with their TTL (an empty HTTPS answer
+// forgets); NODATA and NXDOMAIN for addresses forget the entry; failures
+// (SERVFAIL, timeouts, ...) keep it, so a stale answer can still be raced
+// next time (RFC 8767).
+void Race::remember(const Input& in) {
+    if (cache_ == nullptr || in.cached || in.qname.empty()) return;
+    if (in.kind == Input::Kind::https) {
+        cache_->store_https(in.qname, in.records, in.ttl, now_);
+    } else if (in.kind == Input::Kind::resolved) {
+        cache_->store(in.qname, in.family, in.addresses, in.ttl, now_);
+    } else if (in.kind == Input::Kind::resolve_failed && in.no_data && !in.https) {
+        cache_->forget(in.qname, in.family == Family::v6 ? DnsCache::Type::aaaa : DnsCache::Type::a);
+    }
+}
+
+// Options::dns_cache: answers the question from the cache when it can.
+// Returns true when no query is needed (a fresh answer is queued); a stale
+// address answer is queued for handle_stale (HTTPS mode only: an RFC 8305
+// race takes one answer per question) and false returned, so the query
+// still goes out.
+bool Race::answer_from_cache(const Resolve& r) {
+    if (cache_ == nullptr) return false;
+    std::string qname = query_name(r, host_);
+    DnsCache::Answer hit = cache_->lookup(qname, DnsCache::type_of(r), now_);
+    const bool fresh = hit.state == DnsCache::State::fresh;
+    const bool stale =
+        hit.state == DnsCache::State::stale && !r.https && machine_.config().https;
+    if (!fresh && !stale) return false;
+    Input in;
+    in.at = now_;
+    in.family = r.family;
+    in.name = std::string(r.name);
+    in.qname = std::move(qname);
+    in.cached = true;
+    in.stale = stale;
+    if (r.https) {
+        in.kind = Input::Kind::https;
+        in.records = std::move(hit.records);
+    } else {
+        in.kind = Input::Kind::resolved;
+        for (const Endpoint& e : hit.addresses) in.addresses.push_back(e.with_port(port_));
+    }
+    pending_.push_back(std::move(in));
+    return fresh;
 }
 
 void Race::start_udp(const Resolve& r) {
@@ -1279,13 +1342,16 @@ void Race::udp_answer(UdpQuery& q, int res) {
             in.https = false;
             name_dot_targets(r);
             in.records = std::move(r.svcb);
+            in.ttl = r.ttl;
         }
     } else if (r.rcode == dns_rcode::nxdomain || (r.rcode == dns_rcode::noerror && r.addresses.empty())) {
         // NXDOMAIN and NODATA: "no data" (code 0, no text).
+        in.no_data = true;
     } else if (r.rcode != dns_rcode::noerror) {
         in.detail = dns_rcode_name(r.rcode);
     } else {
         in.kind = Input::Kind::resolved;
+        in.ttl = r.ttl;
         for (const Endpoint& ep : r.addresses) {
             if (ep.family() == q.family) in.addresses.push_back(ep.with_port(port_));
         }

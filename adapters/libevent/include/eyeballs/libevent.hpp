@@ -117,6 +117,7 @@
 #include <vector>
 
 #include "eyeballs/config.hpp"
+#include "eyeballs/dns_cache.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/overrides.hpp"
 #include "eyeballs/error.hpp"
@@ -195,6 +196,24 @@ struct Options {
     /// "timeout: 1.67" and "attempts: 3" (evdns does not back off: about the
     /// same 5 s) — a caller's `dns` keeps its own settings.
     std::chrono::milliseconds dns_timeout{5000};
+    /// Answers kept from race to race (eyeballs/dns_cache.hpp), owned by the
+    /// caller; null (default): none. As in the poll adapter: before each
+    /// query the adapter looks its question (the name on the wire) up; a
+    /// fresh answer is fed to the race at once and no query is sent; with
+    /// `config.https`, a stale address answer is raced at once
+    /// (RaceMachine::handle_stale, v3 §4.4) while the query goes out, and the
+    /// new answer replaces it (§7); a failed query leaves the stale addresses
+    /// in the race. What the adapter's own DNS client brings back (HTTPS
+    /// always; AAAA and A with `dns_server`) is stored with its TTL, and a
+    /// NODATA or NXDOMAIN answer forgets the question's entry. Answers of
+    /// evdns_getaddrinfo() (AAAA and A without `dns_server`) come without a
+    /// TTL, so those questions are looked up but never stored; and as evdns
+    /// gives a timeout, a SERVFAIL and an empty answer the same code
+    /// (EVUTIL_EAI_FAIL), that code keeps a stale answer raced for the
+    /// question rather than reading as "no data". Not locked:
+    /// the cache is used from the base's callbacks, so share one only among
+    /// races on bases run by the same thread.
+    DnsCache* dns_cache = nullptr;
     /// Creates each attempt's socket; empty = socket(2) with the remote's
     /// family, SOCK_NONBLOCK | SOCK_CLOEXEC.
     SocketFactory socket_factory;

@@ -104,6 +104,7 @@
 #include <vector>
 
 #include "eyeballs/config.hpp"
+#include "eyeballs/dns_cache.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
@@ -130,6 +131,18 @@ struct Options {
     /// fallback); unset: the `nameserver`s of /etc/resolv.conf, IPv6 ones
     /// first, each asked in turn when the one before gives no answer.
     std::optional<Endpoint> dns_server;
+    /// Answers kept from race to race (eyeballs/dns_cache.hpp), owned by the
+    /// caller; null (default): none. As in the poll adapter: before each
+    /// query the adapter looks its question (the name on the wire) up; a
+    /// fresh answer is fed to the race at once and no query is sent; with
+    /// `config.https`, a stale address answer is raced at once
+    /// (RaceMachine::handle_stale, v3 §4.4) while the query goes out, and the
+    /// new answer replaces it (§7); a failed query leaves the stale addresses
+    /// in the race. Every positive answer is stored with its TTL; a NODATA or
+    /// NXDOMAIN answer forgets the question's entry. Not locked: the cache is
+    /// used from the loop's thread, so share one only among races run by the
+    /// same thread.
+    DnsCache* dns_cache = nullptr;
     /// Empty: the adapter creates each socket (IORING_OP_SOCKET or socket(2)).
     SocketFactory socket_factory;
     /// Called with each action as the adapter performs it (the Report last;
