@@ -1206,4 +1206,159 @@ TEST_F(AsioRace, TwoHundredRacesOnOneIoContext) {
     races.clear();  // close every winner before the fd check
 }
 
+// ---- PREF64 discovery (RFC 7050, v3 §8.2) ---------------------------------------------------
+
+// RFC 7050 §3: the prefix is read around 192.0.0.170/171 in the AAAA answer for
+// ipv4only.arpa, asked of the explicit server by the adapter's own client;
+// from an io_context and from an executor, a callback and use_future.
+TEST_F(AsioRace, DiscoversPref64ThroughIpv4onlyArpa) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6,
+            DnsServer::Answer::with({*Endpoint::parse("2001:db8:64::c000:aa", 0),
+                                     *Endpoint::parse("2001:db8:64::c000:ab", 0)}));
+    net::io_context io;
+    adapter::connect_options o;
+    o.dns_server = udp_of(dns);
+    int calls = 0;
+    error_code ec = net::error::fault;
+    eyeballs::Pref64Discovery found;
+    adapter::async_discover_pref64(io, o, [&](error_code e, eyeballs::Pref64Discovery r) {
+        ++calls;
+        ec = e;
+        found = std::move(r);
+    });
+    EXPECT_EQ(calls, 0) << "never inline";
+    io.run();
+    EXPECT_EQ(calls, 1);
+    EXPECT_FALSE(ec) << ec.message();
+    ASSERT_TRUE(found.error.empty()) << found.error;
+    ASSERT_EQ(found.prefixes.size(), 1u);
+    EXPECT_EQ(found.prefixes[0], *eyeballs::Pref64::parse("2001:db8:64::/96"));
+    auto qs = dns.wait_for_queries(1);
+    ASSERT_FALSE(qs.empty());
+    EXPECT_EQ(qs[0].name, "ipv4only.arpa");
+    EXPECT_EQ(qs[0].family, Family::v6);
+
+    // /64: the u octet (bits 64-71) is skipped: 192.0.0.170 → c0:0:aa00:0.
+    DnsServer dns64;
+    dns64.set("ipv4only.arpa", Family::v6,
+              DnsServer::Answer::with({*Endpoint::parse("2001:db8:1:2:c0:0:aa00:0", 0)}));
+    o.dns_server = udp_of(dns64);
+    net::io_context io2;
+    auto future = adapter::async_discover_pref64(io2.get_executor(), o, net::use_future);
+    io2.run();
+    const eyeballs::Pref64Discovery found64 = future.get();
+    ASSERT_EQ(found64.prefixes.size(), 1u) << found64.error;
+    EXPECT_EQ(found64.prefixes[0], *eyeballs::Pref64::parse("2001:db8:1:2::/64"));
+}
+
+// The same from a coroutine: a network without NAT64 is an answer, so the
+// co_await does not throw.
+TEST_F(AsioRace, DiscoversPref64WithUseAwaitable) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6,
+            DnsServer::Answer::with({*Endpoint::parse("2001:db8:64::c000:aa", 0)}));
+    DnsServer none;
+    none.set("ipv4only.arpa", Family::v6, DnsServer::Answer::nodata());
+    net::io_context io;
+    eyeballs::Pref64Discovery found;
+    eyeballs::Pref64Discovery not_found;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            auto ex = co_await net::this_coro::executor;
+            adapter::connect_options o;
+            o.dns_server = udp_of(dns);
+            found = co_await adapter::async_discover_pref64(ex, o, net::use_awaitable);
+            o.dns_server = udp_of(none);
+            not_found = co_await adapter::async_discover_pref64(ex, o, net::use_awaitable);
+        },
+        net::detached);
+    io.run();
+    ASSERT_EQ(found.prefixes.size(), 1u) << found.error;
+    EXPECT_EQ(found.prefixes[0], *eyeballs::Pref64::parse("2001:db8:64::/96"));
+    EXPECT_TRUE(not_found.prefixes.empty());
+    EXPECT_NE(not_found.error.find("no NAT64"), std::string::npos) << not_found.error;
+}
+
+// RFC 7050 §2: no AAAA for ipv4only.arpa means no DNS64, so no NAT64 — an
+// answer, not an error code.
+TEST_F(AsioRace, NoNat64WhenIpv4onlyArpaHasNoAaaa) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::nodata());
+    net::io_context io;
+    adapter::connect_options o;
+    o.dns_server = udp_of(dns);
+    auto future = adapter::async_discover_pref64(io, o, net::use_future);
+    io.run();
+    const eyeballs::Pref64Discovery found = future.get();
+    EXPECT_TRUE(found.prefixes.empty());
+    EXPECT_NE(found.error.find("no NAT64"), std::string::npos) << found.error;
+}
+
+// A server that never answers: the discovery ends at dns_timeout and says so.
+TEST_F(AsioRace, Pref64DiscoveryTimesOutAtTheDnsTimeout) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::silent());
+    net::io_context io;
+    adapter::connect_options o;
+    o.dns_server = udp_of(dns);
+    o.dns_timeout = 600ms;
+    const auto started = Clock::now();
+    eyeballs::Pref64Discovery found;
+    Clock::time_point at{};
+    adapter::async_discover_pref64(io.get_executor(), o,
+                                   [&](error_code, eyeballs::Pref64Discovery r) {
+                                       found = std::move(r);
+                                       at = Clock::now();
+                                   });
+    io.run();
+    EXPECT_TRUE(found.prefixes.empty());
+    EXPECT_NE(found.error.find("ipv4only.arpa: timed out"), std::string::npos) << found.error;
+    EXPECT_GE(ms(at - started), 550.0);
+    EXPECT_LT(ms(at - started), 1500.0);
+}
+
+// Per-operation cancellation: the socket is closed at once and the handler
+// gets operation_aborted; an io_context destroyed with the query pending
+// frees it without invoking the handler.
+TEST_F(AsioRace, Pref64DiscoveryCancels) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::silent());
+    adapter::connect_options o;
+    o.dns_server = udp_of(dns);
+    {
+        net::io_context io;
+        net::cancellation_signal signal;
+        error_code ec;
+        eyeballs::Pref64Discovery found;
+        int calls = 0;
+        adapter::async_discover_pref64(
+            io, o,
+            net::bind_cancellation_slot(signal.slot(),
+                                        [&](error_code e, eyeballs::Pref64Discovery r) {
+                                            ++calls;
+                                            ec = e;
+                                            found = std::move(r);
+                                        }));
+        net::steady_timer t(io, 50ms);
+        t.async_wait([&](error_code) { signal.emit(net::cancellation_type::terminal); });
+        const auto started = Clock::now();
+        io.run();
+        EXPECT_EQ(calls, 1);
+        EXPECT_EQ(ec, net::error::operation_aborted);
+        EXPECT_NE(found.error.find("cancelled"), std::string::npos) << found.error;
+        EXPECT_LT(ms(Clock::now() - started), 1000.0) << "the 5 s query was not waited for";
+    }
+    int calls = 0;
+    {
+        net::io_context io;
+        adapter::async_discover_pref64(io, o, [&](error_code, eyeballs::Pref64Discovery) {
+            ++calls;
+        });
+        io.run_for(20ms);
+    }
+    EXPECT_EQ(calls, 0) << "an abandoned operation's handler is destroyed, never invoked";
+}
+
 }  // namespace

@@ -1217,6 +1217,7 @@ TEST_F(LibeventTest, OverridesPinAndConnectToSkipDns) {
 }  // namespace eyeballs::test
 
 // ---- Options::dns_cache: answers kept from race to race (v3 §4.3, §4.4) ------
+// ---- PREF64 discovery (RFC 7050, v3 §8.2) -----------------------------------
 
 namespace eyeballs::test {
 namespace {
@@ -1400,6 +1401,142 @@ TEST_F(LibeventTest, DnsCacheEvdnsTimeoutKeepsTheStaleAddresses) {
               DnsCache::State::stale);
     evdns_base_free(mine, 0);
     open.accept_all();
+/// One discovery's outcome, as its callback saw it.
+struct Discovered {
+    int calls = 0;
+    Pref64Discovery result;
+    TimePoint at{};
+
+    le::Pref64Callback callback() {
+        return [this](const Pref64Discovery& r) {
+            ++calls;
+            result = r;
+            at = Clock::now();
+        };
+    }
+};
+
+// RFC 7050 §3: the prefix is read around 192.0.0.170/171 in the AAAA answer
+// for ipv4only.arpa, asked of the explicit server through evdns.
+TEST_F(LibeventTest, DiscoversPref64ThroughIpv4onlyArpa) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6,
+            DnsServer::Answer::with({*Endpoint::parse("2001:db8:64::c000:aa", 0),
+                                     *Endpoint::parse("2001:db8:64::c000:ab", 0)}));
+    le::Options o;
+    o.dns_server = dns.endpoint();
+    Discovered d;
+    auto h = le::discover_pref64(base_, o, d.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    EXPECT_EQ(d.calls, 0) << "never inside discover_pref64()";
+    run_until([&] { return d.calls > 0; });
+    ASSERT_TRUE(d.result.error.empty()) << d.result.error;
+    ASSERT_EQ(d.result.prefixes.size(), 1u);
+    EXPECT_EQ(d.result.prefixes[0], *Pref64::parse("2001:db8:64::/96"));
+    auto qs = dns.wait_for_queries(1);
+    ASSERT_FALSE(qs.empty());
+    EXPECT_EQ(qs[0].name, "ipv4only.arpa");
+    EXPECT_EQ(qs[0].family, Family::v6);
+    EXPECT_FALSE(h.running());
+
+    // /64: the u octet (bits 64-71) is skipped: 192.0.0.170 → c0:0:aa00:0.
+    DnsServer dns64;
+    dns64.set("ipv4only.arpa", Family::v6,
+              DnsServer::Answer::with({*Endpoint::parse("2001:db8:1:2:c0:0:aa00:0", 0)}));
+    o.dns_server = dns64.endpoint();
+    Discovered d64;
+    auto h64 = le::discover_pref64(base_, o, d64.callback());
+    run_until([&] { return d64.calls > 0; });
+    ASSERT_EQ(d64.result.prefixes.size(), 1u) << d64.result.error;
+    EXPECT_EQ(d64.result.prefixes[0], *Pref64::parse("2001:db8:1:2::/64"));
+    EXPECT_EQ(d.calls, 1);
+    EXPECT_TRUE(drains()) << "the evdns_base or the timer lingers";
+}
+
+// RFC 7050 §2: no AAAA for ipv4only.arpa means no DNS64, so no NAT64.
+TEST_F(LibeventTest, NoNat64WhenIpv4onlyArpaHasNoAaaa) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::nodata());
+    le::Options o;
+    o.dns_server = dns.endpoint();
+    Discovered d;
+    auto h = le::discover_pref64(base_, o, d.callback());
+    run_until([&] { return d.calls > 0; });
+    EXPECT_TRUE(d.result.prefixes.empty());
+    EXPECT_NE(d.result.error.find("no NAT64"), std::string::npos) << d.result.error;
+    EXPECT_TRUE(drains());
+}
+
+// A server that never answers: the discovery fails at dns_timeout, says so,
+// and leaves nothing behind.
+TEST_F(LibeventTest, Pref64DiscoveryTimesOutAtTheDnsTimeout) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::silent());
+    le::Options o;
+    o.dns_server = dns.endpoint();
+    o.dns_timeout = 600ms;
+    Discovered d;
+    const auto started = Clock::now();
+    auto h = le::discover_pref64(base_, o, d.callback());
+    run_until([&] { return d.calls > 0; });
+    EXPECT_TRUE(d.result.prefixes.empty());
+    EXPECT_NE(d.result.error.find("timed out"), std::string::npos) << d.result.error;
+    EXPECT_NE(d.result.error.find("ipv4only.arpa"), std::string::npos) << d.result.error;
+    EXPECT_GE(d.at - started, 550ms);
+    EXPECT_LT(d.at - started, 1500ms);
+    EXPECT_TRUE(drains()) << "the failed query or the evdns_base lingers";
+}
+
+// Cancel and drop, as for a race: cancel() calls back before it returns; a
+// destroyed handle never calls back; neither leaves a socket or an event.
+TEST_F(LibeventTest, Pref64DiscoveryCancelAndDrop) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::silent());
+    le::Options o;
+    o.dns_server = dns.endpoint();
+    Discovered d;
+    auto h = le::discover_pref64(base_, o, d.callback());
+    bool inside = false;
+    auto l = later(50ms, [&] {
+        h.cancel();
+        inside = d.calls == 1;
+        h.cancel();  // idempotent
+    });
+    run_until([&] { return d.calls > 0; });
+    EXPECT_TRUE(inside);
+    EXPECT_NE(d.result.error.find("cancelled"), std::string::npos) << d.result.error;
+    EXPECT_FALSE(h.running());
+    l.reset();
+
+    // A caller's evdns_base: its request is cancelled, the base left alone.
+    evdns_base* mine = evdns_base_new(base_, 0);
+    sockaddr_storage ss;
+    const socklen_t len = to_sockaddr(dns.endpoint(), ss);
+    ASSERT_EQ(evdns_base_nameserver_sockaddr_add(mine, reinterpret_cast<const sockaddr*>(&ss),
+                                                 len, 0),
+              0);
+    le::Options theirs;
+    theirs.dns = mine;
+    Discovered dropped;
+    {
+        auto gone = le::discover_pref64(base_, theirs, dropped.callback());
+        ASSERT_TRUE(gone.status().ok()) << gone.status().message();
+        run_until([&] { return dns.queries().size() >= 2; }, 2s);
+    }
+    Discovered owned_dropped;
+    { auto gone = le::discover_pref64(base_, o, owned_dropped.callback()); }
+    event_base_loop(base_, EVLOOP_NONBLOCK);  // the cancellations come back
+    EXPECT_EQ(evdns_base_count_nameservers(mine), 1);
+    evdns_base_free(mine, 0);  // its own socket's event stays until then
+    EXPECT_TRUE(drains());
+    EXPECT_EQ(dropped.calls, 0);
+    EXPECT_EQ(owned_dropped.calls, 0);
+
+    le::Options both = theirs;
+    both.dns_server = dns.endpoint();
+    EXPECT_FALSE(le::discover_pref64(base_, both, dropped.callback()).status().ok());
+    EXPECT_FALSE(le::discover_pref64(nullptr, o, dropped.callback()).status().ok());
+    EXPECT_FALSE(le::discover_pref64(base_, o, le::Pref64Callback{}).status().ok());
 }
 
 }  // namespace

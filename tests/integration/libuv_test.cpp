@@ -1019,3 +1019,126 @@ TEST_F(LibuvTest, OverridesPinAndConnectToSkipDns) {
 
 }  // namespace
 }  // namespace eyeballs::test
+
+// ---- PREF64 discovery (RFC 7050, v3 §8.2) -----------------------------------
+
+namespace eyeballs::test {
+namespace {
+
+/// One discovery's outcome, as its callback saw it.
+struct Discovered {
+    int calls = 0;
+    Pref64Discovery result;
+    TimePoint at{};
+
+    lu::Pref64Callback callback() {
+        return [this](const Pref64Discovery& r) {
+            ++calls;
+            result = r;
+            at = Clock::now();
+        };
+    }
+};
+
+// RFC 7050 §3: the prefix is read around 192.0.0.170/171 in the AAAA answer
+// for ipv4only.arpa, asked of the explicit server by the adapter's own client.
+TEST_F(LibuvTest, DiscoversPref64ThroughIpv4onlyArpa) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6,
+            DnsServer::Answer::with({*Endpoint::parse("2001:db8:64::c000:aa", 0),
+                                     *Endpoint::parse("2001:db8:64::c000:ab", 0)}));
+    lu::Options o;
+    o.dns_server = dns.endpoint();
+    Discovered d;
+    auto h = lu::discover_pref64(&loop_, o, d.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    EXPECT_EQ(d.calls, 0) << "never inside discover_pref64()";
+    run_until([&] { return d.calls > 0; });
+    ASSERT_TRUE(d.result.error.empty()) << d.result.error;
+    ASSERT_EQ(d.result.prefixes.size(), 1u);
+    EXPECT_EQ(d.result.prefixes[0], *Pref64::parse("2001:db8:64::/96"));
+    auto qs = dns.wait_for_queries(1);
+    ASSERT_FALSE(qs.empty());
+    EXPECT_EQ(qs[0].name, "ipv4only.arpa");
+    EXPECT_EQ(qs[0].family, Family::v6);
+    EXPECT_FALSE(h.running());
+
+    // /64: the u octet (bits 64-71) is skipped: 192.0.0.170 → c0:0:aa00:0.
+    DnsServer dns64;
+    dns64.set("ipv4only.arpa", Family::v6,
+              DnsServer::Answer::with({*Endpoint::parse("2001:db8:1:2:c0:0:aa00:0", 0)}));
+    o.dns_server = dns64.endpoint();
+    Discovered d64;
+    auto h64 = lu::discover_pref64(&loop_, o, d64.callback());
+    run_until([&] { return d64.calls > 0; });
+    ASSERT_EQ(d64.result.prefixes.size(), 1u) << d64.result.error;
+    EXPECT_EQ(d64.result.prefixes[0], *Pref64::parse("2001:db8:1:2::/64"));
+    EXPECT_EQ(d.calls, 1);
+}
+
+// RFC 7050 §2: no AAAA for ipv4only.arpa means no DNS64, so no NAT64.
+TEST_F(LibuvTest, NoNat64WhenIpv4onlyArpaHasNoAaaa) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::nodata());
+    lu::Options o;
+    o.dns_server = dns.endpoint();
+    Discovered d;
+    auto h = lu::discover_pref64(&loop_, o, d.callback());
+    run_until([&] { return d.calls > 0; });
+    EXPECT_TRUE(d.result.prefixes.empty());
+    EXPECT_NE(d.result.error.find("no NAT64"), std::string::npos) << d.result.error;
+}
+
+// A server that never answers: the discovery fails at dns_timeout and says so.
+TEST_F(LibuvTest, Pref64DiscoveryTimesOutAtTheDnsTimeout) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::silent());
+    lu::Options o;
+    o.dns_server = dns.endpoint();
+    o.dns_timeout = 600ms;
+    Discovered d;
+    const auto started = Clock::now();
+    auto h = lu::discover_pref64(&loop_, o, d.callback());
+    run_until([&] { return d.calls > 0; });
+    EXPECT_TRUE(d.result.prefixes.empty());
+    EXPECT_NE(d.result.error.find("ipv4only.arpa: timed out"), std::string::npos)
+        << d.result.error;
+    EXPECT_GE(d.at - started, 550ms);
+    EXPECT_LT(d.at - started, 1500ms);
+}
+
+// Cancel and drop, as for a race: cancel() calls back before it returns; a
+// destroyed handle never calls back; the loop drains either way (TearDown).
+TEST_F(LibuvTest, Pref64DiscoveryCancelAndDrop) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::silent());
+    lu::Options o;
+    o.dns_server = dns.endpoint();
+    Discovered d;
+    auto h = lu::discover_pref64(&loop_, o, d.callback());
+    bool inside = false;
+    {
+        Later l(&loop_, 50ms, [&] {
+            h.cancel();
+            inside = d.calls == 1;
+            h.cancel();  // idempotent
+        });
+        run_until([&] { return d.calls > 0; });
+    }
+    EXPECT_TRUE(inside);
+    EXPECT_NE(d.result.error.find("cancelled"), std::string::npos) << d.result.error;
+    EXPECT_FALSE(h.running());
+
+    Discovered dropped;
+    { auto gone = lu::discover_pref64(&loop_, o, dropped.callback()); }
+    Discovered system;  // uv_getaddrinfo on the thread pool, cancelled at once
+    { auto gone = lu::discover_pref64(&loop_, lu::Options{}, system.callback()); }
+    EXPECT_TRUE(drains());
+    EXPECT_EQ(dropped.calls, 0);
+    EXPECT_EQ(system.calls, 0);
+    EXPECT_FALSE(lu::discover_pref64(nullptr, o, dropped.callback()).status().ok());
+    EXPECT_FALSE(lu::discover_pref64(&loop_, o, lu::Pref64Callback{}).status().ok());
+}
+
+}  // namespace
+}  // namespace eyeballs::test

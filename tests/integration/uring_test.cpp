@@ -669,6 +669,119 @@ TEST_F(UringTest, CancelDuringDnsLeavesNothing) {
     EXPECT_EQ(open_fd_count(), before);
 }
 
+// ---- PREF64 discovery (RFC 7050, v3 §8.2) -------------------------------------------
+
+/// One discovery's outcome, as its callback saw it.
+struct Discovered {
+    int calls = 0;
+    Pref64Discovery result;
+    TimePoint at{};
+
+    ur::Pref64Callback callback() {
+        return [this](const Pref64Discovery& r) {
+            ++calls;
+            result = r;
+            at = Clock::now();
+        };
+    }
+};
+
+// RFC 7050 §3: the prefix is read around 192.0.0.170/171 in the AAAA answer
+// for ipv4only.arpa, asked of the explicit server on the ring.
+TEST_F(UringTest, DiscoversPref64ThroughIpv4onlyArpa) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6,
+            DnsServer::Answer::with({*Endpoint::parse("2001:db8:64::c000:aa", 0),
+                                     *Endpoint::parse("2001:db8:64::c000:ab", 0)}));
+    DnsServer dns64;
+    dns64.set("ipv4only.arpa", Family::v6,
+              DnsServer::Answer::with({*Endpoint::parse("2001:db8:1:2:c0:0:aa00:0", 0)}));
+    ur::Options o;
+    o.dns_server = dns.endpoint();
+    Discovered d;
+    auto h = ur::discover_pref64(*loop_, o, d.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    // /64: the u octet (bits 64-71) is skipped: 192.0.0.170 → c0:0:aa00:0.
+    o.dns_server = dns64.endpoint();
+    Discovered d64;
+    auto h64 = ur::discover_pref64(*loop_, o, d64.callback());
+    EXPECT_EQ(d.calls + d64.calls, 0) << "never inside discover_pref64()";
+    run();
+    ASSERT_EQ(d.calls, 1);
+    ASSERT_TRUE(d.result.error.empty()) << d.result.error;
+    ASSERT_EQ(d.result.prefixes.size(), 1u);
+    EXPECT_EQ(d.result.prefixes[0], *Pref64::parse("2001:db8:64::/96"));
+    ASSERT_EQ(d64.result.prefixes.size(), 1u) << d64.result.error;
+    EXPECT_EQ(d64.result.prefixes[0], *Pref64::parse("2001:db8:1:2::/64"));
+    auto qs = dns.wait_for_queries(1);
+    ASSERT_FALSE(qs.empty());
+    EXPECT_EQ(qs[0].name, "ipv4only.arpa");
+    EXPECT_EQ(qs[0].family, Family::v6);
+    EXPECT_FALSE(h.running());
+}
+
+// RFC 7050 §2: no AAAA for ipv4only.arpa means no DNS64, so no NAT64.
+TEST_F(UringTest, NoNat64WhenIpv4onlyArpaHasNoAaaa) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::nodata());
+    ur::Options o;
+    o.dns_server = dns.endpoint();
+    Discovered d;
+    auto h = ur::discover_pref64(*loop_, o, d.callback());
+    run();
+    ASSERT_EQ(d.calls, 1);
+    EXPECT_TRUE(d.result.prefixes.empty());
+    EXPECT_NE(d.result.error.find("no NAT64"), std::string::npos) << d.result.error;
+}
+
+// A server that never answers: the adapter's DNS timeout (sent at 0 and 2 s,
+// failed at 4 s; not configurable here) ends the discovery, which says so.
+TEST_F(UringTest, Pref64DiscoveryTimesOutAtTheDnsTimeout) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::silent());
+    ur::Options o;
+    o.dns_server = dns.endpoint();
+    Discovered d;
+    const auto started = Clock::now();
+    auto h = ur::discover_pref64(*loop_, o, d.callback());
+    run();
+    ASSERT_EQ(d.calls, 1);
+    EXPECT_TRUE(d.result.prefixes.empty());
+    EXPECT_NE(d.result.error.find("ipv4only.arpa: timed out"), std::string::npos)
+        << d.result.error;
+    EXPECT_GE(d.at - started, 3900ms);
+    EXPECT_LT(d.at - started, 5500ms);
+    EXPECT_EQ(dns.wait_for_queries(2).size(), 2u) << "sent at 0 and 2 s";
+}
+
+// Cancel and drop, as for a race: cancel() calls back before it returns; a
+// destroyed handle never calls back; no socket is left either way.
+TEST_F(UringTest, Pref64DiscoveryCancelAndDrop) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::silent());
+    Blackhole timer(loopback_v4());
+    const int before = open_fd_count();
+    ur::Options o;
+    o.dns_server = dns.endpoint();
+    Discovered d;
+    auto h = ur::discover_pref64(*loop_, o, d.callback());
+    bool inside = false;
+    auto t = later(timer, 100ms, [&] {
+        h.cancel();
+        inside = d.calls == 1;
+        h.cancel();  // idempotent
+    });
+    Discovered dropped;
+    { auto gone = ur::discover_pref64(*loop_, o, dropped.callback()); }
+    run();
+    EXPECT_TRUE(inside);
+    EXPECT_NE(d.result.error.find("cancelled"), std::string::npos) << d.result.error;
+    EXPECT_FALSE(h.running());
+    EXPECT_EQ(dropped.calls, 0);
+    EXPECT_EQ(open_fd_count(), before);
+    EXPECT_FALSE(ur::discover_pref64(*loop_, o, ur::Pref64Callback{}).status().ok());
+}
+
 // ---- the blocking form, misuse ------------------------------------------------------
 
 TEST_F(UringTest, BlockingConnectRacesOnAPrivateRing) {

@@ -60,6 +60,7 @@
 
 #include "eyeballs/dns_servers.hpp"
 #include "eyeballs/libevent.hpp"
+#include "evdns_util.hpp"
 #include "eyeballs/zone.hpp"
 
 #include <event2/bufferevent.h>
@@ -148,6 +149,17 @@ std::vector<Endpoint> nameservers_of(evdns_base* dns) {
     return servers;
 }
 
+/// A literal address, with or without brackets ("[::1]"), or nullopt.
+std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    // A zone may be an interface name (fe80::1%eth0): looked up here.
+    return Endpoint::parse_address(host, port, nullptr, interface_index);
+}
+
+}  // namespace
+
 // v3 §4.5 for an evdns_base the adapter made from resolv.conf: its IPv6
 // nameservers before its IPv4 ones, each family in the file's order
 // (order_dns_servers), so the race's first query (AAAA) goes over IPv6 and
@@ -168,17 +180,6 @@ void ipv6_nameservers_first(evdns_base* dns) {
     }
     evdns_base_resume(dns);
 }
-
-/// A literal address, with or without brackets ("[::1]"), or nullopt.
-std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port) {
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
-    // A zone may be an interface name (fe80::1%eth0): looked up here.
-    return Endpoint::parse_address(host, port, nullptr, interface_index);
-}
-
-}  // namespace
 
 class Race;
 struct OwnedDns;

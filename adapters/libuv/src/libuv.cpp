@@ -57,6 +57,11 @@
 // libevent's events; what they share is the loop-free part (dns_message).
 // A shared client would need an I/O interface over both loops: not done.
 //
+// PREF64 discovery (discover_pref64, RFC 7050) is a Race whose machine never
+// starts: one AAAA query for ipv4only.arpa through the same two paths, its
+// answer read into a Pref64Discovery (pref64_answer) where a race would feed
+// the machine; handles, cancel and abandon as for a race.
+//
 // Ending: at the Report action every socket of the race is closed, DNS is
 // cancelled and the timer closed; the result is handed to the callback at the
 // end of that pump — or, when the race ended inside connect(), from the idle
@@ -256,6 +261,7 @@ public:
 
     Status start(std::string_view host, std::uint16_t port, const std::vector<Endpoint>* endpoints,
                  const Options& options);
+    Status start_pref64(const Options& options, Pref64Callback callback);
     bool running() const noexcept { return !delivered_; }
     void cancel();
     void abandon();
@@ -283,6 +289,7 @@ private:
     void arm(TimePoint deadline);
     void finish();
     void deliver();
+    void pref64_answer(const Input& in);
     void gai_answer(Family family, std::string name, int status, const addrinfo* res);
     void start_gai(const Resolve& r);
     void start_udp(const Resolve& r);
@@ -349,6 +356,13 @@ private:
 
     RaceReport report_;
     uv_tcp_t* winner_ = nullptr;
+
+    // PREF64 discovery (discover_pref64): the same object with no machine
+    // at work, one AAAA query for ipv4only.arpa through the same DNS paths,
+    // its answer turned into a Pref64Discovery instead of a machine input.
+    bool pref64_ = false;
+    Pref64Callback pref64_callback_;
+    Pref64Discovery pref64_result_;
 
     bool busy_ = false;      // inside pump()
     bool starting_ = false;  // inside connect()
@@ -432,9 +446,67 @@ Status Race::start(std::string_view host, std::uint16_t port,
     return status;
 }
 
+// RFC 7050 §2: the AAAA question for ipv4only.arpa, asked as a race's AAAA
+// question would be (perform(Resolve)), on the race's own handles and with
+// its lifetime rules; the machine is never started.
+Status Race::start_pref64(const Options& options, Pref64Callback callback) {
+    pref64_ = true;
+    pref64_callback_ = std::move(callback);
+    host_ = std::string(ipv4only_arpa);
+    dns_timeout_ = std::max(options.dns_timeout, std::chrono::milliseconds(1));
+    if (options.dns_server) {
+        Endpoint server = *options.dns_server;
+        if (server.port() == 0) server = server.with_port(dns_port);
+        dns_server_ = server;
+    }
+    uv_timer_init(loop_, &timer_);
+    uv_idle_init(loop_, &idle_);
+    uv_check_init(loop_, &check_);
+    timer_.data = this;
+    idle_.data = this;
+    check_.data = this;
+    open_handles_ = 3;
+    keep_ = shared_from_this();
+    const Resolve aaaa(Family::v6, false, "");
+    if (dns_server_) {
+        start_udp(aaaa);
+    } else {
+        start_gai(aaaa);
+    }
+    if (!pending_.empty()) {
+        // Failed before asking (no server, no socket): the callback still
+        // waits for the loop.
+        Input failed = std::move(pending_.front());
+        pending_.clear();
+        pref64_ = false;  // answered below, from the idle handle
+        pref64_answer(failed);
+    }
+    return Status{};
+}
+
+void Race::pref64_answer(const Input& in) {
+    if (result_ready_) return;
+    if (in.kind == Input::Kind::resolved) {
+        pref64_result_ = pref64_discovery_from_answer(in.addresses);
+    } else {
+        pref64_result_ = pref64_discovery_from_dns_error(in.dns, in.code, in.detail);
+    }
+    release_all();
+    result_ready_ = true;
+    if (!pref64_) {  // inside discover_pref64(): from the loop's next turn
+        pref64_ = true;
+        wake_ = true;
+        uv_idle_start(&idle_, &Race::on_idle);
+        return;
+    }
+    auto guard = shared_from_this();
+    deliver();
+}
+
 // ---- the run loop -----------------------------------------------------------
 
 void Race::submit(Input input) {
+    if (pref64_) return pref64_answer(input);
     pending_.push_back(std::move(input));
     if (busy_) return;  // pump() is running further up the stack: it feeds this next
     auto guard = shared_from_this();
@@ -708,6 +780,11 @@ void Race::deliver() {
         close_tcp(tcp);
         return;
     }
+    if (pref64_) {
+        auto callback = std::move(pref64_callback_);
+        callback(pref64_result_);
+        return;
+    }
     if (tls_callback_) {
         auto callback = std::move(tls_callback_);
         callback(tcp, ssl, report_);
@@ -884,6 +961,15 @@ void Race::on_tls_poll(uv_poll_t* poll, int /*status*/, int /*events*/) {
 
 void Race::cancel() {
     if (delivered_ || abandoned_) return;
+    if (pref64_) {
+        auto guard = shared_from_this();
+        if (!result_ready_) {
+            pref64_result_ = pref64_discovery_failed("cancelled");
+            release_all();
+            result_ready_ = true;
+        }
+        return deliver();
+    }
     if (busy_) {  // from the observer: after the current action
         cancel_requested_ = true;
         return;
@@ -900,6 +986,12 @@ void Race::cancel() {
 void Race::abandon() {
     if (delivered_) return;
     abandoned_ = true;
+    if (pref64_) {
+        auto guard = shared_from_this();
+        if (!result_ready_) release_all();
+        result_ready_ = true;
+        return deliver();  // closes the last handle; no callback
+    }
     if (busy_) {
         cancel_requested_ = true;
         return;
@@ -1399,6 +1491,16 @@ void Race::on_udp_timer(uv_timer_t* timer) {
 // ---- the Handle -------------------------------------------------------------
 
 struct HandleAccess {
+    static Handle pref64(uv_loop_t* loop, const Options& options, Pref64Callback callback) {
+        if (loop == nullptr) return Handle(Status::failure("the uv_loop_t is null"));
+        if (!callback) return Handle(Status::failure("the callback is empty"));
+        auto race = std::make_shared<Race>(loop, Options{}, 0, Callback{}, FdCallback{},
+                                           TlsCallback{});
+        Status status = race->start_pref64(options, std::move(callback));
+        if (!status.ok()) return Handle(std::move(status));
+        return Handle(std::move(race));
+    }
+
     static Handle start(uv_loop_t* loop, std::string_view host, std::uint16_t port,
                         const std::vector<Endpoint>* endpoints, const Options& options,
                         Callback callback, FdCallback fd_callback, TlsCallback tls_callback = {}) {
@@ -1452,6 +1554,10 @@ Handle connect(uv_loop_t* loop, std::string_view host, std::uint16_t port,
 Handle connect(uv_loop_t* loop, const std::vector<Endpoint>& endpoints, const Options& options,
                Callback callback) {
     return detail::HandleAccess::start(loop, {}, 0, &endpoints, options, std::move(callback), {});
+}
+
+Handle discover_pref64(uv_loop_t* loop, const Options& options, Pref64Callback callback) {
+    return detail::HandleAccess::pref64(loop, options, std::move(callback));
 }
 
 Handle connect_fd(uv_loop_t* loop, std::string_view host, std::uint16_t port,

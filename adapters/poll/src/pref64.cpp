@@ -10,8 +10,8 @@
 
 #include "dns.hpp"
 #include "eyeballs/detail/socket_ops.hpp"
-#include "eyeballs/nat64.hpp"
 #include "eyeballs/poll.hpp"
+#include "eyeballs/pref64_discovery.hpp"
 
 namespace eyeballs::poll {
 
@@ -38,24 +38,16 @@ Pref64Discovery discover_pref64(const DnsOptions& dns) {
         }
         if (eyeballs::detail::wait_for_events(fds.data(), fds.size(), timeout) < 0 &&
             errno != EINTR) {
-            out.error = "ppoll failed while asking for ipv4only.arpa";
-            return out;
+            return pref64_discovery_failed("ppoll failed");
         }
         resolver.process(fds.data(), count, std::chrono::steady_clock::now());
     }
     for (detail::DnsAnswer& a : resolver.take_answers()) {
         if (a.negative()) {
-            out.error = a.detail.empty() ? "ipv4only.arpa has no AAAA record: no NAT64 here"
-                                         : "resolving ipv4only.arpa: " + a.detail;
+            out = a.detail.empty() ? pref64_discovery_no_aaaa() : pref64_discovery_failed(a.detail);
             continue;
         }
-        out.prefixes = pref64_from_ipv4only_answer(a.addresses);
-        if (out.prefixes.empty()) {
-            out.error = "the AAAA answer for ipv4only.arpa embeds neither 192.0.0.170 nor "
-                        "192.0.0.171 (RFC 7050 §3): no NAT64 prefix found";
-        } else {
-            out.error.clear();
-        }
+        out = pref64_discovery_from_answer(a.addresses);
     }
     return out;
 }

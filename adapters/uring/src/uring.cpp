@@ -43,6 +43,11 @@
 // datagram never blocks), its answer awaited by IORING_OP_RECV, its resend by
 // a relative IORING_OP_TIMEOUT.
 //
+// PREF64 discovery (discover_pref64, RFC 7050) is a Race whose machine never
+// starts: one AAAA query for ipv4only.arpa through the same client, its answer
+// read into a Pref64Discovery (pref64_answer) where a race would feed the
+// machine; the loop keeps it, cancels it and drops it as a race.
+//
 // TLS (connect_tls, v3 §6.1): after an attempt's connect completes, a
 // TlsSession (eyeballs/detail/tls_client.hpp) runs SSL_connect on its fd;
 // SSL_ERROR_WANT_READ/WRITE become an IORING_OP_POLL_ADD (POLLIN/POLLOUT,
@@ -276,6 +281,7 @@ public:
 
     Status start(std::string_view host, std::uint16_t port, const std::vector<Endpoint>* endpoints,
                  const Options& options);
+    Status start_pref64(const Options& options, Pref64Callback callback);
     bool running() const noexcept { return !delivered_; }
     void cancel();
     void abandon();
@@ -298,6 +304,7 @@ private:
         return s;
     }
     void submit(Input input);
+    void pref64_answer(const Input& in);
     void pump();
     void feed(Input& in);
     void perform(const Action& action);
@@ -368,6 +375,13 @@ private:
 
     RaceReport report_;
     int winner_fd_ = -1;
+
+    // PREF64 discovery (discover_pref64): the same object with no machine
+    // at work, one AAAA query for ipv4only.arpa through the same client,
+    // its answer turned into a Pref64Discovery instead of a machine input.
+    bool pref64_ = false;
+    Pref64Callback pref64_callback_;
+    Pref64Discovery pref64_result_;
     bool busy_ = false;
     bool starting_ = false;
     bool cancel_requested_ = false;
@@ -649,9 +663,54 @@ Status Race::start(std::string_view host, std::uint16_t port, const std::vector<
     return status;
 }
 
+// RFC 7050 §2: the AAAA question for ipv4only.arpa, asked as a race's AAAA
+// question would be (perform(Resolve)), with the race's lifetime rules; the
+// machine is never started.
+Status Race::start_pref64(const Options& options, Pref64Callback callback) {
+    pref64_ = true;
+    pref64_callback_ = std::move(callback);
+    host_ = std::string(ipv4only_arpa);
+    if (options.dns_server) {
+        Endpoint server = *options.dns_server;
+        if (server.port() == 0) server = server.with_port(dns_port);
+        dns_server_ = server;
+    }
+    keep_ = shared_from_this();
+    slot_ = loop_->add_race(this);
+    starting_ = true;
+    start_udp(Resolve(Family::v6, false, ""));
+    if (!pending_.empty()) {  // failed before asking (no server, no socket)
+        Input failed = std::move(pending_.front());
+        pending_.clear();
+        pref64_answer(failed);
+    }
+    starting_ = false;
+    return Status();
+}
+
+void Race::pref64_answer(const Input& in) {
+    if (result_ready_) return;
+    if (in.kind == Input::Kind::resolved) {
+        pref64_result_ = pref64_discovery_from_answer(in.addresses);
+    } else if (in.code == 0 && in.detail.empty()) {
+        pref64_result_ = pref64_discovery_no_aaaa();  // NODATA or NXDOMAIN (udp_answer)
+    } else {
+        pref64_result_ = pref64_discovery_from_dns_error(
+            in.code == ETIMEDOUT ? DnsError::timeout : DnsError::none, in.code, in.detail);
+    }
+    release_all();
+    result_ready_ = true;
+    if (starting_) {
+        loop_->wake.push_back(shared_from_this());  // never inside discover_pref64()
+        return;
+    }
+    deliver();  // the dispatcher calls maybe_release() after
+}
+
 // ---- the run loop of the machine --------------------------------------------
 
 void Race::submit(Input input) {
+    if (pref64_) return pref64_answer(input);
     pending_.push_back(std::move(input));  // (vector: no allocation for a race that never queues)
     if (busy_) return;
     pump();
@@ -1008,6 +1067,11 @@ void Race::deliver() {
         if (fd >= 0) eyeballs::detail::close_socket(fd);
         return;
     }
+    if (pref64_) {
+        auto callback = std::move(pref64_callback_);
+        callback(pref64_result_);
+        return;
+    }
     if (tls_callback_) {
         auto callback = std::move(tls_callback_);
         callback(fd, ssl, report_);
@@ -1080,6 +1144,17 @@ void Race::tls_result(Attempt& a, eyeballs::detail::TlsSession::Step st) {
 
 void Race::cancel() {
     if (delivered_ || abandoned_ || loop_ == nullptr) return;
+    if (pref64_) {
+        auto guard = shared_from_this();
+        if (!result_ready_) {
+            pref64_result_ = pref64_discovery_failed("cancelled");
+            release_all();
+            result_ready_ = true;
+        }
+        deliver();
+        maybe_release();
+        return;
+    }
     if (busy_) {
         cancel_requested_ = true;
         return;
@@ -1097,6 +1172,14 @@ void Race::cancel() {
 void Race::abandon() {
     if (delivered_ || loop_ == nullptr) return;
     abandoned_ = true;
+    if (pref64_) {
+        auto guard = shared_from_this();
+        if (!result_ready_) release_all();
+        result_ready_ = true;
+        deliver();  // no callback
+        maybe_release();
+        return;
+    }
     if (busy_) {
         cancel_requested_ = true;
         return;
@@ -1396,6 +1479,16 @@ struct Access {
         return Handle(std::move(race));
     }
     static LoopImpl& impl(Loop& loop) { return *loop.impl_; }
+
+    static Handle pref64(Loop& loop, const Options& options, Pref64Callback callback) {
+        LoopImpl* impl = loop.impl_.get();
+        if (!impl->status.ok()) return Handle(impl->status);
+        if (!callback) return Handle(Status::failure("the callback is empty"));
+        auto race = std::make_shared<Race>(impl, Options{}, 0, Callback{}, TlsCallback{});
+        Status status = race->start_pref64(options, std::move(callback));
+        if (!status.ok()) return Handle(std::move(status));
+        return Handle(std::move(race));
+    }
 };
 
 Result blocking(std::string_view host, std::uint16_t port, const std::vector<Endpoint>* endpoints,
@@ -1553,6 +1646,10 @@ bool tls_available() noexcept {
 #else
     return false;
 #endif
+}
+
+Handle discover_pref64(Loop& loop, const Options& options, Pref64Callback callback) {
+    return detail::Access::pref64(loop, options, std::move(callback));
 }
 
 }  // namespace eyeballs::uring

@@ -28,6 +28,7 @@
 #pragma once
 
 #include "eyeballs/dns_servers.hpp"
+#include "eyeballs/pref64_discovery.hpp"
 #include "eyeballs/asio/detail/flavour.hpp"
 #include "eyeballs/asio/endpoint.hpp"
 #include "eyeballs/asio/options.hpp"
@@ -39,5 +40,6 @@ namespace eyeballs::asio {
 #include "eyeballs/asio/detail/dns.ipp"
 #include "eyeballs/asio/detail/race.ipp"
 #include "eyeballs/asio/detail/connect.ipp"
+#include "eyeballs/asio/detail/pref64.ipp"
 #undef EYEBALLS_ASIO_IMPL_INSIDE_FLAVOUR
 }  // namespace eyeballs::asio

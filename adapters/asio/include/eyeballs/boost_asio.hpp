@@ -41,6 +41,7 @@
 #pragma once
 
 #include "eyeballs/dns_servers.hpp"
+#include "eyeballs/pref64_discovery.hpp"
 #include "eyeballs/boost_asio/detail/flavour.hpp"
 #include "eyeballs/boost_asio/endpoint.hpp"
 #include "eyeballs/boost_asio/options.hpp"
@@ -52,5 +53,6 @@ namespace eyeballs::boost_asio {
 #include "eyeballs/asio/detail/dns.ipp"
 #include "eyeballs/asio/detail/race.ipp"
 #include "eyeballs/asio/detail/connect.ipp"
+#include "eyeballs/asio/detail/pref64.ipp"
 #undef EYEBALLS_ASIO_IMPL_INSIDE_FLAVOUR
 }  // namespace eyeballs::boost_asio

@@ -120,6 +120,7 @@
 #include "eyeballs/dns_cache.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/overrides.hpp"
+#include "eyeballs/pref64_discovery.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
@@ -252,6 +253,7 @@ using BuffereventCallback = std::function<void(bufferevent* bev, const RaceRepor
 namespace detail {
 class Race;
 struct HandleAccess;
+class Pref64Query;
 }  // namespace detail
 
 /// Owns one race. Movable, not copyable. See the file comment for when the
@@ -316,5 +318,56 @@ Handle connect_bufferevent(event_base* base, std::string_view host, std::uint16_
 Handle connect_bufferevent(event_base* base, const std::vector<Endpoint>& endpoints,
                            const Options& options, BuffereventCallback callback,
                            int bev_options = 0);
+
+/// Receives what discover_pref64 found (eyeballs/pref64_discovery.hpp).
+using Pref64Callback = std::function<void(const Pref64Discovery& result)>;
+
+/// Owns one PREF64 discovery; as Handle for a race: movable, not copyable,
+/// the callback runs exactly once unless the handle is destroyed first.
+class Pref64Handle {
+public:
+    Pref64Handle() noexcept;
+    Pref64Handle(Pref64Handle&& other) noexcept;
+    /// Abandons this handle's running query (no callback), then takes `other`'s.
+    Pref64Handle& operator=(Pref64Handle&& other) noexcept;
+    Pref64Handle(const Pref64Handle&) = delete;
+    Pref64Handle& operator=(const Pref64Handle&) = delete;
+    /// Abandons a running query: it is cancelled, the callback is not called.
+    ~Pref64Handle();
+
+    /// Why discover_pref64() did not start (null base, empty callback, `dns`
+    /// with `dns_server`, ...); then the callback will never be called.
+    const Status& status() const noexcept { return status_; }
+    /// True while the callback is still to come.
+    bool running() const noexcept;
+    /// Ends the query now: the callback runs before cancel() returns, with no
+    /// prefix and the error "resolving ipv4only.arpa: cancelled". Idempotent;
+    /// does nothing once the callback has run.
+    void cancel();
+    /// Lets the query run on without this handle; its callback still runs.
+    void detach() noexcept;
+
+private:
+    friend class detail::Pref64Query;
+    explicit Pref64Handle(Status status) : status_(std::move(status)) {}
+    explicit Pref64Handle(std::shared_ptr<detail::Pref64Query> query) noexcept;
+
+    std::shared_ptr<detail::Pref64Query> query_;
+    Status status_;
+};
+
+/// Discovers the network's NAT64 prefix (RFC 7050 §2-§3) on the base: one
+/// AAAA query for ipv4only.arpa through evdns, then the prefix read around
+/// the well-known addresses 192.0.0.170/171 the answer embeds. The DNS
+/// options are the races': `options.dns` (a caller's evdns_base, its own
+/// settings), else an evdns_base the adapter makes — from resolv.conf, or
+/// with `dns_server` as its only nameserver — resending within
+/// `dns_timeout`; whatever the evdns_base, the query fails ("timed out") after
+/// `dns_timeout`. The other options are ignored. The callback runs from the
+/// loop, never inside discover_pref64(); use its prefix as Config::pref64
+/// with Config::ipv4_unavailable on an IPv6-only network. As for a race, let
+/// the loop turn once after a cancel before event_base_free() (libevent
+/// delivers the cancellation of an evdns query only from the loop).
+Pref64Handle discover_pref64(event_base* base, const Options& options, Pref64Callback callback);
 
 }  // namespace eyeballs::libevent

@@ -102,6 +102,7 @@
 #include "eyeballs/config.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/overrides.hpp"
+#include "eyeballs/pref64_discovery.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
@@ -266,5 +267,20 @@ Handle connect_tls(uv_loop_t* loop, std::string_view host, std::uint16_t port,
                    const Options& options, TlsCallback callback);
 Handle connect_tls(uv_loop_t* loop, const std::vector<Endpoint>& endpoints,
                    const Options& options, TlsCallback callback);
+
+/// Receives what discover_pref64 found (eyeballs/pref64_discovery.hpp).
+using Pref64Callback = std::function<void(const Pref64Discovery& result)>;
+
+/// Discovers the network's NAT64 prefix (RFC 7050 §2-§3) on the loop: one
+/// AAAA query for ipv4only.arpa where a race's AAAA query goes — the
+/// adapter's own UDP query to `dns_server` (resent and failed on the races'
+/// schedule, `dns_timeout`), else uv_getaddrinfo — then the prefix read
+/// around the well-known addresses 192.0.0.170/171 the answer embeds. The
+/// other options are ignored. The callback runs from the loop, never inside
+/// discover_pref64(); the Handle works as a race's (cancel() calls back with
+/// "resolving ipv4only.arpa: cancelled" before it returns; destroying it
+/// drops the query without a callback). Use the prefix as Config::pref64
+/// with Config::ipv4_unavailable on an IPv6-only network.
+Handle discover_pref64(uv_loop_t* loop, const Options& options, Pref64Callback callback);
 
 }  // namespace eyeballs::libuv

@@ -76,6 +76,7 @@
 #include "eyeballs/error.hpp"
 #include "eyeballs/nat64.hpp"
 #include "eyeballs/overrides.hpp"
+#include "eyeballs/pref64_discovery.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/report.hpp"
 #include "eyeballs/tls.hpp"
@@ -220,15 +221,10 @@ Result connect(std::string_view host, std::uint16_t port, const Options& options
 /// interleaved by family as Config says.
 Result connect(const std::vector<Endpoint>& addresses, const Options& options = {});
 
-/// What discover_pref64 found.
-struct Pref64Discovery {
-    /// The NAT64 prefixes the network synthesizes with (usually one), in the
-    /// order the DNS answer gave them; empty when none was found.
-    std::vector<Pref64> prefixes;
-    /// Why none was found (no AAAA for ipv4only.arpa: no NAT64 on this
-    /// network; a DNS failure, with c-ares' text); empty on success.
-    std::string error;
-};
+/// What discover_pref64 found (eyeballs/pref64_discovery.hpp): the prefixes,
+/// or why there are none (no AAAA for ipv4only.arpa: no NAT64 on this network;
+/// a DNS failure, with c-ares' text). The same type as the other adapters'.
+using Pref64Discovery = eyeballs::Pref64Discovery;
 
 /// Discovers the network's NAT64 prefix (RFC 7050): asks DNS (as `dns` says,
 /// bounded by its timeouts) for the AAAA records of ipv4only.arpa and reads

@@ -105,6 +105,7 @@
 
 #include "eyeballs/config.hpp"
 #include "eyeballs/dns_cache.hpp"
+#include "eyeballs/pref64_discovery.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/error.hpp"
 #include "eyeballs/race_machine.hpp"
@@ -288,5 +289,20 @@ Result connect(const std::vector<Endpoint>& endpoints, const Options& options = 
 /// One TLS race on a private Loop, run to the end on the calling thread.
 Result connect_tls(std::string_view host, std::uint16_t port, const Options& options = {});
 Result connect_tls(const std::vector<Endpoint>& endpoints, const Options& options = {});
+
+/// Receives what discover_pref64 found (eyeballs/pref64_discovery.hpp).
+using Pref64Callback = std::function<void(const Pref64Discovery& result)>;
+
+/// Discovers the network's NAT64 prefix (RFC 7050 §2-§3) on the ring: one
+/// AAAA query for ipv4only.arpa by the adapter's own client, as a race's
+/// AAAA query goes (to `dns_server` alone, else resolv.conf's nameservers;
+/// sent at 0 and 2 s, failed at 4 s), then the prefix read around the
+/// well-known addresses 192.0.0.170/171 the answer embeds. The other options
+/// are ignored. The callback runs from loop.run(), never inside
+/// discover_pref64(); the Handle works as a race's (cancel() calls back with
+/// "resolving ipv4only.arpa: cancelled" before it returns; destroying it
+/// drops the query without a callback). Use the prefix as Config::pref64
+/// with Config::ipv4_unavailable on an IPv6-only network.
+Handle discover_pref64(Loop& loop, const Options& options, Pref64Callback callback);
 
 }  // namespace eyeballs::uring
