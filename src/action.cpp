@@ -25,9 +25,19 @@ const char* protocol_name(Protocol p) noexcept {
     return "unknown";
 }
 
+const char* service_source_name(ServiceSource s) noexcept {
+    switch (s) {
+        case ServiceSource::none: return "none";
+        case ServiceSource::https_record: return "https-record";
+        case ServiceSource::alt_svc: return "alt-svc";
+    }
+    return "unknown";
+}
+
 namespace {
 
-// " quic alpn=h3" for an HTTPS-driven endpoint; nothing for a plain one.
+// " quic alpn=h3" for an HTTPS-driven endpoint (" tcp alpn=h2 alt-svc" for an
+// Alt-Svc alternative's); nothing for a plain one.
 std::string service_text(Protocol protocol, const Service* service) {
     if (service == nullptr && protocol == Protocol::tcp) return {};
     std::string s = " ";
@@ -39,6 +49,7 @@ std::string service_text(Protocol protocol, const Service* service) {
             s += service->alpn[i];
         }
     }
+    if (service != nullptr && service->source == ServiceSource::alt_svc) s += " alt-svc";
     if (service != nullptr && service->ech) s += " ech";
     return s;
 }

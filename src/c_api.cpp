@@ -60,6 +60,7 @@ struct eyeballs_machine {
     bool last_has_service = false;
     std::uint16_t last_service_port = 0;
     std::uint16_t last_service_priority = 0;
+    eyeballs::ServiceSource last_service_source = eyeballs::ServiceSource::none;
     // The latest snapshot's ALPN lists, joined (eyeballs_machine_report_v3).
     std::string report_alpn;
     std::vector<std::string> attempt_alpn;
@@ -720,6 +721,7 @@ int eyeballs_machine_poll_action(eyeballs_machine* m, eyeballs_action* action) {
             m->last_target = service->target;
             m->last_service_port = service->port;
             m->last_service_priority = service->priority;
+            m->last_service_source = service->source;
             if (service->ech) m->last_ech = *service->ech;
         }
         // Printed now: the action's Service may not outlive the next input.
@@ -1412,6 +1414,15 @@ namespace {
 
 int from_protocol(eyeballs::Protocol p) { return p == eyeballs::Protocol::quic ? EYEBALLS_PROTOCOL_QUIC : EYEBALLS_PROTOCOL_TCP; }
 
+int from_service_source(eyeballs::ServiceSource s) {
+    switch (s) {
+        case eyeballs::ServiceSource::https_record: return EYEBALLS_SERVICE_SOURCE_HTTPS_RECORD;
+        case eyeballs::ServiceSource::alt_svc: return EYEBALLS_SERVICE_SOURCE_ALT_SVC;
+        case eyeballs::ServiceSource::none: break;
+    }
+    return EYEBALLS_SERVICE_SOURCE_NONE;
+}
+
 // The C query as the C++ one; its name views the caller's text for the call.
 std::optional<std::string> to_query(const eyeballs_query* q, eyeballs::Resolve& out) {
     if (q == nullptr) return std::string("query is NULL");
@@ -1495,6 +1506,7 @@ eyeballs_status eyeballs_machine_action_v3(const eyeballs_machine* m, eyeballs_a
             out.service_target = m->last_target.c_str();
             out.service_port = m->last_service_port;
             out.service_priority = m->last_service_priority;
+            out.service_source = from_service_source(m->last_service_source);
             if (!m->last_ech.empty()) {
                 out.ech = m->last_ech.data();
                 out.ech_size = m->last_ech.size();
@@ -1517,6 +1529,18 @@ const char* eyeballs_protocol_name(int protocol) {
     switch (protocol) {
         case EYEBALLS_PROTOCOL_TCP: return eyeballs::protocol_name(eyeballs::Protocol::tcp);
         case EYEBALLS_PROTOCOL_QUIC: return eyeballs::protocol_name(eyeballs::Protocol::quic);
+        default: return "?";
+    }
+}
+
+const char* eyeballs_service_source_name(int source) {
+    switch (source) {
+        case EYEBALLS_SERVICE_SOURCE_NONE:
+            return eyeballs::service_source_name(eyeballs::ServiceSource::none);
+        case EYEBALLS_SERVICE_SOURCE_HTTPS_RECORD:
+            return eyeballs::service_source_name(eyeballs::ServiceSource::https_record);
+        case EYEBALLS_SERVICE_SOURCE_ALT_SVC:
+            return eyeballs::service_source_name(eyeballs::ServiceSource::alt_svc);
         default: return "?";
     }
 }
@@ -1704,6 +1728,7 @@ eyeballs_status eyeballs_machine_report_v3(const eyeballs_machine* m, eyeballs_r
     out.alpn = m->report_alpn.c_str();
     out.tls_version = m->report->tls_version.c_str();
     out.alpn_selected = m->report->alpn_selected.c_str();
+    out.service_source = from_service_source(m->report->source);
     *report = out;
     return EYEBALLS_OK;
 }
@@ -1722,6 +1747,7 @@ eyeballs_status eyeballs_machine_report_attempt_v3(const eyeballs_machine* m, si
         out.protocol = from_protocol(a.protocol);
         out.alpn = m->attempt_alpn[index].c_str();
         out.ech = a.ech ? 1 : 0;
+        out.service_source = from_service_source(a.source);
         *attempt = out;
         return EYEBALLS_OK;
     });

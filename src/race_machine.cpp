@@ -1629,6 +1629,7 @@ AttemptRecord RaceMachine::make_record(std::uint32_t slot) const {
     if (const Service* svc = service_of(c)) {
         a.alpn = svc->alpn;
         a.ech = svc->ech.has_value();
+        a.source = svc->source;
     }
     switch (c.state) {
         case AState::won: a.state = AttemptRecord::State::connected; break;
@@ -1721,7 +1722,10 @@ RaceReport RaceMachine::report() const {
         r.remote = w.remote;
         if (w.bound) r.local = config_.local[w.local_index];
         r.protocol = protocol_of(w);
-        if (const Service* svc = service_of(w)) r.alpn = svc->alpn;
+        if (const Service* svc = service_of(w)) {
+            r.alpn = svc->alpn;
+            r.source = svc->source;
+        }
         r.metrics = metrics(r);
         return r;
     }

@@ -7,13 +7,14 @@
 //   {"t":T,"action":"resolve","family":"AAAA"|"A"|"HTTPS"[,"name":"svc.example.net."]
 //    [,"prefix":"_8443._https"]}   (prefix: the origin's HTTPS question, RFC 9460 §9.1)
 //   {"t":T,"action":"connect","attempt":N,"remote":"R"[,"local":"L"]
-//    [,"protocol":"tcp"|"quic","alpn":["h2",...][,"ech":true]]}   (HTTPS-driven endpoints)
+//    [,"protocol":"tcp"|"quic","alpn":["h2",...][,"from":"alt-svc"][,"ech":true]]}
+//    (HTTPS-driven endpoints; "from" for an Alt-Svc alternative's)
 //   {"t":T,"action":"close","attempt":N[,"reason":"failed"|"lost"|"cancelled"|"overall-timeout"]
 //    [,"stage":"S","errno":E|null,"message":"M"]}          (the error keys: reason failed)
 //   {"t":T,"action":"answer"[,"name":"N"],"type":"AAAA"|"A"|"HTTPS",
 //    "addresses":["A",...] | "records":K | "rcode":"NODATA" | "error":"M","errno":E|null}
 //   {"t":T,"action":"report","outcome":"connected","attempt":N,"remote":"R"[,"local":"L"]
-//    [,"protocol":P,"alpn":[...]],"errors":[...]}
+//    [,"protocol":P,"alpn":[...][,"from":"alt-svc"]],"errors":[...]}
 //   {"t":T,"action":"report","outcome":"cancelled"}
 //   {"t":T,"action":"report","outcome":"failed","errno":E|null,"message":"M",
 //    "errors":[{"attempt":N|null,"remote":"R"|null,"stage":"S"[,"family":"AAAA"][,"dns":"NXDOMAIN"],
@@ -86,7 +87,8 @@ void append_errno(std::string& out, int code) {
     }
 }
 
-// "protocol", "alpn" (and "ech") for an endpoint an HTTPS record produced.
+// "protocol", "alpn" (and "from", "ech") for an endpoint an HTTPS record or
+// an Alt-Svc alternative produced.
 void append_service(std::string& out, Protocol protocol, const Service* service) {
     if (service == nullptr && protocol == Protocol::tcp) return;
     append_key(out, "protocol");
@@ -99,6 +101,9 @@ void append_service(std::string& out, Protocol protocol, const Service* service)
         append_json_string(out, service->alpn[i]);
     }
     out += ']';
+    // Only an Alt-Svc alternative is marked: every other line stays as it
+    // was before the key existed (an HTTPS record's service is the default).
+    if (service->source == ServiceSource::alt_svc) out += ",\"from\":\"alt-svc\"";
     if (service->ech) out += ",\"ech\":true";
 }
 

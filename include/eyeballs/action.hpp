@@ -91,10 +91,22 @@ enum class Protocol : std::uint8_t { tcp, quic };
 /// "tcp" or "quic" ("unknown" outside the enum).
 const char* protocol_name(Protocol p) noexcept;
 
+/// Where an attempt's service came from (Service::source, AttemptRecord,
+/// RaceReport). The trace marks only alt_svc: an HTTPS record is what a v3
+/// service usually is, and a plain endpoint has no service.
+enum class ServiceSource : std::uint8_t {
+    none,          ///< no service: the origin's plain A/AAAA answers, or a given list
+    https_record,  ///< an HTTPS record (RFC 9460), or the end of its alias chain (§3)
+    alt_svc,       ///< an Alt-Svc alternative (RFC 7838; Config::alt_svc)
+};
+/// "none", "https-record" or "alt-svc" ("unknown" outside the enum).
+const char* service_source_name(ServiceSource s) noexcept;
+
 /// What an HTTPS ServiceMode record (RFC 9460) says about one group of
 /// endpoints: the attempts built from it carry a pointer to it. Owned by the
 /// machine, valid while it lives. One record gives up to two services: its
-/// QUIC ALPN ids (h3...) and its TCP ones (h2, http/1.1...).
+/// QUIC ALPN ids (h3...) and its TCP ones (h2, http/1.1...). An Alt-Svc
+/// alternative is a service too, of one ALPN id (`source` says which).
 struct Service {
     Protocol protocol = Protocol::tcp;
     std::uint16_t priority = 0;     ///< SvcPriority (1 and up)
@@ -102,6 +114,9 @@ struct Service {
     std::uint16_t port = 0;         ///< the record's port, or config.port
     std::vector<std::string> alpn;  ///< this protocol's ALPN ids, the record's order
     std::optional<std::vector<std::uint8_t>> ech;  ///< the ech SvcParam: an ECHConfigList
+    /// An HTTPS record's, or an Alt-Svc alternative's (`priority` is then
+    /// its place in the header, `target` its host or "." for the origin's).
+    ServiceSource source = ServiceSource::https_record;
 };
 
 /// Create a socket for `remote`'s family. Answer at once with handle_opened
@@ -206,7 +221,7 @@ using Action = std::variant<Resolve, OpenSocket, Bind, Connect, Close, Report, C
 /// One line, e.g. "connect #2 192.0.2.1:443 from 192.0.2.9:0": "resolve
 /// AAAA", "resolve HTTPS", "resolve A svc.example.net.", "connect #1
 /// [2001:db8::1]:443 quic alpn=h3" (protocol and ALPN only for HTTPS-driven
-/// endpoints), "open #1 [2001:db8::1]:443", "bind #1 192.0.2.9:0", "close #1", "crypto-ready #1 ech",
+/// endpoints; "tcp alpn=h2 alt-svc" for an Alt-Svc alternative's), "open #1 [2001:db8::1]:443", "bind #1 192.0.2.9:0", "close #1", "crypto-ready #1 ech",
 /// "report connected #2 192.0.2.1:443", "report failed".
 std::string to_string(const Action& action);
 /// Writes to_string(action).

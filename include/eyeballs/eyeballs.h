@@ -356,6 +356,16 @@ enum { EYEBALLS_ECH_OFF = 0, EYEBALLS_ECH_OPPORTUNISTIC = 1, EYEBALLS_ECH_REQUIR
 /* An attempt's transport (eyeballs_action_v3.protocol, eyeballs_report_v3). */
 enum { EYEBALLS_PROTOCOL_TCP = 0, EYEBALLS_PROTOCOL_QUIC = 1 };
 
+/* Where an attempt's service came from (C++ ServiceSource; the
+ * service_source of eyeballs_action_v3, eyeballs_report_v3 and
+ * eyeballs_attempt_v3): none (plain A/AAAA), an HTTPS record, or an Alt-Svc
+ * alternative (eyeballs_config.alt_svc; the trace's "from":"alt-svc"). */
+enum {
+    EYEBALLS_SERVICE_SOURCE_NONE = 0,
+    EYEBALLS_SERVICE_SOURCE_HTTPS_RECORD = 1,
+    EYEBALLS_SERVICE_SOURCE_ALT_SVC = 2
+};
+
 /* eyeballs_config.only_family. */
 enum { EYEBALLS_ONLY_ANY = 0, EYEBALLS_ONLY_V4 = 1, EYEBALLS_ONLY_V6 = 2 };
 
@@ -667,6 +677,9 @@ typedef struct eyeballs_action_v3 {
     uint32_t service_priority;
     const uint8_t* ech;  /* the ECHConfigList, NULL when none */
     size_t ech_size;
+    /* With has_service: EYEBALLS_SERVICE_SOURCE_HTTPS_RECORD or _ALT_SVC;
+     * else _NONE. Appended for ABI compatibility. */
+    int service_source;
 } eyeballs_action_v3;
 
 eyeballs_status eyeballs_machine_action_v3(const eyeballs_machine* machine,
@@ -680,6 +693,9 @@ size_t eyeballs_action_text(const eyeballs_machine* machine, char* buffer, size_
 
 /* "tcp", "quic"; "?" for another value. */
 const char* eyeballs_protocol_name(int protocol);
+/* "none", "https-record", "alt-svc" (EYEBALLS_SERVICE_SOURCE_*); "?" for
+ * another value. */
+const char* eyeballs_service_source_name(int source);
 
 /* The answer to an HTTPS RESOLVE: `records` are RFC 9460 presentation texts
  * ("1 . alpn=h3,h2 ipv4hint=192.0.2.1"), parsed by the library's SVCB parser
@@ -728,6 +744,8 @@ typedef struct eyeballs_report_v3 {
     const char* alpn;          /* the winner's ALPN ids, comma-separated; "" for none */
     const char* tls_version;   /* "" unless an adapter filled it in */
     const char* alpn_selected; /* "" unless an adapter filled it in */
+    /* Connected: the winner's EYEBALLS_SERVICE_SOURCE_* (appended, ABI). */
+    int service_source;
 } eyeballs_report_v3;
 
 eyeballs_status eyeballs_machine_report_v3(const eyeballs_machine* machine,
@@ -738,6 +756,7 @@ typedef struct eyeballs_attempt_v3 {
     int protocol;     /* EYEBALLS_PROTOCOL_* */
     const char* alpn; /* comma-separated; "" for none */
     int ech;          /* 1 when its record carried an ECH config */
+    int service_source; /* EYEBALLS_SERVICE_SOURCE_* (appended, ABI) */
 } eyeballs_attempt_v3;
 
 eyeballs_status eyeballs_machine_report_attempt_v3(const eyeballs_machine* machine, size_t index,

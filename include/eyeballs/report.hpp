@@ -29,6 +29,9 @@ struct AttemptRecord {
     Protocol protocol = Protocol::tcp;
     std::vector<std::string> alpn;
     bool ech = false;
+    /// Where its service came from: an HTTPS record, an Alt-Svc alternative,
+    /// or none (plain A/AAAA).
+    ServiceSource source = ServiceSource::none;
     /// The error that ended it (state failed): its open, connect, timeout or
     /// tls error, or the last bind error when no local candidate worked. None
     /// for an attempt that connected, is in flight, or was closed by the end
@@ -97,9 +100,11 @@ struct RaceReport {
     AttemptId winner;
     std::optional<Endpoint> remote;
     std::optional<Endpoint> local;
-    /// Connected: the winner's transport and ALPN ids (see AttemptRecord).
+    /// Connected: the winner's transport, ALPN ids and service source (see
+    /// AttemptRecord).
     Protocol protocol = Protocol::tcp;
     std::vector<std::string> alpn;
+    ServiceSource source = ServiceSource::none;
     /// Connected over TLS (an adapter that makes the handshake, e.g. poll's
     /// Options::tls): the negotiated protocol version ("TLSv1.3") and the
     /// ALPN id the server selected ("" when it selected none). Empty

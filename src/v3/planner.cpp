@@ -125,6 +125,7 @@ HttpsStep Planner::on_alt_svc(const Config& config) {
         svc.target = alt.host.empty() ? std::string(".") : names[target].name;
         svc.port = alt.port;
         svc.alpn.push_back(alt.alpn);
+        svc.source = ServiceSource::alt_svc;  // the trace and report say so
         Rank rank{Rank::Tier::alt_svc, !quic, true, svc.priority, 0, quic && quic_broken};
         step.services.push_back(NewService{add_service(std::move(svc), target, rank), nullptr});
     }

@@ -43,6 +43,18 @@ static void append(race* r, const char* line) {
     if (used + strlen(line) + 1 < sizeof r->trace) strcat(r->trace, line);
 }
 
+/* Ends a connect or report line as golden.cmake does: " from=alt-svc" for
+ * an Alt-Svc alternative's attempt (the trace's "from":"alt-svc"). */
+static void append_from(race* r, const eyeballs_action_v3* v3) {
+    CHECK(v3->has_service ? v3->service_source != EYEBALLS_SERVICE_SOURCE_NONE
+                          : v3->service_source == EYEBALLS_SERVICE_SOURCE_NONE);
+    if (v3->service_source == EYEBALLS_SERVICE_SOURCE_ALT_SVC) {
+        append(r, " from=");
+        append(r, eyeballs_service_source_name(v3->service_source));
+    }
+    append(r, "\n");
+}
+
 /* Takes every queued action: answers OPEN_SOCKET at once (success), keeps
  * RESOLVE queries, writes the lines the golden file is compared on. */
 static void pump(race* r) {
@@ -74,9 +86,10 @@ static void pump(race* r) {
                 break;
             case EYEBALLS_ACTION_CONNECT:
                 eyeballs_endpoint_format(&a.remote, remote, sizeof remote);
-                sprintf(line, "%ld connect #%lu %s %s\n", (long)(r->now / MS),
+                sprintf(line, "%ld connect #%lu %s %s", (long)(r->now / MS),
                         (unsigned long)a.attempt, remote, eyeballs_protocol_name(v3.protocol));
                 append(r, line);
+                append_from(r, &v3);
                 CHECK(strstr(text, "connect") != NULL && strstr(text, remote) != NULL);
                 if (getenv("EYEBALLS_C_API_V3_VERBOSE") != NULL) printf("%s\n", text);
                 break;
@@ -86,12 +99,13 @@ static void pump(race* r) {
                 append(r, line);
                 break;
             case EYEBALLS_ACTION_REPORT:
-                sprintf(line, "%ld report %s #%lu\n", (long)(r->now / MS),
+                sprintf(line, "%ld report %s #%lu", (long)(r->now / MS),
                         a.outcome == EYEBALLS_OUTCOME_CONNECTED ? "connected"
                         : a.outcome == EYEBALLS_OUTCOME_FAILED  ? "failed"
                                                                 : "cancelled",
                         (unsigned long)a.attempt);
                 append(r, line);
+                append_from(r, &v3);
                 break;
             default:
                 break;
@@ -218,6 +232,7 @@ static void alt_svc_before_records(void) {
     race r;
     eyeballs_config c;
     eyeballs_report report;
+    eyeballs_attempt_v3 attempt;
     eyeballs_config_init(&c);
     c.https = 1;
     c.alt_svc = "h2=\"alt.example.:8443\"; ma=3600";
@@ -238,6 +253,10 @@ static void alt_svc_before_records(void) {
     compare(&r, golden_v3_alt_svc_before_records, "v3_alt_svc_before_records");
     CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
     CHECK(report.outcome == EYEBALLS_OUTCOME_FAILED && report.attempt_count == 2);
+    CHECK(eyeballs_machine_report_attempt_v3(r.m, 0, &attempt) == EYEBALLS_OK);
+    CHECK(attempt.service_source == EYEBALLS_SERVICE_SOURCE_ALT_SVC);
+    CHECK(eyeballs_machine_report_attempt_v3(r.m, 1, &attempt) == EYEBALLS_OK);
+    CHECK(attempt.service_source == EYEBALLS_SERVICE_SOURCE_HTTPS_RECORD);
     eyeballs_machine_free(r.m);
 }
 
@@ -267,8 +286,48 @@ static void alt_svc_origin_quic(void) {
     CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
     CHECK(eyeballs_machine_report_v3(r.m, &v3) == EYEBALLS_OK);
     CHECK(v3.protocol == EYEBALLS_PROTOCOL_TCP && strcmp(v3.alpn, "h2") == 0);
+    /* the h2 alternative, not the record's h2 service: its twin, ranked first */
+    CHECK(v3.service_source == EYEBALLS_SERVICE_SOURCE_ALT_SVC);
     CHECK(eyeballs_machine_report_attempt_v3(r.m, 0, &first) == EYEBALLS_OK);
     CHECK(first.protocol == EYEBALLS_PROTOCOL_QUIC && strcmp(first.alpn, "h3") == 0);
+    CHECK(first.service_source == EYEBALLS_SERVICE_SOURCE_ALT_SVC);
+    eyeballs_machine_free(r.m);
+}
+
+/* tests/scenarios/v3_alt_svc_and_record_race.scn: the alternative hangs, the
+ * record's endpoint wins; only the alternative's attempt is marked. */
+static void alt_svc_and_record_race(void) {
+    race r;
+    eyeballs_config c;
+    eyeballs_report report;
+    eyeballs_report_v3 v3;
+    eyeballs_attempt_v3 attempt;
+    eyeballs_config_init(&c);
+    c.https = 1;
+    c.alt_svc = "h2=\"alt.example.:8443\"; ma=3600";
+    begin(&r, &c);
+    https(&r, "1 . alpn=h2");
+    answer(&r, "AAAA", "", "2001:db8::1");
+    answer(&r, "A", "", NULL);
+    answer(&r, "AAAA", "alt.example.", "2001:db8::a");
+    answer(&r, "A", "alt.example.", NULL);
+    run_until(&r, 270 * MS);
+    CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+    pump(&r);
+    compare(&r, golden_v3_alt_svc_and_record_race, "v3_alt_svc_and_record_race");
+    CHECK(eyeballs_machine_report(r.m, &report) == EYEBALLS_OK);
+    CHECK(report.outcome == EYEBALLS_OUTCOME_CONNECTED && report.winner == 2);
+    CHECK(eyeballs_machine_report_v3(r.m, &v3) == EYEBALLS_OK);
+    CHECK(v3.service_source == EYEBALLS_SERVICE_SOURCE_HTTPS_RECORD);
+    CHECK(eyeballs_machine_report_attempt_v3(r.m, 0, &attempt) == EYEBALLS_OK);
+    CHECK(attempt.service_source == EYEBALLS_SERVICE_SOURCE_ALT_SVC && strcmp(attempt.alpn, "h2") == 0);
+    CHECK(eyeballs_machine_report_attempt_v3(r.m, 1, &attempt) == EYEBALLS_OK);
+    CHECK(attempt.service_source == EYEBALLS_SERVICE_SOURCE_HTTPS_RECORD);
+    CHECK(strcmp(eyeballs_service_source_name(EYEBALLS_SERVICE_SOURCE_NONE), "none") == 0);
+    CHECK(strcmp(eyeballs_service_source_name(EYEBALLS_SERVICE_SOURCE_HTTPS_RECORD),
+                 "https-record") == 0);
+    CHECK(strcmp(eyeballs_service_source_name(EYEBALLS_SERVICE_SOURCE_ALT_SVC), "alt-svc") == 0);
+    CHECK(strcmp(eyeballs_service_source_name(9), "?") == 0);
     eyeballs_machine_free(r.m);
 }
 
@@ -830,6 +889,7 @@ static const struct {
     {"ech_retry_once", ech_retry_once},
     {"alt_svc_before_records", alt_svc_before_records},
     {"alt_svc_origin_quic", alt_svc_origin_quic},
+    {"alt_svc_and_record_race", alt_svc_and_record_race},
     {"progress_keeps_whole_delay", progress_keeps_whole_delay},
     {"config_errors", config_errors},
     {"alt_svc_cache", alt_svc_cache},

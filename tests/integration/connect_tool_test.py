@@ -644,14 +644,20 @@ class Races(unittest.TestCase):
         for e in plan:
             alternative = e["remote"].endswith(f":{alt.port}")
             self.assertEqual(e["priority"], 1 if alternative else None, e)
+            # Only the alternative is marked as one (README row 6.2).
+            self.assertEqual(e.get("from"), "alt-svc" if alternative else None, e)
         connects = [l for l in t if l["action"] == "connect"]
         self.assertEqual(connects[0]["remote"], f"[::1]:{alt.port}")
         self.assertEqual(connects[0]["alpn"], ["h2"])
         self.assertEqual(connects[0]["protocol"], "tcp")
+        self.assertEqual(connects[0]["from"], "alt-svc")
+        for c in connects[1:]:
+            self.assertNotIn("from", c)
         self.assertEqual(t[-1]["outcome"], "connected")
         self.assertEqual(t[-1]["remote"], f"[::1]:{alt.port}")
+        self.assertEqual(t[-1]["from"], "alt-svc")
         self.assertEqual(rv.returncode, 0, rv.stderr)
-        self.assertIn(f"connect  #1 [::1]:{alt.port} tcp alpn=h2\n", rv.stderr)
+        self.assertIn(f"connect  #1 [::1]:{alt.port} tcp alpn=h2 alt-svc\n", rv.stderr)
         self.assertEqual(rv.stdout, f"connected to [::1]:{alt.port}\n")
         # The control: without --alt-svc only the closed origin port is raced.
         self.assertEqual(without.returncode, 1, without.stderr)
@@ -675,7 +681,7 @@ class Races(unittest.TestCase):
         self.assertTrue(connects)
         for c in connects:
             self.assertIn(c["remote"], (f"[::1]:{alt.port}", f"127.0.0.1:{alt.port}"))
-            self.assertEqual((c["protocol"], c["alpn"]), ("tcp", ["h2"]))
+            self.assertEqual((c["protocol"], c["alpn"], c["from"]), ("tcp", ["h2"], "alt-svc"))
         self.assertEqual(t[-1]["outcome"], "connected")
         self.assertEqual(t[-1]["remote"], f"127.0.0.1:{alt.port}")
 

@@ -4,8 +4,9 @@
 shared/scenarios/README.md:
 
 - connect: the same lines in the same order, with equal t, attempt, remote and,
-  where the golden line has them, local, protocol, alpn and ech (HTTPS-driven
-  endpoints, Happy Eyeballs v3);
+  where the golden line has them, local, protocol, alpn, from and ech
+  (HTTPS-driven endpoints, Happy Eyeballs v3); a line whose golden has alpn
+  but no from must have no from either (not an Alt-Svc alternative's);
 - resolve: only when the golden asks for a target name or for HTTPS records
   (v3): the same questions (t, family, name, and the RFC 9460 §9.1 port
   prefix of the origin's HTTPS question) at each instant, in any order;
@@ -13,7 +14,7 @@ shared/scenarios/README.md:
   equal t, attempt and ech;
 - close: equal t and attempt; close lines at one instant may come in any order;
 - report (exactly one, the last line): equal t and outcome; for connected also
-  attempt and remote (and protocol and alpn where the golden has them); for
+  attempt and remote (and protocol, alpn and from as on connect lines); for
   failed also errno and the errors list, in order, compared by attempt,
   remote, stage and errno (and name where the golden has one); on any outcome
   "dropped" (endpoints over max-endpoints, issue 14) where the golden has it.
@@ -88,6 +89,14 @@ def _compare_keys(golden, actual, keys, what, problems):
                             f"(golden line {golden['_line']})")
 
 
+def _no_from(golden, actual, what, problems):
+    """"from":"alt-svc" marks only an Alt-Svc alternative's endpoint: a golden
+    line that names its ALPN ids and no "from" came from an HTTPS record."""
+    if "alpn" in golden and "from" not in golden and "from" in actual:
+        problems.append(f"{what}: line {actual['_line']} has 'from' "
+                        f"{_show(actual['from'])}, golden line {golden['_line']} has none")
+
+
 def _close_groups(closes):
     """Consecutive close lines grouped by instant: [(t, sorted attempts)]."""
     groups = []
@@ -111,9 +120,10 @@ def compare(golden_objs, actual_objs, expect_report=True):
     if len(g_conn) != len(a_conn):
         problems.append(f"connect: {len(a_conn)} lines, golden has {len(g_conn)}")
     for i, (g, a) in enumerate(zip(g_conn, a_conn), start=1):
-        keys = ["t", "attempt", "remote"] + [k for k in ("local", "protocol", "alpn", "ech")
-                                             if k in g]
+        keys = ["t", "attempt", "remote"] + [k for k in ("local", "protocol", "alpn", "from",
+                                                         "ech") if k in g]
         _compare_keys(g, a, keys, f"connect #{i}", problems)
+        _no_from(g, a, f"connect #{i}", problems)
 
     # crypto-ready (v3 §6.3): same lines, same order.
     g_cr, a_cr = of(golden_objs, "crypto-ready"), of(actual_objs, "crypto-ready")
@@ -171,8 +181,9 @@ def compare(golden_objs, actual_objs, expect_report=True):
                   "report", problems)
     outcome = g.get("outcome")
     if outcome == "connected":
-        _compare_keys(g, a, ["attempt", "remote"] + [k for k in ("protocol", "alpn") if k in g],
-                      "report", problems)
+        _compare_keys(g, a, ["attempt", "remote"] + [k for k in ("protocol", "alpn", "from")
+                                                     if k in g], "report", problems)
+        _no_from(g, a, "report", problems)
     elif outcome == "failed":
         _compare_keys(g, a, ["errno"], "report", problems)
         g_err, a_err = g.get("errors"), a.get("errors")

@@ -49,6 +49,43 @@ TEST(TraceJson, ResolveConnectClose) {
               R"({"t":270,"action":"close","attempt":1})");
 }
 
+// README row 6.2: an Alt-Svc alternative's endpoint gets "from":"alt-svc"
+// right after its alpn (before ech); an HTTPS record's line is as it was.
+TEST(TraceJson, AltSvcAlternativeIsMarkedAfterItsAlpn) {
+    Service record;
+    record.alpn = {"h2", "http/1.1"};
+    record.ech = std::vector<std::uint8_t>{0};
+    Service alternative;
+    alternative.alpn = {"h2"};
+    alternative.source = ServiceSource::alt_svc;
+    EXPECT_EQ(trace_json("0", Connect{AttemptId(1), ep("[2001:db8::1]:8443"), std::nullopt,
+                                      Protocol::tcp, &alternative},
+                         nullptr),
+              R"({"t":0,"action":"connect","attempt":1,"remote":"[2001:db8::1]:8443",)"
+              R"("protocol":"tcp","alpn":["h2"],"from":"alt-svc"})");
+    EXPECT_EQ(trace_json("5", Connect{AttemptId(2), ep("2001:db8::1"), std::nullopt,
+                                      Protocol::tcp, &record},
+                         nullptr),
+              R"({"t":5,"action":"connect","attempt":2,"remote":"[2001:db8::1]:443",)"
+              R"("protocol":"tcp","alpn":["h2","http/1.1"],"ech":true})");
+    alternative.ech = record.ech;  // not from an Alt-Svc header; the key order, still
+    EXPECT_EQ(trace_json("0", Connect{AttemptId(1), ep("[2001:db8::1]:8443"), std::nullopt,
+                                      Protocol::tcp, &alternative},
+                         nullptr),
+              R"({"t":0,"action":"connect","attempt":1,"remote":"[2001:db8::1]:8443",)"
+              R"("protocol":"tcp","alpn":["h2"],"from":"alt-svc","ech":true})");
+    RaceReport r;
+    r.outcome = Outcome::connected;
+    r.winner = AttemptId(1);
+    r.remote = ep("[2001:db8::1]:8443");
+    const Report won{Outcome::connected, AttemptId(1), ep("[2001:db8::1]:8443"), Protocol::tcp,
+                     &alternative};
+    EXPECT_EQ(trace_json("9", won, &r),
+              R"({"t":9,"action":"report","outcome":"connected","attempt":1,)"
+              R"("remote":"[2001:db8::1]:8443","protocol":"tcp","alpn":["h2"],"from":"alt-svc",)"
+              R"("ech":true,"errors":[]})");
+}
+
 TEST(TraceJson, OpenAndBindAreNotTraced) {
     EXPECT_EQ(trace_json("0", OpenSocket{AttemptId(1), ep("192.0.2.1")}, nullptr), "");
     EXPECT_EQ(trace_json("0", Bind{AttemptId(1), ep("192.0.2.9:0")}, nullptr), "");

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "eyeballs/alt_svc.hpp"
 #include "eyeballs/race_machine.hpp"
 #include "eyeballs/svcb.hpp"
 
@@ -61,6 +62,57 @@ TEST(V3Api, HttpsOffAsksNoHttpsAndIgnoresHttpsAnswers) {
     ASSERT_EQ(v.connects.size(), 1u);
     EXPECT_EQ(v.connects[0].service, nullptr);
     EXPECT_TRUE(v.m.services().empty());
+}
+
+// README row 6.2 (issue 17 item 9): an attempt says whether its service came
+// from an Alt-Svc alternative or an HTTPS record, on the action, in its
+// record and in the report; a plain A/AAAA attempt has none.
+TEST(V3Api, AttemptsSayWhetherTheirServiceCameFromAltSvcOrAnHttpsRecord) {
+    Config c = V3::https_config();
+    c.alt_svc = {AltSvc{"h2", "", 8443, 3600, false}};  // h2=":8443": the origin's host
+    V3 v{c};
+    ASSERT_TRUE(v.m.start_resolving(v.t0));
+    v.drain(v.t0);
+    ASSERT_EQ(v.resolves.size(), 3u);  // no name to ask: the alternative is the origin's
+    v.m.handle_https(v.t0, v.resolves[0], std::vector<SvcbRecord>{rec("1 . alpn=h2")});
+    v.m.handle_resolved(v.t0, Family::v6, std::vector<Endpoint>{ep("2001:db8::1")});
+    v.m.handle_resolved(v.t0, Family::v4, std::vector<Endpoint>{});
+    v.drain(v.t0);
+    v.m.handle_timeout(v.t0 + 250ms);
+    v.drain(v.t0 + 250ms);
+    ASSERT_EQ(v.connects.size(), 2u);
+    // Ranked first, the alternative: its port, its one ALPN id.
+    ASSERT_NE(v.connects[0].service, nullptr);
+    EXPECT_EQ(v.connects[0].remote, ep("2001:db8::1", 8443));
+    EXPECT_EQ(v.connects[0].service->source, ServiceSource::alt_svc);
+    EXPECT_EQ(to_string(Action{v.connects[0]}), "connect #1 [2001:db8::1]:8443 tcp alpn=h2 alt-svc");
+    ASSERT_NE(v.connects[1].service, nullptr);
+    EXPECT_EQ(v.connects[1].remote, ep("2001:db8::1"));
+    EXPECT_EQ(v.connects[1].service->source, ServiceSource::https_record);
+    EXPECT_EQ(to_string(Action{v.connects[1]}), "connect #2 [2001:db8::1]:443 tcp alpn=h2,http/1.1");
+    EXPECT_EQ(v.m.attempt_record(v.connects[0].attempt)->source, ServiceSource::alt_svc);
+    v.m.handle_connected(v.t0 + 260ms, v.connects[1].attempt);
+    const RaceReport r = v.m.report();
+    ASSERT_EQ(r.outcome, Outcome::connected);
+    ASSERT_EQ(r.attempts.size(), 2u);
+    EXPECT_EQ(r.attempts[0].source, ServiceSource::alt_svc);
+    EXPECT_EQ(r.attempts[1].source, ServiceSource::https_record);
+    EXPECT_EQ(r.source, ServiceSource::https_record);  // the winner's
+
+    V3 plain{Config{}};
+    ASSERT_TRUE(plain.m.start_resolving(plain.t0));
+    plain.drain(plain.t0);
+    plain.m.handle_resolved(plain.t0, Family::v6, std::vector<Endpoint>{ep("2001:db8::1")});
+    plain.drain(plain.t0);
+    ASSERT_EQ(plain.connects.size(), 1u);
+    plain.m.handle_connected(plain.t0 + 5ms, plain.connects[0].attempt);
+    const RaceReport pr = plain.m.report();
+    ASSERT_EQ(pr.attempts.size(), 1u);
+    EXPECT_EQ(pr.attempts[0].source, ServiceSource::none);
+    EXPECT_EQ(pr.source, ServiceSource::none);
+    EXPECT_STREQ(service_source_name(ServiceSource::alt_svc), "alt-svc");
+    EXPECT_STREQ(service_source_name(ServiceSource::https_record), "https-record");
+    EXPECT_STREQ(service_source_name(ServiceSource::none), "none");
 }
 
 TEST(V3Api, ResolveActionsNameTargetsAndAnswersFindThemByName) {

@@ -300,6 +300,15 @@ TEST(V3Planner, AltSvcTcpAlternativeOutsideTheClientsIdsIsLeftOut) {
     EXPECT_EQ(p.names[step.ask_addresses[0]].name, "good.example.");
     ASSERT_EQ(step.services.size(), 1u);
     EXPECT_EQ(p.service(step.services[0].index).port, 8443);
+    EXPECT_EQ(p.service(step.services[0].index).source, ServiceSource::alt_svc);
+    // A record's services are the default source (the trace leaves them unmarked).
+    const std::vector<SvcbRecord> r = {rec("1 . alpn=h3,h2")};
+    c.quic = true;
+    step = p.on_https(0, r.data(), r.size(), c);
+    ASSERT_EQ(step.services.size(), 2u);
+    for (const NewService& s : step.services) {
+        EXPECT_EQ(p.service(s.index).source, ServiceSource::https_record);
+    }
 }
 
 TEST(V3Planner, AliasToANameWithoutRecordsEndsInAnEndpointBeforeTheFallback) {

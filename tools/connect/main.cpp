@@ -226,7 +226,9 @@ void append_json_string(std::string& out, std::string_view text) {
 // {"t":T,"action":"plan","endpoints":[{"remote":"[::1]:443","protocol":"tcp",
 // "alpn":["h2","http/1.1"],"ech":false,"priority":1,"target":"svc.example.net.",
 // "source":"hint"|"answer","attempt":1}, ...]}: priority and target are null
-// for an endpoint no HTTPS record produced; attempt is 0 until it starts.
+// for an endpoint no HTTPS record produced; attempt is 0 until it starts. An
+// Alt-Svc alternative's endpoint has "from":"alt-svc" after its alpn, as on
+// its connect line ("source" was taken: it says where the address came from).
 std::string plan_json(const std::string& t, const std::vector<eyeballs::PlanEntry>& plan) {
     std::string out = "{\"t\":" + t + ",\"action\":\"plan\",\"endpoints\":[";
     bool first = true;
@@ -244,7 +246,11 @@ std::string plan_json(const std::string& t, const std::vector<eyeballs::PlanEntr
                 append_json_string(out, e.service->alpn[i]);
             }
         }
-        out += "],\"ech\":";
+        out += ']';
+        if (e.service != nullptr && e.service->source == eyeballs::ServiceSource::alt_svc) {
+            out += ",\"from\":\"alt-svc\"";
+        }
+        out += ",\"ech\":";
         out += e.service != nullptr && e.service->ech ? "true" : "false";
         out += ",\"priority\":";
         out += e.service != nullptr ? std::to_string(e.service->priority) : "null";
@@ -264,7 +270,8 @@ std::string plan_json(const std::string& t, const std::vector<eyeballs::PlanEntr
 
 // One line an endpoint: "plan 1: [::1]:8443 tcp alpn=h2,http/1.1 ech=no
 // priority=1 target=svc.example.net. hint attempt=1" ("alpn=- priority=-" for
-// an endpoint no HTTPS record produced; no attempt= until it starts).
+// an endpoint no HTTPS record produced; no attempt= until it starts; "alpn=h2
+// alt-svc" for an Alt-Svc alternative's, as the connect line says it).
 void print_plan_text(std::ostream& out, const std::vector<eyeballs::PlanEntry>& plan) {
     std::size_t n = 0;
     for (const eyeballs::PlanEntry& e : plan) {
@@ -276,6 +283,9 @@ void print_plan_text(std::ostream& out, const std::vector<eyeballs::PlanEntry>& 
             for (std::size_t i = 0; i < e.service->alpn.size(); ++i) {
                 out << (i == 0 ? "" : ",") << e.service->alpn[i];
             }
+        }
+        if (e.service != nullptr && e.service->source == eyeballs::ServiceSource::alt_svc) {
+            out << " alt-svc";
         }
         out << " ech=" << (e.service != nullptr && e.service->ech ? "yes" : "no") << " priority=";
         if (e.service != nullptr) {
@@ -758,11 +768,21 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
     std::optional<eyeballs::TraceWriter> timeline;
     std::optional<eyeballs::TimePoint> origin;
     bool plan_printed = false;
+    // The attempts of Alt-Svc alternatives (by number), so the TLS lines can
+    // say so as their connect lines do: a TlsStep does not carry the service.
+    std::vector<bool> alt_svc_attempts;
     const std::string host = p.job.addresses_mode ? std::string() : p.job.host;
     p.job.on_action = [&](eyeballs::TimePoint now, const eyeballs::Action& action,
                           const eyeballs::RaceMachine& machine) {
         if (!origin) origin = now;
         now = *origin + std::chrono::duration_cast<std::chrono::microseconds>(now - *origin);
+        if (const auto* c = std::get_if<eyeballs::Connect>(&action);
+            c != nullptr && c->service != nullptr &&
+            c->service->source == eyeballs::ServiceSource::alt_svc) {
+            const std::uint32_t n = c->attempt.number();
+            if (alt_svc_attempts.size() <= n) alt_svc_attempts.resize(n + 1, false);
+            alt_svc_attempts[n] = true;
+        }
         // --plan: once, when the first attempt starts (or at the end if none did).
         if (p.plan && !plan_printed &&
             (std::holds_alternative<eyeballs::OpenSocket>(action) ||
@@ -799,6 +819,8 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
         p.job.on_tls = [&](eyeballs::TimePoint now, const eyeballs::tool::TlsStep& step) {
             if (!origin) origin = now;
             const auto t = std::chrono::duration_cast<std::chrono::microseconds>(now - *origin);
+            const bool from_alt_svc =
+                step.attempt < alt_svc_attempts.size() && alt_svc_attempts[step.attempt];
             if (p.json) {
                 std::string line = "{\"t\":" + eyeballs::format_trace_ms(t) + ",\"action\":";
                 append_json_string(line, step.kind);
@@ -814,6 +836,7 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
                     }
                     line += ']';
                 }
+                if (from_alt_svc) line += ",\"from\":\"alt-svc\"";
                 if (!step.version.empty()) {
                     line += ",\"version\":";
                     append_json_string(line, step.version);
@@ -839,6 +862,7 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
                 } else {
                     std::cerr << "tls-failed: " << step.error;
                 }
+                if (from_alt_svc) std::cerr << " alt-svc";
                 std::cerr << '\n';
             }
         };
@@ -862,6 +886,9 @@ RaceEnd run_race(Parsed& p, ConnectResult (*run)(const ConnectJob&)) {
                              << result.report.tls_version << " alpn "
                              << (result.report.alpn_selected.empty() ? "none"
                                                                      : result.report.alpn_selected);
+                    if (result.report.source == eyeballs::ServiceSource::alt_svc) {
+                        line_out << " alt-svc";  // an Alt-Svc alternative won
+                    }
                 }
                 line_out << '\n';
             }
