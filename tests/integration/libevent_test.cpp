@@ -1401,6 +1401,8 @@ TEST_F(LibeventTest, DnsCacheEvdnsTimeoutKeepsTheStaleAddresses) {
               DnsCache::State::stale);
     evdns_base_free(mine, 0);
     open.accept_all();
+}
+
 /// One discovery's outcome, as its callback saw it.
 struct Discovered {
     int calls = 0;
