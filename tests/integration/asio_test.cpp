@@ -1361,4 +1361,134 @@ TEST_F(AsioRace, Pref64DiscoveryCancels) {
     EXPECT_EQ(calls, 0) << "an abandoned operation's handler is destroyed, never invoked";
 }
 
+// ---- connect_options::dns_cache: answers kept from race to race (v3 §4.3, §4.4) ----
+
+std::string https_name(const std::string& host, std::uint16_t port) {
+    return port == 443 ? host : "_" + std::to_string(port) + "._https." + host;  // RFC 9460 §9.1
+}
+
+// The first race asks HTTPS, AAAA and A of dns_server and keeps the answers
+// (TTL 60 s); the second race over the same cache is answered from it: the
+// machine still issues its three Resolve actions, but no query reaches the
+// server.
+TEST_F(AsioRace, DnsCacheAnswersTheNextRaceWithoutAQuery) {
+    auto pair = bind_loopback_pair();
+    Listener open6(std::move(pair.v6));
+    Listener open4(std::move(pair.v4));
+    DnsServer dns;
+    dns.set_https(https_name("cached.test", pair.port),
+                  DnsServer::Answer::https_text({"1 . alpn=h2"}));
+    // AAAA comes 100 ms late and the Resolution Delay is the longest allowed:
+    // the first race starts on the AAAA answer with the A and HTTPS answers
+    // already in (answers after a race's end are not cached).
+    dns.set("cached.test", Family::v6, DnsServer::Answer::with({loopback_v6()}, 100ms));
+    dns.set("cached.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    eyeballs::DnsCache cache;
+    Config config;
+    config.https = true;
+    config.resolution_delay = eyeballs::max_resolution_delay;
+    {
+        net::io_context io;
+        Race first;
+        auto o = first.options(config);
+        o.dns_server = udp_of(dns);
+        o.dns_cache = &cache;
+        adapter::async_connect(io.get_executor(), "cached.test", pair.port, o, first.handler());
+        io.run();
+        ASSERT_TRUE(first.connected()) << first.ec.message() << " " << first.report->message;
+    }
+    ASSERT_EQ(dns.wait_for_queries(3).size(), 3u);
+    EXPECT_EQ(cache.size(), 3u) << "HTTPS, AAAA and A are kept";
+    const auto after_first = Clock::now();
+    EXPECT_EQ(cache.lookup(https_name("cached.test", pair.port), eyeballs::DnsCache::Type::https,
+                           after_first)
+                  .state,
+              eyeballs::DnsCache::State::fresh);
+    EXPECT_EQ(cache.lookup("cached.test", eyeballs::DnsCache::Type::aaaa, after_first).addresses,
+              std::vector<Endpoint>{loopback_v6(0)});
+
+    net::io_context io;
+    Race second;
+    auto o = second.options(config);
+    o.dns_server = udp_of(dns);
+    o.dns_cache = &cache;
+    adapter::async_connect(io.get_executor(), "cached.test", pair.port, o, second.handler());
+    io.run();
+    ASSERT_TRUE(second.connected()) << second.ec.message() << " " << second.report->message;
+    EXPECT_EQ(second.peer(), loopback_v6(pair.port));
+    EXPECT_EQ(second.rec.all<eyeballs::Resolve>().size(), 3u) << "the machine asked as usual";
+    EXPECT_EQ(dns.wait_for_queries(4, 300ms).size(), 3u) << "the cache answered: no query sent";
+    EXPECT_LT(second.elapsed_ms(), 100.0);
+    expect_clean_trace(second);
+}
+
+// A stale A answer (past its TTL, within max_stale) races at once while the
+// query goes out; it is refused (127.0.0.2: nobody listens), the race waits
+// for the question still open, and the server's answer (300 ms later)
+// replaces it and connects. The new answer is then in the cache, fresh.
+TEST_F(AsioRace, DnsCacheStaleAnswerRacesThenIsReplaced) {
+    Listener open(loopback_v4(0));
+    const std::uint16_t port = open.endpoint().port();
+    DnsServer dns;
+    dns.set("stale.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("stale.test", Family::v4, DnsServer::Answer::with({loopback_v4()}, 300ms));
+    eyeballs::DnsCache cache;
+    const Endpoint old_address = loopback_alias(2);
+    cache.store("stale.test", Family::v4, {old_address}, 1, Clock::now() - 10s);
+    ASSERT_EQ(cache.lookup("stale.test", eyeballs::DnsCache::Type::a, Clock::now()).state,
+              eyeballs::DnsCache::State::stale);
+    Config config;
+    config.https = true;  // handle_stale is a v3 input
+    net::io_context io;
+    Race r;
+    auto o = r.options(config);
+    o.dns_server = udp_of(dns);
+    o.dns_cache = &cache;
+    adapter::async_connect(io.get_executor(), "stale.test", port, o, r.handler());
+    io.run();
+    ASSERT_TRUE(r.connected()) << r.ec.message() << " " << r.report->message;
+    const auto& attempts = r.report->attempts;
+    ASSERT_EQ(attempts.size(), 2u);
+    auto start_of = [&](std::size_t i) { return attempts[i].started - r.report->started; };
+    EXPECT_EQ(attempts[0].remote, old_address.with_port(port)) << "the stale answer raced";
+    EXPECT_EQ(attempts[0].state, eyeballs::AttemptRecord::State::failed);
+    EXPECT_LT(start_of(0), 300ms) << "before the server's answer";
+    EXPECT_EQ(attempts[1].remote, loopback_v4(port));
+    EXPECT_GE(start_of(1), 300ms) << "the fresh answer replaced the stale one";
+    EXPECT_EQ(r.peer(), loopback_v4(port));
+    const auto after = cache.lookup("stale.test", eyeballs::DnsCache::Type::a, Clock::now());
+    EXPECT_EQ(after.state, eyeballs::DnsCache::State::fresh);
+    EXPECT_EQ(after.addresses, std::vector<Endpoint>{loopback_v4(0)});
+    std::size_t a_queries = 0;
+    for (const auto& q : dns.queries()) a_queries += q.name == "stale.test" && q.type == 1;
+    EXPECT_EQ(a_queries, 1u) << "the stale answer did not stop the query";
+}
+
+// A failed re-query (SERVFAIL) keeps the stale addresses: they stay in the
+// race (and win here, 127.0.0.1 listening) and in the cache for next time
+// (RFC 8767: an unreachable server does not make a name disappear).
+TEST_F(AsioRace, DnsCacheFailedQueryKeepsTheStaleAnswer) {
+    Listener open(loopback_v4(0));
+    const std::uint16_t port = open.endpoint().port();
+    DnsServer dns;
+    dns.set("kept.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("kept.test", Family::v4, DnsServer::Answer::servfail());
+    eyeballs::DnsCache cache;
+    cache.store("kept.test", Family::v4, {loopback_v4(0)}, 1, Clock::now() - 10s);
+    Config config;
+    config.https = true;
+    net::io_context io;
+    Race r;
+    auto o = r.options(config);
+    o.dns_server = udp_of(dns);
+    o.dns_cache = &cache;
+    adapter::async_connect(io.get_executor(), "kept.test", port, o, r.handler());
+    io.run();
+    ASSERT_TRUE(r.connected()) << r.ec.message() << " " << r.report->message;
+    EXPECT_EQ(r.peer(), loopback_v4(port));
+    const auto after = cache.lookup("kept.test", eyeballs::DnsCache::Type::a, Clock::now());
+    EXPECT_EQ(after.state, eyeballs::DnsCache::State::stale) << "SERVFAIL changed nothing";
+    EXPECT_EQ(after.addresses, std::vector<Endpoint>{loopback_v4(0)});
+}
+
 }  // namespace

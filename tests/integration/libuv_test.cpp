@@ -1142,3 +1142,143 @@ TEST_F(LibuvTest, Pref64DiscoveryCancelAndDrop) {
 
 }  // namespace
 }  // namespace eyeballs::test
+
+// ---- Options::dns_cache: answers kept from race to race (v3 §4.3, §4.4) ------
+
+namespace eyeballs::test {
+namespace {
+
+std::string https_name(const std::string& host, std::uint16_t port) {
+    return port == 443 ? host : "_" + std::to_string(port) + "._https." + host;  // RFC 9460 §9.1
+}
+
+// The first race asks HTTPS, AAAA and A of dns_server and keeps the answers
+// (TTL 60 s); the second race over the same cache is answered from it: the
+// machine still issues its three Resolve actions, but no query reaches the
+// server.
+TEST_F(LibuvTest, DnsCacheAnswersTheNextRaceWithoutAQuery) {
+    REQUIRE_IPV6();
+    LoopbackPair pair = bind_loopback_pair();
+    Listener v6(std::move(pair.v6));
+    Listener v4(std::move(pair.v4));
+    DnsServer dns;
+    dns.set_https(https_name("cached.test", pair.port),
+                  DnsServer::Answer::https_text({"1 . alpn=h2"}));
+    // AAAA comes 100 ms late and the Resolution Delay is the longest allowed:
+    // the first race starts on the AAAA answer with the A and HTTPS answers
+    // already in (answers after a race's end are not cached).
+    dns.set("cached.test", Family::v6, DnsServer::Answer::with({loopback_v6()}, 100ms));
+    dns.set("cached.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    DnsCache cache;
+    lu::Options o;
+    o.config.https = true;
+    o.config.resolution_delay = eyeballs::max_resolution_delay;
+    o.dns_server = dns.endpoint();
+    o.dns_cache = &cache;
+    {
+        Result first;
+        auto h = lu::connect(&loop_, "cached.test", pair.port, o, first.callback());
+        ASSERT_TRUE(h.status().ok()) << h.status().message();
+        run(first);
+        ASSERT_EQ(first.report.outcome, Outcome::connected) << first.report.message;
+    }
+    ASSERT_EQ(dns.wait_for_queries(3).size(), 3u);
+    EXPECT_EQ(cache.size(), 3u) << "HTTPS, AAAA and A are kept";
+    const TimePoint after_first = Clock::now();
+    EXPECT_EQ(cache.lookup(https_name("cached.test", pair.port), DnsCache::Type::https, after_first)
+                  .state,
+              DnsCache::State::fresh);
+    EXPECT_EQ(cache.lookup("cached.test", DnsCache::Type::aaaa, after_first).addresses,
+              std::vector<Endpoint>{loopback_v6(0)});
+
+    Recorder rec;
+    Result second;
+    o.on_action = rec.observer();
+    auto h = lu::connect(&loop_, "cached.test", pair.port, o, second.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run(second);
+    ASSERT_EQ(second.report.outcome, Outcome::connected) << second.report.message;
+    EXPECT_EQ(second.report.remote, loopback_v6(pair.port));
+    EXPECT_EQ(peer_of(second.fd()), loopback_v6(pair.port));
+    EXPECT_EQ(rec.all<Resolve>().size(), 3u) << "the machine asked as usual";
+    EXPECT_EQ(dns.wait_for_queries(4, 300ms).size(), 3u) << "the cache answered: no query sent";
+    EXPECT_LT(second.report.finished - second.report.started, 100ms);
+    expect_clean_trace(rec, second.report);
+    EXPECT_TRUE(drains());
+    v6.accept_all();
+    v4.accept_all();
+}
+
+// A stale A answer (past its TTL, within max_stale) races at once while the
+// query goes out; it is refused (127.0.0.2: nobody listens), the race waits
+// for the question still open, and the server's answer (300 ms later)
+// replaces it and connects. The new answer is then in the cache, fresh.
+TEST_F(LibuvTest, DnsCacheStaleAnswerRacesThenIsReplaced) {
+    Listener v4(loopback_v4());
+    const std::uint16_t port = v4.endpoint().port();
+    DnsServer dns;
+    dns.set("stale.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("stale.test", Family::v4, DnsServer::Answer::with({loopback_v4()}, 300ms));
+    DnsCache cache;
+    const Endpoint old_address = *Endpoint::parse_address("127.0.0.2", 0);
+    cache.store("stale.test", Family::v4, {old_address}, 1, Clock::now() - 10s);
+    ASSERT_EQ(cache.lookup("stale.test", DnsCache::Type::a, Clock::now()).state,
+              DnsCache::State::stale);
+    lu::Options o;
+    o.config.https = true;  // handle_stale is a v3 input
+    o.dns_server = dns.endpoint();
+    o.dns_cache = &cache;
+    Result r;
+    auto h = lu::connect(&loop_, "stale.test", port, o, r.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    ASSERT_EQ(r.report.attempts.size(), 2u);
+    auto start_of = [&](std::size_t i) { return r.report.attempts[i].started - r.report.started; };
+    EXPECT_EQ(r.report.attempts[0].remote, old_address.with_port(port)) << "the stale answer raced";
+    EXPECT_EQ(r.report.attempts[0].state, AttemptRecord::State::failed);
+    EXPECT_LT(start_of(0), 300ms) << "before the server's answer";
+    EXPECT_EQ(r.report.attempts[1].remote, loopback_v4(port));
+    EXPECT_GE(start_of(1), 300ms) << "the fresh answer replaced the stale one";
+    EXPECT_EQ(r.report.remote, loopback_v4(port));
+    EXPECT_EQ(peer_of(r.fd()), loopback_v4(port));
+    const auto after = cache.lookup("stale.test", DnsCache::Type::a, Clock::now());
+    EXPECT_EQ(after.state, DnsCache::State::fresh);
+    EXPECT_EQ(after.addresses, std::vector<Endpoint>{loopback_v4(0)});
+    std::size_t a_queries = 0;
+    for (const auto& q : dns.queries()) a_queries += q.name == "stale.test" && q.type == 1;
+    EXPECT_EQ(a_queries, 1u) << "the stale answer did not stop the query";
+    EXPECT_TRUE(drains());
+    v4.accept_all();
+}
+
+// A failed re-query (SERVFAIL) keeps the stale addresses: they stay in the
+// race (and win here, 127.0.0.1 listening) and in the cache for next time
+// (RFC 8767: an unreachable server does not make a name disappear).
+TEST_F(LibuvTest, DnsCacheFailedQueryKeepsTheStaleAnswer) {
+    Listener v4(loopback_v4());
+    const std::uint16_t port = v4.endpoint().port();
+    DnsServer dns;
+    dns.set("kept.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("kept.test", Family::v4, DnsServer::Answer::servfail());
+    DnsCache cache;
+    cache.store("kept.test", Family::v4, {loopback_v4(0)}, 1, Clock::now() - 10s);
+    lu::Options o;
+    o.config.https = true;
+    o.dns_server = dns.endpoint();
+    o.dns_cache = &cache;
+    Result r;
+    auto h = lu::connect(&loop_, "kept.test", port, o, r.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(r.report.remote, loopback_v4(port));
+    const auto after = cache.lookup("kept.test", DnsCache::Type::a, Clock::now());
+    EXPECT_EQ(after.state, DnsCache::State::stale) << "SERVFAIL changed nothing";
+    EXPECT_EQ(after.addresses, std::vector<Endpoint>{loopback_v4(0)});
+    EXPECT_TRUE(drains());
+    v4.accept_all();
+}
+
+}  // namespace
+}  // namespace eyeballs::test

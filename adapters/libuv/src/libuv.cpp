@@ -237,6 +237,13 @@ struct Input {
     std::string detail;
     DnsError dns = DnsError::none;  // resolve_failed: the DNS class (Error::dns)
     std::vector<Endpoint> addresses;
+    // Options::dns_cache. `wire`: from the adapter's own DNS client, so
+    // `qname`, `ttl` and `dns` are exact (uv_getaddrinfo gives no TTL): only
+    // such answers change the cache.
+    std::string qname;         // the name asked (query_name()), with a cache only
+    std::uint32_t ttl = 0;     // resolved, https: the answer's TTL in seconds
+    bool wire = false;
+    bool stale = false;        // resolved, from the cache, stale: handle_stale
 };
 
 class Race : public std::enable_shared_from_this<Race> {
@@ -293,6 +300,8 @@ private:
     void gai_answer(Family family, std::string name, int status, const addrinfo* res);
     void start_gai(const Resolve& r);
     void start_udp(const Resolve& r);
+    bool answer_from_cache(const Resolve& r);
+    void remember(const Input& in);
     std::optional<Input> launch_udp(std::unique_ptr<UdpQuery> q);
     void next_server(UdpQuery* q, DnsError dns, int code, std::string detail);
     void udp_done(UdpQuery* q, Input in);
@@ -336,6 +345,7 @@ private:
     std::uint16_t port_ = 0;
     std::optional<Endpoint> dns_server_;  // Options::dns_server, port set
     std::chrono::milliseconds dns_timeout_{5000};
+    DnsCache* cache_ = nullptr;           // Options::dns_cache
     std::vector<GaiQuery*> gai_;          // outstanding uv_getaddrinfo() queries
     std::vector<std::unique_ptr<UdpQuery>> udp_;
 
@@ -414,6 +424,7 @@ Status Race::start(std::string_view host, std::uint16_t port,
         host_ = std::string(host);
         port_ = port;
         dns_timeout_ = std::max(options.dns_timeout, std::chrono::milliseconds(1));
+        cache_ = options.dns_cache;
         if (options.dns_server) {
             Endpoint server = *options.dns_server;
             if (server.port() == 0) server = server.with_port(dns_port);
@@ -544,6 +555,11 @@ void Race::pump() {
 
 void Race::feed(Input& in) {
     now_ = std::max(now_, in.at);
+    if (in.stale) {  // raced while the query is out; its answer replaces it (v3 §4.4)
+        machine_.handle_stale(now_, Resolve(in.family, false, in.name), in.addresses);
+        return;
+    }
+    remember(in);
     switch (in.kind) {
         case Input::Kind::resolved:
             machine_.handle_resolved(now_, Resolve(in.family, false, in.name), in.addresses);
@@ -623,6 +639,10 @@ void Race::observe(const Action& action) {
 
 void Race::perform(const Action& action) {
     if (const auto* r = std::get_if<Resolve>(&action)) {
+        if (answer_from_cache(*r)) {
+            observe(action);
+            return;
+        }
         if (r->https || dns_server_) {
             start_udp(*r);
         } else {
@@ -1053,6 +1073,52 @@ void Race::on_connect(uv_connect_t* req, int status) {
     a->race->submit(std::move(in));
 }
 
+// ---- DNS: Options::dns_cache ------------------------------------------------------
+
+// What the adapter's own client brought back is kept for later races.
+// Positive answers are stored with their TTL (an empty HTTPS answer forgets);
+// NODATA and NXDOMAIN for addresses forget the entry; failures (SERVFAIL,
+// timeouts, ...) keep it, so a stale answer can still be raced next time
+// (RFC 8767). Answers from the cache itself are not `wire`.
+void Race::remember(const Input& in) {
+    if (cache_ == nullptr || !in.wire || in.qname.empty()) return;
+    if (in.kind == Input::Kind::https) {
+        cache_->store_https(in.qname, in.records, in.ttl, now_);
+    } else if (in.kind == Input::Kind::resolved) {
+        cache_->store(in.qname, in.family, in.addresses, in.ttl, now_);
+    } else if (in.kind == Input::Kind::resolve_failed && !in.https &&
+               (in.dns == DnsError::nodata || in.dns == DnsError::nxdomain)) {
+        cache_->forget(in.qname, in.family == Family::v6 ? DnsCache::Type::aaaa : DnsCache::Type::a);
+    }
+}
+
+// Answers the question from the cache when it can. Returns true when no
+// query is needed (a fresh answer is queued); a stale address answer is
+// queued for handle_stale (HTTPS mode only: an RFC 8305 race takes one
+// answer per question) and false returned, so the query still goes out.
+bool Race::answer_from_cache(const Resolve& r) {
+    if (cache_ == nullptr) return false;
+    DnsCache::Answer hit = cache_->lookup(query_name(r, host_), DnsCache::type_of(r), now_);
+    const bool fresh = hit.state == DnsCache::State::fresh;
+    const bool stale =
+        hit.state == DnsCache::State::stale && !r.https && machine_.config().https;
+    if (!fresh && !stale) return false;
+    Input in;
+    in.at = now_;
+    in.family = r.family;
+    in.name = std::string(r.name);
+    in.stale = stale;
+    if (r.https) {
+        in.kind = Input::Kind::https;
+        in.records = std::move(hit.records);
+    } else {
+        in.kind = Input::Kind::resolved;
+        for (const Endpoint& e : hit.addresses) in.addresses.push_back(e.with_port(port_));
+    }
+    pending_.push_back(std::move(in));
+    return fresh;
+}
+
 // ---- DNS: uv_getaddrinfo ---------------------------------------------------------
 
 void Race::start_gai(const Resolve& r) {
@@ -1301,6 +1367,8 @@ void Race::query_failed(UdpQuery* q, DnsError dns, int code, std::string detail)
     in.family = q->family;
     in.https = q->https;
     in.name = q->name;
+    if (cache_ != nullptr) in.qname = q->qname;  // a copy only when it is used
+    in.wire = true;
     in.dns = dns;
     in.code = code;
     in.detail = std::move(detail);
@@ -1323,6 +1391,9 @@ void Race::query_answer(UdpQuery* q, const std::uint8_t* data, std::size_t size)
     in.at = Clock::now();
     in.family = q->family;
     in.name = q->name;
+    if (cache_ != nullptr) in.qname = q->qname;  // a copy only when it is used
+    in.ttl = r.ttl;
+    in.wire = true;
     if (q->https && (outcome.dns == DnsError::none || outcome.dns == DnsError::nodata)) {
         in.kind = Input::Kind::https;
         name_dot_targets(r);  // "." after a CNAME is its target

@@ -100,6 +100,7 @@
 #include <vector>
 
 #include "eyeballs/config.hpp"
+#include "eyeballs/dns_cache.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/overrides.hpp"
 #include "eyeballs/pref64_discovery.hpp"
@@ -144,6 +145,21 @@ struct Options {
     /// truncated answer read as in the other adapters (Error::dns). HTTPS
     /// queries are resent once after 2 s and fail after 4 s.
     std::chrono::milliseconds dns_timeout{5000};
+    /// Answers kept from race to race (eyeballs/dns_cache.hpp), owned by the
+    /// caller; null (default): none. Before each query the adapter looks its
+    /// question (the name on the wire) up: a fresh answer is fed to the race
+    /// and no query is sent; with `config.https`, a stale address answer is
+    /// raced at once (RaceMachine::handle_stale, v3 §4.4) while the query
+    /// goes out, and the new answer replaces it (§7); a failed query leaves
+    /// the stale addresses in the race. What the adapter's own DNS client
+    /// brings back (HTTPS always; AAAA and A with `dns_server`) is stored
+    /// with its TTL, and NODATA or NXDOMAIN for an address question forgets
+    /// its entry; other failures leave it (RFC 8767). uv_getaddrinfo()
+    /// answers (AAAA and A without `dns_server`) come without a TTL, so
+    /// those questions are looked up but never stored. Not locked: the cache
+    /// is used from the loop's callbacks, so share one only among races on
+    /// loops run by the same thread.
+    DnsCache* dns_cache = nullptr;
     /// Creates each attempt's socket; empty = libuv makes it (uv_tcp_init_ex
     /// with the remote's family: SOCK_NONBLOCK | SOCK_CLOEXEC).
     SocketFactory socket_factory;

@@ -54,6 +54,11 @@ struct dns_result {
     DnsError dns = DnsError::none;  ///< the class of a failure (eyeballs/error.hpp)
     std::vector<Endpoint> addresses;
     std::vector<SvcbRecord> records;  ///< an HTTPS query's answer
+    /// Read off the wire by dns_read_answer(), so `ttl` and `dns` are exact
+    /// and the answer may go into connect_options::dns_cache (the system
+    /// resolver's have no TTL; a timeout is no answer).
+    bool wire = false;
+    std::uint32_t ttl = 0;  ///< the answer's TTL in seconds (wire only)
     int code = 0;
     std::string detail;
 };
@@ -97,6 +102,8 @@ inline std::optional<dns_result> dns_read_answer(const std::uint8_t* p, std::siz
     if (truncated != nullptr) *truncated = answer.ok() && answer.truncated;
     DnsOutcome outcome = dns_outcome(answer, qtype);
     dns_result r;
+    r.wire = true;
+    r.ttl = answer.ttl;
     if (outcome.dns == DnsError::none) {
         r.ok = true;
         if (qtype == dns_type::https || qtype == dns_type::svcb) {

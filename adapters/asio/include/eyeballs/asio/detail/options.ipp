@@ -81,6 +81,24 @@ struct connect_options {
     /// truncated answer is retried over TCP within what is left.
     std::chrono::milliseconds dns_timeout{5000};
 
+    /// Answers kept from race to race (eyeballs/dns_cache.hpp), owned by the
+    /// caller; null (default): none. Before each query the race looks its
+    /// question (the name on the wire) up: a fresh answer is given to the
+    /// race and no query is sent; with `config.https`, a stale address
+    /// answer is raced at once (RaceMachine::handle_stale, v3 §4.4) while the
+    /// query goes out, and the new answer replaces it (§7); a failed query
+    /// leaves the stale addresses in the race. What the adapter's own DNS
+    /// client brings back (HTTPS always; AAAA and A with `dns_server`) is
+    /// stored with its TTL, and NODATA or NXDOMAIN for an address question
+    /// forgets its entry; other failures leave it (RFC 8767). The system
+    /// resolver (ip::tcp::resolver, getaddrinfo: AAAA and A without
+    /// `dns_server`) gives no TTL, so those questions are looked up but never
+    /// stored. Not locked: the cache is used on the race's strand, so races
+    /// on an io_context run by several threads that share one cache must
+    /// serialize it themselves (one strand as their executor, as for a
+    /// shared History).
+    DnsCache* dns_cache = nullptr;
+
     /// With the system resolver: getaddrinfo flags for both queries
     /// (`numeric_service` is always added). The default, `address_configured`
     /// (AI_ADDRCONFIG), asks for AAAA only when the host has an IPv6 address

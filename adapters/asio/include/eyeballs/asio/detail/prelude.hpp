@@ -39,6 +39,7 @@
 #include "eyeballs/config.hpp"
 #include "eyeballs/overrides.hpp"
 #include "eyeballs/zone.hpp"
+#include "eyeballs/dns_cache.hpp"
 #include "eyeballs/dns_message.hpp"
 #include "eyeballs/endpoint.hpp"
 #include "eyeballs/race_machine.hpp"

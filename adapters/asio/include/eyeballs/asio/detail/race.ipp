@@ -248,10 +248,13 @@ private:
     }
 
     /// The answer to a Resolve action (`name` is its name: "" = the origin).
-    void on_resolved(Family family, bool https, const std::string& name, dns_result result) {
+    /// `qname`: the name asked, given with connect_options::dns_cache only.
+    void on_resolved(Family family, bool https, const std::string& name, dns_result result,
+                     const std::string& qname = {}) {
         if (done_) return;
         const auto now = clock::now();
         const Resolve query(family, https, name);
+        if (result.wire && !qname.empty()) remember(now, query, qname, result);
         if (https && result.ok) {
             machine_.handle_https(now, query, result.records);
         } else if (!https && result.ok && !result.addresses.empty()) {
@@ -262,6 +265,55 @@ private:
             machine_.handle_resolve_failed(now, query, result.code, result.detail);
         }
         drain(now);
+    }
+
+    /// A stale cached answer for an address question, raced while its query
+    /// is out (connect_options::dns_cache, v3 §4.4).
+    void on_stale(Family family, const std::string& name, const std::vector<Endpoint>& addresses) {
+        if (done_) return;
+        const auto now = clock::now();
+        machine_.handle_stale(now, Resolve(family, false, name), addresses);
+        drain(now);
+    }
+
+    // connect_options::dns_cache: what the adapter's own client brought back
+    // is kept for later races. Positive answers are stored with their TTL (an
+    // empty HTTPS answer forgets); NODATA and NXDOMAIN for addresses forget
+    // the entry; failures (SERVFAIL, timeouts, ...) keep it, so a stale
+    // answer can still be raced next time (RFC 8767).
+    void remember(clock::time_point now, const Resolve& query, const std::string& qname,
+                  const dns_result& result) {
+        DnsCache& cache = *options_.dns_cache;
+        if (query.https) {
+            if (result.ok) cache.store_https(qname, result.records, result.ttl, now);
+        } else if (result.ok) {
+            cache.store(qname, query.family, result.addresses, result.ttl, now);
+        } else if (result.dns == DnsError::nxdomain) {
+            cache.forget(qname, DnsCache::type_of(query));
+        }
+    }
+
+    // connect_options::dns_cache: answers the question from the cache when it
+    // can. A fresh answer is posted to the race like any answer, and true
+    // returned: no query is sent. A stale address answer (HTTPS mode only: an
+    // RFC 8305 race takes one answer per question) is posted for
+    // handle_stale and false returned, so the query still goes out.
+    bool answer_from_cache(clock::time_point now, const Resolve& a, const std::string& qname) {
+        DnsCache::Answer hit = options_.dns_cache->lookup(qname, DnsCache::type_of(a), now);
+        const bool fresh = hit.state == DnsCache::State::fresh;
+        const bool stale =
+            hit.state == DnsCache::State::stale && !a.https && machine_.config().https;
+        if (!fresh && !stale) return false;
+        dns_result r;
+        r.ok = true;  // not `wire`: not stored again
+        r.records = std::move(hit.records);
+        for (const Endpoint& e : hit.addresses) r.addresses.push_back(e.with_port(port_));
+        later([self = shared_from_this(), family = a.family, https = a.https,
+               name = std::string(a.name), stale, r = std::move(r)]() mutable {
+            if (stale) return self->on_stale(family, name, r.addresses);
+            self->on_resolved(family, https, name, std::move(r));
+        });
+        return fresh;
     }
 
     void on_system_resolved(Family family, const std::string& name, const error_code& ec,
@@ -341,11 +393,12 @@ private:
         if (!done_) rearm();
     }
 
-    void perform(clock::time_point, const Resolve& a) {
+    void perform(clock::time_point now, const Resolve& a) {
         const Family family = a.family;
         const bool https = a.https;
         std::string name(a.name);  // the machine's view: keep a copy
         const std::string qname = query_name(a, host_);  // RFC 9460 §9.1 prefix for HTTPS
+        if (options_.dns_cache != nullptr && answer_from_cache(now, a, qname)) return;
         auto self = shared_from_this();
         // An explicit dns_server is asked alone; resolv.conf's nameservers
         // (HTTPS only) in order, each when the one before gave no answer.
@@ -373,8 +426,10 @@ private:
                                               [](const auto& w) { return w.expired(); }),
                                lookups_.end());
             }
-            lookup->start([self, family, https, name](dns_result r) {
-                self->on_resolved(family, https, name, std::move(r));
+            // The name asked is the cache's key; copied only when there is one.
+            std::string key = options_.dns_cache != nullptr ? qname : std::string();
+            lookup->start([self, family, https, name, key = std::move(key)](dns_result r) {
+                self->on_resolved(family, https, name, std::move(r), key);
             });
             return;
         }
