@@ -1629,14 +1629,13 @@ eyeballs_status eyeballs_machine_answer_from_cache(eyeballs_machine* m,
             return fail(m, EYEBALLS_ERR_ARGUMENT, std::string(input) + ": " + missing);
         }
         using eyeballs::DnsCache;
-        DnsCache::Answer hit =
-            cache->cache.lookup(eyeballs::query_name(q, host), DnsCache::type_of(q), to_time(now_ns));
+        // The adapters' rule (DnsCache::lookup_for_race): stale answers are
+        // raced for address questions of an HTTPS-mode race only.
+        DnsCache::Answer hit = cache->cache.lookup_for_race(
+            eyeballs::query_name(q, host), q, m->machine.config().https, to_time(now_ns));
+        if (hit.state == DnsCache::State::missing) return EYEBALLS_OK;
         const bool fresh = hit.state == DnsCache::State::fresh;
-        // An RFC 8305 race takes one answer per question: stale answers are
-        // raced in HTTPS mode only, as in the adapters.
-        const bool stale =
-            hit.state == DnsCache::State::stale && !q.https && m->machine.config().https;
-        if (!fresh && !stale) return EYEBALLS_OK;
+        const bool stale = !fresh;
         std::vector<Endpoint> eps;
         eps.reserve(hit.addresses.size());
         for (const Endpoint& e : hit.addresses) eps.push_back(e.with_port(port));

@@ -84,6 +84,17 @@ DnsCache::Answer DnsCache::lookup(std::string_view name, Type type, TimePoint no
     return out;
 }
 
+DnsCache::Answer DnsCache::lookup_for_race(std::string_view name, const Resolve& question,
+                                           bool https_race, TimePoint now) const {
+    Answer hit = lookup(name, type_of(question), now);
+    if (hit.state == State::stale && (question.https || !https_race)) return {};
+    return hit;
+}
+
+void DnsCache::record_failure(std::string_view name, Type type, DnsError error) {
+    if (error == DnsError::nodata || error == DnsError::nxdomain) forget(name, type);
+}
+
 std::size_t DnsCache::expire(TimePoint now) {
     std::size_t forgotten = 0;
     for (auto it = entries_.begin(); it != entries_.end();) {

@@ -46,6 +46,7 @@
 
 #include "eyeballs/action.hpp"
 #include "eyeballs/endpoint.hpp"
+#include "eyeballs/error.hpp"
 #include "eyeballs/svcb.hpp"
 #include "eyeballs/time.hpp"
 
@@ -95,6 +96,16 @@ public:
     /// stale while now < expires + max_stale, else missing (no data).
     Answer lookup(std::string_view name, Type type, TimePoint now) const;
 
+    /// The answer a race may use for one of its questions (a Resolve
+    /// action; `name` is its query_name()), the one rule every adapter and
+    /// the C API follow: fresh — feed it and send no query; stale — race it
+    /// (RaceMachine::handle_stale) while the query goes out, but only for an
+    /// address question of a race with Config::https (`https_race`): an
+    /// RFC 8305 race takes one answer per question, and a stale HTTPS
+    /// answer is not raced, only asked again; missing — ask as usual.
+    Answer lookup_for_race(std::string_view name, const Resolve& question, bool https_race,
+                           TimePoint now) const;
+
     std::size_t size() const noexcept { return entries_.size(); }
     std::size_t capacity() const noexcept { return capacity_; }
     Duration max_stale() const noexcept { return max_stale_; }
@@ -106,6 +117,11 @@ public:
     std::size_t expire(TimePoint now);
     /// Forgets one question's answer.
     void forget(std::string_view name, Type type);
+    /// A query for (name, type) failed on the wire with `error`: NODATA and
+    /// NXDOMAIN (the name has no such records now) forget the entry; any
+    /// other failure (SERVFAIL, a timeout, ...) keeps it, so its stale answer
+    /// is there for the next race (RFC 8767 §4).
+    void record_failure(std::string_view name, Type type, DnsError error);
     /// Forgets everything (e.g. on a network change: answers can differ by
     /// network, as split-horizon DNS and DNS64 make them).
     void clear() noexcept;

@@ -48,6 +48,46 @@ TEST(DnsCache, FreshUntilTheTtlThenStaleUntilMaxStaleThenMissing) {
     EXPECT_EQ(cache.size(), 0u);
 }
 
+// The rule every adapter and the C API use for a race's question.
+TEST(DnsCache, LookupForRaceServesStaleOnlyToAddressQuestionsOfHttpsRaces) {
+    DnsCache cache(16, 10min);
+    cache.store("www.example", Family::v6, {ep("2001:db8::1")}, 60, t0);
+    cache.store_https("www.example", {record("1 . alpn=h2")}, 60, t0);
+    const Resolve aaaa(Family::v6);
+    const Resolve https(Family::v6, true);
+    for (const bool https_race : {false, true}) {
+        EXPECT_EQ(cache.lookup_for_race("www.example", aaaa, https_race, t0).state, State::fresh);
+        EXPECT_EQ(cache.lookup_for_race("www.example", https, https_race, t0).state, State::fresh);
+        // Past the TTL: an RFC 8305 race takes one answer per question, so no stale one.
+        EXPECT_EQ(cache.lookup_for_race("www.example", aaaa, https_race, t0 + 60s).state,
+                  https_race ? State::stale : State::missing);
+        // A stale HTTPS answer is asked again, never raced.
+        const auto h = cache.lookup_for_race("www.example", https, https_race, t0 + 60s);
+        EXPECT_EQ(h.state, State::missing);
+        EXPECT_TRUE(h.records.empty());
+    }
+    EXPECT_EQ(cache.lookup_for_race("www.example", Resolve(Family::v4), true, t0).state,
+              State::missing);
+}
+
+TEST(DnsCache, RecordFailureForgetsOnlyOnNoDataOrNxdomain) {
+    DnsCache cache(16, 10min);
+    for (const DnsError e : {DnsError::server_failure, DnsError::timeout, DnsError::malformed,
+                             DnsError::truncated, DnsError::none}) {
+        cache.store("www.example", Family::v4, {ep("192.0.2.1")}, 60, t0);
+        cache.record_failure("www.example", Type::a, e);
+        EXPECT_EQ(cache.lookup("www.example", Type::a, t0 + 61s).state, State::stale)
+            << static_cast<int>(e);
+    }
+    for (const DnsError e : {DnsError::nodata, DnsError::nxdomain}) {
+        cache.store("www.example", Family::v4, {ep("192.0.2.1")}, 60, t0);
+        cache.record_failure("www.example", Type::aaaa, e);  // another type: kept
+        EXPECT_EQ(cache.size(), 1u);
+        cache.record_failure("www.example", Type::a, e);
+        EXPECT_EQ(cache.size(), 0u) << static_cast<int>(e);
+    }
+}
+
 TEST(DnsCache, DefaultMaxStaleIsOneDayAndZeroTurnsStaleOff) {
     EXPECT_EQ(DnsCache::default_max_stale, 24h);  // RFC 8767 §4: 1-3 days suggested
     DnsCache cache;

@@ -783,9 +783,9 @@ void Race::remember(const Input& in) {
         cache_->store_https(in.qname, in.records, in.ttl, now_);
     } else if (in.kind == Input::Kind::resolved) {
         cache_->store(in.qname, in.family, in.addresses, in.ttl, now_);
-    } else if (in.kind == Input::Kind::resolve_failed && !in.https &&
-               (in.dns == DnsError::nodata || in.dns == DnsError::nxdomain)) {
-        cache_->forget(in.qname, in.family == Family::v6 ? DnsCache::Type::aaaa : DnsCache::Type::a);
+    } else if (in.kind == Input::Kind::resolve_failed && !in.https) {
+        cache_->record_failure(in.qname, in.family == Family::v6 ? DnsCache::Type::aaaa : DnsCache::Type::a,
+                               in.dns);
     }
 }
 
@@ -797,11 +797,10 @@ void Race::remember(const Input& in) {
 bool Race::answer_from_cache(const Resolve& r) {
     if (cache_ == nullptr) return false;
     std::string qname = query_name(r, host_);
-    DnsCache::Answer hit = cache_->lookup(qname, DnsCache::type_of(r), now_);
+    DnsCache::Answer hit = cache_->lookup_for_race(qname, r, machine_.config().https, now_);
+    if (hit.state == DnsCache::State::missing) return false;
     const bool fresh = hit.state == DnsCache::State::fresh;
-    const bool stale =
-        hit.state == DnsCache::State::stale && !r.https && machine_.config().https;
-    if (!fresh && !stale) return false;
+    const bool stale = !fresh;
     if (stale) stale_questions_.emplace_back(r.family, std::string(r.name));
     Input in;
     in.at = now_;

@@ -420,8 +420,8 @@ private:
             if (!a.failed) cache->store_https(a.qname, a.records, a.ttl, now);
         } else if (!a.negative()) {
             cache->store(a.qname, a.family, a.addresses, a.ttl, now);
-        } else if (a.dns == DnsError::nodata || a.dns == DnsError::nxdomain) {
-            cache->forget(a.qname, a.family == Family::v6 ? DnsCache::Type::aaaa : DnsCache::Type::a);
+        } else {
+            cache->record_failure(a.qname, a.family == Family::v6 ? DnsCache::Type::aaaa : DnsCache::Type::a, a.dns);
         }
     }
 
@@ -434,11 +434,10 @@ private:
         DnsCache* cache = options_.dns.cache;
         if (cache == nullptr) return false;
         const std::string qname = query_name(r, host_);
-        DnsCache::Answer hit = cache->lookup(qname, DnsCache::type_of(r), now);
+        DnsCache::Answer hit = cache->lookup_for_race(qname, r, machine_.config().https, now);
+        if (hit.state == DnsCache::State::missing) return false;
         const bool fresh = hit.state == DnsCache::State::fresh;
-        const bool stale = hit.state == DnsCache::State::stale && !r.https &&
-                           machine_.config().https;
-        if (!fresh && !stale) return false;
+        const bool stale = !fresh;
         detail::DnsAnswer a;
         a.family = r.family;
         a.https = r.https;

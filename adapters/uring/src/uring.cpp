@@ -1231,11 +1231,10 @@ void Race::remember(const Input& in) {
 bool Race::answer_from_cache(const Resolve& r) {
     if (cache_ == nullptr) return false;
     std::string qname = query_name(r, host_);
-    DnsCache::Answer hit = cache_->lookup(qname, DnsCache::type_of(r), now_);
+    DnsCache::Answer hit = cache_->lookup_for_race(qname, r, machine_.config().https, now_);
+    if (hit.state == DnsCache::State::missing) return false;
     const bool fresh = hit.state == DnsCache::State::fresh;
-    const bool stale =
-        hit.state == DnsCache::State::stale && !r.https && machine_.config().https;
-    if (!fresh && !stale) return false;
+    const bool stale = !fresh;
     Input in;
     in.at = now_;
     in.family = r.family;

@@ -288,8 +288,8 @@ private:
             if (result.ok) cache.store_https(qname, result.records, result.ttl, now);
         } else if (result.ok) {
             cache.store(qname, query.family, result.addresses, result.ttl, now);
-        } else if (result.dns == DnsError::nxdomain) {
-            cache.forget(qname, DnsCache::type_of(query));
+        } else {
+            cache.record_failure(qname, DnsCache::type_of(query), result.dns);
         }
     }
 
@@ -299,11 +299,11 @@ private:
     // RFC 8305 race takes one answer per question) is posted for
     // handle_stale and false returned, so the query still goes out.
     bool answer_from_cache(clock::time_point now, const Resolve& a, const std::string& qname) {
-        DnsCache::Answer hit = options_.dns_cache->lookup(qname, DnsCache::type_of(a), now);
+        DnsCache::Answer hit =
+            options_.dns_cache->lookup_for_race(qname, a, machine_.config().https, now);
+        if (hit.state == DnsCache::State::missing) return false;
         const bool fresh = hit.state == DnsCache::State::fresh;
-        const bool stale =
-            hit.state == DnsCache::State::stale && !a.https && machine_.config().https;
-        if (!fresh && !stale) return false;
+        const bool stale = !fresh;
         dns_result r;
         r.ok = true;  // not `wire`: not stored again
         r.records = std::move(hit.records);
