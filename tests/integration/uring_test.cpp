@@ -876,6 +876,31 @@ TEST_F(UringTest, DnsTimeoutOptionFailsASilentServerBeforeTheOverallTimeout) {
     EXPECT_EQ(dns.queries().size(), 2u);
 }
 
+// Past the 2 s resend interval the question is sent again, and the last wait
+// is what is left: 2.1 s gives sends at 0 and 2 s, then the failure.
+TEST_F(UringTest, DnsTimeoutPastTheResendIntervalResendsOnceThenFails) {
+    DnsServer dns;
+    dns.set("slow.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("slow.test", Family::v4, DnsServer::Answer::silent());
+    Result r;
+    ur::Options o;
+    o.dns_server = dns.endpoint();
+    o.dns_timeout = 2100ms;
+    auto h = ur::connect(*loop_, "slow.test", 80, o, r.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run();
+    ASSERT_EQ(r.calls, 1);
+    EXPECT_EQ(r.report.outcome, Outcome::failed);
+    ASSERT_EQ(r.report.errors.size(), 2u) << r.report.message;
+    const Error& a = r.report.errors[1];  // AAAA's "no data" came first
+    EXPECT_EQ(a.family, Family::v4);
+    EXPECT_EQ(a.dns, DnsError::timeout);
+    EXPECT_NE(a.detail.find("within 2100 ms"), std::string::npos) << a.detail;
+    std::size_t a_queries = 0;
+    for (const auto& q : dns.queries()) a_queries += q.family == Family::v4 ? 1 : 0;
+    EXPECT_EQ(a_queries, 2u) << "sent at 0 and 2 s";
+}
+
 // A DNS timeout of zero or less is refused by every entry point, naming the
 // option, with no callback.
 TEST_F(UringTest, NonPositiveDnsTimeoutIsRefused) {

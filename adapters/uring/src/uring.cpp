@@ -183,11 +183,11 @@ struct UdpQuery {
     std::chrono::milliseconds try_wait{udp_resend_interval};  // per send but the last
     std::chrono::milliseconds last_wait{udp_resend_interval};  // after the last send
     std::chrono::milliseconds total{0};  // Options::dns_timeout, for the messages
-    int tries_per_server = 1;
+    std::int64_t tries_per_server = 1;  // a long dns_timeout makes many
     std::vector<std::uint8_t> message;
     std::vector<std::uint8_t> buf;
     std::uint16_t id = 0;
-    int tries_left = 0;
+    std::int64_t tries_left = 0;
     int fd = -1;
     bool receiving = false;
     bool timing = false;
@@ -1319,8 +1319,7 @@ void Race::start_udp(const Resolve& r) {
         dns_timeout_ / static_cast<std::chrono::milliseconds::rep>(q->servers.size()),
         std::chrono::milliseconds(1));
     q->try_wait = std::min(udp_resend_interval, share);
-    q->tries_per_server = static_cast<int>((share + q->try_wait - std::chrono::milliseconds(1)) /
-                                           q->try_wait);  // rounded up
+    q->tries_per_server = share / q->try_wait + (share % q->try_wait != std::chrono::milliseconds::zero() ? 1 : 0);
     q->last_wait = share - q->try_wait * (q->tries_per_server - 1);
     q->tries_left = q->tries_per_server;
     q->buf.resize(r.https ? 65536 : 4096);
