@@ -7,6 +7,11 @@ IPv4 as attempt 2 of 2, at least 250 ms (the attempt delay) after the start,
 and print the server's 200 response and body; the server must have seen one
 GET /eyeballs over HTTP/1.1.
 
+Then Alt-Svc (RFC 7838, eyeballs/beast.hpp): `beast_get localhost P1 /a /b /c`
+against two HTTP servers on 127.0.0.1, P1 answering
+`Alt-Svc: http%2F1.1=":P2"` and P2 answering `Alt-Svc: clear`: /a must go to
+P1, /b to P2 (the alternative, marked alt-svc), /c to P1 again (cleared).
+
 usage: beast_get_test.py BEAST_GET
 """
 import errno
@@ -76,6 +81,60 @@ def blackhole_and_server():
     fail("no port free on both [::1] and 127.0.0.1")
 
 
+class AltSvcHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        port = self.server.server_address[1]
+        self.server.seen.append(self.path)
+        body = ("port %d %s\n" % (port, self.path)).encode()
+        self.send_response(200)
+        self.send_header("Alt-Svc", self.server.alt_svc)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def alt_svc_case(beast_get):
+    alternative = http.server.HTTPServer(("127.0.0.1", 0), AltSvcHandler)
+    origin = http.server.HTTPServer(("127.0.0.1", 0), AltSvcHandler)
+    p1, p2 = origin.server_address[1], alternative.server_address[1]
+    origin.alt_svc = 'http%%2F1.1=":%d"; ma=600' % p2
+    alternative.alt_svc = "clear"
+    origin.seen, alternative.seen = [], []
+    for server in (origin, alternative):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        run = subprocess.run([beast_get, "localhost", str(p1), "/a", "/b", "/c"],
+                             capture_output=True, text=True, timeout=45)
+    finally:
+        for server in (origin, alternative):
+            server.shutdown()
+            server.server_close()
+    print(run.stdout, end="")
+    print(run.stderr, end="", file=sys.stderr)
+    if run.returncode != 0:
+        fail("beast_get localhost exited with %d" % run.returncode)
+    winners = [line for line in run.stdout.splitlines() if line.startswith("connected to ")]
+    expected = [(p1, False), (p2, True), (p1, False)]
+    if len(winners) != 3:
+        fail("%d races, not 3" % len(winners))
+    for line, (port, alt) in zip(winners, expected):
+        if not line.startswith("connected to 127.0.0.1:%d " % port):
+            fail("%r: not to port %d" % (line, port))
+        if line.endswith(", alt-svc") != alt:
+            fail("%r: the alt-svc mark is %s" % (line, "missing" if alt else "unexpected"))
+    for port, path in ((p1, "/a"), (p2, "/b"), (p1, "/c")):
+        if "port %d %s" % (port, path) not in run.stdout:
+            fail("no body for %s from port %d" % (path, port))
+    if origin.seen != ["/a", "/c"] or alternative.seen != ["/b"]:
+        fail("the servers saw %r and %r" % (origin.seen, alternative.seen))
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -114,6 +173,7 @@ def main():
         fail("the server saw %r" % (Handler.seen[0],))
     if not host:
         fail("the request has no Host header")
+    alt_svc_case(sys.argv[1])
     print("PASS")
     return 0
 

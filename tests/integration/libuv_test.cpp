@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "eyeballs/history.hpp"
 #include "eyeballs/libuv.hpp"
 #include "eyeballs/posix.hpp"
 #include "support.hpp"
@@ -1105,6 +1106,37 @@ TEST_F(LibuvTest, Pref64DiscoveryTimesOutAtTheDnsTimeout) {
         << d.result.error;
     EXPECT_GE(d.at - started, 550ms);
     EXPECT_LT(d.at - started, 1500ms);
+}
+
+// A discovery is no race: it must not take a race ticket of the History in
+// Options::config (History::next_race, which decides history_explore's
+// per-race coin), or the races after it would explore on other turns than
+// the seed gives them. The first ticket after the discovery is still 0.
+TEST_F(LibuvTest, Pref64DiscoveryTakesNoRaceTicketOfTheHistory) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6,
+            DnsServer::Answer::with({*Endpoint::parse("2001:db8:64::c000:aa", 0)}));
+    History history;
+    lu::Options o;
+    o.dns_server = dns.endpoint();
+    o.config.history = &history;
+    o.config.history_explore = 500;  // a machine built with it takes a ticket
+    Discovered d;
+    auto h = lu::discover_pref64(&loop_, o, d.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run_until([&] { return d.calls > 0; });
+    EXPECT_EQ(d.result.prefixes.size(), 1u) << d.result.error;
+    EXPECT_EQ(history.next_race(), 0u) << "the discovery took a race ticket";
+    // The same options make a race take one (so the check above can fail).
+    Listener open(loopback_v4());
+    Result r;
+    auto race = lu::connect(&loop_, {open.endpoint()}, o, r.callback());
+    ASSERT_TRUE(race.status().ok()) << race.status().message();
+    run(r);
+    EXPECT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(history.next_race(), 2u) << "the race took ticket 1";
+    r.close();
+    open.accept_all();
 }
 
 // Cancel and drop, as for a race: cancel() calls back before it returns; a

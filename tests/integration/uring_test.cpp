@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "eyeballs/history.hpp"
 #include "eyeballs/posix.hpp"
 #include "eyeballs/uring.hpp"
 #include "support.hpp"
@@ -734,8 +735,8 @@ TEST_F(UringTest, NoNat64WhenIpv4onlyArpaHasNoAaaa) {
     EXPECT_NE(d.result.error.find("no NAT64"), std::string::npos) << d.result.error;
 }
 
-// A server that never answers: the adapter's DNS timeout (sent at 0 and 2 s,
-// failed at 4 s; not configurable here) ends the discovery, which says so.
+// A server that never answers: the adapter's DNS timeout (Options::dns_timeout,
+// by default sent at 0 and 2 s, failed at 4 s) ends the discovery, which says so.
 TEST_F(UringTest, Pref64DiscoveryTimesOutAtTheDnsTimeout) {
     DnsServer dns;
     dns.set("ipv4only.arpa", Family::v6, DnsServer::Answer::silent());
@@ -752,6 +753,36 @@ TEST_F(UringTest, Pref64DiscoveryTimesOutAtTheDnsTimeout) {
     EXPECT_GE(d.at - started, 3900ms);
     EXPECT_LT(d.at - started, 5500ms);
     EXPECT_EQ(dns.wait_for_queries(2).size(), 2u) << "sent at 0 and 2 s";
+}
+
+// A discovery is no race: it must not take a race ticket of the History in
+// Options::config (History::next_race, which decides history_explore's
+// per-race coin), or the races after it would explore on other turns than
+// the seed gives them. The first ticket after the discovery is still 0.
+TEST_F(UringTest, Pref64DiscoveryTakesNoRaceTicketOfTheHistory) {
+    DnsServer dns;
+    dns.set("ipv4only.arpa", Family::v6,
+            DnsServer::Answer::with({*Endpoint::parse("2001:db8:64::c000:aa", 0)}));
+    History history;
+    ur::Options o;
+    o.dns_server = dns.endpoint();
+    o.config.history = &history;
+    o.config.history_explore = 500;  // a machine built with it takes a ticket
+    Discovered d;
+    auto h = ur::discover_pref64(*loop_, o, d.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run();
+    ASSERT_EQ(d.calls, 1);
+    EXPECT_EQ(d.result.prefixes.size(), 1u) << d.result.error;
+    EXPECT_EQ(history.next_race(), 0u) << "the discovery took a race ticket";
+    // The same options make a race take one (so the check above can fail).
+    Listener open(loopback_v4(0));
+    Result r;
+    auto race = ur::connect(*loop_, {open.endpoint()}, o, r.callback());
+    run();
+    EXPECT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    EXPECT_EQ(history.next_race(), 2u) << "the race took ticket 1";
+    open.accept_all();
 }
 
 // Cancel and drop, as for a race: cancel() calls back before it returns; a
@@ -811,6 +842,88 @@ TEST_F(UringTest, BlockingConnectIsCancelledByItsCancelFd) {
     ur::Result res = ur::connect({hole.endpoint()}, o);
     EXPECT_EQ(res.fd, -1);
     EXPECT_EQ(res.report.outcome, Outcome::cancelled);
+}
+
+// Options::dns_timeout bounds each DNS question: with 300 ms a silent server
+// fails both families with ETIMEDOUT long before the overall timeout (1.5 s,
+// shorter than the default 4 s DNS timeout: were the option ignored, the
+// overall timeout would end the race instead).
+TEST_F(UringTest, DnsTimeoutOptionFailsASilentServerBeforeTheOverallTimeout) {
+    DnsServer dns;
+    dns.set("quiet.test", Family::v6, DnsServer::Answer::silent());
+    dns.set("quiet.test", Family::v4, DnsServer::Answer::silent());
+    Result r;
+    ur::Options o;
+    o.dns_server = dns.endpoint();
+    o.dns_timeout = 300ms;
+    o.config.overall_timeout = 1500ms;
+    auto h = ur::connect(*loop_, "quiet.test", 80, o, r.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run();
+    ASSERT_EQ(r.calls, 1);
+    EXPECT_EQ(r.report.outcome, Outcome::failed);
+    EXPECT_FALSE(r.report.overall_timeout) << r.report.message;
+    EXPECT_TRUE(r.report.attempts.empty());
+    ASSERT_EQ(r.report.errors.size(), 2u) << r.report.message;
+    for (const Error& e : r.report.errors) {
+        EXPECT_EQ(e.stage, Stage::resolve);
+        EXPECT_EQ(e.code, ETIMEDOUT);
+        EXPECT_EQ(e.dns, DnsError::timeout);
+        EXPECT_NE(e.detail.find("within 300 ms"), std::string::npos) << e.detail;
+    }
+    EXPECT_EQ(r.report.code, ETIMEDOUT);
+    // 300 ms is under the 2 s resend interval: one send per family.
+    EXPECT_EQ(dns.queries().size(), 2u);
+}
+
+// Past the 2 s resend interval the question is sent again, and the last wait
+// is what is left: 2.1 s gives sends at 0 and 2 s, then the failure.
+TEST_F(UringTest, DnsTimeoutPastTheResendIntervalResendsOnceThenFails) {
+    DnsServer dns;
+    dns.set("slow.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("slow.test", Family::v4, DnsServer::Answer::silent());
+    Result r;
+    ur::Options o;
+    o.dns_server = dns.endpoint();
+    o.dns_timeout = 2100ms;
+    auto h = ur::connect(*loop_, "slow.test", 80, o, r.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run();
+    ASSERT_EQ(r.calls, 1);
+    EXPECT_EQ(r.report.outcome, Outcome::failed);
+    ASSERT_EQ(r.report.errors.size(), 2u) << r.report.message;
+    const Error& a = r.report.errors[1];  // AAAA's "no data" came first
+    EXPECT_EQ(a.family, Family::v4);
+    EXPECT_EQ(a.dns, DnsError::timeout);
+    EXPECT_NE(a.detail.find("within 2100 ms"), std::string::npos) << a.detail;
+    std::size_t a_queries = 0;
+    for (const auto& q : dns.queries()) a_queries += q.family == Family::v4 ? 1 : 0;
+    EXPECT_EQ(a_queries, 2u) << "sent at 0 and 2 s";
+}
+
+// A DNS timeout of zero or less is refused by every entry point, naming the
+// option, with no callback.
+TEST_F(UringTest, NonPositiveDnsTimeoutIsRefused) {
+    Result r;
+    Discovered d;
+    for (const auto bad : {0ms, -5ms}) {
+        ur::Options o;
+        o.dns_timeout = bad;
+        const std::string expected =
+            "dns_timeout must be positive (got " + std::to_string(bad.count()) + " ms)";
+        auto by_name = ur::connect(*loop_, "name.test", 80, o, r.callback());
+        EXPECT_EQ(by_name.status().message(), expected);
+        auto by_list = ur::connect(*loop_, {loopback_v4(1)}, o, r.callback());
+        EXPECT_EQ(by_list.status().message(), expected);
+        auto pref64 = ur::discover_pref64(*loop_, o, d.callback());
+        EXPECT_EQ(pref64.status().message(), expected);
+        const ur::Result blocking = ur::connect("name.test", 80, o);
+        EXPECT_EQ(blocking.status.message(), expected);
+        EXPECT_EQ(blocking.fd, -1);
+    }
+    run();
+    EXPECT_EQ(r.calls, 0);
+    EXPECT_EQ(d.calls, 0);
 }
 
 TEST_F(UringTest, MisuseIsAStatusAndNoCallback) {

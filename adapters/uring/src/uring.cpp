@@ -92,13 +92,22 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::uint16_t dns_port = 53;
-constexpr std::int64_t udp_query_timeout_s = 2;
-constexpr int udp_query_tries = 2;
+// The longest wait after one send (a query is resent every 2 s while its
+// server's share of Options::dns_timeout lasts).
+constexpr std::chrono::milliseconds udp_resend_interval{2000};
 
 Config race_config(Config config, std::uint16_t port, bool tls) {
     if (config.https && port != 0) config.port = port;
     if (tls) config.success = Success::handshake;  // v3 §6.1
     return config;
+}
+
+/// Options::dns_timeout is a positive number of milliseconds: otherwise what
+/// is wrong, naming the option.
+std::optional<std::string> check_dns_timeout(const Options& options) {
+    if (options.dns_timeout > std::chrono::milliseconds::zero()) return std::nullopt;
+    return "dns_timeout must be positive (got " + std::to_string(options.dns_timeout.count()) +
+           " ms)";
 }
 
 std::optional<Endpoint> parse_literal(std::string_view host, std::uint16_t port) {
@@ -167,16 +176,18 @@ struct UdpQuery {
     std::uint16_t type = 0;
     Endpoint server;
     // Every server to ask, in order; `server` is servers[server_index]. A
-    // server that gives no answer in its share of the query's 4 s (or an
-    // ICMP error) leaves the query to the next one; an answer ends it.
+    // server that gives no answer in its share of Options::dns_timeout (or
+    // an ICMP error) leaves the query to the next one; an answer ends it.
     std::vector<Endpoint> servers;
     std::size_t server_index = 0;
-    std::chrono::milliseconds try_wait{udp_query_timeout_s * 1000};  // per send
-    int tries_per_server = udp_query_tries;
+    std::chrono::milliseconds try_wait{udp_resend_interval};  // per send but the last
+    std::chrono::milliseconds last_wait{udp_resend_interval};  // after the last send
+    std::chrono::milliseconds total{0};  // Options::dns_timeout, for the messages
+    std::int64_t tries_per_server = 1;  // a long dns_timeout makes many
     std::vector<std::uint8_t> message;
     std::vector<std::uint8_t> buf;
     std::uint16_t id = 0;
-    int tries_left = 0;
+    std::int64_t tries_left = 0;
     int fd = -1;
     bool receiving = false;
     bool timing = false;
@@ -197,6 +208,7 @@ struct Input {
     AttemptId id;
     int code = 0;
     std::string detail;
+    DnsError dns = DnsError::none;  // resolve_failed: timeout when no answer came in time
     std::vector<Endpoint> addresses;
     // Options::dns_cache.
     std::string qname;       // resolved, resolve_failed, https: the name asked (query_name())
@@ -353,6 +365,7 @@ private:
     std::string host_;
     std::uint16_t port_ = 0;
     std::optional<Endpoint> dns_server_;
+    std::chrono::milliseconds dns_timeout_{4000};  // Options::dns_timeout, checked
     DnsCache* cache_ = nullptr;  // Options::dns_cache
     std::vector<std::unique_ptr<UdpQuery>> udp_;
     // The first attempts live in the race itself (a dual-stack race makes
@@ -631,6 +644,8 @@ Status Race::start(std::string_view host, std::uint16_t port, const std::vector<
             "success=handshake needs a TLS handshake: use connect_tls() (connect() races to "
             "the TCP connect)");
     }
+    if (auto bad = check_dns_timeout(options)) return Status::failure(*bad);
+    dns_timeout_ = options.dns_timeout;
     const TimePoint now = clock_now();
     Status status;
     if (endpoints != nullptr) {
@@ -667,6 +682,8 @@ Status Race::start(std::string_view host, std::uint16_t port, const std::vector<
 // question would be (perform(Resolve)), with the race's lifetime rules; the
 // machine is never started.
 Status Race::start_pref64(const Options& options, Pref64Callback callback) {
+    if (auto bad = check_dns_timeout(options)) return Status::failure(*bad);
+    dns_timeout_ = options.dns_timeout;
     pref64_ = true;
     pref64_callback_ = std::move(callback);
     host_ = std::string(ipv4only_arpa);
@@ -695,8 +712,7 @@ void Race::pref64_answer(const Input& in) {
     } else if (in.code == 0 && in.detail.empty()) {
         pref64_result_ = pref64_discovery_no_aaaa();  // NODATA or NXDOMAIN (udp_answer)
     } else {
-        pref64_result_ = pref64_discovery_from_dns_error(
-            in.code == ETIMEDOUT ? DnsError::timeout : DnsError::none, in.code, in.detail);
+        pref64_result_ = pref64_discovery_from_dns_error(in.dns, in.code, in.detail);
     }
     release_all();
     result_ready_ = true;
@@ -757,7 +773,8 @@ void Race::feed(Input& in) {
             machine_.handle_resolved(now_, Resolve(in.family, false, in.name), in.addresses);
             break;
         case Input::Kind::resolve_failed:
-            machine_.handle_resolve_failed(now_, Resolve(in.family, in.https, in.name), in.code, in.detail);
+            machine_.handle_resolve_failed(now_, Resolve(in.family, in.https, in.name), in.dns,
+                                           in.code, in.detail);
             break;
         case Input::Kind::https:
             machine_.handle_https(now_, Resolve(Family::v6, true, in.name), in.records);
@@ -1267,7 +1284,7 @@ void Race::start_udp(const Resolve& r) {
     failed.at = now_;
 
     // An explicit dns_server is the only one asked; else resolv.conf's, in
-    // order, each given an equal share of the query's 4 s.
+    // order, each given an equal share of Options::dns_timeout.
     if (dns_server_) {
         q->servers = {*dns_server_};
     } else {
@@ -1293,16 +1310,17 @@ void Race::start_udp(const Resolve& r) {
         return;
     }
     q->message = std::move(*message);
-    // One server: sent at 0 and 2 s, failed at 4 s. More: each gets
-    // 4 s / n, as sends of 2 s at most (2 servers: one send of 2 s each).
-    const std::chrono::milliseconds total{udp_query_timeout_s * udp_query_tries * 1000};
-    const std::chrono::milliseconds per_try{udp_query_timeout_s * 1000};
+    // Each server gets an equal share of dns_timeout (at least 1 ms), sent
+    // every 2 s while it lasts, the last wait being what is left of it. One
+    // server and the default 4 s: sent at 0 and 2 s, failed at 4 s; two:
+    // one send of 2 s each; 5 s: sent at 0, 2 and 4 s, failed at 5 s.
+    q->total = dns_timeout_;
     const auto share = std::max(
-        total / static_cast<std::chrono::milliseconds::rep>(q->servers.size()),
+        dns_timeout_ / static_cast<std::chrono::milliseconds::rep>(q->servers.size()),
         std::chrono::milliseconds(1));
-    q->try_wait = std::min(per_try, share);
-    q->tries_per_server =
-        static_cast<int>(std::max<std::chrono::milliseconds::rep>(1, share / q->try_wait));
+    q->try_wait = std::min(udp_resend_interval, share);
+    q->tries_per_server = share / q->try_wait + (share % q->try_wait != std::chrono::milliseconds::zero() ? 1 : 0);
+    q->last_wait = share - q->try_wait * (q->tries_per_server - 1);
     q->tries_left = q->tries_per_server;
     q->buf.resize(r.https ? 65536 : 4096);
     if (auto not_sent = launch_udp(std::move(q))) pending_.push_back(std::move(*not_sent));
@@ -1348,6 +1366,8 @@ void Race::next_server(UdpQuery& q, Input failed) {
     next->servers = q.servers;
     next->server_index = q.server_index + 1;
     next->try_wait = q.try_wait;
+    next->last_wait = q.last_wait;
+    next->total = q.total;
     next->tries_per_server = q.tries_per_server;
     next->tries_left = q.tries_per_server;
     next->message = q.message;
@@ -1368,7 +1388,8 @@ void Race::udp_receive(UdpQuery& q) {
 
 void Race::udp_arm(UdpQuery& q) {
     if (io_uring_sqe* s = prep(&q.timer_op)) {
-        const auto ms = q.try_wait.count();
+        // tries_left counts the sends still to come: none, this is the last.
+        const auto ms = (q.tries_left > 0 ? q.try_wait : q.last_wait).count();
         q.wait = __kernel_timespec{ms / 1000, (ms % 1000) * 1000000};
         io_uring_prep_timeout(s, &q.wait, 0, 0);
         q.timing = true;
@@ -1451,13 +1472,14 @@ void Race::udp_timeout(UdpQuery& q) {
     }
     Input in = udp_input(q);
     in.code = ETIMEDOUT;
+    in.dns = DnsError::timeout;
     if (q.servers.size() == 1) {
         in.detail = "no " + dns_type_name(q.type) + " answer from " + q.server.to_string() +
-                    " within " + std::to_string(udp_query_timeout_s * udp_query_tries * 1000) + " ms";
+                    " within " + std::to_string(q.total.count()) + " ms";
     } else {
         in.detail = "no " + dns_type_name(q.type) + " answer from " +
                     std::to_string(q.servers.size()) + " DNS servers within " +
-                    std::to_string(udp_query_timeout_s * udp_query_tries * 1000) + " ms";
+                    std::to_string(q.total.count()) + " ms";
     }
     next_server(q, std::move(in));
 }

@@ -292,7 +292,9 @@ using Pref64Callback = std::function<void(const Pref64Discovery& result)>;
 /// adapter's own UDP query to `dns_server` (resent and failed on the races'
 /// schedule, `dns_timeout`), else uv_getaddrinfo — then the prefix read
 /// around the well-known addresses 192.0.0.170/171 the answer embeds. The
-/// other options are ignored. The callback runs from the loop, never inside
+/// other options are ignored: `config.history` in particular is not touched
+/// (no race ticket, History::next_race, is taken). The callback runs from
+/// the loop, never inside
 /// discover_pref64(); the Handle works as a race's (cancel() calls back with
 /// "resolving ipv4only.arpa: cancelled" before it returns; destroying it
 /// drops the query without a callback). Use the prefix as Config::pref64

@@ -49,8 +49,10 @@
 // /etc/resolv.conf, IPv6 ones first (v3 §4.5, eyeballs/dns_servers.hpp):
 // the answer is received with IORING_OP_RECV on the same ring, so the
 // Resolution Delay (RFC 8305 §3) runs for real. No /etc/hosts, no search
-// list; a query is resent once after 2 s and fails with ETIMEDOUT after 4 s.
-// With n resolv.conf nameservers, each gets 4 s / n (sends of at most 2 s):
+// list; a query is resent every 2 s and fails with ETIMEDOUT after
+// Options::dns_timeout (default 4 s: sent at 0 and 2 s, failed at 4 s).
+// With n resolv.conf nameservers, each gets dns_timeout / n (sends of at
+// most 2 s):
 // one that gives no answer in its share, or answers with an ICMP error,
 // leaves the query to the next one; any DNS answer (NXDOMAIN, SERVFAIL too)
 // ends it.
@@ -95,6 +97,7 @@
 // inert).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -132,6 +135,16 @@ struct Options {
     /// fallback); unset: the `nameserver`s of /etc/resolv.conf, IPv6 ones
     /// first, each asked in turn when the one before gives no answer.
     std::optional<Endpoint> dns_server;
+    /// How long a DNS question (AAAA, A, HTTPS; ipv4only.arpa for
+    /// discover_pref64) waits for an answer before it fails with ETIMEDOUT
+    /// (DnsError::timeout, "no A answer from 127.0.0.1:53 within 4000 ms"):
+    /// the meaning of the other adapters' `dns_timeout`. The query is resent
+    /// every 2 s while it waits; with n resolv.conf nameservers each gets an
+    /// equal share (dns_timeout / n) and one silent for its share leaves the
+    /// question to the next. Default 4 s (sent at 0 and 2 s). Must be
+    /// positive: connect(), connect_tls() and discover_pref64() refuse zero
+    /// or less ("dns_timeout must be positive (got 0 ms)").
+    std::chrono::milliseconds dns_timeout{4000};
     /// Answers kept from race to race (eyeballs/dns_cache.hpp), owned by the
     /// caller; null (default): none. As in the poll adapter: before each
     /// query the adapter looks its question (the name on the wire) up; a
@@ -296,9 +309,10 @@ using Pref64Callback = std::function<void(const Pref64Discovery& result)>;
 /// Discovers the network's NAT64 prefix (RFC 7050 §2-§3) on the ring: one
 /// AAAA query for ipv4only.arpa by the adapter's own client, as a race's
 /// AAAA query goes (to `dns_server` alone, else resolv.conf's nameservers;
-/// sent at 0 and 2 s, failed at 4 s), then the prefix read around the
-/// well-known addresses 192.0.0.170/171 the answer embeds. The other options
-/// are ignored. The callback runs from loop.run(), never inside
+/// bounded by `dns_timeout`), then the prefix read around the well-known
+/// addresses 192.0.0.170/171 the answer embeds. The other options are
+/// ignored: `config.history` in particular is not touched (no race ticket,
+/// History::next_race, is taken). The callback runs from loop.run(), never inside
 /// discover_pref64(); the Handle works as a race's (cancel() calls back with
 /// "resolving ipv4only.arpa: cancelled" before it returns; destroying it
 /// drops the query without a callback). Use the prefix as Config::pref64
