@@ -15,9 +15,10 @@
 // deadline at or before t; attempts_in_flight() agrees with the actions; the
 // report's errors come resolve errors first, then by attempt. With https=on
 // (Happy Eyeballs v3) HTTPS answers of random records (alias chains, targets,
-// hints, ALPN, ECH, unknown mandatory keys) are fed too, for the questions the
-// machine asked and others, and handshake results: no remote is attempted
-// twice over one transport, and plan() lists every attempt in order.
+// hints, ALPN, ECH, unknown mandatory keys) are fed too, fresh or stale, for
+// the questions the machine asked and others, and handshake results: no
+// remote is attempted twice over one transport, and plan() lists every
+// attempt in order.
 #include <FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -338,7 +339,11 @@ private:
             case 5: ech_retry(any); break;
             default:  // v3 §4.4 / §7: a stale answer, or a changed one
                 if (in_.ConsumeBool()) {
-                    m_.handle_stale(now_, q, endpoints(in_, 4, 443));
+                    if (q.https && in_.ConsumeBool()) {
+                        m_.handle_stale_https(now_, q, records(in_));
+                    } else {
+                        m_.handle_stale(now_, q, endpoints(in_, 4, 443));
+                    }
                 } else {
                     m_.handle_dns_update(now_, q, endpoints(in_, 4, 443));
                 }

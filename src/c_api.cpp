@@ -1545,10 +1545,12 @@ const char* eyeballs_service_source_name(int source) {
     }
 }
 
-eyeballs_status eyeballs_machine_handle_https(eyeballs_machine* m, int64_t now_ns,
-                                              const eyeballs_query* query,
-                                              const char* const* records, size_t count) {
-    const char* input = "eyeballs_machine_handle_https";
+namespace {
+// The HTTPS inputs' records: RFC 9460 presentation texts, parsed; `take`
+// feeds them (handle_https or handle_stale_https).
+template <typename Take>
+eyeballs_status feed_records(eyeballs_machine* m, const eyeballs_query* query, const char* input,
+                             const char* const* records, size_t count, Take take) {
     return feed_query(m, query, input, [&](const eyeballs::Resolve& q, const std::string& what) {
         if (records == nullptr && count > 0) {
             return fail(m, EYEBALLS_ERR_ARGUMENT, std::string(input) + ": records is NULL");
@@ -1569,8 +1571,27 @@ eyeballs_status eyeballs_machine_handle_https(eyeballs_machine* m, int64_t now_n
             }
             parsed.push_back(std::move(*r));
         }
-        return input_status(m, m->machine.handle_https(to_time(now_ns), q, parsed), input, what);
+        return input_status(m, take(q, parsed), input, what);
     });
+}
+}  // namespace
+
+eyeballs_status eyeballs_machine_handle_https(eyeballs_machine* m, int64_t now_ns,
+                                              const eyeballs_query* query,
+                                              const char* const* records, size_t count) {
+    return feed_records(m, query, "eyeballs_machine_handle_https", records, count,
+                        [&](const eyeballs::Resolve& q, const std::vector<eyeballs::SvcbRecord>& r) {
+                            return m->machine.handle_https(to_time(now_ns), q, r);
+                        });
+}
+
+eyeballs_status eyeballs_machine_handle_stale_https(eyeballs_machine* m, int64_t now_ns,
+                                                    const eyeballs_query* query,
+                                                    const char* const* records, size_t count) {
+    return feed_records(m, query, "eyeballs_machine_handle_stale_https", records, count,
+                        [&](const eyeballs::Resolve& q, const std::vector<eyeballs::SvcbRecord>& r) {
+                            return m->machine.handle_stale_https(to_time(now_ns), q, r);
+                        });
 }
 
 eyeballs_status eyeballs_machine_handle_query_resolved(eyeballs_machine* m, int64_t now_ns,
@@ -1630,7 +1651,7 @@ eyeballs_status eyeballs_machine_answer_from_cache(eyeballs_machine* m,
         }
         using eyeballs::DnsCache;
         // The adapters' rule (DnsCache::lookup_for_race): stale answers are
-        // raced for address questions of an HTTPS-mode race only.
+        // raced in an HTTPS-mode race only, the HTTPS question's as records.
         DnsCache::Answer hit = cache->cache.lookup_for_race(
             eyeballs::query_name(q, host), q, m->machine.config().https, to_time(now_ns));
         if (hit.state == DnsCache::State::missing) return EYEBALLS_OK;
@@ -1641,7 +1662,9 @@ eyeballs_status eyeballs_machine_answer_from_cache(eyeballs_machine* m,
         for (const Endpoint& e : hit.addresses) eps.push_back(e.with_port(port));
         const TimePoint now = to_time(now_ns);
         eyeballs::InputStatus fed;
-        if (stale) {
+        if (stale && q.https) {
+            fed = m->machine.handle_stale_https(now, q, hit.records);
+        } else if (stale) {
             fed = m->machine.handle_stale(now, q, eps);
         } else if (q.https) {
             fed = m->machine.handle_https(now, q, hit.records);

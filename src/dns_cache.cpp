@@ -87,7 +87,7 @@ DnsCache::Answer DnsCache::lookup(std::string_view name, Type type, TimePoint no
 DnsCache::Answer DnsCache::lookup_for_race(std::string_view name, const Resolve& question,
                                            bool https_race, TimePoint now) const {
     Answer hit = lookup(name, type_of(question), now);
-    if (hit.state == State::stale && (question.https || !https_race)) return {};
+    if (hit.state == State::stale && !https_race) return {};
     return hit;
 }
 

@@ -1117,7 +1117,7 @@ void RaceMachine::target_answer(Family family, std::uint32_t target, bool replac
         for (const std::uint32_t i : gone) revive(cands_[i]);
     }
     for (std::uint16_t s = 0; s < v3().services().size(); ++s) {
-        if (v3().service_target(s) == target) add_service_addresses(s, family);
+        if (v3().service_target(s) == target && !v3().withdrawn(s)) add_service_addresses(s, family);
     }
 }
 
@@ -1145,6 +1145,8 @@ InputStatus RaceMachine::handle_https(TimePoint now, const Resolve& query,
     if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
     if (!config_.https || !dns_mode_ || !query.https) return InputStatus::out_of_order;
     const std::uint32_t t = target_of(query);
+    // v3 §4.4: the fresh answer for a stale one replaces it (§7).
+    if (t != npos && t == v3().stale_https()) return fresh_https(now, records, count);
     // A name never asked, or whose HTTPS query was answered already.
     if (t == npos || t != v3().names.https_target()) return InputStatus::out_of_order;
     note_answer(t, Family::v6, true, nullptr, 0, records != nullptr ? count : 0);
@@ -1205,6 +1207,12 @@ InputStatus RaceMachine::handle_resolve_failed(TimePoint now, const Resolve& que
         now = enter(now);
         if (phase_ == Phase::done) return InputStatus::late;
         if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
+        if (!config_.https || !dns_mode_) return InputStatus::out_of_order;  // never asked
+        if (t != npos && t == v3().stale_https()) {
+            // v3 §4.4: the fresh query for a stale HTTPS answer failed; its
+            // services stay (race_machine_changes.cpp).
+            return fresh_https(now, nullptr, 0);
+        }
         if (t == npos || t != v3().names.https_target()) return InputStatus::out_of_order;
         note_failure(t, Family::v6, true, code, detail);
         if (detail::abandons_race(config_, code, detail, incoming_dns_)) {

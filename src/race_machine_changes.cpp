@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "eyeballs/race_machine.hpp"
+#include "v3/services.hpp"
 #include "v3/changes.hpp"
 #include "v3/planner.hpp"
 
@@ -48,6 +49,77 @@ InputStatus RaceMachine::answer_change(TimePoint now, const Resolve& query,
     }
     if (role == detail::AnswerRole::refused) return InputStatus::out_of_order;
     return change_answer(now, t, f, addresses, count);
+}
+
+InputStatus RaceMachine::handle_stale_https(TimePoint now, const Resolve& query,
+                                            const SvcbRecord* records, std::size_t count) {
+    now = enter(now);
+    if (phase_ == Phase::done) return InputStatus::late;
+    if (!config_.https || !dns_mode_ || !query.https) return InputStatus::out_of_order;
+    if (phase_ != Phase::resolving && phase_ != Phase::racing) return InputStatus::out_of_order;
+    const std::uint32_t t = target_of(query);
+    // A name never asked, or whose HTTPS question was answered already.
+    if (t == npos || t != v3().names.https_target()) return InputStatus::out_of_order;
+    const detail::HttpsAnswer answer = detail::sort_out(records, records != nullptr ? count : 0);
+    // Nothing to race: no ServiceMode record to plan from, or an alias (whose
+    // chain would be asked on old data). The question stays as it was, and
+    // its answer comes as a first one (handle_https).
+    if (answer.alias != nullptr || answer.service_mode.empty()) return InputStatus::accepted;
+    note_answer(t, Family::v6, true, nullptr, 0, count);
+    const detail::HttpsStep step = v3().on_stale_https(t, records, count, config_);
+    for (const std::uint32_t name : step.ask_addresses) {
+        push(QKind::resolve6, name);
+        push(QKind::resolve4, name);
+    }
+    add_service_candidates(step);
+    ech_https_settled(now);
+    advance(now, false);
+    return InputStatus::accepted;
+}
+
+InputStatus RaceMachine::fresh_https(TimePoint now, const SvcbRecord* records,
+                                     std::size_t count) {
+    // §4.4: the fresh answer to a stale HTTPS one. No records (no data, or the
+    // query failed): the stale services stay, as a resolver serving stale
+    // data keeps them (RFC 8767); HTTPS is optional, so no error either.
+    if (records == nullptr || count == 0) {
+        v3().keep_stale_https();
+        advance(now, false);
+        return InputStatus::accepted;
+    }
+    const detail::HttpsStep step = v3().on_fresh_https(records, count, config_);
+    // §7: the untried endpoints of the services it no longer has leave (a
+    // twin they shadowed comes back); attempts made from them go on.
+    std::vector<std::uint32_t> gone;
+    for (std::uint32_t i = 0; i < cands_.size(); ++i) {
+        Candidate& c = cands_[i];
+        if (c.attempt != 0 || c.service == no_service ||
+            std::find(step.withdrawn.begin(), step.withdrawn.end(), c.service) ==
+                step.withdrawn.end()) {
+            continue;
+        }
+        if (!c.dropped) {
+            --remaining_[idx(group_family(c.remote))];
+            gone.push_back(i);
+        }
+        c.dropped = true;
+        c.shadowed = false;
+    }
+    for (const std::uint32_t i : gone) revive(cands_[i]);
+    if (step.ask_https != detail::no_target) push(QKind::resolve_https, step.ask_https);
+    for (const std::uint32_t name : step.ask_addresses) {
+        push(QKind::resolve6, name);
+        push(QKind::resolve4, name);
+    }
+    // Services it has again may have moved (a new one at their priority
+    // shuffles them anew): the list is sorted before the new ones join it,
+    // and again with them (add_candidates does).
+    resort_pending();
+    add_service_candidates(step);
+    resort_pending();
+    ech_https_settled(now);
+    advance(now, false);
+    return InputStatus::accepted;
 }
 
 bool RaceMachine::changing(std::uint32_t target, Family family) const noexcept {

@@ -99,10 +99,11 @@ public:
     /// The answer a race may use for one of its questions (a Resolve
     /// action; `name` is its query_name()), the one rule every adapter and
     /// the C API follow: fresh — feed it and send no query; stale — race it
-    /// (RaceMachine::handle_stale) while the query goes out, but only for an
-    /// address question of a race with Config::https (`https_race`): an
-    /// RFC 8305 race takes one answer per question, and a stale HTTPS
-    /// answer is not raced, only asked again; missing — ask as usual.
+    /// while the query goes out (RaceMachine::handle_stale for an address
+    /// question, handle_stale_https with the records for the HTTPS one), but
+    /// only in a race with Config::https (`https_race`): an RFC 8305 race
+    /// takes one answer per question, so there a stale answer is missing;
+    /// missing — ask as usual.
     Answer lookup_for_race(std::string_view name, const Resolve& question, bool https_race,
                            TimePoint now) const;
 

@@ -722,6 +722,18 @@ eyeballs_status eyeballs_machine_handle_dns_update(eyeballs_machine* machine, in
                                                    const eyeballs_query* query,
                                                    const eyeballs_endpoint* addresses,
                                                    size_t count);
+/* A stale (expired, cached) HTTPS answer (C++ handle_stale_https), records
+ * as eyeballs_machine_handle_https() takes them: its services are raced
+ * while the HTTPS query goes out, and the answer to that query
+ * (eyeballs_machine_handle_https) replaces them: services it no longer has
+ * lose their untried endpoints (attempts in flight go on), new ones join. A
+ * fresh answer with no records, or a failed query
+ * (eyeballs_machine_handle_query_failed), keeps the stale services. Needs
+ * eyeballs_config.https (else EYEBALLS_ERR_STATE, like an HTTPS answer for a
+ * query not asked). */
+eyeballs_status eyeballs_machine_handle_stale_https(eyeballs_machine* machine, int64_t now_ns,
+                                                    const eyeballs_query* query,
+                                                    const char* const* records, size_t count);
 /* The attempt heard from its server (the soft QUIC timer, quic_progress). */
 eyeballs_status eyeballs_machine_handle_progress(eyeballs_machine* machine, int64_t now_ns,
                                                  uint32_t attempt);
@@ -1001,9 +1013,11 @@ size_t eyeballs_query_name(const eyeballs_query* query, const char* host, char* 
 /* Answers a RESOLVE action from `cache`, as the C++ adapters do: a fresh
  * answer is fed to the machine (eyeballs_machine_handle_query_resolved or
  * _handle_https) and *send is set to 0: do not send the query. With
- * eyeballs_config.https, a stale address answer is fed with
- * eyeballs_machine_handle_stale and *send is 1: send the query, whose
- * answer replaces it. Otherwise nothing is fed and *send is 1. `host` is
+ * eyeballs_config.https, a stale answer is fed with
+ * eyeballs_machine_handle_stale (addresses) or
+ * eyeballs_machine_handle_stale_https (the HTTPS question's records) and
+ * *send is 1: send the query, whose answer replaces it. Otherwise nothing
+ * is fed and *send is 1. `host` is
  * the origin's name (the key is eyeballs_query_name()); the addresses fed
  * get `port` (the cache keeps none). Fails like the query inputs
  * (EYEBALLS_ERR_ARGUMENT for NULLs or a bad query, the machine's last error

@@ -193,7 +193,7 @@ public:
         return handle_https(now, query, records.data(), records.size());
     }
     /// Answers that change (Happy Eyeballs v3 §4.3, §4.4, §7; `config.https`
-    /// only — without it, and outside DNS mode, both return out_of_order, so
+    /// only — without it, and outside DNS mode, all three return out_of_order, so
     /// an RFC 8305 race takes each question's answer once, as before).
     ///
     /// handle_stale: a cached answer past its TTL for the address question
@@ -209,6 +209,33 @@ public:
     InputStatus handle_stale(TimePoint now, const Resolve& query,
                              const std::vector<Endpoint>& addresses) {
         return handle_stale(now, query, addresses.data(), addresses.size());
+    }
+    /// handle_stale_https: a cached HTTPS answer past its TTL (RFC 9460
+    /// records, as handle_https takes them) for the HTTPS question `query`
+    /// (not yet answered), raced at once (§4.4): its ServiceMode records are
+    /// planned as handle_https plans them (services, hints, a Resolve for
+    /// each new target name) and the race may start on them; the question
+    /// stays open for exactly one more answer. The fresh one, handle_https,
+    /// replaces it as a change (§7): a service it has again (same transport,
+    /// priority, target, port, ALPN, ECH and hints) keeps its endpoints and
+    /// takes its new place; the untried endpoints of the others leave
+    /// (attempts in flight go on), new services join (their target names
+    /// asked), and the whole untried list is sorted again. An identical
+    /// fresh answer changes nothing; a fresh AliasMode record withdraws every
+    /// stale service and its chain is followed. A fresh answer with no
+    /// records, or a failed fresh query (handle_resolve_failed, any class),
+    /// keeps the stale services (RFC 8767 serve-stale; HTTPS is optional, so
+    /// nothing is recorded), and does not abandon the race over protected
+    /// DNS (§6.3: the stale answer came from it). A stale answer with an
+    /// AliasMode record or no ServiceMode record is taken and changes
+    /// nothing: its question waits for the answer handle_https gives. A
+    /// changed HTTPS answer after a fresh one is not taken (handle_dns_update
+    /// is for address questions).
+    InputStatus handle_stale_https(TimePoint now, const Resolve& query,
+                                   const SvcbRecord* records, std::size_t count);
+    InputStatus handle_stale_https(TimePoint now, const Resolve& query,
+                                   const std::vector<SvcbRecord>& records) {
+        return handle_stale_https(now, query, records.data(), records.size());
     }
     /// handle_dns_update: a new answer for an address question already
     /// answered (a DNS push, a query repeated after the TTL ran out),
@@ -472,6 +499,7 @@ private:
                              std::string_view detail);
     InputStatus answer_change(TimePoint now, const Resolve& query, const Endpoint* addresses,
                               std::size_t count, bool stale);
+    InputStatus fresh_https(TimePoint now, const SvcbRecord* records, std::size_t count);
     void resort_pending();
     std::optional<Endpoint> admit(const Endpoint& e, Family only, bool filter) const;
     // The family an address is grouped, interleaved and counted in: its own,

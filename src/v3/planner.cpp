@@ -14,6 +14,7 @@ std::uint16_t Planner::add_service(Service svc, std::uint32_t target, Rank rank)
     services_.push_back(std::move(svc));
     service_target_.push_back(target);
     service_rank_.push_back(rank);
+    withdrawn_.push_back(false);
     return static_cast<std::uint16_t>(services_.size() - 1);
 }
 
@@ -39,32 +40,7 @@ HttpsStep Planner::on_https(std::uint32_t t, const SvcbRecord* records, std::siz
         return step;
     }
     if (!answer.service_mode.empty()) {
-        std::vector<PlannedService> planned = plan_services(
-            answer.service_mode.data(), answer.service_mode.size(), config.shuffle_seed,
-            config.port, config.quic, config.tcp_alpn,
-            max_services - std::min(max_services, services_.size()));
-        // The target of every record that gave a service is asked for, in the
-        // records' order (RFC 9460 §3: "Clients issue AAAA and/or A queries
-        // for the selected TargetName"). A record the client cannot speak to
-        // (RFC 9460 §7.1: no ALPN id left on either transport) selects no
-        // target: its name is not resolved.
-        const SvcbRecord* last = nullptr;
-        std::uint32_t target = t;
-        for (PlannedService& ps : planned) {
-            ps.rank.quic_broken = quic_broken && ps.service.protocol == Protocol::quic;
-            if (ps.record != last) {  // a record's services are next to each other
-                last = ps.record;
-                target = t;  // "." = the owner (§2.5.2)
-                if (ps.record->target != ".") {
-                    bool made = false;
-                    target = names.intern(ps.record->target, made);
-                    if (made) step.ask_addresses.push_back(target);
-                }
-            }
-            ps.service.target = target == 0 ? ps.record->target : names[target].name;
-            step.services.push_back(
-                NewService{add_service(std::move(ps.service), target, ps.rank), ps.record});
-        }
+        add_record_services(t, answer, config, step, false);
         add_alias_end(t, config, step);
         names.settle_https();
         return step;
@@ -72,6 +48,101 @@ HttpsStep Planner::on_https(std::uint32_t t, const SvcbRecord* records, std::siz
     add_alias_end(t, config, step);
     names.settle_https();
     return step;
+}
+
+void Planner::add_record_services(std::uint32_t t, const HttpsAnswer& answer,
+                                  const Config& config, HttpsStep& step, bool reuse) {
+    std::vector<PlannedService> planned = plan_services(
+        answer.service_mode.data(), answer.service_mode.size(), config.shuffle_seed, config.port,
+        config.quic, config.tcp_alpn, max_services - std::min(max_services, services_.size()));
+    // The target of every record that gave a service is asked for, in the
+    // records' order (RFC 9460 §3: "Clients issue AAAA and/or A queries
+    // for the selected TargetName"). A record the client cannot speak to
+    // (RFC 9460 §7.1: no ALPN id left on either transport) selects no
+    // target: its name is not resolved.
+    const SvcbRecord* last = nullptr;
+    std::uint32_t target = t;
+    for (PlannedService& ps : planned) {
+        ps.rank.quic_broken = quic_broken && ps.service.protocol == Protocol::quic;
+        if (ps.record != last) {  // a record's services are next to each other
+            last = ps.record;
+            target = t;  // "." = the owner (§2.5.2)
+            if (ps.record->target != ".") {
+                bool made = false;
+                target = names.intern(ps.record->target, made);
+                if (made) step.ask_addresses.push_back(target);
+            }
+        }
+        ps.service.target = target == 0 ? ps.record->target : names[target].name;
+        if (reuse) {
+            // §7 for a stale answer's fresh one: a service it has again
+            // keeps its endpoints (tried or not); only its place may move.
+            const auto same = std::find_if(
+                stale_services_.begin(), stale_services_.end(), [&](const StaleService& old) {
+                    if (old.kept || !old.record) return false;
+                    const Service& o = services_[old.index];
+                    return service_target_[old.index] == target &&
+                           o.protocol == ps.service.protocol &&
+                           o.priority == ps.service.priority && o.port == ps.service.port &&
+                           o.alpn == ps.service.alpn && o.ech == ps.service.ech &&
+                           old.record->ipv4hint == ps.record->ipv4hint &&
+                           old.record->ipv6hint == ps.record->ipv6hint;
+                });
+            if (same != stale_services_.end()) {
+                same->kept = true;
+                service_rank_[same->index] = ps.rank;
+                continue;
+            }
+        }
+        step.services.push_back(
+            NewService{add_service(std::move(ps.service), target, ps.rank), ps.record});
+    }
+}
+
+// ---- §4.4, §7: a stale HTTPS answer and its fresh one ----------------------------
+
+HttpsStep Planner::on_stale_https(std::uint32_t t, const SvcbRecord* records, std::size_t count,
+                                  const Config& config) {
+    HttpsStep step = on_https(t, records, count, config);
+    stale_https_ = t;
+    stale_services_.clear();
+    for (const NewService& made : step.services) {
+        StaleService old{made.index, std::nullopt, false};
+        if (made.record != nullptr) old.record = *made.record;
+        stale_services_.push_back(std::move(old));
+    }
+    return step;
+}
+
+HttpsStep Planner::on_fresh_https(const SvcbRecord* records, std::size_t count,
+                                  const Config& config) {
+    const std::uint32_t t = stale_https_;
+    HttpsStep step;
+    const HttpsAnswer answer = sort_out(records, count);
+    if (answer.alias != nullptr) {
+        // The name is an alias now: what the stale records gave goes (the
+        // end-of-chain service too: the chain goes on), and the chain is
+        // followed as for a first answer.
+        for (const StaleService& old : stale_services_) step.withdrawn.push_back(old.index);
+        HttpsStep follow = on_https(t, records, count, config);
+        follow.withdrawn = std::move(step.withdrawn);
+        step = std::move(follow);
+    } else {
+        // RFC 9460 §3's end-of-chain service does not depend on the records.
+        for (StaleService& old : stale_services_) old.kept = !old.record;
+        add_record_services(t, answer, config, step, true);
+        for (const StaleService& old : stale_services_) {
+            if (!old.kept) step.withdrawn.push_back(old.index);
+        }
+    }
+    for (const std::uint16_t s : step.withdrawn) withdrawn_[s] = true;
+    keep_stale_https();
+    return step;
+}
+
+void Planner::keep_stale_https() noexcept {
+    stale_https_ = no_target;
+    stale_services_.clear();
 }
 
 HttpsStep Planner::on_https_failed(std::uint32_t t, const Config& config) {
@@ -136,7 +207,7 @@ HttpsStep Planner::on_alt_svc(const Config& config) {
 
 bool Planner::service_waiting(const std::vector<bool>& has, const Rank& best) const {
     for (std::size_t s = 0; s < services_.size(); ++s) {
-        if (has[s] || !(service_rank_[s] < best)) continue;
+        if (has[s] || withdrawn_[s] || !(service_rank_[s] < best)) continue;
         const Target& t = names[service_target_[s]];
         if (t.addr[0] == DnsState::pending || t.addr[1] == DnsState::pending) return true;
     }

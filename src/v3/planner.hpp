@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "eyeballs/action.hpp"
@@ -44,6 +45,9 @@ struct HttpsStep {
     std::vector<std::uint32_t> ask_addresses;  ///< new names: their AAAA and A queries
     std::uint32_t ask_https = no_target;       ///< an alias to follow: its HTTPS query
     std::vector<NewService> services;          ///< made, in v3 §5 order
+    /// v3 §7 (a stale HTTPS answer's fresh one): services of the stale
+    /// answer the fresh one no longer has; their untried endpoints leave.
+    std::vector<std::uint16_t> withdrawn;
 };
 
 class Planner {
@@ -75,6 +79,27 @@ public:
     /// The HTTPS query for target `t` (the one awaited) failed: settled as
     /// "no records", and past an alias, RFC 9460 §3's final-$QNAME endpoint.
     HttpsStep on_https_failed(std::uint32_t t, const Config& config);
+    // ---- §4.4, §7: a stale HTTPS answer and its fresh one ------------------------
+    /// A cached HTTPS answer past its TTL for target `t` (the one awaited),
+    /// with ServiceMode records: planned as on_https would, and the services
+    /// it made remembered with their records; the question stays open for
+    /// the fresh answer (stale_https()).
+    HttpsStep on_stale_https(std::uint32_t t, const SvcbRecord* records, std::size_t count,
+                             const Config& config);
+    /// Whose stale HTTPS answer is raced while its fresh one is awaited;
+    /// no_target when none.
+    std::uint32_t stale_https() const noexcept { return stale_https_; }
+    /// The fresh answer (records, not empty) for the stale one (§4.4, handled
+    /// as a change, §7): a stale service the fresh answer has again (same
+    /// transport, priority, target, port, ALPN, ECH and hints) stays, with the
+    /// rank the fresh answer gives it; the others are withdrawn; the fresh
+    /// answer's new services are made (their new target names to resolve).
+    /// A fresh AliasMode record withdraws them all and follows the alias.
+    HttpsStep on_fresh_https(const SvcbRecord* records, std::size_t count, const Config& config);
+    /// The fresh query failed or had no records: the stale services stay.
+    void keep_stale_https() noexcept;
+    /// Service `s` was withdrawn by a fresh answer (§7): no endpoint joins it.
+    bool withdrawn(std::uint16_t s) const { return withdrawn_[s]; }
 
     // ---- RFC 7838 Alt-Svc (issue 17 item 9) ---------------------------------------
 
@@ -97,7 +122,8 @@ public:
     /// Some HTTPS or target address answer, or a stale answer's fresh one
     /// (§4.4), is still awaited.
     bool outstanding() const noexcept {
-        return names.https_pending() || names.targets_outstanding() || names.fresh_awaited();
+        return names.https_pending() || names.targets_outstanding() || names.fresh_awaited() ||
+               stale_https_ != no_target;
     }
 
     /// ECH retry: a copy of service `s` offering `configs`, ranked before
@@ -105,11 +131,25 @@ public:
     std::uint16_t retry_service(std::uint16_t s, std::vector<std::uint8_t> configs);
 private:
     void add_alias_end(std::uint32_t t, const Config& config, HttpsStep& step);
+    /// A ServiceMode answer's services for target `t` (on_https's body);
+    /// with `reuse`, a stale service equal to one planned is kept instead.
+    void add_record_services(std::uint32_t t, const HttpsAnswer& answer, const Config& config,
+                             HttpsStep& step, bool reuse);
     std::uint16_t add_service(Service svc, std::uint32_t target, Rank rank);
 
     std::deque<Service> services_;  // stable: actions point into it
     std::vector<std::uint32_t> service_target_;  // per service: its target
     std::vector<Rank> service_rank_;             // per service: its rank
+    std::vector<bool> withdrawn_;                // per service: withdrawn by a fresh answer
+    // §4.4: the stale HTTPS answer in use, and its services with their
+    // records (copied: the caller's are gone by the time the fresh one comes).
+    struct StaleService {
+        std::uint16_t index;
+        std::optional<SvcbRecord> record;  // none: RFC 9460 §3's alias-end service
+        bool kept;
+    };
+    std::uint32_t stale_https_ = no_target;
+    std::vector<StaleService> stale_services_;
 };
 
 }  // namespace eyeballs::detail

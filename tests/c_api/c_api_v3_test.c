@@ -649,6 +649,62 @@ static void dns_cache_answers_the_race(void) {
     eyeballs_dns_cache_free(cache);
 }
 
+/* A stale HTTPS answer from the cache (v3 §4.4): its service's hint is raced
+ * at once while the HTTPS query still goes out; the fresh answer, without
+ * that service, withdraws its untried ::2 and brings ::3 (§7). Fed directly,
+ * eyeballs_machine_handle_stale_https names bad records and is refused in
+ * an RFC 8305 race. */
+static void dns_cache_races_stale_https(void) {
+    const int64_t s = INT64_C(1000000000);
+    race r;
+    eyeballs_config c;
+    eyeballs_dns_cache* cache = NULL;
+    const char* stale = "1 old.example. alpn=h2 ipv6hint=2001:db8::1,2001:db8::2";
+    const char* fresh = "1 new.example. alpn=h2 ipv6hint=2001:db8::3";
+    const char* bad = "1 . alpn=";
+    char message[128];
+    CHECK(eyeballs_dns_cache_new(8, EYEBALLS_NONE, &cache) == EYEBALLS_OK);
+    CHECK(eyeballs_dns_cache_store_https(cache, "www.example", &stale, 1, 1, -10 * s, message,
+                                         sizeof message) == EYEBALLS_OK);
+    eyeballs_config_init(&c);
+    c.https = 1;
+    begin(&r, &c);
+    CHECK(from_cache(&r, cache, "HTTPS", "") == 1); /* stale: raced, and the query still goes */
+    answer(&r, "AAAA", "", NULL);
+    answer(&r, "A", "", NULL);
+    CHECK(eyeballs_machine_attempts_started(r.m) == 1);
+    CHECK(strstr(r.trace, "0 connect #1 [2001:db8::1]:443 tcp\n") == r.trace);
+    run_until(&r, 100 * MS);
+    https(&r, fresh);
+    run_until(&r, 250 * MS);
+    CHECK(strstr(r.trace, "250 connect #2 [2001:db8::3]:443 tcp\n") != NULL);
+    CHECK(strstr(r.trace, "2001:db8::2") == NULL);
+    eyeballs_machine_free(r.m);
+
+    begin(&r, &c);
+    CHECK(eyeballs_machine_handle_stale_https(r.m, 0, query(&r, "HTTPS", ""), &bad, 1) ==
+          EYEBALLS_ERR_ARGUMENT);
+    CHECK(strstr(eyeballs_machine_last_error(r.m), "eyeballs_machine_handle_stale_https: record 0") !=
+          NULL);
+    eyeballs_machine_free(r.m);
+
+    /* RFC 8305 mode asks no HTTPS question: nothing is fed from the cache,
+     * and a stale HTTPS answer fed anyway is refused. */
+    eyeballs_config_init(&c);
+    begin(&r, &c);
+    {
+        eyeballs_query q;
+        memset(&q, 0, sizeof q);
+        q.https = 1;
+        q.family = EYEBALLS_FAMILY_V6;
+        q.name = "";
+        CHECK(eyeballs_machine_handle_stale_https(r.m, 0, &q, &stale, 1) == EYEBALLS_ERR_STATE);
+    }
+    CHECK(eyeballs_machine_attempts_started(r.m) == 0);
+    eyeballs_machine_free(r.m);
+    eyeballs_dns_cache_free(cache);
+}
+
 /* tests/scenarios/v3_update_aaaa_resorts_pending.scn: an update adds a
  * global address that sorts ahead of the untried ULA one (v3 §7). */
 static void dns_update_resorts_pending(void) {
@@ -900,6 +956,7 @@ static const struct {
     {"tcp_alpn_service_left_out", tcp_alpn_service_left_out},
     {"dns_cache", dns_cache},
     {"dns_cache_answers_the_race", dns_cache_answers_the_race},
+    {"dns_cache_races_stale_https", dns_cache_races_stale_https},
 };
 
 int main(int argc, char** argv) {

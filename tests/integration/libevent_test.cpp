@@ -1326,6 +1326,56 @@ TEST_F(LibeventTest, DnsCacheStaleAnswerRacesThenIsReplaced) {
     v4.accept_all();
 }
 
+// A stale HTTPS answer from the cache (v3 §4.4): its service old.test
+// (127.0.0.2: nobody listens) races and is refused while the HTTPS query goes
+// out; the server's answer (300 ms later) names new.test instead, which
+// replaces it (§7), is asked, and connects. The new records are then cached.
+TEST_F(LibeventTest, DnsCacheStaleHttpsAnswerRacesThenIsReplaced) {
+    Listener v4(loopback_v4());
+    const std::uint16_t port = v4.endpoint().port();
+    const std::string qname = https_name("stale.test", port);
+    DnsServer dns;
+    dns.set_https(qname, DnsServer::Answer::https_text({"1 new.test. alpn=h2"}, 300ms));
+    dns.set("stale.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("stale.test", Family::v4, DnsServer::Answer::with({loopback_v4()}, 3s));
+    dns.set("old.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("old.test", Family::v4,
+            DnsServer::Answer::with({*Endpoint::parse_address("127.0.0.2", 0)}));
+    dns.set("new.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("new.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    DnsCache cache;
+    cache.store_https(qname, {*parse_svcb_presentation("1 old.test. alpn=h2")}, 1,
+                      Clock::now() - 10s);
+    le::Options o;
+    o.config.https = true;
+    o.dns_server = dns.endpoint();
+    o.dns_cache = &cache;
+    Result r;
+    auto h = le::connect(base_, "stale.test", port, o, r.callback());
+    ASSERT_TRUE(h.status().ok()) << h.status().message();
+    run(r);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    ASSERT_EQ(r.report.attempts.size(), 2u);
+    auto start_of = [&](std::size_t i) { return r.report.attempts[i].started - r.report.started; };
+    EXPECT_EQ(r.report.attempts[0].remote, Endpoint::parse_address("127.0.0.2", port))
+        << "the stale answer's service raced";
+    EXPECT_LT(start_of(0), 300ms) << "before the server's HTTPS answer";
+    EXPECT_EQ(r.report.attempts[1].remote, loopback_v4(port));
+    EXPECT_EQ(r.report.attempts[1].source, ServiceSource::https_record)
+        << "the fresh answer's service, not the origin's A answer";
+    EXPECT_GE(start_of(1), 300ms) << "the fresh answer replaced the stale one";
+    EXPECT_EQ(peer_of(r.fd), loopback_v4(port));
+    const auto after = cache.lookup(qname, DnsCache::Type::https, Clock::now());
+    EXPECT_EQ(after.state, DnsCache::State::fresh);
+    ASSERT_EQ(after.records.size(), 1u);
+    EXPECT_EQ(after.records[0].target, "new.test.");
+    std::size_t https_queries = 0;
+    for (const auto& q : dns.queries()) https_queries += q.name == qname && q.type == 65;
+    EXPECT_EQ(https_queries, 1u) << "the stale answer did not stop the query";
+    EXPECT_TRUE(drains());
+    v4.accept_all();
+}
+
 // A failed re-query (SERVFAIL) keeps the stale addresses: they stay in the
 // race (and win here, 127.0.0.1 listening) and in the cache for next time
 // (RFC 8767: an unreachable server does not make a name disappear).

@@ -444,5 +444,56 @@ TEST_F(PollDns, StaleAnswerRacesThenIsReplaced) {
     EXPECT_EQ(a_queries, 1u) << "the stale answer did not stop the query";
 }
 
+// A stale HTTPS answer from the cache (v3 §4.4) races at once while the
+// HTTPS query goes out: its service old.test (127.0.0.2: nobody listens) is
+// tried and refused, and the race waits for the question still open. The
+// server's answer (300 ms later) has new.test instead: it replaces the stale
+// service (§7), new.test is asked, and its 127.0.0.1 connects. The origin's
+// own A answer comes too late to matter. The new records are then cached.
+TEST_F(PollDns, StaleHttpsAnswerRacesThenIsReplaced) {
+    DnsServer dns;
+    LoopbackPair pair = bind_loopback_pair();
+    Listener v4(std::move(pair.v4));
+    RefusedPort v6(std::move(pair.v6));
+    const std::string qname = https_name("stale.test", pair.port);
+    dns.set_https(qname, DnsServer::Answer::https_text({"1 new.test. alpn=h2"}, 300ms));
+    dns.set("stale.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("stale.test", Family::v4, DnsServer::Answer::with({loopback_v4()}, 3s));
+    dns.set("old.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("old.test", Family::v4,
+            DnsServer::Answer::with({*Endpoint::parse_address("127.0.0.2", 0)}));
+    dns.set("new.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("new.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    DnsCache cache;
+    cache.store_https(qname, {*parse_svcb_presentation("1 old.test. alpn=h2")}, 1,
+                      Clock::now() - 10s);
+    ASSERT_EQ(cache.lookup(qname, DnsCache::Type::https, Clock::now()).state,
+              DnsCache::State::stale);
+    poll::Options o = options(dns);
+    o.config.https = true;
+    o.dns.cache = &cache;
+
+    poll::Result r = poll::connect("stale.test", pair.port, o);
+    ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+    ASSERT_EQ(r.report.attempts.size(), 2u);
+    EXPECT_EQ(r.report.attempts[0].remote, Endpoint::parse_address("127.0.0.2", pair.port))
+        << "the stale answer's service raced";
+    EXPECT_EQ(r.report.attempts[0].source, ServiceSource::https_record);
+    EXPECT_LT(start_of(r, 0), 300ms) << "before the server's HTTPS answer";
+    EXPECT_EQ(r.report.attempts[1].remote, loopback_v4(pair.port));
+    EXPECT_EQ(r.report.attempts[1].source, ServiceSource::https_record)
+        << "the fresh answer's service, not the origin's A answer";
+    EXPECT_GE(start_of(r, 1), 300ms) << "the fresh answer replaced the stale one";
+    EXPECT_EQ(peer_of(r.fd), loopback_v4(pair.port));
+    ::close(r.fd);
+    const auto after = cache.lookup(qname, DnsCache::Type::https, Clock::now());
+    EXPECT_EQ(after.state, DnsCache::State::fresh);
+    ASSERT_EQ(after.records.size(), 1u);
+    EXPECT_EQ(after.records[0].target, "new.test.");
+    std::size_t https_queries = 0;
+    for (const auto& q : dns.queries()) https_queries += q.name == qname && q.type == 65;
+    EXPECT_EQ(https_queries, 1u) << "the stale answer did not stop the query";
+}
+
 }  // namespace
 }  // namespace eyeballs::test

@@ -521,9 +521,9 @@ private:
         const auto it = dns_lines_.find(key);
         if (answer.mark != DnsAnswer::Mark::plain) {
             const char* mark = answer.mark == DnsAnswer::Mark::stale ? "stale" : "update";
-            if (answer.https) {
-                fail(string("`") + mark + "` is for AAAA and A answers, not HTTPS (the HTTPS " +
-                     "answer is taken once)");
+            if (answer.https && answer.mark == DnsAnswer::Mark::update) {
+                fail(string("`") + mark + "` is for AAAA and A answers, not HTTPS (an HTTPS " +
+                     "answer is taken once, or a `stale` one and then its fresh one)");
             }
             if (change_line_ == 0) change_line_ = line_;
         }
@@ -553,13 +553,15 @@ private:
         if (t[rest] == "none") {
             if (t.size() != rest + 1) fail("`none` stands alone in a dns answer");
             if (answer.mark == DnsAnswer::Mark::stale) {
-                fail("a stale answer lists addresses (a cached answer past its TTL), not `none`");
+                fail(string("a stale answer lists ") + (answer.https ? "records" : "addresses") +
+                     " (a cached answer past its TTL), not `none`");
             }
             answer.kind = DnsAnswer::Kind::none;
         } else if (t[rest] == "error") {
             if (answer.mark != DnsAnswer::Mark::plain) {
                 fail(string(answer.mark == DnsAnswer::Mark::stale
-                                ? "a stale answer lists addresses"
+                                ? (answer.https ? "a stale answer lists records"
+                                                : "a stale answer lists addresses")
                                 : "an update is a new answer: addresses or `none`") +
                      ", not `error`");
             }
@@ -1245,7 +1247,11 @@ private:
                 }
                 break;
             case DnsAnswer::Kind::records:
-                machine_.handle_https(now_, q, a.records);
+                if (a.mark == DnsAnswer::Mark::stale) {
+                    machine_.handle_stale_https(now_, q, a.records);
+                } else {
+                    machine_.handle_https(now_, q, a.records);
+                }
                 break;
             case DnsAnswer::Kind::none:
                 if (a.https) {

@@ -43,7 +43,8 @@ struct DnsAnswer {
     int code = 0;                     ///< Kind::error: the ERRNO, or 0 when not given
     int line = 0;
     /// Answers that change (v3 §4.4, §7; `config https=on`): `stale` marks a
-    /// question's first answer as past its TTL (RaceMachine::handle_stale),
+    /// question's first answer as past its TTL (RaceMachine::handle_stale;
+    /// for HTTPS records handle_stale_https),
     /// so the next plain answer for it is the fresh one; `update` is a
     /// changed answer for a question already answered (handle_dns_update).
     enum class Mark : std::uint8_t { plain, stale, update };

@@ -730,7 +730,11 @@ void Race::pump() {
 void Race::feed(Input& in) {
     now_ = std::max(now_, in.at);
     if (in.stale) {  // raced while the query is out; its answer replaces it (v3 §4.4)
-        machine_.handle_stale(now_, Resolve(in.family, false, in.name), in.addresses);
+        if (in.kind == Input::Kind::https) {
+            machine_.handle_stale_https(now_, Resolve(Family::v6, true, in.name), in.records);
+        } else {
+            machine_.handle_stale(now_, Resolve(in.family, false, in.name), in.addresses);
+        }
         return;
     }
     remember(in);
@@ -791,9 +795,9 @@ void Race::remember(const Input& in) {
 
 // Options::dns_cache: answers the question from the cache when it can.
 // Returns true when no query is needed (a fresh answer is queued); a stale
-// address answer is queued for handle_stale (HTTPS mode only: an RFC 8305
-// race takes one answer per question) and false returned, so the query still
-// goes out.
+// answer is queued for handle_stale (addresses) or handle_stale_https
+// (records) — HTTPS mode only: an RFC 8305 race takes one answer per
+// question — and false returned, so the query still goes out.
 bool Race::answer_from_cache(const Resolve& r) {
     if (cache_ == nullptr) return false;
     std::string qname = query_name(r, host_);
@@ -801,7 +805,7 @@ bool Race::answer_from_cache(const Resolve& r) {
     if (hit.state == DnsCache::State::missing) return false;
     const bool fresh = hit.state == DnsCache::State::fresh;
     const bool stale = !fresh;
-    if (stale) stale_questions_.emplace_back(r.family, std::string(r.name));
+    if (stale && !r.https) stale_questions_.emplace_back(r.family, std::string(r.name));
     Input in;
     in.at = now_;
     in.family = r.family;

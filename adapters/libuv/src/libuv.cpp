@@ -556,7 +556,11 @@ void Race::pump() {
 void Race::feed(Input& in) {
     now_ = std::max(now_, in.at);
     if (in.stale) {  // raced while the query is out; its answer replaces it (v3 §4.4)
-        machine_.handle_stale(now_, Resolve(in.family, false, in.name), in.addresses);
+        if (in.kind == Input::Kind::https) {
+            machine_.handle_stale_https(now_, Resolve(Family::v6, true, in.name), in.records);
+        } else {
+            machine_.handle_stale(now_, Resolve(in.family, false, in.name), in.addresses);
+        }
         return;
     }
     remember(in);
@@ -1093,9 +1097,10 @@ void Race::remember(const Input& in) {
 }
 
 // Answers the question from the cache when it can. Returns true when no
-// query is needed (a fresh answer is queued); a stale address answer is
-// queued for handle_stale (HTTPS mode only: an RFC 8305 race takes one
-// answer per question) and false returned, so the query still goes out.
+// query is needed (a fresh answer is queued); a stale answer is queued for
+// handle_stale (addresses) or handle_stale_https (records) — HTTPS mode
+// only: an RFC 8305 race takes one answer per question — and false
+// returned, so the query still goes out.
 bool Race::answer_from_cache(const Resolve& r) {
     if (cache_ == nullptr) return false;
     DnsCache::Answer hit =

@@ -30,7 +30,7 @@ struct DnsAnswer {
     std::string qname;                ///< the name asked on the wire (query_name())
     std::uint32_t ttl = 0;            ///< positive answer: its TTL in seconds (DnsCache)
     bool cached = false;              ///< from DnsOptions::cache, fresh: not to be stored again
-    bool stale = false;               ///< from DnsOptions::cache, stale: RaceMachine::handle_stale
+    bool stale = false;               ///< from DnsOptions::cache, stale: RaceMachine::handle_stale(_https)
     bool negative() const noexcept { return https ? failed : addresses.empty(); }
     /// The Resolve action this answers (its name views this answer's `name`).
     Resolve query() const noexcept { return Resolve(family, https, name); }

@@ -274,7 +274,11 @@ private:
         const auto& a = std::get<detail::DnsAnswer>(in);
         const Resolve query = a.query();
         if (a.stale) {  // raced while the query is out; its answer replaces it (v3 §4.4)
-            machine_.handle_stale(now, query, a.addresses);
+            if (a.https) {
+                machine_.handle_stale_https(now, query, a.records);
+            } else {
+                machine_.handle_stale(now, query, a.addresses);
+            }
             return;
         }
         remember(now, a);
@@ -427,9 +431,10 @@ private:
 
     // DnsOptions::cache: answers the question from the cache when it can.
     // Returns true when no query is needed (a fresh answer is queued); a
-    // stale address answer is queued for handle_stale (HTTPS mode only: an
-    // RFC 8305 race takes one answer per question) and false returned, so
-    // the query still goes out.
+    // stale answer is queued for handle_stale (addresses) or
+    // handle_stale_https (records) — HTTPS mode only: an RFC 8305 race takes
+    // one answer per question — and false returned, so the query still goes
+    // out.
     bool answer_from_cache(TimePoint now, const Resolve& r) {
         DnsCache* cache = options_.dns.cache;
         if (cache == nullptr) return false;

@@ -201,10 +201,11 @@ struct Options {
     /// caller; null (default): none. As in the poll adapter: before each
     /// query the adapter looks its question (the name on the wire) up; a
     /// fresh answer is fed to the race at once and no query is sent; with
-    /// `config.https`, a stale address answer is raced at once
-    /// (RaceMachine::handle_stale, v3 §4.4) while the query goes out, and the
-    /// new answer replaces it (§7); a failed query leaves the stale addresses
-    /// in the race. What the adapter's own DNS client brings back (HTTPS
+    /// `config.https`, a stale answer is raced at once
+    /// (RaceMachine::handle_stale, or for HTTPS records handle_stale_https;
+    /// v3 §4.4) while the query goes out, and the new answer replaces it
+    /// (§7); a failed query leaves the stale addresses (or services) in the
+    /// race. What the adapter's own DNS client brings back (HTTPS
     /// always; AAAA and A with `dns_server`) is stored with its TTL, and a
     /// NODATA or NXDOMAIN answer forgets the question's entry. Answers of
     /// evdns_getaddrinfo() (AAAA and A without `dns_server`) come without a

@@ -123,8 +123,9 @@ struct DnsOptions {
     /// caller; null (default): none. Before each query the adapter looks
     /// its question (the name on the wire) up: a fresh answer is fed to the
     /// race at once and no query is sent; with `config.https`, a stale
-    /// address answer is raced at once (RaceMachine::handle_stale, v3 §4.4)
-    /// while the query goes out, and the new answer replaces it (§7). Every
+    /// answer is raced at once (RaceMachine::handle_stale, or for HTTPS
+    /// records handle_stale_https; v3 §4.4) while the query goes out, and the
+    /// new answer replaces it (§7). Every
     /// positive answer that comes back is stored with its TTL; a NODATA
     /// answer forgets the question's entry. Not locked: a cache shared by
     /// races on several threads needs the caller's lock around each race.

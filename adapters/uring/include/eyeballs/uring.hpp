@@ -149,10 +149,11 @@ struct Options {
     /// caller; null (default): none. As in the poll adapter: before each
     /// query the adapter looks its question (the name on the wire) up; a
     /// fresh answer is fed to the race at once and no query is sent; with
-    /// `config.https`, a stale address answer is raced at once
-    /// (RaceMachine::handle_stale, v3 §4.4) while the query goes out, and the
-    /// new answer replaces it (§7); a failed query leaves the stale addresses
-    /// in the race. Every positive answer is stored with its TTL; a NODATA or
+    /// `config.https`, a stale answer is raced at once
+    /// (RaceMachine::handle_stale, or for HTTPS records handle_stale_https;
+    /// v3 §4.4) while the query goes out, and the new answer replaces it
+    /// (§7); a failed query leaves the stale addresses (or services) in the
+    /// race. Every positive answer is stored with its TTL; a NODATA or
     /// NXDOMAIN answer forgets the question's entry. Not locked: the cache is
     /// used from the loop's thread, so share one only among races run by the
     /// same thread.

@@ -84,10 +84,11 @@ struct connect_options {
     /// Answers kept from race to race (eyeballs/dns_cache.hpp), owned by the
     /// caller; null (default): none. Before each query the race looks its
     /// question (the name on the wire) up: a fresh answer is given to the
-    /// race and no query is sent; with `config.https`, a stale address
-    /// answer is raced at once (RaceMachine::handle_stale, v3 §4.4) while the
-    /// query goes out, and the new answer replaces it (§7); a failed query
-    /// leaves the stale addresses in the race. What the adapter's own DNS
+    /// race and no query is sent; with `config.https`, a stale answer is
+    /// raced at once (RaceMachine::handle_stale, or for HTTPS records
+    /// handle_stale_https; v3 §4.4) while the query goes out, and the new
+    /// answer replaces it (§7); a failed query leaves the stale addresses (or
+    /// services) in the race. What the adapter's own DNS
     /// client brings back (HTTPS always; AAAA and A with `dns_server`) is
     /// stored with its TTL, and NODATA or NXDOMAIN for an address question
     /// forgets its entry; other failures leave it (RFC 8767). The system

@@ -267,12 +267,17 @@ private:
         drain(now);
     }
 
-    /// A stale cached answer for an address question, raced while its query
-    /// is out (connect_options::dns_cache, v3 §4.4).
-    void on_stale(Family family, const std::string& name, const std::vector<Endpoint>& addresses) {
+    /// A stale cached answer, raced while its query is out
+    /// (connect_options::dns_cache, v3 §4.4): addresses, or for the HTTPS
+    /// question its records.
+    void on_stale(Family family, bool https, const std::string& name, const dns_result& r) {
         if (done_) return;
         const auto now = clock::now();
-        machine_.handle_stale(now, Resolve(family, false, name), addresses);
+        if (https) {
+            machine_.handle_stale_https(now, Resolve(Family::v6, true, name), r.records);
+        } else {
+            machine_.handle_stale(now, Resolve(family, false, name), r.addresses);
+        }
         drain(now);
     }
 
@@ -295,9 +300,10 @@ private:
 
     // connect_options::dns_cache: answers the question from the cache when it
     // can. A fresh answer is posted to the race like any answer, and true
-    // returned: no query is sent. A stale address answer (HTTPS mode only: an
-    // RFC 8305 race takes one answer per question) is posted for
-    // handle_stale and false returned, so the query still goes out.
+    // returned: no query is sent. A stale answer (HTTPS mode only: an RFC
+    // 8305 race takes one answer per question) is posted for handle_stale
+    // (addresses) or handle_stale_https (records) and false returned, so the
+    // query still goes out.
     bool answer_from_cache(clock::time_point now, const Resolve& a, const std::string& qname) {
         DnsCache::Answer hit =
             options_.dns_cache->lookup_for_race(qname, a, machine_.config().https, now);
@@ -310,7 +316,7 @@ private:
         for (const Endpoint& e : hit.addresses) r.addresses.push_back(e.with_port(port_));
         later([self = shared_from_this(), family = a.family, https = a.https,
                name = std::string(a.name), stale, r = std::move(r)]() mutable {
-            if (stale) return self->on_stale(family, name, r.addresses);
+            if (stale) return self->on_stale(family, https, name, r);
             self->on_resolved(family, https, name, std::move(r));
         });
         return fresh;
