@@ -448,18 +448,25 @@ void RaceMachine::revive(const Candidate& c) {
         if (best == npos || rank_of(t) < rank_of(cands_[best])) best = i;
     }
     if (best == npos) return;
-    Candidate& t = cands_[best];
+    readmit(best);
+}
+
+void RaceMachine::readmit(std::uint32_t slot) {
+    // A dropped, never tried candidate joins the race again, into its lists
+    // if it had left them.
+    Candidate& t = cands_[slot];
     t.dropped = false;
     t.shadowed = false;
+    t.ech_refused = false;
     const std::size_t f = idx(group_family(t.remote));
     ++remaining_[f];
     if (t.off_family) {
         t.off_family = false;
-        link_one(best, best, false, fam_head_[f], fam_tail_[f], &Candidate::next_in_family);
+        link_one(slot, slot, false, fam_head_[f], fam_tail_[f], &Candidate::next_in_family);
     }
     if (t.off_order) {
         t.off_order = false;
-        link_one(best, best, false, order_head_, order_tail_, &Candidate::next_in_order);
+        link_one(slot, slot, false, order_head_, order_tail_, &Candidate::next_in_order);
     }
 }
 

@@ -18,14 +18,27 @@ bool offers_ech(const Service* s) noexcept { return s != nullptr && s->ech.has_v
 
 void RaceMachine::ech_guard() {
     // Unused candidates the guard refuses leave the race; attempts in flight
-    // go on (one held before its handshake is failed when released).
+    // go on (one held before its handshake is failed when released). The
+    // origin "offers ECH" by the services in force: when a fresh HTTPS answer
+    // withdraws a stale answer's ECH services (§4.4, §7) and no other offers
+    // it, what the guard refused comes back (unless withdrawn itself).
     if (config_.ech == EchMode::off || v3_.peek() == nullptr) return;
-    const bool origin = detail::any_ech(v3().services());
-    for (Candidate& c : cands_) {
-        if (c.attempt != 0 || c.dropped) continue;
-        if (detail::ech_admits(config_, origin, offers_ech(service_of(c)))) continue;
+    const bool origin = v3().offers_ech();
+    for (std::uint32_t i = 0; i < cands_.size(); ++i) {
+        Candidate& c = cands_[i];
+        if (c.attempt != 0) continue;
+        const bool admitted = detail::ech_admits(config_, origin, offers_ech(service_of(c)));
+        if (c.ech_refused) {
+            if (admitted && (c.service == no_service || !v3().withdrawn(c.service))) {
+                readmit(i);
+                --v3().ech.refused;
+            }
+            continue;
+        }
+        if (c.dropped || admitted) continue;
         c.dropped = true;
         c.shadowed = false;
+        c.ech_refused = true;
         --remaining_[group_family(c.remote) == Family::v6 ? 0 : 1];
         ++v3().ech.refused;
     }
@@ -46,7 +59,7 @@ std::string RaceMachine::ech_summary() const {
 bool RaceMachine::ech_ready(TimePoint now, std::uint32_t slot) {
     Candidate& c = cands_[slot];
     if (c.state != AState::securing) return false;
-    if (!detail::ech_admits(config_, detail::any_ech(v3().services()),
+    if (!detail::ech_admits(config_, v3().offers_ech(),
                             offers_ech(service_of(c)))) {
         record(Stage::tls, c.attempt, slot, c.remote.family(), ECONNABORTED, npos,
                "ECH downgrade guard: the origin offers ECH, this endpoint does not");

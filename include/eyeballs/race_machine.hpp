@@ -439,10 +439,12 @@ private:
         bool shadowed : 1;       // dropped for a better twin; back if that one is withdrawn
         bool off_family : 1;     // dropped and taken off its family list
         bool off_order : 1;      // taken off the arrival-order list
+        bool ech_refused : 1;    // dropped by the ECH guard; back if the origin stops offering ECH
         std::uint16_t service = no_service;  // index into v3().services; its rank orders it
         Candidate()
             : socket_open(false), bound(false), close_pending(false), hint(false),
-              dropped(false), shadowed(false), off_family(false), off_order(false) {}
+              dropped(false), shadowed(false), off_family(false), off_order(false),
+              ech_refused(false) {}
     };
     static constexpr std::uint16_t no_service = UINT16_MAX;
     enum class QKind : std::uint8_t { resolve6, resolve4, resolve_https, open, bind, connect, report, crypto_ready };
@@ -473,6 +475,7 @@ private:
     Twin supersede(const Endpoint& remote, Protocol protocol, const detail::Rank& rank,
                    std::size_t limit);
     void revive(const Candidate& c);
+    void readmit(std::uint32_t slot);
     Protocol protocol_of(const Candidate& c) const noexcept;
     /// v3 §5 group order (lower first): the service's, or the fallback's.
     detail::Rank rank_of(const Candidate& c) const noexcept;

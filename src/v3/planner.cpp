@@ -140,6 +140,13 @@ HttpsStep Planner::on_fresh_https(const SvcbRecord* records, std::size_t count,
     return step;
 }
 
+bool Planner::offers_ech() const noexcept {
+    for (std::size_t s = 0; s < services_.size(); ++s) {
+        if (services_[s].ech.has_value() && !withdrawn_[s]) return true;
+    }
+    return false;
+}
+
 void Planner::keep_stale_https() noexcept {
     stale_https_ = no_target;
     stale_services_.clear();

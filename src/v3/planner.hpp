@@ -100,6 +100,10 @@ public:
     void keep_stale_https() noexcept;
     /// Service `s` was withdrawn by a fresh answer (§7): no endpoint joins it.
     bool withdrawn(std::uint16_t s) const { return withdrawn_[s]; }
+    /// §5.1 with §7: some service in force (made in this race and not
+    /// withdrawn by a fresh answer) offers ECH. A stale answer's ECH service
+    /// that its fresh answer withdrew no longer counts.
+    bool offers_ech() const noexcept;
 
     // ---- RFC 7838 Alt-Svc (issue 17 item 9) ---------------------------------------
 
