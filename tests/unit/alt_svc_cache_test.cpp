@@ -177,7 +177,8 @@ TEST(AltSvcForRace, GivesTheHttpsOriginsFreshAlternatives) {
     EXPECT_EQ(to_string(alts[0]), "h2=\":8443\"; ma=59");
     EXPECT_EQ(to_string(alts[1]), "h3=\"alt.example:443\"; ma=29");
     // The host's case does not matter; what expired is left out.
-    ASSERT_EQ(alternatives_for_race(cache, "WWW.Example", 443, https_config(), t0 + 30s).size(), 1u);
+    ASSERT_EQ(alternatives_for_race(cache, "WWW.Example", 443, https_config(), t0 + 30s).size(),
+              1u);
     EXPECT_TRUE(alternatives_for_race(cache, "www.example", 443, https_config(), t0 + 60s).empty());
     // The origin is https://HOST:PORT: another port, or an http origin's entry, is not it.
     EXPECT_TRUE(alternatives_for_race(cache, "www.example", 8443, https_config(), t0).empty());
@@ -212,7 +213,8 @@ TEST(AltSvcForRace, NotForIpLiteralsEmptyHostsOrPortZero) {
     EXPECT_TRUE(alternatives_for_race(cache, "www.example", 0, https_config(), t0).empty());
     // A name that starts with digits is still a name.
     ASSERT_TRUE(cache.store({"https", "192.0.2.1.example", 443}, "h2=\":8443\"", t0));
-    EXPECT_EQ(alternatives_for_race(cache, "192.0.2.1.example", 443, https_config(), t0).size(), 1u);
+    EXPECT_EQ(alternatives_for_race(cache, "192.0.2.1.example", 443, https_config(), t0).size(),
+              1u);
 }
 
 TEST(AltSvcForRace, AnOverrideThatMatchedWins) {

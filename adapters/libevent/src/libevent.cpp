@@ -640,6 +640,8 @@ Status Race::start(std::string_view host, std::uint16_t port,
     // Resolve overrides (curl's --connect-to, then --resolve) from the shared
     // helper, before any DNS.
     OverrideTarget target;
+    const std::string_view origin_host = host;  // Options::alt_svc_cache's origin
+    const std::uint16_t origin_port = port;
     if (endpoints == nullptr) {
         target = apply_overrides(options.overrides, host, port);
         host = target.host;
@@ -724,6 +726,17 @@ Status Race::start(std::string_view host, std::uint16_t port,
             owned_dns_ = new OwnedDns;
             owned_dns_->base = made;
             dns_ = made;
+        }
+        if (options.alt_svc_cache != nullptr) {
+            // Options::alt_svc_cache: the origin's fresh Alt-Svc alternatives
+            // join the race (RFC 7838; the rule is alternatives_for_race's).
+            std::vector<AltSvc> alts = alternatives_for_race(
+                *options.alt_svc_cache, origin_host, origin_port, options.config, now, &target);
+            if (!alts.empty()) {
+                Config config = machine_.config();
+                config.alt_svc = std::move(alts);
+                machine_ = RaceMachine(std::move(config));
+            }
         }
         status = machine_.start_resolving(now);
     }
