@@ -115,7 +115,11 @@ private:
                                                 on_connect);
             return;
         }
-        // What the origin advertised before, still fresh, races first.
+        // What the origin advertised before, still fresh, races first. Looked
+        // up here rather than by connect_options::alt_svc_cache: that option
+        // is for races with config.https to the origin https://HOST:PORT,
+        // and this client's origin is http://HOST:PORT, raced with https on
+        // only when it has alternatives.
         options_.config.alt_svc = alt_svc_.lookup(origin_, std::chrono::steady_clock::now());
         if (!options_.config.alt_svc.empty()) {
             options_.config.https = true;                // alternatives are services

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <iterator>
 
+#include "eyeballs/endpoint.hpp"
+
 namespace eyeballs {
 
 namespace {
@@ -131,6 +133,31 @@ void AltSvcCache::clear(const AltSvcOrigin& origin) {
 void AltSvcCache::clear() noexcept {
     origins_.clear();
     recency_.clear();
+}
+
+namespace {
+
+// An IP literal as a host may be written: "192.0.2.1", "2001:db8::1",
+// "[2001:db8::1]", "fe80::1%eth0". No DNS name has a ':' or a '[', so any
+// host with one is taken as an IPv6 literal without parsing it (a zone's
+// interface name need not exist here); an IPv4 literal is parsed.
+bool ip_literal(std::string_view host) {
+    if (host.find_first_of(":[") != std::string_view::npos) return true;
+    return Endpoint::parse_address(host, 1).has_value();
+}
+
+}  // namespace
+
+std::vector<AltSvc> alternatives_for_race(const AltSvcCache& cache, std::string_view host,
+                                          std::uint16_t port, const Config& config,
+                                          TimePoint now, const OverrideTarget* target) {
+    if (!config.https || !config.alt_svc.empty()) return {};
+    if (host.empty() || port == 0 || ip_literal(host)) return {};
+    if (target != nullptr &&
+        (!target->addresses.empty() || target->host != host || target->port != port)) {
+        return {};
+    }
+    return cache.lookup(AltSvcOrigin{"https", std::string(host), port}, now);
 }
 
 }  // namespace eyeballs

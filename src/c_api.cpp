@@ -1169,6 +1169,36 @@ size_t eyeballs_alt_svc_cache_lookup(const eyeballs_alt_svc_cache* cache, const 
     }
 }
 
+size_t eyeballs_alt_svc_cache_apply(const eyeballs_alt_svc_cache* cache, eyeballs_config* config,
+                                    const char* host, uint16_t port, int64_t now_ns,
+                                    char* buffer, size_t size) {
+    copy_text("", buffer, size);
+    if (cache == nullptr || config == nullptr || host == nullptr) return 0;
+    // The rule is the core's; a C config's alt_svc counts as given when it is
+    // neither NULL nor "" (eyeballs_machine_new() reads it so).
+    if (config->alt_svc != nullptr && config->alt_svc[0] != '\0') return 0;
+    try {
+        eyeballs::Config rule;
+        rule.https = config->https != 0;
+        std::string field;
+        for (const eyeballs::AltSvc& alt :
+             eyeballs::alternatives_for_race(cache->cache, host, port, rule, to_time(now_ns))) {
+            if (!field.empty()) field += ", ";
+            field += eyeballs::to_string(alt);
+        }
+        if (field.empty()) return 0;
+        const std::size_t length = copy_text(field, buffer, size);
+        if (length >= size) {
+            copy_text("", buffer, size);  // a cut value would not parse: none at all
+            return length;
+        }
+        config->alt_svc = buffer;
+        return length;
+    } catch (...) {
+        return 0;
+    }
+}
+
 size_t eyeballs_alt_svc_cache_attach(eyeballs_alt_svc_cache* cache, const char* network) {
     if (cache == nullptr) return 0;
     try {

@@ -29,6 +29,11 @@
 //   first ones in the server's order are kept.
 // - Pure: no clock reads (every time is the caller's), deterministic, a
 //   plain copyable value, not thread-safe (hold a lock to share one).
+//
+// The adapters read it themselves (their `alt_svc_cache` option, beside
+// `dns_cache`; HEv3 §6.2 "consistent with Alt-Svc"): alternatives_for_race()
+// below is the rule they share, so a race is given the same alternatives by
+// every adapter and by the C API's eyeballs_alt_svc_cache_apply().
 #pragma once
 
 #include <cstddef>
@@ -41,6 +46,8 @@
 #include <vector>
 
 #include "eyeballs/alt_svc.hpp"
+#include "eyeballs/config.hpp"
+#include "eyeballs/overrides.hpp"
 #include "eyeballs/time.hpp"
 
 namespace eyeballs {
@@ -126,5 +133,33 @@ private:
     std::map<std::uint64_t, Key> recency_;  // stamp -> key, oldest first
     std::optional<std::string> attached_;
 };
+
+/// The alternatives a race to `host`:`port` takes from `cache` (the adapters'
+/// `alt_svc_cache` option): the ones still fresh at `now` for the origin
+/// https://host:port (RFC 7838 §2: an origin is scheme, host and port; a race
+/// with Config::https is one to an https origin). Empty — the race goes as
+/// the caller configured it — unless every condition holds:
+///
+/// - `config.https`: alternatives are services of a v3 race (Config::alt_svc
+///   needs it); the cache does not turn HTTPS records on for a race that did
+///   not ask for them.
+/// - `config.alt_svc` is empty: a list the caller gave wins whole (the cache
+///   is not merged into it). To race without the cache's alternatives, give
+///   that race no cache.
+/// - `host` is a name: not empty, not an IP literal (with or without
+///   brackets, with or without a zone). A literal is raced without DNS, and
+///   Config::alt_svc is read only by a race that resolves (start_resolving).
+/// - `port` is not 0.
+/// - `target`, when given, is what apply_overrides() made of host:port: an
+///   override that matched — a redirect that changed the host or port, or a
+///   pin that gave addresses — is the caller's own choice of where to
+///   connect, and wins over the cache (curl likewise consults its Alt-Svc
+///   cache only when no --connect-to matched).
+///
+/// The host is looked up as given (the cache compares it without regard to
+/// ASCII case): store the origin under the name the race is asked for.
+std::vector<AltSvc> alternatives_for_race(const AltSvcCache& cache, std::string_view host,
+                                          std::uint16_t port, const Config& config,
+                                          TimePoint now, const OverrideTarget* target = nullptr);
 
 }  // namespace eyeballs

@@ -931,6 +931,22 @@ size_t eyeballs_alt_svc_cache_lookup(const eyeballs_alt_svc_cache* cache, const 
  * from the previous call's, alternatives without persist=1 are forgotten
  * (RFC 7838 §3.1). Returns how many were forgotten (0 for NULL). */
 size_t eyeballs_alt_svc_cache_attach(eyeballs_alt_svc_cache* cache, const char* network);
+/* The adapters' alt_svc_cache option for a machine the caller drives: when
+ * the race to `host`:`port` takes the cache's alternatives (C++
+ * eyeballs::alternatives_for_race: config->https set, config->alt_svc NULL or
+ * "" — a list the caller gave wins —, `host` a name, not an IP literal, and
+ * `port` not 0), the ones of the origin https://host:port still fresh at
+ * `now_ns` are written into `buffer` as an Alt-Svc field value and
+ * config->alt_svc is pointed at it (keep `buffer` until
+ * eyeballs_machine_new() has copied it). Returns the value's whole length,
+ * like eyeballs_alt_svc_cache_lookup(): 0 when nothing applies or a pointer
+ * is NULL (config unchanged); >= size when it did not fit (config unchanged,
+ * "" in buffer: give a buffer that long plus one). Call it with the host and
+ * port the caller asked for, before any override of where to connect (an
+ * override is the caller's choice and wins: then do not call it). */
+size_t eyeballs_alt_svc_cache_apply(const eyeballs_alt_svc_cache* cache, eyeballs_config* config,
+                                    const char* host, uint16_t port, int64_t now_ns,
+                                    char* buffer, size_t size);
 /* Origins held (0 for NULL). */
 size_t eyeballs_alt_svc_cache_size(const eyeballs_alt_svc_cache* cache);
 /* Forgets everything. */

@@ -369,6 +369,48 @@ static void alt_svc_cache(void) {
     pump(&r);
     compare(&r, golden_v3_alt_svc_origin_quic, "v3_alt_svc_origin_quic (from the cache)");
     eyeballs_machine_free(r.m);
+    /* eyeballs_alt_svc_cache_apply() makes the same race (the adapters' alt_svc_cache rule) */
+    {
+        char applied[256];
+        eyeballs_config_init(&c);
+        c.quic = 1;
+        /* not for a race without https, an IP literal, port 0, or NULLs: config unchanged */
+        CHECK(eyeballs_alt_svc_cache_apply(cache, &c, "www.example", 443, 0, applied,
+                                           sizeof applied) == 0 && c.alt_svc == NULL);
+        c.https = 1;
+        CHECK(eyeballs_alt_svc_cache_apply(cache, &c, "192.0.2.1", 443, 0, applied,
+                                           sizeof applied) == 0 && c.alt_svc == NULL);
+        CHECK(eyeballs_alt_svc_cache_apply(cache, &c, "www.example", 0, 0, applied,
+                                           sizeof applied) == 0 && c.alt_svc == NULL);
+        CHECK(eyeballs_alt_svc_cache_apply(NULL, &c, "www.example", 443, 0, applied,
+                                           sizeof applied) == 0 && c.alt_svc == NULL);
+        CHECK(eyeballs_alt_svc_cache_apply(cache, &c, NULL, 443, 0, applied, sizeof applied) == 0);
+        /* a buffer too short: the whole length, nothing applied */
+        CHECK(eyeballs_alt_svc_cache_apply(cache, &c, "www.example", 443, 0, applied, 8) > 8);
+        CHECK(c.alt_svc == NULL && applied[0] == '\0');
+        /* the caller's own list wins */
+        c.alt_svc = "h2=\":8443\"";
+        CHECK(eyeballs_alt_svc_cache_apply(cache, &c, "www.example", 443, 0, applied,
+                                           sizeof applied) == 0);
+        CHECK(strcmp(c.alt_svc, "h2=\":8443\"") == 0);
+        c.alt_svc = "";
+        CHECK(eyeballs_alt_svc_cache_apply(cache, &c, "WWW.example", 443, 0, applied,
+                                           sizeof applied) == strlen(applied));
+        CHECK(c.alt_svc == applied);
+        CHECK(strcmp(applied, "h3=\":443\"; ma=86400, h2=\":443\"; ma=3600; persist=1") == 0);
+        begin(&r, &c);
+        https(&r, "1 . alpn=h2");
+        answer(&r, "AAAA", "", "2001:db8::1");
+        answer(&r, "A", "", NULL);
+        run_until(&r, 1 * MS);
+        CHECK(eyeballs_machine_handle_connect_failed(r.m, r.now, 1, ECONNREFUSED) == EYEBALLS_OK);
+        pump(&r);
+        run_until(&r, 15 * MS);
+        CHECK(eyeballs_machine_handle_connected(r.m, r.now, 2) == EYEBALLS_OK);
+        pump(&r);
+        compare(&r, golden_v3_alt_svc_origin_quic, "v3_alt_svc_origin_quic (applied)");
+        eyeballs_machine_free(r.m);
+    }
     /* ma: at received + 3600 s exactly the h2 alternative has expired */
     CHECK(eyeballs_alt_svc_cache_lookup(cache, "https", "www.example", 443, hour - 1, field,
                                         sizeof field) > 0);

@@ -1491,4 +1491,68 @@ TEST_F(AsioRace, DnsCacheFailedQueryKeepsTheStaleAnswer) {
     EXPECT_EQ(after.addresses, std::vector<Endpoint>{loopback_v4(0)});
 }
 
+// ---- connect_options::alt_svc_cache: the origin's Alt-Svc alternatives (RFC 7838, v3 §6.2) ----
+
+// https://alt.test:PORT refuses; the cache holds h2=":ALT" for that origin.
+// The race given the cache connects to ALT's listener (an alt-svc service,
+// ranked first); the same race without it fails on the refused origin and
+// ALT's listener sees nothing; a config.alt_svc the caller gives (h2=":OWN")
+// wins over the cache. The names are raced with config.https, so the server
+// answers the HTTPS question (NODATA).
+TEST_F(AsioRace, AltSvcCacheAlternativesJoinTheRace) {
+    RefusedPort origin(loopback_v4(0));
+    const std::uint16_t port = origin.endpoint().port();
+    Listener alt(loopback_v4(0));
+    Listener own(loopback_v4(0));
+    DnsServer dns;
+    dns.set_https(https_name("alt.test", port), DnsServer::Answer::nodata());
+    dns.set("alt.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("alt.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    eyeballs::AltSvcCache cache;
+    std::string error;
+    ASSERT_TRUE(cache.store({"https", "alt.test", port},
+                            "h2=\":" + std::to_string(alt.endpoint().port()) + "\"", Clock::now(),
+                            &error))
+        << error;
+    Config config;
+    config.https = true;
+    net::io_context io;  // before the races: their sockets go first
+    auto race = [&](Race& r, const Config& c, const eyeballs::AltSvcCache* with) {
+        auto o = r.options(c);
+        o.dns_server = udp_of(dns);
+        o.alt_svc_cache = with;
+        adapter::async_connect(io.get_executor(), "alt.test", port, o, r.handler());
+        io.restart();
+        io.run();
+    };
+    Race with_cache;
+    race(with_cache, config, &cache);
+    ASSERT_TRUE(with_cache.connected())
+        << with_cache.ec.message() << " " << with_cache.report->message;
+    EXPECT_EQ(with_cache.peer(), alt.endpoint());
+    EXPECT_EQ(with_cache.report->source, eyeballs::ServiceSource::alt_svc);
+    EXPECT_EQ(alt.accept_all(), 1);
+    EXPECT_EQ(own.accept_all(), 0);
+    expect_clean_trace(with_cache);
+
+    Race without;
+    race(without, config, nullptr);
+    EXPECT_FALSE(without.connected()) << "only the refused origin was raced";
+    EXPECT_EQ(without.report->outcome, eyeballs::Outcome::failed);
+    EXPECT_EQ(alt.accept_all(), 0);
+
+    Config mine = config;
+    const auto value =
+        eyeballs::parse_alt_svc("h2=\":" + std::to_string(own.endpoint().port()) + "\"", &error);
+    ASSERT_TRUE(value) << error;
+    mine.alt_svc = value->alternatives;
+    Race explicit_list;
+    race(explicit_list, mine, &cache);
+    ASSERT_TRUE(explicit_list.connected())
+        << explicit_list.ec.message() << " " << explicit_list.report->message;
+    EXPECT_EQ(explicit_list.peer(), own.endpoint()) << "the caller's list wins";
+    EXPECT_EQ(own.accept_all(), 1);
+    EXPECT_EQ(alt.accept_all(), 0);
+}
+
 }  // namespace

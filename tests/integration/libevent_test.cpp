@@ -1591,5 +1591,69 @@ TEST_F(LibeventTest, Pref64DiscoveryCancelAndDrop) {
     EXPECT_FALSE(le::discover_pref64(base_, o, le::Pref64Callback{}).status().ok());
 }
 
+// ---- Options::alt_svc_cache: the origin's Alt-Svc alternatives (RFC 7838, v3 §6.2) ----
+
+// https://alt.test:PORT refuses; the cache holds h2=":ALT" for that origin.
+// The race given the cache connects to ALT's listener (an alt-svc service,
+// ranked first); the same race without it fails on the refused origin and
+// ALT's listener sees nothing; a config.alt_svc the caller gives (h2=":OWN")
+// wins over the cache. The names are raced with config.https, so the server
+// answers the HTTPS question (NODATA).
+TEST_F(LibeventTest, AltSvcCacheAlternativesJoinTheRace) {
+    RefusedPort origin(loopback_v4());
+    const std::uint16_t port = origin.endpoint().port();
+    Listener alt(loopback_v4());
+    Listener own(loopback_v4());
+    DnsServer dns;
+    dns.set_https(https_name("alt.test", port), DnsServer::Answer::nodata());
+    dns.set("alt.test", Family::v6, DnsServer::Answer::nodata());
+    dns.set("alt.test", Family::v4, DnsServer::Answer::with({loopback_v4()}));
+    AltSvcCache cache;
+    std::string error;
+    ASSERT_TRUE(cache.store({"https", "alt.test", port},
+                            "h2=\":" + std::to_string(alt.endpoint().port()) + "\"", Clock::now(),
+                            &error))
+        << error;
+    le::Options o;
+    o.config.https = true;
+    o.dns_server = dns.endpoint();
+    auto race = [&](Result& r) {
+        auto h = le::connect(base_, "alt.test", port, o, r.callback());
+        ASSERT_TRUE(h.status().ok()) << h.status().message();
+        run(r);
+    };
+    {
+        o.alt_svc_cache = &cache;
+        Result r;
+        race(r);
+        ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+        EXPECT_EQ(peer_of(r.fd), alt.endpoint());
+        EXPECT_EQ(r.report.source, ServiceSource::alt_svc);
+        EXPECT_EQ(alt.accept_all(), 1);
+        EXPECT_EQ(own.accept_all(), 0);
+    }
+    {
+        o.alt_svc_cache = nullptr;
+        Result r;
+        race(r);
+        EXPECT_EQ(r.report.outcome, Outcome::failed) << "only the refused origin was raced";
+        EXPECT_EQ(alt.accept_all(), 0);
+    }
+    {
+        o.alt_svc_cache = &cache;
+        const auto mine = parse_alt_svc("h2=\":" + std::to_string(own.endpoint().port()) + "\"",
+                                        &error);
+        ASSERT_TRUE(mine) << error;
+        o.config.alt_svc = mine->alternatives;
+        Result r;
+        race(r);
+        ASSERT_EQ(r.report.outcome, Outcome::connected) << r.report.message;
+        EXPECT_EQ(peer_of(r.fd), own.endpoint()) << "the caller's list wins";
+        EXPECT_EQ(own.accept_all(), 1);
+        EXPECT_EQ(alt.accept_all(), 0);
+    }
+    EXPECT_TRUE(drains());
+}
+
 }  // namespace
 }  // namespace eyeballs::test

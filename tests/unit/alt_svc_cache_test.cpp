@@ -8,6 +8,7 @@
 
 #include "eyeballs/alt_svc_cache.hpp"
 #include "eyeballs/config.hpp"
+#include "eyeballs/overrides.hpp"
 
 using namespace eyeballs;
 using namespace std::chrono_literals;
@@ -156,3 +157,81 @@ TEST(AltSvcCache, AtMostConfigsLimitOfAlternativesPerOrigin) {
 }
 
 }  // namespace
+
+// ---- alternatives_for_race: the rule every adapter's alt_svc_cache option follows ----
+
+namespace {
+
+Config https_config() {
+    Config config;
+    config.https = true;
+    return config;
+}
+
+}  // namespace
+
+TEST(AltSvcForRace, GivesTheHttpsOriginsFreshAlternatives) {
+    AltSvcCache cache = stored("h2=\":8443\"; ma=60, h3=\"alt.example:443\"; ma=30");
+    const auto alts = alternatives_for_race(cache, "www.example", 443, https_config(), t0 + 1s);
+    ASSERT_EQ(alts.size(), 2u);
+    EXPECT_EQ(to_string(alts[0]), "h2=\":8443\"; ma=59");
+    EXPECT_EQ(to_string(alts[1]), "h3=\"alt.example:443\"; ma=29");
+    // The host's case does not matter; what expired is left out.
+    ASSERT_EQ(alternatives_for_race(cache, "WWW.Example", 443, https_config(), t0 + 30s).size(),
+              1u);
+    EXPECT_TRUE(alternatives_for_race(cache, "www.example", 443, https_config(), t0 + 60s).empty());
+    // The origin is https://HOST:PORT: another port, or an http origin's entry, is not it.
+    EXPECT_TRUE(alternatives_for_race(cache, "www.example", 8443, https_config(), t0).empty());
+    AltSvcCache http_only;
+    ASSERT_TRUE(http_only.store({"http", "www.example", 443}, "h2=\":8443\"", t0));
+    EXPECT_TRUE(alternatives_for_race(http_only, "www.example", 443, https_config(), t0).empty());
+}
+
+TEST(AltSvcForRace, OnlyForAnHttpsRace) {
+    const AltSvcCache cache = stored("h2=\":8443\"");
+    Config plain;  // https off: Config::alt_svc would be refused, and no HTTPS query is added
+    EXPECT_TRUE(alternatives_for_race(cache, "www.example", 443, plain, t0).empty());
+}
+
+TEST(AltSvcForRace, TheCallersListWins) {
+    const AltSvcCache cache = stored("h2=\":8443\"");
+    Config config = https_config();
+    AltSvc own;
+    own.alpn = "h2";
+    own.port = 9443;
+    config.alt_svc.push_back(own);
+    EXPECT_TRUE(alternatives_for_race(cache, "www.example", 443, config, t0).empty());
+}
+
+TEST(AltSvcForRace, NotForIpLiteralsEmptyHostsOrPortZero) {
+    AltSvcCache cache;
+    for (const char* host : {"192.0.2.1", "2001:db8::1", "[2001:db8::1]", "fe80::1%eth0", ""}) {
+        ASSERT_TRUE(cache.store({"https", host, 443}, "h2=\":8443\"", t0)) << host;
+        EXPECT_TRUE(alternatives_for_race(cache, host, 443, https_config(), t0).empty()) << host;
+    }
+    ASSERT_TRUE(cache.store({"https", "www.example", 0}, "h2=\":8443\"", t0));
+    EXPECT_TRUE(alternatives_for_race(cache, "www.example", 0, https_config(), t0).empty());
+    // A name that starts with digits is still a name.
+    ASSERT_TRUE(cache.store({"https", "192.0.2.1.example", 443}, "h2=\":8443\"", t0));
+    EXPECT_EQ(alternatives_for_race(cache, "192.0.2.1.example", 443, https_config(), t0).size(),
+              1u);
+}
+
+TEST(AltSvcForRace, AnOverrideThatMatchedWins) {
+    const AltSvcCache cache = stored("h2=\":8443\"");
+    std::string error;
+    const auto redirect = parse_connect_to("www.example:443:cdn.example:443", &error);
+    ASSERT_TRUE(redirect) << error;
+    const auto pin = parse_resolve_override("www.example:443:192.0.2.7", &error);
+    ASSERT_TRUE(pin) << error;
+    const auto elsewhere = parse_connect_to("other.example:443:cdn.example:443", &error);
+    ASSERT_TRUE(elsewhere) << error;
+
+    OverrideTarget t = apply_overrides({*redirect}, "www.example", 443);
+    EXPECT_TRUE(alternatives_for_race(cache, "www.example", 443, https_config(), t0, &t).empty());
+    t = apply_overrides({*pin}, "www.example", 443);
+    EXPECT_TRUE(alternatives_for_race(cache, "www.example", 443, https_config(), t0, &t).empty());
+    // An override for another origin changes nothing here.
+    t = apply_overrides({*elsewhere}, "www.example", 443);
+    EXPECT_EQ(alternatives_for_race(cache, "www.example", 443, https_config(), t0, &t).size(), 1u);
+}

@@ -66,6 +66,7 @@
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -295,6 +296,37 @@ struct UdpQuery {
     ~UdpQuery() { close(); }
 };
 
+/// Room for one `struct event` inside the object that owns it (event_assign),
+/// so that the race's timer and an attempt's connect or TLS event cost no
+/// allocation (issue 19 item 3). When the libevent loaded at run time has a
+/// larger `struct event` than the headers this was built with
+/// (event_get_struct_event_size()), event_new as before.
+class EventSlot {
+public:
+    EventSlot() = default;
+    EventSlot(const EventSlot&) = delete;
+    EventSlot& operator=(const EventSlot&) = delete;
+
+    /// A new event in the slot (which must be free), or from event_new;
+    /// nullptr when libevent refuses it.
+    event* make(event_base* base, evutil_socket_t fd, short what, event_callback_fn cb, void* arg) {
+        if (event_get_struct_event_size() > sizeof storage_) return event_new(base, fd, what, cb, arg);
+        event* ev = inside();
+        return event_assign(ev, base, fd, what, cb, arg) == 0 ? ev : nullptr;
+    }
+    /// Deletes and frees `ev` (made by make(), or by event_new elsewhere).
+    void free(event* ev) noexcept {
+        if (ev == nullptr) return;
+        if (ev != inside()) return event_free(ev);
+        event_del(ev);
+        event_debug_unassign(ev);
+    }
+
+private:
+    event* inside() noexcept { return reinterpret_cast<event*>(storage_); }
+    alignas(struct event) unsigned char storage_[sizeof(struct event)];
+};
+
 /// One attempt's socket and its EV_WRITE event (while connecting), or the
 /// event of its TLS handshake.
 struct Attempt {
@@ -302,6 +334,7 @@ struct Attempt {
     AttemptId id;
     evutil_socket_t fd = -1;
     event* ev = nullptr;  // EV_WRITE while connecting; a QUIC attempt's EV_READ
+    EventSlot ev_slot;     // where `ev` lives, but a QUIC attempt's
 #ifdef EYEBALLS_HAVE_QUIC
     std::unique_ptr<quic::Handshake> quic;
     event* qtimer = nullptr;  // at the handshake's expiry
@@ -313,7 +346,7 @@ struct Attempt {
 #endif
 
     void free_event() noexcept {
-        if (ev != nullptr) event_free(ev);
+        ev_slot.free(ev);
         ev = nullptr;
 #ifdef EYEBALLS_HAVE_QUIC
         if (qtimer != nullptr) event_free(qtimer);
@@ -367,28 +400,45 @@ struct Input {
     bool stale = false;                // resolved, from the cache, stale: handle_stale
 };
 
-/// The inputs waiting to be fed, first in first out. A vector and a read
-/// position rather than a std::deque, whose constructor already allocates
-/// about 550 bytes: a burst of races holds one of these each, and every page
-/// of it is a fault (issue 19 item 3). Nothing is allocated until the first
-/// input; once drained, the storage is kept for the next.
+/// The inputs waiting to be fed, first in first out. Not a std::deque, whose
+/// constructor already allocates about 550 bytes: a burst of races holds one
+/// of these each, and every page of it is a fault (issue 19 item 3). The
+/// usual case, one input at a time, stays in `first_` inside the race and
+/// allocates nothing; more wait behind it in a vector with a read position,
+/// whose storage is kept for the next time.
 class InputQueue {
 public:
-    bool empty() const noexcept { return head_ == items_.size(); }
-    void push_back(Input in) { items_.push_back(std::move(in)); }
+    bool empty() const noexcept { return !first_ && head_ == items_.size(); }
+    void push_back(Input in) {
+        if (empty()) {
+            first_.emplace(std::move(in));  // the oldest: the queue was empty
+        } else {
+            items_.push_back(std::move(in));
+        }
+    }
     Input take_front() {
+        if (first_) {
+            Input in = std::move(*first_);
+            first_.reset();
+            return in;
+        }
         Input in = std::move(items_[head_]);
-        if (++head_ == items_.size()) clear();
+        if (++head_ == items_.size()) {
+            items_.clear();
+            head_ = 0;
+        }
         return in;
     }
     void clear() noexcept {
+        first_.reset();
         items_.clear();
         head_ = 0;
     }
 
 private:
+    std::optional<Input> first_;
     std::vector<Input> items_;
-    std::size_t head_ = 0;
+    std::size_t head_ = 0;  // items_[head_] is the next after first_
 };
 
 class Race : public std::enable_shared_from_this<Race> {
@@ -501,6 +551,7 @@ private:
     std::vector<std::unique_ptr<UdpQuery>> https_;  // the adapter's own queries
 
     event* timer_ = nullptr;
+    EventSlot timer_slot_;  // where timer_ lives
     std::optional<TimePoint> armed_;
     event* wake_ = nullptr;
     // By attempt number: the first two inside the race (a race of one or two
@@ -535,7 +586,7 @@ private:
 
 Status Race::start(std::string_view host, std::uint16_t port,
                    const std::vector<Endpoint>* endpoints, const Options& options) {
-    timer_ = evtimer_new(base_, &Race::on_timer, this);
+    timer_ = timer_slot_.make(base_, -1, 0, &Race::on_timer, this);
     if (timer_ == nullptr) return Status::failure("libevent: event_new failed for the race timer");
 
     if (options.config.success != Success::connect && !options.tls.enabled) {
@@ -589,6 +640,8 @@ Status Race::start(std::string_view host, std::uint16_t port,
     // Resolve overrides (curl's --connect-to, then --resolve) from the shared
     // helper, before any DNS.
     OverrideTarget target;
+    const std::string_view origin_host = host;  // Options::alt_svc_cache's origin
+    const std::uint16_t origin_port = port;
     if (endpoints == nullptr) {
         target = apply_overrides(options.overrides, host, port);
         host = target.host;
@@ -673,6 +726,17 @@ Status Race::start(std::string_view host, std::uint16_t port,
             owned_dns_ = new OwnedDns;
             owned_dns_->base = made;
             dns_ = made;
+        }
+        if (options.alt_svc_cache != nullptr) {
+            // Options::alt_svc_cache: the origin's fresh Alt-Svc alternatives
+            // join the race (RFC 7838; the rule is alternatives_for_race's).
+            std::vector<AltSvc> alts = alternatives_for_race(
+                *options.alt_svc_cache, origin_host, origin_port, options.config, now, &target);
+            if (!alts.empty()) {
+                Config config = machine_.config();
+                config.alt_svc = std::move(alts);
+                machine_ = RaceMachine(std::move(config));
+            }
         }
         status = machine_.start_resolving(now);
     }
@@ -1102,7 +1166,7 @@ void Race::perform(const Action& action) {
         a.service = c->service;
         int err = a.fd >= 0 ? eyeballs::detail::start_connect(a.fd, c->remote) : EBADF;
         if (err == EINPROGRESS) {
-            a.ev = event_new(base_, a.fd, EV_WRITE, &Race::on_writable, &a);
+            a.ev = a.ev_slot.make(base_, a.fd, EV_WRITE, &Race::on_writable, &a);
             if (a.ev != nullptr && event_add(a.ev, nullptr) == 0) {
                 err = -1;  // the answer comes from on_writable
             } else {
@@ -1223,7 +1287,7 @@ void Race::deliver() {
 // them all by the Report; this also covers a race destroyed before it ended).
 // The winner's socket is no longer an attempt's: it waits in winner_fd_.
 void Race::release_all() noexcept {
-    if (timer_ != nullptr) event_free(timer_);
+    timer_slot_.free(timer_);
     timer_ = nullptr;
     armed_.reset();
     std::vector<DnsQuery*> queries = std::move(queries_);
@@ -1338,8 +1402,8 @@ void Race::tls_step(Attempt& a, bool first) {
     const Step st = a.tls.active() ? a.tls.step() : Step::failed;
     a.free_event();
     if (st == Step::want_read || st == Step::want_write) {
-        a.ev = event_new(base_, a.fd, st == Step::want_read ? EV_READ : EV_WRITE, &Race::on_tls_io,
-                         &a);
+        a.ev = a.ev_slot.make(base_, a.fd, st == Step::want_read ? EV_READ : EV_WRITE,
+                              &Race::on_tls_io, &a);
         if (a.ev != nullptr && event_add(a.ev, nullptr) == 0) return;
         a.tls = eyeballs::detail::TlsSession();
     }

@@ -81,7 +81,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
+#include <array>
+#include <memory>
+#include <optional>
+#include <vector>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -246,6 +249,95 @@ struct Input {
     bool stale = false;        // resolved, from the cache, stale: handle_stale
 };
 
+/// The inputs waiting for the machine, oldest first. The usual case, one
+/// input at a time, stays in `first_` inside the race and allocates nothing;
+/// more wait behind it in `rest_`, whose buffer is kept for the next time.
+/// (A std::deque allocated twice per race when made, and a node each time its
+/// inputs crossed a node's end: a libstdc++ node holds 512 bytes, two Inputs
+/// of 200 since Options::dns_cache's fields, three before — hence the one
+/// allocation per race that appeared with the cache.)
+class InputQueue {
+public:
+    bool empty() const noexcept { return !first_ && head_ == rest_.size(); }
+    void push_back(Input in) {
+        if (empty()) {
+            first_.emplace(std::move(in));  // the oldest: the queue was empty
+        } else {
+            rest_.push_back(std::move(in));
+        }
+    }
+    /// The oldest input, taken out of the queue (not empty).
+    Input take_front() {
+        if (first_) {
+            Input in = std::move(*first_);
+            first_.reset();
+            return in;
+        }
+        Input in = std::move(rest_[head_]);
+        if (++head_ == rest_.size()) {
+            rest_.clear();
+            head_ = 0;
+        }
+        return in;
+    }
+    void clear() noexcept {
+        first_.reset();
+        rest_.clear();
+        head_ = 0;
+    }
+
+private:
+    std::optional<Input> first_;
+    std::vector<Input> rest_;
+    std::size_t head_ = 0;  // rest_[head_] is the next after first_
+};
+
+/// The attempts by number: the first two inside the race (a race of one or
+/// two attempts allocates nothing for them), later ones one allocation each.
+/// An attempt's address never changes (its uv_connect_t points back to it).
+class AttemptSlots {
+public:
+    /// Attempt `n` (1, 2, ...), or nullptr when it was never made.
+    Attempt* find(std::uint32_t n) noexcept {
+        if (n == 0) return nullptr;
+        if (n <= first_.size()) return first_[n - 1] ? &*first_[n - 1] : nullptr;
+        const std::size_t i = n - 1 - first_.size();
+        return i < rest_.size() ? rest_[i].get() : nullptr;
+    }
+    /// Attempt `n`, made (default-constructed) when new; `made` says so.
+    Attempt& make(std::uint32_t n, bool& made) {
+        made = false;
+        if (n <= first_.size()) {
+            auto& slot = first_[n - 1];
+            if (!slot) {
+                slot.emplace();
+                made = true;
+            }
+            return *slot;
+        }
+        const std::size_t i = n - 1 - first_.size();
+        if (rest_.size() <= i) rest_.resize(i + 1);
+        if (!rest_[i]) {
+            rest_[i] = std::make_unique<Attempt>();
+            made = true;
+        }
+        return *rest_[i];
+    }
+    template <typename F>
+    void for_each(F&& f) {
+        for (auto& a : first_) {
+            if (a) f(*a);
+        }
+        for (auto& a : rest_) {
+            if (a) f(*a);
+        }
+    }
+
+private:
+    std::array<std::optional<Attempt>, 2> first_;
+    std::vector<std::unique_ptr<Attempt>> rest_;
+};
+
 class Race : public std::enable_shared_from_this<Race> {
 public:
     Race(uv_loop_t* loop, const Options& options, std::uint16_t port, Callback callback,
@@ -360,8 +452,8 @@ private:
     unsigned open_handles_ = 0;  // handles of the race not yet called back by uv_close
     std::shared_ptr<Race> keep_;
 
-    std::vector<std::unique_ptr<Attempt>> attempts_;  // [number - 1]
-    std::deque<Input> pending_;
+    AttemptSlots attempts_;
+    InputQueue pending_;
     TimePoint now_{};
 
     RaceReport report_;
@@ -406,6 +498,8 @@ Status Race::start(std::string_view host, std::uint16_t port,
     // Resolve overrides (curl's --connect-to, then --resolve) from the shared
     // helper, before any DNS.
     OverrideTarget target;
+    const std::string_view origin_host = host;  // Options::alt_svc_cache's origin
+    const std::uint16_t origin_port = port;
     if (endpoints == nullptr) {
         target = apply_overrides(options.overrides, host, port);
         host = target.host;
@@ -429,6 +523,17 @@ Status Race::start(std::string_view host, std::uint16_t port,
             Endpoint server = *options.dns_server;
             if (server.port() == 0) server = server.with_port(dns_port);
             dns_server_ = server;
+        }
+        if (options.alt_svc_cache != nullptr) {
+            // Options::alt_svc_cache: the origin's fresh Alt-Svc alternatives
+            // join the race (RFC 7838; the rule is alternatives_for_race's).
+            std::vector<AltSvc> alts = alternatives_for_race(
+                *options.alt_svc_cache, origin_host, origin_port, options.config, now, &target);
+            if (!alts.empty()) {
+                Config config = machine_.config();
+                config.alt_svc = std::move(alts);
+                machine_ = RaceMachine(std::move(config));
+            }
         }
         status = machine_.start_resolving(now);
     }
@@ -487,7 +592,7 @@ Status Race::start_pref64(const Options& options, Pref64Callback callback) {
     if (!pending_.empty()) {
         // Failed before asking (no server, no socket): the callback still
         // waits for the loop.
-        Input failed = std::move(pending_.front());
+        Input failed = pending_.take_front();
         pending_.clear();
         pref64_ = false;  // answered below, from the idle handle
         pref64_answer(failed);
@@ -540,8 +645,7 @@ void Race::pump() {
             continue;
         }
         if (pending_.empty() || machine_.finished()) break;
-        Input input = std::move(pending_.front());
-        pending_.pop_front();
+        Input input = pending_.take_front();
         feed(input);
     }
     pending_.clear();
@@ -624,15 +728,14 @@ void Race::arm(TimePoint deadline) {
 }
 
 Attempt& Race::attempt(AttemptId id) {
-    const std::size_t i = id.number() - 1;
-    if (attempts_.size() <= i) attempts_.resize(i + 1);
-    if (!attempts_[i]) {
-        attempts_[i] = std::make_unique<Attempt>();
-        attempts_[i]->race = this;
-        attempts_[i]->id = id;
-        attempts_[i]->req.data = attempts_[i].get();
+    bool made = false;
+    Attempt& a = attempts_.make(id.number(), made);
+    if (made) {
+        a.race = this;
+        a.id = id;
+        a.req.data = &a;
     }
-    return *attempts_[i];
+    return a;
 }
 
 void Race::observe(const Action& action) {
@@ -857,9 +960,7 @@ void Race::release_all() noexcept {
         uv_cancel(reinterpret_cast<uv_req_t*>(&q->req));
     }
     for (auto& q : udp_) close_udp(*q);
-    for (auto& a : attempts_) {
-        if (a) close_attempt(*a);
-    }
+    attempts_.for_each([this](Attempt& a) { close_attempt(a); });
 }
 
 void Race::close_race_handle(uv_handle_t* h) noexcept {

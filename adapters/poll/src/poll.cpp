@@ -201,8 +201,14 @@ public:
         return run();
     }
 
-    Result run_dns() {
+    /// `alts`: Options::alt_svc_cache's alternatives for the race (empty: none).
+    Result run_dns(std::vector<AltSvc> alts = {}) {
         started_ = Clock::now();
+        if (!alts.empty()) {
+            Config config = machine_.config();
+            config.alt_svc = std::move(alts);
+            machine_ = RaceMachine(std::move(config));
+        }
         Status s = machine_.start_resolving(started_);
         if (!s) return misuse(s.message());
         return run();
@@ -826,7 +832,17 @@ Result connect(std::string_view host, std::uint16_t port, const Options& options
         return drive(options, target.host, target.port,
                      [&](Driver& d) { return d.run_addresses({*ep}); });
     }
-    return drive(options, target.host, target.port, [](Driver& d) { return d.run_dns(); });
+    return drive(options, target.host, target.port, [&](Driver& d) {
+        // Options::alt_svc_cache: the origin's (host:port before the
+        // overrides) fresh Alt-Svc alternatives join the race (RFC 7838; the
+        // rule is alternatives_for_race's).
+        std::vector<AltSvc> alts;
+        if (options.alt_svc_cache != nullptr) {
+            alts = alternatives_for_race(*options.alt_svc_cache, host, port, options.config,
+                                         Clock::now(), &target);
+        }
+        return d.run_dns(std::move(alts));
+    });
 }
 
 void free_tls(::ssl_st* ssl) noexcept { ops::TlsSession::free(ssl); }

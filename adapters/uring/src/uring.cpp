@@ -663,6 +663,18 @@ Status Race::start(std::string_view host, std::uint16_t port, const std::vector<
             dns_server_ = server;
         }
         cache_ = options.dns_cache;
+        if (options.alt_svc_cache != nullptr) {
+            // Options::alt_svc_cache: the origin's fresh Alt-Svc alternatives
+            // join the race (RFC 7838; the rule is alternatives_for_race's;
+            // this adapter has no overrides: host:port is the origin).
+            std::vector<AltSvc> alts = alternatives_for_race(
+                *options.alt_svc_cache, host, port, options.config, now, nullptr);
+            if (!alts.empty()) {
+                Config config = machine_.config();
+                config.alt_svc = std::move(alts);
+                machine_ = RaceMachine(std::move(config));
+            }
+        }
         status = machine_.start_resolving(now);
     }
     if (!status.ok()) return status;

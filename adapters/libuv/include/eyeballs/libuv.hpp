@@ -99,6 +99,7 @@
 #include <utility>
 #include <vector>
 
+#include "eyeballs/alt_svc_cache.hpp"
 #include "eyeballs/config.hpp"
 #include "eyeballs/dns_cache.hpp"
 #include "eyeballs/endpoint.hpp"
@@ -161,6 +162,16 @@ struct Options {
     /// is used from the loop's callbacks, so share one only among races on
     /// loops run by the same thread.
     DnsCache* dns_cache = nullptr;
+    /// Alternative services kept from race to race
+    /// (eyeballs/alt_svc_cache.hpp), owned by the caller; null (default): none.
+    /// A race to a host name with `config.https` and no `config.alt_svc` of its
+    /// own races the alternatives of the origin https://HOST:PORT still fresh
+    /// when it starts (eyeballs::alternatives_for_race, the rule every adapter
+    /// shares: not for an IP literal, nor when an `overrides` entry matched; a
+    /// `config.alt_svc` the caller gave wins whole). Only read, when the race
+    /// starts; storing the origin's Alt-Svc fields into it is the caller's. Not
+    /// locked: share one as `dns_cache`.
+    const AltSvcCache* alt_svc_cache = nullptr;
     /// Creates each attempt's socket; empty = libuv makes it (uv_tcp_init_ex
     /// with the remote's family: SOCK_NONBLOCK | SOCK_CLOEXEC).
     SocketFactory socket_factory;

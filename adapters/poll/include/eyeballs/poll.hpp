@@ -70,6 +70,7 @@
 #include <string_view>
 #include <vector>
 
+#include "eyeballs/alt_svc_cache.hpp"
 #include "eyeballs/config.hpp"
 #include "eyeballs/dns_cache.hpp"
 #include "eyeballs/endpoint.hpp"
@@ -181,6 +182,18 @@ struct Options {
     /// and CURLOPT_CONNECT_TO (eyeballs/overrides.hpp): applied before DNS,
     /// redirects first, then a pin's addresses are raced with no DNS.
     std::vector<ResolveOverride> overrides;
+    /// Alternative services kept from race to race (eyeballs/alt_svc_cache.hpp),
+    /// owned by the caller; null (default): none. Here, not in DnsOptions
+    /// beside `dns.cache`: Alt-Svc comes from HTTP, not DNS. A race to a host
+    /// name with `config.https` and no `config.alt_svc` of its own races the
+    /// alternatives of the origin https://HOST:PORT still fresh when it
+    /// starts (eyeballs::alternatives_for_race, the rule every adapter
+    /// shares: not for an IP literal, nor when an `overrides` entry matched;
+    /// a `config.alt_svc` the caller gave wins whole). Only read, when the
+    /// race starts; storing the origin's Alt-Svc fields into it is the
+    /// caller's. Not locked: a cache shared by races on several threads needs
+    /// the caller's lock around each race (as `dns.cache`).
+    const AltSvcCache* alt_svc_cache = nullptr;
 };
 
 struct Result {

@@ -106,6 +106,7 @@
 #include <string_view>
 #include <vector>
 
+#include "eyeballs/alt_svc_cache.hpp"
 #include "eyeballs/config.hpp"
 #include "eyeballs/dns_cache.hpp"
 #include "eyeballs/pref64_discovery.hpp"
@@ -158,6 +159,15 @@ struct Options {
     /// used from the loop's thread, so share one only among races run by the
     /// same thread.
     DnsCache* dns_cache = nullptr;
+    /// Alternative services kept from race to race
+    /// (eyeballs/alt_svc_cache.hpp), owned by the caller; null (default): none.
+    /// A race to a host name with `config.https` and no `config.alt_svc` of its
+    /// own races the alternatives of the origin https://HOST:PORT still fresh
+    /// when it starts (eyeballs::alternatives_for_race, the rule every adapter
+    /// shares: not for an IP literal; a `config.alt_svc` the caller gave wins
+    /// whole). Only read, when the race starts; storing the origin's Alt-Svc
+    /// fields into it is the caller's. Not locked: share one as `dns_cache`.
+    const AltSvcCache* alt_svc_cache = nullptr;
     /// Empty: the adapter creates each socket (IORING_OP_SOCKET or socket(2)).
     SocketFactory socket_factory;
     /// Called with each action as the adapter performs it (the Report last;

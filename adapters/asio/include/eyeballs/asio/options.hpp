@@ -3,6 +3,7 @@
 // connect_options and socket_factory (eyeballs/asio/detail/options.ipp).
 #pragma once
 
+#include "eyeballs/alt_svc_cache.hpp"
 #include "eyeballs/asio/detail/flavour.hpp"
 
 namespace eyeballs::asio {

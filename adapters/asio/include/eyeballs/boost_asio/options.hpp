@@ -3,6 +3,7 @@
 // connect_options and socket_factory (eyeballs/asio/detail/options.ipp).
 #pragma once
 
+#include "eyeballs/alt_svc_cache.hpp"
 #include "eyeballs/boost_asio/detail/flavour.hpp"
 
 namespace eyeballs::boost_asio {

@@ -224,6 +224,7 @@ auto async_connect(const Executor& ex, std::string_view host, std::uint16_t port
         r->set_endpoints({*literal});
     } else {
         r->set_host(target.host, target.port);
+        detail::use_alt_svc_cache(*r, options, host, port, target);
     }
     return detail::start(std::move(r), io_ex, std::forward<ConnectToken>(token));
 }

@@ -100,6 +100,19 @@ struct connect_options {
     /// shared History).
     DnsCache* dns_cache = nullptr;
 
+    /// Alternative services kept from race to race (eyeballs/alt_svc_cache.hpp;
+    /// eyeballs/beast.hpp's store_alt_svc fills it from responses), owned by
+    /// the caller; null (default): none. Host-name form only: a race with
+    /// `config.https` and no `config.alt_svc` of its own races the
+    /// alternatives of the origin https://HOST:PORT still fresh when it
+    /// starts (eyeballs::alternatives_for_race: not for an IP literal, nor
+    /// when an `overrides` entry matched; a `config.alt_svc` the caller gave
+    /// wins whole). Only read, on the calling thread, by async_connect and
+    /// async_connect_tls before they return; storing into it is the caller's.
+    /// Not locked: a cache shared with other threads needs the caller's lock
+    /// around the call.
+    const AltSvcCache* alt_svc_cache = nullptr;
+
     /// With the system resolver: getaddrinfo flags for both queries
     /// (`numeric_service` is always added). The default, `address_configured`
     /// (AI_ADDRCONFIG), asks for AAAA only when the host has an IPv6 address
@@ -117,3 +130,21 @@ struct connect_options {
     TlsObserver on_tls;
 };
 
+namespace detail {
+
+/// connect_options::alt_svc_cache, for a race to `host`:`port` that resolves
+/// `target` (what the overrides made of it): when the cache has alternatives
+/// for the race, the race's machine is made again with them
+/// (race::remake_machine). Without a cache, nothing is done (no allocation).
+template <typename Race>
+void use_alt_svc_cache(Race& r, const connect_options& options, std::string_view host,
+                       std::uint16_t port, const OverrideTarget& target) {
+    if (options.alt_svc_cache == nullptr) return;
+    std::vector<AltSvc> alts = alternatives_for_race(
+        *options.alt_svc_cache, host, port, options.config, std::chrono::steady_clock::now(),
+        &target);
+    if (alts.empty()) return;
+    r.remake_machine([&alts](Config& c) { c.alt_svc = std::move(alts); });
+}
+
+}  // namespace detail

@@ -240,6 +240,7 @@ auto connect_tls_by_name(const Executor& ex, std::string_view host, std::uint16_
         r->set_endpoints({*literal});
     } else {
         r->set_host(target.host, target.port);
+        use_alt_svc_cache(*r, options, host, port, target);
     }
     if (!misuse.empty()) r->set_misuse(std::move(misuse));
     // The origin is the name checked (and sent as SNI), never a redirect's.
