@@ -350,7 +350,7 @@ TEST_F(AsioThreads, OneThreadHintRaceStartedFromAHandlerBeginsAtOnce) {
 
 TEST_F(AsioThreads, OneThreadRaceOutgrowsItsOwnStorage) {
     // On an io_context(1) a race keeps two endpoints, two sockets, its
-    // completion and three pending waits inside its own object (issue 19
+    // completion and two pending waits inside its own object (issue 19
     // item 3); here five endpoints and four blackholed attempts in flight at
     // once (the timer's wait beside them) take it past every one of those,
     // into the heap. The fifth endpoint wins, in the caller's order; with and
