@@ -108,6 +108,10 @@ def main():
         binary = client_cmd(client, args.build_dir, args.world, 2, 0, 0)[0][0]
         if not os.access(binary, os.X_OK):
             sys.exit(f"counts.py: client {client}: {binary} is not built")
+    world = os.path.join(args.build_dir, "bench", "peers", "eyeballs-bench-world")
+    if any(c not in ADAPTERS for c in clients) and not os.access(world, os.X_OK):
+        sys.exit(f"counts.py: {world} is not built (the floor clients need it); build the target "
+                 "eyeballs-bench-world")
     rows = []
     for client in clients:
         if args.baseline and client in ADAPTERS:

@@ -348,6 +348,67 @@ TEST_F(AsioThreads, OneThreadHintRaceStartedFromAHandlerBeginsAtOnce) {
     }
 }
 
+TEST_F(AsioThreads, OneThreadRaceOutgrowsItsOwnStorage) {
+    // On an io_context(1) a race keeps two endpoints, two sockets, its
+    // completion and two pending waits inside its own object (issue 19
+    // item 3); here five endpoints and four blackholed attempts in flight at
+    // once (the timer's wait beside them) take it past every one of those,
+    // into the heap. The fifth endpoint wins, in the caller's order; with and
+    // without options.report (a connected race copies no report without it).
+    auto dead1 = bind_loopback_pair();
+    Blackhole hole16(std::move(dead1.v6));
+    Blackhole hole14(std::move(dead1.v4));
+    auto dead2 = bind_loopback_pair();
+    Blackhole hole26(std::move(dead2.v6));
+    Blackhole hole24(std::move(dead2.v4));
+    auto good = bind_loopback_pair();
+    RefusedPort refused(std::move(good.v6));
+    Listener open(std::move(good.v4), 8);
+    const std::vector<Endpoint> to = {loopback_v6(dead1.port), loopback_v4(dead1.port),
+                                      loopback_v6(dead2.port), loopback_v4(dead2.port),
+                                      loopback_v4(good.port)};
+    for (const bool with_report : {true, false}) {
+        SCOPED_TRACE(with_report ? "with options.report" : "without options.report");
+        net::io_context io(1);
+        ASSERT_TRUE(adapter::detail::one_thread_executor(io.get_executor()));
+        Recorder rec;
+        auto report = std::make_shared<eyeballs::RaceReport>();
+        error_code ec = net::error::would_block;
+        std::optional<tcp::socket> socket;
+        adapter::connect_options o;
+        o.config.attempt_delay = 20ms;
+        o.on_action = rec.observer();
+        if (with_report) o.report = report;
+        net::post(io, [&] {
+            adapter::async_connect(io.get_executor(), to, o, [&](error_code e, tcp::socket s) {
+                ec = e;
+                socket.emplace(std::move(s));
+            });
+        });
+        io.run();
+        ASSERT_FALSE(ec) << ec.message();
+        ASSERT_TRUE(socket && socket->is_open());
+        EXPECT_EQ(adapter::from_asio(socket->remote_endpoint()), loopback_v4(good.port));
+        const auto connects = rec.all<eyeballs::Connect>();
+        ASSERT_EQ(connects.size(), 5u);
+        // RFC 8305 §4: the families interleaved, each in the given order.
+        EXPECT_EQ(connects[0].remote, loopback_v6(dead1.port));
+        EXPECT_EQ(connects[1].remote, loopback_v4(dead1.port));
+        EXPECT_EQ(connects[2].remote, loopback_v6(dead2.port));
+        EXPECT_EQ(connects[3].remote, loopback_v4(dead2.port));
+        EXPECT_EQ(connects[4].remote, loopback_v4(good.port));
+        EXPECT_EQ(rec.all<eyeballs::Close>().size(), 4u) << "every loser closed";
+        if (with_report) {
+            EXPECT_EQ(report->outcome, Outcome::connected);
+            EXPECT_EQ(report->attempts.size(), 5u);
+            EXPECT_EQ(report->winner.number(), 5u);
+        } else {
+            EXPECT_TRUE(report->attempts.empty()) << "options.report unset: nothing written";
+        }
+        open.accept_all();
+    }
+}
+
 TEST_F(AsioThreads, SeveralThreadsHintRaceStartedFromAHandlerIsPosted) {
     // On an io_context for several threads the race starts on its strand,
     // later: nothing is opened inside async_connect.

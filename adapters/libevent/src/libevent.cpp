@@ -400,45 +400,28 @@ struct Input {
     bool stale = false;                // resolved, from the cache, stale: handle_stale
 };
 
-/// The inputs waiting to be fed, first in first out. Not a std::deque, whose
-/// constructor already allocates about 550 bytes: a burst of races holds one
-/// of these each, and every page of it is a fault (issue 19 item 3). The
-/// usual case, one input at a time, stays in `first_` inside the race and
-/// allocates nothing; more wait behind it in a vector with a read position,
-/// whose storage is kept for the next time.
+/// The inputs waiting to be fed, first in first out. A vector and a read
+/// position rather than a std::deque, whose constructor already allocates
+/// about 550 bytes: a burst of races holds one of these each, and every page
+/// of it is a fault (issue 19 item 3). Nothing is allocated until the first
+/// input; once drained, the storage is kept for the next.
 class InputQueue {
 public:
-    bool empty() const noexcept { return !first_ && head_ == items_.size(); }
-    void push_back(Input in) {
-        if (empty()) {
-            first_.emplace(std::move(in));  // the oldest: the queue was empty
-        } else {
-            items_.push_back(std::move(in));
-        }
-    }
+    bool empty() const noexcept { return head_ == items_.size(); }
+    void push_back(Input in) { items_.push_back(std::move(in)); }
     Input take_front() {
-        if (first_) {
-            Input in = std::move(*first_);
-            first_.reset();
-            return in;
-        }
         Input in = std::move(items_[head_]);
-        if (++head_ == items_.size()) {
-            items_.clear();
-            head_ = 0;
-        }
+        if (++head_ == items_.size()) clear();
         return in;
     }
     void clear() noexcept {
-        first_.reset();
         items_.clear();
         head_ = 0;
     }
 
 private:
-    std::optional<Input> first_;
     std::vector<Input> items_;
-    std::size_t head_ = 0;  // items_[head_] is the next after first_
+    std::size_t head_ = 0;
 };
 
 class Race : public std::enable_shared_from_this<Race> {

@@ -249,47 +249,32 @@ struct Input {
     bool stale = false;        // resolved, from the cache, stale: handle_stale
 };
 
-/// The inputs waiting for the machine, oldest first. The usual case, one
-/// input at a time, stays in `first_` inside the race and allocates nothing;
-/// more wait behind it in `rest_`, whose buffer is kept for the next time.
-/// (A std::deque allocated twice per race when made, and a node each time its
-/// inputs crossed a node's end: a libstdc++ node holds 512 bytes, two Inputs
-/// of 200 since Options::dns_cache's fields, three before — hence the one
-/// allocation per race that appeared with the cache.)
+/// The inputs waiting for the machine, oldest first: a vector and a read
+/// position, whose storage is kept for the next input (one allocation per
+/// race). It was a std::deque, which allocated twice per race when made and
+/// a node each time its inputs crossed a node's end: a libstdc++ node holds
+/// 512 bytes, two Inputs of 200 since Options::dns_cache's fields, three
+/// before — hence the one allocation per race that appeared with the cache.
+/// (One Input inside the race instead of the vector saved that allocation
+/// and cost 0.04 page faults per race in a burst: bench/peers/README.md.)
 class InputQueue {
 public:
-    bool empty() const noexcept { return !first_ && head_ == rest_.size(); }
-    void push_back(Input in) {
-        if (empty()) {
-            first_.emplace(std::move(in));  // the oldest: the queue was empty
-        } else {
-            rest_.push_back(std::move(in));
-        }
-    }
+    bool empty() const noexcept { return head_ == items_.size(); }
+    void push_back(Input in) { items_.push_back(std::move(in)); }
     /// The oldest input, taken out of the queue (not empty).
     Input take_front() {
-        if (first_) {
-            Input in = std::move(*first_);
-            first_.reset();
-            return in;
-        }
-        Input in = std::move(rest_[head_]);
-        if (++head_ == rest_.size()) {
-            rest_.clear();
-            head_ = 0;
-        }
+        Input in = std::move(items_[head_]);
+        if (++head_ == items_.size()) clear();
         return in;
     }
     void clear() noexcept {
-        first_.reset();
-        rest_.clear();
+        items_.clear();
         head_ = 0;
     }
 
 private:
-    std::optional<Input> first_;
-    std::vector<Input> rest_;
-    std::size_t head_ = 0;  // rest_[head_] is the next after first_
+    std::vector<Input> items_;
+    std::size_t head_ = 0;  // items_[head_] is the oldest
 };
 
 /// The attempts by number: the first two inside the race (a race of one or

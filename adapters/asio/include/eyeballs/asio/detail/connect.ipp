@@ -23,17 +23,18 @@ template <typename Executor>
 inline constexpr bool is_executor_v =
     net::is_executor<Executor>::value || net::execution::is_executor<Executor>::value;
 
+/// Hands `endpoints` to the race, in order (no copy in between: two of them
+/// take no allocation).
 template <typename Sequence>
-std::vector<Endpoint> to_endpoints(const Sequence& endpoints) {
-    std::vector<Endpoint> out;
+void set_endpoints(race& r, const Sequence& endpoints) {
+    r.set_endpoints({});
     for (const auto& e : endpoints) {
         if constexpr (std::is_convertible_v<decltype(e), Endpoint>) {
-            out.push_back(e);
+            r.add_endpoint(e);
         } else {
-            out.push_back(from_asio(static_cast<net::ip::tcp::endpoint>(e)));
+            r.add_endpoint(from_asio(static_cast<net::ip::tcp::endpoint>(e)));
         }
     }
-    return out;
 }
 
 /// An IP literal (`192.0.2.1`, `2001:db8::1`, `[2001:db8::1]`) as an endpoint.
@@ -76,7 +77,7 @@ struct connect_op {
         self.reset_cancellation_state(net::enable_total_cancellation());
         net::cancellation_slot slot = self.get_cancellation_state().slot();
         if (slot.is_connected()) slot.assign(race::cancel_handler{r});
-        r->launch(std::make_unique<completion_of<Self>>(std::move(self)));
+        r->launch<completion_of<Self>>(std::move(self));
     }
 
     template <typename Self>
@@ -221,7 +222,7 @@ auto async_connect(const Executor& ex, std::string_view host, std::uint16_t port
     if (!target.addresses.empty()) {
         r->set_endpoints(std::move(target.addresses));
     } else if (auto literal = detail::literal_endpoint(target.host, target.port)) {
-        r->set_endpoints({*literal});
+        r->add_endpoint(*literal);
     } else {
         r->set_host(target.host, target.port);
         detail::use_alt_svc_cache(*r, options, host, port, target);
@@ -296,7 +297,7 @@ auto async_connect(const Executor& ex, const EndpointSequence& endpoints,
                    const connect_options& options, ConnectToken&& token) {
     net::any_io_executor io_ex(ex);
     auto r = std::make_shared<detail::race>(io_ex, options);
-    r->set_endpoints(detail::to_endpoints(endpoints));
+    detail::set_endpoints(*r, endpoints);
     return detail::start(std::move(r), io_ex, std::forward<ConnectToken>(token));
 }
 

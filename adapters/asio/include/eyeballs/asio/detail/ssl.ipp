@@ -192,7 +192,7 @@ struct tls_connect_op {
         self.reset_cancellation_state(net::enable_total_cancellation());
         net::cancellation_slot slot = self.get_cancellation_state().slot();
         if (slot.is_connected()) slot.assign(race::cancel_handler{r});
-        r->launch(std::make_unique<tls_completion_of<Self>>(std::move(self), std::move(layer), ex));
+        r->launch<tls_completion_of<Self>>(std::move(self), std::move(layer), ex);
     }
 
     template <typename Self>
@@ -237,7 +237,7 @@ auto connect_tls_by_name(const Executor& ex, std::string_view host, std::uint16_
     if (!target.addresses.empty()) {
         r->set_endpoints(std::move(target.addresses));
     } else if (auto literal = literal_endpoint(target.host, target.port)) {
-        r->set_endpoints({*literal});
+        r->add_endpoint(*literal);
     } else {
         r->set_host(target.host, target.port);
         use_alt_svc_cache(*r, options, host, port, target);
@@ -310,7 +310,7 @@ auto async_connect_tls(const Executor& ex, const EndpointSequence& endpoints,
                        ConnectToken&& token) {
     net::any_io_executor io_ex(ex);
     auto r = std::make_shared<detail::race>(io_ex, options);
-    r->set_endpoints(detail::to_endpoints(endpoints));
+    detail::set_endpoints(*r, endpoints);
     std::shared_ptr<net::ssl::context> borrowed(&context, [](net::ssl::context*) {});
     return detail::start_tls(std::move(r), std::move(borrowed), options, std::string(), io_ex,
                              std::forward<ConnectToken>(token));
@@ -325,7 +325,7 @@ auto async_connect_tls(const Executor& ex, const EndpointSequence& endpoints,
                        const connect_options& options, ConnectToken&& token) {
     net::any_io_executor io_ex(ex);
     auto r = std::make_shared<detail::race>(io_ex, options);
-    r->set_endpoints(detail::to_endpoints(endpoints));
+    detail::set_endpoints(*r, endpoints);
     std::string error;
     auto context = detail::make_ssl_context(options.tls, error);
     if (!error.empty()) r->set_misuse(std::move(error));
