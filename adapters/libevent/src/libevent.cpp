@@ -83,6 +83,7 @@
 #include <string>
 #include <utility>
 
+#include "eyeballs/detail/fifo.hpp"
 #include "eyeballs/detail/socket_ops.hpp"
 #ifdef EYEBALLS_LIBEVENT_TLS
 #include <event2/bufferevent_ssl.h>
@@ -400,29 +401,8 @@ struct Input {
     bool stale = false;                // resolved, from the cache, stale: handle_stale
 };
 
-/// The inputs waiting to be fed, first in first out. A vector and a read
-/// position rather than a std::deque, whose constructor already allocates
-/// about 550 bytes: a burst of races holds one of these each, and every page
-/// of it is a fault (issue 19 item 3). Nothing is allocated until the first
-/// input; once drained, the storage is kept for the next.
-class InputQueue {
-public:
-    bool empty() const noexcept { return head_ == items_.size(); }
-    void push_back(Input in) { items_.push_back(std::move(in)); }
-    Input take_front() {
-        Input in = std::move(items_[head_]);
-        if (++head_ == items_.size()) clear();
-        return in;
-    }
-    void clear() noexcept {
-        items_.clear();
-        head_ = 0;
-    }
-
-private:
-    std::vector<Input> items_;
-    std::size_t head_ = 0;
-};
+/// The inputs waiting for the machine, oldest first (eyeballs/detail/fifo.hpp).
+using InputQueue = eyeballs::detail::Fifo<Input>;
 
 class Race : public std::enable_shared_from_this<Race> {
 public:

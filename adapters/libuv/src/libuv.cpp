@@ -90,6 +90,7 @@
 #include <string>
 #include <utility>
 
+#include "eyeballs/detail/fifo.hpp"
 #include "eyeballs/detail/socket_ops.hpp"
 #include "eyeballs/dns_message.hpp"
 #include "eyeballs/posix.hpp"
@@ -249,33 +250,8 @@ struct Input {
     bool stale = false;        // resolved, from the cache, stale: handle_stale
 };
 
-/// The inputs waiting for the machine, oldest first: a vector and a read
-/// position, whose storage is kept for the next input (one allocation per
-/// race). It was a std::deque, which allocated twice per race when made and
-/// a node each time its inputs crossed a node's end: a libstdc++ node holds
-/// 512 bytes, two Inputs of 200 since Options::dns_cache's fields, three
-/// before — hence the one allocation per race that appeared with the cache.
-/// (One Input inside the race instead of the vector saved that allocation
-/// and cost 0.04 page faults per race in a burst: bench/peers/README.md.)
-class InputQueue {
-public:
-    bool empty() const noexcept { return head_ == items_.size(); }
-    void push_back(Input in) { items_.push_back(std::move(in)); }
-    /// The oldest input, taken out of the queue (not empty).
-    Input take_front() {
-        Input in = std::move(items_[head_]);
-        if (++head_ == items_.size()) clear();
-        return in;
-    }
-    void clear() noexcept {
-        items_.clear();
-        head_ = 0;
-    }
-
-private:
-    std::vector<Input> items_;
-    std::size_t head_ = 0;  // items_[head_] is the oldest
-};
+/// The inputs waiting for the machine, oldest first (eyeballs/detail/fifo.hpp).
+using InputQueue = eyeballs::detail::Fifo<Input>;
 
 /// The attempts by number: the first two inside the race (a race of one or
 /// two attempts allocates nothing for them), later ones one allocation each.
